@@ -1,0 +1,78 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "GigLedger",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "PQ", targets: ["PQ"]),
+        .library(name: "EventStore", targets: ["EventStore"]),
+        .executable(name: "gigctl", targets: ["gigctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // libpq, found by pkg-config (Debian: libpq-dev). Only `PQ` imports it.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // The one safe Swift layer over libpq.
+        .target(
+            name: "PQ",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The append-only event log: append, read, subscribe, checkpoints, migrations.
+        .target(
+            name: "EventStore",
+            dependencies: [
+                "PQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The admin CLI's commands, as a library so tests can drive them.
+        .target(
+            name: "GigCTLCore",
+            dependencies: [
+                "PQ",
+                "EventStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "gigctl",
+            dependencies: ["GigCTLCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        // Test-only helpers: a database per suite, cloned from a migrated template.
+        .target(
+            name: "TestSupport",
+            dependencies: ["PQ", "EventStore"],
+            path: "Tests/TestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "PQTests", dependencies: ["PQ", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "PQ", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "GigCTLTests",
+            dependencies: ["GigCTLCore", "EventStore", "PQ", "TestSupport"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

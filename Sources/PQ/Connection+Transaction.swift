@@ -1,0 +1,54 @@
+/// A transaction's isolation level.
+public enum IsolationLevel: String, Sendable {
+    case readCommitted = "READ COMMITTED"
+    case repeatableRead = "REPEATABLE READ"
+    case serializable = "SERIALIZABLE"
+}
+
+extension Connection {
+    /// Runs `body` inside `BEGIN … COMMIT`. Any error thrown by `body` (or by `COMMIT`) rolls the
+    /// transaction back and is rethrown; the rollback runs even when the task was cancelled.
+    public nonisolated(nonsending) func withTransaction<R>(
+        _ level: IsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        _ body: (Connection) async throws -> R
+    ) async throws -> R {
+        let begin = "BEGIN ISOLATION LEVEL \(level.rawValue)\(readOnly ? " READ ONLY" : "")"
+        try await executeScript(begin)
+        do {
+            let value = try await body(self)
+            try await executeScript("COMMIT")
+            return value
+        } catch {
+            await rollbackQuietly()
+            throw error
+        }
+    }
+
+    /// `ROLLBACK`, not cancellable, ignoring failure: used on the way out of a failed
+    /// transaction, where the original error is the one worth reporting. A connection whose
+    /// rollback failed is broken and the pool drops it.
+    func rollbackQuietly() {
+        guard let handle, isUsableHandle(handle) else { return }
+        _ = try? runScript("ROLLBACK")
+    }
+}
+
+/// Retries `body` when it fails with a serialization failure or a deadlock (SQLSTATE 40001,
+/// 40P01), up to `maxAttempts` times with jittered exponential backoff. Other errors are
+/// rethrown at once. `body` must be a whole transaction, safe to run again.
+public nonisolated(nonsending) func withTransientRetry<R>(
+    maxAttempts: Int = 8,
+    _ body: () async throws -> R
+) async throws -> R {
+    var attempt = 1
+    while true {
+        do {
+            return try await body()
+        } catch let error as PQError where error.isTransient && attempt < maxAttempts {
+            let base = min(200, 2 << min(attempt, 7))
+            try await Task.sleep(for: .milliseconds(Int.random(in: base / 2...base)))
+            attempt += 1
+        }
+    }
+}

@@ -1,0 +1,115 @@
+/// The fields PostgreSQL reports with an error (libpq's `PQresultErrorField`).
+///
+/// `detail` may contain row values (for example the duplicate key of a unique violation), so it is
+/// kept out of ``PQError/description`` and only shown by ``PQError/debugDescription``.
+public struct ServerErrorFields: Sendable, Hashable {
+    public var sqlState: SQLState
+    public var severity: String
+    public var message: String
+    public var detail: String?
+    public var hint: String?
+    public var constraint: String?
+    public var schema: String?
+    public var table: String?
+    public var column: String?
+    public var dataType: String?
+    public var context: String?
+
+    public init(
+        sqlState: SQLState, severity: String = "ERROR", message: String, detail: String? = nil,
+        hint: String? = nil, constraint: String? = nil, schema: String? = nil, table: String? = nil,
+        column: String? = nil, dataType: String? = nil, context: String? = nil
+    ) {
+        self.sqlState = sqlState
+        self.severity = severity
+        self.message = message
+        self.detail = detail
+        self.hint = hint
+        self.constraint = constraint
+        self.schema = schema
+        self.table = table
+        self.column = column
+        self.dataType = dataType
+        self.context = context
+    }
+}
+
+/// Every error the PostgreSQL layer throws.
+///
+/// A struct over a private code enum, so new kinds of failure never break a caller's `switch`.
+/// Messages say what went wrong and what to do; they never contain bound values or passwords.
+public struct PQError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case connectionFailed, connectionLost, server, decoding, invalidParameter, cancelled
+            case poolTimeout, poolClosed, protocolViolation, timeout
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+        /// Could not open a connection (bad URL, server down, wrong password, missing database).
+        public static let connectionFailed = Code(.connectionFailed)
+        /// The connection broke while in use; the operation's outcome is unknown.
+        public static let connectionLost = Code(.connectionLost)
+        /// The server rejected the statement; see ``PQError/server``.
+        public static let server = Code(.server)
+        /// A column could not be decoded into the requested Swift type.
+        public static let decoding = Code(.decoding)
+        /// A bound value cannot be sent (for example it contains a NUL byte).
+        public static let invalidParameter = Code(.invalidParameter)
+        /// The Swift task was cancelled; a running statement was cancelled on the server.
+        public static let cancelled = Code(.cancelled)
+        /// No pooled connection became free in time.
+        public static let poolTimeout = Code(.poolTimeout)
+        /// The pool was shut down.
+        public static let poolClosed = Code(.poolClosed)
+        /// libpq answered something this layer did not expect.
+        public static let protocolViolation = Code(.protocolViolation)
+        /// A wait with a deadline ran out.
+        public static let timeout = Code(.timeout)
+        public var description: String { base.rawValue }
+    }
+
+    public let code: Code
+    /// What went wrong and what to do, for the person who reads it.
+    public let message: String
+    /// Present when the server reported the error.
+    public let server: ServerErrorFields?
+    /// The SQL text of the statement (never its bound values), when one was running.
+    public let query: String?
+
+    public init(_ code: Code, _ message: String, server: ServerErrorFields? = nil, query: String? = nil) {
+        self.code = code
+        self.message = message
+        self.server = server
+        self.query = query
+    }
+
+    public var sqlState: SQLState? { server?.sqlState }
+    public var constraint: String? { server?.constraint }
+
+    /// True when the connection that produced this error can no longer be used.
+    public var isConnectionLost: Bool {
+        code == .connectionLost || code == .connectionFailed || (server?.sqlState.meansConnectionLost ?? false)
+    }
+
+    /// True for serialization failures and deadlocks: running the transaction again may succeed.
+    public var isTransient: Bool { server?.sqlState.isTransient ?? false }
+
+    public var description: String {
+        var text = message
+        if let server {
+            text += " [SQLSTATE \(server.sqlState.rawValue)"
+            if let constraint = server.constraint { text += ", constraint \(constraint)" }
+            text += "]"
+            if let hint = server.hint { text += " Hint: \(hint)" }
+        }
+        return text
+    }
+
+    public var debugDescription: String {
+        var text = description
+        if let detail = server?.detail { text += " Detail: \(detail)" }
+        if let query { text += " Query: \(query.prefix(500))" }
+        return text
+    }
+}
