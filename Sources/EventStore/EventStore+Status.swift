@@ -1,0 +1,70 @@
+import Foundation
+import PQ
+
+/// The log's size and how far gap-safe readers may currently read.
+public struct LogStatus: Sendable, Codable, Hashable {
+    /// The highest global position stored (0 when empty).
+    public let headPosition: Int64
+    public let streamCount: Int64
+    /// Events stored (from the streams' versions, so it costs no scan).
+    public let eventCount: Int64
+    /// The oldest transaction still running: gap-safe readers cannot pass events it may commit.
+    public let oldestOpenTransaction: BlockingTransaction?
+}
+
+/// A transaction that holds gap-safe readers back while it stays open.
+public struct BlockingTransaction: Sendable, Codable, Hashable {
+    public let pid: Int32
+    public let database: String?
+    public let applicationName: String?
+    public let state: String?
+    public let transactionStart: Date?
+    /// Seconds since the transaction began.
+    public let ageSeconds: Double
+    public let transactionID: UInt64
+}
+
+extension EventStore {
+    /// The log's head and the oldest open transaction holding readers back, if any.
+    public func status() async throws(EventStoreError) -> LogStatus {
+        try await run { connection in
+            let counts = try await connection.query("""
+                SELECT coalesce((SELECT max(global_position) FROM ledger.events), 0) AS head,
+                       count(*) AS streams, coalesce(sum(version), 0)::bigint AS events
+                FROM ledger.streams
+                """)
+            let row = try require(counts.first)
+            return LogStatus(
+                headPosition: try row.decode(Int64.self, "head"),
+                streamCount: try row.decode(Int64.self, "streams"),
+                eventCount: try row.decode(Int64.self, "events"),
+                oldestOpenTransaction: try await Self.oldestOpenTransaction(on: connection))
+        }
+    }
+
+    /// The oldest transaction on the server that holds a transaction id (only those can hold
+    /// gap-safe readers back), with its backend pid so an operator can find or end it.
+    public static func oldestOpenTransaction(on connection: Connection) async throws -> BlockingTransaction? {
+        let result = try await connection.query("""
+            SELECT pid, datname, application_name, state, xact_start,
+                   extract(epoch FROM (clock_timestamp() - xact_start))::float8 AS age,
+                   backend_xid::text::bigint AS xid
+            FROM pg_stat_activity
+            WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+            ORDER BY age(backend_xid) DESC
+            LIMIT 1
+            """)
+        guard let row = result.first else { return nil }
+        return BlockingTransaction(
+            pid: try row.decode(Int32.self, "pid"), database: try row.decode(String?.self, "datname"),
+            applicationName: try row.decode(String?.self, "application_name"), state: try row.decode(String?.self, "state"),
+            transactionStart: try row.decode(Date?.self, "xact_start"), ageSeconds: try row.decode(Double?.self, "age") ?? 0,
+            transactionID: try row.decode(UInt64.self, "xid"))
+    }
+}
+
+/// `try #require`-like unwrap for library code: a missing row is a database error, not a trap.
+func require<T>(_ value: T?, _ what: @autoclosure () -> String = "a row") throws -> T {
+    guard let value else { throw EventStoreError(.database, "The database returned no \(what()) where one was expected.") }
+    return value
+}

@@ -1,0 +1,238 @@
+import Foundation
+import Logging
+import PQ
+
+/// The append-only event log in PostgreSQL.
+///
+/// - ``append(_:)`` writes events to one or more streams atomically in one round trip, with
+///   optimistic concurrency per stream and idempotency per command id.
+/// - ``readStream(_:from:direction:limit:)`` reads one stream; ``readAll(after:limit:categories:types:)``
+///   reads the whole log in gap-safe order from a checkpoint.
+/// - ``Subscription`` catches up and then follows the log live.
+public final class EventStore: Sendable {
+    /// The channel `NOTIFY`-ed after every append; the payload is the last position written.
+    public static let notificationChannel = "gigledger_events"
+
+    public let pool: ConnectionPool
+    let logger: Logger
+    /// How often an append whose connection broke is sent again (safe: it is idempotent).
+    public let reconnectAttempts: Int
+
+    public init(pool: ConnectionPool, reconnectAttempts: Int = 5, logger: Logger = Logger(label: "gigledger.eventstore")) {
+        self.pool = pool
+        self.reconnectAttempts = reconnectAttempts
+        self.logger = logger
+    }
+
+    // MARK: - Append
+
+    /// Appends `events` to one stream.
+    @discardableResult
+    public func append(
+        _ events: [NewEvent], to stream: StreamName, expecting expected: ExpectedVersion, metadata: EventMetadata
+    ) async throws(EventStoreError) -> AppendResult {
+        try await append(AppendRequest(metadata: metadata, streams: [StreamAppend(stream: stream, expected: expected, events: events)]))
+    }
+
+    /// Appends atomically to every stream of `request`: all events are stored, or none.
+    ///
+    /// - Throws ``EventStoreError/Code/wrongExpectedVersion`` (with ``EventStoreError/conflict``)
+    ///   when a stream's version differs from its expectation; nothing is stored.
+    /// - A command id that was appended before returns that first result with `duplicate == true`
+    ///   and stores nothing — also when two attempts race, or the first one's reply was lost.
+    /// - When the connection breaks mid-append the append is sent again on a new connection (the
+    ///   command id makes that safe), up to ``reconnectAttempts`` times.
+    @discardableResult
+    public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendResult {
+        let statement = try Self.appendStatement(request)
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await pool.withConnection { connection in
+                    try await self.sendAppend(statement, on: connection)
+                }
+            } catch let error as EventStoreError {
+                throw error
+            } catch let error as PQError {
+                if error.isConnectionLost && attempt <= reconnectAttempts && !Task.isCancelled {
+                    logger.info("append retried after a lost connection", metadata: [
+                        "eventstore.command_id": "\(request.commandId)", "eventstore.attempt": "\(attempt)"])
+                    try? await Task.sleep(for: .milliseconds(min(2000, 50 << min(attempt, 6))))
+                    continue
+                }
+                throw Self.mapAppendError(error)
+            } catch {
+                throw EventStoreError(.database, "The append failed: \(error).", cause: nil)
+            }
+        }
+    }
+
+    /// Sends the append and, in the same round trip but its own transaction, the notification
+    /// that wakes subscribers. (A NOTIFY inside the append's transaction would take PostgreSQL's
+    /// global notify lock through the commit and serialise concurrent appends.)
+    private func sendAppend(_ statement: SQL, on connection: Connection) async throws -> AppendResult {
+        let outcomes = try await connection.pipeline(
+            [statement, "SELECT pg_notify(\(Self.notificationChannel), '')"], mode: .eachOwnTransaction)
+        let json = try outcomes[0].get().scalar(PGJSON.self)
+        do {
+            return try json.decode(AppendResult.self)
+        } catch {
+            throw EventStoreError(.database, "ledger.append returned a result this version cannot read: \(error).")
+        }
+    }
+
+    static func appendStatement(_ request: AppendRequest) throws(EventStoreError) -> SQL {
+        let groups = request.streams.sorted { $0.stream < $1.stream }
+        guard !groups.isEmpty else {
+            throw EventStoreError(.invalidAppend, "An append needs at least one stream with events; nothing was stored.")
+        }
+        for (index, group) in groups.enumerated() {
+            if group.events.isEmpty {
+                throw EventStoreError(.invalidAppend, "The append names stream \(group.stream) without events; drop it or give it events. Nothing was stored.")
+            }
+            if index > 0 && groups[index - 1].stream == group.stream {
+                throw EventStoreError(.invalidAppend, "The append names stream \(group.stream) twice; put all its events in one StreamAppend. Nothing was stored.")
+            }
+            if case .exactly(let version) = group.expected, version < 1 {
+                throw EventStoreError(.invalidAppend, "Expected version \(version) for \(group.stream) is not valid: use .noStream for a new stream, or a version ≥ 1.")
+            }
+        }
+        let metadata: PGJSON
+        do { metadata = try PGJSON(encoding: request.metadata) } catch {
+            throw EventStoreError(.invalidAppend, "The event metadata could not be encoded as JSON: \(error).")
+        }
+        var streams: [String] = []
+        var expected: [Int64] = []
+        var eventStreams: [Int32] = []
+        var types: [String] = []
+        var schemaVersions: [Int32] = []
+        var data: [PGJSON] = []
+        var metadatas: [PGJSON] = []
+        var occurred: [Date?] = []
+        for (index, group) in groups.enumerated() {
+            streams.append(group.stream.rawValue)
+            expected.append(group.expected.code)
+            for event in group.events {
+                guard event.schemaVersion >= 1, event.schemaVersion <= Int(Int32.max) else {
+                    throw EventStoreError(.invalidAppend, "Event \(event.type) has schema version \(event.schemaVersion); versions start at 1.")
+                }
+                eventStreams.append(Int32(index + 1))
+                types.append(event.type)
+                schemaVersions.append(Int32(event.schemaVersion))
+                data.append(event.data)
+                metadatas.append(metadata)
+                occurred.append(event.occurredAt)
+            }
+        }
+        let occurredAt = PGBind.array(occurred.map { $0?.pgText }, type: .timestamptzArray)
+        return """
+            SELECT ledger.append(\(request.commandId), \(streams)::text[], \(expected), \(eventStreams), \
+            \(types)::text[], \(schemaVersions), \(data), \(metadatas), \(bind: occurredAt))
+            """
+    }
+
+    static func mapAppendError(_ error: PQError) -> EventStoreError {
+        if error.sqlState?.rawValue == "GL409", let detail = error.server?.detail,
+           let payload = try? JSONDecoder().decode(ConflictPayload.self, from: Data(detail.utf8)),
+           let stream = try? StreamName(validating: payload.stream) {
+            let conflict = EventStoreError.Conflict(stream: stream, expected: ExpectedVersion(code: payload.expected), actual: payload.actual)
+            return EventStoreError(
+                .wrongExpectedVersion,
+                "Stream \(stream) is at version \(payload.actual), but the append expected \(conflict.expected). "
+                    + "Nothing was stored: re-read the stream, decide again, and append with the version read.",
+                conflict: conflict, cause: error)
+        }
+        return EventStoreError.from(error)
+    }
+
+    private struct ConflictPayload: Decodable {
+        let stream: String
+        let expected: Int64
+        let actual: Int64
+    }
+
+    // MARK: - Reading
+
+    public enum Direction: Sendable { case forward, backward }
+
+    /// Reads up to `limit` events of `stream`, forward from version `from` (inclusive) or backward
+    /// from it (`from: nil` backward means from the last event).
+    public func readStream(
+        _ stream: StreamName, from version: Int64? = nil, direction: Direction = .forward, limit: Int = 1000
+    ) async throws(EventStoreError) -> [RecordedEvent] {
+        let limit = max(0, limit)
+        let sql: SQL
+        switch direction {
+        case .forward:
+            sql = """
+                SELECT \(RecordedEvent.columns) FROM ledger.events
+                WHERE stream_id = \(stream.rawValue) AND stream_version >= \(version ?? 1)
+                ORDER BY stream_version LIMIT \(limit)
+                """
+        case .backward:
+            sql = """
+                SELECT \(RecordedEvent.columns) FROM ledger.events
+                WHERE stream_id = \(stream.rawValue) AND stream_version <= \(version ?? Int64.max)
+                ORDER BY stream_version DESC LIMIT \(limit)
+                """
+        }
+        return try await readEvents(sql)
+    }
+
+    /// The stream's current version, or `nil` if it does not exist.
+    public func streamVersion(_ stream: StreamName) async throws(EventStoreError) -> Int64? {
+        try await run { try await $0.query("SELECT version FROM ledger.streams WHERE stream_id = \(stream.rawValue)").first?.decode(Int64.self, at: 0) }
+    }
+
+    /// Reads the whole log in gap-safe order after `checkpoint`: at most `limit` events, only
+    /// from transactions older than every transaction still running, so no event that commits
+    /// later can appear before the returned checkpoint. Optionally only some categories or types.
+    public func readAll(
+        after checkpoint: LogCheckpoint = .start, limit: Int = 1000, categories: [String]? = nil, types: [String]? = nil
+    ) async throws(EventStoreError) -> LogBatch {
+        let events = try await run { try await Self.readAll(on: $0, after: checkpoint, limit: limit, categories: categories, types: types) }
+        return LogBatch(events: events, next: events.last?.checkpoint ?? checkpoint)
+    }
+
+    /// ``readAll(after:limit:categories:types:)`` on a given connection (inside its transaction).
+    public static func readAll(
+        on connection: Connection, after checkpoint: LogCheckpoint, limit: Int, categories: [String]? = nil, types: [String]? = nil
+    ) async throws -> [RecordedEvent] {
+        var sql: SQL = """
+            SELECT \(RecordedEvent.columns) FROM ledger.events
+            WHERE (transaction_id, global_position) > (\(checkpoint.transactionID)::xid8, \(checkpoint.position))
+              AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            """
+        if let categories { sql.append(" AND category = ANY(\(categories)::text[])") }
+        if let types { sql.append(" AND event_type = ANY(\(types)::text[])") }
+        sql.append(" ORDER BY transaction_id, global_position LIMIT \(max(0, limit))")
+        return try await connection.query(sql).rows.map(RecordedEvent.init(row:))
+    }
+
+    private func readEvents(_ sql: SQL) async throws(EventStoreError) -> [RecordedEvent] {
+        try await run { try await $0.query(sql).rows.map(RecordedEvent.init(row:)) }
+    }
+
+    /// Runs the read-only `body` on a pooled connection, mapping errors to ``EventStoreError``.
+    /// A read whose connection broke is run again on a new one (reads are idempotent).
+    func run<R: Sendable>(_ body: (Connection) async throws -> R) async throws(EventStoreError) -> R {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await pool.withConnection(body)
+            } catch let error as EventStoreError {
+                throw error
+            } catch let error as PQError {
+                if error.isConnectionLost && attempt <= reconnectAttempts && !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(min(2000, 50 << min(attempt, 6))))
+                    continue
+                }
+                throw EventStoreError.from(error)
+            } catch {
+                throw EventStoreError(.database, "\(error)")
+            }
+        }
+    }
+}

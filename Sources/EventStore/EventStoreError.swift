@@ -1,0 +1,90 @@
+import PQ
+
+/// Every error the event store throws: a stable code, a message for the person who reads it
+/// (what was wrong, which input, what to do), and the underlying cause.
+public struct EventStoreError: Error, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case wrongExpectedVersion = "WRONG_EXPECTED_VERSION"
+            case invalidAppend = "INVALID_APPEND"
+            case invalidStreamName = "INVALID_STREAM_NAME"
+            case unknownEventType = "UNKNOWN_EVENT_TYPE"
+            case undecodableEvent = "UNDECODABLE_EVENT"
+            case migrationEdited = "MIGRATION_EDITED"
+            case migrationFailed = "MIGRATION_FAILED"
+            case notMigrated = "NOT_MIGRATED"
+            case appendOnly = "APPEND_ONLY"
+            case database = "DATABASE"
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+        /// The stream's version is not the one the append expected; see ``EventStoreError/conflict``.
+        public static let wrongExpectedVersion = Code(.wrongExpectedVersion)
+        /// The append's arguments are malformed (no events, bad event type, non-object data, …).
+        public static let invalidAppend = Code(.invalidAppend)
+        public static let invalidStreamName = Code(.invalidStreamName)
+        /// No decoder is registered for an event's (type, schema version).
+        public static let unknownEventType = Code(.unknownEventType)
+        /// An event's data does not decode (or upcast) into its registered type.
+        public static let undecodableEvent = Code(.undecodableEvent)
+        public static let migrationEdited = Code(.migrationEdited)
+        public static let migrationFailed = Code(.migrationFailed)
+        /// The database has not been migrated (`gigctl migrate`).
+        public static let notMigrated = Code(.notMigrated)
+        /// Something tried to change or remove an event.
+        public static let appendOnly = Code(.appendOnly)
+        /// Any other database failure; ``EventStoreError/cause`` holds the ``PQError``.
+        public static let database = Code(.database)
+        public var description: String { base.rawValue }
+    }
+
+    /// The details of a version conflict.
+    public struct Conflict: Sendable, Hashable, Codable {
+        public let stream: StreamName
+        public let expected: ExpectedVersion
+        /// The stream's version when the append ran (0: the stream did not exist).
+        public let actual: Int64
+        public init(stream: StreamName, expected: ExpectedVersion, actual: Int64) {
+            self.stream = stream
+            self.expected = expected
+            self.actual = actual
+        }
+    }
+
+    public let code: Code
+    public let message: String
+    public let conflict: Conflict?
+    public let cause: (any Error & Sendable)?
+
+    public init(_ code: Code, _ message: String, conflict: Conflict? = nil, cause: (any Error & Sendable)? = nil) {
+        self.code = code
+        self.message = message
+        self.conflict = conflict
+        self.cause = cause
+    }
+
+    public var description: String { "\(code): \(message)" }
+
+    /// True when the database could not be reached or the connection broke.
+    public var isConnectionProblem: Bool { (cause as? PQError)?.isConnectionLost ?? false }
+}
+
+extension EventStoreError {
+    /// Maps a database error once, by SQLSTATE and constraint name (never by message text).
+    static func from(_ error: PQError) -> EventStoreError {
+        switch error.sqlState?.rawValue {
+        case "GL422", "23514":
+            let what = error.constraint.map { "constraint \($0) failed" } ?? (error.server?.message ?? error.message)
+            return EventStoreError(
+                .invalidAppend,
+                "The append was refused and nothing was stored: \(what). Event types are CamelCase names, schema versions start at 1, data and metadata are JSON objects.",
+                cause: error)
+        case "GL403":
+            return EventStoreError(.appendOnly, "The event log is append-only: events cannot be changed or removed. Append a compensating event instead.", cause: error)
+        case "42P01", "3F000", "42883":
+            return EventStoreError(.notMigrated, "The database has no event log yet: run `gigctl migrate` first.", cause: error)
+        default:
+            return EventStoreError(.database, error.description, cause: error)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import EventStore
+import Foundation
+import PQ
+
+/// Databases for tests: each suite gets its own, cloned from a template that was migrated once,
+/// so suites run in parallel without seeing each other's rows.
+///
+/// The server is the one `DATABASE_URL` names (scripts/test starts the local cluster and sets
+/// it), or else the local cluster recorded in `.gigledger/database-url`.
+public enum TestDatabase {
+    /// The server's URL for tests.
+    public static var serverConfig: ConnectionConfig {
+        var config = ConnectionConfig.resolve(nil, environment: environmentWithLocalURL, applicationName: "gigledger-tests")
+        // Tests do not need durable commits; benchmarks keep them on.
+        config.sessionSettings = [("synchronous_commit", "off")]
+        return config
+    }
+
+    static var environmentWithLocalURL: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        if environment["DATABASE_URL"] == nil {
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            if let url = try? String(contentsOf: root.appendingPathComponent(".gigledger/database-url"), encoding: .utf8) {
+                environment["DATABASE_URL"] = url.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        }
+        return environment
+    }
+
+    /// The pool of the database of `suite`, created (from the template) on first use.
+    public static func pool(for suite: String, maxConnections: Int = 8) async throws -> ConnectionPool {
+        try await registry.pool(for: suite, maxConnections: maxConnections)
+    }
+
+    /// A new database of its own, for a test that needs the whole log to itself; `migrated:
+    /// false` gives an empty one (no GigLedger schema).
+    public static func fresh(_ label: String, migrated: Bool = true, maxConnections: Int = 8) async throws -> ConnectionPool {
+        let name = try await registry.createDatabase(label, migrated: migrated)
+        return ConnectionPool(config: serverConfig.withDatabase(name), maxConnections: maxConnections)
+    }
+
+    /// A config for the database behind `pool`, for opening extra connections.
+    public static func config(of pool: ConnectionPool) -> ConnectionConfig { pool.config }
+
+    static let registry = Registry()
+
+    actor Registry {
+        private var template: Task<String, any Error>?
+        private var pools: [String: ConnectionPool] = [:]
+        private var counter = 0
+
+        func pool(for suite: String, maxConnections: Int) async throws -> ConnectionPool {
+            if let pool = pools[suite] { return pool }
+            let name = try await createDatabase(suite)
+            if let pool = pools[suite] { return pool }
+            let pool = ConnectionPool(config: TestDatabase.serverConfig.withDatabase(name), maxConnections: maxConnections)
+            pools[suite] = pool
+            return pool
+        }
+
+        func createDatabase(_ label: String, migrated: Bool = true) async throws -> String {
+            let template = migrated ? try await templateName() : "template0"
+            counter += 1
+            let slug = label.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(30)
+            let name = "gltest_\(slug)_\(getpid())_\(counter)"
+            let admin = try await Connection.connect(TestDatabase.serverConfig.withDatabase("postgres"))
+            defer { Task { await admin.close() } }
+            try await admin.execute("CREATE DATABASE \(identifier: name) TEMPLATE \(identifier: template)")
+            return name
+        }
+
+        private func templateName() async throws -> String {
+            if let template { return try await template.value }
+            let task = Task { try await Registry.buildTemplate() }
+            template = task
+            return try await task.value
+        }
+
+        /// Creates (once per migration set) a migrated template, and drops databases left by
+        /// earlier test runs.
+        static func buildTemplate() async throws -> String {
+            let fingerprint = String(Migrator.checksum(Migration.embedded.map(\.sql).joined(separator: "\u{0}")).prefix(12))
+            let name = "gltemplate_\(fingerprint)"
+            let admin = try await Connection.connect(TestDatabase.serverConfig.withDatabase("postgres"))
+            defer { Task { await admin.close() } }
+            try await admin.execute("SELECT pg_advisory_lock(\(Int64(7_733_001)))")
+            // Databases of earlier runs whose process is gone.
+            let stale = try await admin.query("""
+                SELECT datname FROM pg_database
+                WHERE (datname LIKE 'gltest\\_%' AND split_part(datname, '_', 3) <> \(String(getpid())))
+                   OR (datname LIKE 'gltemplate\\_%' AND datname <> \(name))
+                """)
+            for row in stale.rows {
+                let db = try row.decode(String.self, at: 0)
+                _ = try? await admin.execute("DROP DATABASE IF EXISTS \(identifier: db) WITH (FORCE)")
+            }
+            let exists = try await admin.query("SELECT 1 FROM pg_database WHERE datname = \(name)").count == 1
+            if !exists {
+                let building = name + "_building"
+                try await admin.execute("DROP DATABASE IF EXISTS \(identifier: building) WITH (FORCE)")
+                try await admin.execute("CREATE DATABASE \(identifier: building)")
+                let connection = try await Connection.connect(TestDatabase.serverConfig.withDatabase(building))
+                try await Migrator().migrate(on: connection)
+                await connection.close()
+                try await admin.execute("ALTER DATABASE \(identifier: building) RENAME TO \(identifier: name)")
+            }
+            try await admin.execute("SELECT pg_advisory_unlock(\(Int64(7_733_001)))")
+            return name
+        }
+    }
+}
+
+/// Polls `body` until it returns a value, for reads that other suites' open transactions may
+/// briefly hold back (gap-safe reading waits for every older transaction on the server).
+public func eventually<T>(
+    timeout: Duration = .seconds(20), _ body: () async throws -> T?
+) async throws -> T? {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while true {
+        if let value = try await body() { return value }
+        if ContinuousClock.now >= deadline { return nil }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
