@@ -1,0 +1,63 @@
+import ArgumentParser
+
+/// `gigctl`: the GigLedger admin CLI.
+public struct GigCTL: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "gigctl",
+        abstract: "Operate GigLedger, the event-sourced core of the gig marketplace.",
+        discussion: """
+            GigLedger keeps every fact of the marketplace as an event in an append-only log in \
+            PostgreSQL. gigctl prepares the database, inspects the log and reports its health.
+
+            Which database: --database-url, else DATABASE_URL, else the PG* variables (PGHOST, \
+            PGDATABASE, ...), else the local cluster started by scripts/db-up (recorded in \
+            .gigledger/database-url). Passwords are never printed.
+
+            Getting started:
+              scripts/db-up            start the local PostgreSQL (prints its URL)
+              gigctl migrate           create or upgrade the schema
+              gigctl status            check the database and the log
+
+            Exit codes:
+              0   success
+              1   the command ran and found a problem (e.g. migrate status --check)
+              64  usage error: a bad flag or argument (nothing was done)
+              69  database unavailable: could not connect, or the connection broke
+              70  internal error (please report it)
+              78  configuration: schema not migrated, or an applied migration edited
+            """,
+        version: GigLedgerVersion.current,
+        subcommands: [MigrateCommand.self, StatusCommand.self, VersionCommand.self]
+    )
+
+    public init() {}
+}
+
+/// The version `gigctl version` reports.
+public enum GigLedgerVersion {
+    public static let current = "0.1.0"
+}
+
+extension GigCTL {
+    /// Parses the command line and runs the chosen subcommand, exiting with its documented code.
+    /// (What `AsyncParsableCommand.main()` does; called from `main.swift`, where the synchronous
+    /// overloads would otherwise be chosen.)
+    public static func runMain(_ arguments: [String]? = nil) async {
+        do {
+            let command = try await asyncParseAsRoot(arguments)
+            if let asyncCommand = command as? any AsyncParsableCommand {
+                try await runAsync(asyncCommand)
+            } else {
+                var syncCommand = command
+                try syncCommand.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    private static func runAsync<Command: AsyncParsableCommand>(_ command: Command) async throws {
+        var command = command
+        try await command.run()
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PQ
+
+/// Options every subcommand takes.
+public struct GlobalOptions: ParsableArguments {
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp(
+            "PostgreSQL URL or conninfo (default: DATABASE_URL, the PG* variables, then the local cluster).",
+            valueName: "url"))
+    public var databaseURL: String?
+
+    @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
+    public var json = false
+
+    @Flag(name: .shortAndLong, help: "Log what gigctl does (to stderr).")
+    public var verbose = false
+
+    public init() {}
+
+    /// Where to connect, in the documented order of precedence.
+    public func connectionConfig(environment: [String: String] = ProcessInfo.processInfo.environment) -> ConnectionConfig {
+        if let databaseURL, !databaseURL.isEmpty { return ConnectionConfig(databaseURL, applicationName: "gigctl") }
+        if let url = environment["DATABASE_URL"], !url.isEmpty { return ConnectionConfig(url, applicationName: "gigctl") }
+        let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"]
+        if libpqVariables.contains(where: { environment[$0] != nil }) { return ConnectionConfig("", applicationName: "gigctl") }
+        if let local = GlobalOptions.localClusterURL() { return ConnectionConfig(local, applicationName: "gigctl") }
+        return ConnectionConfig("", applicationName: "gigctl")
+    }
+
+    /// The URL scripts/db-up recorded, looked up from the current folder upwards.
+    static func localClusterURL() -> String? {
+        var folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        for _ in 0..<12 {
+            let file = folder.appendingPathComponent(".gigledger/database-url")
+            if let text = try? String(contentsOf: file, encoding: .utf8) {
+                let url = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !url.isEmpty { return url }
+            }
+            let parent = folder.deletingLastPathComponent()
+            if parent.path == folder.path { break }
+            folder = parent
+        }
+        return nil
+    }
+
+    public var logger: Logger {
+        var logger = Logger(label: "gigctl")
+        logger.logLevel = verbose ? .debug : .warning
+        return logger
+    }
+
+    /// A pool for this invocation; closed by ``withPool(maxConnections:_:)``.
+    public func withPool<R>(maxConnections: Int = 4, _ body: (ConnectionPool) async throws -> R) async throws -> R {
+        let pool = ConnectionPool(config: connectionConfig(), maxConnections: maxConnections, logger: logger)
+        do {
+            let value = try await body(pool)
+            await pool.close()
+            return value
+        } catch {
+            await pool.close()
+            throw CLIError.wrap(error)
+        }
+    }
+}

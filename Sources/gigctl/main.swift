@@ -1,0 +1,4 @@
+import ArgumentParser
+import GigCTLCore
+
+await GigCTL.runMain()

@@ -1,0 +1,35 @@
+import ArgumentParser
+@testable import GigCTLCore
+import Testing
+
+@Suite("gigctl --help teaches")
+struct HelpTests {
+    @Test func rootHelpListsSubcommandsDatabaseChoiceAndExitCodes() {
+        let help = GigCTL.helpMessage(columns: 400)
+        for word in ["migrate", "status", "version", "DATABASE_URL", "Exit codes", "69", "78", "scripts/db-up"] {
+            #expect(help.contains(word), "root help lacks \(word)")
+        }
+    }
+
+    @Test(arguments: [
+        (MigrateCommand.self as any ParsableCommand.Type, ["advisory lock", "SHA-256", "edited", "gigctl migrate status"]),
+        (MigrateApply.self, ["--database-url", "--json"]),
+        (MigrateStatus.self, ["--check", "pending"]),
+        (StatusCommand.self, ["oldest open transaction", "--json"]),
+        (VersionCommand.self, ["version"]),
+    ])
+    func everySubcommandHasHelp(command: any ParsableCommand.Type, mentions: [String]) {
+        let help = GigCTL.helpMessage(for: command, columns: 400)
+        #expect(help.contains("USAGE:"))
+        for word in mentions { #expect(help.contains(word), "help of \(command) lacks \(word)") }
+        // One-sentence abstracts that start with a verb.
+        let abstract = command.configuration.abstract
+        #expect(!abstract.isEmpty && abstract.hasSuffix("."))
+    }
+
+    @Test func unknownOptionIsAUsageError() {
+        #expect(throws: (any Error).self) { try GigCTL.parseAsRoot(["status", "--no-such-flag"]) }
+        let code = GigCTL.exitCode(for: ValidationError("bad"))
+        #expect(code.rawValue == 64)
+    }
+}
