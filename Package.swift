@@ -43,6 +43,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The marketplace domain: per aggregate Command, Event, State, decide, evolve. No I/O.
+        .target(name: "Marketplace", swiftSettings: strict),
         // The admin CLI's commands, as a library so tests can drive them.
         .target(
             name: "GigCTLCore",
@@ -59,11 +61,22 @@ let package = Package(
             dependencies: ["GigCTLCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
+        // Benchmark harness (scripts/bench): the log against raw INSERT baselines.
+        .executableTarget(
+            name: "gigbench",
+            dependencies: ["PQ", "EventStore"],
+            swiftSettings: strict
+        ),
         // Test-only helpers: a database per suite, cloned from a migrated template.
         .target(
             name: "TestSupport",
             dependencies: ["PQ", "EventStore"],
             path: "Tests/TestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MarketplaceTests",
+            dependencies: ["Marketplace", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: strict
         ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "TestSupport"], swiftSettings: strict),

@@ -1,0 +1,55 @@
+import Foundation
+
+/// What happened to a client; stored in `client-<id>`.
+public enum ClientEvent: DomainEvent {
+    case clientRegistered(ClientRegistered)
+
+    /// `ClientRegistered` v1: `{"clientId", "name", "country", "paymentVerified"}`.
+    public struct ClientRegistered: EventPayload {
+        public static let eventType = "ClientRegistered"
+        public let clientID: ClientID
+        public let name: String
+        /// ISO 3166-1 alpha-2.
+        public let country: String
+        public let paymentVerified: Bool
+
+        public init(clientID: ClientID, name: String, country: String, paymentVerified: Bool) {
+            self.clientID = clientID
+            self.name = name
+            self.country = country
+            self.paymentVerified = paymentVerified
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case clientID = "clientId"
+            case name
+            case country
+            case paymentVerified
+        }
+    }
+
+    public static var schemaVersions: [String: Int] {
+        [ClientRegistered.eventType: ClientRegistered.schemaVersion]
+    }
+
+    /// The wrapped data.
+    public var payload: any EventPayload {
+        switch self {
+        case .clientRegistered(let payload): payload
+        }
+    }
+
+    public var eventType: String { type(of: payload).eventType }
+    public var schemaVersion: Int { type(of: payload).schemaVersion }
+
+    public func encoded() throws(DomainError) -> EncodedEvent {
+        try EventCoding.encode(payload)
+    }
+
+    public static func decode(_ event: EncodedEvent) throws(DomainError) -> ClientEvent {
+        switch event.type {
+        case ClientRegistered.eventType: .clientRegistered(try EventCoding.decode(event, as: ClientRegistered.self))
+        default: throw EventCoding.unknownType(event.type, in: "client")
+        }
+    }
+}

@@ -1,0 +1,52 @@
+/// A started contract with its deliveries, disputes, payment and reviews.
+public struct ContractRecord: Equatable, Sendable {
+    /// Where a contract is: Active ⇄ Delivered → Completed, Active/Delivered ⇄ Disputed,
+    /// Disputed → Completed | Cancelled.
+    public enum Status: Equatable, Sendable {
+        /// Work in progress; no delivery pending.
+        case active
+        /// This delivery awaits the client's review.
+        case delivered(DeliveryID)
+        /// This dispute is open; deliveries and approvals wait.
+        case disputed(DisputeID)
+        /// Approved (or a dispute decided); the payment and the ending event follow in the same
+        /// decision, so a folded stream is never left here.
+        case settling
+        /// Paid and done. Reviews may follow.
+        case completed
+        /// Ended without payment. Reviews may follow.
+        case cancelled
+    }
+
+    /// The start as recorded.
+    public let start: ContractEvent.ContractStarted
+    public internal(set) var status: Status
+    /// Every delivery, by id.
+    public internal(set) var deliveries: [DeliveryID: Delivery]
+    /// Every dispute, by id.
+    public internal(set) var disputes: [DisputeID: Dispute]
+    /// The payment, once released (at most one per contract).
+    public internal(set) var payment: ContractEvent.PaymentReleased?
+    /// The reviews, by author side.
+    public internal(set) var reviews: [ContractSide: ContractEvent.ReviewSubmitted]
+
+    init(_ start: ContractEvent.ContractStarted) {
+        self.start = start
+        status = .active
+        deliveries = [:]
+        disputes = [:]
+        payment = nil
+        reviews = [:]
+    }
+
+    public var id: ContractID { start.contractID }
+    public var gigID: GigID { start.gigID }
+    public var clientID: ClientID { start.clientID }
+    public var freelancerID: FreelancerID { start.freelancerID }
+    /// The agreed amount.
+    public var amount: Money { start.amount }
+    public var terms: ContractTerms { start.terms }
+
+    /// Whether the contract has completed or been cancelled.
+    public var hasEnded: Bool { status == .completed || status == .cancelled }
+}

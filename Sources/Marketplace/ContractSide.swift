@@ -1,0 +1,5 @@
+/// One of the two parties of a contract. Stored as the raw value.
+public enum ContractSide: String, Hashable, Sendable, Codable, CaseIterable {
+    case client
+    case freelancer
+}

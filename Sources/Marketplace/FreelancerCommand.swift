@@ -1,0 +1,108 @@
+/// A request to change a freelancer's stream (`freelancer-<id>`).
+///
+/// Every command is allowed to the freelancer themselves (`.freelancer(id)`) and to admins;
+/// anyone else gets ``DomainError/Code/notAllowed``.
+public enum FreelancerCommand: Hashable, Sendable {
+    /// Registers a new freelancer.
+    case registerFreelancer(RegisterFreelancer)
+    /// Replaces the freelancer's skills.
+    case updateSkills(UpdateSkills)
+    /// Changes the hourly rate.
+    case changeRate(ChangeRate)
+    /// Changes the hours per week the freelancer can take on.
+    case changeAvailability(ChangeAvailability)
+
+    /// Registers freelancer ``freelancerID``.
+    ///
+    /// Repeating it with the same data decides nothing; registering an id already registered with
+    /// other data fails with ``DomainError/Code/alreadyRegistered`` (use the update commands).
+    public struct RegisterFreelancer: Hashable, Sendable {
+        public var context: CommandContext
+        public var freelancerID: FreelancerID
+        /// 1–200 characters, no control characters.
+        public var name: String
+        /// 1–50 known skills, each once, levels 1–3.
+        public var skills: [SkillClaim]
+        /// Positive, at most ``MarketplaceLimits/maximumAmountMinorUnits``.
+        public var hourlyRate: Money
+        /// 0–168.
+        public var hoursPerWeek: Int
+
+        public init(
+            context: CommandContext, freelancerID: FreelancerID, name: String, skills: [SkillClaim],
+            hourlyRate: Money, hoursPerWeek: Int
+        ) {
+            self.context = context
+            self.freelancerID = freelancerID
+            self.name = name
+            self.skills = skills
+            self.hourlyRate = hourlyRate
+            self.hoursPerWeek = hoursPerWeek
+        }
+    }
+
+    /// Replaces the skill set. The same set again decides nothing.
+    public struct UpdateSkills: Hashable, Sendable {
+        public var context: CommandContext
+        public var freelancerID: FreelancerID
+        /// 1–50 known skills, each once, levels 1–3; order does not matter.
+        public var skills: [SkillClaim]
+
+        public init(context: CommandContext, freelancerID: FreelancerID, skills: [SkillClaim]) {
+            self.context = context
+            self.freelancerID = freelancerID
+            self.skills = skills
+        }
+    }
+
+    /// Sets the hourly rate (its currency may change too). The current rate again decides nothing.
+    public struct ChangeRate: Hashable, Sendable {
+        public var context: CommandContext
+        public var freelancerID: FreelancerID
+        /// Positive, at most ``MarketplaceLimits/maximumAmountMinorUnits``.
+        public var hourlyRate: Money
+
+        public init(context: CommandContext, freelancerID: FreelancerID, hourlyRate: Money) {
+            self.context = context
+            self.freelancerID = freelancerID
+            self.hourlyRate = hourlyRate
+        }
+    }
+
+    /// Sets the hours per week. The current value again decides nothing.
+    public struct ChangeAvailability: Hashable, Sendable {
+        public var context: CommandContext
+        public var freelancerID: FreelancerID
+        /// 0–168.
+        public var hoursPerWeek: Int
+
+        public init(context: CommandContext, freelancerID: FreelancerID, hoursPerWeek: Int) {
+            self.context = context
+            self.freelancerID = freelancerID
+            self.hoursPerWeek = hoursPerWeek
+        }
+    }
+
+    /// The command's id, actor and time.
+    public var context: CommandContext {
+        switch self {
+        case .registerFreelancer(let command): command.context
+        case .updateSkills(let command): command.context
+        case .changeRate(let command): command.context
+        case .changeAvailability(let command): command.context
+        }
+    }
+
+    /// The freelancer whose stream the command changes.
+    public var freelancerID: FreelancerID {
+        switch self {
+        case .registerFreelancer(let command): command.freelancerID
+        case .updateSkills(let command): command.freelancerID
+        case .changeRate(let command): command.freelancerID
+        case .changeAvailability(let command): command.freelancerID
+        }
+    }
+
+    /// The stream to load and append to.
+    public var stream: MarketplaceStream { freelancerID.stream }
+}

@@ -1,0 +1,56 @@
+/// The kinds of ``Identifier`` the marketplace uses.
+public enum IdentifierKinds {
+    /// A freelancer (owns a `freelancer-…` stream).
+    public enum Freelancer: StreamIdentifierKind {
+        public static var noun: String { "freelancer" }
+        public static var category: StreamCategory { .freelancer }
+    }
+    /// A client (owns a `client-…` stream).
+    public enum Client: StreamIdentifierKind {
+        public static var noun: String { "client" }
+        public static var category: StreamCategory { .client }
+    }
+    /// A gig (owns a `gig-…` stream, which also holds the gig's bids).
+    public enum Gig: StreamIdentifierKind {
+        public static var noun: String { "gig" }
+        public static var category: StreamCategory { .gig }
+    }
+    /// A contract (owns a `contract-…` stream).
+    public enum Contract: StreamIdentifierKind {
+        public static var noun: String { "contract" }
+        public static var category: StreamCategory { .contract }
+    }
+    /// A bid, inside its gig's stream.
+    public enum Bid: IdentifierKind {
+        public static var noun: String { "bid" }
+    }
+    /// A delivery, inside its contract's stream.
+    public enum Delivery: IdentifierKind {
+        public static var noun: String { "delivery" }
+    }
+    /// A dispute, inside its contract's stream.
+    public enum Dispute: IdentifierKind {
+        public static var noun: String { "dispute" }
+    }
+    /// A command: the idempotency key of an append.
+    public enum Command: IdentifierKind {
+        public static var noun: String { "command" }
+    }
+}
+
+/// Identifies a freelancer and their `freelancer-…` stream.
+public typealias FreelancerID = Identifier<IdentifierKinds.Freelancer>
+/// Identifies a client and their `client-…` stream.
+public typealias ClientID = Identifier<IdentifierKinds.Client>
+/// Identifies a gig and its `gig-…` stream.
+public typealias GigID = Identifier<IdentifierKinds.Gig>
+/// Identifies a contract and its `contract-…` stream.
+public typealias ContractID = Identifier<IdentifierKinds.Contract>
+/// Identifies a bid within its gig.
+public typealias BidID = Identifier<IdentifierKinds.Bid>
+/// Identifies a delivery within its contract.
+public typealias DeliveryID = Identifier<IdentifierKinds.Delivery>
+/// Identifies a dispute within its contract.
+public typealias DisputeID = Identifier<IdentifierKinds.Dispute>
+/// Identifies a command; the event store uses it as the append's idempotency key.
+public typealias CommandID = Identifier<IdentifierKinds.Command>
