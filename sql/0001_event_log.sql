@@ -100,16 +100,19 @@ CREATE TRIGGER streams_no_truncate BEFORE TRUNCATE ON ledger.streams
 -- ledger.append: one round trip appends events to one or more streams atomically.
 --
 --   p_command_id       idempotency key: a repeat returns the first result (with "duplicate": true)
---   p_streams          the streams written, each once, in ascending order (locks are taken in
+--   p_streams          the streams written, each once, in ascending order (rows are locked in
 --                      this order, so concurrent multi-stream appends cannot deadlock)
 --   p_expected         per stream: -1 any, -2 stream exists, 0 no stream, n > 0 exactly version n
 --   p_event_streams    per event: 1-based index into p_streams
 --   p_types, p_schema_versions, p_data, p_metadata, p_occurred_at: per event
 --
--- Returns {"commandId", "duplicate", "streams": [{"stream", "version"}],
---          "events": [{"stream", "version", "position"}]}.
+-- Returns {"commandId", "streams": [name], "versions": [version after], "eventStreams": [index],
+--          "eventVersions": [version], "positions": [position]} (per event, in the order given).
 -- Errors: SQLSTATE GL409 wrong expected version (DETAIL is JSON {"stream","expected","actual"}),
---         GL422 malformed arguments. All expectations are checked before any position is drawn.
+--         GL422 malformed arguments. Every expectation is checked, each with the stream's row
+--         locked, before any position is drawn. A retry racing its first attempt waits on the
+--         stream row or the commands key and then fails (GL409 or 23505 on commands_pkey); the
+--         client then answers with the stored first result.
 CREATE FUNCTION ledger.append(
     p_command_id      uuid,
     p_streams         text[],
@@ -128,8 +131,10 @@ AS $$
 DECLARE
     v_stream_count integer := coalesce(cardinality(p_streams), 0);
     v_event_count  integer := coalesce(cardinality(p_types), 0);
-    v_before       bigint[] := '{}';
+    v_versions     bigint[] := '{}';
     v_counts       integer[];
+    v_event_versions bigint[];
+    v_positions    bigint[];
     v_version      bigint;
     v_expected     bigint;
     v_stream       text;
@@ -149,15 +154,12 @@ BEGIN
         RAISE EXCEPTION 'append arrays differ in length' USING ERRCODE = 'GL422';
     END IF;
 
-    -- 1. Idempotency. Same-command appends queue on this lock (unrelated ones never do, but for
-    --    a 32-bit hash collision), so a racing retry waits for the first attempt and then sees it.
-    PERFORM pg_advisory_xact_lock(1196312, hashtext(p_command_id::text));
+    -- 1. Idempotency: a command id seen before gets its first result back.
     SELECT c.result INTO v_result FROM ledger.commands c WHERE c.command_id = p_command_id;
     IF FOUND THEN
         RETURN v_result || '{"duplicate": true}'::jsonb;
     END IF;
 
-    -- 2. Expectations, stream by stream in ascending order, before any position is drawn.
     v_counts := array_fill(0, ARRAY[v_stream_count]);
     FOR i IN 1..v_event_count LOOP
         IF p_event_streams[i] IS NULL OR p_event_streams[i] < 1 OR p_event_streams[i] > v_stream_count THEN
@@ -167,6 +169,8 @@ BEGIN
         v_counts[p_event_streams[i]] := v_counts[p_event_streams[i]] + 1;
     END LOOP;
 
+    -- 2. Expectations, stream by stream in ascending order, before any position is drawn. Each
+    --    statement locks the stream's row and moves its version only if the expectation holds.
     FOR i IN 1..v_stream_count LOOP
         v_stream := p_streams[i];
         v_expected := p_expected[i];
@@ -184,60 +188,54 @@ BEGIN
             RAISE EXCEPTION 'stream % has no events in this append', v_stream USING ERRCODE = 'GL422';
         END IF;
 
-        SELECT s.version INTO v_version FROM ledger.streams s WHERE s.stream_id = v_stream FOR UPDATE;
-        IF NOT FOUND THEN
-            IF v_expected = -2 OR v_expected > 0 THEN
-                v_version := 0;
-            ELSE
-                -- Create the stream already at its final version. If another transaction created
-                -- it first, this waits for it and inserts nothing; the stream is then re-read and
-                -- the expectation checked against what that transaction committed.
-                INSERT INTO ledger.streams (stream_id, category, version)
-                VALUES (v_stream, split_part(v_stream, '-', 1), v_counts[i])
-                ON CONFLICT (stream_id) DO NOTHING;
-                IF FOUND THEN
-                    v_before := v_before || 0::bigint;
-                    CONTINUE;
-                END IF;
-                SELECT s.version INTO v_version FROM ledger.streams s WHERE s.stream_id = v_stream FOR UPDATE;
-            END IF;
+        v_version := NULL;
+        IF v_expected = -1 THEN
+            INSERT INTO ledger.streams AS s (stream_id, category, version)
+            VALUES (v_stream, split_part(v_stream, '-', 1), v_counts[i])
+            ON CONFLICT (stream_id) DO UPDATE SET version = s.version + v_counts[i], updated_at = now()
+            RETURNING s.version INTO v_version;
+        ELSIF v_expected = 0 THEN
+            -- A concurrent creator makes this wait for it and then insert nothing: a conflict,
+            -- never a silent merge.
+            INSERT INTO ledger.streams (stream_id, category, version)
+            VALUES (v_stream, split_part(v_stream, '-', 1), v_counts[i])
+            ON CONFLICT (stream_id) DO NOTHING
+            RETURNING version INTO v_version;
+        ELSE
+            UPDATE ledger.streams s SET version = s.version + v_counts[i], updated_at = now()
+            WHERE s.stream_id = v_stream AND (v_expected = -2 OR s.version = v_expected)
+            RETURNING s.version INTO v_version;
         END IF;
-
-        IF (v_expected = -2 AND v_version = 0) OR (v_expected >= 0 AND v_expected <> v_version) THEN
+        IF v_version IS NULL THEN
+            SELECT s.version INTO v_version FROM ledger.streams s WHERE s.stream_id = v_stream;
             RAISE EXCEPTION 'wrong expected version for stream %', v_stream
                 USING ERRCODE = 'GL409',
-                      DETAIL = jsonb_build_object('stream', v_stream, 'expected', v_expected, 'actual', v_version)::text,
-                      HINT = 'Re-read the stream, decide again, and append with the version you read.';
+                      DETAIL = jsonb_build_object('stream', v_stream, 'expected', v_expected, 'actual', coalesce(v_version, 0))::text,
+                      HINT = 'Re-read the stream, decide again, and append with the version read.';
         END IF;
-        UPDATE ledger.streams SET version = v_version + v_counts[i], updated_at = now()
-        WHERE stream_id = v_stream;
-        v_before := v_before || v_version;
+        v_versions := v_versions || v_version;
     END LOOP;
 
-    -- 3. The events, in the order given; positions are drawn here.
-    WITH input AS (
-        SELECT e.s, e.t, e.sv, e.d, e.m, e.o, e.ord,
-               v_before[e.s] + row_number() OVER (PARTITION BY e.s ORDER BY e.ord) AS version
-        FROM unnest(p_event_streams, p_types, p_schema_versions, p_data, p_metadata, p_occurred_at)
-             WITH ORDINALITY AS e(s, t, sv, d, m, o, ord)
-    ), inserted AS (
+    -- 3. The events, in the order given, with contiguous versions; positions are drawn here.
+    v_event_versions := array_fill(0::bigint, ARRAY[v_event_count]);
+    FOR i IN 1..v_event_count LOOP
+        v_event_versions[i] := v_versions[p_event_streams[i]] - v_counts[p_event_streams[i]] + 1;
+        v_counts[p_event_streams[i]] := v_counts[p_event_streams[i]] - 1;
+    END LOOP;
+    WITH inserted AS (
         INSERT INTO ledger.events (stream_id, stream_version, category, event_type, schema_version,
                                    data, metadata, occurred_at)
-        SELECT p_streams[input.s], input.version, split_part(p_streams[input.s], '-', 1), input.t,
-               input.sv, input.d, input.m, coalesce(input.o, now())
-        FROM input
-        ORDER BY input.ord
-        RETURNING global_position, stream_id, stream_version
+        SELECT p_streams[e.s], e.v, split_part(p_streams[e.s], '-', 1), e.t, e.sv, e.d, e.m, coalesce(e.o, now())
+        FROM unnest(p_event_streams, v_event_versions, p_types, p_schema_versions, p_data, p_metadata, p_occurred_at)
+             AS e(s, v, t, sv, d, m, o)
+        RETURNING global_position
     )
-    SELECT jsonb_build_object(
-        'commandId', p_command_id,
-        'streams', (SELECT jsonb_agg(jsonb_build_object('stream', p_streams[k], 'version', v_before[k] + v_counts[k]) ORDER BY k)
-                    FROM generate_subscripts(p_streams, 1) AS k),
-        'events', jsonb_agg(jsonb_build_object('stream', stream_id, 'version', stream_version, 'position', global_position)
-                            ORDER BY global_position))
-    INTO v_result
-    FROM inserted;
+    SELECT array_agg(global_position ORDER BY global_position) INTO v_positions FROM inserted;
 
+    v_result := jsonb_build_object(
+        'commandId', p_command_id, 'streams', to_jsonb(p_streams), 'versions', to_jsonb(v_versions),
+        'eventStreams', to_jsonb(p_event_streams), 'eventVersions', to_jsonb(v_event_versions),
+        'positions', to_jsonb(v_positions));
     INSERT INTO ledger.commands (command_id, result) VALUES (p_command_id, v_result);
     RETURN v_result || '{"duplicate": false}'::jsonb;
 END;

@@ -55,6 +55,11 @@ public final class EventStore: Sendable {
             } catch let error as EventStoreError {
                 throw error
             } catch let error as PQError {
+                // A retry that raced its own first attempt fails on the stream row or on the
+                // command id; if the first attempt committed, its result is the answer.
+                let racedItself = error.sqlState?.rawValue == "GL409"
+                    || (error.sqlState == .uniqueViolation && error.constraint == "commands_pkey")
+                if racedItself, let first = try await recordedResult(of: request.commandId) { return first }
                 if error.isConnectionLost && attempt <= reconnectAttempts && !Task.isCancelled {
                     logger.info("append retried after a lost connection", metadata: [
                         "eventstore.command_id": "\(request.commandId)", "eventstore.attempt": "\(attempt)"])
@@ -69,16 +74,51 @@ public final class EventStore: Sendable {
     }
 
     /// Sends the append and, in the same round trip but its own transaction, the notification
-    /// that wakes subscribers. (A NOTIFY inside the append's transaction would take PostgreSQL's
-    /// global notify lock through the commit and serialise concurrent appends.)
+    /// that wakes subscribers. A NOTIFY inside the append's transaction would hold PostgreSQL's
+    /// global notify lock through the commit's WAL flush and serialise concurrent appends; and a
+    /// NOTIFY transaction gets a transaction id, so it commits without waiting for its own flush
+    /// (`synchronous_commit` off for it alone): a wake-up needs no durability, the append does.
     private func sendAppend(_ statement: SQL, on connection: Connection) async throws -> AppendResult {
         let outcomes = try await connection.pipeline(
-            [statement, "SELECT pg_notify(\(Self.notificationChannel), '')"], mode: .eachOwnTransaction)
-        let json = try outcomes[0].get().scalar(PGJSON.self)
+            [statement, Self.notifyStatement], mode: .eachOwnTransaction)
+        return try AppendResult(json: try outcomes[0].get().scalar(PGJSON.self))
+    }
+
+    static let notifyStatement: SQL = "SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(notificationChannel), '')"
+
+    /// Advisory-lock class of ``withStreamLock(_:_:)`` (the second key is the stream's hash).
+    static let streamLockClass: Int32 = 1_196_313
+
+    /// Runs `body` in a transaction that holds a lock on each of `streams` (taken in order), so
+    /// writers that use this for the same stream take turns instead of conflicting. For hot
+    /// streams after an optimistic append lost: read with `on: connection`, decide, and append
+    /// with ``append(_:within:)``; subscribers are notified after the commit.
+    public func withStreamLock<R>(_ streams: [StreamName], _ body: (Connection) async throws -> R) async throws -> R {
+        try await pool.withConnection { connection in
+            let value = try await connection.withTransaction { conn in
+                for stream in Set(streams).sorted() {
+                    try await conn.execute("SELECT pg_advisory_xact_lock(\(Self.streamLockClass), hashtext(\(stream.rawValue)))")
+                }
+                return try await body(conn)
+            }
+            _ = try? await connection.query(Self.notifyStatement)
+            return value
+        }
+    }
+
+    /// Appends inside the caller's transaction on `connection` (see ``withStreamLock(_:_:)``).
+    /// The caller commits; nothing is stored if it rolls back.
+    @discardableResult
+    public func append(_ request: AppendRequest, within connection: Connection) async throws(EventStoreError) -> AppendResult {
+        let statement = try Self.appendStatement(request)
         do {
-            return try json.decode(AppendResult.self)
+            return try AppendResult(json: try await connection.query(statement).scalar(PGJSON.self))
+        } catch let error as EventStoreError {
+            throw error
+        } catch let error as PQError {
+            throw Self.mapAppendError(error)
         } catch {
-            throw EventStoreError(.database, "ledger.append returned a result this version cannot read: \(error).")
+            throw EventStoreError(.database, "The append failed: \(error).")
         }
     }
 
@@ -159,7 +199,8 @@ public final class EventStore: Sendable {
     /// Reads up to `limit` events of `stream`, forward from version `from` (inclusive) or backward
     /// from it (`from: nil` backward means from the last event).
     public func readStream(
-        _ stream: StreamName, from version: Int64? = nil, direction: Direction = .forward, limit: Int = 1000
+        _ stream: StreamName, from version: Int64? = nil, direction: Direction = .forward, limit: Int = 1000,
+        on connection: Connection? = nil
     ) async throws(EventStoreError) -> [RecordedEvent] {
         let limit = max(0, limit)
         let sql: SQL
@@ -177,7 +218,21 @@ public final class EventStore: Sendable {
                 ORDER BY stream_version DESC LIMIT \(limit)
                 """
         }
+        if let connection {
+            do { return try await connection.query(sql).rows.map(RecordedEvent.init(row:)) } catch {
+                throw Self.mapReadError(error)
+            }
+        }
         return try await readEvents(sql)
+    }
+
+    /// Maps any error of a read to ``EventStoreError`` (by SQLSTATE, never by message text).
+    public static func mapReadError(_ error: any Error) -> EventStoreError {
+        switch error {
+        case let error as EventStoreError: error
+        case let error as PQError: EventStoreError.from(error)
+        default: EventStoreError(.database, "\(error)")
+        }
     }
 
     /// The stream's current version, or `nil` if it does not exist.
@@ -234,5 +289,14 @@ public final class EventStore: Sendable {
                 throw EventStoreError(.database, "\(error)")
             }
         }
+    }
+}
+
+extension EventStore {
+    /// The first result stored for `commandId`, if an append with that id ever committed.
+    public func recordedResult(of commandId: UUID) async throws(EventStoreError) -> AppendResult? {
+        let stored = try await run { try await $0.query("SELECT result FROM ledger.commands WHERE command_id = \(commandId)").first?.decode(PGJSON.self, at: 0) }
+        guard let stored else { return nil }
+        return try AppendResult(json: stored).markedDuplicate()
     }
 }

@@ -67,7 +67,7 @@ public struct AppendRequest: Sendable, Hashable {
 }
 
 /// What an append stored (or, for a repeated command id, what its first attempt stored).
-public struct AppendResult: Sendable, Hashable, Codable {
+public struct AppendResult: Sendable, Hashable {
     public struct StreamVersion: Sendable, Hashable, Codable {
         public let stream: StreamName
         /// The stream's version after the append.
@@ -82,12 +82,53 @@ public struct AppendResult: Sendable, Hashable, Codable {
     /// `true` when the command id had already been appended: nothing new was stored.
     public let duplicate: Bool
     public let streams: [StreamVersion]
-    /// Every stored event, in position order.
+    /// Every stored event, in the order it was given (which is position order).
     public let events: [Stored]
 
     /// The version of `stream` after the append.
     public func version(of stream: StreamName) -> Int64? { streams.first { $0.stream == stream }?.version }
     public var positions: [Int64] { events.map(\.position) }
+
+    func markedDuplicate() -> AppendResult {
+        AppendResult(commandId: commandId, duplicate: true, streams: streams, events: events)
+    }
+
+    private init(commandId: UUID, duplicate: Bool, streams: [StreamVersion], events: [Stored]) {
+        self.commandId = commandId
+        self.duplicate = duplicate
+        self.streams = streams
+        self.events = events
+    }
+
+    /// The JSON `ledger.append` returns and keeps in `ledger.commands`.
+    struct StoredJSON: Decodable {
+        let commandId: UUID
+        let duplicate: Bool?
+        let streams: [StreamName]
+        let versions: [Int64]
+        let eventStreams: [Int]
+        let eventVersions: [Int64]
+        let positions: [Int64]
+    }
+
+    /// Decodes `ledger.append`'s result.
+    init(json: PGJSON) throws(EventStoreError) {
+        let raw: StoredJSON
+        do { raw = try json.decode(StoredJSON.self) } catch {
+            throw EventStoreError(.database, "ledger.append returned a result this version cannot read: \(error).")
+        }
+        guard raw.streams.count == raw.versions.count, raw.eventStreams.count == raw.positions.count,
+              raw.eventVersions.count == raw.positions.count,
+              raw.eventStreams.allSatisfy({ (1...raw.streams.count).contains($0) }) else {
+            throw EventStoreError(.database, "ledger.append returned an inconsistent result for command \(raw.commandId).")
+        }
+        self.init(
+            commandId: raw.commandId, duplicate: raw.duplicate ?? false,
+            streams: zip(raw.streams, raw.versions).map { StreamVersion(stream: $0, version: $1) },
+            events: raw.positions.indices.map {
+                Stored(stream: raw.streams[raw.eventStreams[$0] - 1], version: raw.eventVersions[$0], position: raw.positions[$0])
+            })
+    }
 }
 
 /// A position in the gap-safe log order: (writing transaction, global position).

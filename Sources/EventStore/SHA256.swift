@@ -1,3 +1,5 @@
+import Foundation
+
 /// SHA-256 (FIPS 180-4), for migration checksums without a crypto dependency.
 enum SHA256 {
     private static let k: [UInt32] = [
@@ -50,4 +52,21 @@ enum SHA256 {
 
 extension UInt32 {
     fileprivate func rotr(_ n: UInt32) -> UInt32 { (self >> n) | (self << (32 - n)) }
+}
+
+extension UUID {
+    /// A UUID derived from `name` (SHA-256, formatted as a version-5-style UUID): the same name
+    /// always gives the same id. Used for command ids that must be identical when two processes
+    /// decide the same thing (timers), so the log's idempotency makes the second a no-op.
+    public init(stableName name: String) {
+        let hex = Array(SHA256.hex(Array(("gigledger:" + name).utf8)))
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for i in 0..<16 {
+            bytes[i] = UInt8(String(hex[(2 * i)...(2 * i + 1)]), radix: 16) ?? 0
+        }
+        bytes[6] = (bytes[6] & 0x0f) | 0x50
+        bytes[8] = (bytes[8] & 0x3f) | 0x80
+        self.init(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                         bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
 }

@@ -14,7 +14,7 @@ struct GapSafeReadingTests {
         let connectionA = try await Connection.connect(pool.config)
         try await connectionA.executeScript("BEGIN")
         let requestA = AppendRequest(metadata: metadata(), streams: [StreamAppend(stream: stream(category), expected: .noStream, events: [event("FromA")])])
-        let resultA = try await connectionA.query(EventStore.appendStatement(requestA)).scalar(PGJSON.self).decode(AppendResult.self)
+        let resultA = try AppendResult(json: try await connectionA.query(EventStore.appendStatement(requestA)).scalar(PGJSON.self))
         // Transaction B appends after A (higher position) and commits.
         let resultB = try await store.append([event("FromB")], to: stream(category), expecting: .noStream, metadata: metadata())
         #expect(resultA.positions[0] < resultB.positions[0])
@@ -45,7 +45,7 @@ struct GapSafeReadingTests {
         _ = try await connectionA.query("SELECT pg_current_xact_id()")
         let resultB = try await store.append([event("FromB")], to: stream(category), expecting: .noStream, metadata: metadata())
         let requestA = AppendRequest(metadata: metadata(), streams: [StreamAppend(stream: stream(category), expected: .noStream, events: [event("FromA")])])
-        let resultA = try await connectionA.query(EventStore.appendStatement(requestA)).scalar(PGJSON.self).decode(AppendResult.self)
+        let resultA = try AppendResult(json: try await connectionA.query(EventStore.appendStatement(requestA)).scalar(PGJSON.self))
         #expect(resultA.positions[0] > resultB.positions[0])
         // B committed, but A (older) is open: a reader that returned B and moved its checkpoint
         // past position(B) by position alone would later skip A. Gap-safe reading holds B back.

@@ -1,0 +1,127 @@
+import EventStore
+import Foundation
+import PQ
+
+// gigbench: append throughput of the event log against a raw INSERT baseline, measured in one run
+// on one database with the same payloads, durability settings and concurrency.
+// Run with scripts/bench (release build). Prints a Markdown table.
+
+struct Options {
+    var seconds = 6.0
+    var rounds = 2
+    var url: String?
+    static func parse() -> Options {
+        var options = Options()
+        var args = CommandLine.arguments.dropFirst()
+        while let arg = args.popFirst() {
+            switch arg {
+            case "--seconds": options.seconds = Double(args.popFirst() ?? "") ?? options.seconds
+            case "--rounds": options.rounds = Int(args.popFirst() ?? "") ?? options.rounds
+            case "--database-url": options.url = args.popFirst()
+            case "-h", "--help":
+                print("usage: gigbench [--seconds S] [--rounds N] [--database-url URL]\n"
+                    + "Measures appends/s of the event log and of a raw INSERT baseline, side by side.")
+                exit(0)
+            default:
+                FileHandle.standardError.write(Data("unknown argument \(arg); see --help\n".utf8))
+                exit(64)
+            }
+        }
+        return options
+    }
+}
+
+/// A ~300-byte event payload, like a BidPlaced.
+func payload(_ i: Int) -> PGJSON {
+    PGJSON(text: #"{"bidId":"\#(UUID().uuidString.lowercased())","gigId":"6f1c0e4e-7a55-4c1b-9d7e-1b2c3d4e5f60","freelancerId":"0b8f2d7c-1e3a-4b5c-8d9e-0f1a2b3c4d5e","amount":{"currency":"EUR","minorUnits":\#(45_000 + i % 977)},"estimatedDays":\#(1 + i % 30),"note":"I have shipped three NLP pipelines like this one."}"#)
+}
+
+/// Runs `work` on `writers` concurrent tasks for `seconds`; returns operations per second.
+func measure(writers: Int, seconds: Double, _ work: @escaping @Sendable (Int, Int) async throws -> Void) async throws -> Double {
+    let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
+    let start = ContinuousClock.now
+    let total = try await withThrowingTaskGroup(of: Int.self) { group in
+        for writer in 0..<writers {
+            group.addTask {
+                var n = 0
+                while ContinuousClock.now < deadline {
+                    try await work(writer, n)
+                    n += 1
+                }
+                return n
+            }
+        }
+        return try await group.reduce(0, +)
+    }
+    let elapsed = start.duration(to: .now)
+    return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+}
+
+let options = Options.parse()
+var base = ConnectionConfig.resolve(options.url, applicationName: "gigbench")
+// Durable commits, whatever the server default: this is what an append costs.
+base.sessionSettings = [("synchronous_commit", "on")]
+let admin = try await Connection.connect(base.withDatabase("postgres"))
+let fsync = try await admin.query("SELECT current_setting('fsync')").scalar(String.self)
+let version = try await admin.query("SELECT current_setting('server_version')").scalar(String.self)
+try await admin.execute("DROP DATABASE IF EXISTS gigledger_bench WITH (FORCE)")
+try await admin.execute("CREATE DATABASE gigledger_bench")
+await admin.close()
+let config = base.withDatabase("gigledger_bench")
+let pool = ConnectionPool(config: config, maxConnections: 8)
+_ = try await pool.withConnection { try await Migrator().migrate(on: $0) }
+try await pool.query("""
+    CREATE TABLE bench_raw (
+        id bigserial PRIMARY KEY, stream_id text NOT NULL, event_type text NOT NULL,
+        data jsonb NOT NULL, metadata jsonb NOT NULL, occurred_at timestamptz NOT NULL)
+    """)
+let store = EventStore(pool: pool)
+let metadataJSON = try PGJSON(encoding: EventMetadata(actor: "freelancer:bench", commandId: UUID()))
+
+/// Per writer, 100 streams appended in turn with exact expected versions (no conflicts).
+actor Versions {
+    var versions: [String: Int64] = [:]
+    func next(_ stream: String, by count: Int) -> Int64 {
+        let current = versions[stream, default: 0]
+        versions[stream] = current + Int64(count)
+        return current
+    }
+}
+let versions = Versions()
+
+func rawAppend(_ writer: Int, _ n: Int, events: Int) async throws {
+    let stream = "bid-w\(writer)-s\(n % 100)-\(events)"
+    var sql: SQL = "INSERT INTO bench_raw (stream_id, event_type, data, metadata, occurred_at) VALUES "
+    for i in 0..<events {
+        if i > 0 { sql.append(", ") }
+        sql.append("(\(stream), 'BidPlaced', \(payload(n * events + i)), \(metadataJSON), \(Date()))")
+    }
+    try await pool.query(sql)
+}
+
+func logAppend(_ writer: Int, _ n: Int, events: Int) async throws {
+    let stream = try StreamName(validating: "bid-w\(writer)s\(n % 100)e\(events)")
+    let current = await versions.next(stream.rawValue, by: events)
+    let batch = (0..<events).map { NewEvent(type: "BidPlaced", data: payload(n * events + $0), occurredAt: Date()) }
+    try await store.append(batch, to: stream, expecting: current == 0 ? .noStream : .exactly(current),
+                           metadata: EventMetadata(actor: "freelancer:bench", commandId: UUID()))
+}
+
+FileHandle.standardError.write(Data("PostgreSQL \(version), fsync=\(fsync), synchronous_commit=on; \(options.rounds) round(s) of \(options.seconds) s per side\n".utf8))
+print("| events per append | connections | raw INSERT appends/s | event log appends/s | log events/s | log ÷ raw |")
+print("|---:|---:|---:|---:|---:|---:|")
+for events in [1, 10] {
+    for writers in [1, 8] {
+        var raw: [Double] = []
+        var log: [Double] = []
+        // Alternate the two sides so drift on a noisy machine hits both alike.
+        for _ in 0..<options.rounds {
+            raw.append(try await measure(writers: writers, seconds: options.seconds) { try await rawAppend($0, $1, events: events) })
+            log.append(try await measure(writers: writers, seconds: options.seconds) { try await logAppend($0, $1, events: events) })
+        }
+        let r = raw.reduce(0, +) / Double(raw.count)
+        let l = log.reduce(0, +) / Double(log.count)
+        print(String(format: "| %d | %d | %.0f | %.0f | %.0f | %.2f |", events, writers, r, l, l * Double(events), l / r))
+    }
+}
+await pool.close()
