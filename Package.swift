@@ -45,12 +45,20 @@ let package = Package(
         ),
         // The marketplace domain: per aggregate Command, Event, State, decide, evolve. No I/O.
         .target(name: "Marketplace", swiftSettings: strict),
+        // Command handling: load, fold, decide, append with the version read; timers.
+        .target(
+            name: "GigLedger",
+            dependencies: ["Marketplace", "EventStore", "PQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // The admin CLI's commands, as a library so tests can drive them.
         .target(
             name: "GigCTLCore",
             dependencies: [
                 "PQ",
                 "EventStore",
+                "Marketplace",
+                "GigLedger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -77,6 +85,11 @@ let package = Package(
         .testTarget(
             name: "MarketplaceTests",
             dependencies: ["Marketplace", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GigLedgerTests",
+            dependencies: ["GigLedger", "Marketplace", "EventStore", "PQ", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "TestSupport"], swiftSettings: strict),

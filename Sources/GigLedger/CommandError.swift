@@ -1,0 +1,70 @@
+import EventStore
+import Marketplace
+
+/// Why a command did not take effect. Nothing was appended in any of these cases.
+public struct CommandError: Error, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case rejected, invalidCommand, conflict, unavailable, corruptStream, internalError
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+        /// A rule of the marketplace refused it; ``CommandError/domain`` holds the rule's code.
+        public static let rejected = Code(.rejected)
+        /// The command itself is malformed (missing field, wrong type, unknown command).
+        public static let invalidCommand = Code(.invalidCommand)
+        /// Other writers kept changing the stream; the command was retried and gave up.
+        public static let conflict = Code(.conflict)
+        /// The database could not be reached.
+        public static let unavailable = Code(.unavailable)
+        /// A stored event could not be read back.
+        public static let corruptStream = Code(.corruptStream)
+        public static let internalError = Code(.internalError)
+        public var description: String { base.rawValue }
+    }
+
+    public let code: Code
+    public let message: String
+    /// The rule that refused the command, for ``Code/rejected`` (and input checks the domain made).
+    public let domain: DomainError?
+    public let cause: (any Error & Sendable)?
+
+    public init(_ code: Code, _ message: String, domain: DomainError? = nil, cause: (any Error & Sendable)? = nil) {
+        self.code = code
+        self.message = message
+        self.domain = domain
+        self.cause = cause
+    }
+
+    /// The stable machine code: the domain rule's (`GIG_NOT_OPEN`), else `CONCURRENCY_CONFLICT`,
+    /// `INVALID_COMMAND`, `DATABASE_UNAVAILABLE`, `CORRUPT_STREAM` or `INTERNAL_ERROR`.
+    public var stableCode: String {
+        if let domain { return domain.code.rawValue }
+        switch code {
+        case .conflict: return "CONCURRENCY_CONFLICT"
+        case .invalidCommand: return "INVALID_COMMAND"
+        case .unavailable: return "DATABASE_UNAVAILABLE"
+        case .corruptStream: return "CORRUPT_STREAM"
+        default: return "INTERNAL_ERROR"
+        }
+    }
+
+    public var description: String { "\(stableCode): \(message)" }
+
+    static func rejected(_ error: DomainError) -> CommandError {
+        let code: Code = error.code == .invalidInput || error.code == .invalidStreamName ? .invalidCommand : .rejected
+        return CommandError(code, error.message, domain: error)
+    }
+
+    static func store(_ error: EventStoreError) -> CommandError {
+        if error.isConnectionProblem {
+            return CommandError(.unavailable, "The database is unavailable: \(error.message)", cause: error)
+        }
+        switch error.code {
+        case .wrongExpectedVersion: return CommandError(.conflict, error.message, cause: error)
+        case .notMigrated: return CommandError(.unavailable, error.message, cause: error)
+        case .invalidAppend, .invalidStreamName: return CommandError(.invalidCommand, error.message, cause: error)
+        default: return CommandError(.internalError, error.description, cause: error)
+        }
+    }
+}

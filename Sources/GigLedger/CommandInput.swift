@@ -1,0 +1,297 @@
+import EventStore
+import Foundation
+import Marketplace
+
+/// Turns a command written as JSON (what `gigctl … --json` reads on stdin, and what the CLI's
+/// flags are turned into) into a ``MarketplaceCommand``, with errors that name the field.
+///
+/// ```json
+/// {"command": "PlaceBid", "actor": "freelancer:0b8f…", "gigId": "6f1c…",
+///  "amount": {"currency": "EUR", "minorUnits": 45000}, "estimatedDays": 10}
+/// ```
+///
+/// `commandId` defaults to a new id (send one to make retries safe), `occurredAt` to `now`, and
+/// ids a command creates (`gigId` of PostGig, `bidId`, `contractId`, `deliveryId`, `disputeId`)
+/// to new ones. Amounts are `{"currency", "minorUnits"}` or `{"currency", "amount": "450.00"}`.
+public struct CommandInput: Sendable {
+    public static let commandNames = [
+        "RegisterFreelancer", "UpdateSkills", "ChangeRate", "ChangeAvailability", "RegisterClient",
+        "PostGig", "PlaceBid", "ReviseBid", "WithdrawBid", "DeclineBid", "AcceptBid", "CancelGig", "ExpireGig",
+        "SubmitDelivery", "RequestChanges", "ApproveDelivery", "AutoApproveDelivery", "OpenDispute", "ResolveDispute",
+        "SubmitReview",
+    ]
+
+    let fields: [String: JSONValue]
+    let now: Date
+    let newID: @Sendable () -> UUID
+
+    public init(fields: [String: JSONValue], now: Date = Date(), newID: @escaping @Sendable () -> UUID = { UUID() }) {
+        self.fields = fields
+        self.now = now
+        self.newID = newID
+    }
+
+    /// Parses one JSON object. Limits its size to 1 MiB.
+    public static func parse(json data: Data, now: Date = Date(), newID: @escaping @Sendable () -> UUID = { UUID() }) throws(CommandError) -> MarketplaceCommand {
+        guard data.count <= 1 << 20 else {
+            throw CommandError(.invalidCommand, "The command is \(data.count) bytes; at most 1 MiB is accepted.")
+        }
+        let value: JSONValue
+        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw CommandError(.invalidCommand, "The command is not valid JSON (\(Self.describe(error))). Send one JSON object, e.g. {\"command\": \"PlaceBid\", …}.")
+        }
+        guard case .object(let fields) = value else {
+            throw CommandError(.invalidCommand, "The command must be a JSON object with a \"command\" field, not \(Self.kind(value)).")
+        }
+        return try CommandInput(fields: fields, now: now, newID: newID).command()
+    }
+
+    /// The command these fields describe.
+    public func command() throws(CommandError) -> MarketplaceCommand {
+        let name = try string("command")
+        let context = CommandContext(
+            commandID: CommandID(try optionalUUID("commandId") ?? newID()), actor: try actor(),
+            occurredAt: try optionalDate("occurredAt") ?? now)
+        do {
+            switch name {
+            case "RegisterFreelancer":
+                return .freelancer(.registerFreelancer(.init(
+                    context: context, freelancerID: FreelancerID(try uuid("freelancerId")), name: try string("name"),
+                    skills: try skillClaims("skills"), hourlyRate: try money("hourlyRate"), hoursPerWeek: try int("hoursPerWeek"))))
+            case "UpdateSkills":
+                return .freelancer(.updateSkills(.init(context: context, freelancerID: FreelancerID(try uuid("freelancerId")), skills: try skillClaims("skills"))))
+            case "ChangeRate":
+                return .freelancer(.changeRate(.init(context: context, freelancerID: FreelancerID(try uuid("freelancerId")), hourlyRate: try money("hourlyRate"))))
+            case "ChangeAvailability":
+                return .freelancer(.changeAvailability(.init(context: context, freelancerID: FreelancerID(try uuid("freelancerId")), hoursPerWeek: try int("hoursPerWeek"))))
+            case "RegisterClient":
+                return .client(.registerClient(.init(
+                    context: context, clientID: ClientID(try uuid("clientId")), name: try string("name"),
+                    country: try string("country"), paymentVerified: try bool("paymentVerified", default: false))))
+            case "PostGig":
+                return .gig(.postGig(.init(
+                    context: context, gigID: GigID(try optionalUUID("gigId") ?? newID()), clientID: ClientID(try uuid("clientId")),
+                    title: try string("title"), description: try string("description", default: ""), skills: try strings("skills"),
+                    budgetMin: try money("budgetMin"), budgetMax: try money("budgetMax"),
+                    biddingClosesAt: try date("biddingClosesAt"), clientRegistered: false)))
+            case "PlaceBid":
+                return .gig(.placeBid(.init(
+                    context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try optionalUUID("bidId") ?? newID()),
+                    amount: try money("amount"), estimatedDays: try int("estimatedDays"), bidderRegistered: false)))
+            case "ReviseBid":
+                return .gig(.reviseBid(.init(
+                    context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")),
+                    amount: try money("amount"), estimatedDays: try int("estimatedDays"))))
+            case "WithdrawBid":
+                return .gig(.withdrawBid(.init(context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")))))
+            case "DeclineBid":
+                return .gig(.declineBid(.init(
+                    context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")),
+                    reason: try enumeration("reason", default: BidDeclineReason.other))))
+            case "AcceptBid":
+                return .gig(.acceptBid(.init(
+                    context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")),
+                    contractID: ContractID(try optionalUUID("contractId") ?? newID()))))
+            case "CancelGig":
+                return .gig(.cancelGig(.init(context: context, gigID: GigID(try uuid("gigId")))))
+            case "ExpireGig":
+                return .gig(.expireGig(.init(context: context, gigID: GigID(try uuid("gigId")))))
+            case "SubmitDelivery":
+                return .contract(.submitDelivery(.init(
+                    context: context, contractID: ContractID(try uuid("contractId")), deliveryID: DeliveryID(try optionalUUID("deliveryId") ?? newID()),
+                    note: try string("note", default: ""), artifacts: try strings("artifacts", default: []))))
+            case "RequestChanges":
+                return .contract(.requestChanges(.init(
+                    context: context, contractID: ContractID(try uuid("contractId")), deliveryID: DeliveryID(try uuid("deliveryId")),
+                    reason: try string("reason"))))
+            case "ApproveDelivery":
+                return .contract(.approveDelivery(.init(context: context, contractID: ContractID(try uuid("contractId")), deliveryID: DeliveryID(try uuid("deliveryId")))))
+            case "AutoApproveDelivery":
+                return .contract(.autoApproveDelivery(.init(context: context, contractID: ContractID(try uuid("contractId")), deliveryID: DeliveryID(try uuid("deliveryId")))))
+            case "OpenDispute":
+                return .contract(.openDispute(.init(
+                    context: context, contractID: ContractID(try uuid("contractId")), disputeID: DisputeID(try optionalUUID("disputeId") ?? newID()),
+                    reason: try string("reason"))))
+            case "ResolveDispute":
+                return .contract(.resolveDispute(.init(
+                    context: context, contractID: ContractID(try uuid("contractId")), disputeID: DisputeID(try uuid("disputeId")),
+                    resolution: try enumeration("resolution", default: nil as DisputeResolution?), note: try string("note", default: ""))))
+            case "SubmitReview":
+                return .contract(.submitReview(.init(
+                    context: context, contractID: ContractID(try uuid("contractId")), rating: try int("rating"), text: try string("text", default: ""))))
+            default:
+                throw CommandError(.invalidCommand, "Unknown command \"\(name.prefix(60))\". Known commands: \(Self.commandNames.joined(separator: ", ")).")
+            }
+        } catch let error as CommandError {
+            throw error
+        } catch let error as DomainError {
+            throw CommandError.rejected(error)
+        } catch {
+            throw CommandError(.invalidCommand, "\(name): \(error)")
+        }
+    }
+
+    // MARK: - Fields
+
+    private func missing(_ key: String, _ expected: String) -> CommandError {
+        CommandError(.invalidCommand, "Field \"\(key)\" is missing: \(fields["command"].map { _ in "this command needs" } ?? "it needs") \(expected).")
+    }
+
+    private func wrong(_ key: String, _ expected: String, _ got: JSONValue) -> CommandError {
+        CommandError(.invalidCommand, "Field \"\(key)\" must be \(expected), not \(Self.kind(got)).")
+    }
+
+    func string(_ key: String, default fallback: String? = nil) throws(CommandError) -> String {
+        guard let value = fields[key], value != .null else {
+            if let fallback { return fallback }
+            throw missing(key, "a string")
+        }
+        guard case .string(let text) = value else { throw wrong(key, "a string", value) }
+        guard text.utf8.count <= 100_000 else { throw CommandError(.invalidCommand, "Field \"\(key)\" is \(text.utf8.count) bytes long; at most 100,000 are accepted.") }
+        return text
+    }
+
+    func strings(_ key: String, default fallback: [String]? = nil) throws(CommandError) -> [String] {
+        guard let value = fields[key], value != .null else {
+            if let fallback { return fallback }
+            throw missing(key, "an array of strings")
+        }
+        guard case .array(let items) = value, items.count <= 1000 else { throw wrong(key, "an array of at most 1000 strings", value) }
+        var out: [String] = []
+        for item in items {
+            guard case .string(let text) = item else { throw wrong("\(key)[]", "a string", item) }
+            out.append(text)
+        }
+        return out
+    }
+
+    func int(_ key: String) throws(CommandError) -> Int {
+        guard let value = fields[key], value != .null else { throw missing(key, "a whole number") }
+        guard case .number(let number) = value, number.rounded() == number, abs(number) < 1e15 else {
+            throw wrong(key, "a whole number", value)
+        }
+        return Int(number)
+    }
+
+    func bool(_ key: String, default fallback: Bool) throws(CommandError) -> Bool {
+        guard let value = fields[key], value != .null else { return fallback }
+        guard case .bool(let flag) = value else { throw wrong(key, "true or false", value) }
+        return flag
+    }
+
+    func optionalUUID(_ key: String) throws(CommandError) -> UUID? {
+        guard let value = fields[key], value != .null else { return nil }
+        guard case .string(let text) = value, let id = UUID(uuidString: text) else { throw wrong(key, "a UUID string", value) }
+        return id
+    }
+
+    func uuid(_ key: String) throws(CommandError) -> UUID {
+        guard let id = try optionalUUID(key) else { throw missing(key, "a UUID") }
+        return id
+    }
+
+    func optionalDate(_ key: String) throws(CommandError) -> Date? {
+        guard let value = fields[key], value != .null else { return nil }
+        guard case .string(let text) = value, let date = Self.parseDate(text) else {
+            throw wrong(key, "an ISO 8601 time such as 2026-12-01T12:00:00Z", value)
+        }
+        return date
+    }
+
+    func date(_ key: String) throws(CommandError) -> Date {
+        guard let date = try optionalDate(key) else { throw missing(key, "an ISO 8601 time") }
+        return date
+    }
+
+    func actor() throws(CommandError) -> ActorRef {
+        let text = try string("actor")
+        do { return try ActorRef(parsing: text) } catch { throw CommandError.rejected(error) }
+    }
+
+    func enumeration<E: RawRepresentable & CaseIterable>(_ key: String, default fallback: E?) throws(CommandError) -> E where E.RawValue == String {
+        guard let value = fields[key], value != .null else {
+            if let fallback { return fallback }
+            throw missing(key, "one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard case .string(let text) = value, let choice = E(rawValue: text) else {
+            throw wrong(key, "one of \(E.allCases.map(\.rawValue).joined(separator: ", "))", value)
+        }
+        return choice
+    }
+
+    func money(_ key: String) throws(CommandError) -> Money {
+        guard let value = fields[key], value != .null else { throw missing(key, "an amount {\"currency\": \"EUR\", \"minorUnits\": 45000}") }
+        guard case .object(let parts) = value, case .string(let code)? = parts["currency"] else {
+            throw wrong(key, "an object {\"currency\": \"EUR\", \"minorUnits\": 45000}", value)
+        }
+        let currency: Currency
+        do { currency = try Currency(code: code) } catch { throw CommandError.rejected(error) }
+        if case .number(let minor)? = parts["minorUnits"] {
+            guard minor.rounded() == minor, abs(minor) <= 9_007_199_254_740_991 else {
+                throw CommandError(.invalidCommand, "Field \"\(key).minorUnits\" must be a whole number of minor units (cents), within ±9007199254740991.")
+            }
+            return Money(minorUnits: Int64(minor), currency: currency)
+        }
+        if case .string(let amount)? = parts["amount"] {
+            guard let minor = Self.minorUnits(amount, digits: currency.minorUnitDigits) else {
+                throw CommandError(.invalidCommand, "Field \"\(key).amount\" must be a decimal amount with at most \(currency.minorUnitDigits) decimals for \(currency.code), e.g. \"450.00\".")
+            }
+            return Money(minorUnits: minor, currency: currency)
+        }
+        throw wrong(key, "an object with \"minorUnits\" (number) or \"amount\" (decimal string)", value)
+    }
+
+    func skillClaims(_ key: String) throws(CommandError) -> [SkillClaim] {
+        guard let value = fields[key], value != .null else { throw missing(key, "an array of {\"skill\": \"nlp\", \"level\": 3}") }
+        guard case .array(let items) = value, items.count <= 100 else { throw wrong(key, "an array of at most 100 skills", value) }
+        var claims: [SkillClaim] = []
+        for item in items {
+            guard case .string(let slug)? = item["skill"], case .number(let level)? = item["level"], level.rounded() == level, abs(level) < 1e9 else {
+                throw wrong("\(key)[]", "an object {\"skill\": \"nlp\", \"level\": 1…3}", item)
+            }
+            claims.append(SkillClaim(slug: slug, level: Int(level)))
+        }
+        return claims
+    }
+
+    // MARK: - Helpers
+
+    /// "450.5" with 2 digits → 45050; nil if malformed, too precise or too large.
+    public static func minorUnits(_ text: String, digits: Int) -> Int64? {
+        guard text.range(of: #"^-?[0-9]{1,15}(\.[0-9]+)?$"#, options: .regularExpression) != nil else { return nil }
+        let negative = text.hasPrefix("-")
+        let body = negative ? String(text.dropFirst()) : text
+        let parts = body.split(separator: ".", omittingEmptySubsequences: false)
+        let whole = parts[0]
+        let fraction = parts.count > 1 ? String(parts[1]) : ""
+        guard fraction.count <= digits else { return nil }
+        let padded = fraction + String(repeating: "0", count: digits - fraction.count)
+        guard let value = Int64(whole + padded) else { return nil }
+        return negative ? -value : value
+    }
+
+    static func parseDate(_ text: String) -> Date? {
+        let withFraction = ISO8601DateFormatter()
+        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = withFraction.date(from: text) { return date }
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        return plain.date(from: text)
+    }
+
+    static func kind(_ value: JSONValue) -> String {
+        switch value {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error { return context.debugDescription }
+        return "malformed"
+    }
+}

@@ -1,0 +1,251 @@
+import EventStore
+import Foundation
+import Logging
+import Marketplace
+import PQ
+
+/// Handles marketplace commands: load the stream, fold it, decide, append expecting the version
+/// read; on a version conflict re-read and decide again (bounded). Idempotent by command id.
+public final class MarketplaceService: Sendable {
+    public let store: EventStore
+    /// How many times a command is decided before a conflict is reported.
+    public let maxAttempts: Int
+    /// Contract terms (review window, platform fee) given to newly accepted bids.
+    public let contractTerms: ContractTerms
+    let logger: Logger
+
+    public init(store: EventStore, maxAttempts: Int = 12, contractTerms: ContractTerms = .standard,
+                logger: Logger = Logger(label: "gigledger.marketplace")) {
+        self.store = store
+        self.maxAttempts = max(1, maxAttempts)
+        self.contractTerms = contractTerms
+        self.logger = logger
+    }
+
+    /// Runs `command` to completion. Throws ``CommandError``; nothing is appended when it does.
+    @discardableResult
+    public func execute(_ command: MarketplaceCommand, correlationId: UUID? = nil, causationId: UUID? = nil) async throws(CommandError) -> CommandOutcome {
+        let context = command.context
+        let metadata = EventMetadata(
+            actor: context.actor.description, commandId: context.commandID.uuid,
+            correlationId: correlationId, causationId: causationId)
+        var attempt = 0
+        while true {
+            attempt += 1
+            if attempt > 1 {
+                // Lost a race before: take a turn on the stream's lock, then read, decide and
+                // append in that transaction, so a hot stream serves its writers in order.
+                let outcome = try await executeLocked(command, metadata: metadata, attempt: attempt)
+                switch outcome {
+                case .done(let result): return result
+                case .conflict(let error) where attempt < maxAttempts:
+                    logger.debug("locked attempt conflicted", metadata: ["command.id": "\(context.commandID)", "error": "\(error)"])
+                    continue
+                case .conflict(let error):
+                    throw CommandError(
+                        .conflict,
+                        "\(command.name) on \(command.stream) conflicted with concurrent writers \(attempt) times and gave up; nothing was appended. Send it again with the same command id.",
+                        cause: error)
+                }
+            }
+            let plan: AppendPlan
+            do {
+                plan = try await decide(command)
+            } catch let error as CommandError {
+                if let earlier = try await firstResult(of: command, attempts: attempt) { return earlier }
+                throw error
+            } catch let error as DomainError {
+                // A repeat of a command that succeeded may now break a rule (its effect is there).
+                if let earlier = try await firstResult(of: command, attempts: attempt) { return earlier }
+                throw CommandError.rejected(error)
+            } catch let error as EventStoreError {
+                throw CommandError.store(error)
+            } catch {
+                throw CommandError(.internalError, "Deciding \(command.name) failed: \(error).")
+            }
+            if plan.streams.isEmpty {
+                if let earlier = try await firstResult(of: command, attempts: attempt) { return earlier }
+                return CommandOutcome(command: command.name, commandId: context.commandID.uuid, events: [], duplicate: false, attempts: attempt)
+            }
+            do {
+                let result = try await store.append(AppendRequest(metadata: metadata, streams: plan.streams))
+                return CommandOutcome(command: command.name, commandId: context.commandID.uuid,
+                                      events: plan.describe(result), duplicate: result.duplicate, attempts: attempt)
+            } catch where error.code == .wrongExpectedVersion && attempt < maxAttempts {
+                // Someone else appended since we read: decide again, now in turn (above).
+                continue
+            } catch where error.code == .wrongExpectedVersion {
+                throw CommandError(
+                    .conflict,
+                    "\(command.name) on \(command.stream) conflicted with concurrent writers \(attempt) times and gave up; nothing was appended. Send it again with the same command id.",
+                    cause: error)
+            } catch {
+                throw CommandError.store(error)
+            }
+        }
+    }
+
+    enum LockedOutcome {
+        case done(CommandOutcome)
+        case conflict(EventStoreError)
+    }
+
+    /// One attempt holding the stream's lock: read, decide and append in one transaction.
+    private func executeLocked(_ command: MarketplaceCommand, metadata: EventMetadata, attempt: Int) async throws(CommandError) -> LockedOutcome {
+        let stream: StreamName
+        do { stream = try StreamName(validating: command.stream.name) } catch { throw CommandError.store(error) }
+        do {
+            return try await store.withStreamLock([stream]) { connection in
+                let plan = try await self.decide(command, on: connection)
+                if plan.streams.isEmpty {
+                    return .done(try await self.firstResult(of: command, attempts: attempt)
+                        ?? CommandOutcome(command: command.name, commandId: metadata.commandId, events: [], duplicate: false, attempts: attempt))
+                }
+                do {
+                    let result = try await self.store.append(AppendRequest(metadata: metadata, streams: plan.streams), within: connection)
+                    return .done(CommandOutcome(command: command.name, commandId: metadata.commandId,
+                                                events: plan.describe(result), duplicate: result.duplicate, attempts: attempt))
+                } catch let error as EventStoreError where error.code == .wrongExpectedVersion {
+                    throw LockedConflict(error: error)
+                }
+            }
+        } catch let conflict as LockedConflict {
+            if let earlier = try await firstResult(of: command, attempts: attempt) { return .done(earlier) }
+            return .conflict(conflict.error)
+        } catch let error as CommandError {
+            if let earlier = try await firstResult(of: command, attempts: attempt) { return .done(earlier) }
+            throw error
+        } catch let error as DomainError {
+            if let earlier = try await firstResult(of: command, attempts: attempt) { return .done(earlier) }
+            throw CommandError.rejected(error)
+        } catch let error as EventStoreError {
+            throw CommandError.store(error)
+        } catch let error as PQError {
+            throw CommandError.store(EventStore.mapReadError(error))
+        } catch {
+            throw CommandError(.internalError, "Running \(command.name) failed: \(error).")
+        }
+    }
+
+    private struct LockedConflict: Error { let error: EventStoreError }
+
+    /// The stored result of `command`'s id, if it was appended before.
+    private func firstResult(of command: MarketplaceCommand, attempts: Int) async throws(CommandError) -> CommandOutcome? {
+        let recorded: AppendResult?
+        do { recorded = try await store.recordedResult(of: command.context.commandID.uuid) } catch { throw CommandError.store(error) }
+        guard let recorded else { return nil }
+        var appended: [CommandOutcome.Appended] = []
+        do {
+            for item in recorded.events {
+                let type = try await store.readStream(item.stream, from: item.version, limit: 1).first?.type ?? "?"
+                appended.append(CommandOutcome.Appended(stream: item.stream.rawValue, version: item.version, position: item.position, type: type))
+            }
+        } catch {
+            throw CommandError.store(error)
+        }
+        return CommandOutcome(command: command.name, commandId: command.context.commandID.uuid, events: appended, duplicate: true, attempts: attempts)
+    }
+
+    // MARK: - Deciding
+
+    /// The streams to append, with their expectations, and the event types in request order.
+    struct AppendPlan {
+        var streams: [StreamAppend] = []
+        func describe(_ result: AppendResult) -> [CommandOutcome.Appended] {
+            var types: [String: String] = [:]
+            for group in streams {
+                let before = result.version(of: group.stream).map { $0 - Int64(group.events.count) } ?? 0
+                for (offset, event) in group.events.enumerated() {
+                    types["\(group.stream.rawValue)#\(before + Int64(offset) + 1)"] = event.type
+                }
+            }
+            return result.events.map {
+                CommandOutcome.Appended(stream: $0.stream.rawValue, version: $0.version, position: $0.position,
+                                        type: types["\($0.stream.rawValue)#\($0.version)"] ?? "?")
+            }
+        }
+    }
+
+    func decide(_ command: MarketplaceCommand, on connection: Connection? = nil) async throws -> AppendPlan {
+        switch command {
+        case .freelancer(let command):
+            let loaded = try await load(FreelancerDecider.self, command.stream, on: connection)
+            let events = try FreelancerDecider.decide(command, loaded.state)
+            return try plan([StreamWrite(stream: command.stream, events: events)], versions: [command.stream: loaded.version], at: command.context)
+        case .client(let command):
+            let loaded = try await load(ClientDecider.self, command.stream, on: connection)
+            let events = try ClientDecider.decide(command, loaded.state)
+            return try plan([StreamWrite(stream: command.stream, events: events)], versions: [command.stream: loaded.version], at: command.context)
+        case .gig(var command):
+            // Facts from other aggregates, read just before deciding. Registrations are never
+            // undone, so reading them outside the gig's append is safe.
+            switch command {
+            case .postGig(var post):
+                post.clientRegistered = try await load(ClientDecider.self, post.clientID.stream, on: connection).state.isRegistered
+                command = .postGig(post)
+            case .placeBid(var bid):
+                if case .freelancer(let bidder) = bid.context.actor {
+                    bid.bidderRegistered = try await load(FreelancerDecider.self, bidder.stream, on: connection).state.isRegistered
+                }
+                command = .placeBid(bid)
+            case .acceptBid(var accept):
+                accept.terms = contractTerms
+                command = .acceptBid(accept)
+            default:
+                break
+            }
+            let loaded = try await load(GigDecider.self, command.stream, on: connection)
+            let decision = try GigDecider.decide(command, loaded.state)
+            return try plan(try decision.writes(), versions: [command.stream: loaded.version], at: command.context)
+        case .contract(let command):
+            let loaded = try await load(ContractDecider.self, command.stream, on: connection)
+            let events = try ContractDecider.decide(command, loaded.state)
+            return try plan([StreamWrite(stream: command.stream, events: events)], versions: [command.stream: loaded.version], at: command.context)
+        }
+    }
+
+    private func plan(_ writes: [StreamWrite], versions: [MarketplaceStream: Int64], at context: CommandContext) throws -> AppendPlan {
+        var plan = AppendPlan()
+        for write in writes where !write.events.isEmpty {
+            let expected: ExpectedVersion
+            switch write.expectation {
+            case .noStream:
+                expected = .noStream
+            case .versionAsRead:
+                guard let version = versions[write.stream] else {
+                    throw CommandError(.internalError, "The decision writes to \(write.stream), which the handler did not read.")
+                }
+                expected = version == 0 ? .noStream : .exactly(version)
+            }
+            let events = write.events.map {
+                NewEvent(type: $0.type, schemaVersion: $0.schemaVersion, data: PGJSON(text: String(decoding: $0.data, as: UTF8.self)),
+                         occurredAt: context.occurredAt)
+            }
+            plan.streams.append(StreamAppend(stream: try StreamName(validating: write.stream.name), expected: expected, events: events))
+        }
+        return plan
+    }
+
+    /// Reads a stream whole and folds it; returns the state and the version read (0: no stream).
+    public func load<D: Decider>(_ decider: D.Type, _ stream: MarketplaceStream, on connection: Connection? = nil) async throws -> (state: D.State, version: Int64) {
+        let name = try StreamName(validating: stream.name)
+        var state = D.initialState
+        var version: Int64 = 0
+        while true {
+            let page = try await store.readStream(name, from: version + 1, limit: 1000, on: connection)
+            for recorded in page {
+                do {
+                    let event = try D.Event.decode(type: recorded.type, schemaVersion: recorded.schemaVersion, data: recorded.data.data)
+                    state = D.evolve(state, event)
+                } catch {
+                    throw CommandError(
+                        .corruptStream,
+                        "Event \(recorded.position) (\(recorded.stream) v\(recorded.version), \(recorded.type)) cannot be read: \(error.message). The command was not run.",
+                        domain: error)
+                }
+                version = recorded.version
+            }
+            if page.count < 1000 { return (state, version) }
+        }
+    }
+}
