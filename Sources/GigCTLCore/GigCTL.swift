@@ -17,17 +17,25 @@ public struct GigCTL: AsyncParsableCommand {
               scripts/db-up            start the local PostgreSQL (prints its URL)
               gigctl migrate           create or upgrade the schema
               gigctl status            check the database and the log
+              gigctl client register --name Acme --country DE --payment-verified
+              gigctl gig post --client ID --title "Fine-tune a classifier" --skill nlp ...
 
             Exit codes:
-              0   success
+              0   success (for a marketplace command: done, or already done)
               1   the command ran and found a problem (e.g. migrate status --check)
-              64  usage error: a bad flag or argument (nothing was done)
+              64  usage error: a bad flag, argument or JSON command (nothing was done)
+              65  rejected: a marketplace rule refused the command (its code is printed)
               69  database unavailable: could not connect, or the connection broke
               70  internal error (please report it)
+              75  conflict: concurrent writers won every retry; send it again with the same --command-id
               78  configuration: schema not migrated, or an applied migration edited
             """,
         version: GigLedgerVersion.current,
-        subcommands: [MigrateCommand.self, StatusCommand.self, VersionCommand.self]
+        subcommands: [
+            MigrateCommand.self, StatusCommand.self,
+            FreelancerGroup.self, ClientGroup.self, GigGroup.self, BidGroup.self, ContractGroup.self, Submit.self,
+            TimersGroup.self, VersionCommand.self,
+        ]
     )
 
     public init() {}

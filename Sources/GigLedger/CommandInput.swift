@@ -181,7 +181,10 @@ public struct CommandInput: Sendable {
 
     func optionalUUID(_ key: String) throws(CommandError) -> UUID? {
         guard let value = fields[key], value != .null else { return nil }
-        guard case .string(let text) = value, let id = UUID(uuidString: text) else { throw wrong(key, "a UUID string", value) }
+        guard case .string(let text) = value else { throw wrong(key, "a UUID string", value) }
+        guard let id = UUID(uuidString: text) else {
+            throw CommandError(.invalidCommand, "Field \"\(key)\" must be a UUID such as 6f1c0e4e-7a55-4c1b-9d7e-1b2c3d4e5f60; \"\(Self.preview(text))\" is not one.")
+        }
         return id
     }
 
@@ -192,8 +195,9 @@ public struct CommandInput: Sendable {
 
     func optionalDate(_ key: String) throws(CommandError) -> Date? {
         guard let value = fields[key], value != .null else { return nil }
-        guard case .string(let text) = value, let date = Self.parseDate(text) else {
-            throw wrong(key, "an ISO 8601 time such as 2026-12-01T12:00:00Z", value)
+        guard case .string(let text) = value else { throw wrong(key, "an ISO 8601 time string", value) }
+        guard let date = Self.parseDate(text) else {
+            throw CommandError(.invalidCommand, "Field \"\(key)\" must be an ISO 8601 time such as 2026-12-01T12:00:00Z; \"\(Self.preview(text))\" is not one.")
         }
         return date
     }
@@ -277,6 +281,12 @@ public struct CommandInput: Sendable {
         let plain = ISO8601DateFormatter()
         plain.formatOptions = [.withInternetDateTime]
         return plain.date(from: text)
+    }
+
+    /// At most 40 characters of `text`, with control characters shown as `?`, for messages.
+    static func preview(_ text: String) -> String {
+        let cleaned = String(text.unicodeScalars.prefix(40).map { $0.properties.generalCategory == .control ? "?" : Character($0) })
+        return text.unicodeScalars.count > 40 ? cleaned + "…" : cleaned
     }
 
     static func kind(_ value: JSONValue) -> String {
