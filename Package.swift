@@ -72,7 +72,7 @@ let package = Package(
         // Benchmark harness (scripts/bench): the log against raw INSERT baselines.
         .executableTarget(
             name: "gigbench",
-            dependencies: ["PQ", "EventStore"],
+            dependencies: ["PQ", "EventStore", "GigLedger", "Marketplace"],
             swiftSettings: strict
         ),
         // Test-only helpers: a database per suite, cloned from a migrated template.

@@ -240,6 +240,20 @@ BEGIN
     RETURN v_result || '{"duplicate": false}'::jsonb;
 END;
 $$;
+-- ledger.lock_streams: locks the rows of existing streams (in ascending order) for the rest of
+-- the caller's transaction. A writer that lost a race calls it before reading, deciding and
+-- appending, so no other append to those streams can slip in between: they wait, then conflict,
+-- then queue here in turn. Streams that do not exist yet are skipped (nothing to lock).
+CREATE FUNCTION ledger.lock_streams(p_streams text[]) RETURNS void
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT NULL::void FROM (
+        SELECT 1 FROM ledger.streams WHERE stream_id = ANY(p_streams) ORDER BY stream_id FOR UPDATE
+    ) AS locked
+$$;
+
 COMMENT ON FUNCTION ledger.append IS 'Appends events to one or more streams atomically, with expected versions and an idempotent command id.';
 
 -- Roles (cluster-wide, so created only if missing). The migrating role needs CREATEROLE.
@@ -261,11 +275,13 @@ REVOKE ALL ON ALL TABLES IN SCHEMA ledger FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA ledger FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledger.refuse_change() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger.lock_streams(text[]) FROM PUBLIC;
 
 -- Writer: appends (only through ledger.append) and reads streams to decide commands.
 GRANT USAGE ON SCHEMA ledger TO gigledger_writer, gigledger_projector;
 GRANT SELECT ON ledger.events, ledger.streams, ledger.commands TO gigledger_writer;
 GRANT EXECUTE ON FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) TO gigledger_writer;
+GRANT EXECUTE ON FUNCTION ledger.lock_streams(text[]) TO gigledger_writer;
 -- Projector: reads the log, keeps its checkpoints (read-model grants come with the read schema).
 GRANT SELECT ON ledger.events, ledger.streams TO gigledger_projector;
 GRANT SELECT, INSERT, UPDATE ON ledger.subscription_checkpoints TO gigledger_projector;

@@ -96,9 +96,14 @@ public final class EventStore: Sendable {
     public func withStreamLock<R>(_ streams: [StreamName], _ body: (Connection) async throws -> R) async throws -> R {
         try await pool.withConnection { connection in
             let value = try await connection.withTransaction { conn in
-                for stream in Set(streams).sorted() {
-                    try await conn.execute("SELECT pg_advisory_xact_lock(\(Self.streamLockClass), hashtext(\(stream.rawValue)))")
+                let names = Set(streams).sorted().map(\.rawValue)
+                // Turn-taking among lock users (also for streams that do not exist yet) ...
+                for name in names {
+                    try await conn.execute("SELECT pg_advisory_xact_lock(\(Self.streamLockClass), hashtext(\(name)))")
                 }
+                // ... and the stream rows themselves, so no optimistic append slips in between
+                // this transaction's read and its append.
+                try await conn.execute("SELECT ledger.lock_streams(\(names)::text[])")
                 return try await body(conn)
             }
             _ = try? await connection.query(Self.notifyStatement)

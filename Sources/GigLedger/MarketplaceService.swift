@@ -13,12 +13,15 @@ public final class MarketplaceService: Sendable {
     /// Contract terms (review window, platform fee) given to newly accepted bids.
     public let contractTerms: ContractTerms
     let logger: Logger
+    let cache: StateCache
 
-    public init(store: EventStore, maxAttempts: Int = 12, contractTerms: ContractTerms = .standard,
+    /// `cachedStreams` bounds the in-memory cache of folded states (0 disables it).
+    public init(store: EventStore, maxAttempts: Int = 12, contractTerms: ContractTerms = .standard, cachedStreams: Int = 10_000,
                 logger: Logger = Logger(label: "gigledger.marketplace")) {
         self.store = store
         self.maxAttempts = max(1, maxAttempts)
         self.contractTerms = contractTerms
+        self.cache = StateCache(capacity: cachedStreams)
         self.logger = logger
     }
 
@@ -32,13 +35,15 @@ public final class MarketplaceService: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            if attempt > 1 {
-                // Lost a race before: take a turn on the stream's lock, then read, decide and
-                // append in that transaction, so a hot stream serves its writers in order.
+            if attempt > 1 || cache.isHot(command.stream.name) {
+                // Lost a race before (or others did on this stream just now): take a turn on the
+                // stream's lock, then read, decide and append in that transaction, so a hot
+                // stream serves its writers in order instead of letting them collide.
                 let outcome = try await executeLocked(command, metadata: metadata, attempt: attempt)
                 switch outcome {
                 case .done(let result): return result
                 case .conflict(let error) where attempt < maxAttempts:
+                    cache.markHot(command.stream.name)
                     logger.debug("locked attempt conflicted", metadata: ["command.id": "\(context.commandID)", "error": "\(error)"])
                     continue
                 case .conflict(let error):
@@ -73,6 +78,7 @@ public final class MarketplaceService: Sendable {
                                       events: plan.describe(result), duplicate: result.duplicate, attempts: attempt)
             } catch where error.code == .wrongExpectedVersion && attempt < maxAttempts {
                 // Someone else appended since we read: decide again, now in turn (above).
+                cache.markHot(command.stream.name)
                 continue
             } catch where error.code == .wrongExpectedVersion {
                 throw CommandError(
@@ -229,8 +235,9 @@ public final class MarketplaceService: Sendable {
     /// Reads a stream whole and folds it; returns the state and the version read (0: no stream).
     public func load<D: Decider>(_ decider: D.Type, _ stream: MarketplaceStream, on connection: Connection? = nil) async throws -> (state: D.State, version: Int64) {
         let name = try StreamName(validating: stream.name)
-        var state = D.initialState
-        var version: Int64 = 0
+        let key = "\(D.self)/\(stream.name)"
+        var (state, version) = cache.get(key, as: D.State.self) ?? (D.initialState, 0)
+        defer { cache.put(key, state, version: version) }
         while true {
             let page = try await store.readStream(name, from: version + 1, limit: 1000, on: connection)
             for recorded in page {

@@ -1,5 +1,7 @@
 import EventStore
 import Foundation
+import GigLedger
+import Marketplace
 import PQ
 
 // gigbench: append throughput of the event log against a raw INSERT baseline, measured in one run
@@ -124,4 +126,73 @@ for events in [1, 10] {
         print(String(format: "| %d | %d | %.0f | %.0f | %.0f | %.2f |", events, writers, r, l, l * Double(events), l / r))
     }
 }
+// MARK: - Bids on a hot gig (issue 4): 8 writers on one gig against 8 writers on 8 gigs.
+
+let service = MarketplaceService(store: store)
+let bidsPerWriter = Int(options.seconds * 60)
+func runCommand(_ fields: [String: JSONValue]) async throws -> CommandOutcome {
+    try await service.execute(try CommandInput(fields: fields).command())
+}
+let clientID = UUID().uuidString.lowercased()
+_ = try await runCommand(["command": "RegisterClient", "actor": .string("client:\(clientID)"), "clientId": .string(clientID),
+                          "name": "Bench client", "country": "DE", "paymentVerified": true])
+func postGig() async throws -> String {
+    let gig = UUID().uuidString.lowercased()
+    _ = try await runCommand(["command": "PostGig", "actor": .string("client:\(clientID)"), "clientId": .string(clientID), "gigId": .string(gig),
+                              "title": "Label images", "skills": ["data-labeling"],
+                              "budgetMin": ["currency": "EUR", "minorUnits": 50_000], "budgetMax": ["currency": "EUR", "minorUnits": 90_000],
+                              "biddingClosesAt": .string(ISO8601DateFormatter().string(from: Date().addingTimeInterval(30 * 86_400)))])
+    return gig
+}
+// One freelancer per bid (one live bid per freelancer per gig), registered up front.
+let freelancers: [[String]] = (0..<8).map { _ in (0..<bidsPerWriter).map { _ in UUID().uuidString.lowercased() } }
+try await withThrowingTaskGroup(of: Void.self) { group in
+    for writer in 0..<8 {
+        let mine = freelancers[writer]
+        group.addTask {
+            for id in mine {
+                _ = try await runCommand(["command": "RegisterFreelancer", "actor": .string("freelancer:\(id)"), "freelancerId": .string(id),
+                                          "name": "Bench", "skills": [["skill": "data-labeling", "level": 2]],
+                                          "hourlyRate": ["currency": "EUR", "minorUnits": 4_000], "hoursPerWeek": 20])
+            }
+        }
+    }
+    try await group.waitForAll()
+}
+
+/// Places `bidsPerWriter` bids per writer; writer w bids on gigs[w % gigs.count]. Returns bids/s and retries.
+func bidRun(gigs: [String], freelancers: [[String]]) async throws -> (rate: Double, retries: Int, maxAttempts: Int) {
+    let start = ContinuousClock.now
+    let outcomes = try await withThrowingTaskGroup(of: [Int].self) { group in
+        for writer in 0..<8 {
+            let gig = gigs[writer % gigs.count]
+            let mine = freelancers[writer]
+            group.addTask {
+                var attempts: [Int] = []
+                for (n, freelancer) in mine.enumerated() {
+                    let outcome = try await runCommand(["command": "PlaceBid", "actor": .string("freelancer:\(freelancer)"), "gigId": .string(gig),
+                                                        "amount": ["currency": "EUR", "minorUnits": .number(Double(60_000 + n))], "estimatedDays": 5])
+                    attempts.append(outcome.attempts)
+                }
+                return attempts
+            }
+        }
+        return try await group.reduce(into: [Int]()) { $0 += $1 }
+    }
+    let elapsed = start.duration(to: .now)
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return (Double(outcomes.count) / seconds, outcomes.reduce(0) { $0 + $1 - 1 }, outcomes.max() ?? 0)
+}
+
+let hot = try await bidRun(gigs: [try await postGig()], freelancers: freelancers)
+var spread: [String] = []
+for _ in 0..<8 { spread.append(try await postGig()) }
+let cold = try await bidRun(gigs: spread, freelancers: freelancers)
+print("")
+print("| PlaceBid, 8 writers, \(8 * bidsPerWriter) bids | bids/s | retries (re-decides) | retries per bid | most attempts for one bid |")
+print("|---|---:|---:|---:|---:|")
+print(String(format: "| all on one gig | %.0f | %d | %.2f | %d |", hot.rate, hot.retries, Double(hot.retries) / Double(8 * bidsPerWriter), hot.maxAttempts))
+print(String(format: "| on 8 gigs | %.0f | %d | %.2f | %d |", cold.rate, cold.retries, Double(cold.retries) / Double(8 * bidsPerWriter), cold.maxAttempts))
+print(String(format: "| one gig ÷ 8 gigs | %.2f | | | |", hot.rate / cold.rate))
+
 await pool.close()

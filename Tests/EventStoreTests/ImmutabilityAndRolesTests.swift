@@ -63,6 +63,7 @@ struct ImmutabilityAndRolesTests {
         let append = try EventStoreTestAccess.appendSQL(stream: stream(uniqueCategory()))
         #expect(await asRole(pool, "gigledger_writer", append) == nil)
         #expect(await asRole(pool, "gigledger_writer", "SELECT count(*) FROM ledger.events WHERE stream_id = \(s.rawValue)") == nil)
+        #expect(await asRole(pool, "gigledger_writer", "SELECT ledger.lock_streams(\([s.rawValue])::text[])") == nil)
         let insert = await asRole(pool, "gigledger_writer", """
             INSERT INTO ledger.events (stream_id, stream_version, category, event_type, schema_version, data, metadata, occurred_at)
             VALUES ('x-1', 1, 'x', 'Forged', 1, '{}', '{}', now())
@@ -80,6 +81,8 @@ struct ImmutabilityAndRolesTests {
         #expect(await asRole(pool, "gigledger_projector", "INSERT INTO ledger.subscription_checkpoints (subscription, transaction_id, global_position) VALUES ('p', '1', 1)") == nil)
         let append = await asRole(pool, "gigledger_projector", try EventStoreTestAccess.appendSQL(stream: stream(uniqueCategory())))
         #expect(append?.sqlState == .insufficientPrivilege)
+        let lock = await asRole(pool, "gigledger_projector", "SELECT ledger.lock_streams(\([s.rawValue])::text[])")
+        #expect(lock?.sqlState == .insufficientPrivilege)
         let delete = await asRole(pool, "gigledger_projector", "DELETE FROM ledger.events WHERE stream_id = \(s.rawValue)")
         #expect(delete?.sqlState == .insufficientPrivilege)
     }
