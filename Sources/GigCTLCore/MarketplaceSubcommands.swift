@@ -237,7 +237,7 @@ struct AcceptBid: AsyncParsableCommand {
 struct ContractGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "contract", abstract: "Deliver, request changes, approve (and pay), dispute and review contracts.",
-        subcommands: [Deliver.self, RequestChanges.self, Approve.self, OpenDispute.self, ResolveDispute.self, Review.self])
+        subcommands: [Deliver.self, RequestChanges.self, Approve.self, OpenDispute.self, ResolveDispute.self, Review.self, CancelContract.self])
 }
 
 struct Deliver: AsyncParsableCommand {
@@ -310,6 +310,17 @@ struct Review: AsyncParsableCommand {
     @Option(help: "Review text.") var text: String?
     func run() async throws {
         try await options.execute("SubmitReview", fields([("contractId", s(contract)), ("rating", n(rating)), ("text", s(text))]))
+    }
+}
+
+struct CancelContract: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Cancel an active contract with no delivery pending (either party or an admin); nothing is paid.",
+        discussion: jsonDiscussion)
+    @OptionGroup var options: CommandOptions
+    @Option(help: "The contract's id.") var contract: String?
+    func run() async throws {
+        try await options.execute("CancelContract", fields([("contractId", s(contract))]))
     }
 }
 

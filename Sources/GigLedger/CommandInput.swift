@@ -18,7 +18,7 @@ public struct CommandInput: Sendable {
         "RegisterFreelancer", "UpdateSkills", "ChangeRate", "ChangeAvailability", "RegisterClient",
         "PostGig", "PlaceBid", "ReviseBid", "WithdrawBid", "DeclineBid", "AcceptBid", "CancelGig", "ExpireGig",
         "SubmitDelivery", "RequestChanges", "ApproveDelivery", "AutoApproveDelivery", "OpenDispute", "ResolveDispute",
-        "SubmitReview",
+        "SubmitReview", "CancelContract",
     ]
 
     let fields: [String: JSONValue]
@@ -119,6 +119,8 @@ public struct CommandInput: Sendable {
             case "SubmitReview":
                 return .contract(.submitReview(.init(
                     context: context, contractID: ContractID(try uuid("contractId")), rating: try int("rating"), text: try string("text", default: ""))))
+            case "CancelContract":
+                return .contract(.cancelContract(.init(context: context, contractID: ContractID(try uuid("contractId")))))
             default:
                 throw CommandError(.invalidCommand, "Unknown command \"\(name.prefix(60))\". Known commands: \(Self.commandNames.joined(separator: ", ")).")
             }

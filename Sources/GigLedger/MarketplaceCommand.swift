@@ -50,6 +50,7 @@ public enum MarketplaceCommand: Hashable, Sendable {
         case .contract(.openDispute): "OpenDispute"
         case .contract(.resolveDispute): "ResolveDispute"
         case .contract(.submitReview): "SubmitReview"
+        case .contract(.cancelContract): "CancelContract"
         }
     }
 }

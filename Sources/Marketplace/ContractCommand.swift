@@ -13,6 +13,7 @@ public enum ContractCommand: Hashable, Sendable {
     case openDispute(OpenDispute)
     case resolveDispute(ResolveDispute)
     case submitReview(SubmitReview)
+    case cancelContract(CancelContract)
 
     /// Submits delivery ``deliveryID`` for review. Actor: the contract's freelancer.
     ///
@@ -155,6 +156,22 @@ public enum ContractCommand: Hashable, Sendable {
         }
     }
 
+    /// Cancels a contract before any delivery is pending: nothing is paid, and both sides may
+    /// then review. Actor: either party, or an admin.
+    ///
+    /// Needs an active contract (no delivery awaiting review, no open dispute, not ended); else
+    /// ``DomainError/Code/contractNotActive``. Anyone else fails with
+    /// ``DomainError/Code/notAllowed``. Repeating it on a cancelled contract decides nothing.
+    public struct CancelContract: Hashable, Sendable {
+        public var context: CommandContext
+        public var contractID: ContractID
+
+        public init(context: CommandContext, contractID: ContractID) {
+            self.context = context
+            self.contractID = contractID
+        }
+    }
+
     /// The command's id, actor and time.
     public var context: CommandContext {
         switch self {
@@ -165,6 +182,7 @@ public enum ContractCommand: Hashable, Sendable {
         case .openDispute(let command): command.context
         case .resolveDispute(let command): command.context
         case .submitReview(let command): command.context
+        case .cancelContract(let command): command.context
         }
     }
 
@@ -178,6 +196,7 @@ public enum ContractCommand: Hashable, Sendable {
         case .openDispute(let command): command.contractID
         case .resolveDispute(let command): command.contractID
         case .submitReview(let command): command.contractID
+        case .cancelContract(let command): command.contractID
         }
     }
 

@@ -21,7 +21,27 @@ public enum ContractDecider: Decider {
         case .openDispute(let open): return try decideOpenDispute(open, contract)
         case .resolveDispute(let resolve): return try decideResolveDispute(resolve, contract)
         case .submitReview(let review): return try decideReview(review, contract)
+        case .cancelContract(let cancel): return try decideCancel(cancel, contract)
         }
+    }
+
+    private static func decideCancel(
+        _ command: ContractCommand.CancelContract, _ contract: ContractRecord
+    ) throws(DomainError) -> [ContractEvent] {
+        let actor = command.context.actor
+        let isParty = actor == .client(contract.clientID) || actor == .freelancer(contract.freelancerID)
+        var isAdmin = false
+        if case .admin = actor { isAdmin = true }
+        guard isParty || isAdmin else {
+            throw DomainError(.notAllowed, "Only the client or the freelancer of contract \(contract.id), or an admin, may cancel it.")
+        }
+        if contract.status == .cancelled { return [] }
+        guard contract.status == .active else {
+            throw DomainError(
+                .contractNotActive,
+                "Contract \(contract.id) cannot be cancelled now: a delivery is pending, a dispute is open, or it has ended. Resolve that first (or open a dispute).")
+        }
+        return [.contractCancelled(.init(contractID: contract.id, cancelledBy: actor))]
     }
 
     /// Applies `event`; events that do not fit the state are ignored.

@@ -72,7 +72,7 @@ struct MarketplaceCLITests {
         let commands: [any ParsableCommand.Type] = [
             RegisterFreelancer.self, UpdateSkills.self, ChangeRate.self, ChangeAvailability.self, RegisterClient.self,
             PostGig.self, CancelGig.self, PlaceBid.self, ReviseBid.self, WithdrawBid.self, DeclineBid.self, AcceptBid.self,
-            Deliver.self, RequestChanges.self, Approve.self, OpenDispute.self, ResolveDispute.self, Review.self, Submit.self, TimersRun.self,
+            Deliver.self, RequestChanges.self, Approve.self, OpenDispute.self, ResolveDispute.self, Review.self, CancelContract.self, Submit.self, TimersRun.self,
         ]
         for command in commands {
             let help = GigCTL.helpMessage(for: command, columns: 400)

@@ -29,7 +29,7 @@ struct LifecycleSimulation {
     static let disputes = (1...2).map(Fixtures.dispute)
 
     /// Command kinds (see `makeGigCommand` / `makeContractCommand`), repeated by weight.
-    static let kinds = [0, 0, 1, 1, 1, 1, 3, 4, 5, 6, 6, 6, 8, 9, 10, 11, 11, 11, 13, 14, 14, 16, 17, 18, 19, 19]
+    static let kinds = [0, 0, 1, 1, 1, 1, 3, 4, 5, 6, 6, 6, 8, 9, 10, 11, 11, 11, 13, 14, 14, 16, 17, 18, 19, 19, 20]
 
     private(set) var gigEvents: [GigID: [GigEvent]] = [:]
     private(set) var contractEvents: [ContractID: [ContractEvent]] = [:]
@@ -310,6 +310,9 @@ struct LifecycleSimulation {
         case 18:
             return .resolveDispute(.init(context: context(plausible ? Fixtures.admin : stranger), contractID: contractID,
                                          disputeID: disputeID, resolution: bits.element(DisputeResolution.allCases), note: "Ruling."))
+        case 20:
+            return .cancelContract(.init(context: context(plausible ? bits.element([client, freelancer, Fixtures.admin]) : stranger),
+                                         contractID: contractID))
         default:
             return .submitReview(.init(context: context(plausible ? bits.element([client, freelancer]) : stranger),
                                        contractID: contractID, rating: bits.usually(1 + bits.pick(5), otherwise: [0, 6]),
