@@ -3,8 +3,8 @@ import Foundation
 
 /// Sends a cancel request for the statement a connection is running, from any thread.
 ///
-/// `@unchecked Sendable` is sound: `cancel` and `running` are only read or written while `lock`
-/// is held, and libpq documents `PQcancel` as safe to call from a thread other than the one
+/// `@unchecked Sendable` is sound: `cancel`, `running`, `generation` and `requested` are only read
+/// or written while `lock` is held, and libpq documents `PQcancel` as safe to call from a thread other than the one
 /// using the connection. The `PGcancel` object is freed only in `deinit`, when no one can call.
 final class CancelHandle: @unchecked Sendable {
     private let lock = NSLock()

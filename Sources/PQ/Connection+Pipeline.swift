@@ -13,6 +13,10 @@ extension Connection {
     /// Sends many statements in one round trip (libpq pipeline mode) and returns one outcome per
     /// statement, in order. Statements skipped after an earlier failure in the same transaction
     /// report ``PQError/Code/server`` with the message "skipped".
+    ///
+    /// The connection stays in blocking mode: all statements are sent before any result is read,
+    /// so keep a pipeline to what fits the socket buffers (hundreds of small statements, not
+    /// megabytes of results), or the server and this client could wait on each other.
     public func pipeline(_ statements: [SQL], mode: PipelineMode = .oneTransaction) async throws(PQError) -> [Result<QueryResult, PQError>] {
         if statements.isEmpty { return [] }
         return try await cancellable { () throws(PQError) in try runPipeline(statements, mode: mode) }

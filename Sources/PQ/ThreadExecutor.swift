@@ -6,8 +6,8 @@ import Foundation
 /// an actor whose jobs run here, so its blocking calls never occupy a thread of Swift's
 /// cooperative pool, and its `PGconn` never leaves this thread.
 ///
-/// `@unchecked Sendable` is sound: the mutable state (`jobs`, `stopped`) is only touched while
-/// `condition` is locked, and the thread is the only consumer.
+/// `@unchecked Sendable` is sound: the mutable state (`jobs`, `stopped`, `thread`) is only touched
+/// while `condition` is locked, and the thread is the only consumer of `jobs`.
 final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
