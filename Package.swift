@@ -51,6 +51,12 @@ let package = Package(
             dependencies: ["Marketplace", "EventStore", "PQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // The market simulator: a deterministic market through the real command path.
+        .target(
+            name: "Simulation",
+            dependencies: ["GigLedger", "Marketplace", "EventStore"],
+            swiftSettings: strict
+        ),
         // The admin CLI's commands, as a library so tests can drive them.
         .target(
             name: "GigCTLCore",
@@ -59,6 +65,7 @@ let package = Package(
                 "EventStore",
                 "Marketplace",
                 "GigLedger",
+                "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -90,6 +97,11 @@ let package = Package(
         .testTarget(
             name: "GigLedgerTests",
             dependencies: ["GigLedger", "Marketplace", "EventStore", "PQ", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SimulationTests",
+            dependencies: ["Simulation", "GigLedger", "Marketplace", "EventStore", "PQ", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "TestSupport"], swiftSettings: strict),

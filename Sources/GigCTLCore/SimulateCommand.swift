@@ -1,0 +1,124 @@
+import ArgumentParser
+import EventStore
+import Foundation
+import GigLedger
+import PQ
+import Simulation
+import Synchronization
+
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Generate a realistic marketplace through the real command path.",
+        discussion: """
+            Every command is decided and appended by the same code as `gigctl bid place` & co. \
+            (no SQL inserts into the log), with business time spread over the weeks. The same \
+            --seed gives the same market, stream by stream. Skills follow a long tail: python, \
+            web and writing are crowded and fall into a price war (more bidders and lower bids \
+            week after week), AI niches (explainable-ai, edge-ai, ai-ethics, …) are rarer and \
+            better paid. The whole lifecycle appears: revisions, withdrawals, declines, awards, \
+            deliveries, change requests, approvals and payments, disputes, cancellations, reviews, \
+            expiries — and a few commands meant to be refused (duplicate or late bids).
+
+            Scales: tiny (seconds), small (a demo, under a minute), medium (~100k events), \
+            large (≥ 1M events; minutes). Explicit --freelancers/--clients/--weeks override.
+
+            Examples:
+              gigctl simulate --scale small --seed 7
+              gigctl simulate --freelancers 500 --clients 120 --weeks 10 --seed 1 --json
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "tiny, small, medium or large.") var scale: String = "small"
+    @Option(help: "Number of freelancers.") var freelancers: Int?
+    @Option(help: "Number of clients.") var clients: Int?
+    @Option(help: "Weeks of business time.") var weeks: Int?
+    @Option(help: "Random seed: the same seed gives the same market.") var seed: UInt64 = 1
+    @Option(help: "Concurrent writers (database connections).") var workers: Int = 8
+
+    func validate() throws {
+        guard SimulationConfig.scale(scale, seed: 0) != nil else { throw ValidationError("--scale must be tiny, small, medium or large, not \(scale).") }
+        for (flag, value) in [("--freelancers", freelancers), ("--clients", clients), ("--weeks", weeks)] {
+            if let value, value < 1 || value > 1_000_000 { throw ValidationError("\(flag) must be between 1 and 1000000.") }
+        }
+        guard (1...64).contains(workers) else { throw ValidationError("--workers must be between 1 and 64.") }
+    }
+
+    func run() async throws {
+        try await runReportingErrors {
+            guard var config = SimulationConfig.scale(scale, seed: seed) else { throw CLIError(.usage, "unknown scale \(scale)") }
+            if let freelancers { config.freelancers = freelancers }
+            if let clients { config.clients = clients }
+            if let weeks { config.weeks = weeks }
+            config.workers = workers
+            let json = global.json
+            let terminal = isatty(STDERR_FILENO) == 1
+            let summary = try await global.withPool(maxConnections: workers + 1) { pool in
+                _ = try await pool.withConnection { try await Migrator(logger: global.logger).migrate(on: $0) }
+                let simulator = MarketSimulator(service: MarketplaceService(store: EventStore(pool: pool, logger: global.logger), logger: global.logger), config: config)
+                if !json { Output.error("Simulating \(config.freelancers) freelancers, \(config.clients) clients, \(config.weeks) weeks, \(simulator.plan.gigs.count) gigs (seed \(config.seed)) ...") }
+                let printer = ProgressPrinter(terminal: terminal, quiet: json)
+                let summary = try await simulator.run { printer.show($0) }
+                printer.finish()
+                return summary
+            }
+            if json {
+                try Output.json(summary)
+                return
+            }
+            Output.line(String(format: "%d events in %d streams from %d commands in %.1f s (%.0f events/s).",
+                               summary.events, summary.streams, summary.commands, summary.seconds, Double(summary.events) / max(summary.seconds, 0.001)))
+            Output.line("Gigs: \(summary.gigs) — " + summary.gigsByOutcome.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+            Output.line("Paid to freelancers (gross): " + summary.paid.sorted { $0.key < $1.key }
+                .map { String(format: "%@ %.2f", $0.key, Double($0.value) / 100) }.joined(separator: ", "))
+            Output.line("Refused as intended: " + (summary.expectedRejections.isEmpty ? "none" : summary.expectedRejections.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")))
+            if summary.unexpectedRejections > 0 {
+                Output.line("Refused unexpectedly: \(summary.unexpectedRejections) (first: \(summary.unexpectedMessages.first ?? "-"))")
+            }
+            Output.line("Events by type:")
+            for (type, count) in summary.eventsByType.sorted(by: { $0.value > $1.value }) {
+                Output.line("  " + type.padding(toLength: 22, withPad: " ", startingAt: 0) + String(count))
+            }
+            if summary.unexpectedRejections > 0 { throw CLIError(.problemFound, "\(summary.unexpectedRejections) command(s) were refused unexpectedly.") }
+        }
+    }
+}
+
+/// A progress bar on a terminal (events, events/s, ETA), plain lines every 5 s otherwise.
+final class ProgressPrinter: Sendable {
+    let terminal: Bool
+    let quiet: Bool
+    private let lastLine = Mutex<Double>(-5)
+
+    init(terminal: Bool, quiet: Bool) {
+        self.terminal = terminal
+        self.quiet = quiet
+    }
+
+    func show(_ progress: SimulationProgress) {
+        guard !quiet else { return }
+        let fraction = min(1, Double(progress.commandsDone) / Double(max(1, progress.commandsPlanned)))
+        let rate = Double(progress.events) / max(progress.elapsed, 0.001)
+        let eta = fraction > 0.01 ? progress.elapsed * (1 - fraction) / fraction : 0
+        if terminal {
+            let width = 30
+            let filled = Int(fraction * Double(width))
+            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            Output.errorNoNewline(String(format: "\r%@ %3.0f%%  %d events  %.0f ev/s  ETA %@   ", bar, fraction * 100, progress.events, rate, Self.clock(eta)))
+        } else {
+            let due = lastLine.withLock { last -> Bool in
+                guard progress.elapsed - last >= 5 else { return false }
+                last = progress.elapsed
+                return true
+            }
+            if due { Output.error(String(format: "%3.0f%% %d events, %.0f events/s, ETA %@", fraction * 100, progress.events, rate, Self.clock(eta))) }
+        }
+    }
+
+    func finish() { if terminal && !quiet { Output.error("") } }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+    }
+}

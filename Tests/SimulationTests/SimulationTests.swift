@@ -1,0 +1,110 @@
+import EventStore
+import Foundation
+import GigLedger
+import Marketplace
+import PQ
+import Simulation
+import TestSupport
+import Testing
+
+@Suite("The market simulator")
+struct SimulationTests {
+    static let config = SimulationConfig(freelancers: 30, clients: 8, weeks: 2, seed: 42, gigsPerClientPerWeek: 1.2, workers: 4)
+
+    func simulate(_ label: String, _ config: SimulationConfig = Self.config) async throws -> (EventStore, SimulationSummary) {
+        let pool = try await TestDatabase.fresh(label, maxConnections: config.workers + 2)
+        let store = EventStore(pool: pool)
+        let summary = try await MarketSimulator(service: MarketplaceService(store: store), config: config).run()
+        return (store, summary)
+    }
+
+    /// Every stream's events as (type, data), by stream name.
+    func streams(_ store: EventStore) async throws -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        let rows = try await store.pool.query("SELECT stream_id, event_type, data::text FROM ledger.events ORDER BY stream_id, stream_version")
+        for row in rows.rows {
+            out[try row.decode(String.self, at: 0), default: []].append(try row.decode(String.self, at: 1) + " " + (try row.decode(String.self, at: 2)))
+        }
+        return out
+    }
+
+    @Test func theSameSeedGivesTheSameLog() async throws {
+        let (first, a) = try await simulate("simseed")
+        let (second, b) = try await simulate("simseed")
+        #expect(a.events == b.events)
+        #expect(a.eventsByType == b.eventsByType)
+        #expect(try await streams(first) == streams(second))
+        var other = Self.config
+        other.seed = 43
+        let (_, c) = try await simulate("simseed", other)
+        #expect(c.eventsByType != a.eventsByType)
+    }
+
+    @Test func everyCommandSucceedsOrGetsTheRejectionItWasMeantToProvoke() async throws {
+        let config = SimulationConfig(freelancers: 60, clients: 12, weeks: 3, seed: 7, gigsPerClientPerWeek: 1.5, workers: 4)
+        let (store, summary) = try await simulate("simrules", config)
+        #expect(summary.unexpectedRejections == 0, "\(summary.unexpectedMessages)")
+        #expect(summary.events > 200)
+        // The log holds exactly what the summary counted.
+        let stored = try await store.pool.query("SELECT count(*) FROM ledger.events").scalar(Int.self)
+        #expect(stored == summary.events)
+        // The whole lifecycle appears.
+        for type in ["FreelancerRegistered", "ClientRegistered", "GigPosted", "BidPlaced", "BidAccepted", "ContractStarted",
+                     "DeliverySubmitted", "DeliveryApproved", "PaymentReleased", "ContractCompleted", "ReviewSubmitted", "GigClosed"] {
+            #expect((summary.eventsByType[type] ?? 0) > 0, "no \(type)")
+        }
+    }
+
+    @Test func theLogFoldsToValidStatesForEveryStream() async throws {
+        let (store, summary) = try await simulate("simfold")
+        let grouped = try await streams(store)
+        let service = MarketplaceService(store: store, cachedStreams: 0)
+        var paidContracts = 0
+        for name in grouped.keys {
+            let stream = try MarketplaceStream(parsing: name)
+            switch stream.category {
+            case .gig:
+                let (state, version) = try await service.load(GigDecider.self, stream)
+                #expect(version == Int64(grouped[name]?.count ?? -1))
+                let gig = try #require(state.gig)
+                // At most one accepted bid, and an awarded gig's contract stream exists.
+                let accepted = grouped[name]?.filter { $0.hasPrefix("BidAccepted ") }.count ?? 0
+                #expect(accepted <= 1)
+                if let award = gig.award { #expect(grouped[award.contractID.streamName] != nil) }
+            case .contract:
+                let (state, _) = try await service.load(ContractDecider.self, stream)
+                let contract = try #require(state.contract)
+                if contract.payment != nil { paidContracts += 1 }
+                let payments = grouped[name]?.filter { $0.hasPrefix("PaymentReleased ") }.count ?? 0
+                #expect(payments <= 1)
+            case .freelancer:
+                #expect(try await service.load(FreelancerDecider.self, stream).state.isRegistered)
+            case .client:
+                #expect(try await service.load(ClientDecider.self, stream).state.isRegistered)
+            }
+        }
+        #expect(paidContracts == summary.eventsByType["PaymentReleased"] ?? 0)
+    }
+
+    @Test func aSmallMarketsSummaryMatchesTheLog() async throws {
+        let (store, summary) = try await simulate("simsummary")
+        let byType = try await store.pool.query("SELECT event_type, count(*) FROM ledger.events GROUP BY event_type")
+        var counted: [String: Int] = [:]
+        for row in byType.rows { counted[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1) }
+        #expect(counted == summary.eventsByType)
+        #expect(summary.eventsByType["FreelancerRegistered"] == Self.config.freelancers)
+        #expect(summary.eventsByType["ClientRegistered"] == Self.config.clients)
+        #expect(summary.eventsByType["GigPosted"] == summary.gigs)
+        #expect(try await store.pool.query("SELECT count(*) FROM ledger.streams").scalar(Int.self) == summary.streams)
+        // Gigs: every posted gig was awarded, expired or cancelled.
+        #expect(summary.gigsByOutcome.values.reduce(0, +) == summary.gigs)
+        #expect(summary.gigsByOutcome["awarded"] == summary.eventsByType["BidAccepted"])
+        let paid = try await store.pool.query("""
+            SELECT data->'gross'->>'currency' AS c, sum((data->'gross'->>'minorUnits')::bigint)::bigint AS s
+            FROM ledger.events WHERE event_type = 'PaymentReleased' GROUP BY 1
+            """)
+        var paidByCurrency: [String: Int64] = [:]
+        for row in paid.rows { paidByCurrency[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1) }
+        #expect(paidByCurrency == summary.paid)
+    }
+}
