@@ -55,8 +55,8 @@ public final class MarketSimulator: Sendable {
         let started = ContinuousClock.now
         let tally = Tally()
         let registrations = plan.registrations()
-        // About 3.2 commands per gig besides its bids; only for the progress estimate.
-        let planned = registrations.count + plan.gigs.count * 12
+        // Drawing every script once more is cheap next to running it, and makes progress exact.
+        let planned = registrations.count + plan.gigs.reduce(0) { $0 + plan.script(for: $1).count }
         let workers = max(1, plan.config.workers)
         let reporter = Task {
             while !Task.isCancelled {
