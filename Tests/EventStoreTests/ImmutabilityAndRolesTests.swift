@@ -42,7 +42,7 @@ struct ImmutabilityAndRolesTests {
             try await pool.withConnection { conn in
                 try await conn.executeScript("BEGIN")
                 do {
-                    try await conn.executeScript("SET LOCAL ROLE \(role)")
+                    try await conn.execute("SET LOCAL ROLE \(identifier: role)")
                     try await conn.query(sql)
                     try await conn.executeScript("ROLLBACK")
                 } catch {
