@@ -184,7 +184,8 @@ BEGIN
             RAISE EXCEPTION 'stream name % is not of the form category-id', quote_nullable(v_stream)
                 USING ERRCODE = 'GL422';
         END IF;
-        IF i > 1 AND v_stream <= p_streams[i - 1] THEN
+        -- Byte order (COLLATE "C"), as clients sort, whatever the database's collation.
+        IF i > 1 AND v_stream COLLATE "C" <= p_streams[i - 1] COLLATE "C" THEN
             RAISE EXCEPTION 'streams must be distinct and in ascending order' USING ERRCODE = 'GL422';
         END IF;
         IF v_expected IS NULL OR v_expected < -2 THEN
@@ -256,7 +257,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT NULL::void FROM (
-        SELECT 1 FROM ledger.streams WHERE stream_id = ANY(p_streams) ORDER BY stream_id FOR UPDATE
+        SELECT 1 FROM ledger.streams WHERE stream_id = ANY(p_streams) ORDER BY stream_id COLLATE "C" FOR UPDATE
     ) AS locked
 $$;
 

@@ -231,3 +231,23 @@ struct AppendTests {
         #expect(one.stream == s)
     }
 }
+
+@Suite("Appending under a non-byte collation")
+struct CollationTests {
+    @Test func multiStreamAppendsWorkWhenTheDatabaseSortsTextOtherwise() async throws {
+        // In en-US, "gig-a…" sorts before "gig-B…"; in byte order (how clients sort) after.
+        let pool = try await TestDatabase.freshWithCollation("icu", icuLocale: "en-US")
+        _ = try await pool.withConnection { try await Migrator().migrate(on: $0) }
+        #expect(try await pool.query("SELECT 'gig-B' < 'gig-a'").scalar(Bool.self) == false)
+        let store = EventStore(pool: pool)
+        let upper = try StreamName(validating: "gig-B\(UInt32.random(in: 0...UInt32.max))")
+        let lower = try StreamName(validating: "gig-a\(UInt32.random(in: 0...UInt32.max))")
+        let result = try await store.append(AppendRequest(metadata: metadata(), streams: [
+            StreamAppend(stream: lower, expected: .noStream, events: [event("A")]),
+            StreamAppend(stream: upper, expected: .noStream, events: [event("B")]),
+        ]))
+        #expect(result.version(of: upper) == 1)
+        #expect(result.version(of: lower) == 1)
+        await pool.close()
+    }
+}

@@ -21,10 +21,24 @@ struct SubscriptionTests {
         // Let it catch up (nothing) and start waiting, then append.
         try await Task.sleep(for: .milliseconds(300))
         try await store.append([event("Live")], to: stream(category), expecting: .noStream, metadata: metadata())
-        var iterator = received.makeAsyncIterator()
-        let first = await iterator.next()
+        // Bounded, so a broken wake-up fails the test instead of hanging the run (the fallback
+        // poll is 10 minutes, so arriving within 60 s proves the NOTIFY woke it).
+        let first = await withTaskGroup(of: String?.self) { group in
+            group.addTask {
+                var iterator = received.makeAsyncIterator()
+                return await iterator.next()
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(60))
+                return nil
+            }
+            let value = await group.next() ?? nil
+            group.cancelAll()
+            return value
+        }
         #expect(first == "Live")
         running.cancel()
+        continuation.finish()
         _ = await running.result
     }
 

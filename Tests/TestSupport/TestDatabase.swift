@@ -39,6 +39,13 @@ public enum TestDatabase {
         return ConnectionPool(config: serverConfig.withDatabase(name), maxConnections: maxConnections)
     }
 
+    /// An empty database whose default collation is ICU's `locale` (e.g. `en-US`), where text
+    /// sorts differently from byte order.
+    public static func freshWithCollation(_ label: String, icuLocale locale: String) async throws -> ConnectionPool {
+        let name = try await registry.createDatabase(label, migrated: false, icuLocale: locale)
+        return ConnectionPool(config: serverConfig.withDatabase(name), maxConnections: 4)
+    }
+
     /// A config for the database behind `pool`, for opening extra connections.
     public static func config(of pool: ConnectionPool) -> ConnectionConfig { pool.config }
 
@@ -58,14 +65,21 @@ public enum TestDatabase {
             return pool
         }
 
-        func createDatabase(_ label: String, migrated: Bool = true) async throws -> String {
+        func createDatabase(_ label: String, migrated: Bool = true, icuLocale: String? = nil) async throws -> String {
             let template = migrated ? try await templateName() : "template0"
             counter += 1
             let slug = label.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(30)
             let name = "gltest_\(slug)_\(getpid())_\(counter)"
             let admin = try await Connection.connect(TestDatabase.serverConfig.withDatabase("postgres"))
             defer { Task { await admin.close() } }
-            try await admin.execute("CREATE DATABASE \(identifier: name) TEMPLATE \(identifier: template)")
+            if let icuLocale {
+                try await admin.execute("""
+                    CREATE DATABASE \(identifier: name) TEMPLATE template0 LOCALE_PROVIDER icu \
+                    ICU_LOCALE \(unsafeRaw: "'" + icuLocale.filter { $0.isLetter || $0 == "-" } + "'") LOCALE 'C.UTF-8'
+                    """)
+            } else {
+                try await admin.execute("CREATE DATABASE \(identifier: name) TEMPLATE \(identifier: template)")
+            }
             return name
         }
 
