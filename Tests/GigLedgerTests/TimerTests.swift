@@ -5,6 +5,7 @@ import Marketplace
 import TestSupport
 import Testing
 
+/// Each test has a database of its own: a timer run acts on every due gig in its database.
 @Suite("Timers: expiry and auto-approval")
 struct TimerTests {
     func gigEvents(_ market: Market, _ gig: UUID) async throws -> [String] {
@@ -12,7 +13,7 @@ struct TimerTests {
     }
 
     @Test func aGigPastItsDeadlineExpiresOnceEvenWithTwoRunsAtOnce() async throws {
-        let market = try await Market.make("ledgertimers")
+        let market = try await Market.make("ledgertimersexpiry")
         let client = try await market.registerClient()
         let gig = try await market.postGig(client: client, closesIn: 1)
         let open = try await market.postGig(client: client, closesIn: 30)
@@ -35,7 +36,7 @@ struct TimerTests {
     }
 
     @Test func aDeliveryPastItsReviewWindowIsApprovedAndPaid() async throws {
-        let market = try await Market.make("ledgertimers")
+        let market = try await Market.make("ledgertimersapproval")
         let client = try await market.registerClient()
         let freelancer = try await market.registerFreelancer()
         let gig = try await market.postGig(client: client)
