@@ -51,6 +51,12 @@ let package = Package(
             dependencies: ["Marketplace", "EventStore", "PQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // The projector engine: checkpointed batches, a lease per projector, status.
+        .target(
+            name: "Projections",
+            dependencies: ["EventStore", "PQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // The market simulator: a deterministic market through the real command path.
         .target(
             name: "Simulation",
@@ -102,6 +108,11 @@ let package = Package(
         .testTarget(
             name: "SimulationTests",
             dependencies: ["Simulation", "GigLedger", "Marketplace", "EventStore", "PQ", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ProjectionsTests",
+            dependencies: ["Projections", "EventStore", "PQ", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "TestSupport"], swiftSettings: strict),

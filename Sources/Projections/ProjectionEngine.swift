@@ -1,0 +1,194 @@
+import EventStore
+import Foundation
+import Logging
+import PQ
+
+/// Runs projectors: each reads the log in batches after its checkpoint and applies a batch and
+/// its new checkpoint in one transaction; then it follows the log live, woken by NOTIFY.
+///
+/// One active instance per projector: an instance must hold the projector's lease (a row in
+/// `ledger.projections`, renewed with every batch, expiring after ``leaseDuration``) to apply a
+/// batch, so two daemons never both apply one. (A lease row works through transaction-pooling
+/// proxies such as PgBouncer; session advisory locks would not.) A projector that fails at an
+/// event is marked `failed` with the event's position, stream and type; the others go on.
+public final class ProjectionEngine: Sendable {
+    public static let notificationChannel = "gigledger_projections"
+    public let store: EventStore
+    public let projectors: [any Projector]
+    public let owner: String
+    public let batchSize: Int
+    public let leaseDuration: Duration
+    let logger: Logger
+
+    public init(store: EventStore, projectors: [any Projector], owner: String = "\(ProcessInfo.processInfo.hostName):\(getpid())",
+                batchSize: Int = 500, leaseDuration: Duration = .seconds(30), logger: Logger = Logger(label: "gigledger.projections")) {
+        self.store = store
+        self.projectors = projectors
+        self.owner = owner
+        self.batchSize = max(1, batchSize)
+        self.leaseDuration = leaseDuration
+        self.logger = logger
+    }
+
+    public enum BatchOutcome: Sendable, Equatable {
+        /// Applied this many events.
+        case applied(Int)
+        /// Nothing new to apply.
+        case caughtUp
+        /// Another instance holds the lease.
+        case leasedElsewhere
+        /// The projector is marked failed; it does nothing until reset.
+        case failed
+    }
+
+    /// Creates the projectors' rows and tables.
+    public func prepare() async throws {
+        for projector in projectors {
+            try await store.pool.withTransaction { conn in
+                try await projector.prepare(on: conn)
+                try await conn.execute("""
+                    INSERT INTO ledger.projections (name, version) VALUES (\(projector.name), \(projector.version))
+                    ON CONFLICT (name, version) DO NOTHING
+                    """)
+            }
+        }
+    }
+
+    /// Applies one batch of `projector`: lease, read after the checkpoint, apply, move the
+    /// checkpoint, all in one transaction. A failing event rolls the batch back and marks the
+    /// projector failed (in a transaction of its own), naming the event.
+    public func step(_ projector: any Projector) async throws -> BatchOutcome {
+        let leaseSeconds = Double(leaseDuration.components.seconds)
+        return try await store.pool.withTransaction { conn -> BatchOutcome in
+            guard let row = try await conn.query("""
+                SELECT transaction_id, global_position, state,
+                       (lease_owner IS NULL OR lease_owner = \(self.owner) OR lease_until < now()) AS may_lease
+                FROM ledger.projections WHERE name = \(projector.name) AND version = \(projector.version) FOR UPDATE
+                """).first else {
+                throw ProjectionFailure(projector: projector.name, version: projector.version, position: 0, stream: "-", type: "-",
+                                        reason: "not prepared (run prepare first)")
+            }
+            if try row.decode(String.self, "state") == "failed" { return .failed }
+            guard try row.decode(Bool.self, "may_lease") else { return .leasedElsewhere }
+            try await conn.execute("""
+                UPDATE ledger.projections SET lease_owner = \(self.owner), lease_until = now() + make_interval(secs => \(leaseSeconds))
+                WHERE name = \(projector.name) AND version = \(projector.version)
+                """)
+            let checkpoint = LogCheckpoint(transactionID: try row.decode(UInt64.self, "transaction_id"), position: try row.decode(Int64.self, "global_position"))
+            let events = try await EventStore.readAll(on: conn, after: checkpoint, limit: self.batchSize)
+            guard let last = events.last else { return .caughtUp }
+            for event in events {
+                do {
+                    try await projector.apply(event, on: conn)
+                } catch {
+                    throw ProjectionFailure(projector: projector.name, version: projector.version, position: event.position,
+                                            stream: event.stream.rawValue, type: event.type, reason: "\(error)")
+                }
+            }
+            try await conn.execute("""
+                UPDATE ledger.projections
+                SET transaction_id = \(last.transactionID), global_position = \(last.position), state = 'running',
+                    events_applied = events_applied + \(events.count), updated_at = now()
+                WHERE name = \(projector.name) AND version = \(projector.version)
+                """)
+            let payload = "{\"projector\":\"\(projector.name)\",\"version\":\(projector.version),\"position\":\(last.position)}"
+            try await conn.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
+            return .applied(events.count)
+        }
+    }
+
+    /// Runs `step` until `projector` is caught up, fails or is leased elsewhere.
+    @discardableResult
+    public func catchUp(_ projector: any Projector) async throws -> Int {
+        var total = 0
+        while true {
+            let outcome: BatchOutcome
+            do {
+                outcome = try await step(projector)
+            } catch let failure as ProjectionFailure {
+                try await markFailed(failure)
+                logger.error("projector stopped", metadata: ["projection.name": "\(failure.projector)", "projection.position": "\(failure.position)"])
+                return total
+            }
+            guard case .applied(let count) = outcome else { return total }
+            total += count
+        }
+    }
+
+    /// Catches every projector up once; a failed projector does not stop the others.
+    @discardableResult
+    public func catchUpAll() async throws -> [String: Int] {
+        var applied: [String: Int] = [:]
+        for projector in projectors { applied[projector.name] = try await catchUp(projector) }
+        return applied
+    }
+
+    /// Catches up, then follows the log until cancelled, woken by the log's NOTIFY (with a
+    /// fallback poll so an expired lease elsewhere is taken over).
+    public func follow(fallbackPoll: Duration = .seconds(5)) async throws {
+        try await prepare()
+        let listener = try await Connection.connect(store.pool.config)
+        defer { Task { await listener.close() } }
+        try await listener.listen(EventStore.notificationChannel)
+        while !Task.isCancelled {
+            try await catchUpAll()
+            if try await listener.waitForNotification(timeout: fallbackPoll) != nil {
+                while try await listener.waitForNotification(timeout: .zero) != nil {}
+            }
+        }
+    }
+
+    func markFailed(_ failure: ProjectionFailure) async throws {
+        try await store.pool.query("""
+            UPDATE ledger.projections
+            SET state = 'failed', last_error = \(String(failure.reason.prefix(2000))), error_position = \(failure.position),
+                error_stream = \(failure.stream), error_type = \(failure.type), updated_at = now()
+            WHERE name = \(failure.projector) AND version = \(failure.version)
+            """)
+    }
+
+    /// Clears a failed projector so it runs again from its checkpoint (after the projector or
+    /// the data was fixed).
+    public func reset(_ name: String, version: Int) async throws {
+        try await store.pool.query("""
+            UPDATE ledger.projections SET state = 'idle', last_error = NULL, error_position = NULL, error_stream = NULL,
+                error_type = NULL, updated_at = now()
+            WHERE name = \(name) AND version = \(version)
+            """)
+    }
+
+    /// Status of every projector (from `read_models.projection_status`).
+    public func status() async throws -> [ProjectionStatus] {
+        let rows = try await store.pool.query("""
+            SELECT name, version, state, checkpoint_position, head_position, lag_events, lag_seconds, last_error,
+                   error_position, error_stream, error_type, events_applied, lease_owner
+            FROM read_models.projection_status ORDER BY name, version
+            """)
+        return try rows.rows.map { row in
+            ProjectionStatus(
+                name: try row.decode(String.self, "name"), version: try row.decode(Int.self, "version"), state: try row.decode(String.self, "state"),
+                checkpoint: try row.decode(Int64.self, "checkpoint_position"), head: try row.decode(Int64.self, "head_position"),
+                lagEvents: try row.decode(Int64.self, "lag_events"), lagSeconds: try row.decode(Double.self, "lag_seconds"),
+                lastError: try row.decode(String?.self, "last_error"), errorPosition: try row.decode(Int64?.self, "error_position"),
+                errorStream: try row.decode(String?.self, "error_stream"), errorType: try row.decode(String?.self, "error_type"),
+                eventsApplied: try row.decode(Int64.self, "events_applied"), leaseOwner: try row.decode(String?.self, "lease_owner"))
+        }
+    }
+}
+
+/// One row of `read_models.projection_status`.
+public struct ProjectionStatus: Sendable, Codable, Hashable {
+    public let name: String
+    public let version: Int
+    public let state: String
+    public let checkpoint: Int64
+    public let head: Int64
+    public let lagEvents: Int64
+    public let lagSeconds: Double
+    public let lastError: String?
+    public let errorPosition: Int64?
+    public let errorStream: String?
+    public let errorType: String?
+    public let eventsApplied: Int64
+    public let leaseOwner: String?
+}

@@ -1,0 +1,34 @@
+import EventStore
+import PQ
+
+/// A read model kept up to date from the log.
+///
+/// The engine hands a projector its events in gap-safe log order, inside a transaction that also
+/// moves the projector's checkpoint: the projector's writes and the checkpoint commit together,
+/// so every event takes effect exactly once. It must be deterministic (no wall clock, no
+/// randomness) so a rebuild from position 0 equals the live tables row for row.
+public protocol Projector: Sendable {
+    /// Stable name (`matching`, `competition`, …).
+    var name: String { get }
+    /// The read model's shape version: a new shape is a new version, built beside the old one.
+    var version: Int { get }
+    /// Creates the projector's tables if missing (idempotent), in `read_models`.
+    func prepare(on connection: Connection) async throws
+    /// Applies one event. Events the projector does not care about are ignored; an event it
+    /// cannot handle throws, which stops this projector (and only it) at that event.
+    func apply(_ event: RecordedEvent, on connection: Connection) async throws
+}
+
+/// A projector stopped at an event it could not handle.
+public struct ProjectionFailure: Error, Sendable, CustomStringConvertible {
+    public let projector: String
+    public let version: Int
+    public let position: Int64
+    public let stream: String
+    public let type: String
+    public let reason: String
+    public var description: String {
+        "Projector \(projector) v\(version) stopped at event \(position) (\(stream), \(type)): \(reason). "
+            + "Fix the projector or the data, then run it again; it resumes at that event."
+    }
+}

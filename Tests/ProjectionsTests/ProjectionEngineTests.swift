@@ -1,0 +1,121 @@
+import EventStore
+import Foundation
+import PQ
+import Projections
+import TestSupport
+import Testing
+
+/// Counts events per type into its own table; refuses events of type `Poison`.
+struct CountingProjector: Projector {
+    let name: String
+    let version = 1
+    var table: String { "counts_\(name)" }
+
+    func prepare(on connection: Connection) async throws {
+        try await connection.execute("""
+            CREATE TABLE IF NOT EXISTS read_models.\(identifier: table) (event_type text PRIMARY KEY, n bigint NOT NULL)
+            """)
+    }
+
+    func apply(_ event: RecordedEvent, on connection: Connection) async throws {
+        try await connection.execute("""
+            INSERT INTO read_models.\(identifier: table) (event_type, n) VALUES (\(event.type), 1)
+            ON CONFLICT (event_type) DO UPDATE SET n = read_models.\(identifier: table).n + 1
+            """)
+    }
+}
+
+@Suite("The projector engine")
+struct ProjectionEngineTests {
+    func append(_ store: EventStore, _ types: [String]) async throws {
+        for type in types {
+            try await store.append([NewEvent(type: type, data: PGJSON(text: "{}"))], to: try StreamName(validating: "thing-\(UUID().uuidString.lowercased())"),
+                                   expecting: .noStream, metadata: EventMetadata(actor: "system", commandId: UUID()))
+        }
+    }
+
+    func counts(_ pool: ConnectionPool, _ projector: CountingProjector) async throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for row in try await pool.query("SELECT event_type, n FROM read_models.\(identifier: projector.table)").rows {
+            out[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+        }
+        return out
+    }
+
+    @Test func batchesApplyOnceAndResumeFromTheCheckpoint() async throws {
+        let pool = try await TestDatabase.fresh("projengine")
+        let store = EventStore(pool: pool)
+        let projector = CountingProjector(name: "once")
+        try await append(store, Array(repeating: "A", count: 7) + Array(repeating: "B", count: 5))
+        // A small batch size: several transactions; a second engine (a restart) resumes.
+        let first = ProjectionEngine(store: store, projectors: [projector], owner: "one", batchSize: 5)
+        try await first.prepare()
+        #expect(try await first.step(projector) == .applied(5))
+        let restarted = ProjectionEngine(store: store, projectors: [projector], owner: "one", batchSize: 5)
+        // (Bounded polling: other suites' open transactions may briefly hold gap-safe readers back.)
+        _ = try await eventually { () async throws -> Bool? in
+            try await restarted.catchUp(projector)
+            return try await counts(pool, projector).values.reduce(0, +) == 12 ? true : nil
+        }
+        #expect(try await counts(pool, projector) == ["A": 7, "B": 5])
+        #expect(try await restarted.step(projector) == .caughtUp)
+        let status = try #require(try await restarted.status().first { $0.name == "once" })
+        #expect(status.checkpoint == status.head)
+        #expect(status.lagEvents == 0)
+        #expect(status.eventsApplied == 12)
+        #expect(status.state == "running")
+    }
+
+    @Test func aPoisonEventStopsOnlyItsProjectorAndNamesTheEvent() async throws {
+        let pool = try await TestDatabase.fresh("projpoison")
+        let store = EventStore(pool: pool)
+        let healthy = CountingProjector(name: "healthy")
+        let poisoned = PoisonSensitive(name: "poisoned")
+        try await append(store, ["A", "Poison", "B"])
+        let engine = ProjectionEngine(store: store, projectors: [poisoned, healthy], owner: "one")
+        try await engine.prepare()
+        _ = try await eventually { () async throws -> Bool? in
+            try await engine.catchUpAll()
+            return try await counts(pool, healthy).values.reduce(0, +) == 3 ? true : nil
+        }
+        #expect(try await counts(pool, healthy) == ["A": 1, "Poison": 1, "B": 1])
+        let status = try await engine.status()
+        let failed = try #require(status.first { $0.name == "poisoned" })
+        #expect(failed.state == "failed")
+        #expect(failed.errorType == "Poison")
+        #expect(failed.errorStream?.hasPrefix("thing-") == true)
+        #expect(failed.errorPosition != nil)
+        #expect(failed.checkpoint < (failed.errorPosition ?? 0))
+        // Nothing of the failed batch was applied.
+        #expect(try await counts(pool, poisoned.inner).isEmpty)
+        #expect(try await engine.step(poisoned) == .failed)
+        #expect(status.first { $0.name == "healthy" }?.state == "running")
+    }
+
+    @Test func aSecondInstanceWaitsForTheLease() async throws {
+        let pool = try await TestDatabase.fresh("projlease")
+        let store = EventStore(pool: pool)
+        let projector = CountingProjector(name: "leased")
+        try await append(store, ["A", "A"])
+        let one = ProjectionEngine(store: store, projectors: [projector], owner: "daemon-1", batchSize: 1)
+        let two = ProjectionEngine(store: store, projectors: [projector], owner: "daemon-2", batchSize: 1)
+        try await one.prepare()
+        _ = try await eventually { try await one.step(projector) == .applied(1) ? true : nil }
+        #expect(try await two.step(projector) == .leasedElsewhere)
+        #expect(try await counts(pool, projector) == ["A": 1])
+    }
+}
+
+/// Like CountingProjector, but stops at `Poison`.
+struct PoisonSensitive: Projector {
+    let inner: CountingProjector
+    init(name: String) { inner = CountingProjector(name: name) }
+    var name: String { inner.name }
+    var version: Int { inner.version }
+    func prepare(on connection: Connection) async throws { try await inner.prepare(on: connection) }
+    func apply(_ event: RecordedEvent, on connection: Connection) async throws {
+        if event.type == "Poison" { throw PoisonError() }
+        try await inner.apply(event, on: connection)
+    }
+    struct PoisonError: Error, CustomStringConvertible { var description: String { "no handler for Poison" } }
+}
