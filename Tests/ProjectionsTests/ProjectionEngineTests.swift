@@ -34,6 +34,13 @@ struct ProjectionEngineTests {
         }
     }
 
+    /// Waits (boundedly) until `count` events are readable: other suites' open transactions may
+    /// briefly hold gap-safe readers back, which would split batches differently.
+    func waitVisible(_ store: EventStore, _ count: Int) async throws {
+        let visible = try await eventually { try await store.readAll(after: .start, limit: 10_000).events.count >= count ? true : nil }
+        #expect(visible == true)
+    }
+
     func counts(_ pool: ConnectionPool, _ projector: CountingProjector) async throws -> [String: Int] {
         var out: [String: Int] = [:]
         for row in try await pool.query("SELECT event_type, n FROM read_models.\(identifier: projector.table)").rows {
@@ -47,6 +54,7 @@ struct ProjectionEngineTests {
         let store = EventStore(pool: pool)
         let projector = CountingProjector(name: "once")
         try await append(store, Array(repeating: "A", count: 7) + Array(repeating: "B", count: 5))
+        try await waitVisible(store, 12)
         // A small batch size: several transactions; a second engine (a restart) resumes.
         let first = ProjectionEngine(store: store, projectors: [projector], owner: "one", batchSize: 5)
         try await first.prepare()
@@ -72,6 +80,7 @@ struct ProjectionEngineTests {
         let healthy = CountingProjector(name: "healthy")
         let poisoned = PoisonSensitive(name: "poisoned")
         try await append(store, ["A", "Poison", "B"])
+        try await waitVisible(store, 3)
         let engine = ProjectionEngine(store: store, projectors: [poisoned, healthy], owner: "one")
         try await engine.prepare()
         _ = try await eventually { () async throws -> Bool? in
@@ -97,6 +106,7 @@ struct ProjectionEngineTests {
         let store = EventStore(pool: pool)
         let projector = CountingProjector(name: "leased")
         try await append(store, ["A", "A"])
+        try await waitVisible(store, 2)
         let one = ProjectionEngine(store: store, projectors: [projector], owner: "daemon-1", batchSize: 1)
         let two = ProjectionEngine(store: store, projectors: [projector], owner: "daemon-2", batchSize: 1)
         try await one.prepare()
