@@ -77,13 +77,16 @@ public final class ProjectionEngine: Sendable {
             let checkpoint = LogCheckpoint(transactionID: try row.decode(UInt64.self, "transaction_id"), position: try row.decode(Int64.self, "global_position"))
             let events = try await EventStore.readAll(on: conn, after: checkpoint, limit: self.batchSize)
             guard let last = events.last else { return .caughtUp }
-            for event in events {
-                do {
-                    try await projector.apply(event, on: conn)
-                } catch {
-                    throw ProjectionFailure(projector: projector.name, version: projector.version, position: event.position,
-                                            stream: event.stream.rawValue, type: event.type, reason: "\(error)")
-                }
+            do {
+                try await projector.apply(batch: events, on: conn)
+            } catch let unhandled as UnhandledEvent {
+                throw ProjectionFailure(projector: projector.name, version: projector.version, position: unhandled.event.position,
+                                        stream: unhandled.event.stream.rawValue, type: unhandled.event.type, reason: unhandled.reason)
+            } catch {
+                // A set-based projector that did not say which event: name the batch's first.
+                let first = events[0]
+                throw ProjectionFailure(projector: projector.name, version: projector.version, position: first.position,
+                                        stream: first.stream.rawValue, type: first.type, reason: "in the batch starting here: \(error)")
             }
             try await conn.execute("""
                 UPDATE ledger.projections

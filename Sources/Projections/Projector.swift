@@ -17,6 +17,31 @@ public protocol Projector: Sendable {
     /// Applies one event. Events the projector does not care about are ignored; an event it
     /// cannot handle throws, which stops this projector (and only it) at that event.
     func apply(_ event: RecordedEvent, on connection: Connection) async throws
+    /// Applies a batch, in order. The default applies event by event; a projector may instead
+    /// write a whole batch with a few set-based statements (rebuilds of a large log need that),
+    /// and then throws ``UnhandledEvent`` to say which event it could not handle.
+    func apply(batch events: [RecordedEvent], on connection: Connection) async throws
+}
+
+extension Projector {
+    public func apply(batch events: [RecordedEvent], on connection: Connection) async throws {
+        for event in events {
+            do { try await apply(event, on: connection) } catch let error as UnhandledEvent { throw error } catch {
+                throw UnhandledEvent(event: event, reason: "\(error)")
+            }
+        }
+    }
+}
+
+/// Thrown by a projector for the event it cannot handle.
+public struct UnhandledEvent: Error, Sendable, CustomStringConvertible {
+    public let event: RecordedEvent
+    public let reason: String
+    public init(event: RecordedEvent, reason: String) {
+        self.event = event
+        self.reason = reason
+    }
+    public var description: String { reason }
 }
 
 /// A projector stopped at an event it could not handle.
