@@ -112,7 +112,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProjectionsTests",
-            dependencies: ["Projections", "EventStore", "PQ", "TestSupport"],
+            dependencies: ["Projections", "GigLedger", "Marketplace", "EventStore", "PQ", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "TestSupport"], swiftSettings: strict),
