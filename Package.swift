@@ -72,6 +72,7 @@ let package = Package(
                 "Marketplace",
                 "GigLedger",
                 "Simulation",
+                "Projections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -17,6 +17,10 @@ struct HelpTests {
         (MigrateStatus.self, ["--check", "pending"]),
         (StatusCommand.self, ["oldest open transaction", "--json"]),
         (VersionCommand.self, ["version"]),
+        (SimulateCommand.self, ["--seed", "price war", "--scale"]),
+        (ProjectionsStatus.self, ["Lag", "reset"]),
+        (ProjectionsRun.self, ["--follow", "lease"]),
+        (ProjectionsReset.self, ["checkpoint"]),
     ])
     func everySubcommandHasHelp(command: any ParsableCommand.Type, mentions: [String]) {
         let help = GigCTL.helpMessage(for: command, columns: 400)
