@@ -10,7 +10,8 @@ import PQ
 /// median and max — and the ratio — are withheld (NULL) while a gig has fewer than 5 bids: they
 /// would reveal one bidder's price. Statistics cover every bid ever placed on the gig, at its
 /// latest amount (withdrawn and declined bids included: they are part of the market). Amounts
-/// are minor units of the gig's currency. Deterministic: business times only, no wall clock.
+/// are minor units of the gig's currency. `status`: open, awarded (also once the awarded gig is
+/// closed as filled) or closed (cancelled or expired). Deterministic: business times only.
 public struct CompetitionByGigProjector: Projector {
     public let name = "competition_gigs"
     public let version = 1
@@ -101,9 +102,10 @@ public struct CompetitionByGigProjector: Projector {
             try await connection.execute("UPDATE read_models.competition_bids_v1 SET live = false WHERE gig_id = \(gig) AND bid_id = \(bid)")
         default:
             // Awarded or closed: every bid lapses.
+            // (A gig closed after its award — filled — stays "awarded".)
             let status = event.type == "BidAccepted" ? "awarded" : "closed"
             try await connection.execute("UPDATE read_models.competition_bids_v1 SET live = false WHERE gig_id = \(gig)")
-            try await connection.execute("UPDATE read_models.competition_gigs_v1 SET status = \(status) WHERE gig_id = \(gig)")
+            try await connection.execute("UPDATE read_models.competition_gigs_v1 SET status = \(status) WHERE gig_id = \(gig) AND status = 'open'")
         }
         try await connection.execute("""
             UPDATE read_models.competition_gigs_v1 g SET

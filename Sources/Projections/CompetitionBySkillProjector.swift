@@ -1,0 +1,90 @@
+import EventStore
+import Foundation
+import PQ
+
+/// Competition per skill and ISO week (DOMAIN.md): gigs posted, bids, bids per gig, gigs with no
+/// bids, contracts started, fill rate, supply, demand ÷ supply, win rate.
+///
+/// This projector keeps who offers which skill since when
+/// (`read_models.competition_freelancer_skills_v1`); the per-week figures are the view
+/// `read_models.competition_skill_weeks_v1` over it and `competition_gigs_v1`:
+/// - a gig counts once for each of its skills, in the ISO week it was posted (UTC); its bids
+///   and its award count in that same week (a cohort view);
+/// - supply: freelancers offering the skill at the end of that week;
+/// - fill rate = contracts started ÷ gigs posted; win rate = contracts started ÷ bids;
+///   demand ÷ supply = gigs posted ÷ supply (NULL when no supply).
+public struct CompetitionBySkillProjector: Projector {
+    public let name = "competition_skills"
+    public let version = 1
+    public init() {}
+
+    public func prepare(on connection: Connection) async throws {
+        try await CompetitionByGigProjector().prepare(on: connection)
+        try await connection.execute("""
+            CREATE TABLE IF NOT EXISTS read_models.competition_freelancer_skills_v1 (
+                freelancer_id uuid        NOT NULL,
+                skill         text        NOT NULL,
+                since         timestamptz NOT NULL,
+                until         timestamptz,
+                CONSTRAINT competition_freelancer_skills_v1_pkey PRIMARY KEY (freelancer_id, skill, since)
+            )
+            """)
+        try await connection.execute("""
+            CREATE OR REPLACE VIEW read_models.competition_skill_weeks_v1 AS
+            WITH gig_skills AS (
+                SELECT s.skill, date_trunc('week', g.posted_at AT TIME ZONE 'UTC') AS week_start,
+                       g.bids_total, (g.status = 'awarded')::int AS awarded
+                FROM read_models.competition_gigs_v1 g, unnest(g.skills) AS s(skill)
+            ), weeks AS (
+                SELECT skill, week_start, count(*)::int AS gigs_posted, sum(bids_total)::int AS bids,
+                       count(*) FILTER (WHERE bids_total = 0)::int AS gigs_with_no_bids, sum(awarded)::int AS contracts_started
+                FROM gig_skills GROUP BY skill, week_start
+            )
+            SELECT w.skill,
+                   to_char(w.week_start, 'IYYY-"W"IW') AS iso_week,
+                   (w.week_start AT TIME ZONE 'UTC') AS week_start,
+                   w.gigs_posted, w.bids,
+                   round(w.bids::numeric / w.gigs_posted, 2) AS bids_per_gig,
+                   w.gigs_with_no_bids, w.contracts_started,
+                   round(w.contracts_started::numeric / w.gigs_posted, 4) AS fill_rate,
+                   supply.n AS supply,
+                   CASE WHEN supply.n > 0 THEN round(w.gigs_posted::numeric / supply.n, 4) END AS demand_to_supply,
+                   CASE WHEN w.bids > 0 THEN round(w.contracts_started::numeric / w.bids, 4) END AS win_rate
+            FROM weeks w
+            CROSS JOIN LATERAL (
+                SELECT count(DISTINCT f.freelancer_id)::int AS n
+                FROM read_models.competition_freelancer_skills_v1 f
+                WHERE f.skill = w.skill
+                  AND f.since < (w.week_start + interval '7 days') AT TIME ZONE 'UTC'
+                  AND (f.until IS NULL OR f.until >= (w.week_start + interval '7 days') AT TIME ZONE 'UTC')
+            ) supply
+            """)
+    }
+
+    private struct Claims: Decodable {
+        struct Claim: Decodable { let skill: String }
+        let freelancerId: UUID
+        let skills: [Claim]
+    }
+
+    public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
+        guard event.type == "FreelancerRegistered" || event.type == "SkillsUpdated" else { return }
+        let claims: Claims
+        do { claims = try event.data.decode(Claims.self) } catch {
+            throw UnhandledEvent(event: event, reason: "its skills do not decode: \(error)")
+        }
+        let skills = Array(Set(claims.skills.map(\.skill))).sorted()
+        // Skills no longer offered end now; newly offered ones start now.
+        try await connection.execute("""
+            UPDATE read_models.competition_freelancer_skills_v1 SET until = \(event.occurredAt)
+            WHERE freelancer_id = \(claims.freelancerId) AND until IS NULL AND NOT (skill = ANY(\(skills)::text[]))
+            """)
+        try await connection.execute("""
+            INSERT INTO read_models.competition_freelancer_skills_v1 (freelancer_id, skill, since)
+            SELECT \(claims.freelancerId), s, \(event.occurredAt) FROM unnest(\(skills)::text[]) AS s
+            WHERE NOT EXISTS (SELECT 1 FROM read_models.competition_freelancer_skills_v1 f
+                              WHERE f.freelancer_id = \(claims.freelancerId) AND f.skill = s AND f.until IS NULL)
+            ON CONFLICT DO NOTHING
+            """)
+    }
+}
