@@ -1,0 +1,172 @@
+import EventStore
+import Foundation
+import PQ
+
+/// Price trends (DOMAIN.md), per skill, currency and ISO week, in three series: `budget` (what
+/// gigs post: their budget max), `bid` (what freelancers offer: each bid's latest amount, in the
+/// week it was placed) and `clearing` (accepted amounts, in the week of the award). Currencies
+/// never mix: every figure is per currency.
+///
+/// The projector keeps the observations (`read_models.price_observations_v1`); the views
+/// compute, deterministically from them:
+/// - `price_weeks_v1`: n, p10, p25, median, p75, p90, mean (minor units), bid ÷ budget median
+///   and the lowball share (bids under half the gig's budget min), per series;
+/// - `price_trends_v1`: per skill and currency, the Theil–Sen slope of the weekly clearing
+///   medians over the last 8 weeks that have n ≥ 5, in % of the latest median per week, the
+///   slope of bids per gig, and the price-war flag with its reasons: clearing prices falling
+///   (slope ≤ −2 %/week), bids well under budget (bid ÷ budget median < 0.75 in the latest
+///   week), and bids per gig rising;
+/// - `rate_guidance_v1`: the p25–p75 clearing band over the last 8 weeks.
+public struct PriceTrendsProjector: Projector {
+    public let name = "price_trends"
+    public let version = 1
+    public init() {}
+
+    public func prepare(on connection: Connection) async throws {
+        try await connection.execute("""
+            CREATE TABLE IF NOT EXISTS read_models.price_observations_v1 (
+                series           text        NOT NULL,
+                skill            text        NOT NULL,
+                currency         text        NOT NULL,
+                gig_id           uuid        NOT NULL,
+                bid_id           uuid,
+                at               timestamptz NOT NULL,
+                amount_minor     bigint      NOT NULL,
+                budget_min_minor bigint      NOT NULL,
+                budget_max_minor bigint      NOT NULL,
+                CONSTRAINT price_observations_v1_series CHECK (series IN ('budget', 'bid', 'clearing'))
+            )
+            """)
+        try await connection.execute("""
+            CREATE UNIQUE INDEX IF NOT EXISTS price_observations_v1_key
+            ON read_models.price_observations_v1 (series, gig_id, skill, coalesce(bid_id, '00000000-0000-0000-0000-000000000000'))
+            """)
+        try await connection.execute("""
+            CREATE OR REPLACE VIEW read_models.price_weeks_v1 AS
+            SELECT o.series, o.skill, o.currency,
+                   to_char(date_trunc('week', o.at AT TIME ZONE 'UTC'), 'IYYY-"W"IW') AS iso_week,
+                   date_trunc('week', o.at AT TIME ZONE 'UTC') AS week_start,
+                   count(*)::int AS n,
+                   percentile_cont(0.10) WITHIN GROUP (ORDER BY o.amount_minor) AS p10,
+                   percentile_cont(0.25) WITHIN GROUP (ORDER BY o.amount_minor) AS p25,
+                   percentile_cont(0.50) WITHIN GROUP (ORDER BY o.amount_minor) AS median,
+                   percentile_cont(0.75) WITHIN GROUP (ORDER BY o.amount_minor) AS p75,
+                   percentile_cont(0.90) WITHIN GROUP (ORDER BY o.amount_minor) AS p90,
+                   round(avg(o.amount_minor), 1) AS mean,
+                   round((percentile_cont(0.5) WITHIN GROUP (ORDER BY o.amount_minor::float8 / o.budget_max_minor))::numeric, 4) AS to_budget_median,
+                   CASE WHEN o.series = 'bid' THEN round(avg((o.amount_minor * 2 < o.budget_min_minor)::int), 4) END AS lowball_share
+            FROM read_models.price_observations_v1 o
+            GROUP BY o.series, o.skill, o.currency, date_trunc('week', o.at AT TIME ZONE 'UTC')
+            """)
+        try await connection.execute("""
+            CREATE OR REPLACE VIEW read_models.price_trends_v1 AS
+            WITH clearing AS (
+                SELECT skill, currency, week_start, median,
+                       row_number() OVER (PARTITION BY skill, currency ORDER BY week_start DESC) AS recency
+                FROM read_models.price_weeks_v1 WHERE series = 'clearing' AND n >= 5
+            ), recent AS (SELECT * FROM clearing WHERE recency <= 8),
+            slopes AS (
+                SELECT a.skill, a.currency,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY (b.median - a.median) / (extract(epoch FROM b.week_start - a.week_start) / 604800)) AS slope
+                FROM recent a JOIN recent b ON a.skill = b.skill AND a.currency = b.currency AND b.week_start > a.week_start
+                GROUP BY a.skill, a.currency
+            ), latest AS (SELECT skill, currency, median, week_start FROM recent WHERE recency = 1),
+            weeks_counted AS (SELECT skill, currency, count(*)::int AS weeks FROM recent GROUP BY 1, 2),
+            bid_ratio AS (
+                SELECT DISTINCT ON (skill, currency) skill, currency, to_budget_median
+                FROM read_models.price_weeks_v1 WHERE series = 'bid' ORDER BY skill, currency, week_start DESC
+            ),
+            crowding AS (
+                SELECT b.skill, b.currency, b.week_start, b.n::float8 / nullif(g.n, 0) AS bids_per_gig
+                FROM read_models.price_weeks_v1 b
+                JOIN read_models.price_weeks_v1 g ON g.series = 'budget' AND g.skill = b.skill AND g.currency = b.currency AND g.week_start = b.week_start
+                WHERE b.series = 'bid'
+            ), crowding_recent AS (
+                SELECT *, row_number() OVER (PARTITION BY skill, currency ORDER BY week_start DESC) AS recency FROM crowding
+            ), crowding_slope AS (
+                SELECT a.skill, a.currency,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY (b.bids_per_gig - a.bids_per_gig) / (extract(epoch FROM b.week_start - a.week_start) / 604800)) AS slope
+                FROM crowding_recent a JOIN crowding_recent b ON a.skill = b.skill AND a.currency = b.currency AND b.week_start > a.week_start
+                WHERE a.recency <= 8 AND b.recency <= 8
+                GROUP BY a.skill, a.currency
+            )
+            SELECT l.skill, l.currency, w.weeks AS weeks_used, l.median AS latest_clearing_median,
+                   round((100 * s.slope / nullif(l.median, 0))::numeric, 2) AS slope_pct_per_week,
+                   r.to_budget_median AS bid_to_budget_median,
+                   round(c.slope::numeric, 3) AS bids_per_gig_slope,
+                   (s.slope / nullif(l.median, 0) <= -0.02 AND r.to_budget_median < 0.75 AND c.slope > 0) AS price_war,
+                   array_remove(ARRAY[
+                       CASE WHEN s.slope / nullif(l.median, 0) <= -0.02 THEN 'clearing prices falling ' || round((100 * s.slope / l.median)::numeric, 1) || ' %/week' END,
+                       CASE WHEN r.to_budget_median < 0.75 THEN 'bids at ' || round(r.to_budget_median * 100) || ' % of budget' END,
+                       CASE WHEN c.slope > 0 THEN 'bids per gig rising' END
+                   ], NULL) AS reasons
+            FROM latest l
+            JOIN weeks_counted w USING (skill, currency)
+            LEFT JOIN slopes s USING (skill, currency)
+            LEFT JOIN bid_ratio r USING (skill, currency)
+            LEFT JOIN crowding_slope c USING (skill, currency)
+            WHERE w.weeks >= 2
+            """)
+        try await connection.execute("""
+            CREATE OR REPLACE VIEW read_models.rate_guidance_v1 AS
+            SELECT o.skill, o.currency, count(*)::int AS n,
+                   percentile_cont(0.25) WITHIN GROUP (ORDER BY o.amount_minor) AS p25,
+                   percentile_cont(0.50) WITHIN GROUP (ORDER BY o.amount_minor) AS median,
+                   percentile_cont(0.75) WITHIN GROUP (ORDER BY o.amount_minor) AS p75
+            FROM read_models.price_observations_v1 o
+            JOIN (SELECT skill, currency, max(at) AS last_at FROM read_models.price_observations_v1 WHERE series = 'clearing' GROUP BY 1, 2) m
+              USING (skill, currency)
+            WHERE o.series = 'clearing' AND o.at > m.last_at - interval '8 weeks'
+            GROUP BY o.skill, o.currency
+            """)
+    }
+
+    private struct Payload: Decodable {
+        struct Amount: Decodable { let currency: String; let minorUnits: Int64 }
+        let gigId: UUID
+        let bidId: UUID?
+        let amount: Amount?
+        let agreedAmount: Amount?
+        let budgetMin: Amount?
+        let budgetMax: Amount?
+        let skills: [String]?
+    }
+
+    public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
+        guard ["GigPosted", "BidPlaced", "BidRevised", "BidAccepted"].contains(event.type) else { return }
+        let data: Payload
+        do { data = try event.data.decode(Payload.self) } catch {
+            throw UnhandledEvent(event: event, reason: "its data does not decode as \(event.type): \(error)")
+        }
+        switch event.type {
+        case "GigPosted":
+            guard let min = data.budgetMin, let max = data.budgetMax, let skills = data.skills else {
+                throw UnhandledEvent(event: event, reason: "GigPosted without budget or skills")
+            }
+            try await connection.execute("""
+                INSERT INTO read_models.price_observations_v1 (series, skill, currency, gig_id, at, amount_minor, budget_min_minor, budget_max_minor)
+                SELECT 'budget', s, \(max.currency), \(data.gigId), \(event.occurredAt), \(max.minorUnits), \(min.minorUnits), \(max.minorUnits)
+                FROM unnest(\(skills)::text[]) AS s
+                ON CONFLICT DO NOTHING
+                """)
+        case "BidPlaced", "BidAccepted":
+            guard let bid = data.bidId, let amount = data.amount ?? data.agreedAmount else {
+                throw UnhandledEvent(event: event, reason: "\(event.type) without bidId or amount")
+            }
+            let series = event.type == "BidPlaced" ? "bid" : "clearing"
+            try await connection.execute("""
+                INSERT INTO read_models.price_observations_v1 (series, skill, currency, gig_id, bid_id, at, amount_minor, budget_min_minor, budget_max_minor)
+                SELECT \(series), b.skill, \(amount.currency), \(data.gigId), \(bid), \(event.occurredAt), \(amount.minorUnits), b.budget_min_minor, b.budget_max_minor
+                FROM read_models.price_observations_v1 b
+                WHERE b.series = 'budget' AND b.gig_id = \(data.gigId)
+                ON CONFLICT DO NOTHING
+                """)
+        default: // BidRevised: the bid's latest amount counts
+            guard let bid = data.bidId, let amount = data.amount else { throw UnhandledEvent(event: event, reason: "BidRevised without bidId or amount") }
+            try await connection.execute("""
+                UPDATE read_models.price_observations_v1 SET amount_minor = \(amount.minorUnits)
+                WHERE series = 'bid' AND gig_id = \(data.gigId) AND bid_id = \(bid)
+                """)
+        }
+    }
+}
