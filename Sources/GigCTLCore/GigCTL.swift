@@ -34,7 +34,7 @@ public struct GigCTL: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, StatusCommand.self,
             FreelancerGroup.self, ClientGroup.self, GigGroup.self, BidGroup.self, ContractGroup.self, Submit.self,
-            TimersGroup.self, SimulateCommand.self, ProjectionsGroup.self, VersionCommand.self,
+            TimersGroup.self, SimulateCommand.self, ProjectionsGroup.self, MatchGroup.self, StatsGroup.self, VersionCommand.self,
         ]
     )
 

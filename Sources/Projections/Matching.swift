@@ -19,7 +19,7 @@ import PQ
 /// Score = the weighted sum (weights are versioned); ties broken by freelancer id (gig id for a
 /// feed). The fairness re-rank keeps one top-k slot for the best *qualified newcomer* (no
 /// contract yet, coverage ≥ ``Weights/newcomerMinimumCoverage``, budget fit > 0) when none made
-/// the top k on score alone.
+/// the top k (k ≥ 2) on score alone: the last slot goes to it.
 public struct Matching: Sendable {
     public struct Weights: Sendable, Hashable, Codable {
         public var version: Int
@@ -92,7 +92,8 @@ public struct Matching: Sendable {
     static func rank(_ all: [Match], k: Int, tieBreak: (Match, Match) -> Bool, weights: Weights) -> [Match] {
         let sorted = all.sorted { $0.score != $1.score ? $0.score > $1.score : tieBreak($0, $1) }
         var top = Array(sorted.prefix(max(0, k)))
-        guard k > 0, !top.contains(where: \.newcomer),
+        // With k = 1 the best score keeps the only slot; the newcomer slot is the last of k ≥ 2.
+        guard k >= 2, !top.contains(where: \.newcomer),
               var newcomer = sorted.dropFirst(top.count).first(where: { $0.newcomer && $0.coverage >= weights.newcomerMinimumCoverage && $0.budgetFit > 0 })
         else { return top }
         newcomer.viaNewcomerSlot = true

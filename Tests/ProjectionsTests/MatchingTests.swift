@@ -113,6 +113,9 @@ struct MatchingTests {
         let ranked = Matching.rank([m(1, 0.9, newcomer: false), m(2, 0.8, newcomer: false), m(3, 0.7, newcomer: true)], k: 2, tieBreak: byID, weights: .v1)
         #expect(ranked.map(\.score) == [0.9, 0.7])
         #expect(ranked[1].viaNewcomerSlot)
+        // With k = 1 the best score keeps the only slot.
+        let single = Matching.rank([m(1, 0.9, newcomer: false), m(3, 0.7, newcomer: true)], k: 1, tieBreak: byID, weights: .v1)
+        #expect(single.map(\.score) == [0.9])
         // An unqualified newcomer (low coverage) does not take the slot.
         let unqualified = Matching.rank([m(1, 0.9, newcomer: false), m(2, 0.8, newcomer: false), m(3, 0.7, newcomer: true, coverage: 0.1)], k: 2, tieBreak: byID, weights: .v1)
         #expect(unqualified.map(\.score) == [0.9, 0.8])
