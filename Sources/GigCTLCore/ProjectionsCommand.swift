@@ -70,9 +70,19 @@ struct ProjectionsRun: AsyncParsableCommand {
                     try await engine.follow()
                 } else {
                     try await engine.prepare()
-                    let applied = try await engine.catchUpAll()
+                    let applied: [String: Int]
+                    do {
+                        applied = try await engine.catchUpAll()
+                        try await engine.releaseLeases()
+                    } catch {
+                        try? await engine.releaseLeases()
+                        throw error
+                    }
+                    let elsewhere = try await engine.leasedElsewhere()
                     if global.json { try Output.json(applied) } else {
-                        for (name, count) in applied.sorted(by: { $0.key < $1.key }) { Output.line("\(name): applied \(count) event(s)") }
+                        for (name, count) in applied.sorted(by: { $0.key < $1.key }) {
+                            Output.line("\(name): applied \(count) event(s)" + (elsewhere[name].map { " — another instance (\($0)) holds its lease and is running it" } ?? ""))
+                        }
                     }
                 }
             }

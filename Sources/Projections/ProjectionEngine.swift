@@ -131,7 +131,12 @@ public final class ProjectionEngine: Sendable {
     public func follow(fallbackPoll: Duration = .seconds(5)) async throws {
         try await prepare()
         let listener = try await Connection.connect(store.pool.config)
-        defer { Task { await listener.close() } }
+        defer {
+            Task {
+                await listener.close()
+                try? await self.releaseLeases()
+            }
+        }
         try await listener.listen(EventStore.notificationChannel)
         while !Task.isCancelled {
             try await catchUpAll()
@@ -139,6 +144,25 @@ public final class ProjectionEngine: Sendable {
                 while try await listener.waitForNotification(timeout: .zero) != nil {}
             }
         }
+    }
+
+    /// Gives up this instance's leases, so another instance can take over at once (called when a
+    /// run ends; a crashed instance's lease simply expires).
+    public func releaseLeases() async throws {
+        try await store.pool.query("""
+            UPDATE ledger.projections SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = \(owner)
+            """)
+    }
+
+    /// Projectors whose lease another live instance holds, with that instance's name.
+    public func leasedElsewhere() async throws -> [String: String] {
+        var held: [String: String] = [:]
+        for row in try await store.pool.query("""
+            SELECT name, lease_owner FROM ledger.projections WHERE lease_owner <> \(owner) AND lease_until > now()
+            """).rows {
+            held[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1)
+        }
+        return held
     }
 
     func markFailed(_ failure: ProjectionFailure) async throws {

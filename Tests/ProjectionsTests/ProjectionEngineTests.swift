@@ -112,7 +112,12 @@ struct ProjectionEngineTests {
         try await one.prepare()
         _ = try await eventually { try await one.step(projector) == .applied(1) ? true : nil }
         #expect(try await two.step(projector) == .leasedElsewhere)
+        #expect(try await two.leasedElsewhere() == ["leased": "daemon-1"])
         #expect(try await counts(pool, projector) == ["A": 1])
+        // When the first instance's run ends it gives its lease up: the second takes over at once.
+        try await one.releaseLeases()
+        #expect(try await two.step(projector) == .applied(1))
+        #expect(try await counts(pool, projector) == ["A": 2])
     }
 }
 
