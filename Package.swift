@@ -113,7 +113,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProjectionsTests",
-            dependencies: ["Projections", "GigLedger", "Marketplace", "EventStore", "PQ", "TestSupport"],
+            dependencies: ["Projections", "GigLedger", "Marketplace", "Simulation", "EventStore", "PQ", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "TestSupport"], swiftSettings: strict),
