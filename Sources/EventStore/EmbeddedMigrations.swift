@@ -325,8 +325,11 @@ COMMENT ON SCHEMA read_models IS 'GigLedger read models for downstream services 
 
 GRANT USAGE ON SCHEMA read_models TO gigledger_reader, gigledger_projector;
 GRANT CREATE ON SCHEMA read_models TO gigledger_projector;
+-- Read-model tables are created by whoever runs the projectors: the migrating role (locally) or
+-- gigledger_projector (in production). Either way readers may read them and projectors write them.
 ALTER DEFAULT PRIVILEGES IN SCHEMA read_models GRANT SELECT ON TABLES TO gigledger_reader;
 ALTER DEFAULT PRIVILEGES IN SCHEMA read_models GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO gigledger_projector;
+ALTER DEFAULT PRIVILEGES FOR ROLE gigledger_projector IN SCHEMA read_models GRANT SELECT ON TABLES TO gigledger_reader;
 REVOKE ALL ON ledger.projections FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE ON ledger.projections TO gigledger_projector;
 

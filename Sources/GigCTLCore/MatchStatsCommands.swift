@@ -148,7 +148,7 @@ struct StatsCompetition: AsyncParsableCommand {
 struct StatsPrices: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prices", abstract: "Show a skill's weekly budget, bid and clearing prices, with a chart.",
-        discussion: "Per currency (currencies never mix). The chart plots the weekly clearing median (█) against the bid median (·).")
+        discussion: "Per currency (currencies never mix). The chart plots the weekly clearing median (█) against the bid median (·); then the rate guidance for a new gig (the p25–p75 clearing band of the last 8 weeks) and the trend.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "The skill slug.") var skill: String
     @Option(help: "ISO 4217 currency (default: every currency with data).") var currency: String?
@@ -171,6 +171,9 @@ struct StatsPrices: AsyncParsableCommand {
                 let trends = try await pool.query("""
                     SELECT currency, slope_pct_per_week::float8 AS slope, price_war, reasons FROM read_models.price_trends_v1 WHERE skill = \(skill)
                     """)
+                let guidance = try await pool.query("""
+                    SELECT currency, n, p25, p75 FROM read_models.rate_guidance_v1 WHERE skill = \(skill)
+                    """)
                 if global.json { try Output.json(weeks); return }
                 if weeks.isEmpty { Output.line("No prices for \(skill) yet (unknown skill, or run `gigctl projections run`)."); return }
                 for code in Set(weeks.map(\.currency)).sorted() {
@@ -186,6 +189,10 @@ struct StatsPrices: AsyncParsableCommand {
                         if let bid { bar[Int(Double(width) * bid.median / top)] = "·" }
                         Output.line("  \(isoWeek) \(String(bar)) clearing " + (clearing.map { String(format: "%8.2f (n %d)", $0.median / 100, $0.n) } ?? "       -      ")
                             + (bid.map { String(format: "  bid %8.2f  bid÷budget %.2f", $0.median / 100, $0.toBudgetMedian ?? 0) } ?? ""))
+                    }
+                    for row in guidance.rows where try row.decode(String.self, "currency") == code {
+                        Output.line(String(format: "  rate guidance (p25–p75 of the last 8 weeks' clearing prices, n %d): %.2f – %.2f %@",
+                                           try row.decode(Int.self, "n"), try row.decode(Double.self, "p25") / 100, try row.decode(Double.self, "p75") / 100, code))
                     }
                     for row in trends.rows where try row.decode(String.self, "currency") == code {
                         let slope = try row.decode(Double?.self, "slope")
