@@ -22,6 +22,7 @@ struct Options {
             case "--database-url": options.url = args.popFirst()
             case "-h", "--help":
                 print("usage: gigbench [--seconds S] [--rounds N] [--database-url URL]\n"
+                    + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S]\n"
                     + "Measures appends/s of the event log and of a raw INSERT baseline, side by side.")
                 exit(0)
             default:
@@ -57,6 +58,16 @@ func measure(writers: Int, seconds: Double, _ work: @escaping @Sendable (Int, In
     }
     let elapsed = start.duration(to: .now)
     return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+}
+
+if CommandLine.arguments.dropFirst().first == "projections" {
+    let args = Array(CommandLine.arguments.dropFirst(2))
+    func value(_ flag: String, _ fallback: Int) -> Int { args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? Int(args[$0 + 1]) : nil } ?? fallback }
+    var config = ConnectionConfig.resolve(nil, applicationName: "gigbench")
+    config.sessionSettings = [("synchronous_commit", "on")]
+    try await ProjectionBench.run(config: config, freelancers: value("--freelancers", 100_000), gigs: value("--gigs", 10_000),
+                                  rate: value("--rate", 500), seconds: value("--seconds", 20))
+    exit(0)
 }
 
 let options = Options.parse()
