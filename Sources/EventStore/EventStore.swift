@@ -45,32 +45,16 @@ public final class EventStore: Sendable {
     @discardableResult
     public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendResult {
         let statement = try Self.appendStatement(request)
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return try await pool.withConnection { connection in
-                    try await self.sendAppend(statement, on: connection)
-                }
-            } catch let error as EventStoreError {
-                throw error
-            } catch let error as PQError {
+        return try await run(
+            { connection in try await self.sendAppend(statement, on: connection) },
+            recover: { error throws(EventStoreError) in
                 // A retry that raced its own first attempt fails on the stream row or on the
                 // command id; if the first attempt committed, its result is the answer.
                 let racedItself = error.sqlState?.rawValue == "GL409"
                     || (error.sqlState == .uniqueViolation && error.constraint == "commands_pkey")
-                if racedItself, let first = try await recordedResult(of: request.commandId) { return first }
-                if error.isConnectionLost && attempt <= reconnectAttempts && !Task.isCancelled {
-                    logger.info("append retried after a lost connection", metadata: [
-                        "eventstore.command_id": "\(request.commandId)", "eventstore.attempt": "\(attempt)"])
-                    try? await Task.sleep(for: .milliseconds(min(2000, 50 << min(attempt, 6))))
-                    continue
-                }
-                throw Self.mapAppendError(error)
-            } catch {
-                throw EventStoreError(.database, "The append failed: \(error).", cause: nil)
-            }
-        }
+                return racedItself ? try await self.recordedResult(of: request.commandId) : nil
+            },
+            mapError: Self.mapAppendError)
     }
 
     /// Sends the append and, in the same round trip but its own transaction, the notification
@@ -274,9 +258,15 @@ public final class EventStore: Sendable {
         try await run { try await $0.query(sql).rows.map(RecordedEvent.init(row:)) }
     }
 
-    /// Runs the read-only `body` on a pooled connection, mapping errors to ``EventStoreError``.
-    /// A read whose connection broke is run again on a new one (reads are idempotent).
-    func run<R: Sendable>(_ body: (Connection) async throws -> R) async throws(EventStoreError) -> R {
+    /// Runs `body` on a pooled connection, mapping errors to ``EventStoreError``. When the
+    /// connection broke, `body` runs again on a new one, up to ``reconnectAttempts`` times, so it
+    /// must be idempotent (reads are; appends are, by command id). `recover` may turn a database
+    /// error into a result (see ``append(_:)``); `mapError` maps the rest.
+    func run<R: Sendable>(
+        _ body: (Connection) async throws -> R,
+        recover: ((PQError) async throws(EventStoreError) -> R?)? = nil,
+        mapError: (PQError) -> EventStoreError = EventStoreError.from
+    ) async throws(EventStoreError) -> R {
         var attempt = 0
         while true {
             attempt += 1
@@ -285,11 +275,13 @@ public final class EventStore: Sendable {
             } catch let error as EventStoreError {
                 throw error
             } catch let error as PQError {
+                if let recover, let value = try await recover(error) { return value }
                 if error.isConnectionLost && attempt <= reconnectAttempts && !Task.isCancelled {
+                    logger.info("retrying on a new connection", metadata: ["eventstore.attempt": "\(attempt)"])
                     try? await Task.sleep(for: .milliseconds(min(2000, 50 << min(attempt, 6))))
                     continue
                 }
-                throw EventStoreError.from(error)
+                throw mapError(error)
             } catch {
                 throw EventStoreError(.database, "\(error)")
             }
