@@ -15,11 +15,12 @@ import PQ
 public struct CompetitionByGigProjector: Projector {
     public let name = "competition_gigs"
     public let version = 1
+    public let tables = ["competition_gigs_v1", "competition_bids_v1"]
     public init() {}
 
     public func prepare(on connection: Connection) async throws {
         try await connection.execute("""
-            CREATE TABLE IF NOT EXISTS read_models.competition_gigs_v1 (
+            CREATE TABLE IF NOT EXISTS competition_gigs_v1 (
                 gig_id               uuid        NOT NULL,
                 client_id            uuid        NOT NULL,
                 currency             text        NOT NULL,
@@ -41,7 +42,7 @@ public struct CompetitionByGigProjector: Projector {
             )
             """)
         try await connection.execute("""
-            CREATE TABLE IF NOT EXISTS read_models.competition_bids_v1 (
+            CREATE TABLE IF NOT EXISTS competition_bids_v1 (
                 gig_id        uuid        NOT NULL,
                 bid_id        uuid        NOT NULL,
                 freelancer_id uuid        NOT NULL,
@@ -79,7 +80,7 @@ public struct CompetitionByGigProjector: Projector {
                 throw UnhandledEvent(event: event, reason: "GigPosted without clientId, budget or skills")
             }
             try await connection.execute("""
-                INSERT INTO read_models.competition_gigs_v1
+                INSERT INTO competition_gigs_v1
                     (gig_id, client_id, currency, budget_min_minor, budget_max_minor, skills, posted_at, status)
                 VALUES (\(gig), \(client), \(max.currency), \(min.minorUnits), \(max.minorUnits), \(skills)::text[], \(event.occurredAt), 'open')
                 ON CONFLICT (gig_id) DO NOTHING
@@ -90,25 +91,25 @@ public struct CompetitionByGigProjector: Projector {
                 throw UnhandledEvent(event: event, reason: "BidPlaced without bidId, freelancerId or amount")
             }
             try await connection.execute("""
-                INSERT INTO read_models.competition_bids_v1 (gig_id, bid_id, freelancer_id, amount_minor, placed_at, live)
+                INSERT INTO competition_bids_v1 (gig_id, bid_id, freelancer_id, amount_minor, placed_at, live)
                 VALUES (\(gig), \(bid), \(freelancer), \(amount.minorUnits), \(event.occurredAt), true)
                 ON CONFLICT (gig_id, bid_id) DO NOTHING
                 """)
         case "BidRevised":
             guard let bid = data.bidId, let amount = data.amount else { throw UnhandledEvent(event: event, reason: "BidRevised without bidId or amount") }
-            try await connection.execute("UPDATE read_models.competition_bids_v1 SET amount_minor = \(amount.minorUnits) WHERE gig_id = \(gig) AND bid_id = \(bid)")
+            try await connection.execute("UPDATE competition_bids_v1 SET amount_minor = \(amount.minorUnits) WHERE gig_id = \(gig) AND bid_id = \(bid)")
         case "BidWithdrawn", "BidDeclined":
             guard let bid = data.bidId else { throw UnhandledEvent(event: event, reason: "\(event.type) without bidId") }
-            try await connection.execute("UPDATE read_models.competition_bids_v1 SET live = false WHERE gig_id = \(gig) AND bid_id = \(bid)")
+            try await connection.execute("UPDATE competition_bids_v1 SET live = false WHERE gig_id = \(gig) AND bid_id = \(bid)")
         default:
             // Awarded or closed: every bid lapses.
             // (A gig closed after its award — filled — stays "awarded".)
             let status = event.type == "BidAccepted" ? "awarded" : "closed"
-            try await connection.execute("UPDATE read_models.competition_bids_v1 SET live = false WHERE gig_id = \(gig)")
-            try await connection.execute("UPDATE read_models.competition_gigs_v1 SET status = \(status) WHERE gig_id = \(gig) AND status = 'open'")
+            try await connection.execute("UPDATE competition_bids_v1 SET live = false WHERE gig_id = \(gig)")
+            try await connection.execute("UPDATE competition_gigs_v1 SET status = \(status) WHERE gig_id = \(gig) AND status = 'open'")
         }
         try await connection.execute("""
-            UPDATE read_models.competition_gigs_v1 g SET
+            UPDATE competition_gigs_v1 g SET
                 bids_total = s.total, bids_live = s.live, unique_bidders = s.bidders, first_bid_at = s.first_at,
                 min_bid_minor = CASE WHEN s.total >= 5 THEN s.min_amount END,
                 median_bid_minor = CASE WHEN s.total >= 5 THEN s.median END,
@@ -121,7 +122,7 @@ public struct CompetitionByGigProjector: Projector {
                        count(DISTINCT freelancer_id)::int AS bidders, min(placed_at) AS first_at,
                        min(amount_minor) AS min_amount, max(amount_minor) AS max_amount,
                        (percentile_cont(0.5) WITHIN GROUP (ORDER BY amount_minor))::numeric(20, 1) AS median
-                FROM read_models.competition_bids_v1 WHERE gig_id = \(gig)
+                FROM competition_bids_v1 WHERE gig_id = \(gig)
             ) s
             WHERE g.gig_id = \(gig)
             """)

@@ -16,12 +16,13 @@ import PQ
 public struct CompetitionBySkillProjector: Projector {
     public let name = "competition_skills"
     public let version = 1
+    public let tables = ["competition_freelancer_skills_v1"]
     public init() {}
 
     public func prepare(on connection: Connection) async throws {
         try await CompetitionByGigProjector().prepare(on: connection)
         try await connection.execute("""
-            CREATE TABLE IF NOT EXISTS read_models.competition_freelancer_skills_v1 (
+            CREATE TABLE IF NOT EXISTS competition_freelancer_skills_v1 (
                 freelancer_id uuid        NOT NULL,
                 skill         text        NOT NULL,
                 since         timestamptz NOT NULL,
@@ -30,11 +31,11 @@ public struct CompetitionBySkillProjector: Projector {
             )
             """)
         try await connection.execute("""
-            CREATE OR REPLACE VIEW read_models.competition_skill_weeks_v1 AS
+            CREATE OR REPLACE VIEW competition_skill_weeks_v1 AS
             WITH gig_skills AS (
                 SELECT s.skill, date_trunc('week', g.posted_at AT TIME ZONE 'UTC') AS week_start,
                        g.bids_total, (g.status = 'awarded')::int AS awarded
-                FROM read_models.competition_gigs_v1 g, unnest(g.skills) AS s(skill)
+                FROM competition_gigs_v1 g, unnest(g.skills) AS s(skill)
             ), weeks AS (
                 SELECT skill, week_start, count(*)::int AS gigs_posted, sum(bids_total)::int AS bids,
                        count(*) FILTER (WHERE bids_total = 0)::int AS gigs_with_no_bids, sum(awarded)::int AS contracts_started
@@ -53,7 +54,7 @@ public struct CompetitionBySkillProjector: Projector {
             FROM weeks w
             CROSS JOIN LATERAL (
                 SELECT count(DISTINCT f.freelancer_id)::int AS n
-                FROM read_models.competition_freelancer_skills_v1 f
+                FROM competition_freelancer_skills_v1 f
                 WHERE f.skill = w.skill
                   AND f.since < (w.week_start + interval '7 days') AT TIME ZONE 'UTC'
                   AND (f.until IS NULL OR f.until >= (w.week_start + interval '7 days') AT TIME ZONE 'UTC')
@@ -76,13 +77,13 @@ public struct CompetitionBySkillProjector: Projector {
         let skills = Array(Set(claims.skills.map(\.skill))).sorted()
         // Skills no longer offered end now; newly offered ones start now.
         try await connection.execute("""
-            UPDATE read_models.competition_freelancer_skills_v1 SET until = \(event.occurredAt)
+            UPDATE competition_freelancer_skills_v1 SET until = \(event.occurredAt)
             WHERE freelancer_id = \(claims.freelancerId) AND until IS NULL AND NOT (skill = ANY(\(skills)::text[]))
             """)
         try await connection.execute("""
-            INSERT INTO read_models.competition_freelancer_skills_v1 (freelancer_id, skill, since)
+            INSERT INTO competition_freelancer_skills_v1 (freelancer_id, skill, since)
             SELECT \(claims.freelancerId), s, \(event.occurredAt) FROM unnest(\(skills)::text[]) AS s
-            WHERE NOT EXISTS (SELECT 1 FROM read_models.competition_freelancer_skills_v1 f
+            WHERE NOT EXISTS (SELECT 1 FROM competition_freelancer_skills_v1 f
                               WHERE f.freelancer_id = \(claims.freelancerId) AND f.skill = s AND f.until IS NULL)
             ON CONFLICT DO NOTHING
             """)

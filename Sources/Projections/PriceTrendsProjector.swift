@@ -20,11 +20,12 @@ import PQ
 public struct PriceTrendsProjector: Projector {
     public let name = "price_trends"
     public let version = 1
+    public let tables = ["price_observations_v1"]
     public init() {}
 
     public func prepare(on connection: Connection) async throws {
         try await connection.execute("""
-            CREATE TABLE IF NOT EXISTS read_models.price_observations_v1 (
+            CREATE TABLE IF NOT EXISTS price_observations_v1 (
                 series           text        NOT NULL,
                 skill            text        NOT NULL,
                 currency         text        NOT NULL,
@@ -39,10 +40,10 @@ public struct PriceTrendsProjector: Projector {
             """)
         try await connection.execute("""
             CREATE UNIQUE INDEX IF NOT EXISTS price_observations_v1_key
-            ON read_models.price_observations_v1 (series, gig_id, skill, coalesce(bid_id, '00000000-0000-0000-0000-000000000000'))
+            ON price_observations_v1 (series, gig_id, skill, coalesce(bid_id, '00000000-0000-0000-0000-000000000000'))
             """)
         try await connection.execute("""
-            CREATE OR REPLACE VIEW read_models.price_weeks_v1 AS
+            CREATE OR REPLACE VIEW price_weeks_v1 AS
             SELECT o.series, o.skill, o.currency,
                    to_char(date_trunc('week', o.at AT TIME ZONE 'UTC'), 'IYYY-"W"IW') AS iso_week,
                    date_trunc('week', o.at AT TIME ZONE 'UTC') AS week_start,
@@ -55,15 +56,15 @@ public struct PriceTrendsProjector: Projector {
                    round(avg(o.amount_minor), 1) AS mean,
                    round((percentile_cont(0.5) WITHIN GROUP (ORDER BY o.amount_minor::float8 / o.budget_max_minor))::numeric, 4) AS to_budget_median,
                    CASE WHEN o.series = 'bid' THEN round(avg((o.amount_minor * 2 < o.budget_min_minor)::int), 4) END AS lowball_share
-            FROM read_models.price_observations_v1 o
+            FROM price_observations_v1 o
             GROUP BY o.series, o.skill, o.currency, date_trunc('week', o.at AT TIME ZONE 'UTC')
             """)
         try await connection.execute("""
-            CREATE OR REPLACE VIEW read_models.price_trends_v1 AS
+            CREATE OR REPLACE VIEW price_trends_v1 AS
             WITH clearing AS (
                 SELECT skill, currency, week_start, median,
                        row_number() OVER (PARTITION BY skill, currency ORDER BY week_start DESC) AS recency
-                FROM read_models.price_weeks_v1 WHERE series = 'clearing' AND n >= 5
+                FROM price_weeks_v1 WHERE series = 'clearing' AND n >= 5
             ), recent AS (SELECT * FROM clearing WHERE recency <= 8),
             slopes AS (
                 SELECT a.skill, a.currency,
@@ -74,12 +75,12 @@ public struct PriceTrendsProjector: Projector {
             weeks_counted AS (SELECT skill, currency, count(*)::int AS weeks FROM recent GROUP BY 1, 2),
             bid_ratio AS (
                 SELECT DISTINCT ON (skill, currency) skill, currency, to_budget_median
-                FROM read_models.price_weeks_v1 WHERE series = 'bid' ORDER BY skill, currency, week_start DESC
+                FROM price_weeks_v1 WHERE series = 'bid' ORDER BY skill, currency, week_start DESC
             ),
             crowding AS (
                 SELECT b.skill, b.currency, b.week_start, b.n::float8 / nullif(g.n, 0) AS bids_per_gig
-                FROM read_models.price_weeks_v1 b
-                JOIN read_models.price_weeks_v1 g ON g.series = 'budget' AND g.skill = b.skill AND g.currency = b.currency AND g.week_start = b.week_start
+                FROM price_weeks_v1 b
+                JOIN price_weeks_v1 g ON g.series = 'budget' AND g.skill = b.skill AND g.currency = b.currency AND g.week_start = b.week_start
                 WHERE b.series = 'bid'
             ), crowding_recent AS (
                 SELECT *, row_number() OVER (PARTITION BY skill, currency ORDER BY week_start DESC) AS recency FROM crowding
@@ -108,13 +109,13 @@ public struct PriceTrendsProjector: Projector {
             WHERE w.weeks >= 2
             """)
         try await connection.execute("""
-            CREATE OR REPLACE VIEW read_models.rate_guidance_v1 AS
+            CREATE OR REPLACE VIEW rate_guidance_v1 AS
             SELECT o.skill, o.currency, count(*)::int AS n,
                    percentile_cont(0.25) WITHIN GROUP (ORDER BY o.amount_minor) AS p25,
                    percentile_cont(0.50) WITHIN GROUP (ORDER BY o.amount_minor) AS median,
                    percentile_cont(0.75) WITHIN GROUP (ORDER BY o.amount_minor) AS p75
-            FROM read_models.price_observations_v1 o
-            JOIN (SELECT skill, currency, max(at) AS last_at FROM read_models.price_observations_v1 WHERE series = 'clearing' GROUP BY 1, 2) m
+            FROM price_observations_v1 o
+            JOIN (SELECT skill, currency, max(at) AS last_at FROM price_observations_v1 WHERE series = 'clearing' GROUP BY 1, 2) m
               USING (skill, currency)
             WHERE o.series = 'clearing' AND o.at > m.last_at - interval '8 weeks'
             GROUP BY o.skill, o.currency
@@ -144,7 +145,7 @@ public struct PriceTrendsProjector: Projector {
                 throw UnhandledEvent(event: event, reason: "GigPosted without budget or skills")
             }
             try await connection.execute("""
-                INSERT INTO read_models.price_observations_v1 (series, skill, currency, gig_id, at, amount_minor, budget_min_minor, budget_max_minor)
+                INSERT INTO price_observations_v1 (series, skill, currency, gig_id, at, amount_minor, budget_min_minor, budget_max_minor)
                 SELECT 'budget', s, \(max.currency), \(data.gigId), \(event.occurredAt), \(max.minorUnits), \(min.minorUnits), \(max.minorUnits)
                 FROM unnest(\(skills)::text[]) AS s
                 ON CONFLICT DO NOTHING
@@ -155,16 +156,16 @@ public struct PriceTrendsProjector: Projector {
             }
             let series = event.type == "BidPlaced" ? "bid" : "clearing"
             try await connection.execute("""
-                INSERT INTO read_models.price_observations_v1 (series, skill, currency, gig_id, bid_id, at, amount_minor, budget_min_minor, budget_max_minor)
+                INSERT INTO price_observations_v1 (series, skill, currency, gig_id, bid_id, at, amount_minor, budget_min_minor, budget_max_minor)
                 SELECT \(series), b.skill, \(amount.currency), \(data.gigId), \(bid), \(event.occurredAt), \(amount.minorUnits), b.budget_min_minor, b.budget_max_minor
-                FROM read_models.price_observations_v1 b
+                FROM price_observations_v1 b
                 WHERE b.series = 'budget' AND b.gig_id = \(data.gigId)
                 ON CONFLICT DO NOTHING
                 """)
         default: // BidRevised: the bid's latest amount counts
             guard let bid = data.bidId, let amount = data.amount else { throw UnhandledEvent(event: event, reason: "BidRevised without bidId or amount") }
             try await connection.execute("""
-                UPDATE read_models.price_observations_v1 SET amount_minor = \(amount.minorUnits)
+                UPDATE price_observations_v1 SET amount_minor = \(amount.minorUnits)
                 WHERE series = 'bid' AND gig_id = \(data.gigId) AND bid_id = \(bid)
                 """)
         }

@@ -45,6 +45,7 @@ public final class ProjectionEngine: Sendable {
     public func prepare() async throws {
         for projector in projectors {
             try await store.pool.withTransaction { conn in
+                try await conn.execute("SET LOCAL search_path TO read_models")
                 try await projector.prepare(on: conn)
                 try await conn.execute("""
                     INSERT INTO ledger.projections (name, version) VALUES (\(projector.name), \(projector.version))
@@ -75,6 +76,7 @@ public final class ProjectionEngine: Sendable {
                 WHERE name = \(projector.name) AND version = \(projector.version)
                 """)
             let checkpoint = LogCheckpoint(transactionID: try row.decode(UInt64.self, "transaction_id"), position: try row.decode(Int64.self, "global_position"))
+            try await conn.execute("SET LOCAL search_path TO read_models")
             let events = try await EventStore.readAll(on: conn, after: checkpoint, limit: self.batchSize)
             guard let last = events.last else { return .caughtUp }
             do {

@@ -12,7 +12,13 @@ public protocol Projector: Sendable {
     var name: String { get }
     /// The read model's shape version: a new shape is a new version, built beside the old one.
     var version: Int { get }
-    /// Creates the projector's tables if missing (idempotent), in `read_models`.
+    /// The tables this projector writes (unqualified names). A rebuild builds exactly these in a
+    /// shadow schema and swaps them in; verify compares exactly these. Views are not listed: they
+    /// are functions of tables and are recreated by ``prepare(on:)``.
+    var tables: [String] { get }
+    /// Creates the projector's tables and views if missing (idempotent). Names are unqualified:
+    /// the engine sets `search_path` to the schema being built (`read_models` when live, a
+    /// shadow or scratch schema when rebuilding or verifying) ahead of `read_models`.
     func prepare(on connection: Connection) async throws
     /// Applies one event. Events the projector does not care about are ignored; an event it
     /// cannot handle throws, which stops this projector (and only it) at that event.

@@ -10,17 +10,18 @@ struct CountingProjector: Projector {
     let name: String
     let version = 1
     var table: String { "counts_\(name)" }
+    var tables: [String] { [table] }
 
     func prepare(on connection: Connection) async throws {
         try await connection.execute("""
-            CREATE TABLE IF NOT EXISTS read_models.\(identifier: table) (event_type text PRIMARY KEY, n bigint NOT NULL)
+            CREATE TABLE IF NOT EXISTS \(identifier: table) (event_type text PRIMARY KEY, n bigint NOT NULL)
             """)
     }
 
     func apply(_ event: RecordedEvent, on connection: Connection) async throws {
         try await connection.execute("""
-            INSERT INTO read_models.\(identifier: table) (event_type, n) VALUES (\(event.type), 1)
-            ON CONFLICT (event_type) DO UPDATE SET n = read_models.\(identifier: table).n + 1
+            INSERT INTO \(identifier: table) (event_type, n) VALUES (\(event.type), 1)
+            ON CONFLICT (event_type) DO UPDATE SET n = \(identifier: table).n + 1
             """)
     }
 }
@@ -127,6 +128,7 @@ struct PoisonSensitive: Projector {
     init(name: String) { inner = CountingProjector(name: name) }
     var name: String { inner.name }
     var version: Int { inner.version }
+    var tables: [String] { inner.tables }
     func prepare(on connection: Connection) async throws { try await inner.prepare(on: connection) }
     func apply(_ event: RecordedEvent, on connection: Connection) async throws {
         if event.type == "Poison" { throw PoisonError() }

@@ -28,6 +28,7 @@ struct ReadContractTests {
         // Tables created by the projector role itself (as in production) are readable too.
         try await pool.withTransaction { conn in
             try await conn.execute("SET LOCAL ROLE gigledger_projector")
+            try await conn.execute("SET LOCAL search_path TO read_models")
             for projector in ShippedProjectors.all { try await projector.prepare(on: conn) }
         }
         try await ProjectionEngine(store: store, projectors: ShippedProjectors.all).prepare()
