@@ -1,0 +1,36 @@
+-- No checkpoint ahead of (or behind) its data: for each shipped projector, the rows of its read
+-- model equal the number of events at or before its checkpoint (transaction_id, global_position)
+-- in ledger.projections. Prints one line per mismatch (projector|table|rows|events); no output
+-- means every read model matches its checkpoint exactly. Batch and checkpoint commit together,
+-- so this holds after any crash, even while writers append (later events sort after the
+-- checkpoint in gap-safe order). Used by scripts/chaos and ReliabilityTests.
+\set ON_ERROR_STOP 1
+BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+WITH cp AS (
+    SELECT name, transaction_id, global_position FROM ledger.projections WHERE version = 1
+), upto AS (
+    SELECT cp.name, e.event_type, count(*) AS n
+    FROM cp JOIN ledger.events e ON (e.transaction_id, e.global_position) <= (cp.transaction_id, cp.global_position)
+    WHERE e.event_type IN ('GigPosted', 'BidPlaced', 'FreelancerRegistered')
+    GROUP BY 1, 2
+), expected AS (
+    SELECT cp.name, t.event_type, coalesce(u.n, 0) AS n
+    FROM cp CROSS JOIN (VALUES ('GigPosted'), ('BidPlaced'), ('FreelancerRegistered')) t(event_type)
+    LEFT JOIN upto u ON u.name = cp.name AND u.event_type = t.event_type
+), checks(projector, tbl, actual, event_type) AS (
+    VALUES
+    ('competition_gigs', 'competition_gigs_v1', (SELECT count(*) FROM read_models.competition_gigs_v1), 'GigPosted'),
+    ('competition_gigs', 'competition_bids_v1', (SELECT count(*) FROM read_models.competition_bids_v1), 'BidPlaced'),
+    ('competition_skills', 'competition_freelancer_skills_v1 (freelancers)',
+        (SELECT count(DISTINCT freelancer_id) FROM read_models.competition_freelancer_skills_v1), 'FreelancerRegistered'),
+    ('price_trends', 'price_observations_v1 (budget gigs)',
+        (SELECT count(DISTINCT gig_id) FROM read_models.price_observations_v1 WHERE series = 'budget'), 'GigPosted'),
+    ('price_trends', 'price_observations_v1 (bids)',
+        (SELECT count(DISTINCT bid_id) FROM read_models.price_observations_v1 WHERE series = 'bid'), 'BidPlaced'),
+    ('matching', 'match_freelancers_v1', (SELECT count(*) FROM read_models.match_freelancers_v1), 'FreelancerRegistered'),
+    ('matching', 'match_gigs_v1', (SELECT count(*) FROM read_models.match_gigs_v1), 'GigPosted')
+)
+SELECT c.projector || '|' || c.tbl || '|' || c.actual || '|' || coalesce(x.n, -1)
+FROM checks c LEFT JOIN expected x ON x.name = c.projector AND x.event_type = c.event_type
+WHERE x.n IS DISTINCT FROM c.actual;
+COMMIT;
