@@ -1,6 +1,7 @@
 -- No checkpoint ahead of (or behind) its data: for each shipped projector, the rows of its read
 -- model equal the number of events at or before its checkpoint (transaction_id, global_position)
--- in ledger.projections. Prints one line per mismatch (projector|table|rows|events); no output
+-- in ledger.projections, and each projector's events_applied equals the events at or before its
+-- checkpoint (no batch applied twice). Prints one line per mismatch (projector|table|rows|events); no output
 -- means every read model matches its checkpoint exactly. Batch and checkpoint commit together,
 -- so this holds after any crash, even while writers append (later events sort after the
 -- checkpoint in gap-safe order). Used by scripts/chaos and ReliabilityTests.
@@ -32,5 +33,13 @@ WITH cp AS (
 )
 SELECT c.projector || '|' || c.tbl || '|' || c.actual || '|' || coalesce(x.n, -1)
 FROM checks c LEFT JOIN expected x ON x.name = c.projector AND x.event_type = c.event_type
-WHERE x.n IS DISTINCT FROM c.actual;
+WHERE x.n IS DISTINCT FROM c.actual
+UNION ALL
+-- Every batch counted once: a batch applied twice (two instances, or a retry after a crash)
+-- would make events_applied exceed the events at or before the checkpoint.
+SELECT p.name || '|events_applied|' || p.events_applied || '|' || n.events
+FROM ledger.projections p
+CROSS JOIN LATERAL (SELECT count(*) AS events FROM ledger.events e
+                    WHERE (e.transaction_id, e.global_position) <= (p.transaction_id, p.global_position)) n
+WHERE p.events_applied <> n.events;
 COMMIT;

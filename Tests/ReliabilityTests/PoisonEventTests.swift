@@ -1,0 +1,61 @@
+import EventStore
+import Foundation
+import GigLedger
+import PQ
+import TestSupport
+import Testing
+
+/// A malformed event and an unknown one placed in the log (the log is immutable, so they stay):
+/// the malformed event stops only the projector that reads its type, status shows where, the
+/// unknown type is passed over by every projector, and `gigctl projections reset` resumes at the
+/// event — which stops it again until the projector is fixed (it never skips silently).
+@Suite("Poison events in the log")
+struct PoisonEventTests {
+    @Test func aMalformedEventStopsOnlyItsProjectorAndStatusShowsWhere() async throws {
+        let gigctl = try Tools.gigctl()
+        let (pool, _, world) = try await HostileWorld.make("poison")
+        let url = pool.config.target
+        let store = EventStore(pool: pool)
+        let freelancer = try StreamName(validating: "freelancer-\(world.freelancer)")
+        // RateChanged is read by matching only; this one has no rate. AlienLanded is read by none.
+        let malformed = try await store.append([NewEvent(type: "RateChanged", data: PGJSON(text: #"{"freelancerId": 42, "hourlyRate": "cheap"}"#))],
+                                               to: freelancer, expecting: .any, metadata: EventMetadata(actor: "admin:ops", commandId: UUID()))
+        try await store.append([NewEvent(type: "AlienLanded", data: PGJSON(text: #"{"'; DROP TABLE x; --": "\u0007?"}"#))],
+                               to: freelancer, expecting: .any, metadata: EventMetadata(actor: "admin:ops", commandId: UUID()))
+        let poisonPosition = try #require(malformed.events.first?.position)
+
+        func run() async throws -> (code: Int32?, status: [[String: Any]]) {
+            let result = try await ChildProcess.run(gigctl, ["projections", "run", "--database-url", url])
+            let status = try await ChildProcess.run(gigctl, ["projections", "status", "--json", "--database-url", url])
+            let parsed = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8))
+            let rows = (parsed as? [[String: Any]]) ?? ((parsed as? [String: Any])?.values.compactMap { $0 as? [[String: Any]] }.first ?? [])
+            return (result.exitCode, rows)
+        }
+        var outcome = try await run()
+        _ = try await eventually { () async throws -> Bool? in
+            outcome = try await run()
+            let caughtUp = outcome.status.filter { ($0["name"] as? String) != "matching" }.allSatisfy { ($0["lagEvents"] as? Int) == 0 }
+            return caughtUp && !outcome.status.isEmpty ? true : nil
+        }
+        // (`gigctl projections run` exits 0 even when it stopped a projector: status is the
+        // place to look, as below.)
+        let matching = try #require(outcome.status.first { ($0["name"] as? String) == "matching" })
+        #expect(matching["state"] as? String == "failed")
+        #expect((matching["errorPosition"] as? Int).map(Int64.init) == poisonPosition)
+        #expect(matching["errorType"] as? String == "RateChanged")
+        #expect(matching["errorStream"] as? String == freelancer.rawValue)
+        #expect(!((matching["lastError"] as? String) ?? "").isEmpty)
+        for other in outcome.status where (other["name"] as? String) != "matching" {
+            #expect(other["state"] as? String == "running", "\(other["name"] ?? "?") passed both events")
+        }
+        // The documented way: fix the projector (or ship a version that tolerates the event),
+        // then reset. Reset alone resumes at the same event and stops there again.
+        let reset = try await ChildProcess.run(gigctl, ["projections", "reset", "matching", "--database-url", url])
+        #expect(reset.exitCode == 0, "\(reset.stderr)")
+        let again = try await run()
+        let stillStopped = try #require(again.status.first { ($0["name"] as? String) == "matching" })
+        #expect(stillStopped["state"] as? String == "failed")
+        #expect((stillStopped["errorPosition"] as? Int).map(Int64.init) == poisonPosition)
+        #expect(try await Tools.checkpointViolations(url).filter { !$0.hasPrefix("matching|") } == [])
+    }
+}
