@@ -76,20 +76,8 @@ public final class ProjectionEngine: Sendable {
                 WHERE name = \(projector.name) AND version = \(projector.version)
                 """)
             let checkpoint = LogCheckpoint(transactionID: try row.decode(UInt64.self, "transaction_id"), position: try row.decode(Int64.self, "global_position"))
-            try await conn.execute("SET LOCAL search_path TO read_models")
-            let events = try await EventStore.readAll(on: conn, after: checkpoint, limit: self.batchSize)
+            let events = try await self.applyNextBatch(projector, on: conn, into: "read_models", after: checkpoint)
             guard let last = events.last else { return .caughtUp }
-            do {
-                try await projector.apply(batch: events, on: conn)
-            } catch let unhandled as UnhandledEvent {
-                throw ProjectionFailure(projector: projector.name, version: projector.version, position: unhandled.event.position,
-                                        stream: unhandled.event.stream.rawValue, type: unhandled.event.type, reason: unhandled.reason)
-            } catch {
-                // A set-based projector that did not say which event: name the batch's first.
-                let first = events[0]
-                throw ProjectionFailure(projector: projector.name, version: projector.version, position: first.position,
-                                        stream: first.stream.rawValue, type: first.type, reason: "in the batch starting here: \(error)")
-            }
             try await conn.execute("""
                 UPDATE ledger.projections
                 SET transaction_id = \(last.transactionID), global_position = \(last.position), state = 'running',
@@ -100,6 +88,32 @@ public final class ProjectionEngine: Sendable {
             try await conn.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
             return .applied(events.count)
         }
+    }
+
+    /// Reads the batch after `checkpoint` (up to `through`, and only `streams` if given) and has
+    /// `projector` apply it to the tables in `schema`, inside the caller's transaction. A failing
+    /// event becomes a ``ProjectionFailure`` naming it. Returns the events applied.
+    func applyNextBatch(_ projector: any Projector, on conn: Connection, into schema: String, after checkpoint: LogCheckpoint,
+                        through end: LogCheckpoint? = nil, streams: [String]? = nil, limit: Int? = nil) async throws -> [RecordedEvent] {
+        if schema == "read_models" {
+            try await conn.execute("SET LOCAL search_path TO read_models")
+        } else {
+            try await conn.execute("SET LOCAL search_path TO \(identifier: schema), read_models")
+        }
+        let events = try await EventStore.readAll(on: conn, after: checkpoint, through: end, limit: limit ?? batchSize, streams: streams)
+        guard !events.isEmpty else { return [] }
+        do {
+            try await projector.apply(batch: events, on: conn)
+        } catch let unhandled as UnhandledEvent {
+            throw ProjectionFailure(projector: projector.name, version: projector.version, position: unhandled.event.position,
+                                    stream: unhandled.event.stream.rawValue, type: unhandled.event.type, reason: unhandled.reason)
+        } catch {
+            // A set-based projector that did not say which event: name the batch's first.
+            let first = events[0]
+            throw ProjectionFailure(projector: projector.name, version: projector.version, position: first.position,
+                                    stream: first.stream.rawValue, type: first.type, reason: "in the batch starting here: \(error)")
+        }
+        return events
     }
 
     /// Runs `step` until `projector` is caught up, fails or is leased elsewhere.

@@ -16,6 +16,9 @@ public protocol Projector: Sendable {
     /// shadow schema and swaps them in; verify compares exactly these. Views are not listed: they
     /// are functions of tables and are recreated by ``prepare(on:)``.
     var tables: [String] { get }
+    /// The views this projector creates in ``prepare(on:)`` (unqualified; a view depending on
+    /// another listed here comes after it). A rebuild's swap drops and recreates them.
+    var views: [String] { get }
     /// Creates the projector's tables and views if missing (idempotent). Names are unqualified:
     /// the engine sets `search_path` to the schema being built (`read_models` when live, a
     /// shadow or scratch schema when rebuilding or verifying) ahead of `read_models`.
@@ -30,6 +33,8 @@ public protocol Projector: Sendable {
 }
 
 extension Projector {
+    public var views: [String] { [] }
+
     public func apply(batch events: [RecordedEvent], on connection: Connection) async throws {
         for event in events {
             do { try await apply(event, on: connection) } catch let error as UnhandledEvent { throw error } catch {
