@@ -223,7 +223,11 @@ extension ProjectionEngine {
         let start = try await openBuild(projector, .rebuild, restart: restart)
         var thisRun = try await runBuild(projector, .rebuild, from: (start.0, start.1), through: nil, progress: progress)
         let schema = Self.buildSchema(projector, .rebuild)
-        let (applied, position, lastBatch) = try await store.pool.withTransaction { conn -> (Int64, Int64, Int64) in
+        // The swap needs exclusive locks on the live tables and views. It waits for them at most
+        // `swapLockTimeout` and then gives up and tries again, so it is always the swap, never a
+        // reader, that yields when a reader's locks and the swap's would deadlock.
+        let (applied, position, lastBatch) = try await withSwapRetry(projector) { () async throws -> (Int64, Int64, Int64) in
+          try await self.store.pool.withTransaction { conn -> (Int64, Int64, Int64) in
             // Hold the live row: the running daemon's next batch waits for the swap.
             _ = try await conn.query("SELECT 1 FROM ledger.projections WHERE name = \(projector.name) AND version = \(projector.version) FOR UPDATE")
             var lastBatch: Int64 = 0
@@ -250,6 +254,7 @@ extension ProjectionEngine {
             let payload = "{\"projector\":\"\(projector.name)\",\"version\":\(projector.version),\"position\":\(position),\"rebuilt\":true}"
             try await conn.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
             return (applied, position, lastBatch)
+          }
         }
         thisRun += lastBatch
         let seconds = (clock.now - began).seconds
@@ -262,6 +267,7 @@ extension ProjectionEngine {
     /// object of someone else's that depends on a live table makes the swap fail, naming it,
     /// rather than being dropped.
     func swapIn(_ projector: any Projector, from schema: String, on conn: Connection) async throws {
+        try await conn.execute("SELECT set_config('lock_timeout', \(String(Self.swapLockTimeoutMilliseconds)), true)")
         let views = projectors.flatMap(\.views)
         for view in views.reversed() {
             try await conn.execute("DROP VIEW IF EXISTS read_models.\(identifier: view)")
@@ -282,6 +288,27 @@ extension ProjectionEngine {
         }
         try await conn.execute("SET LOCAL search_path TO read_models")
         for each in projectors { try await each.prepare(on: conn) }
+    }
+
+    static let swapLockTimeoutMilliseconds = 250
+    static let swapAttempts = 40
+
+    /// Runs `swap` again when it could not get its locks in time (55P03) or lost a deadlock
+    /// (40P01), with a growing pause; the shadow tables wait meanwhile.
+    func withSwapRetry<R>(_ projector: any Projector, _ swap: () async throws -> R) async throws -> R {
+        var attempt = 0
+        while true {
+            do {
+                return try await swap()
+            } catch let error as PQError where ["55P03", "40P01"].contains(error.sqlState?.rawValue ?? "") && attempt < Self.swapAttempts {
+                attempt += 1
+                logger.info("swap waits for readers", metadata: ["projection.name": "\(projector.name)", "attempt": "\(attempt)"])
+                try await Task.sleep(for: .milliseconds(min(2_000, 50 * attempt)))
+            } catch let error as PQError where ["55P03", "40P01"].contains(error.sqlState?.rawValue ?? "") {
+                throw ProjectionAdminError("The rebuilt tables of \(projector.name) could not be swapped in: readers held read_models.\(projector.tables.joined(separator: ", ")) "
+                    + "without a pause for \(Self.swapAttempts) attempts (\(error.message)). Nothing was changed; run the rebuild again and it resumes at the swap.")
+            }
+        }
     }
 
     /// Rebuilds `projector` from position 0 into a scratch schema up to the live checkpoint and
