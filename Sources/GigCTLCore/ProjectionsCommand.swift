@@ -155,11 +155,13 @@ struct ProjectionsRebuild: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebuild", abstract: "Rebuild projections from position 0 beside the live tables, then swap them in atomically.",
         discussion: """
-            For each projection: builds its tables from the start of the log into a shadow schema \
-            (gigledger_build_rebuild_NAME_vN) while the live tables keep serving readers and the \
-            daemon keeps them fresh; then, in one transaction, applies the last few events, swaps \
-            the shadow tables in and moves the checkpoint. Readers see the old model or the new \
-            one, never an empty or half-built one (a reader may wait a moment for the swap).
+            Builds the projections' tables from the start of the log into shadow schemas \
+            (gigledger_build_rebuild_NAME_vN), reading the log once for all of them, while the \
+            live tables keep serving readers and the daemon keeps them fresh; then, in one \
+            transaction, applies the last few events, swaps every shadow table in and moves the \
+            checkpoints. Readers see the old models or the new ones, never an empty or half-built \
+            one (a reader may wait a moment for the swap; the swap yields to long readers and \
+            tries again).
 
             An interrupted rebuild (Ctrl-C, crash) keeps its shadow tables and checkpoint: run the \
             same command again and it resumes; --restart starts over; --abandon drops it. \
@@ -194,23 +196,23 @@ struct ProjectionsRebuild: AsyncParsableCommand {
                     return
                 }
                 let printer = ProgressPrinter(terminal: isatty(STDERR_FILENO) == 1, quiet: global.json)
-                var reports: [RebuildReport] = []
-                for projector in chosen {
-                    printer.reset()
-                    let report: RebuildReport
-                    do {
-                        report = try await engine.rebuild(projector, restart: restart) { printer.show($0) }
-                    } catch let failure as ProjectionFailure {
-                        printer.finish()
-                        throw CLIError(.problemFound, "\(failure) The live tables were not touched; the rebuild resumes at that event once fixed.")
-                    }
+                let reports: [RebuildReport]
+                do {
+                    reports = try await engine.rebuild(chosen, restart: restart) { printer.show($0) }
+                } catch let failure as ProjectionFailure {
                     printer.finish()
-                    reports.append(report)
-                    if !global.json {
-                        Output.line(String(format: "%@ v%d rebuilt: %lld events%@ in %.1f s (%.0f events/s), swapped in at position %lld.",
+                    throw CLIError(.problemFound, "\(failure) The live tables were not touched; the rebuild resumes at that event once fixed.")
+                }
+                printer.finish()
+                if !global.json {
+                    for report in reports {
+                        Output.line(String(format: "%@ v%d rebuilt: %lld events%@, swapped in at position %lld.",
                                            report.projector, report.version, report.eventsApplied,
-                                           report.resumed ? " (resumed; \(report.eventsThisRun) this run)" : "", report.seconds,
-                                           report.eventsPerSecond, report.position))
+                                           report.resumed ? " (resumed; \(report.eventsThisRun) this run)" : "", report.position))
+                    }
+                    if let first = reports.first {
+                        Output.line(String(format: "Read the log once for %d projection(s): %lld events in %.1f s (%.0f events/s); all swapped in one transaction.",
+                                           reports.count, first.eventsThisRun, first.seconds, first.eventsPerSecond))
                     }
                 }
                 if global.json { try Output.json(reports) }

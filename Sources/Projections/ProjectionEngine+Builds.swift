@@ -160,25 +160,36 @@ extension ProjectionEngine {
         }
     }
 
-    /// Applies one batch to a build, moving its checkpoint in the same transaction. Returns the
-    /// number of events applied (0: caught up to `through` or the head).
-    func buildStep(_ projector: any Projector, _ purpose: BuildPurpose, through end: LogCheckpoint?, on conn: Connection) async throws -> Int {
-        let schema = Self.buildSchema(projector, purpose)
-        guard let row = try await conn.query("""
-            SELECT transaction_id, global_position FROM ledger.projection_builds
-            WHERE name = \(projector.name) AND version = \(projector.version) AND purpose = \(purpose.rawValue) FOR UPDATE
-            """).first else {
-            throw ProjectionAdminError("The \(purpose.rawValue) of \(projector.name) was abandoned by another run.")
+    /// Applies one batch to a group of builds, each moving its checkpoint in the same
+    /// transaction. The log is read once, after the earliest of their checkpoints; each build
+    /// applies the events after its own. Returns the number of events read (0: all caught up to
+    /// `through` or the head).
+    func buildStep(_ group: [any Projector], _ purpose: BuildPurpose, through end: LogCheckpoint?, on conn: Connection) async throws -> Int {
+        var checkpoints: [LogCheckpoint] = []
+        for projector in group {
+            guard let row = try await conn.query("""
+                SELECT transaction_id, global_position FROM ledger.projection_builds
+                WHERE name = \(projector.name) AND version = \(projector.version) AND purpose = \(purpose.rawValue) FOR UPDATE
+                """).first else {
+                throw ProjectionAdminError("The \(purpose.rawValue) of \(projector.name) was abandoned by another run.")
+            }
+            checkpoints.append(LogCheckpoint(transactionID: try row.decode(UInt64.self, at: 0), position: try row.decode(Int64.self, at: 1)))
         }
-        let checkpoint = LogCheckpoint(transactionID: try row.decode(UInt64.self, at: 0), position: try row.decode(Int64.self, at: 1))
-        let events = try await applyNextBatch(projector, on: conn, into: schema, after: checkpoint, through: end)
-        guard let last = events.last else { return 0 }
-        try await conn.execute("""
-            UPDATE ledger.projection_builds
-            SET transaction_id = \(last.transactionID), global_position = \(last.position),
-                events_applied = events_applied + \(events.count), updated_at = now()
-            WHERE schema_name = \(schema)
-            """)
+        guard let from = checkpoints.min() else { return 0 }
+        let events = try await EventStore.readAll(on: conn, after: from, through: end, limit: batchSize)
+        guard !events.isEmpty else { return 0 }
+        for (projector, checkpoint) in zip(group, checkpoints) {
+            let mine = checkpoint == from ? events : events.filter { $0.checkpoint > checkpoint }
+            guard let last = mine.last else { continue }
+            let schema = Self.buildSchema(projector, purpose)
+            try await applyEvents(mine, to: projector, on: conn, into: schema)
+            try await conn.execute("""
+                UPDATE ledger.projection_builds
+                SET transaction_id = \(last.transactionID), global_position = \(last.position),
+                    events_applied = events_applied + \(mine.count), updated_at = now()
+                WHERE schema_name = \(schema)
+                """)
+        }
         return events.count
     }
 
@@ -192,102 +203,132 @@ extension ProjectionEngine {
     }
 
     /// Runs build batches (each its own transaction) until caught up to `through` or the head.
-    func runBuild(_ projector: any Projector, _ purpose: BuildPurpose, from start: (LogCheckpoint, Int64), through end: LogCheckpoint?,
+    /// Returns the events read by this run.
+    func runBuild(_ group: [any Projector], _ purpose: BuildPurpose, from starts: [(LogCheckpoint, Int64)], through end: LogCheckpoint?,
                   progress: (BuildProgress) -> Void) async throws -> Int64 {
         let clock = ContinuousClock()
         let began = clock.now
-        let total = start.1 + (try await eventsRemaining(after: start.0, through: end))
-        var done = start.1
+        guard let earliest = starts.min(by: { $0.0 < $1.0 }) else { return 0 }
+        let label = group.count == 1 ? group[0].name : "\(group.count) projections"
+        let total = earliest.1 + (try await eventsRemaining(after: earliest.0, through: end))
+        var done = earliest.1
         var thisRun: Int64 = 0
-        progress(BuildProgress(projector: projector.name, purpose: purpose, eventsDone: done, eventsTotal: total, eventsThisRun: 0, elapsed: .zero))
+        progress(BuildProgress(projector: label, purpose: purpose, eventsDone: done, eventsTotal: total, eventsThisRun: 0, elapsed: .zero))
         while true {
             try Task.checkCancellation()
-            let applied = try await store.pool.withTransaction { conn in try await self.buildStep(projector, purpose, through: end, on: conn) }
-            if applied == 0 { break }
-            done += Int64(applied)
-            thisRun += Int64(applied)
-            progress(BuildProgress(projector: projector.name, purpose: purpose, eventsDone: done, eventsTotal: max(total, done),
+            let read = try await store.pool.withTransaction { conn in try await self.buildStep(group, purpose, through: end, on: conn) }
+            if read == 0 { break }
+            done += Int64(read)
+            thisRun += Int64(read)
+            progress(BuildProgress(projector: label, purpose: purpose, eventsDone: done, eventsTotal: max(total, done),
                                    eventsThisRun: thisRun, elapsed: clock.now - began))
         }
         return thisRun
     }
 
-    /// Rebuilds `projector` from position 0 into a shadow schema while the live tables keep
-    /// serving, then, in one transaction, catches up the last events and swaps the shadow tables
-    /// in (readers see the old tables or the new ones, never an empty or half-built model). An
-    /// interrupted rebuild resumes from its own checkpoint unless `restart`.
+    /// Rebuilds one projector (see the group form).
     public func rebuild(_ projector: any Projector, restart: Bool = false, progress: (BuildProgress) -> Void = { _ in }) async throws -> RebuildReport {
+        let reports = try await rebuild([projector], restart: restart, progress: progress)
+        guard let report = reports.first else { throw ProjectionAdminError("The rebuild of \(projector.name) reported nothing.") }
+        return report
+    }
+
+    /// Rebuilds `group` from position 0 into shadow schemas while the live tables keep serving,
+    /// reading the log once for all of them; then, in one transaction, catches up the last events
+    /// and swaps every shadow table in (readers see the old models or the new ones, never an
+    /// empty or half-built model, and models read together change together). An interrupted
+    /// rebuild resumes from its own checkpoints unless `restart`.
+    public func rebuild(_ group: [any Projector], restart: Bool = false, progress: (BuildProgress) -> Void = { _ in }) async throws -> [RebuildReport] {
+        guard !group.isEmpty else { return [] }
         let clock = ContinuousClock()
         let began = clock.now
         try await prepare()
-        let start = try await openBuild(projector, .rebuild, restart: restart)
-        var thisRun = try await runBuild(projector, .rebuild, from: (start.0, start.1), through: nil, progress: progress)
-        let schema = Self.buildSchema(projector, .rebuild)
+        var starts: [(LogCheckpoint, Int64, Bool)] = []
+        for projector in group { starts.append(try await openBuild(projector, .rebuild, restart: restart)) }
+        var thisRun = try await runBuild(group, .rebuild, from: starts.map { ($0.0, $0.1) }, through: nil, progress: progress)
         // The swap needs exclusive locks on the live tables and views. It waits for them at most
-        // `swapLockTimeout` and then gives up and tries again, so it is always the swap, never a
-        // reader, that yields when a reader's locks and the swap's would deadlock.
-        let (applied, position, lastBatch) = try await withSwapRetry(projector) { () async throws -> (Int64, Int64, Int64) in
-          try await self.store.pool.withTransaction { conn -> (Int64, Int64, Int64) in
-            // Hold the live row: the running daemon's next batch waits for the swap.
-            _ = try await conn.query("SELECT 1 FROM ledger.projections WHERE name = \(projector.name) AND version = \(projector.version) FOR UPDATE")
-            var lastBatch: Int64 = 0
-            while true {
-                let n = try await self.buildStep(projector, .rebuild, through: nil, on: conn)
-                if n == 0 { break }
-                lastBatch += Int64(n)
+        // `swapLockTimeoutMilliseconds` and then gives up and tries again, so it is always the
+        // swap, never a reader, that yields when a reader's locks and the swap's would deadlock.
+        let (swapped, lastBatch) = try await withSwapRetry(group) { () async throws -> ([(Int64, Int64)], Int64) in
+            try await self.store.pool.withTransaction { conn -> ([(Int64, Int64)], Int64) in
+                // Hold the live rows: the running daemon's next batches wait for the swap.
+                for projector in group.sorted(by: { $0.name < $1.name }) {
+                    _ = try await conn.query("SELECT 1 FROM ledger.projections WHERE name = \(projector.name) AND version = \(projector.version) FOR UPDATE")
+                }
+                var lastBatch: Int64 = 0
+                while true {
+                    let n = try await self.buildStep(group, .rebuild, through: nil, on: conn)
+                    if n == 0 { break }
+                    lastBatch += Int64(n)
+                }
+                try await self.swapIn(group, on: conn)
+                var swapped: [(Int64, Int64)] = []
+                for projector in group {
+                    let schema = Self.buildSchema(projector, .rebuild)
+                    guard let build = try await conn.query("""
+                        SELECT transaction_id, global_position, events_applied FROM ledger.projection_builds WHERE schema_name = \(schema)
+                        """).first else { throw ProjectionAdminError("The rebuild of \(projector.name) was abandoned by another run.") }
+                    let position = try build.decode(Int64.self, at: 1)
+                    let applied = try build.decode(Int64.self, at: 2)
+                    try await conn.execute("""
+                        UPDATE ledger.projections
+                        SET transaction_id = \(try build.decode(UInt64.self, at: 0)), global_position = \(position), state = 'running',
+                            last_error = NULL, error_position = NULL, error_stream = NULL, error_type = NULL,
+                            events_applied = \(applied), updated_at = now()
+                        WHERE name = \(projector.name) AND version = \(projector.version)
+                        """)
+                    try await conn.execute("DELETE FROM ledger.projection_builds WHERE schema_name = \(schema)")
+                    try await conn.execute("DROP SCHEMA \(identifier: schema) CASCADE")
+                    let payload = "{\"projector\":\"\(projector.name)\",\"version\":\(projector.version),\"position\":\(position),\"rebuilt\":true}"
+                    try await conn.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
+                    swapped.append((applied, position))
+                }
+                return (swapped, lastBatch)
             }
-            guard let build = try await conn.query("""
-                SELECT transaction_id, global_position, events_applied FROM ledger.projection_builds WHERE schema_name = \(schema)
-                """).first else { throw ProjectionAdminError("The rebuild of \(projector.name) was abandoned by another run.") }
-            try await self.swapIn(projector, from: schema, on: conn)
-            let position = try build.decode(Int64.self, at: 1)
-            let applied = try build.decode(Int64.self, at: 2)
-            try await conn.execute("""
-                UPDATE ledger.projections
-                SET transaction_id = \(try build.decode(UInt64.self, at: 0)), global_position = \(position), state = 'running',
-                    last_error = NULL, error_position = NULL, error_stream = NULL, error_type = NULL,
-                    events_applied = \(applied), updated_at = now()
-                WHERE name = \(projector.name) AND version = \(projector.version)
-                """)
-            try await conn.execute("DELETE FROM ledger.projection_builds WHERE schema_name = \(schema)")
-            try await conn.execute("DROP SCHEMA \(identifier: schema) CASCADE")
-            let payload = "{\"projector\":\"\(projector.name)\",\"version\":\(projector.version),\"position\":\(position),\"rebuilt\":true}"
-            try await conn.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
-            return (applied, position, lastBatch)
-          }
         }
         thisRun += lastBatch
         let seconds = (clock.now - began).seconds
-        return RebuildReport(projector: projector.name, version: projector.version, eventsApplied: applied, eventsThisRun: thisRun,
-                             resumed: start.2, seconds: seconds, position: position)
+        var reports: [RebuildReport] = []
+        for (index, projector) in group.enumerated() {
+            let (applied, position) = swapped[index]
+            reports.append(RebuildReport(projector: projector.name, version: projector.version, eventsApplied: applied,
+                                         eventsThisRun: min(applied, thisRun), resumed: starts[index].2, seconds: seconds, position: position))
+        }
+        return reports
     }
 
-    /// Replaces the live tables of `projector` by those built in `schema`, inside the caller's
-    /// transaction. The shipped views (functions of the tables) are dropped and recreated; an
-    /// object of someone else's that depends on a live table makes the swap fail, naming it,
-    /// rather than being dropped.
-    func swapIn(_ projector: any Projector, from schema: String, on conn: Connection) async throws {
+    /// Replaces the live tables of `group` by those built in their shadow schemas, inside the
+    /// caller's transaction. The shipped views (functions of the tables) are dropped and
+    /// recreated; an object of someone else's that depends on a live table makes the swap fail,
+    /// naming it, rather than being dropped.
+    func swapIn(_ group: [any Projector], on conn: Connection) async throws {
         try await conn.execute("SELECT set_config('lock_timeout', \(String(Self.swapLockTimeoutMilliseconds)), true)")
         let views = projectors.flatMap(\.views)
         for view in views.reversed() {
             try await conn.execute("DROP VIEW IF EXISTS read_models.\(identifier: view)")
         }
-        for table in projector.tables {
-            do {
-                try await conn.execute("DROP TABLE IF EXISTS read_models.\(identifier: table)")
-            } catch {
-                guard error.sqlState?.rawValue == "2BP01" else { throw error }
-                let detail = error.server?.detail ?? error.message
-                throw ProjectionAdminError(
-                    "read_models.\(table) cannot be swapped: other objects depend on it (\(detail)). Nothing was changed; the rebuilt tables "
-                        + "wait in schema \(schema). Drop or recreate those objects over the read model's view, then run the rebuild again (it resumes).")
+        for projector in group {
+            let schema = Self.buildSchema(projector, .rebuild)
+            for table in projector.tables {
+                do {
+                    try await conn.execute("DROP TABLE IF EXISTS read_models.\(identifier: table)")
+                } catch {
+                    guard error.sqlState?.rawValue == "2BP01" else { throw error }
+                    let detail = error.server?.detail ?? error.message
+                    throw ProjectionAdminError(
+                        "read_models.\(table) cannot be swapped: other objects depend on it (\(detail)). Nothing was changed; the rebuilt tables "
+                            + "wait in schema \(schema). Drop those objects (or define them over a view GigLedger owns), then run the rebuild again (it resumes).")
+                }
+                try await conn.execute("ALTER TABLE \(identifier: schema).\(identifier: table) SET SCHEMA read_models")
+                try await conn.execute("GRANT SELECT ON read_models.\(identifier: table) TO gigledger_reader")
+                try await conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON read_models.\(identifier: table) TO gigledger_projector")
             }
-            try await conn.execute("ALTER TABLE \(identifier: schema).\(identifier: table) SET SCHEMA read_models")
-            try await conn.execute("GRANT SELECT ON read_models.\(identifier: table) TO gigledger_reader")
-            try await conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON read_models.\(identifier: table) TO gigledger_projector")
         }
         try await conn.execute("SET LOCAL search_path TO read_models")
         for each in projectors { try await each.prepare(on: conn) }
+        for each in group where !projectors.contains(where: { $0.name == each.name && $0.version == each.version }) {
+            try await each.prepare(on: conn)
+        }
     }
 
     static let swapLockTimeoutMilliseconds = 250
@@ -295,17 +336,18 @@ extension ProjectionEngine {
 
     /// Runs `swap` again when it could not get its locks in time (55P03) or lost a deadlock
     /// (40P01), with a growing pause; the shadow tables wait meanwhile.
-    func withSwapRetry<R>(_ projector: any Projector, _ swap: () async throws -> R) async throws -> R {
+    func withSwapRetry<R>(_ group: [any Projector], _ swap: () async throws -> R) async throws -> R {
+        let tables = group.flatMap(\.tables).map { "read_models." + $0 }.joined(separator: ", ")
         var attempt = 0
         while true {
             do {
                 return try await swap()
             } catch let error as PQError where ["55P03", "40P01"].contains(error.sqlState?.rawValue ?? "") && attempt < Self.swapAttempts {
                 attempt += 1
-                logger.info("swap waits for readers", metadata: ["projection.name": "\(projector.name)", "attempt": "\(attempt)"])
+                logger.info("swap waits for readers", metadata: ["projection.tables": "\(tables)", "attempt": "\(attempt)"])
                 try await Task.sleep(for: .milliseconds(min(2_000, 50 * attempt)))
             } catch let error as PQError where ["55P03", "40P01"].contains(error.sqlState?.rawValue ?? "") {
-                throw ProjectionAdminError("The rebuilt tables of \(projector.name) could not be swapped in: readers held read_models.\(projector.tables.joined(separator: ", ")) "
+                throw ProjectionAdminError("The rebuilt tables could not be swapped in: readers held \(tables) "
                     + "without a pause for \(Self.swapAttempts) attempts (\(error.message)). Nothing was changed; run the rebuild again and it resumes at the swap.")
             }
         }
@@ -320,13 +362,13 @@ extension ProjectionEngine {
         try await prepare()
         let start = try await openBuild(projector, .verify, restart: true)
         let live = try await liveCheckpoint(projector)
-        var applied = try await runBuild(projector, .verify, from: (start.0, start.1), through: live, progress: progress)
+        var applied = try await runBuild([projector], .verify, from: [(start.0, start.1)], through: live, progress: progress)
         let schema = Self.buildSchema(projector, .verify)
         let report = try await store.pool.withTransaction(.repeatableRead) { conn -> VerifyReport in
             // One snapshot: the live tables and checkpoint as of now; catch the scratch up to it.
             let now = try await self.liveCheckpoint(projector, on: conn)
             while true {
-                let n = try await self.buildStep(projector, .verify, through: now, on: conn)
+                let n = try await self.buildStep([projector], .verify, through: now, on: conn)
                 if n == 0 { break }
                 applied += Int64(n)
             }

@@ -95,13 +95,20 @@ public final class ProjectionEngine: Sendable {
     /// event becomes a ``ProjectionFailure`` naming it. Returns the events applied.
     func applyNextBatch(_ projector: any Projector, on conn: Connection, into schema: String, after checkpoint: LogCheckpoint,
                         through end: LogCheckpoint? = nil, streams: [String]? = nil, limit: Int? = nil) async throws -> [RecordedEvent] {
+        let events = try await EventStore.readAll(on: conn, after: checkpoint, through: end, limit: limit ?? batchSize, streams: streams)
+        try await applyEvents(events, to: projector, on: conn, into: schema)
+        return events
+    }
+
+    /// Has `projector` apply `events` to the tables in `schema`, inside the caller's transaction.
+    /// A failing event becomes a ``ProjectionFailure`` naming it.
+    func applyEvents(_ events: [RecordedEvent], to projector: any Projector, on conn: Connection, into schema: String) async throws {
+        guard !events.isEmpty else { return }
         if schema == "read_models" {
             try await conn.execute("SET LOCAL search_path TO read_models")
         } else {
             try await conn.execute("SET LOCAL search_path TO \(identifier: schema), read_models")
         }
-        let events = try await EventStore.readAll(on: conn, after: checkpoint, through: end, limit: limit ?? batchSize, streams: streams)
-        guard !events.isEmpty else { return [] }
         do {
             try await projector.apply(batch: events, on: conn)
         } catch let unhandled as UnhandledEvent {
@@ -113,7 +120,6 @@ public final class ProjectionEngine: Sendable {
             throw ProjectionFailure(projector: projector.name, version: projector.version, position: first.position,
                                     stream: first.stream.rawValue, type: first.type, reason: "in the batch starting here: \(error)")
         }
-        return events
     }
 
     /// Runs `step` until `projector` is caught up, fails or is leased elsewhere.

@@ -93,13 +93,15 @@ struct OperatorTests {
         // A rebuild that "crashed" after three batches: its shadow tables and checkpoint remain.
         let start = try await engine.openBuild(projector, .rebuild, restart: false)
         #expect(start.1 == 0 && !start.2)
-        for _ in 0..<3 { _ = try await pool.withTransaction { try await engine.buildStep(projector, .rebuild, through: nil, on: $0) } }
+        for _ in 0..<3 { _ = try await pool.withTransaction { try await engine.buildStep([projector], .rebuild, through: nil, on: $0) } }
         let pending = try await engine.builds()
         #expect(pending.count == 1 && pending.first?.eventsApplied == 300)
-        let report = try await ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "second", batchSize: 100).rebuild(projector)
-        #expect(report.resumed)
-        #expect(report.eventsApplied == Int64(events))
-        #expect(report.eventsThisRun == Int64(events) - 300)
+        // Rebuilding all of them together: one reads on from its own checkpoint, the others from 0.
+        let reports = try await ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "second", batchSize: 100)
+            .rebuild(ShippedProjectors.all)
+        #expect(reports.map(\.projector) == ShippedProjectors.all.map(\.name))
+        #expect(reports.map(\.resumed) == [true, false, false, false])
+        #expect(reports.allSatisfy { $0.eventsApplied == Int64(events) })
         #expect(try await fingerprint(pool) == before)
         // Abandoning drops a build's schema and row.
         _ = try await engine.openBuild(projector, .rebuild, restart: false)
