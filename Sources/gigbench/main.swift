@@ -76,7 +76,12 @@ if CommandLine.arguments.dropFirst().first == "rebuild" {
     func value(_ flag: String) -> String? { args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil } }
     var config = ConnectionConfig.resolve(nil, applicationName: "gigbench")
     config.sessionSettings = [("synchronous_commit", "on")]
-    try await RebuildBench.run(config: config, database: value("--database") ?? "gigledger_large", batchSize: Int(value("--batch-size") ?? "") ?? 2000)
+    do {
+        try await RebuildBench.run(config: config, database: value("--database") ?? "gigledger_large", batchSize: Int(value("--batch-size") ?? "") ?? 2000)
+    } catch {
+        FileHandle.standardError.write(Data("gigbench rebuild: \(error)\n".utf8))
+        exit(1)
+    }
     exit(0)
 }
 
