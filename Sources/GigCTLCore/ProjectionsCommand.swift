@@ -16,7 +16,7 @@ struct ProjectionsGroup: AsyncParsableCommand {
               gigctl projections rebuild --all           rebuild from position 0 beside the live tables, then swap
               gigctl projections verify                  rebuild into a scratch schema and compare (exit 1 on a difference)
             """,
-        subcommands: [ProjectionsStatus.self, ProjectionsRun.self, ProjectionsRebuild.self, ProjectionsVerify.self, ProjectionsReset.self])
+        subcommands: [ProjectionsStatus.self, ProjectionsRun.self, ProjectionsRebuild.self, ProjectionsVerify.self, ProjectionsReset.self, ProjectionsSkip.self])
 }
 
 struct ProjectionsStatus: AsyncParsableCommand {
@@ -25,8 +25,10 @@ struct ProjectionsStatus: AsyncParsableCommand {
         discussion: """
             Lag is counted in events after the checkpoint and in seconds since the oldest of them \
             was recorded. A failed projector shows the event that stopped it (position, stream, \
-            type): fix the cause, then `gigctl projections reset NAME` and run again; it resumes \
-            at that event. The oldest open transaction on the server, if any, holds every \
+            type). To resolve it: if the projector is wrong, deploy the fixed version, then \
+            `gigctl projections reset NAME` and run again (it resumes at that event); if the event \
+            is one no version should handle (malformed, misplaced), record the decision with \
+            `gigctl projections skip NAME --position P --reason "..."`. The oldest open transaction on the server, if any, holds every \
             projector back and is shown too. Exits 1 if a projector has failed.
             """)
     @OptionGroup var global: GlobalOptions
@@ -109,6 +111,41 @@ struct ProjectionsRun: AsyncParsableCommand {
                     }
                 }
             }
+        }
+    }
+}
+
+struct ProjectionsSkip: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "skip", abstract: "Record that a projection skips one event it cannot handle, and let it run on.",
+        discussion: """
+            The log cannot be changed, so an event that stops a projector and that no version of \
+            it should handle (malformed data, an unknown type in the wrong stream) is resolved by \
+            a decision on the record: this projection skips the event at POSITION. The decision \
+            (who, when, why) is kept in ledger.projection_skips and honoured by live runs, \
+            rebuilds, verify and replay, so a rebuild still equals the live tables. If the \
+            projector had stopped at that event it is cleared and resumes on the next run.
+
+            If instead the projector is at fault, fix and deploy it and use `projections reset`.
+
+            Example:
+              gigctl projections skip price_trends --position 81234 --reason "test event written by hand in INC-42"
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The projection's name.") var name: String
+    @Option(help: "The projection's version.") var version: Int = 1
+    @Option(help: "The log position of the event to skip.") var position: Int64
+    @Option(help: "Why (kept on the record).") var reason: String
+    func validate() throws {
+        guard position >= 1 else { throw ValidationError("--position must be a log position (1 or more).") }
+        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("--reason must say why.") }
+    }
+    func run() async throws {
+        try await runReportingErrors {
+            try await global.withPool(maxConnections: 1) { pool in
+                try await ProjectionEngine(store: EventStore(pool: pool), projectors: []).skip(name, version: version, position: position, reason: reason)
+            }
+            Output.line("\(name) v\(version) skips event \(position) (recorded). `gigctl projections run` goes on past it.")
         }
     }
 }

@@ -103,6 +103,14 @@ public final class ProjectionEngine: Sendable {
     /// Has `projector` apply `events` to the tables in `schema`, inside the caller's transaction.
     /// A failing event becomes a ``ProjectionFailure`` naming it.
     func applyEvents(_ events: [RecordedEvent], to projector: any Projector, on conn: Connection, into schema: String) async throws {
+        guard let first = events.first, let last = events.last else { return }
+        // Events an operator decided this projector skips (`gigctl projections skip`).
+        let skipped = Set(try await conn.query("""
+            SELECT global_position FROM ledger.projection_skips
+            WHERE name = \(projector.name) AND version = \(projector.version)
+              AND global_position BETWEEN \(min(first.position, last.position)) AND \(max(first.position, last.position))
+            """).rows.map { try $0.decode(Int64.self, at: 0) })
+        let events = skipped.isEmpty ? events : events.filter { !skipped.contains($0.position) }
         guard !events.isEmpty else { return }
         if schema == "read_models" {
             try await conn.execute("SET LOCAL search_path TO read_models")
@@ -194,6 +202,32 @@ public final class ProjectionEngine: Sendable {
                 error_stream = \(failure.stream), error_type = \(failure.type), updated_at = now()
             WHERE name = \(failure.projector) AND version = \(failure.version)
             """)
+    }
+
+    /// Records the operator's decision that `projector` skips the event at `position` (one it
+    /// cannot handle; the log cannot be changed), and clears the projector if it had failed
+    /// there. Live runs, rebuilds, verifications and replays all honour it.
+    public func skip(_ name: String, version: Int, position: Int64, reason: String) async throws {
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw ProjectionAdminError("Say why the event is skipped (--reason): the decision is kept on the record.") }
+        try await store.pool.withTransaction { conn in
+            guard try await conn.query("SELECT 1 FROM ledger.events WHERE global_position = \(position)").first != nil else {
+                throw ProjectionAdminError("There is no event at position \(position).")
+            }
+            guard try await conn.query("SELECT 1 FROM ledger.projections WHERE name = \(name) AND version = \(version)").first != nil else {
+                throw ProjectionAdminError("There is no projection \(name) v\(version); `gigctl projections status` lists them.")
+            }
+            try await conn.execute("""
+                INSERT INTO ledger.projection_skips (name, version, global_position, reason)
+                VALUES (\(name), \(version), \(position), \(String(trimmed.prefix(2000))))
+                ON CONFLICT DO NOTHING
+                """)
+            try await conn.execute("""
+                UPDATE ledger.projections SET state = 'idle', last_error = NULL, error_position = NULL, error_stream = NULL,
+                    error_type = NULL, updated_at = now()
+                WHERE name = \(name) AND version = \(version) AND state = 'failed' AND error_position = \(position)
+                """)
+        }
     }
 
     /// Clears a failed projector so it runs again from its checkpoint (after the projector or

@@ -21,6 +21,7 @@ struct HelpTests {
         (ProjectionsStatus.self, ["Lag", "reset"]),
         (ProjectionsRun.self, ["--follow", "lease"]),
         (ProjectionsReset.self, ["checkpoint"]),
+        (ProjectionsSkip.self, ["--position", "--reason", "on the record", "rebuild"]),
         (ProjectionsGroup.self, ["rebuild", "verify", "Examples"]),
         (ProjectionsRebuild.self, ["shadow", "resumes", "--abandon", "--restart", "never an empty", "ETA"]),
         (ProjectionsVerify.self, ["scratch", "Exits 0", "differ", "rebuild"]),

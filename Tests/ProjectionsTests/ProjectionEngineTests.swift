@@ -100,6 +100,19 @@ struct ProjectionEngineTests {
         #expect(try await counts(pool, poisoned.inner).isEmpty)
         #expect(try await engine.step(poisoned) == .failed)
         #expect(status.first { $0.name == "healthy" }?.state == "running")
+
+        // The documented resolution for an event no version should handle: skip it on the record.
+        let position = try #require(failed.errorPosition)
+        await #expect(throws: ProjectionAdminError.self) { try await engine.skip("poisoned", version: 1, position: position, reason: "  ") }
+        try await engine.skip("poisoned", version: 1, position: position, reason: "a test event written by hand")
+        try await engine.catchUpAll()
+        #expect(try await counts(pool, poisoned.inner) == ["A": 1, "B": 1])
+        #expect(try await engine.status().first { $0.name == "poisoned" }?.state == "running")
+        // The decision is on the record, cannot be edited, and rebuilds honour it.
+        let reason = try await pool.query("SELECT reason FROM ledger.projection_skips WHERE name = 'poisoned'").scalar(String.self)
+        #expect(reason == "a test event written by hand")
+        await #expect(throws: (any Error).self) { try await pool.query("DELETE FROM ledger.projection_skips") }
+        #expect(try await engine.verify(poisoned).identical)
     }
 
     @Test func aSecondInstanceWaitsForTheLease() async throws {
