@@ -119,6 +119,8 @@ public final class ProjectionEngine: Sendable {
         }
         do {
             try await projector.apply(batch: events, on: conn)
+        } catch where ProjectionFault.isPassing(error) {
+            throw error
         } catch let unhandled as UnhandledEvent {
             throw ProjectionFailure(projector: projector.name, version: projector.version, position: unhandled.event.position,
                                     stream: unhandled.event.stream.rawValue, type: unhandled.event.type, reason: unhandled.reason)
@@ -168,12 +170,34 @@ public final class ProjectionEngine: Sendable {
             }
         }
         try await listener.listen(EventStore.notificationChannel)
+        var listening: Connection? = listener
+        var pause = Duration.milliseconds(250)
         while !Task.isCancelled {
-            try await catchUpAll()
-            if try await listener.waitForNotification(timeout: fallbackPoll) != nil {
-                while try await listener.waitForNotification(timeout: .zero) != nil {}
+            do {
+                try await catchUpAll()
+                if listening == nil {
+                    let fresh = try await Connection.connect(store.pool.config)
+                    try await fresh.listen(EventStore.notificationChannel)
+                    listening = fresh
+                }
+                if let listening, try await listening.waitForNotification(timeout: fallbackPoll) != nil {
+                    while try await listening.waitForNotification(timeout: .zero) != nil {}
+                }
+                pause = .milliseconds(250)
+            } catch where ProjectionFault.isPassing(error) && !Task.isCancelled {
+                // The database restarted or the connection broke: nothing was applied by the
+                // failed batch; wait (growing to 10 s) and carry on, listening afresh.
+                logger.warning("projections wait for the database", metadata: ["error": "\(error)", "retry.in": "\(pause)"])
+                if let stale = listening, stale !== listener { await stale.close() }
+                listening = nil
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(10))
+            } catch {
+                if let extra = listening, extra !== listener { await extra.close() }
+                throw error
             }
         }
+        if let extra = listening, extra !== listener { await extra.close() }
     }
 
     /// Gives up this instance's leases, so another instance can take over at once (called when a
