@@ -45,12 +45,14 @@ public final class ProjectionEngine: Sendable {
     public func prepare() async throws {
         for projector in projectors {
             try await store.pool.withTransaction { conn in
-                try await conn.execute("SET LOCAL search_path TO read_models")
-                try await projector.prepare(on: conn)
+                // The row first, then the tables: the order a batch takes them in (a running
+                // daemon holds its row, then writes its tables), so the two never deadlock.
                 try await conn.execute("""
                     INSERT INTO ledger.projections (name, version) VALUES (\(projector.name), \(projector.version))
                     ON CONFLICT (name, version) DO NOTHING
                     """)
+                try await conn.execute("SET LOCAL search_path TO read_models")
+                try await projector.prepare(on: conn)
             }
         }
     }
@@ -142,7 +144,7 @@ public final class ProjectionEngine: Sendable {
                 outcome = try await step(projector)
             } catch let failure as ProjectionFailure {
                 try await markFailed(failure)
-                logger.error("projector stopped", metadata: ["projection.name": "\(failure.projector)", "projection.position": "\(failure.position)"])
+                logger.error("projector stopped", metadata: ["projection.name": "\(failure.projector)", "projection.position": "\(failure.position)", "error": "\(failure.reason)"])
                 return total
             }
             guard case .applied(let count) = outcome else { return total }
