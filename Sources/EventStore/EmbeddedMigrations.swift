@@ -349,5 +349,69 @@ CROSS JOIN (SELECT coalesce(max(global_position), 0) AS head_position FROM ledge
 COMMENT ON VIEW read_models.projection_status IS 'Per projector: checkpoint, head of the log, lag in events and seconds, state, last error.';
 GRANT SELECT ON read_models.projection_status TO gigledger_reader, gigledger_projector;
 """##),
+        Migration(version: 3, name: "0003_projection_builds", sql: ##"""
+-- 0003_projection_builds: rebuilds and verifications of projections, built beside the live tables.
+--
+-- A rebuild builds a projector's tables from position 0 into a shadow schema while the live tables
+-- keep serving, then swaps them in in one transaction. A verification builds them into a scratch
+-- schema and compares. Each build keeps its own checkpoint here, in the same transaction as its
+-- batch, so an interrupted build resumes where it stopped (or is abandoned, dropping its schema).
+
+CREATE TABLE ledger.projection_builds (
+    name            text        NOT NULL,
+    version         integer     NOT NULL,
+    purpose         text        NOT NULL,
+    schema_name     text        NOT NULL,
+    transaction_id  xid8        NOT NULL DEFAULT '0',
+    global_position bigint      NOT NULL DEFAULT 0,
+    events_applied  bigint      NOT NULL DEFAULT 0,
+    owner           text,
+    started_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT projection_builds_pkey PRIMARY KEY (name, version, purpose),
+    CONSTRAINT projection_builds_schema_key UNIQUE (schema_name),
+    CONSTRAINT projection_builds_purpose_known CHECK (purpose IN ('rebuild', 'verify')),
+    CONSTRAINT projection_builds_schema_prefixed CHECK (schema_name LIKE 'gigledger\_build\_%')
+);
+COMMENT ON TABLE ledger.projection_builds IS
+    'Rebuilds and verifications in progress: the schema each builds into and its checkpoint.';
+
+REVOKE ALL ON ledger.projection_builds FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ledger.projection_builds TO gigledger_projector;
+
+-- Projectors create (and drop) their build schemas.
+DO $$
+BEGIN
+    EXECUTE format('GRANT CREATE ON DATABASE %I TO gigledger_projector', current_database());
+END;
+$$;
+"""##),
+        Migration(version: 4, name: "0004_projection_skips", sql: ##"""
+-- 0004_projection_skips: an operator's decision that a projector skips one event it cannot handle.
+--
+-- The log is immutable, so an event no projector version can handle (malformed, or of a type the
+-- read model should never have seen) is resolved by deciding, on the record, that this
+-- projector skips it. Live runs, rebuilds, verifications and replays all honour the decision, so
+-- a rebuild still equals the live tables. Recorded with who decided and why; never edited.
+
+CREATE TABLE ledger.projection_skips (
+    name            text        NOT NULL,
+    version         integer     NOT NULL,
+    global_position bigint      NOT NULL,
+    reason          text        NOT NULL,
+    skipped_by      text        NOT NULL DEFAULT current_user,
+    skipped_at      timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT projection_skips_pkey PRIMARY KEY (name, version, global_position),
+    CONSTRAINT projection_skips_reason_given CHECK (length(btrim(reason)) > 0)
+);
+COMMENT ON TABLE ledger.projection_skips IS
+    'Events a projector skips by an operator''s recorded decision (gigctl projections skip).';
+
+CREATE TRIGGER projection_skips_append_only BEFORE UPDATE OR DELETE ON ledger.projection_skips
+    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+
+REVOKE ALL ON ledger.projection_skips FROM PUBLIC;
+GRANT SELECT ON ledger.projection_skips TO gigledger_projector;
+"""##),
     ]
 }

@@ -240,14 +240,18 @@ public final class EventStore: Sendable {
     }
 
     /// ``readAll(after:limit:categories:types:)`` on a given connection (inside its transaction).
+    /// `through` stops at a checkpoint (inclusive); `streams` keeps only those streams' events.
     public static func readAll(
-        on connection: Connection, after checkpoint: LogCheckpoint, limit: Int, categories: [String]? = nil, types: [String]? = nil
+        on connection: Connection, after checkpoint: LogCheckpoint, through end: LogCheckpoint? = nil, limit: Int,
+        categories: [String]? = nil, types: [String]? = nil, streams: [String]? = nil
     ) async throws -> [RecordedEvent] {
         var sql: SQL = """
             SELECT \(RecordedEvent.columns) FROM ledger.events
             WHERE (transaction_id, global_position) > (\(checkpoint.transactionID)::xid8, \(checkpoint.position))
               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
             """
+        if let end { sql.append(" AND (transaction_id, global_position) <= (\(end.transactionID)::xid8, \(end.position))") }
+        if let streams { sql.append(" AND stream_id = ANY(\(streams)::text[])") }
         if let categories { sql.append(" AND category = ANY(\(categories)::text[])") }
         if let types { sql.append(" AND event_type = ANY(\(types)::text[])") }
         sql.append(" ORDER BY transaction_id, global_position LIMIT \(max(0, limit))")

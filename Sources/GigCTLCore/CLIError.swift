@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventStore
 import PQ
+import Projections
 
 /// An error gigctl reports: the message for the operator and the documented exit code.
 public struct CLIError: Error, CustomStringConvertible {
@@ -28,6 +29,10 @@ public struct CLIError: Error, CustomStringConvertible {
         switch error {
         case let error as CLIError:
             return error
+        case let error as ProjectionAdminError:
+            return CLIError(.usage, error.description)
+        case let error as ProjectionFailure:
+            return CLIError(.problemFound, error.description)
         case let error as PQError where error.isConnectionLost || error.code == .poolTimeout:
             return CLIError(.unavailable, error.description)
         case let error as PQError:

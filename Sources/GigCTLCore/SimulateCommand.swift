@@ -96,23 +96,34 @@ final class ProgressPrinter: Sendable {
     }
 
     func show(_ progress: SimulationProgress) {
+        show(done: Int64(progress.commandsDone), of: Int64(progress.commandsPlanned), events: Int64(progress.events), elapsed: progress.elapsed)
+    }
+
+    /// `done` of `total` units (the fraction and ETA), `events` so far (the count and rate).
+    func show(_ label: String = "", done: Int64, of total: Int64, events: Int64, elapsed: Double) {
         guard !quiet else { return }
-        let fraction = min(1, Double(progress.commandsDone) / Double(max(1, progress.commandsPlanned)))
-        let rate = Double(progress.events) / max(progress.elapsed, 0.001)
-        let eta = fraction > 0.01 ? progress.elapsed * (1 - fraction) / fraction : 0
+        let fraction = min(1, Double(done) / Double(max(1, total)))
+        let rate = Double(events) / max(elapsed, 0.001)
+        let eta = fraction > 0.01 ? elapsed * (1 - fraction) / fraction : 0
+        let prefix = label.isEmpty ? "" : label + " "
         if terminal {
             let width = 30
             let filled = Int(fraction * Double(width))
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-            Output.errorNoNewline(String(format: "\r%@ %3.0f%%  %d events  %.0f ev/s  ETA %@   ", bar, fraction * 100, progress.events, rate, Self.clock(eta)))
+            Output.errorNoNewline(String(format: "\r%@%@ %3.0f%%  %lld events  %.0f ev/s  ETA %@   ", prefix, bar, fraction * 100, events, rate, Self.clock(eta)))
         } else {
             let due = lastLine.withLock { last -> Bool in
-                guard progress.elapsed - last >= 5 else { return false }
-                last = progress.elapsed
+                guard elapsed - last >= 5 else { return false }
+                last = elapsed
                 return true
             }
-            if due { Output.error(String(format: "%3.0f%% %d events, %.0f events/s, ETA %@", fraction * 100, progress.events, rate, Self.clock(eta))) }
+            if due { Output.error(String(format: "%@%3.0f%% %lld events, %.0f events/s, ETA %@", prefix, fraction * 100, events, rate, Self.clock(eta))) }
         }
+    }
+
+    /// Starts the next task's line (a bar redraws in place).
+    func reset() {
+        lastLine.withLock { $0 = -5 }
     }
 
     func finish() { if terminal && !quiet { Output.error("") } }

@@ -1,7 +1,7 @@
 /// A bid on a gig, inside the gig's stream.
-public struct Bid: Equatable, Sendable {
+public struct Bid: Equatable, Sendable, Encodable {
     /// Where a bid is: Live (placed, possibly revised) → Accepted | Declined | Withdrawn | Lapsed.
-    public enum Status: Equatable, Sendable {
+    public enum Status: Equatable, Sendable, Encodable {
         /// May be revised, withdrawn, declined or accepted.
         case live
         case withdrawn

@@ -1,5 +1,5 @@
 /// A client, as folded from their stream.
-public enum ClientState: Equatable, Sendable {
+public enum ClientState: Equatable, Sendable, Encodable {
     /// No `ClientRegistered` yet.
     case unregistered
     /// Registered.

@@ -1,8 +1,8 @@
 /// A started contract with its deliveries, disputes, payment and reviews.
-public struct ContractRecord: Equatable, Sendable {
+public struct ContractRecord: Equatable, Sendable, Encodable {
     /// Where a contract is: Active ⇄ Delivered → Completed, Active/Delivered ⇄ Disputed,
     /// Disputed → Completed | Cancelled.
-    public enum Status: Equatable, Sendable {
+    public enum Status: Equatable, Sendable, Encodable {
         /// Work in progress; no delivery pending.
         case active
         /// This delivery awaits the client's review.

@@ -1,5 +1,5 @@
 /// One of the two parties of a contract. Stored as the raw value.
-public enum ContractSide: String, Hashable, Sendable, Codable, CaseIterable {
+public enum ContractSide: String, Hashable, Sendable, Codable, CodingKeyRepresentable, CaseIterable {
     case client
     case freelancer
 }

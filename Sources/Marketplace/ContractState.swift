@@ -1,5 +1,5 @@
 /// A contract, as folded from its stream.
-public enum ContractState: Equatable, Sendable {
+public enum ContractState: Equatable, Sendable, Encodable {
     /// No `ContractStarted` yet.
     case notStarted
     /// Started; see ``ContractRecord/status``.

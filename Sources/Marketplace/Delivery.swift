@@ -1,7 +1,7 @@
 /// A delivery of work on a contract.
-public struct Delivery: Equatable, Sendable {
+public struct Delivery: Equatable, Sendable, Encodable {
     /// Where a delivery is.
-    public enum Status: Equatable, Sendable {
+    public enum Status: Equatable, Sendable, Encodable {
         /// Awaiting review (or frozen by a dispute).
         case pending
         /// Sent back with this reason.

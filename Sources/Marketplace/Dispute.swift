@@ -1,5 +1,5 @@
 /// A dispute on a contract.
-public struct Dispute: Equatable, Sendable {
+public struct Dispute: Equatable, Sendable, Encodable {
     /// The opening as recorded.
     public let opening: ContractEvent.DisputeOpened
     /// The contract's status when the dispute opened; `resumeWork` returns to it.

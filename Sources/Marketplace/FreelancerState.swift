@@ -1,5 +1,5 @@
 /// A freelancer, as folded from their stream.
-public enum FreelancerState: Equatable, Sendable {
+public enum FreelancerState: Equatable, Sendable, Encodable {
     /// No `FreelancerRegistered` yet.
     case unregistered
     /// Registered, with the current profile.
@@ -17,7 +17,7 @@ public enum FreelancerState: Equatable, Sendable {
 }
 
 /// A registered freelancer's current profile.
-public struct FreelancerProfile: Equatable, Sendable {
+public struct FreelancerProfile: Equatable, Sendable, Encodable {
     public let id: FreelancerID
     public internal(set) var name: String
     /// Sorted by slug.

@@ -1,5 +1,5 @@
 /// A gig and its bids, as folded from its stream.
-public enum GigState: Equatable, Sendable {
+public enum GigState: Equatable, Sendable, Encodable {
     /// No `GigPosted` yet.
     case notPosted
     /// Posted; see ``PostedGig/status``.

@@ -79,3 +79,17 @@ extension Identifier where Kind: StreamIdentifierKind {
         self.init(stream.id)
     }
 }
+
+/// Dictionaries keyed by an identifier (a gig's bids, a contract's deliveries) encode as JSON
+/// objects keyed by the lower-case UUID, as `gigctl streams state` prints them.
+extension Identifier: CodingKeyRepresentable {
+    public var codingKey: any CodingKey { IdentifierCodingKey(stringValue: description) }
+    public init?<T: CodingKey>(codingKey: T) { self.init(uuidString: codingKey.stringValue) }
+}
+
+private struct IdentifierCodingKey: CodingKey {
+    let stringValue: String
+    init(stringValue: String) { self.stringValue = stringValue }
+    var intValue: Int? { nil }
+    init?(intValue: Int) { nil }
+}

@@ -1,9 +1,9 @@
 import Foundation
 
 /// A posted gig with its bids.
-public struct PostedGig: Equatable, Sendable {
+public struct PostedGig: Equatable, Sendable, Encodable {
     /// Where a gig is in its lifecycle: Open → Awarded → Closed(filled), or Open → Closed.
-    public enum Status: Equatable, Sendable {
+    public enum Status: Equatable, Sendable, Encodable {
         /// Takes bids (until ``PostedGig/biddingClosesAt``) and may be awarded.
         case open
         /// A bid was accepted; see ``PostedGig/award``.

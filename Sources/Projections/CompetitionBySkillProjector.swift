@@ -17,6 +17,7 @@ public struct CompetitionBySkillProjector: Projector {
     public let name = "competition_skills"
     public let version = 1
     public let tables = ["competition_freelancer_skills_v1"]
+    public let views = ["competition_skill_weeks_v1"]
     public init() {}
 
     public func prepare(on connection: Connection) async throws {

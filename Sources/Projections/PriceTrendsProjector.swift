@@ -21,6 +21,7 @@ public struct PriceTrendsProjector: Projector {
     public let name = "price_trends"
     public let version = 1
     public let tables = ["price_observations_v1"]
+    public let views = ["price_weeks_v1", "price_trends_v1", "rate_guidance_v1"]
     public init() {}
 
     public func prepare(on connection: Connection) async throws {

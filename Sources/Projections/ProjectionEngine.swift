@@ -45,12 +45,14 @@ public final class ProjectionEngine: Sendable {
     public func prepare() async throws {
         for projector in projectors {
             try await store.pool.withTransaction { conn in
-                try await conn.execute("SET LOCAL search_path TO read_models")
-                try await projector.prepare(on: conn)
+                // The row first, then the tables: the order a batch takes them in (a running
+                // daemon holds its row, then writes its tables), so the two never deadlock.
                 try await conn.execute("""
                     INSERT INTO ledger.projections (name, version) VALUES (\(projector.name), \(projector.version))
                     ON CONFLICT (name, version) DO NOTHING
                     """)
+                try await conn.execute("SET LOCAL search_path TO read_models")
+                try await projector.prepare(on: conn)
             }
         }
     }
@@ -76,20 +78,8 @@ public final class ProjectionEngine: Sendable {
                 WHERE name = \(projector.name) AND version = \(projector.version)
                 """)
             let checkpoint = LogCheckpoint(transactionID: try row.decode(UInt64.self, "transaction_id"), position: try row.decode(Int64.self, "global_position"))
-            try await conn.execute("SET LOCAL search_path TO read_models")
-            let events = try await EventStore.readAll(on: conn, after: checkpoint, limit: self.batchSize)
+            let events = try await self.applyNextBatch(projector, on: conn, into: "read_models", after: checkpoint)
             guard let last = events.last else { return .caughtUp }
-            do {
-                try await projector.apply(batch: events, on: conn)
-            } catch let unhandled as UnhandledEvent {
-                throw ProjectionFailure(projector: projector.name, version: projector.version, position: unhandled.event.position,
-                                        stream: unhandled.event.stream.rawValue, type: unhandled.event.type, reason: unhandled.reason)
-            } catch {
-                // A set-based projector that did not say which event: name the batch's first.
-                let first = events[0]
-                throw ProjectionFailure(projector: projector.name, version: projector.version, position: first.position,
-                                        stream: first.stream.rawValue, type: first.type, reason: "in the batch starting here: \(error)")
-            }
             try await conn.execute("""
                 UPDATE ledger.projections
                 SET transaction_id = \(last.transactionID), global_position = \(last.position), state = 'running',
@@ -99,6 +89,48 @@ public final class ProjectionEngine: Sendable {
             let payload = "{\"projector\":\"\(projector.name)\",\"version\":\(projector.version),\"position\":\(last.position)}"
             try await conn.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
             return .applied(events.count)
+        }
+    }
+
+    /// Reads the batch after `checkpoint` (up to `through`, and only `streams` if given) and has
+    /// `projector` apply it to the tables in `schema`, inside the caller's transaction. A failing
+    /// event becomes a ``ProjectionFailure`` naming it. Returns the events applied.
+    func applyNextBatch(_ projector: any Projector, on conn: Connection, into schema: String, after checkpoint: LogCheckpoint,
+                        through end: LogCheckpoint? = nil, streams: [String]? = nil, limit: Int? = nil) async throws -> [RecordedEvent] {
+        let events = try await EventStore.readAll(on: conn, after: checkpoint, through: end, limit: limit ?? batchSize, streams: streams)
+        try await applyEvents(events, to: projector, on: conn, into: schema)
+        return events
+    }
+
+    /// Has `projector` apply `events` to the tables in `schema`, inside the caller's transaction.
+    /// A failing event becomes a ``ProjectionFailure`` naming it.
+    func applyEvents(_ events: [RecordedEvent], to projector: any Projector, on conn: Connection, into schema: String) async throws {
+        guard let first = events.first, let last = events.last else { return }
+        // Events an operator decided this projector skips (`gigctl projections skip`).
+        let skipped = Set(try await conn.query("""
+            SELECT global_position FROM ledger.projection_skips
+            WHERE name = \(projector.name) AND version = \(projector.version)
+              AND global_position BETWEEN \(min(first.position, last.position)) AND \(max(first.position, last.position))
+            """).rows.map { try $0.decode(Int64.self, at: 0) })
+        let events = skipped.isEmpty ? events : events.filter { !skipped.contains($0.position) }
+        guard !events.isEmpty else { return }
+        if schema == "read_models" {
+            try await conn.execute("SET LOCAL search_path TO read_models")
+        } else {
+            try await conn.execute("SET LOCAL search_path TO \(identifier: schema), read_models")
+        }
+        do {
+            try await projector.apply(batch: events, on: conn)
+        } catch where ProjectionFault.isPassing(error) {
+            throw error
+        } catch let unhandled as UnhandledEvent {
+            throw ProjectionFailure(projector: projector.name, version: projector.version, position: unhandled.event.position,
+                                    stream: unhandled.event.stream.rawValue, type: unhandled.event.type, reason: unhandled.reason)
+        } catch {
+            // A set-based projector that did not say which event: name the batch's first.
+            let first = events[0]
+            throw ProjectionFailure(projector: projector.name, version: projector.version, position: first.position,
+                                    stream: first.stream.rawValue, type: first.type, reason: "in the batch starting here: \(error)")
         }
     }
 
@@ -112,7 +144,7 @@ public final class ProjectionEngine: Sendable {
                 outcome = try await step(projector)
             } catch let failure as ProjectionFailure {
                 try await markFailed(failure)
-                logger.error("projector stopped", metadata: ["projection.name": "\(failure.projector)", "projection.position": "\(failure.position)"])
+                logger.error("projector stopped", metadata: ["projection.name": "\(failure.projector)", "projection.position": "\(failure.position)", "error": "\(failure.reason)"])
                 return total
             }
             guard case .applied(let count) = outcome else { return total }
@@ -140,12 +172,34 @@ public final class ProjectionEngine: Sendable {
             }
         }
         try await listener.listen(EventStore.notificationChannel)
+        var listening: Connection? = listener
+        var pause = Duration.milliseconds(250)
         while !Task.isCancelled {
-            try await catchUpAll()
-            if try await listener.waitForNotification(timeout: fallbackPoll) != nil {
-                while try await listener.waitForNotification(timeout: .zero) != nil {}
+            do {
+                try await catchUpAll()
+                if listening == nil {
+                    let fresh = try await Connection.connect(store.pool.config)
+                    try await fresh.listen(EventStore.notificationChannel)
+                    listening = fresh
+                }
+                if let listening, try await listening.waitForNotification(timeout: fallbackPoll) != nil {
+                    while try await listening.waitForNotification(timeout: .zero) != nil {}
+                }
+                pause = .milliseconds(250)
+            } catch where ProjectionFault.isPassing(error) && !Task.isCancelled {
+                // The database restarted or the connection broke: nothing was applied by the
+                // failed batch; wait (growing to 10 s) and carry on, listening afresh.
+                logger.warning("projections wait for the database", metadata: ["error": "\(error)", "retry.in": "\(pause)"])
+                if let stale = listening, stale !== listener { await stale.close() }
+                listening = nil
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(10))
+            } catch {
+                if let extra = listening, extra !== listener { await extra.close() }
+                throw error
             }
         }
+        if let extra = listening, extra !== listener { await extra.close() }
     }
 
     /// Gives up this instance's leases, so another instance can take over at once (called when a
@@ -174,6 +228,32 @@ public final class ProjectionEngine: Sendable {
                 error_stream = \(failure.stream), error_type = \(failure.type), updated_at = now()
             WHERE name = \(failure.projector) AND version = \(failure.version)
             """)
+    }
+
+    /// Records the operator's decision that `projector` skips the event at `position` (one it
+    /// cannot handle; the log cannot be changed), and clears the projector if it had failed
+    /// there. Live runs, rebuilds, verifications and replays all honour it.
+    public func skip(_ name: String, version: Int, position: Int64, reason: String) async throws {
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw ProjectionAdminError("Say why the event is skipped (--reason): the decision is kept on the record.") }
+        try await store.pool.withTransaction { conn in
+            guard try await conn.query("SELECT 1 FROM ledger.events WHERE global_position = \(position)").first != nil else {
+                throw ProjectionAdminError("There is no event at position \(position).")
+            }
+            guard try await conn.query("SELECT 1 FROM ledger.projections WHERE name = \(name) AND version = \(version)").first != nil else {
+                throw ProjectionAdminError("There is no projection \(name) v\(version); `gigctl projections status` lists them.")
+            }
+            try await conn.execute("""
+                INSERT INTO ledger.projection_skips (name, version, global_position, reason)
+                VALUES (\(name), \(version), \(position), \(String(trimmed.prefix(2000))))
+                ON CONFLICT DO NOTHING
+                """)
+            try await conn.execute("""
+                UPDATE ledger.projections SET state = 'idle', last_error = NULL, error_position = NULL, error_stream = NULL,
+                    error_type = NULL, updated_at = now()
+                WHERE name = \(name) AND version = \(version) AND state = 'failed' AND error_position = \(position)
+                """)
+        }
     }
 
     /// Clears a failed projector so it runs again from its checkpoint (after the projector or

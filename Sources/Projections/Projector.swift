@@ -16,6 +16,9 @@ public protocol Projector: Sendable {
     /// shadow schema and swaps them in; verify compares exactly these. Views are not listed: they
     /// are functions of tables and are recreated by ``prepare(on:)``.
     var tables: [String] { get }
+    /// The views this projector creates in ``prepare(on:)`` (unqualified; a view depending on
+    /// another listed here comes after it). A rebuild's swap drops and recreates them.
+    var views: [String] { get }
     /// Creates the projector's tables and views if missing (idempotent). Names are unqualified:
     /// the engine sets `search_path` to the schema being built (`read_models` when live, a
     /// shadow or scratch schema when rebuilding or verifying) ahead of `read_models`.
@@ -30,12 +33,31 @@ public protocol Projector: Sendable {
 }
 
 extension Projector {
+    public var views: [String] { [] }
+
     public func apply(batch events: [RecordedEvent], on connection: Connection) async throws {
         for event in events {
             do { try await apply(event, on: connection) } catch let error as UnhandledEvent { throw error } catch {
+                if ProjectionFault.isPassing(error) { throw error }
                 throw UnhandledEvent(event: event, reason: "\(error)")
             }
         }
+    }
+}
+
+/// Which errors during a batch are about the event, and which are passing faults of the database
+/// or its connection.
+public enum ProjectionFault {
+    /// A lost or closed connection, a server shutting down or restarting, a deadlock or
+    /// serialization failure, a lock or statement timeout, a cancelled query: the batch rolls
+    /// back and is simply tried again later. Such an error never marks a projector failed.
+    public static func isPassing(_ error: any Error) -> Bool {
+        if error is CancellationError { return true }
+        guard let error = error as? PQError else { return false }
+        if error.isConnectionLost || error.isTransient { return true }
+        if [.poolTimeout, .poolClosed, .cancelled, .timeout].contains(error.code) { return true }
+        // 55P03 lock_not_available (lock_timeout), 57014 query_canceled (statement_timeout, cancel).
+        return ["55P03", "57014"].contains(error.sqlState?.rawValue ?? "")
     }
 }
 

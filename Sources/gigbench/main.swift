@@ -23,6 +23,7 @@ struct Options {
             case "-h", "--help":
                 print("usage: gigbench [--seconds S] [--rounds N] [--database-url URL]\n"
                     + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S]\n"
+                    + "       gigbench rebuild [--database NAME] [--batch-size N]   (a log filled by gigctl simulate --scale large)\n"
                     + "Measures appends/s of the event log and of a raw INSERT baseline, side by side.")
                 exit(0)
             default:
@@ -67,6 +68,20 @@ if CommandLine.arguments.dropFirst().first == "projections" {
     config.sessionSettings = [("synchronous_commit", "on")]
     try await ProjectionBench.run(config: config, freelancers: value("--freelancers", 100_000), gigs: value("--gigs", 10_000),
                                   rate: value("--rate", 500), seconds: value("--seconds", 20))
+    exit(0)
+}
+
+if CommandLine.arguments.dropFirst().first == "rebuild" {
+    let args = Array(CommandLine.arguments.dropFirst(2))
+    func value(_ flag: String) -> String? { args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil } }
+    var config = ConnectionConfig.resolve(nil, applicationName: "gigbench")
+    config.sessionSettings = [("synchronous_commit", "on")]
+    do {
+        try await RebuildBench.run(config: config, database: value("--database") ?? "gigledger_large", batchSize: Int(value("--batch-size") ?? "") ?? 2000)
+    } catch {
+        FileHandle.standardError.write(Data("gigbench rebuild: \(error)\n".utf8))
+        exit(1)
+    }
     exit(0)
 }
 

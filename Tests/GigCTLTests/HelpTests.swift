@@ -21,6 +21,19 @@ struct HelpTests {
         (ProjectionsStatus.self, ["Lag", "reset"]),
         (ProjectionsRun.self, ["--follow", "lease"]),
         (ProjectionsReset.self, ["checkpoint"]),
+        (ProjectionsSkip.self, ["--position", "--reason", "on the record", "rebuild"]),
+        (ProjectionsGroup.self, ["rebuild", "verify", "Examples"]),
+        (ProjectionsRebuild.self, ["shadow", "resumes", "--abandon", "--restart", "never an empty", "ETA"]),
+        (ProjectionsVerify.self, ["scratch", "Exits 0", "differ", "rebuild"]),
+        (ReplayCommand.self, ["--from", "--stream", "--dry-run", "idempotent", "checkpoint"]),
+        (StreamsGroup.self, ["list", "show", "state", "Examples"]),
+        (StreamsList.self, ["--category", "--since", "--until", "--after", "--limit", "next page"]),
+        (StreamsShow.self, ["correlation", "causation", "schema version", "--json"]),
+        (StreamsState.self, ["--at-version", "--at-time", "--business-time", "JSON"]),
+        (LogGroup.self, ["tail"]),
+        (LogTail.self, ["--from", "--category", "--type", "--follow", "gap-safe", "NDJSON"]),
+        (ExportCommand.self, ["NDJSON", "position", "COPY", "--output"]),
+        (ImportCommand.self, ["empty", "--allow-non-empty", "COPY", "all or nothing"]),
     ])
     func everySubcommandHasHelp(command: any ParsableCommand.Type, mentions: [String]) {
         let help = GigCTL.helpMessage(for: command, columns: 400)

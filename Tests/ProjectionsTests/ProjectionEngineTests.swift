@@ -3,6 +3,7 @@ import Foundation
 import PQ
 import Projections
 import TestSupport
+import Synchronization
 import Testing
 
 /// Counts events per type into its own table; refuses events of type `Poison`.
@@ -100,6 +101,34 @@ struct ProjectionEngineTests {
         #expect(try await counts(pool, poisoned.inner).isEmpty)
         #expect(try await engine.step(poisoned) == .failed)
         #expect(status.first { $0.name == "healthy" }?.state == "running")
+
+        // The documented resolution for an event no version should handle: skip it on the record.
+        let position = try #require(failed.errorPosition)
+        await #expect(throws: ProjectionAdminError.self) { try await engine.skip("poisoned", version: 1, position: position, reason: "  ") }
+        try await engine.skip("poisoned", version: 1, position: position, reason: "a test event written by hand")
+        try await engine.catchUpAll()
+        #expect(try await counts(pool, poisoned.inner) == ["A": 1, "B": 1])
+        #expect(try await engine.status().first { $0.name == "poisoned" }?.state == "running")
+        // The decision is on the record, cannot be edited, and rebuilds honour it.
+        let reason = try await pool.query("SELECT reason FROM ledger.projection_skips WHERE name = 'poisoned'").scalar(String.self)
+        #expect(reason == "a test event written by hand")
+        await #expect(throws: (any Error).self) { try await pool.query("DELETE FROM ledger.projection_skips") }
+        #expect(try await engine.verify(poisoned).identical)
+    }
+
+    @Test func aLostConnectionRollsTheBatchBackWithoutFailingTheProjector() async throws {
+        let pool = try await TestDatabase.fresh("projfault")
+        let store = EventStore(pool: pool)
+        try await append(store, ["A", "B"])
+        try await waitVisible(store, 2)
+        let flaky = SessionKilledOnce(name: "flaky")
+        let engine = ProjectionEngine(store: store, projectors: [flaky], owner: "one")
+        try await engine.prepare()
+        await #expect(throws: PQError.self) { try await engine.catchUp(flaky) }
+        #expect(try await engine.status().first?.state != "failed")
+        #expect(try await counts(pool, flaky.inner).isEmpty, "the broken batch left nothing behind")
+        #expect(try await engine.catchUp(flaky) == 2)
+        #expect(try await counts(pool, flaky.inner) == ["A": 1, "B": 1])
     }
 
     @Test func aSecondInstanceWaitsForTheLease() async throws {
@@ -119,6 +148,24 @@ struct ProjectionEngineTests {
         try await one.releaseLeases()
         #expect(try await two.step(projector) == .applied(1))
         #expect(try await counts(pool, projector) == ["A": 2])
+    }
+}
+
+/// Like CountingProjector, but its session is killed under it the first time it applies an event.
+struct SessionKilledOnce: Projector {
+    let inner: CountingProjector
+    final class Flag: Sendable { let killed = Mutex(false) }
+    let flag = Flag()
+    init(name: String) { inner = CountingProjector(name: name) }
+    var name: String { inner.name }
+    var version: Int { inner.version }
+    var tables: [String] { inner.tables }
+    func prepare(on connection: Connection) async throws { try await inner.prepare(on: connection) }
+    func apply(_ event: RecordedEvent, on connection: Connection) async throws {
+        if flag.killed.withLock({ done in defer { done = true }; return !done }) {
+            try await connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        }
+        try await inner.apply(event, on: connection)
     }
 }
 

@@ -1,0 +1,423 @@
+import ArgumentParser
+import EventStore
+import Foundation
+import GigLedger
+import PQ
+import Synchronization
+
+struct StreamsGroup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "streams", abstract: "List streams, show their events, and fold them to any version or time.",
+        discussion: """
+            A stream is one entity's history: freelancer-ID, client-ID, gig-ID or contract-ID.
+
+            Examples:
+              gigctl streams list --category gig --since 2026-11-01 --limit 20
+              gigctl streams show gig-3f2a9c1e-...
+              gigctl streams state gig-3f2a9c1e-... --at-version 3
+              gigctl streams state contract-... --at-time 2026-11-27T03:00:00Z
+            """,
+        subcommands: [StreamsList.self, StreamsShow.self, StreamsState.self])
+}
+
+/// An event as gigctl prints it.
+struct EventView: Encodable {
+    let position: Int64
+    let stream: String
+    let version: Int64
+    let type: String
+    let schemaVersion: Int
+    let occurredAt: Date
+    let recordedAt: Date
+    let actor: String
+    let commandId: String
+    let correlationId: String
+    let causationId: String?
+    let data: JSONValue
+
+    init(_ event: RecordedEvent) {
+        position = event.position
+        stream = event.stream.rawValue
+        version = event.version
+        type = event.type
+        schemaVersion = event.schemaVersion
+        occurredAt = event.occurredAt
+        recordedAt = event.recordedAt
+        actor = event.metadata.actor
+        commandId = event.metadata.commandId.uuidString.lowercased()
+        correlationId = event.metadata.correlationId.uuidString.lowercased()
+        causationId = event.metadata.causationId?.uuidString.lowercased()
+        data = (try? JSONDecoder().decode(JSONValue.self, from: event.data.data)) ?? .string(String(decoding: event.data.data, as: UTF8.self))
+    }
+
+    /// One compact JSON line (NDJSON).
+    var jsonLine: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    func printText() {
+        Output.line("#\(position)  \(stream) v\(version)  \(type) (schema \(schemaVersion))")
+        Output.line("    occurred \(Output.timestamp(occurredAt))  recorded \(Output.timestamp(recordedAt))  actor \(actor)")
+        Output.line("    command \(commandId)  correlation \(correlationId)  causation \(causationId ?? "-")")
+        Output.line("    data \(String(decoding: compactData(), as: UTF8.self))")
+    }
+
+    private func compactData() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(data)) ?? Data()
+    }
+}
+
+/// Parses a time given on the command line: RFC 3339 / ISO 8601 (with or without fractional
+/// seconds) or a date (midnight UTC).
+func parseTime(_ text: String, option: String) throws -> Date {
+    let full = ISO8601DateFormatter()
+    full.formatOptions = [.withInternetDateTime]
+    let fractional = ISO8601DateFormatter()
+    fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    let day = ISO8601DateFormatter()
+    day.formatOptions = [.withFullDate]
+    if let date = full.date(from: text) ?? fractional.date(from: text) ?? day.date(from: text) { return date }
+    throw ValidationError("\(option) takes a time like 2026-11-27T03:00:00Z or a date like 2026-11-27; got '\(text)'.")
+}
+
+func validateStreamName(_ text: String) throws -> StreamName {
+    do { return try StreamName(validating: text) } catch {
+        throw ValidationError("'\(text)' is not a stream name: expected CATEGORY-ID, e.g. gig-3f2a9c1e-7b1d-4c55-9a6e-0d2f6a1b9c33.")
+    }
+}
+
+struct StreamsList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List streams in name order, with their version and last write.",
+        discussion: """
+            Pages: pass the last stream printed as --after to get the next page (the text output \
+            prints the command for the next page).
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Only this category: freelancer, client, gig or contract.") var category: String?
+    @Option(help: "Only streams last written at or after this time.") var since: String?
+    @Option(help: "Only streams last written before this time.") var until: String?
+    @Option(help: "Start after this stream name (paging).") var after: String?
+    @Option(help: "Streams per page.") var limit: Int = 50
+    func validate() throws {
+        guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be 1…10000.") }
+        if let since { _ = try parseTime(since, option: "--since") }
+        if let until { _ = try parseTime(until, option: "--until") }
+    }
+    func run() async throws {
+        try await runReportingErrors {
+            let sinceDate = try since.map { try parseTime($0, option: "--since") }
+            let untilDate = try until.map { try parseTime($0, option: "--until") }
+            let streams = try await global.withPool(maxConnections: 1) { pool in
+                try await EventStore(pool: pool, logger: global.logger).listStreams(category: category, since: sinceDate, until: untilDate, after: after, limit: limit)
+            }
+            if global.json {
+                try Output.json(streams)
+                return
+            }
+            Output.table(["STREAM", "VERSION", "CREATED", "LAST WRITE"], streams.map {
+                [$0.stream, String($0.version), Output.timestamp($0.createdAt), Output.timestamp($0.updatedAt)]
+            })
+            if streams.isEmpty { Output.line("No streams match.") }
+            if streams.count == limit, let last = streams.last {
+                Output.line("Next page: gigctl streams list --after \(last.stream)" + (category.map { " --category \($0)" } ?? "") + " --limit \(limit)")
+            }
+        }
+    }
+}
+
+struct StreamsShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Print every event of a stream with its metadata and data.",
+        discussion: """
+            Per event: version, log position, type and schema version, business (occurred) and \
+            recorded time, actor, command / correlation / causation ids, and the data. --json \
+            prints an array.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The stream, e.g. gig-3f2a9c1e-...") var stream: String
+    @Option(help: "Start at this version.") var fromVersion: Int64 = 1
+    @Option(help: "Most events to print.") var limit: Int = 10_000
+    func validate() throws {
+        _ = try validateStreamName(stream)
+        guard fromVersion >= 1 else { throw ValidationError("--from-version must be 1 or more.") }
+        guard (1...1_000_000).contains(limit) else { throw ValidationError("--limit must be 1…1000000.") }
+    }
+    func run() async throws {
+        try await runReportingErrors {
+            let name = try validateStreamName(stream)
+            let events = try await global.withPool(maxConnections: 1) { pool in
+                try await EventStore(pool: pool, logger: global.logger).readStream(name, from: fromVersion, limit: limit)
+            }
+            if events.isEmpty && fromVersion == 1 {
+                throw CLIError(.problemFound, "Stream \(stream) has no events. `gigctl streams list` shows the streams there are.")
+            }
+            if global.json {
+                try Output.json(events.map(EventView.init))
+            } else {
+                for event in events { EventView(event).printText() }
+            }
+        }
+    }
+}
+
+struct StreamsState: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "state", abstract: "Fold a stream with its domain logic to a version or a time: the aggregate as it was.",
+        discussion: """
+            Without options, the current state. --at-version V folds events 1…V; --at-time T \
+            folds the events recorded at or before T (add --business-time to compare with the \
+            events' business time instead). Prints the state as JSON.
+
+            Examples:
+              gigctl streams state gig-3f2a9c1e-... --at-version 2
+              gigctl streams state gig-3f2a9c1e-... --at-time 2026-11-27T03:00:00Z
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The stream, e.g. gig-3f2a9c1e-...") var stream: String
+    @Option(help: "Fold events up to and including this version.") var atVersion: Int64?
+    @Option(help: "Fold events recorded at or before this time.") var atTime: String?
+    @Flag(help: "With --at-time: use the events' business (occurred) time.") var businessTime = false
+    func validate() throws {
+        _ = try validateStreamName(stream)
+        guard atVersion == nil || atTime == nil else { throw ValidationError("Give --at-version or --at-time, not both.") }
+        if let atVersion, atVersion < 0 { throw ValidationError("--at-version must be 0 or more.") }
+        if let atTime { _ = try parseTime(atTime, option: "--at-time") }
+        if businessTime && atTime == nil { throw ValidationError("--business-time goes with --at-time.") }
+    }
+    func run() async throws {
+        try await runReportingErrors {
+            var point = FoldPoint.latest
+            if let atVersion { point = .version(atVersion) }
+            if let atTime {
+                let time = try parseTime(atTime, option: "--at-time")
+                point = businessTime ? .occurredAt(time) : .recordedAt(time)
+            }
+            let folded: FoldedStream
+            do {
+                folded = try await global.withPool(maxConnections: 1) { pool in
+                    try await MarketplaceService(store: EventStore(pool: pool, logger: global.logger), logger: global.logger).fold(stream, to: point)
+                }
+            } catch {
+                throw CLIError.from(error)
+            }
+            if global.json {
+                struct Report: Encodable {
+                    let stream: String
+                    let version: Int64
+                    let currentVersion: Int64
+                    let occurredAt: Date?
+                    let recordedAt: Date?
+                    let state: JSONValue
+                }
+                let state = try JSONDecoder().decode(JSONValue.self, from: folded.stateJSON)
+                try Output.json(Report(stream: folded.stream, version: folded.version, currentVersion: folded.currentVersion,
+                                       occurredAt: folded.occurredAt, recordedAt: folded.recordedAt, state: state))
+            } else {
+                Output.line("\(folded.stream) at version \(folded.version) of \(folded.currentVersion)"
+                    + (folded.recordedAt.map { " (last event recorded \(Output.timestamp($0)), occurred \(Output.timestamp(folded.occurredAt)))" } ?? " (before its first event)"))
+                Output.line(String(decoding: folded.stateJSON, as: UTF8.self))
+            }
+        }
+    }
+}
+
+struct LogGroup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log", abstract: "Read the global log.", subcommands: [LogTail.self])
+}
+
+struct LogTail: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tail", abstract: "Print the log's latest events, or those from a position; --follow keeps printing new ones.",
+        discussion: """
+            Events come in gap-safe log order (an event is printed once no earlier transaction can \
+            still commit before it), so --follow never skips one. --json prints one JSON object \
+            per line (NDJSON). Stop --follow with Ctrl-C.
+
+            Examples:
+              gigctl log tail                               the last 20 events
+              gigctl log tail --from 1200 --type BidPlaced
+              gigctl log tail --follow --category gig --json | jq .type
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Start at this log position (default: the last --lines events).") var from: Int64?
+    @Option(help: "Only this stream category (repeatable).") var category: [String] = []
+    @Option(help: "Only this event type (repeatable).") var type: [String] = []
+    @Option(help: "Without --from: how many of the latest events to start with.") var lines: Int = 20
+    @Flag(help: "Keep printing events as they are appended.") var follow = false
+    func validate() throws {
+        guard (0...100_000).contains(lines) else { throw ValidationError("--lines must be 0…100000.") }
+        if let from, from < 1 { throw ValidationError("--from must be a log position (1 or more).") }
+    }
+    func run() async throws {
+        try await runReportingErrors {
+            try await global.withPool(maxConnections: 2) { pool in
+                let store = EventStore(pool: pool, logger: global.logger)
+                var checkpoint = try await startCheckpoint(pool)
+                let listener: Connection? = follow ? try await Connection.connect(pool.config) : nil
+                if let listener { try await listener.listen(EventStore.notificationChannel) }
+                defer { if let listener { Task { await listener.close() } } }
+                while true {
+                    let batch = try await store.readAll(after: checkpoint, limit: 1000, categories: category.isEmpty ? nil : category,
+                                                        types: type.isEmpty ? nil : type)
+                    for event in batch.events {
+                        let view = EventView(event)
+                        if global.json { Output.line(view.jsonLine) } else { view.printText() }
+                    }
+                    checkpoint = batch.next
+                    if batch.events.count == 1000 { continue }
+                    guard let listener else { return }
+                    if Task.isCancelled { return }
+                    _ = try await listener.waitForNotification(timeout: .seconds(1))
+                }
+            }
+        }
+    }
+
+    /// Just before the first event to print.
+    func startCheckpoint(_ pool: ConnectionPool) async throws -> LogCheckpoint {
+        let row: Row?
+        if let from {
+            row = try await pool.query("""
+                SELECT transaction_id, global_position FROM ledger.events WHERE global_position >= \(from) ORDER BY global_position LIMIT 1
+                """).first
+        } else if lines == 0 {
+            row = nil
+        } else {
+            row = try await pool.query("""
+                SELECT transaction_id, global_position FROM ledger.events
+                WHERE (\(category.isEmpty ? nil : category)::text[] IS NULL OR category = ANY(\(category.isEmpty ? nil : category)::text[]))
+                  AND (\(type.isEmpty ? nil : type)::text[] IS NULL OR event_type = ANY(\(type.isEmpty ? nil : type)::text[]))
+                ORDER BY global_position DESC OFFSET \(lines - 1) LIMIT 1
+                """).first
+        }
+        if let row {
+            return LogCheckpoint(transactionID: try row.decode(UInt64.self, at: 0), position: try row.decode(Int64.self, at: 1) - 1)
+        }
+        if from != nil || lines == 0 {
+            // Past the head (or nothing old wanted): start at the head.
+            let head = try await pool.query("SELECT transaction_id, global_position FROM ledger.events ORDER BY global_position DESC LIMIT 1").first
+            guard let head else { return .start }
+            return LogCheckpoint(transactionID: try head.decode(UInt64.self, at: 0), position: try head.decode(Int64.self, at: 1))
+        }
+        return .start  // fewer events than --lines: all of them
+    }
+}
+
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Write the whole log as NDJSON, in position order.",
+        discussion: """
+            One JSON object per line: position, stream, version, type, schemaVersion, data, \
+            metadata, occurredAt, recordedAt. Read from one consistent snapshot with COPY, so it \
+            is fast and memory stays flat. `gigctl import` loads the file into an empty log.
+
+            Examples:
+              gigctl export --output ledger.ndjson
+              gigctl export | gzip > ledger.ndjson.gz
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .shortAndLong, help: "Write to this file (default: standard output).") var output: String?
+    func run() async throws {
+        try await runReportingErrors {
+            let handle: FileHandle
+            if let output {
+                guard FileManager.default.createFile(atPath: output, contents: nil), let opened = FileHandle(forWritingAtPath: output) else {
+                    throw CLIError(.usage, "Cannot write \(output): check the folder exists and is writable.")
+                }
+                handle = opened
+            } else {
+                handle = FileHandle.standardOutput
+            }
+            let sink = LineSink(handle)
+            let count = try await global.withPool(maxConnections: 1) { pool in
+                try await EventStore(pool: pool, logger: global.logger).export { try sink.write($0) }
+            }
+            try sink.flush()
+            if output != nil {
+                try handle.close()
+                Output.error("Exported \(count) event(s) to \(output ?? "-").")
+            }
+        }
+    }
+}
+
+/// Buffers output into large writes (one write per COPY row would be slow).
+final class LineSink: Sendable {
+    private let handle: FileHandle
+    private let buffer = Mutex<Data>(Data())
+    init(_ handle: FileHandle) { self.handle = handle }
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        let full = buffer.withLock { data -> Data? in
+            data.append(contentsOf: bytes)
+            guard data.count >= 1 << 20 else { return nil }
+            defer { data.removeAll(keepingCapacity: true) }
+            return data
+        }
+        if let full { try handle.write(contentsOf: full) }
+    }
+    func flush() throws {
+        let rest = buffer.withLock { data -> Data in
+            defer { data.removeAll() }
+            return data
+        }
+        if !rest.isEmpty { try handle.write(contentsOf: rest) }
+    }
+}
+
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Load a `gigctl export` file into an empty log, keeping positions, versions and order.",
+        discussion: """
+            Loads with COPY in one transaction: all or nothing. Rebuilds the streams and every \
+            command's first result (so a command sent again is still recognised). Refuses a log \
+            that already has events unless --allow-non-empty (positions must then not collide). \
+            Needs the role that owns the schema (the one that ran `gigctl migrate`). Afterwards \
+            run `gigctl projections run` (or `rebuild`) to fill the read models.
+
+            Examples:
+              gigctl import --input ledger.ndjson
+              gunzip -c ledger.ndjson.gz | gigctl import
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .shortAndLong, help: "Read this file (default: standard input).") var input: String?
+    @Flag(help: "Import even though the log already has events.") var allowNonEmpty = false
+    func run() async throws {
+        try await runReportingErrors {
+            let handle: FileHandle
+            if let input {
+                guard let opened = FileHandle(forReadingAtPath: input) else {
+                    throw CLIError(.usage, "Cannot read \(input): check the path.")
+                }
+                handle = opened
+            } else {
+                handle = FileHandle.standardInput
+            }
+            let report: ImportReport
+            do {
+                report = try await global.withPool(maxConnections: 1) { pool in
+                    try await EventStore(pool: pool, logger: global.logger).importLog(allowNonEmpty: allowNonEmpty) { writer in
+                        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                            try writer.write(chunk)
+                        }
+                    }
+                }
+            } catch let error as PQError where error.server != nil {
+                throw CLIError(.usage, "The import was refused and nothing was stored: \(error.message)"
+                               + (error.server?.detail.map { " (\($0))" } ?? "") + ". Is the file a `gigctl export`, and is the log empty?")
+            }
+            if global.json {
+                try Output.json(report)
+            } else {
+                Output.line("Imported \(report.events) event(s) in \(report.streams) stream(s) from \(report.commands) command(s); head at position \(report.headPosition).")
+                Output.line("Next: gigctl projections run   (fills the read models)")
+            }
+        }
+    }
+}
