@@ -7,8 +7,9 @@ import Testing
 
 /// A malformed event and an unknown one placed in the log (the log is immutable, so they stay):
 /// the malformed event stops only the projector that reads its type, status shows where, the
-/// unknown type is passed over by every projector, and `gigctl projections reset` resumes at the
-/// event — which stops it again until the projector is fixed (it never skips silently).
+/// unknown type is passed over by every projector; `gigctl projections reset` resumes at the
+/// event — which stops it again (never a silent skip) — and `gigctl projections skip`, a decision
+/// on the record, lets it run on.
 @Suite("Poison events in the log")
 struct PoisonEventTests {
     @Test func aMalformedEventStopsOnlyItsProjectorAndStatusShowsWhere() async throws {
@@ -28,7 +29,7 @@ struct PoisonEventTests {
             let result = try await ChildProcess.run(gigctl, ["projections", "run", "--database-url", url])
             let status = try await ChildProcess.run(gigctl, ["projections", "status", "--json", "--database-url", url])
             let parsed = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8))
-            let rows = (parsed as? [[String: Any]]) ?? ((parsed as? [String: Any])?.values.compactMap { $0 as? [[String: Any]] }.first ?? [])
+            let rows = (parsed as? [[String: Any]]) ?? ((parsed as? [String: Any])?["projections"] as? [[String: Any]] ?? [])
             return (result.exitCode, rows)
         }
         var outcome = try await run()
@@ -48,14 +49,22 @@ struct PoisonEventTests {
         for other in outcome.status where (other["name"] as? String) != "matching" {
             #expect(other["state"] as? String == "running", "\(other["name"] ?? "?") passed both events")
         }
-        // The documented way: fix the projector (or ship a version that tolerates the event),
-        // then reset. Reset alone resumes at the same event and stops there again.
+        // Reset alone resumes at the same event and stops there again: nothing is skipped silently.
         let reset = try await ChildProcess.run(gigctl, ["projections", "reset", "matching", "--database-url", url])
         #expect(reset.exitCode == 0, "\(reset.stderr)")
         let again = try await run()
         let stillStopped = try #require(again.status.first { ($0["name"] as? String) == "matching" })
         #expect(stillStopped["state"] as? String == "failed")
         #expect((stillStopped["errorPosition"] as? Int).map(Int64.init) == poisonPosition)
+        // The documented resolution for an event no version should handle: skip it on the record.
+        let skip = try await ChildProcess.run(gigctl, ["projections", "skip", "matching", "--position", String(poisonPosition),
+                                                       "--reason", "malformed RateChanged written by hand (test)", "--database-url", url])
+        #expect(skip.exitCode == 0, "\(skip.stdout)\(skip.stderr)")
+        _ = try? await ChildProcess.run(gigctl, ["projections", "reset", "matching", "--database-url", url])
+        let resumed = try await run()
+        let running = try #require(resumed.status.first { ($0["name"] as? String) == "matching" })
+        #expect(running["state"] as? String == "running", "\(running)")
+        #expect(running["lagEvents"] as? Int == 0)
         #expect(try await Tools.checkpointViolations(url).filter { !$0.hasPrefix("matching|") } == [])
     }
 }
