@@ -29,13 +29,18 @@ struct ProjectorCrashTests {
         let market = Task { try await simulator.run() }
         var killed = 0
         var appliedBetweenKills = 0
-        for _ in 0..<Self.kills {
+        for round in 0..<Self.kills {
             let before = try await applied(pool)
             // Two daemons at once: the lease lets only one apply batches; neither double-applies.
             let daemons = try (0..<2).map { _ in try ChildProcess.spawn(gigctl, ["projections", "run", "--follow", "--database-url", url]) }
-            // A random point: after a random pause, or once it has applied something.
-            let pause = ContinuousClock.now.advanced(by: .milliseconds(Int.random(in: 150...900)))
-            while ContinuousClock.now < pause { try await Task.sleep(for: .milliseconds(25)) }
+            // A random point: every other round as soon as a batch has landed (mid-run, whatever
+            // the machine's speed), otherwise after a random pause (maybe before any batch).
+            if round % 2 == 0 {
+                _ = try await eventually(timeout: .seconds(120)) { try await applied(pool) > before ? true : nil }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...200)))
+            } else {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 150...900)))
+            }
             for daemon in daemons {
                 daemon.kill9()
                 let ended = await daemon.waitInBackground()
