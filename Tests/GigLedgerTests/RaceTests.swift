@@ -45,3 +45,25 @@ struct RaceTests {
         #expect(events.filter { $0.type == "ContractCompleted" }.count == 1)
     }
 }
+
+@testable import GigLedger
+
+@Suite("A cached state the server no longer has")
+struct StaleCacheTests {
+    /// When the server holds fewer events of a stream than the cache saw (a restored backup,
+    /// commits lost to `synchronous_commit = off` and a crash), the next command reads the
+    /// stream afresh instead of conflicting on every attempt.
+    @Test func aConflictBelowTheCachedVersionDropsTheCachedState() async throws {
+        let market = try await Market.make("stalecache")
+        let client = try await market.registerClient()
+        let freelancer = try await market.registerFreelancer()
+        let gig = try await market.postGig(client: client)
+        let stream = try MarketplaceStream(parsing: "gig-\(gig.uuidString.lowercased())")
+        let (state, version) = try await market.service.load(GigDecider.self, stream)
+        market.service.cache.put("\(GigDecider.self)/\(stream.name)", state, version: version + 3)
+        let bid = try await market.placeBid(gig: gig, freelancer: freelancer)
+        let events = try await market.service.store.readStream(try StreamName(validating: stream.name))
+        #expect(events.map(\.type) == ["GigPosted", "BidPlaced"])
+        #expect(events.last?.data.text.contains(bid.uuidString.lowercased()) == true || events.last?.data.text.contains(bid.uuidString) == true)
+    }
+}
