@@ -23,6 +23,7 @@ struct Options {
             case "-h", "--help":
                 print("usage: gigbench [--seconds S] [--rounds N] [--database-url URL]\n"
                     + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S]\n"
+                    + "       gigbench rebuild [--batches 2000,5000] [--database-url URL]   (on a log already there)\n"
                     + "Measures appends/s of the event log and of a raw INSERT baseline, side by side.")
                 exit(0)
             default:
@@ -58,6 +59,17 @@ func measure(writers: Int, seconds: Double, _ work: @escaping @Sendable (Int, In
     }
     let elapsed = start.duration(to: .now)
     return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+}
+
+if CommandLine.arguments.dropFirst().first == "rebuild" {
+    let args = Array(CommandLine.arguments.dropFirst(2))
+    let batches = args.firstIndex(of: "--batches").flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }?
+        .split(separator: ",").compactMap { Int($0) } ?? [2_000, 5_000]
+    let url = args.firstIndex(of: "--database-url").flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
+    var config = ConnectionConfig.resolve(url, applicationName: "gigbench")
+    config.sessionSettings = [("synchronous_commit", "on")]
+    try await RebuildBench.run(config: config, batches: batches)
+    exit(0)
 }
 
 if CommandLine.arguments.dropFirst().first == "projections" {
