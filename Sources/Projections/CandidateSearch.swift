@@ -13,6 +13,8 @@ struct CandidateSearch {
     struct Request {
         let skill: String
         let level: Int
+        /// Only freelancers who also have these skills at these levels.
+        let also: [(skill: String, level: Int)]
         let afterKey: Double
         let afterID: UUID
         let limit: Int
@@ -29,6 +31,7 @@ struct CandidateSearch {
     private struct List {
         let skill: String
         let level: Int
+        var also: [(skill: String, level: Int)] = []
         var key = -Double.infinity
         var id = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
         var started = false
@@ -39,7 +42,12 @@ struct CandidateSearch {
     private struct Combination {
         /// Σ idf × level/3 over the gig's skills (duplicates counted), the coverage numerator.
         let covered: Double
+        /// The (skill, level) lists of its levels.
         let lists: [Int]
+        /// (skill, level) pairs, rarest skill first: for a list of exactly this combination.
+        let pairs: [(skill: String, level: Int)]
+        /// That list, once read: the rarest skill's list filtered to the others' levels.
+        var own: Int?
     }
 
     static let levels = 1...3
@@ -91,17 +99,20 @@ struct CandidateSearch {
                 levels[i] += 1
                 var covered = 0.0
                 var members: [Int] = []
+                var pairs: [(skill: String, level: Int)] = []
                 for (index, level) in levels.enumerated() where level > 0 {
                     covered += part(skills[index], level)
                     members.append(index * Self.levels.count + level - 1)
+                    pairs.append((skills[index], level))
                 }
-                combinations.append(Combination(covered: covered, lists: members))
+                pairs.sort { (idf[$0.skill] ?? 0, $1.skill) > (idf[$1.skill] ?? 0, $0.skill) }
+                combinations.append(Combination(covered: covered, lists: members, pairs: pairs))
             }
         } else {
             // Many skills: one (looser) bound per list, the other skills at the top level.
             for (index, list) in lists.enumerated() {
                 let others = skills.filter { $0 != list.skill }.reduce(0.0) { $0 + part($1, Self.levels.upperBound) }
-                combinations.append(Combination(covered: part(list.skill, list.level) + others, lists: [index]))
+                combinations.append(Combination(covered: part(list.skill, list.level) + others, lists: [index], pairs: []))
             }
         }
         let w = weights
@@ -118,14 +129,17 @@ struct CandidateSearch {
                     $0.score != $1.score ? $0.score > $1.score : $0.freelancerID.uuidString < $1.freelancerID.uuidString
                 }
                 let kth = ranked.count >= k ? ranked[k - 1] : nil
-                for combination in combinations {
-                    if combination.lists.contains(where: { lists[$0].exhausted }) { continue }
+                for c in combinations.indices {
+                    let combination = combinations[c]
+                    var members = combination.lists
+                    if let own = combination.own { members.append(own) }
+                    if members.contains(where: { lists[$0].exhausted }) { continue }
                     if let minimumCoverage, combination.covered / total < minimumCoverage - Self.epsilon { continue }
-                    // The furthest-read list of the combination bounds its unread freelancers.
-                    guard let furthest = combination.lists.filter({ lists[$0].started }).max(by: {
+                    // Its unread freelancers are unread in each of its lists: the furthest-read one bounds them.
+                    guard let furthest = members.filter({ lists[$0].started }).max(by: {
                         (lists[$0].key, lists[$0].id.uuidString) < (lists[$1].key, lists[$1].id.uuidString)
                     }) else {
-                        wanted.formUnion(combination.lists)
+                        wanted.formUnion(members)
                         continue
                     }
                     if let kth {
@@ -133,13 +147,23 @@ struct CandidateSearch {
                         if bound < kth.score - Self.epsilon { continue }
                         if bound <= kth.score + Self.epsilon, lists[furthest].id.uuidString >= kth.freelancerID.uuidString { continue }
                     }
-                    wanted.insert(furthest)
+                    // Still open: read on in a list of exactly this combination (a few skills), else the furthest.
+                    if combination.pairs.count >= 2, combination.pairs.count <= 3 {
+                        if combination.own == nil {
+                            let driver = combination.pairs[0]
+                            lists.append(List(skill: driver.skill, level: driver.level, also: Array(combination.pairs.dropFirst()), limit: initial))
+                            combinations[c].own = lists.count - 1
+                        }
+                        if let own = combinations[c].own { wanted.insert(own) }
+                    } else {
+                        wanted.insert(furthest)
+                    }
                 }
             }
             first = false
             if wanted.isEmpty { return }
             let order = wanted.sorted()
-            let requests = order.map { Request(skill: lists[$0].skill, level: lists[$0].level, afterKey: lists[$0].key, afterID: lists[$0].id, limit: lists[$0].limit) }
+            let requests = order.map { Request(skill: lists[$0].skill, level: lists[$0].level, also: lists[$0].also, afterKey: lists[$0].key, afterID: lists[$0].id, limit: lists[$0].limit) }
             let rows = try await fetch(requests, gig.skills, newcomersOnly)
             var read = Array(repeating: 0, count: order.count)
             for row in rows {

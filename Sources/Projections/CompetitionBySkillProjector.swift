@@ -100,7 +100,8 @@ public struct CompetitionBySkillProjector: Projector {
                 ), s AS (
                     SELECT * FROM unnest(\(skillRows.map(\.0))::int4[], \(skillRows.map(\.1))::text[]) AS s(n, skill)
                 ), claim AS (
-                    SELECT c.n, c.freelancer_id, c.at, ARRAY(SELECT s.skill FROM s WHERE s.n = c.n ORDER BY s.skill) AS skills FROM c
+                    SELECT c.n, c.freelancer_id, c.at, coalesce(a.skills, '{}') AS skills
+                    FROM c LEFT JOIN (SELECT s.n, array_agg(s.skill ORDER BY s.skill) AS skills FROM s GROUP BY s.n) a ON a.n = c.n
                 ), fresh AS (
                     SELECT claim.* FROM claim
                     WHERE claim.skills IS DISTINCT FROM ARRAY(

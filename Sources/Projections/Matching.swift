@@ -310,17 +310,29 @@ public struct Matching: Sendable {
     /// and gig-skill levels of each freelancer read.
     private func fetch(_ requests: [CandidateSearch.Request], gigSkills: [String], newcomersOnly: Bool) async throws -> [CandidateSearch.Fetched] {
         let filter: SQL = newcomersOnly ? "AND s.newcomer" : ""
+        // The i-th extra (skill, level) each request requires, NULL where it has none.
+        func also(_ i: Int, _ part: KeyPath<(skill: String, level: Int), String>) -> PGBind {
+            PGBind.array(requests.map { $0.also.count > i ? $0.also[i][keyPath: part] : nil }, type: .textArray)
+        }
+        func also(_ i: Int, _ part: KeyPath<(skill: String, level: Int), Int>) -> PGBind {
+            PGBind.array(requests.map { $0.also.count > i ? String($0.also[i][keyPath: part]) : nil }, type: .int4Array)
+        }
         let rows = try await pool.query("""
             SELECT l.n::int AS n, c.freelancer_id AS listed_id, c.rank_key, f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week,
                    f.active_contracts, f.ratings_sum, f.ratings_n, f.completed, f.failed, f.contracts_started,
                    ARRAY(SELECT x.skill FROM read_models.match_freelancer_skills_v2 x WHERE x.freelancer_id = c.freelancer_id AND x.skill = ANY(\(gigSkills)::text[]) ORDER BY x.skill) AS skills,
                    ARRAY(SELECT x.level FROM read_models.match_freelancer_skills_v2 x WHERE x.freelancer_id = c.freelancer_id AND x.skill = ANY(\(gigSkills)::text[]) ORDER BY x.skill) AS levels
             FROM unnest(\(requests.map(\.skill))::text[], \(requests.map { Int32($0.level) })::int4[], \(requests.map(\.afterKey))::float8[],
-                        \(requests.map(\.afterID))::uuid[], \(requests.map { Int32(clamping: $0.limit) })::int4[])
-                 WITH ORDINALITY AS l(skill, level, after_key, after_id, lim, n)
+                        \(requests.map(\.afterID))::uuid[], \(requests.map { Int32(clamping: $0.limit) })::int4[],
+                        \(bind: also(0, \.skill))::text[], \(bind: also(0, \.level))::int4[], \(bind: also(1, \.skill))::text[], \(bind: also(1, \.level))::int4[])
+                 WITH ORDINALITY AS l(skill, level, after_key, after_id, lim, skill1, level1, skill2, level2, n)
             CROSS JOIN LATERAL (
                 SELECT s.freelancer_id, s.rank_key FROM read_models.match_freelancer_skills_v2 s
                 WHERE s.skill = l.skill AND s.level = l.level AND (s.rank_key, s.freelancer_id) > (l.after_key, l.after_id) \(filter)
+                  AND (l.skill1 IS NULL OR EXISTS (SELECT 1 FROM read_models.match_freelancer_skills_v2 o
+                                                   WHERE o.freelancer_id = s.freelancer_id AND o.skill = l.skill1 AND o.level = l.level1))
+                  AND (l.skill2 IS NULL OR EXISTS (SELECT 1 FROM read_models.match_freelancer_skills_v2 o
+                                                   WHERE o.freelancer_id = s.freelancer_id AND o.skill = l.skill2 AND o.level = l.level2))
                 ORDER BY s.rank_key, s.freelancer_id LIMIT l.lim
             ) c
             LEFT JOIN read_models.match_freelancers_v2 f ON f.freelancer_id = c.freelancer_id

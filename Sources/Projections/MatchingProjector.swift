@@ -253,8 +253,7 @@ public struct MatchingProjector: Projector {
         for row in try await connection.query("""
             DELETE FROM match_freelancer_skills_v2 s
             WHERE s.freelancer_id = ANY(\(claims.keys)::uuid[])
-              AND NOT EXISTS (SELECT 1 FROM unnest(\(ids)::uuid[], \(skills)::text[]) AS c(freelancer_id, skill)
-                              WHERE c.freelancer_id = s.freelancer_id AND c.skill = s.skill)
+              AND (s.freelancer_id, s.skill) NOT IN (SELECT c.freelancer_id, c.skill FROM unnest(\(ids)::uuid[], \(skills)::text[]) AS c(freelancer_id, skill))
             RETURNING s.skill
             """).rows {
             delta[try row.decode(String.self, at: 0), default: 0] -= 1
