@@ -129,6 +129,9 @@ struct CandidateSearch {
                     $0.score != $1.score ? $0.score > $1.score : $0.freelancerID.uuidString < $1.freelancerID.uuidString
                 }
                 let kth = ranked.count >= k ? ranked[k - 1] : nil
+                // Open combinations, best bound first: reading the most promising ones first
+                // raises the k-th score, which closes the rest without reading them.
+                var open: [(bound: Double, lists: [Int])] = []
                 for c in combinations.indices {
                     let combination = combinations[c]
                     var members = combination.lists
@@ -139,11 +142,11 @@ struct CandidateSearch {
                     guard let furthest = members.filter({ lists[$0].started }).max(by: {
                         (lists[$0].key, lists[$0].id.uuidString) < (lists[$1].key, lists[$1].id.uuidString)
                     }) else {
-                        wanted.formUnion(members)
+                        open.append((.infinity, members))
                         continue
                     }
+                    let bound = w.coverage * (combination.covered / total) + w.budget - lists[furthest].key
                     if let kth {
-                        let bound = w.coverage * (combination.covered / total) + w.budget - lists[furthest].key
                         if bound < kth.score - Self.epsilon { continue }
                         if bound <= kth.score + Self.epsilon, lists[furthest].id.uuidString >= kth.freelancerID.uuidString { continue }
                     }
@@ -154,10 +157,13 @@ struct CandidateSearch {
                             lists.append(List(skill: driver.skill, level: driver.level, also: Array(combination.pairs.dropFirst()), limit: initial))
                             combinations[c].own = lists.count - 1
                         }
-                        if let own = combinations[c].own { wanted.insert(own) }
+                        if let own = combinations[c].own { open.append((bound, [own])) }
                     } else {
-                        wanted.insert(furthest)
+                        open.append((bound, [furthest]))
                     }
+                }
+                if let best = open.map(\.bound).max() {
+                    for entry in open where entry.bound >= best - Self.epsilon { wanted.formUnion(entry.lists) }
                 }
             }
             first = false

@@ -22,7 +22,7 @@ struct Options {
             case "--database-url": options.url = args.popFirst()
             case "-h", "--help":
                 print("usage: gigbench [--seconds S] [--rounds N] [--database-url URL]\n"
-                    + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S]\n"
+                    + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S] [--reuse]\n"
                     + "       gigbench rebuild [--batches 2000,5000] [--database-url URL]   (on a log already there)\n"
                     + "Measures appends/s of the event log and of a raw INSERT baseline, side by side.")
                 exit(0)
@@ -78,7 +78,7 @@ if CommandLine.arguments.dropFirst().first == "projections" {
     var config = ConnectionConfig.resolve(nil, applicationName: "gigbench")
     config.sessionSettings = [("synchronous_commit", "on")]
     try await ProjectionBench.run(config: config, freelancers: value("--freelancers", 100_000), gigs: value("--gigs", 10_000),
-                                  rate: value("--rate", 500), seconds: value("--seconds", 20))
+                                  rate: value("--rate", 500), seconds: value("--seconds", 20), reuse: args.contains("--reuse"))
     exit(0)
 }
 
