@@ -85,16 +85,28 @@ public struct Matching: Sendable {
     /// plus the best unread freelancer's own part stays below it. The newcomer slot searches the
     /// newcomers' lists the same way. Results equal scoring every candidate.
     public func candidates(forGig gig: UUID, k: Int = 10) async throws -> [Match] {
-        guard k > 0, let context = try await gigContext(gig) else { return [] }
-        var search = CandidateSearch(gig: context, weights: weights, exhaustive: !Self.rankKeyFits(weights), firstRead: tuning.firstRead)
-        try await search.run(k: k, newcomersOnly: false, qualifies: { _ in true }, fetch: fetch)
-        let byID: (Match, Match) -> Bool = { $0.freelancerID.uuidString < $1.freelancerID.uuidString }
-        let top = Self.rank(Array(search.scored.values), k: k, tieBreak: byID, weights: weights)
-        guard k >= 2, !top.contains(where: \.newcomer) else { return top }
-        let w = weights
-        try await search.run(k: 1, newcomersOnly: true,
-                             qualifies: { $0.newcomer && $0.coverage >= w.newcomerMinimumCoverage && $0.budgetFit > 0 }, fetch: fetch)
-        return Self.rank(Array(search.scored.values), k: k, tieBreak: byID, weights: weights)
+        try await read { conn in
+            guard k > 0, let context = try await gigContext(gig, conn) else { return [] }
+            let fetch: CandidateSearch.Fetch = { try await self.fetch($0, gigSkills: $1, newcomersOnly: $2, conn) }
+            var search = CandidateSearch(gig: context, weights: weights, exhaustive: !Self.rankKeyFits(weights), firstRead: tuning.firstRead)
+            try await search.run(k: k, newcomersOnly: false, qualifies: { _ in true }, fetch: fetch)
+            let byID: (Match, Match) -> Bool = { $0.freelancerID.uuidString < $1.freelancerID.uuidString }
+            let top = Self.rank(Array(search.scored.values), k: k, tieBreak: byID, weights: weights)
+            guard k >= 2, !top.contains(where: \.newcomer) else { return top }
+            let w = weights
+            try await search.run(k: 1, newcomersOnly: true,
+                                 qualifies: { $0.newcomer && $0.coverage >= w.newcomerMinimumCoverage && $0.budgetFit > 0 }, fetch: fetch)
+            return Self.rank(Array(search.scored.values), k: k, tieBreak: byID, weights: weights)
+        }
+    }
+
+    /// Runs a query's reads in one read-only snapshot (so a search's rounds see one state of
+    /// the tables) with JIT compilation off (it costs more than these short queries take).
+    private func read<R: Sendable>(_ body: (Connection) async throws -> R) async throws -> R {
+        try await pool.withTransaction(.repeatableRead, readOnly: true) { conn in
+            try await conn.execute("SET LOCAL jit = off")
+            return try await body(conn)
+        }
     }
 
     /// The best `k` open gigs for `freelancer` (open gigs sharing at least one of its skills).
@@ -105,8 +117,12 @@ public struct Matching: Sendable {
     /// fit) falls below the k-th score.
     public func feed(forFreelancer freelancer: UUID, k: Int = 10) async throws -> [Match] {
         guard k > 0 else { return [] }
+        return try await read { conn in try await feed(freelancer, k: k, conn) }
+    }
+
+    private func feed(_ freelancer: UUID, k: Int, _ conn: Connection) async throws -> [Match] {
         let w = weights
-        let rows = try await pool.query("""
+        let rows = try await conn.query("""
             SELECT f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week, f.active_contracts, f.ratings_sum, f.ratings_n,
                    f.completed, f.failed, f.contracts_started,
                    ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v2 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS skills,
@@ -126,7 +142,7 @@ public struct Matching: Sendable {
         let df = Dictionary(zip(try row.decode([String].self, "df_skills"), try row.decode([Int].self, "df")), uniquingKeysWith: { $1 })
         struct Group { let key: String; let skills: [String]; let idf: [Double]; let bound: Double }
         var groups: [Group] = []
-        for set in try await pool.query("""
+        for set in try await conn.query("""
             SELECT skill_set, skills FROM read_models.match_open_skill_sets_v2 WHERE open_gigs > 0 AND skills && \(skills)::text[]
             """).rows {
             let gigSkills = try set.decode([String].self, at: 1)
@@ -142,7 +158,7 @@ public struct Matching: Sendable {
             if best.count >= k, groups[next].bound < best[k - 1].score { break }
             let chunk = Array(groups[next..<min(groups.count, next + max(1, tuning.groupsPerRound))])
             next += chunk.count
-            for gigRow in try await pool.query("""
+            for gigRow in try await conn.query("""
                 SELECT g.n::int AS n, x.gig_id, x.budget_fit
                 FROM unnest(\(chunk.map(\.key))::text[]) WITH ORDINALITY AS g(skill_set, n)
                 CROSS JOIN LATERAL (
@@ -167,8 +183,12 @@ public struct Matching: Sendable {
 
     /// Every component of `freelancer` against `gig`, with matched and missing skills.
     public func explain(gig: UUID, freelancer: UUID) async throws -> Match? {
-        guard let context = try await gigContext(gig) else { return nil }
-        let rows = try await pool.query("""
+        try await read { conn in try await explain(gig, freelancer, conn) }
+    }
+
+    private func explain(_ gig: UUID, _ freelancer: UUID, _ conn: Connection) async throws -> Match? {
+        guard let context = try await gigContext(gig, conn) else { return nil }
+        let rows = try await conn.query("""
             SELECT f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week, f.active_contracts, f.ratings_sum, f.ratings_n,
                    f.completed, f.failed, f.contracts_started,
                    ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v2 s WHERE s.freelancer_id = f.freelancer_id AND s.skill = ANY(\(context.skills)::text[]) ORDER BY s.skill) AS skills,
@@ -292,8 +312,8 @@ public struct Matching: Sendable {
             && w.completionBeta == r.completionBeta
     }
 
-    private func gigContext(_ gig: UUID) async throws -> GigContext? {
-        guard let row = try await pool.query("""
+    private func gigContext(_ gig: UUID, _ conn: Connection) async throws -> GigContext? {
+        guard let row = try await conn.query("""
             SELECT g.currency, g.budget_min_minor, g.budget_max_minor, g.skills,
                    ARRAY(SELECT coalesce(d.freelancers, 0) FROM unnest(g.skills) WITH ORDINALITY AS s(skill, n)
                          LEFT JOIN read_models.match_skill_df_v2 d ON d.skill = s.skill ORDER BY s.n) AS df,
@@ -308,7 +328,7 @@ public struct Matching: Sendable {
 
     /// Reads the next rows of several (skill, level) lists in `rank_key` order, with the facts
     /// and gig-skill levels of each freelancer read.
-    private func fetch(_ requests: [CandidateSearch.Request], gigSkills: [String], newcomersOnly: Bool) async throws -> [CandidateSearch.Fetched] {
+    private func fetch(_ requests: [CandidateSearch.Request], gigSkills: [String], newcomersOnly: Bool, _ conn: Connection) async throws -> [CandidateSearch.Fetched] {
         let filter: SQL = newcomersOnly ? "AND s.newcomer" : ""
         // The i-th extra (skill, level) each request requires, NULL where it has none.
         func also(_ i: Int, _ part: KeyPath<(skill: String, level: Int), String>) -> PGBind {
@@ -317,11 +337,10 @@ public struct Matching: Sendable {
         func also(_ i: Int, _ part: KeyPath<(skill: String, level: Int), Int>) -> PGBind {
             PGBind.array(requests.map { $0.also.count > i ? String($0.also[i][keyPath: part]) : nil }, type: .int4Array)
         }
-        let rows = try await pool.query("""
+        let rows = try await conn.query("""
             SELECT l.n::int AS n, c.freelancer_id AS listed_id, c.rank_key, f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week,
                    f.active_contracts, f.ratings_sum, f.ratings_n, f.completed, f.failed, f.contracts_started,
-                   ARRAY(SELECT x.skill FROM read_models.match_freelancer_skills_v2 x WHERE x.freelancer_id = c.freelancer_id AND x.skill = ANY(\(gigSkills)::text[]) ORDER BY x.skill) AS skills,
-                   ARRAY(SELECT x.level FROM read_models.match_freelancer_skills_v2 x WHERE x.freelancer_id = c.freelancer_id AND x.skill = ANY(\(gigSkills)::text[]) ORDER BY x.skill) AS levels
+                   coalesce(g.skills, '{}') AS skills, coalesce(g.levels, '{}') AS levels
             FROM unnest(\(requests.map(\.skill))::text[], \(requests.map { Int32($0.level) })::int4[], \(requests.map(\.afterKey))::float8[],
                         \(requests.map(\.afterID))::uuid[], \(requests.map { Int32(clamping: $0.limit) })::int4[],
                         \(bind: also(0, \.skill))::text[], \(bind: also(0, \.level))::int4[], \(bind: also(1, \.skill))::text[], \(bind: also(1, \.level))::int4[])
@@ -329,13 +348,18 @@ public struct Matching: Sendable {
             CROSS JOIN LATERAL (
                 SELECT s.freelancer_id, s.rank_key FROM read_models.match_freelancer_skills_v2 s
                 WHERE s.skill = l.skill AND s.level = l.level AND (s.rank_key, s.freelancer_id) > (l.after_key, l.after_id) \(filter)
-                  AND (l.skill1 IS NULL OR EXISTS (SELECT 1 FROM read_models.match_freelancer_skills_v2 o
-                                                   WHERE o.freelancer_id = s.freelancer_id AND o.skill = l.skill1 AND o.level = l.level1))
-                  AND (l.skill2 IS NULL OR EXISTS (SELECT 1 FROM read_models.match_freelancer_skills_v2 o
-                                                   WHERE o.freelancer_id = s.freelancer_id AND o.skill = l.skill2 AND o.level = l.level2))
+                  -- (Scalar lookups by primary key, row by row: a hashed EXISTS would read the whole other list.)
+                  AND (l.skill1 IS NULL OR (SELECT o.level FROM read_models.match_freelancer_skills_v2 o
+                                            WHERE o.freelancer_id = s.freelancer_id AND o.skill = l.skill1) = l.level1)
+                  AND (l.skill2 IS NULL OR (SELECT o.level FROM read_models.match_freelancer_skills_v2 o
+                                            WHERE o.freelancer_id = s.freelancer_id AND o.skill = l.skill2) = l.level2)
                 ORDER BY s.rank_key, s.freelancer_id LIMIT l.lim
             ) c
             LEFT JOIN read_models.match_freelancers_v2 f ON f.freelancer_id = c.freelancer_id
+            LEFT JOIN LATERAL (
+                SELECT array_agg(x.skill ORDER BY x.skill) AS skills, array_agg(x.level ORDER BY x.skill) AS levels
+                FROM read_models.match_freelancer_skills_v2 x WHERE x.freelancer_id = c.freelancer_id AND x.skill = ANY(\(gigSkills)::text[])
+            ) g ON true
             ORDER BY l.n, c.rank_key, c.freelancer_id
             """).rows
         return try rows.map { row in
