@@ -82,7 +82,7 @@ struct CandidateSearch {
             total += weight
         }
         guard !skills.isEmpty, total > 0 else { return }
-        let initial = exhaustive ? 5_000 : max(1, firstRead ?? max(2 * k, k + 16))
+        let initial = exhaustive ? 5_000 : max(1, firstRead ?? max(4 * k, 32))
         var lists = skills.flatMap { skill in Self.levels.map { List(skill: skill, level: $0, limit: initial) } }
         func part(_ skill: String, _ level: Int) -> Double { Double(count[skill] ?? 0) * (idf[skill] ?? 0) * Double(level) / 3.0 }
         var combinations: [Combination] = []
@@ -117,12 +117,12 @@ struct CandidateSearch {
         }
         let w = weights
         let minimumCoverage = newcomersOnly ? w.newcomerMinimumCoverage : nil
-        var first = true
+        // A freelancer's own part (availability and reputation, each at most 1) bounds what an
+        // unread list can hold.
+        let unreadKey = -(w.availability + w.reputation)
         while true {
             var wanted = Set<Int>()
-            if first {
-                wanted = Set(lists.indices)
-            } else if exhaustive {
+            if exhaustive {
                 wanted = Set(lists.indices.filter { !lists[$0].exhausted })
             } else {
                 let ranked = scored.values.filter(qualifies).sorted {
@@ -131,7 +131,7 @@ struct CandidateSearch {
                 let kth = ranked.count >= k ? ranked[k - 1] : nil
                 // Open combinations, best bound first: reading the most promising ones first
                 // raises the k-th score, which closes the rest without reading them.
-                var open: [(bound: Double, lists: [Int])] = []
+                var open: [(bound: Double, list: Int)] = []
                 for c in combinations.indices {
                     let combination = combinations[c]
                     var members = combination.lists
@@ -139,16 +139,15 @@ struct CandidateSearch {
                     if members.contains(where: { lists[$0].exhausted }) { continue }
                     if let minimumCoverage, combination.covered / total < minimumCoverage - Self.epsilon { continue }
                     // Its unread freelancers are unread in each of its lists: the furthest-read one bounds them.
-                    guard let furthest = members.filter({ lists[$0].started }).max(by: {
-                        (lists[$0].key, lists[$0].id.uuidString) < (lists[$1].key, lists[$1].id.uuidString)
-                    }) else {
-                        open.append((.infinity, members))
-                        continue
+                    func frontier(_ i: Int) -> (Double, String) {
+                        lists[i].started ? (lists[i].key, lists[i].id.uuidString) : (unreadKey, "")
                     }
-                    let bound = w.coverage * (combination.covered / total) + w.budget - lists[furthest].key
+                    guard let furthest = members.max(by: { frontier($0) < frontier($1) }) else { continue }
+                    let (key, id) = frontier(furthest)
+                    let bound = w.coverage * (combination.covered / total) + w.budget - key
                     if let kth {
                         if bound < kth.score - Self.epsilon { continue }
-                        if bound <= kth.score + Self.epsilon, lists[furthest].id.uuidString >= kth.freelancerID.uuidString { continue }
+                        if bound <= kth.score + Self.epsilon, id >= kth.freelancerID.uuidString { continue }
                     }
                     // Still open: read on in a list of exactly this combination (a few skills), else the furthest.
                     if combination.pairs.count >= 2, combination.pairs.count <= 3 {
@@ -157,16 +156,15 @@ struct CandidateSearch {
                             lists.append(List(skill: driver.skill, level: driver.level, also: Array(combination.pairs.dropFirst()), limit: initial))
                             combinations[c].own = lists.count - 1
                         }
-                        if let own = combinations[c].own { open.append((bound, [own])) }
+                        if let own = combinations[c].own { open.append((bound, own)) }
                     } else {
-                        open.append((bound, [furthest]))
+                        open.append((bound, furthest))
                     }
                 }
                 if let best = open.map(\.bound).max() {
-                    for entry in open where entry.bound >= best - Self.epsilon { wanted.formUnion(entry.lists) }
+                    for entry in open where entry.bound >= best - Self.epsilon { wanted.insert(entry.list) }
                 }
             }
-            first = false
             if wanted.isEmpty { return }
             let order = wanted.sorted()
             let requests = order.map { Request(skill: lists[$0].skill, level: lists[$0].level, also: lists[$0].also, afterKey: lists[$0].key, afterID: lists[$0].id, limit: lists[$0].limit) }
