@@ -120,6 +120,8 @@ struct CandidateSearch {
         // A freelancer's own part (availability and reputation, each at most 1) bounds what an
         // unread list can hold.
         let unreadKey = -(w.availability + w.reputation)
+        let plain = lists.indices
+        var probed = exhaustive
         while true {
             var wanted = Set<Int>()
             if exhaustive {
@@ -166,8 +168,19 @@ struct CandidateSearch {
                 }
             }
             if wanted.isEmpty { return }
+            // With the first read, the head of every (skill, level) list (one row each): the best
+            // own part in it, a much tighter bound than the largest possible.
+            var probes = Set<Int>()
+            if !probed {
+                probed = true
+                probes = Set(plain.filter { !wanted.contains($0) && !lists[$0].started })
+                wanted.formUnion(probes)
+            }
             let order = wanted.sorted()
-            let requests = order.map { Request(skill: lists[$0].skill, level: lists[$0].level, also: lists[$0].also, afterKey: lists[$0].key, afterID: lists[$0].id, limit: lists[$0].limit) }
+            let requests = order.map {
+                Request(skill: lists[$0].skill, level: lists[$0].level, also: lists[$0].also, afterKey: lists[$0].key, afterID: lists[$0].id,
+                        limit: probes.contains($0) ? 1 : lists[$0].limit)
+            }
             let rows = try await fetch(requests, gig.skills, newcomersOnly)
             var read = Array(repeating: 0, count: order.count)
             for row in rows {
@@ -182,8 +195,8 @@ struct CandidateSearch {
             }
             for (position, index) in order.enumerated() {
                 lists[index].started = true
-                if read[position] < lists[index].limit { lists[index].exhausted = true }
-                lists[index].limit = min(lists[index].limit * 2, 4_096)
+                if read[position] < requests[position].limit { lists[index].exhausted = true }
+                if !probes.contains(index) { lists[index].limit = min(lists[index].limit * 2, 4_096) }
             }
         }
     }
