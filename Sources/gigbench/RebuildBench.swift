@@ -53,7 +53,10 @@ enum RebuildBench {
             let reading = seconds(t)
             print(String(format: "| read the log gap-safe, batches of %d (no projector) | %.2f | %.0f |", batch, reading, Double(events) / reading))
             var total = 0.0
-            for projector in ShippedProjectors.all {
+            var baseline = 0.0
+            let eventByEvent: [any Projector] = batch == batches.first ? ShippedProjectors.all.map { EventByEvent(inner: $0) } : []
+            for projector in eventByEvent + ShippedProjectors.all {
+                let isBaseline = projector is EventByEvent
                 try await pool.withConnection { conn in
                     try await conn.execute("DROP SCHEMA IF EXISTS bench_rebuild CASCADE")
                     try await conn.execute("CREATE SCHEMA bench_rebuild")
@@ -75,8 +78,12 @@ enum RebuildBench {
                     checkpoint = applied.checkpoint
                 }
                 let elapsed = seconds(t)
-                total += elapsed
-                print(String(format: "| %@ from zero, batches of %d | %.2f | %.0f |", projector.name, batch, elapsed, Double(events) / elapsed))
+                if isBaseline { baseline += elapsed } else { total += elapsed }
+                print(String(format: "| %@ from zero, batches of %d%@ | %.2f | %.0f |", projector.name, batch, isBaseline ? ", baseline: event by event" : "",
+                             elapsed, Double(events) / elapsed))
+            }
+            if baseline > 0 {
+                print(String(format: "| all four one after another, batches of %d, baseline: event by event | %.2f | %.0f |", batch, baseline, Double(events) / baseline))
             }
             print(String(format: "| all four projectors one after another, batches of %d | %.2f | %.0f |", batch, total, Double(events) / total))
         }
