@@ -20,6 +20,11 @@ import PQ
 /// feed). The fairness re-rank keeps one top-k slot for the best *qualified newcomer* (no
 /// contract yet, coverage ≥ ``Weights/newcomerMinimumCoverage``, budget fit > 0) when none made
 /// the top k (k ≥ 2) on score alone: the last slot goes to it.
+///
+/// Reads the version-2 tables of ``MatchingProjector`` (idf from maintained document
+/// frequencies; candidates and feeds read a few hundred rows in bound order instead of scoring
+/// everyone, with the same results — `MatchingSearchTests` checks them against the version-1
+/// query). Each call reads one snapshot.
 public struct Matching: Sendable {
     public struct Weights: Sendable, Hashable, Codable {
         public var version: Int

@@ -185,16 +185,24 @@ public struct MatchingProjector: Projector {
         let reputation = try await writeContracts(started, ended, ratings, connection)
         rerank.formUnion(reputation)
         guard !rerank.isEmpty else { return }
-        let w = Self.rankWeights
         try await connection.execute("""
-            UPDATE match_freelancer_skills_v2 s SET newcomer = f.contracts_started = 0,
-                rank_key = -(\(w.availability) * (CASE WHEN f.hours_per_week <= 0 THEN 0
-                                  ELSE greatest(0, (f.hours_per_week - \(w.hoursPerActiveContract) * f.active_contracts) / f.hours_per_week::float8) END)
-                             + \(w.reputation) * (0.5 * (((\(w.ratingPriorWeight) * \(w.ratingPrior) + f.ratings_sum) / (\(w.ratingPriorWeight) + f.ratings_n) - 1) / 4)
-                                  + 0.5 * ((f.completed + \(w.completionAlpha)) / (f.completed + f.failed + \(w.completionAlpha) + \(w.completionBeta)))))
+            UPDATE match_freelancer_skills_v2 s SET newcomer = f.contracts_started = 0, rank_key = \(Self.rankKey)
             FROM match_freelancers_v2 f
             WHERE s.freelancer_id = f.freelancer_id AND f.freelancer_id = ANY(\(rerank.sorted { $0.uuidString < $1.uuidString })::uuid[])
+              AND (s.newcomer, s.rank_key) IS DISTINCT FROM (f.contracts_started = 0, \(Self.rankKey))
             """)
+    }
+
+    /// −(availability × w.availability + reputation × w.reputation) of the freelancer row `f`,
+    /// under ``rankWeights`` (the same expressions as ``Matching``).
+    static var rankKey: SQL {
+        let w = rankWeights
+        return """
+            -(\(w.availability) * (CASE WHEN f.hours_per_week <= 0 THEN 0
+                   ELSE greatest(0, (f.hours_per_week - \(w.hoursPerActiveContract) * f.active_contracts) / f.hours_per_week::float8) END)
+              + \(w.reputation) * (0.5 * (((\(w.ratingPriorWeight) * \(w.ratingPrior) + f.ratings_sum) / (\(w.ratingPriorWeight) + f.ratings_n) - 1) / 4)
+                   + 0.5 * ((f.completed + \(w.completionAlpha)) / (f.completed + f.failed + \(w.completionAlpha) + \(w.completionBeta)))))
+            """
     }
 
     private func writeFreelancers(_ registered: LastWins<UUID, (rate: Int64, currency: String, hours: Int, at: Date)>,
@@ -261,8 +269,9 @@ public struct MatchingProjector: Projector {
         if !ids.isEmpty {
             for row in try await connection.query("""
                 INSERT INTO match_freelancer_skills_v2 (freelancer_id, skill, level, newcomer, rank_key)
-                SELECT c.freelancer_id, c.skill, c.level, true, 0
+                SELECT c.freelancer_id, c.skill, c.level, coalesce(f.contracts_started = 0, true), coalesce(\(Self.rankKey), 0)
                 FROM unnest(\(ids)::uuid[], \(skills)::text[], \(levels)::int4[]) AS c(freelancer_id, skill, level)
+                LEFT JOIN match_freelancers_v2 f ON f.freelancer_id = c.freelancer_id
                 ON CONFLICT (freelancer_id, skill) DO NOTHING
                 RETURNING skill
                 """).rows {
