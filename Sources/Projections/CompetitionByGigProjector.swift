@@ -56,10 +56,10 @@ public struct CompetitionByGigProjector: Projector {
 
     private struct Payload: Decodable {
         struct Amount: Decodable { let currency: String; let minorUnits: Int64 }
-        let gigId: UUID
-        let clientId: UUID?
-        let bidId: UUID?
-        let freelancerId: UUID?
+        let gigId: EventID
+        let clientId: EventID?
+        let bidId: EventID?
+        let freelancerId: EventID?
         let amount: Amount?
         let budgetMin: Amount?
         let budgetMax: Amount?
@@ -85,24 +85,24 @@ public struct CompetitionByGigProjector: Projector {
         var touched = LastWins<UUID, Bool>()
         for event in events where Self.interesting.contains(event.type) {
             let data = try event.payload(Payload.self)
-            let gig = data.gigId
+            let gig = data.gigId.value
             switch event.type {
             case "GigPosted":
-                guard let client = data.clientId, let min = data.budgetMin, let max = data.budgetMax, let skills = data.skills else {
+                guard let client = data.clientId?.value, let min = data.budgetMin, let max = data.budgetMax, let skills = data.skills else {
                     throw event.missing("clientId, budget or skills")
                 }
                 posted.append((gig, client, max.currency, min.minorUnits, max.minorUnits, skills, event.occurredAt))
                 continue
             case "BidPlaced":
-                guard let bid = data.bidId, let freelancer = data.freelancerId, let amount = data.amount else {
+                guard let bid = data.bidId?.value, let freelancer = data.freelancerId?.value, let amount = data.amount else {
                     throw event.missing("bidId, freelancerId or amount")
                 }
                 placed.append((gig, bid, freelancer, amount.minorUnits, event.occurredAt))
             case "BidRevised":
-                guard let bid = data.bidId, let amount = data.amount else { throw event.missing("bidId or amount") }
+                guard let bid = data.bidId?.value, let amount = data.amount else { throw event.missing("bidId or amount") }
                 revised.set([gig, bid], amount.minorUnits)
             case "BidWithdrawn", "BidDeclined":
-                guard let bid = data.bidId else { throw event.missing("bidId") }
+                guard let bid = data.bidId?.value else { throw event.missing("bidId") }
                 dropped.set([gig, bid], true)
             default:
                 // Awarded or closed: every bid lapses; the first terminal event sets the status

@@ -64,7 +64,7 @@ public struct CompetitionBySkillProjector: Projector {
 
     private struct Claims: Decodable {
         struct Claim: Decodable { let skill: String }
-        let freelancerId: UUID
+        let freelancerId: EventID
         let skills: [Claim]
     }
 
@@ -86,10 +86,10 @@ public struct CompetitionBySkillProjector: Projector {
         var claimsSoFar: [UUID: Int] = [:]
         for event in events where event.type == "FreelancerRegistered" || event.type == "SkillsUpdated" {
             let claims = try event.payload(Claims.self)
-            let round = claimsSoFar[claims.freelancerId, default: 0]
-            claimsSoFar[claims.freelancerId] = round + 1
+            let round = claimsSoFar[claims.freelancerId.value, default: 0]
+            claimsSoFar[claims.freelancerId.value] = round + 1
             if round == rounds.count { rounds.append([]) }
-            rounds[round].append((claims.freelancerId, event.occurredAt, Array(Set(claims.skills.map(\.skill))).sorted()))
+            rounds[round].append((claims.freelancerId.value, event.occurredAt, Array(Set(claims.skills.map(\.skill))).sorted()))
         }
         for round in rounds {
             let skillRows = round.enumerated().flatMap { index, claim in claim.skills.map { (Int32(index), $0) } }

@@ -94,10 +94,10 @@ public struct MatchingProjector: Projector {
     private struct Payload: Decodable {
         struct Amount: Decodable { let currency: String; let minorUnits: Int64 }
         struct Claim: Decodable { let skill: String; let level: Int }
-        let freelancerId: UUID?
-        let gigId: UUID?
-        let clientId: UUID?
-        let contractId: UUID?
+        let freelancerId: EventID?
+        let gigId: EventID?
+        let clientId: EventID?
+        let contractId: EventID?
         let skills: FlexibleSkills?
         let hourlyRate: Amount?
         let hoursPerWeek: Int?
@@ -141,37 +141,37 @@ public struct MatchingProjector: Projector {
             let d = try event.payload(Payload.self)
             switch event.type {
             case "FreelancerRegistered":
-                guard let id = d.freelancerId, let rate = d.hourlyRate, let h = d.hoursPerWeek, case .claims(let c)? = d.skills else {
+                guard let id = d.freelancerId?.value, let rate = d.hourlyRate, let h = d.hoursPerWeek, case .claims(let c)? = d.skills else {
                     throw event.missing("freelancerId, skills, rate or hours")
                 }
                 if registered[id] == nil { registered.set(id, (rate.minorUnits, rate.currency, h, event.occurredAt)) }
                 claims.set(id, c)
             case "SkillsUpdated":
-                guard let id = d.freelancerId, case .claims(let c)? = d.skills else { throw event.missing("freelancerId or skills") }
+                guard let id = d.freelancerId?.value, case .claims(let c)? = d.skills else { throw event.missing("freelancerId or skills") }
                 claims.set(id, c)
             case "RateChanged":
-                guard let id = d.freelancerId, let rate = d.hourlyRate else { throw event.missing("freelancerId or hourlyRate") }
+                guard let id = d.freelancerId?.value, let rate = d.hourlyRate else { throw event.missing("freelancerId or hourlyRate") }
                 rates.set(id, (rate.minorUnits, rate.currency))
             case "AvailabilityChanged":
-                guard let id = d.freelancerId, let h = d.hoursPerWeek else { throw event.missing("freelancerId or hoursPerWeek") }
+                guard let id = d.freelancerId?.value, let h = d.hoursPerWeek else { throw event.missing("freelancerId or hoursPerWeek") }
                 hours.set(id, h)
             case "GigPosted":
-                guard let gig = d.gigId, let client = d.clientId, let min = d.budgetMin, let max = d.budgetMax, case .slugs(let skills)? = d.skills else {
+                guard let gig = d.gigId?.value, let client = d.clientId?.value, let min = d.budgetMin, let max = d.budgetMax, case .slugs(let skills)? = d.skills else {
                     throw event.missing("gig, client, budget or skills")
                 }
                 if posted[gig] == nil { posted.set(gig, (client, max.currency, min.minorUnits, max.minorUnits, skills, event.occurredAt)) }
             case "BidAccepted", "GigClosed":
-                guard let gig = d.gigId else { throw event.missing("gigId") }
+                guard let gig = d.gigId?.value else { throw event.missing("gigId") }
                 closed.set(gig, true)
             case "ContractStarted":
-                guard let contract = d.contractId, let freelancer = d.freelancerId else { throw event.missing("contractId or freelancerId") }
+                guard let contract = d.contractId?.value, let freelancer = d.freelancerId?.value else { throw event.missing("contractId or freelancerId") }
                 if started[contract] == nil { started.set(contract, freelancer) }
             case "ContractCompleted", "ContractCancelled":
-                guard let contract = d.contractId else { throw event.missing("contractId") }
+                guard let contract = d.contractId?.value else { throw event.missing("contractId") }
                 // The first end counts.
                 if ended[contract] == nil { ended.set(contract, event.type == "ContractCompleted" ? "completed" : "failed") }
             default: // ReviewSubmitted: the client's review rates the freelancer
-                guard let contract = d.contractId, let rating = d.rating else { throw event.missing("contractId or rating") }
+                guard let contract = d.contractId?.value, let rating = d.rating else { throw event.missing("contractId or rating") }
                 if d.authorSide == "client" { ratings.set(contract, rating) }
             }
         }

@@ -124,8 +124,8 @@ public struct PriceTrendsProjector: Projector {
 
     private struct Payload: Decodable {
         struct Amount: Decodable { let currency: String; let minorUnits: Int64 }
-        let gigId: UUID
-        let bidId: UUID?
+        let gigId: EventID
+        let bidId: EventID?
         let amount: Amount?
         let agreedAmount: Amount?
         let budgetMin: Amount?
@@ -152,13 +152,13 @@ public struct PriceTrendsProjector: Projector {
             switch event.type {
             case "GigPosted":
                 guard let min = data.budgetMin, let max = data.budgetMax, let skills = data.skills else { throw event.missing("budget or skills") }
-                for skill in skills { budgets.append((data.gigId, skill, max.currency, event.occurredAt, min.minorUnits, max.minorUnits)) }
+                for skill in skills { budgets.append((data.gigId.value, skill, max.currency, event.occurredAt, min.minorUnits, max.minorUnits)) }
             case "BidPlaced", "BidAccepted":
-                guard let bid = data.bidId, let amount = data.amount ?? data.agreedAmount else { throw event.missing("bidId or amount") }
-                offers.append((event.type == "BidPlaced" ? "bid" : "clearing", data.gigId, bid, amount.currency, event.occurredAt, amount.minorUnits))
+                guard let bid = data.bidId?.value, let amount = data.amount ?? data.agreedAmount else { throw event.missing("bidId or amount") }
+                offers.append((event.type == "BidPlaced" ? "bid" : "clearing", data.gigId.value, bid, amount.currency, event.occurredAt, amount.minorUnits))
             default: // BidRevised: the bid's latest amount counts
-                guard let bid = data.bidId, let amount = data.amount else { throw event.missing("bidId or amount") }
-                revised.set([data.gigId, bid], amount.minorUnits)
+                guard let bid = data.bidId?.value, let amount = data.amount else { throw event.missing("bidId or amount") }
+                revised.set([data.gigId.value, bid], amount.minorUnits)
             }
         }
         if !budgets.isEmpty {
