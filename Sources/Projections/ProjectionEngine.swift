@@ -174,6 +174,7 @@ public final class ProjectionEngine: Sendable {
         try await listener.listen(EventStore.notificationChannel)
         var listening: Connection? = listener
         var pause = Duration.milliseconds(250)
+        var heldBackRetry = Duration.milliseconds(10)
         while !Task.isCancelled {
             do {
                 try await catchUpAll()
@@ -182,10 +183,23 @@ public final class ProjectionEngine: Sendable {
                     try await fresh.listen(EventStore.notificationChannel)
                     listening = fresh
                 }
+                pause = .milliseconds(250)
+                // Events past a checkpoint that the gap-safe read could not yet pass (an older
+                // transaction is still open): their NOTIFY may already be spent, so look again
+                // soon (backing off to 1 s) rather than waiting for the next one.
+                if try await heldBack() {
+                    if let listening, try await listening.waitForNotification(timeout: heldBackRetry) != nil {
+                        while try await listening.waitForNotification(timeout: .zero) != nil {}
+                        heldBackRetry = .milliseconds(10)
+                    } else {
+                        heldBackRetry = min(heldBackRetry * 2, .seconds(1))
+                    }
+                    continue
+                }
+                heldBackRetry = .milliseconds(10)
                 if let listening, try await listening.waitForNotification(timeout: fallbackPoll) != nil {
                     while try await listening.waitForNotification(timeout: .zero) != nil {}
                 }
-                pause = .milliseconds(250)
             } catch where ProjectionFault.isPassing(error) && !Task.isCancelled {
                 // The database restarted or the connection broke: nothing was applied by the
                 // failed batch; wait (growing to 10 s) and carry on, listening afresh.
@@ -200,6 +214,21 @@ public final class ProjectionEngine: Sendable {
             }
         }
         if let extra = listening, extra !== listener { await extra.close() }
+    }
+
+    /// Whether a projector this instance runs has events after its checkpoint that it could not
+    /// read yet (held back by an older open transaction).
+    func heldBack() async throws -> Bool {
+        let names = projectors.map(\.name)
+        let versions = projectors.map(\.version)
+        return try await store.pool.query("""
+            SELECT EXISTS (
+                SELECT 1 FROM ledger.projections p
+                WHERE (p.name, p.version) IN (SELECT * FROM unnest(\(names)::text[], \(versions)::int[])) AND p.state <> 'failed'
+                  AND (p.lease_owner IS NULL OR p.lease_owner = \(owner) OR p.lease_until < now())
+                  AND EXISTS (SELECT 1 FROM ledger.events e
+                              WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)))
+            """).scalar(Bool.self)
     }
 
     /// Gives up this instance's leases, so another instance can take over at once (called when a
