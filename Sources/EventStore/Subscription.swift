@@ -50,7 +50,9 @@ public struct Subscription: Sendable {
         let listener = try await Connection.connect(store.pool.config, logger: store.logger)
         defer { Task { await listener.close() } }
         try await listener.listen(EventStore.notificationChannel)
-        var heldBack = false
+        // At the start, too: an event appended (and announced) before LISTEN took effect may be
+        // held back from the first read by an older open transaction; no NOTIFY would come for it.
+        var heldBack = true
         var retryDelay = Duration.milliseconds(10)
         var heldBackFor = Duration.zero
         while !Task.isCancelled {

@@ -53,8 +53,11 @@ public struct GlobalOptions: ParsableArguments {
     }
 
     /// A pool for this invocation; closed by ``withPool(maxConnections:_:)``.
-    public func withPool<R>(maxConnections: Int = 4, _ body: (ConnectionPool) async throws -> R) async throws -> R {
-        let pool = ConnectionPool(config: connectionConfig(), maxConnections: maxConnections, logger: logger)
+    public func withPool<R>(maxConnections: Int = 4, sessionSettings: [(String, String)] = [],
+                            _ body: (ConnectionPool) async throws -> R) async throws -> R {
+        var config = connectionConfig()
+        config.sessionSettings += sessionSettings
+        let pool = ConnectionPool(config: config, maxConnections: maxConnections, logger: logger)
         do {
             let value = try await body(pool)
             await pool.close()

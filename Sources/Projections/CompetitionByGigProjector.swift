@@ -56,10 +56,10 @@ public struct CompetitionByGigProjector: Projector {
 
     private struct Payload: Decodable {
         struct Amount: Decodable { let currency: String; let minorUnits: Int64 }
-        let gigId: UUID
-        let clientId: UUID?
-        let bidId: UUID?
-        let freelancerId: UUID?
+        let gigId: EventID
+        let clientId: EventID?
+        let bidId: EventID?
+        let freelancerId: EventID?
         let amount: Amount?
         let budgetMin: Amount?
         let budgetMax: Amount?
@@ -67,47 +67,100 @@ public struct CompetitionByGigProjector: Projector {
     }
 
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
-        let interesting: Set<String> = ["GigPosted", "BidPlaced", "BidRevised", "BidWithdrawn", "BidDeclined", "BidAccepted", "GigClosed"]
-        guard interesting.contains(event.type) else { return }
-        let data: Payload
-        do { data = try event.data.decode(Payload.self) } catch {
-            throw UnhandledEvent(event: event, reason: "its data does not decode as \(event.type) v\(event.schemaVersion): \(error)")
-        }
-        let gig = data.gigId
-        switch event.type {
-        case "GigPosted":
-            guard let client = data.clientId, let min = data.budgetMin, let max = data.budgetMax, let skills = data.skills else {
-                throw UnhandledEvent(event: event, reason: "GigPosted without clientId, budget or skills")
+        try await apply(batch: [event], on: connection)
+    }
+
+    private static let interesting: Set<String> = ["GigPosted", "BidPlaced", "BidRevised", "BidWithdrawn", "BidDeclined", "BidAccepted", "GigClosed"]
+
+    /// Set-based: the batch is folded in Swift (per gig and bid, in log order), then written with
+    /// at most seven statements whatever its size. Every write is keyed (insert once, assign the
+    /// latest value, lapse, first terminal status), and the statistics are recomputed from the
+    /// bid rows of the gigs touched, so re-applying events already applied changes nothing.
+    public func apply(batch events: [RecordedEvent], on connection: Connection) async throws {
+        var posted: [(gig: UUID, client: UUID, currency: String, min: Int64, max: Int64, skills: [String], at: Date)] = []
+        var placed: [(gig: UUID, bid: UUID, freelancer: UUID, amount: Int64, at: Date)] = []
+        var revised = LastWins<[UUID], Int64>()
+        var dropped = LastWins<[UUID], Bool>()
+        var terminal = LastWins<UUID, String>()
+        var touched = LastWins<UUID, Bool>()
+        for event in events where Self.interesting.contains(event.type) {
+            let data = try event.payload(Payload.self)
+            let gig = data.gigId.value
+            switch event.type {
+            case "GigPosted":
+                guard let client = data.clientId?.value, let min = data.budgetMin, let max = data.budgetMax, let skills = data.skills else {
+                    throw event.missing("clientId, budget or skills")
+                }
+                posted.append((gig, client, max.currency, min.minorUnits, max.minorUnits, skills, event.occurredAt))
+                continue
+            case "BidPlaced":
+                guard let bid = data.bidId?.value, let freelancer = data.freelancerId?.value, let amount = data.amount else {
+                    throw event.missing("bidId, freelancerId or amount")
+                }
+                placed.append((gig, bid, freelancer, amount.minorUnits, event.occurredAt))
+            case "BidRevised":
+                guard let bid = data.bidId?.value, let amount = data.amount else { throw event.missing("bidId or amount") }
+                revised.set([gig, bid], amount.minorUnits)
+            case "BidWithdrawn", "BidDeclined":
+                guard let bid = data.bidId?.value else { throw event.missing("bidId") }
+                dropped.set([gig, bid], true)
+            default:
+                // Awarded or closed: every bid lapses; the first terminal event sets the status
+                // (a gig closed after its award — filled — stays "awarded").
+                if terminal[gig] == nil { terminal.set(gig, event.type == "BidAccepted" ? "awarded" : "closed") }
             }
+            touched.set(gig, true)
+        }
+        if !posted.isEmpty {
             try await connection.execute("""
                 INSERT INTO competition_gigs_v1
                     (gig_id, client_id, currency, budget_min_minor, budget_max_minor, skills, posted_at, status)
-                VALUES (\(gig), \(client), \(max.currency), \(min.minorUnits), \(max.minorUnits), \(skills)::text[], \(event.occurredAt), 'open')
+                SELECT p.gig_id, p.client_id, p.currency, p.budget_min, p.budget_max, ARRAY(SELECT jsonb_array_elements_text(p.skills)), p.posted_at, 'open'
+                FROM unnest(\(posted.map(\.gig))::uuid[], \(posted.map(\.client))::uuid[], \(posted.map(\.currency))::text[],
+                            \(posted.map(\.min))::int8[], \(posted.map(\.max))::int8[], \(try posted.map { try PGJSON(encoding: $0.skills) })::jsonb[],
+                            \(posted.map(\.at))::timestamptz[])
+                     AS p(gig_id, client_id, currency, budget_min, budget_max, skills, posted_at)
                 ON CONFLICT (gig_id) DO NOTHING
                 """)
-            return
-        case "BidPlaced":
-            guard let bid = data.bidId, let freelancer = data.freelancerId, let amount = data.amount else {
-                throw UnhandledEvent(event: event, reason: "BidPlaced without bidId, freelancerId or amount")
-            }
+        }
+        if !placed.isEmpty {
             try await connection.execute("""
                 INSERT INTO competition_bids_v1 (gig_id, bid_id, freelancer_id, amount_minor, placed_at, live)
-                VALUES (\(gig), \(bid), \(freelancer), \(amount.minorUnits), \(event.occurredAt), true)
+                SELECT b.gig_id, b.bid_id, b.freelancer_id, b.amount, b.placed_at, true
+                FROM unnest(\(placed.map(\.gig))::uuid[], \(placed.map(\.bid))::uuid[], \(placed.map(\.freelancer))::uuid[],
+                            \(placed.map(\.amount))::int8[], \(placed.map(\.at))::timestamptz[]) AS b(gig_id, bid_id, freelancer_id, amount, placed_at)
                 ON CONFLICT (gig_id, bid_id) DO NOTHING
                 """)
-        case "BidRevised":
-            guard let bid = data.bidId, let amount = data.amount else { throw UnhandledEvent(event: event, reason: "BidRevised without bidId or amount") }
-            try await connection.execute("UPDATE competition_bids_v1 SET amount_minor = \(amount.minorUnits) WHERE gig_id = \(gig) AND bid_id = \(bid)")
-        case "BidWithdrawn", "BidDeclined":
-            guard let bid = data.bidId else { throw UnhandledEvent(event: event, reason: "\(event.type) without bidId") }
-            try await connection.execute("UPDATE competition_bids_v1 SET live = false WHERE gig_id = \(gig) AND bid_id = \(bid)")
-        default:
-            // Awarded or closed: every bid lapses.
-            // (A gig closed after its award — filled — stays "awarded".)
-            let status = event.type == "BidAccepted" ? "awarded" : "closed"
-            try await connection.execute("UPDATE competition_bids_v1 SET live = false WHERE gig_id = \(gig)")
-            try await connection.execute("UPDATE competition_gigs_v1 SET status = \(status) WHERE gig_id = \(gig) AND status = 'open'")
         }
+        if !revised.isEmpty {
+            let entries = revised.entries
+            try await connection.execute("""
+                UPDATE competition_bids_v1 b SET amount_minor = r.amount
+                FROM unnest(\(entries.map { $0.key[0] })::uuid[], \(entries.map { $0.key[1] })::uuid[], \(entries.map(\.value))::int8[])
+                     AS r(gig_id, bid_id, amount)
+                WHERE b.gig_id = r.gig_id AND b.bid_id = r.bid_id AND b.amount_minor <> r.amount
+                """)
+        }
+        if !dropped.isEmpty {
+            let keys = dropped.keys
+            try await connection.execute("""
+                UPDATE competition_bids_v1 b SET live = false
+                FROM unnest(\(keys.map { $0[0] })::uuid[], \(keys.map { $0[1] })::uuid[]) AS d(gig_id, bid_id)
+                WHERE b.gig_id = d.gig_id AND b.bid_id = d.bid_id AND b.live
+                """)
+        }
+        if !terminal.isEmpty {
+            let entries = terminal.entries
+            try await connection.execute("""
+                UPDATE competition_bids_v1 SET live = false WHERE gig_id = ANY(\(entries.map(\.key))::uuid[]) AND live
+                """)
+            try await connection.execute("""
+                UPDATE competition_gigs_v1 g SET status = t.status
+                FROM unnest(\(entries.map(\.key))::uuid[], \(entries.map(\.value))::text[]) AS t(gig_id, status)
+                WHERE g.gig_id = t.gig_id AND g.status = 'open'
+                """)
+        }
+        guard !touched.isEmpty else { return }
         try await connection.execute("""
             UPDATE competition_gigs_v1 g SET
                 bids_total = s.total, bids_live = s.live, unique_bidders = s.bidders, first_bid_at = s.first_at,
@@ -118,13 +171,14 @@ public struct CompetitionByGigProjector: Projector {
                 bucket = CASE WHEN s.total < 5 THEN '<5' WHEN s.total < 10 THEN '5-10' WHEN s.total < 15 THEN '10-15'
                               WHEN s.total < 20 THEN '15-20' WHEN s.total < 50 THEN '20-50' ELSE '50+' END
             FROM (
-                SELECT count(*)::int AS total, (count(*) FILTER (WHERE live))::int AS live,
+                SELECT gig_id, count(*)::int AS total, (count(*) FILTER (WHERE live))::int AS live,
                        count(DISTINCT freelancer_id)::int AS bidders, min(placed_at) AS first_at,
                        min(amount_minor) AS min_amount, max(amount_minor) AS max_amount,
                        (percentile_cont(0.5) WITHIN GROUP (ORDER BY amount_minor))::numeric(20, 1) AS median
-                FROM competition_bids_v1 WHERE gig_id = \(gig)
+                FROM competition_bids_v1 WHERE gig_id = ANY(\(touched.keys)::uuid[])
+                GROUP BY gig_id
             ) s
-            WHERE g.gig_id = \(gig)
+            WHERE g.gig_id = s.gig_id
             """)
     }
 }

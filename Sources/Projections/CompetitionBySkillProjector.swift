@@ -65,28 +65,63 @@ public struct CompetitionBySkillProjector: Projector {
 
     private struct Claims: Decodable {
         struct Claim: Decodable { let skill: String }
-        let freelancerId: UUID
+        let freelancerId: EventID
         let skills: [Claim]
     }
 
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
-        guard event.type == "FreelancerRegistered" || event.type == "SkillsUpdated" else { return }
-        let claims: Claims
-        do { claims = try event.data.decode(Claims.self) } catch {
-            throw UnhandledEvent(event: event, reason: "its skills do not decode: \(error)")
+        try await apply(batch: [event], on: connection)
+    }
+
+    /// Set-based: the batch's skill claims are applied in rounds — round r holds each
+    /// freelancer's r-th claim of the batch, so one statement per round keeps every freelancer's
+    /// claims in order (a batch rarely holds more than one claim per freelancer).
+    ///
+    /// A claim at time t whose skill set already equals what the table says was offered at t is
+    /// skipped: forward, that is exactly a claim that changes nothing; replayed after it was
+    /// applied, it is the claim itself, so re-applying events changes nothing. (Two claims of one
+    /// freelancer at the same instant are the exception a replay may not undo; the log's business
+    /// times make that unusual.)
+    public func apply(batch events: [RecordedEvent], on connection: Connection) async throws {
+        var rounds: [[(freelancer: UUID, at: Date, skills: [String])]] = []
+        var claimsSoFar: [UUID: Int] = [:]
+        for event in events where event.type == "FreelancerRegistered" || event.type == "SkillsUpdated" {
+            let claims = try event.payload(Claims.self)
+            let round = claimsSoFar[claims.freelancerId.value, default: 0]
+            claimsSoFar[claims.freelancerId.value] = round + 1
+            if round == rounds.count { rounds.append([]) }
+            rounds[round].append((claims.freelancerId.value, event.occurredAt, Array(Set(claims.skills.map(\.skill))).sorted()))
         }
-        let skills = Array(Set(claims.skills.map(\.skill))).sorted()
-        // Skills no longer offered end now; newly offered ones start now.
-        try await connection.execute("""
-            UPDATE competition_freelancer_skills_v1 SET until = \(event.occurredAt)
-            WHERE freelancer_id = \(claims.freelancerId) AND until IS NULL AND NOT (skill = ANY(\(skills)::text[]))
-            """)
-        try await connection.execute("""
-            INSERT INTO competition_freelancer_skills_v1 (freelancer_id, skill, since)
-            SELECT \(claims.freelancerId), s, \(event.occurredAt) FROM unnest(\(skills)::text[]) AS s
-            WHERE NOT EXISTS (SELECT 1 FROM competition_freelancer_skills_v1 f
-                              WHERE f.freelancer_id = \(claims.freelancerId) AND f.skill = s AND f.until IS NULL)
-            ON CONFLICT DO NOTHING
-            """)
+        for round in rounds {
+            let skillRows = round.enumerated().flatMap { index, claim in claim.skills.map { (Int32(index), $0) } }
+            try await connection.execute("""
+                WITH c AS (
+                    SELECT u.freelancer_id, u.at, (u.n1 - 1)::int4 AS n
+                    FROM unnest(\(round.map(\.freelancer))::uuid[], \(round.map(\.at))::timestamptz[]) WITH ORDINALITY AS u(freelancer_id, at, n1)
+                ), s AS (
+                    SELECT * FROM unnest(\(skillRows.map(\.0))::int4[], \(skillRows.map(\.1))::text[]) AS s(n, skill)
+                ), claim AS (
+                    SELECT c.n, c.freelancer_id, c.at, coalesce(a.skills, '{}') AS skills
+                    FROM c LEFT JOIN (SELECT s.n, array_agg(s.skill ORDER BY s.skill) AS skills FROM s GROUP BY s.n) a ON a.n = c.n
+                ), fresh AS (
+                    SELECT claim.* FROM claim
+                    WHERE claim.skills IS DISTINCT FROM ARRAY(
+                        SELECT f.skill FROM competition_freelancer_skills_v1 f
+                        WHERE f.freelancer_id = claim.freelancer_id AND f.since <= claim.at AND (f.until IS NULL OR f.until > claim.at)
+                        ORDER BY f.skill)
+                ), ended AS (
+                    -- Skills no longer offered end now...
+                    UPDATE competition_freelancer_skills_v1 f SET until = fresh.at FROM fresh
+                    WHERE f.freelancer_id = fresh.freelancer_id AND f.until IS NULL AND NOT (f.skill = ANY(fresh.skills))
+                    RETURNING f.freelancer_id
+                )
+                -- ...newly offered ones start now.
+                INSERT INTO competition_freelancer_skills_v1 (freelancer_id, skill, since)
+                SELECT fresh.freelancer_id, s.skill, fresh.at FROM fresh, unnest(fresh.skills) AS s(skill)
+                WHERE NOT EXISTS (SELECT 1 FROM competition_freelancer_skills_v1 f
+                                  WHERE f.freelancer_id = fresh.freelancer_id AND f.skill = s.skill AND f.until IS NULL)
+                ON CONFLICT DO NOTHING
+                """)
+        }
     }
 }

@@ -20,6 +20,11 @@ import PQ
 /// feed). The fairness re-rank keeps one top-k slot for the best *qualified newcomer* (no
 /// contract yet, coverage ≥ ``Weights/newcomerMinimumCoverage``, budget fit > 0) when none made
 /// the top k (k ≥ 2) on score alone: the last slot goes to it.
+///
+/// Reads the version-2 tables of ``MatchingProjector`` (idf from maintained document
+/// frequencies; candidates and feeds read a few hundred rows in bound order instead of scoring
+/// everyone, with the same results — `MatchingSearchTests` checks them against the version-1
+/// query). Each call reads one snapshot.
 public struct Matching: Sendable {
     public struct Weights: Sendable, Hashable, Codable {
         public var version: Int
@@ -61,6 +66,15 @@ public struct Matching: Sendable {
 
     public let pool: ConnectionPool
     public let weights: Weights
+    /// How much the searches read per round (tests shrink it to exercise every stopping rule).
+    var tuning = Tuning()
+
+    struct Tuning: Sendable {
+        /// Rows per (skill, level) list in the first round; nil: max(2k, k + 16).
+        var firstRead: Int?
+        /// Skill-set groups per round of a feed.
+        var groupsPerRound = 16
+    }
 
     public init(pool: ConnectionPool, weights: Weights = .v1) {
         self.pool = pool
@@ -68,25 +82,127 @@ public struct Matching: Sendable {
     }
 
     /// The best `k` freelancers for `gig` (only freelancers with at least one of its skills).
+    ///
+    /// Candidates are read per (skill, level) in `rank_key` order (the freelancer's own part of
+    /// the score, best first), a few dozen rows per list and round; each row read is scored
+    /// exactly. Reading stops when no unread freelancer can reach the k-th score (ties by id):
+    /// for every combination of levels on the gig's skills, its coverage plus a full budget fit
+    /// plus the best unread freelancer's own part stays below it. The newcomer slot searches the
+    /// newcomers' lists the same way. Results equal scoring every candidate.
     public func candidates(forGig gig: UUID, k: Int = 10) async throws -> [Match] {
-        let all = try await score(gig: gig, freelancer: nil)
-        return Self.rank(all, k: k, tieBreak: { $0.freelancerID.uuidString < $1.freelancerID.uuidString }, weights: weights)
+        try await read { conn in
+            guard k > 0, let context = try await gigContext(gig, conn) else { return [] }
+            let fetch: CandidateSearch.Fetch = { try await self.fetch($0, gigSkills: $1, newcomersOnly: $2, conn) }
+            var search = CandidateSearch(gig: context, weights: weights, exhaustive: !Self.rankKeyFits(weights), firstRead: tuning.firstRead)
+            try await search.run(k: k, newcomersOnly: false, qualifies: { _ in true }, fetch: fetch)
+            let byID: (Match, Match) -> Bool = { $0.freelancerID.uuidString < $1.freelancerID.uuidString }
+            let top = Self.rank(Array(search.scored.values), k: k, tieBreak: byID, weights: weights)
+            guard k >= 2, !top.contains(where: \.newcomer) else { return top }
+            let w = weights
+            try await search.run(k: 1, newcomersOnly: true,
+                                 qualifies: { $0.newcomer && $0.coverage >= w.newcomerMinimumCoverage && $0.budgetFit > 0 }, fetch: fetch)
+            return Self.rank(Array(search.scored.values), k: k, tieBreak: byID, weights: weights)
+        }
     }
 
-    /// The best `k` open gigs for `freelancer`.
+    /// Runs a query's reads in one read-only snapshot (so a search's rounds see one state of
+    /// the tables) with JIT compilation off (it costs more than these short queries take).
+    private func read<R: Sendable>(_ body: (Connection) async throws -> R) async throws -> R {
+        try await pool.withTransaction(.repeatableRead, readOnly: true) { conn in
+            try await conn.execute("SET LOCAL jit = off")
+            return try await body(conn)
+        }
+    }
+
+    /// The best `k` open gigs for `freelancer` (open gigs sharing at least one of its skills).
+    ///
+    /// Open gigs are grouped by skill set (`match_open_skill_sets_v2`): within a group every gig
+    /// has the same coverage, so groups are visited best bound first and, in each, only the `k`
+    /// gigs with the best budget fit are read; visiting stops when a group's bound (a full budget
+    /// fit) falls below the k-th score.
     public func feed(forFreelancer freelancer: UUID, k: Int = 10) async throws -> [Match] {
-        let gigs = try await pool.query("""
-            SELECT g.gig_id FROM read_models.match_gigs_v1 g
-            WHERE g.status = 'open' AND g.skills && ARRAY(SELECT skill FROM read_models.match_freelancer_skills_v1 WHERE freelancer_id = \(freelancer))
-            """).rows.map { try $0.decode(UUID.self, at: 0) }
-        var matches: [Match] = []
-        for gig in gigs { matches += try await score(gig: gig, freelancer: freelancer) }
-        return Array(matches.sorted { ($0.score, $1.gigID.uuidString) > ($1.score, $0.gigID.uuidString) }.prefix(max(0, k)))
+        guard k > 0 else { return [] }
+        return try await read { conn in try await feed(freelancer, k: k, conn) }
+    }
+
+    private func feed(_ freelancer: UUID, k: Int, _ conn: Connection) async throws -> [Match] {
+        let w = weights
+        let rows = try await conn.query("""
+            SELECT f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week, f.active_contracts, f.ratings_sum, f.ratings_n,
+                   f.completed, f.failed, f.contracts_started,
+                   ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v2 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS skills,
+                   ARRAY(SELECT s.level FROM read_models.match_freelancer_skills_v2 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS levels,
+                   coalesce((SELECT p.freelancers FROM read_models.match_population_v2 p), 0) AS population,
+                   ARRAY(SELECT d.skill FROM read_models.match_skill_df_v2 d ORDER BY d.skill) AS df_skills,
+                   ARRAY(SELECT d.freelancers FROM read_models.match_skill_df_v2 d ORDER BY d.skill) AS df
+            FROM read_models.match_freelancers_v2 f WHERE f.freelancer_id = \(freelancer)
+            """).rows
+        guard let row = rows.first else { return [] }
+        let me = try FreelancerFacts(row: row)
+        let skills = try row.decode([String].self, "skills")
+        let levels = try row.decode([Int].self, "levels")
+        guard !skills.isEmpty else { return [] }
+        let mine = Dictionary(zip(skills, levels), uniquingKeysWith: { $1 })
+        let population = try row.decode(Int.self, "population")
+        let df = Dictionary(zip(try row.decode([String].self, "df_skills"), try row.decode([Int].self, "df")), uniquingKeysWith: { $1 })
+        struct Group { let key: String; let skills: [String]; let idf: [Double]; let bound: Double }
+        var groups: [Group] = []
+        for set in try await conn.query("""
+            SELECT skill_set, skills FROM read_models.match_open_skill_sets_v2 WHERE open_gigs > 0 AND skills && \(skills)::text[]
+            """).rows {
+            let gigSkills = try set.decode([String].self, at: 1)
+            let idf = gigSkills.map { Self.idf(population: population, df: df[$0] ?? 0) }
+            let bound = Self.match(gig: UUID(), currency: me.currency, budgetFit: 1, skills: gigSkills, idf: idf, levels: mine, freelancer: me, weights: w).score
+            groups.append(Group(key: try set.decode(String.self, at: 0), skills: gigSkills, idf: idf, bound: bound))
+        }
+        groups.sort { $0.bound != $1.bound ? $0.bound > $1.bound : $0.key < $1.key }
+        let order: (Match, Match) -> Bool = { $0.score != $1.score ? $0.score > $1.score : $0.gigID.uuidString < $1.gigID.uuidString }
+        var best: [Match] = []
+        var next = 0
+        while next < groups.count {
+            if best.count >= k, groups[next].bound < best[k - 1].score { break }
+            let chunk = Array(groups[next..<min(groups.count, next + max(1, tuning.groupsPerRound))])
+            next += chunk.count
+            for gigRow in try await conn.query("""
+                SELECT g.n::int AS n, x.gig_id, x.budget_fit
+                FROM unnest(\(chunk.map(\.key))::text[]) WITH ORDINALITY AS g(skill_set, n)
+                CROSS JOIN LATERAL (
+                    SELECT o.gig_id,
+                           coalesce(CASE WHEN o.currency <> \(me.currency) THEN 0
+                                ELSE greatest(0, 1 - greatest(o.budget_min_minor - \(me.rate) * \(w.typicalGigHours),
+                                                               \(me.rate) * \(w.typicalGigHours) - o.budget_max_minor, 0)
+                                                  / nullif(o.budget_max_minor, 0)::float8) END, 0) AS budget_fit
+                    FROM read_models.match_gigs_v2 o WHERE o.skill_set = g.skill_set AND o.status = 'open'
+                    ORDER BY budget_fit DESC, o.gig_id LIMIT \(k)
+                ) x
+                """).rows {
+                let group = chunk[try gigRow.decode(Int.self, "n") - 1]
+                best.append(Self.match(gig: try gigRow.decode(UUID.self, "gig_id"), currency: me.currency, budgetFit: try gigRow.decode(Double.self, "budget_fit"),
+                                       skills: group.skills, idf: group.idf, levels: mine, freelancer: me, weights: w))
+            }
+            best.sort(by: order)
+            if best.count > k { best.removeLast(best.count - k) }
+        }
+        return best
     }
 
     /// Every component of `freelancer` against `gig`, with matched and missing skills.
     public func explain(gig: UUID, freelancer: UUID) async throws -> Match? {
-        try await score(gig: gig, freelancer: freelancer, includeNonMatching: true).first
+        try await read { conn in try await explain(gig, freelancer, conn) }
+    }
+
+    private func explain(_ gig: UUID, _ freelancer: UUID, _ conn: Connection) async throws -> Match? {
+        guard let context = try await gigContext(gig, conn) else { return nil }
+        let rows = try await conn.query("""
+            SELECT f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week, f.active_contracts, f.ratings_sum, f.ratings_n,
+                   f.completed, f.failed, f.contracts_started,
+                   ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v2 s WHERE s.freelancer_id = f.freelancer_id AND s.skill = ANY(\(context.skills)::text[]) ORDER BY s.skill) AS skills,
+                   ARRAY(SELECT s.level FROM read_models.match_freelancer_skills_v2 s WHERE s.freelancer_id = f.freelancer_id AND s.skill = ANY(\(context.skills)::text[]) ORDER BY s.skill) AS levels
+            FROM read_models.match_freelancers_v2 f WHERE f.freelancer_id = \(freelancer)
+            """).rows
+        guard let row = rows.first else { return nil }
+        let levels = Dictionary(zip(try row.decode([String].self, "skills"), try row.decode([Int].self, "levels")), uniquingKeysWith: { $1 })
+        return context.match(try FreelancerFacts(row: row), levels: levels, weights: weights)
     }
 
     static func rank(_ all: [Match], k: Int, tieBreak: (Match, Match) -> Bool, weights: Weights) -> [Match] {
@@ -101,47 +217,162 @@ public struct Matching: Sendable {
         return top
     }
 
-    private func score(gig: UUID, freelancer: UUID?, includeNonMatching: Bool = false) async throws -> [Match] {
-        let w = weights
-        let rows = try await pool.query("""
-            WITH gig AS (SELECT * FROM read_models.match_gigs_v1 WHERE gig_id = \(gig)),
-            population AS (SELECT count(*)::float8 AS n FROM read_models.match_freelancers_v1),
-            need AS (
-                SELECT s.skill, ln((p.n + 1) / ((SELECT count(*) FROM read_models.match_freelancer_skills_v1 fs WHERE fs.skill = s.skill) + 1)) + 1 AS idf
-                FROM gig, unnest(gig.skills) AS s(skill), population p
-            ),
-            total AS (SELECT sum(idf) AS total FROM need),
-            pool AS (
-                SELECT f.* FROM read_models.match_freelancers_v1 f
-                WHERE (\(freelancer)::uuid IS NULL OR f.freelancer_id = \(freelancer)::uuid)
-                  AND (\(includeNonMatching) OR EXISTS (SELECT 1 FROM read_models.match_freelancer_skills_v1 fs JOIN need USING (skill) WHERE fs.freelancer_id = f.freelancer_id))
-            )
-            SELECT f.freelancer_id,
-                   coalesce((SELECT sum(need.idf * fs.level / 3.0) FROM read_models.match_freelancer_skills_v1 fs JOIN need USING (skill)
-                             WHERE fs.freelancer_id = f.freelancer_id), 0) / nullif(total.total, 0) AS coverage,
-                   CASE WHEN f.currency <> gig.currency THEN 0
-                        ELSE greatest(0, 1 - greatest(gig.budget_min_minor - f.hourly_rate_minor * \(w.typicalGigHours),
-                                                       f.hourly_rate_minor * \(w.typicalGigHours) - gig.budget_max_minor, 0)
-                                          / nullif(gig.budget_max_minor, 0)::float8) END AS budget_fit,
-                   CASE WHEN f.hours_per_week <= 0 THEN 0
-                        ELSE greatest(0, (f.hours_per_week - \(w.hoursPerActiveContract) * f.active_contracts) / f.hours_per_week::float8) END AS availability,
-                   0.5 * (((\(w.ratingPriorWeight) * \(w.ratingPrior) + f.ratings_sum) / (\(w.ratingPriorWeight) + f.ratings_n) - 1) / 4)
-                     + 0.5 * ((f.completed + \(w.completionAlpha)) / (f.completed + f.failed + \(w.completionAlpha) + \(w.completionBeta))) AS reputation,
-                   f.contracts_started = 0 AS newcomer,
-                   ARRAY(SELECT need.skill FROM need JOIN read_models.match_freelancer_skills_v1 fs ON fs.skill = need.skill AND fs.freelancer_id = f.freelancer_id ORDER BY 1) AS matched,
-                   ARRAY(SELECT need.skill FROM need WHERE NOT EXISTS (SELECT 1 FROM read_models.match_freelancer_skills_v1 fs WHERE fs.skill = need.skill AND fs.freelancer_id = f.freelancer_id) ORDER BY 1) AS missing
-            FROM pool f, gig, total
-            """)
-        return try rows.rows.map { row in
-            let coverage = try row.decode(Double?.self, "coverage") ?? 0
-            let budget = try row.decode(Double.self, "budget_fit")
-            let availability = try row.decode(Double.self, "availability")
-            let reputation = try row.decode(Double.self, "reputation")
-            let score = w.coverage * coverage + w.budget * budget + w.availability * availability + w.reputation * reputation
-            return Match(gigID: gig, freelancerID: try row.decode(UUID.self, "freelancer_id"), score: score, coverage: coverage, budgetFit: budget,
-                         availability: availability, reputation: reputation, newcomer: try row.decode(Bool.self, "newcomer"), viaNewcomerSlot: false,
-                         matchedSkills: try row.decode([String].self, "matched"), missingSkills: try row.decode([String].self, "missing"),
-                         weightsVersion: w.version)
+    // MARK: - Scoring (one definition for candidates, feed and explain)
+
+    /// What scoring needs of a freelancer.
+    struct FreelancerFacts: Sendable {
+        let id: UUID
+        let rate: Int64
+        let currency: String
+        let hours: Int
+        let active: Int
+        let ratingsSum: Int
+        let ratingsN: Int
+        let completed: Int
+        let failed: Int
+        let started: Int
+
+        init(row: Row) throws {
+            id = try row.decode(UUID.self, "freelancer_id")
+            rate = try row.decode(Int64.self, "hourly_rate_minor")
+            currency = try row.decode(String.self, "currency")
+            hours = try row.decode(Int.self, "hours_per_week")
+            active = try row.decode(Int.self, "active_contracts")
+            ratingsSum = try row.decode(Int.self, "ratings_sum")
+            ratingsN = try row.decode(Int.self, "ratings_n")
+            completed = try row.decode(Int.self, "completed")
+            failed = try row.decode(Int.self, "failed")
+            started = try row.decode(Int.self, "contracts_started")
+        }
+
+        func availability(_ w: Weights) -> Double {
+            hours <= 0 ? 0 : max(0, (Double(hours) - w.hoursPerActiveContract * Double(active)) / Double(hours))
+        }
+
+        func reputation(_ w: Weights) -> Double {
+            0.5 * (((w.ratingPriorWeight * w.ratingPrior + Double(ratingsSum)) / (w.ratingPriorWeight + Double(ratingsN)) - 1) / 4)
+                + 0.5 * ((Double(completed) + w.completionAlpha) / (Double(completed + failed) + w.completionAlpha + w.completionBeta))
+        }
+    }
+
+    /// A gig with the idf of each of its skills (in the gig's order).
+    struct GigContext: Sendable {
+        let id: UUID
+        let currency: String
+        let budgetMin: Int64
+        let budgetMax: Int64
+        let skills: [String]
+        let idf: [Double]
+
+        func budgetFit(_ f: FreelancerFacts, _ w: Weights) -> Double {
+            Matching.budgetFit(currency: currency, min: budgetMin, max: budgetMax, freelancer: f, weights: w)
+        }
+
+        func match(_ f: FreelancerFacts, levels: [String: Int], weights: Weights) -> Match {
+            Matching.match(gig: id, currency: currency, budgetFit: budgetFit(f, weights), skills: skills, idf: idf, levels: levels, freelancer: f, weights: weights)
+        }
+    }
+
+    /// idf(s) = ln((N+1)/(df(s)+1)) + 1.
+    static func idf(population: Int, df: Int) -> Double { log((Double(population) + 1) / Double(df + 1)) + 1 }
+
+    static func budgetFit(currency: String, min: Int64, max: Int64, freelancer f: FreelancerFacts, weights w: Weights) -> Double {
+        guard f.currency == currency, max != 0 else { return 0 }
+        let price = Double(f.rate) * w.typicalGigHours
+        return Swift.max(0, 1 - Swift.max(Double(min) - price, price - Double(max), 0) / Double(max))
+    }
+
+    /// Every component and the score; `skills`/`idf` are the gig's (duplicates count as often as
+    /// they appear), `levels` the freelancer's levels on them.
+    static func match(gig: UUID, currency: String, budgetFit: Double, skills: [String], idf: [Double], levels: [String: Int],
+                      freelancer f: FreelancerFacts, weights w: Weights) -> Match {
+        var total = 0.0
+        var covered = 0.0
+        var matched: [String] = []
+        var missing: [String] = []
+        for (skill, weight) in zip(skills, idf) {
+            total += weight
+            if let level = levels[skill] {
+                covered += weight * Double(level) / 3.0
+                matched.append(skill)
+            } else {
+                missing.append(skill)
+            }
+        }
+        let coverage = total != 0 ? covered / total : 0
+        let availability = f.availability(w)
+        let reputation = f.reputation(w)
+        let score = w.coverage * coverage + w.budget * budgetFit + w.availability * availability + w.reputation * reputation
+        return Match(gigID: gig, freelancerID: f.id, score: score, coverage: coverage, budgetFit: budgetFit, availability: availability,
+                     reputation: reputation, newcomer: f.started == 0, viaNewcomerSlot: false, matchedSkills: matched.sorted(),
+                     missingSkills: missing.sorted(), weightsVersion: w.version)
+    }
+
+    /// `rank_key` orders candidates by −(availability × w.availability + reputation × w.reputation)
+    /// under the projector's weights; the bound holds for any weights agreeing on those parts.
+    static func rankKeyFits(_ w: Weights) -> Bool {
+        let r = MatchingProjector.rankWeights
+        return w.availability == r.availability && w.reputation == r.reputation && w.hoursPerActiveContract == r.hoursPerActiveContract
+            && w.ratingPrior == r.ratingPrior && w.ratingPriorWeight == r.ratingPriorWeight && w.completionAlpha == r.completionAlpha
+            && w.completionBeta == r.completionBeta
+    }
+
+    private func gigContext(_ gig: UUID, _ conn: Connection) async throws -> GigContext? {
+        guard let row = try await conn.query("""
+            SELECT g.currency, g.budget_min_minor, g.budget_max_minor, g.skills,
+                   ARRAY(SELECT coalesce(d.freelancers, 0) FROM unnest(g.skills) WITH ORDINALITY AS s(skill, n)
+                         LEFT JOIN read_models.match_skill_df_v2 d ON d.skill = s.skill ORDER BY s.n) AS df,
+                   coalesce((SELECT p.freelancers FROM read_models.match_population_v2 p), 0) AS population
+            FROM read_models.match_gigs_v2 g WHERE g.gig_id = \(gig)
+            """).rows.first else { return nil }
+        let population = try row.decode(Int.self, "population")
+        return GigContext(id: gig, currency: try row.decode(String.self, "currency"), budgetMin: try row.decode(Int64.self, "budget_min_minor"),
+                          budgetMax: try row.decode(Int64.self, "budget_max_minor"), skills: try row.decode([String].self, "skills"),
+                          idf: try row.decode([Int].self, "df").map { Self.idf(population: population, df: $0) })
+    }
+
+    /// Reads the next rows of several (skill, level) lists in `rank_key` order, with the facts
+    /// and gig-skill levels of each freelancer read.
+    private func fetch(_ requests: [CandidateSearch.Request], gigSkills: [String], newcomersOnly: Bool, _ conn: Connection) async throws -> [CandidateSearch.Fetched] {
+        let filter: SQL = newcomersOnly ? "AND s.newcomer" : ""
+        // The i-th extra (skill, level) each request requires, NULL where it has none.
+        func also(_ i: Int, _ part: KeyPath<(skill: String, level: Int), String>) -> PGBind {
+            PGBind.array(requests.map { $0.also.count > i ? $0.also[i][keyPath: part] : nil }, type: .textArray)
+        }
+        func also(_ i: Int, _ part: KeyPath<(skill: String, level: Int), Int>) -> PGBind {
+            PGBind.array(requests.map { $0.also.count > i ? String($0.also[i][keyPath: part]) : nil }, type: .int4Array)
+        }
+        let rows = try await conn.query("""
+            SELECT l.n::int AS n, c.freelancer_id AS listed_id, c.rank_key, f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week,
+                   f.active_contracts, f.ratings_sum, f.ratings_n, f.completed, f.failed, f.contracts_started,
+                   coalesce(g.skills, '{}') AS skills, coalesce(g.levels, '{}') AS levels
+            FROM unnest(\(requests.map(\.skill))::text[], \(requests.map { Int32($0.level) })::int4[], \(requests.map(\.afterKey))::float8[],
+                        \(requests.map(\.afterID))::uuid[], \(requests.map { Int32(clamping: $0.limit) })::int4[],
+                        \(bind: also(0, \.skill))::text[], \(bind: also(0, \.level))::int4[], \(bind: also(1, \.skill))::text[], \(bind: also(1, \.level))::int4[])
+                 WITH ORDINALITY AS l(skill, level, after_key, after_id, lim, skill1, level1, skill2, level2, n)
+            CROSS JOIN LATERAL (
+                SELECT s.freelancer_id, s.rank_key FROM read_models.match_freelancer_skills_v2 s
+                WHERE s.skill = l.skill AND s.level = l.level AND (s.rank_key, s.freelancer_id) > (l.after_key, l.after_id) \(filter)
+                  -- (Scalar lookups by primary key, row by row: a hashed EXISTS would read the whole other list.)
+                  AND (l.skill1 IS NULL OR (SELECT o.level FROM read_models.match_freelancer_skills_v2 o
+                                            WHERE o.freelancer_id = s.freelancer_id AND o.skill = l.skill1) = l.level1)
+                  AND (l.skill2 IS NULL OR (SELECT o.level FROM read_models.match_freelancer_skills_v2 o
+                                            WHERE o.freelancer_id = s.freelancer_id AND o.skill = l.skill2) = l.level2)
+                ORDER BY s.rank_key, s.freelancer_id LIMIT l.lim
+            ) c
+            LEFT JOIN read_models.match_freelancers_v2 f ON f.freelancer_id = c.freelancer_id
+            LEFT JOIN LATERAL (
+                SELECT array_agg(x.skill ORDER BY x.skill) AS skills, array_agg(x.level ORDER BY x.skill) AS levels
+                FROM read_models.match_freelancer_skills_v2 x WHERE x.freelancer_id = c.freelancer_id AND x.skill = ANY(\(gigSkills)::text[])
+            ) g ON true
+            ORDER BY l.n, c.rank_key, c.freelancer_id
+            """).rows
+        return try rows.map { row in
+            let facts: FreelancerFacts? = row.isNull(at: 3) ? nil : try FreelancerFacts(row: row)
+            return CandidateSearch.Fetched(request: try row.decode(Int.self, "n") - 1, id: try row.decode(UUID.self, "listed_id"),
+                                           key: try row.decode(Double.self, "rank_key"), facts: facts,
+                                           levels: Dictionary(zip(try row.decode([String].self, "skills"), try row.decode([Int].self, "levels")),
+                                                              uniquingKeysWith: { $1 }))
         }
     }
 }

@@ -2,19 +2,38 @@ import EventStore
 import Foundation
 import PQ
 
-/// The facts matching needs, kept from the log (version 1 tables in `read_models`):
-/// freelancers (rate, hours, reputation inputs, active contracts), their skills with levels,
-/// gigs (skills, budget, status) and contracts (to credit reviews and outcomes). Scoring itself
-/// is ``Matching``: it reads these tables with versioned weights.
+/// The facts matching needs, kept from the log (version 2 tables in `read_models`), shaped so a
+/// query scores a few hundred rows instead of every candidate:
+///
+/// - `match_freelancers_v2`: rate, hours per week and the reputation inputs (ratings, contracts
+///   started, completed, failed, active), each recomputed from the freelancer's contracts;
+/// - `match_freelancer_skills_v2`: skill and level, plus `newcomer` and `rank_key` =
+///   −(availability × 0.1 + reputation × 0.2) under ``rankWeights`` (the part of the score that
+///   depends on the freelancer alone), indexed per (skill, level) so candidates come in order of
+///   an upper bound of their score;
+/// - `match_skill_df_v2` and `match_population_v2`: per-skill document frequencies and the
+///   number of registered freelancers, so idf needs no count at query time;
+/// - `match_gigs_v2` (skills, budget, status, and `skill_set`, the skills as one key) and
+///   `match_open_skill_sets_v2` (open gigs per skill set), so a feed scores one group of gigs at a
+///   time — every gig of a group has the same coverage for a given freelancer;
+/// - `match_contracts_v2`: each contract's freelancer, outcome and the client's rating (the
+///   keyed facts the reputation columns are recomputed from).
+///
+/// Scoring itself is ``Matching``. Every write is keyed and counts move by exactly what a
+/// statement inserted or deleted, so re-applying events already applied changes nothing.
 public struct MatchingProjector: Projector {
     public let name = "matching"
-    public let version = 1
-    public let tables = ["match_freelancers_v1", "match_freelancer_skills_v1", "match_gigs_v1", "match_contracts_v1"]
+    public let version = 2
+    public let tables = ["match_freelancers_v2", "match_freelancer_skills_v2", "match_skill_df_v2", "match_population_v2",
+                         "match_gigs_v2", "match_open_skill_sets_v2", "match_contracts_v2"]
+    /// The weights `rank_key` is computed with. ``Matching`` uses the index bound only when its
+    /// weights agree with these on availability and reputation; otherwise it scans every candidate.
+    public static let rankWeights = Matching.Weights.v1
     public init() {}
 
     public func prepare(on connection: Connection) async throws {
         try await connection.executeScript("""
-            CREATE TABLE IF NOT EXISTS match_freelancers_v1 (
+            CREATE TABLE IF NOT EXISTS match_freelancers_v2 (
                 freelancer_id     uuid        PRIMARY KEY,
                 hourly_rate_minor bigint      NOT NULL,
                 currency          text        NOT NULL,
@@ -27,38 +46,58 @@ public struct MatchingProjector: Projector {
                 failed            integer     NOT NULL DEFAULT 0,
                 active_contracts  integer     NOT NULL DEFAULT 0
             );
-            CREATE TABLE IF NOT EXISTS match_freelancer_skills_v1 (
-                freelancer_id uuid    NOT NULL,
-                skill         text    NOT NULL,
-                level         integer NOT NULL,
-                PRIMARY KEY (freelancer_id, skill)
+            CREATE TABLE IF NOT EXISTS match_freelancer_skills_v2 (
+                freelancer_id uuid             NOT NULL,
+                skill         text             NOT NULL,
+                level         integer          NOT NULL,
+                newcomer      boolean          NOT NULL,
+                rank_key      double precision NOT NULL,
+                CONSTRAINT match_freelancer_skills_v2_pkey PRIMARY KEY (freelancer_id, skill)
             );
-            CREATE INDEX IF NOT EXISTS match_freelancer_skills_v1_skill ON match_freelancer_skills_v1 (skill);
-            CREATE TABLE IF NOT EXISTS match_gigs_v1 (
+            CREATE INDEX IF NOT EXISTS match_freelancer_skills_v2_rank ON match_freelancer_skills_v2 (skill, level, rank_key, freelancer_id);
+            CREATE INDEX IF NOT EXISTS match_freelancer_skills_v2_newcomers ON match_freelancer_skills_v2 (skill, level, rank_key, freelancer_id) WHERE newcomer;
+            CREATE TABLE IF NOT EXISTS match_skill_df_v2 (
+                skill       text    PRIMARY KEY,
+                freelancers integer NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS match_population_v2 (
+                singleton   boolean PRIMARY KEY DEFAULT true CONSTRAINT match_population_v2_one_row CHECK (singleton),
+                freelancers integer NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS match_gigs_v2 (
                 gig_id           uuid        PRIMARY KEY,
                 client_id        uuid        NOT NULL,
                 currency         text        NOT NULL,
                 budget_min_minor bigint      NOT NULL,
                 budget_max_minor bigint      NOT NULL,
                 skills           text[]      NOT NULL,
+                skill_set        text        NOT NULL,
                 status           text        NOT NULL,
                 posted_at        timestamptz NOT NULL
             );
-            CREATE TABLE IF NOT EXISTS match_contracts_v1 (
-                contract_id   uuid PRIMARY KEY,
-                freelancer_id uuid NOT NULL,
-                ended         boolean NOT NULL DEFAULT false
-            )
+            CREATE INDEX IF NOT EXISTS match_gigs_v2_open_by_skill_set ON match_gigs_v2 (skill_set, gig_id) WHERE status = 'open';
+            CREATE TABLE IF NOT EXISTS match_open_skill_sets_v2 (
+                skill_set text    PRIMARY KEY,
+                skills    text[]  NOT NULL,
+                open_gigs integer NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS match_contracts_v2 (
+                contract_id   uuid    PRIMARY KEY,
+                freelancer_id uuid    NOT NULL,
+                outcome       text    NOT NULL CONSTRAINT match_contracts_v2_outcome CHECK (outcome IN ('active', 'completed', 'failed')),
+                client_rating integer
+            );
+            CREATE INDEX IF NOT EXISTS match_contracts_v2_freelancer ON match_contracts_v2 (freelancer_id)
             """)
     }
 
     private struct Payload: Decodable {
         struct Amount: Decodable { let currency: String; let minorUnits: Int64 }
         struct Claim: Decodable { let skill: String; let level: Int }
-        let freelancerId: UUID?
-        let gigId: UUID?
-        let clientId: UUID?
-        let contractId: UUID?
+        let freelancerId: EventID?
+        let gigId: EventID?
+        let clientId: EventID?
+        let contractId: EventID?
         let skills: FlexibleSkills?
         let hourlyRate: Amount?
         let hoursPerWeek: Int?
@@ -78,74 +117,273 @@ public struct MatchingProjector: Projector {
         }
     }
 
+    private static let types: Set<String> = ["FreelancerRegistered", "SkillsUpdated", "RateChanged", "AvailabilityChanged", "GigPosted", "BidAccepted",
+                                             "GigClosed", "ContractStarted", "ContractCompleted", "ContractCancelled", "ReviewSubmitted"]
+
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
-        let types: Set<String> = ["FreelancerRegistered", "SkillsUpdated", "RateChanged", "AvailabilityChanged", "GigPosted", "BidAccepted",
-                                  "GigClosed", "ContractStarted", "ContractCompleted", "ContractCancelled", "ReviewSubmitted"]
-        guard types.contains(event.type) else { return }
-        let d: Payload
-        do { d = try event.data.decode(Payload.self) } catch {
-            throw UnhandledEvent(event: event, reason: "its data does not decode as \(event.type): \(error)")
+        try await apply(batch: [event], on: connection)
+    }
+
+    /// Set-based: the batch is folded per freelancer, gig and contract in Swift, then written
+    /// with a few statements in a fixed order (freelancers, skills and counts, gigs and open skill
+    /// sets, contracts, reputation inputs, rank keys).
+    public func apply(batch events: [RecordedEvent], on connection: Connection) async throws {
+        var registered = LastWins<UUID, (rate: Int64, currency: String, hours: Int, at: Date)>()
+        var rates = LastWins<UUID, (rate: Int64, currency: String)>()
+        var hours = LastWins<UUID, Int>()
+        var claims = LastWins<UUID, [Payload.Claim]>()
+        var posted = LastWins<UUID, (client: UUID, currency: String, min: Int64, max: Int64, skills: [String], at: Date)>()
+        var closed = LastWins<UUID, Bool>()
+        var started = LastWins<UUID, UUID>()
+        var ended = LastWins<UUID, String>()
+        var ratings = LastWins<UUID, Int>()
+        for event in events where Self.types.contains(event.type) {
+            let d = try event.payload(Payload.self)
+            switch event.type {
+            case "FreelancerRegistered":
+                guard let id = d.freelancerId?.value, let rate = d.hourlyRate, let h = d.hoursPerWeek, case .claims(let c)? = d.skills else {
+                    throw event.missing("freelancerId, skills, rate or hours")
+                }
+                if registered[id] == nil { registered.set(id, (rate.minorUnits, rate.currency, h, event.occurredAt)) }
+                claims.set(id, c)
+            case "SkillsUpdated":
+                guard let id = d.freelancerId?.value, case .claims(let c)? = d.skills else { throw event.missing("freelancerId or skills") }
+                claims.set(id, c)
+            case "RateChanged":
+                guard let id = d.freelancerId?.value, let rate = d.hourlyRate else { throw event.missing("freelancerId or hourlyRate") }
+                rates.set(id, (rate.minorUnits, rate.currency))
+            case "AvailabilityChanged":
+                guard let id = d.freelancerId?.value, let h = d.hoursPerWeek else { throw event.missing("freelancerId or hoursPerWeek") }
+                hours.set(id, h)
+            case "GigPosted":
+                guard let gig = d.gigId?.value, let client = d.clientId?.value, let min = d.budgetMin, let max = d.budgetMax, case .slugs(let skills)? = d.skills else {
+                    throw event.missing("gig, client, budget or skills")
+                }
+                if posted[gig] == nil { posted.set(gig, (client, max.currency, min.minorUnits, max.minorUnits, skills, event.occurredAt)) }
+            case "BidAccepted", "GigClosed":
+                guard let gig = d.gigId?.value else { throw event.missing("gigId") }
+                closed.set(gig, true)
+            case "ContractStarted":
+                guard let contract = d.contractId?.value, let freelancer = d.freelancerId?.value else { throw event.missing("contractId or freelancerId") }
+                if started[contract] == nil { started.set(contract, freelancer) }
+            case "ContractCompleted", "ContractCancelled":
+                guard let contract = d.contractId?.value else { throw event.missing("contractId") }
+                // The first end counts.
+                if ended[contract] == nil { ended.set(contract, event.type == "ContractCompleted" ? "completed" : "failed") }
+            default: // ReviewSubmitted: the client's review rates the freelancer
+                guard let contract = d.contractId?.value, let rating = d.rating else { throw event.missing("contractId or rating") }
+                if d.authorSide == "client" { ratings.set(contract, rating) }
+            }
         }
-        func missing(_ what: String) -> UnhandledEvent { UnhandledEvent(event: event, reason: "\(event.type) without \(what)") }
-        switch event.type {
-        case "FreelancerRegistered":
-            guard let id = d.freelancerId, let rate = d.hourlyRate, let hours = d.hoursPerWeek, case .claims(let claims)? = d.skills else { throw missing("freelancerId, skills, rate or hours") }
-            try await connection.execute("""
-                INSERT INTO match_freelancers_v1 (freelancer_id, hourly_rate_minor, currency, hours_per_week, registered_at)
-                VALUES (\(id), \(rate.minorUnits), \(rate.currency), \(hours), \(event.occurredAt)) ON CONFLICT DO NOTHING
-                """)
-            try await replaceSkills(id, claims, connection)
-        case "SkillsUpdated":
-            guard let id = d.freelancerId, case .claims(let claims)? = d.skills else { throw missing("freelancerId or skills") }
-            try await replaceSkills(id, claims, connection)
-        case "RateChanged":
-            guard let id = d.freelancerId, let rate = d.hourlyRate else { throw missing("freelancerId or hourlyRate") }
-            try await connection.execute("UPDATE match_freelancers_v1 SET hourly_rate_minor = \(rate.minorUnits), currency = \(rate.currency) WHERE freelancer_id = \(id)")
-        case "AvailabilityChanged":
-            guard let id = d.freelancerId, let hours = d.hoursPerWeek else { throw missing("freelancerId or hoursPerWeek") }
-            try await connection.execute("UPDATE match_freelancers_v1 SET hours_per_week = \(hours) WHERE freelancer_id = \(id)")
-        case "GigPosted":
-            guard let gig = d.gigId, let client = d.clientId, let min = d.budgetMin, let max = d.budgetMax, case .slugs(let skills)? = d.skills else { throw missing("gig, client, budget or skills") }
-            try await connection.execute("""
-                INSERT INTO match_gigs_v1 (gig_id, client_id, currency, budget_min_minor, budget_max_minor, skills, status, posted_at)
-                VALUES (\(gig), \(client), \(max.currency), \(min.minorUnits), \(max.minorUnits), \(skills)::text[], 'open', \(event.occurredAt))
+        // Freelancers whose rank key may change.
+        var rerank = Set<UUID>()
+        try await writeFreelancers(registered, rates, hours, connection)
+        rerank.formUnion(hours.keys)
+        try await writeSkills(claims, connection)
+        rerank.formUnion(claims.keys)
+        try await writeGigs(posted, closed, connection)
+        let reputation = try await writeContracts(started, ended, ratings, connection)
+        rerank.formUnion(reputation)
+        guard !rerank.isEmpty else { return }
+        try await connection.execute("""
+            UPDATE match_freelancer_skills_v2 s SET newcomer = f.contracts_started = 0, rank_key = \(Self.rankKey)
+            FROM match_freelancers_v2 f
+            WHERE s.freelancer_id = f.freelancer_id AND f.freelancer_id = ANY(\(rerank.sorted { $0.uuidString < $1.uuidString })::uuid[])
+              AND (s.newcomer, s.rank_key) IS DISTINCT FROM (f.contracts_started = 0, \(Self.rankKey))
+            """)
+    }
+
+    /// −(availability × w.availability + reputation × w.reputation) of the freelancer row `f`,
+    /// under ``rankWeights`` (the same expressions as ``Matching``).
+    static var rankKey: SQL {
+        let w = rankWeights
+        return """
+            -(\(w.availability) * (CASE WHEN f.hours_per_week <= 0 THEN 0
+                   ELSE greatest(0, (f.hours_per_week - \(w.hoursPerActiveContract) * f.active_contracts) / f.hours_per_week::float8) END)
+              + \(w.reputation) * (0.5 * (((\(w.ratingPriorWeight) * \(w.ratingPrior) + f.ratings_sum) / (\(w.ratingPriorWeight) + f.ratings_n) - 1) / 4)
+                   + 0.5 * ((f.completed + \(w.completionAlpha)) / (f.completed + f.failed + \(w.completionAlpha) + \(w.completionBeta)))))
+            """
+    }
+
+    private func writeFreelancers(_ registered: LastWins<UUID, (rate: Int64, currency: String, hours: Int, at: Date)>,
+                                  _ rates: LastWins<UUID, (rate: Int64, currency: String)>, _ hours: LastWins<UUID, Int>,
+                                  _ connection: Connection) async throws {
+        if !registered.isEmpty {
+            let r = registered.entries
+            let inserted = try await connection.query("""
+                INSERT INTO match_freelancers_v2 (freelancer_id, hourly_rate_minor, currency, hours_per_week, registered_at)
+                SELECT * FROM unnest(\(r.map(\.key))::uuid[], \(r.map(\.value.rate))::int8[], \(r.map(\.value.currency))::text[],
+                                     \(r.map { Int32(clamping: $0.value.hours) })::int4[], \(r.map(\.value.at))::timestamptz[])
                 ON CONFLICT DO NOTHING
-                """)
-        case "BidAccepted", "GigClosed":
-            guard let gig = d.gigId else { throw missing("gigId") }
-            try await connection.execute("UPDATE match_gigs_v1 SET status = 'closed' WHERE gig_id = \(gig)")
-        case "ContractStarted":
-            guard let contract = d.contractId, let freelancer = d.freelancerId else { throw missing("contractId or freelancerId") }
-            try await connection.execute("INSERT INTO match_contracts_v1 (contract_id, freelancer_id) VALUES (\(contract), \(freelancer)) ON CONFLICT DO NOTHING")
+                RETURNING 1
+                """).rows.count
+            if inserted > 0 {
+                try await connection.execute("""
+                    INSERT INTO match_population_v2 (singleton, freelancers) VALUES (true, \(inserted))
+                    ON CONFLICT (singleton) DO UPDATE SET freelancers = match_population_v2.freelancers + EXCLUDED.freelancers
+                    """)
+            }
+        }
+        if !rates.isEmpty {
+            let r = rates.entries
             try await connection.execute("""
-                UPDATE match_freelancers_v1 SET contracts_started = contracts_started + 1, active_contracts = active_contracts + 1
-                WHERE freelancer_id = \(freelancer)
+                UPDATE match_freelancers_v2 f SET hourly_rate_minor = u.rate, currency = u.currency
+                FROM unnest(\(r.map(\.key))::uuid[], \(r.map(\.value.rate))::int8[], \(r.map(\.value.currency))::text[]) AS u(freelancer_id, rate, currency)
+                WHERE f.freelancer_id = u.freelancer_id AND (f.hourly_rate_minor, f.currency) IS DISTINCT FROM (u.rate, u.currency)
                 """)
-        case "ContractCompleted", "ContractCancelled":
-            guard let contract = d.contractId else { throw missing("contractId") }
-            let column: SQL = event.type == "ContractCompleted" ? "completed = completed + 1" : "failed = failed + 1"
+        }
+        if !hours.isEmpty {
+            let h = hours.entries
             try await connection.execute("""
-                UPDATE match_freelancers_v1 f SET \(column), active_contracts = greatest(0, active_contracts - 1)
-                FROM match_contracts_v1 c
-                WHERE c.contract_id = \(contract) AND NOT c.ended AND f.freelancer_id = c.freelancer_id
-                """)
-            try await connection.execute("UPDATE match_contracts_v1 SET ended = true WHERE contract_id = \(contract)")
-        default: // ReviewSubmitted: the client's review rates the freelancer
-            guard let contract = d.contractId, let rating = d.rating else { throw missing("contractId or rating") }
-            guard d.authorSide == "client" else { return }
-            try await connection.execute("""
-                UPDATE match_freelancers_v1 f SET ratings_sum = ratings_sum + \(rating), ratings_n = ratings_n + 1
-                FROM match_contracts_v1 c WHERE c.contract_id = \(contract) AND f.freelancer_id = c.freelancer_id
+                UPDATE match_freelancers_v2 f SET hours_per_week = u.hours
+                FROM unnest(\(h.map(\.key))::uuid[], \(h.map { Int32(clamping: $0.value) })::int4[]) AS u(freelancer_id, hours)
+                WHERE f.freelancer_id = u.freelancer_id AND f.hours_per_week <> u.hours
                 """)
         }
     }
 
-    private func replaceSkills(_ id: UUID, _ claims: [Payload.Claim], _ connection: Connection) async throws {
-        try await connection.execute("DELETE FROM match_freelancer_skills_v1 WHERE freelancer_id = \(id)")
+    /// Replaces each claiming freelancer's skills with its latest claims; document frequencies
+    /// move by exactly the rows deleted and inserted.
+    private func writeSkills(_ claims: LastWins<UUID, [Payload.Claim]>, _ connection: Connection) async throws {
+        guard !claims.isEmpty else { return }
+        var ids: [UUID] = [], skills: [String] = [], levels: [Int32] = []
+        for (id, list) in claims.entries {
+            // One row per skill (the last level claimed for it wins).
+            var level: [String: Int] = [:]
+            for claim in list { level[claim.skill] = claim.level }
+            for skill in level.keys.sorted() {
+                ids.append(id)
+                skills.append(skill)
+                levels.append(Int32(clamping: level[skill] ?? 0))
+            }
+        }
+        var delta: [String: Int] = [:]
+        for row in try await connection.query("""
+            DELETE FROM match_freelancer_skills_v2 s
+            WHERE s.freelancer_id = ANY(\(claims.keys)::uuid[])
+              AND (s.freelancer_id, s.skill) NOT IN (SELECT c.freelancer_id, c.skill FROM unnest(\(ids)::uuid[], \(skills)::text[]) AS c(freelancer_id, skill))
+            RETURNING s.skill
+            """).rows {
+            delta[try row.decode(String.self, at: 0), default: 0] -= 1
+        }
+        if !ids.isEmpty {
+            for row in try await connection.query("""
+                INSERT INTO match_freelancer_skills_v2 (freelancer_id, skill, level, newcomer, rank_key)
+                SELECT c.freelancer_id, c.skill, c.level, coalesce(f.contracts_started = 0, true), coalesce(\(Self.rankKey), 0)
+                FROM unnest(\(ids)::uuid[], \(skills)::text[], \(levels)::int4[]) AS c(freelancer_id, skill, level)
+                LEFT JOIN match_freelancers_v2 f ON f.freelancer_id = c.freelancer_id
+                ON CONFLICT (freelancer_id, skill) DO NOTHING
+                RETURNING skill
+                """).rows {
+                delta[try row.decode(String.self, at: 0), default: 0] += 1
+            }
+            try await connection.execute("""
+                UPDATE match_freelancer_skills_v2 s SET level = c.level
+                FROM unnest(\(ids)::uuid[], \(skills)::text[], \(levels)::int4[]) AS c(freelancer_id, skill, level)
+                WHERE s.freelancer_id = c.freelancer_id AND s.skill = c.skill AND s.level <> c.level
+                """)
+        }
+        let changed = delta.filter { $0.value != 0 }.sorted { $0.key < $1.key }
+        guard !changed.isEmpty else { return }
         try await connection.execute("""
-            INSERT INTO match_freelancer_skills_v1 (freelancer_id, skill, level)
-            SELECT \(id), s, l FROM unnest(\(claims.map(\.skill))::text[], \(claims.map { Int32($0.level) })::int4[]) AS t(s, l)
-            ON CONFLICT (freelancer_id, skill) DO UPDATE SET level = EXCLUDED.level
+            INSERT INTO match_skill_df_v2 (skill, freelancers)
+            SELECT * FROM unnest(\(changed.map(\.key))::text[], \(changed.map { Int32(clamping: $0.value) })::int4[])
+            ON CONFLICT (skill) DO UPDATE SET freelancers = match_skill_df_v2.freelancers + EXCLUDED.freelancers
             """)
+        // No row for a skill nobody offers, however the batches fell.
+        try await connection.execute("DELETE FROM match_skill_df_v2 WHERE skill = ANY(\(changed.map(\.key))::text[]) AND freelancers = 0")
+    }
+
+    /// Gigs inserted once and closed once; open gigs per skill set move by exactly those rows.
+    private func writeGigs(_ posted: LastWins<UUID, (client: UUID, currency: String, min: Int64, max: Int64, skills: [String], at: Date)>,
+                           _ closed: LastWins<UUID, Bool>, _ connection: Connection) async throws {
+        var delta: [String: (skills: [String], n: Int)] = [:]
+        if !posted.isEmpty {
+            let p = posted.entries
+            for row in try await connection.query("""
+                INSERT INTO match_gigs_v2 (gig_id, client_id, currency, budget_min_minor, budget_max_minor, skills, skill_set, status, posted_at)
+                SELECT u.gig_id, u.client_id, u.currency, u.budget_min, u.budget_max, s.skills, s.skills::text, 'open', u.posted_at
+                FROM unnest(\(p.map(\.key))::uuid[], \(p.map(\.value.client))::uuid[], \(p.map(\.value.currency))::text[],
+                            \(p.map(\.value.min))::int8[], \(p.map(\.value.max))::int8[], \(try p.map { try PGJSON(encoding: $0.value.skills) })::jsonb[],
+                            \(p.map(\.value.at))::timestamptz[]) AS u(gig_id, client_id, currency, budget_min, budget_max, skills, posted_at)
+                CROSS JOIN LATERAL (SELECT ARRAY(SELECT jsonb_array_elements_text(u.skills)) AS skills) s
+                ON CONFLICT DO NOTHING
+                RETURNING skill_set, skills
+                """).rows {
+                let key = try row.decode(String.self, at: 0)
+                let skills = try row.decode([String].self, at: 1)
+                delta[key, default: (skills, 0)].n += 1
+            }
+        }
+        if !closed.isEmpty {
+            for row in try await connection.query("""
+                UPDATE match_gigs_v2 SET status = 'closed' WHERE gig_id = ANY(\(closed.keys)::uuid[]) AND status = 'open'
+                RETURNING skill_set, skills
+                """).rows {
+                let key = try row.decode(String.self, at: 0)
+                let skills = try row.decode([String].self, at: 1)
+                delta[key, default: (skills, 0)].n -= 1
+            }
+        }
+        let changed = delta.filter { $0.value.n != 0 }.sorted { $0.key < $1.key }
+        guard !changed.isEmpty else { return }
+        try await connection.execute("""
+            INSERT INTO match_open_skill_sets_v2 (skill_set, skills, open_gigs)
+            SELECT u.skill_set, ARRAY(SELECT jsonb_array_elements_text(u.skills)), u.n
+            FROM unnest(\(changed.map(\.key))::text[], \(try changed.map { try PGJSON(encoding: $0.value.skills) })::jsonb[],
+                        \(changed.map { Int32(clamping: $0.value.n) })::int4[]) AS u(skill_set, skills, n)
+            ON CONFLICT (skill_set) DO UPDATE SET open_gigs = match_open_skill_sets_v2.open_gigs + EXCLUDED.open_gigs
+            """)
+        try await connection.execute("""
+            DELETE FROM match_open_skill_sets_v2 WHERE skill_set = ANY(\(changed.map(\.key))::text[]) AND open_gigs = 0
+            """)
+    }
+
+    /// Contracts as keyed facts (started once, ended once, rated by the client); the reputation
+    /// inputs of their freelancers are recomputed from them. Returns those freelancers.
+    private func writeContracts(_ started: LastWins<UUID, UUID>, _ ended: LastWins<UUID, String>, _ ratings: LastWins<UUID, Int>,
+                                _ connection: Connection) async throws -> Set<UUID> {
+        var touched = Set<UUID>()
+        if !started.isEmpty {
+            let s = started.entries
+            for row in try await connection.query("""
+                INSERT INTO match_contracts_v2 (contract_id, freelancer_id, outcome)
+                SELECT c.contract_id, c.freelancer_id, 'active' FROM unnest(\(s.map(\.key))::uuid[], \(s.map(\.value))::uuid[]) AS c(contract_id, freelancer_id)
+                ON CONFLICT DO NOTHING
+                RETURNING freelancer_id
+                """).rows { touched.insert(try row.decode(UUID.self, at: 0)) }
+        }
+        if !ended.isEmpty {
+            let e = ended.entries
+            for row in try await connection.query("""
+                UPDATE match_contracts_v2 c SET outcome = u.outcome
+                FROM unnest(\(e.map(\.key))::uuid[], \(e.map(\.value))::text[]) AS u(contract_id, outcome)
+                WHERE c.contract_id = u.contract_id AND c.outcome = 'active'
+                RETURNING c.freelancer_id
+                """).rows { touched.insert(try row.decode(UUID.self, at: 0)) }
+        }
+        if !ratings.isEmpty {
+            let r = ratings.entries
+            for row in try await connection.query("""
+                UPDATE match_contracts_v2 c SET client_rating = u.rating
+                FROM unnest(\(r.map(\.key))::uuid[], \(r.map { Int32(clamping: $0.value) })::int4[]) AS u(contract_id, rating)
+                WHERE c.contract_id = u.contract_id AND c.client_rating IS DISTINCT FROM u.rating
+                RETURNING c.freelancer_id
+                """).rows { touched.insert(try row.decode(UUID.self, at: 0)) }
+        }
+        guard !touched.isEmpty else { return touched }
+        try await connection.execute("""
+            UPDATE match_freelancers_v2 f SET contracts_started = a.started, completed = a.completed, failed = a.failed,
+                active_contracts = a.active, ratings_sum = a.ratings_sum, ratings_n = a.ratings_n
+            FROM (
+                SELECT freelancer_id, count(*)::int AS started, (count(*) FILTER (WHERE outcome = 'completed'))::int AS completed,
+                       (count(*) FILTER (WHERE outcome = 'failed'))::int AS failed, (count(*) FILTER (WHERE outcome = 'active'))::int AS active,
+                       coalesce(sum(client_rating), 0)::int AS ratings_sum, count(client_rating)::int AS ratings_n
+                FROM match_contracts_v2 WHERE freelancer_id = ANY(\(touched.sorted { $0.uuidString < $1.uuidString })::uuid[])
+                GROUP BY freelancer_id
+            ) a
+            WHERE f.freelancer_id = a.freelancer_id
+            """)
+        return touched
     }
 }

@@ -125,8 +125,8 @@ public struct PriceTrendsProjector: Projector {
 
     private struct Payload: Decodable {
         struct Amount: Decodable { let currency: String; let minorUnits: Int64 }
-        let gigId: UUID
-        let bidId: UUID?
+        let gigId: EventID
+        let bidId: EventID?
         let amount: Amount?
         let agreedAmount: Amount?
         let budgetMin: Amount?
@@ -135,39 +135,62 @@ public struct PriceTrendsProjector: Projector {
     }
 
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
-        guard ["GigPosted", "BidPlaced", "BidRevised", "BidAccepted"].contains(event.type) else { return }
-        let data: Payload
-        do { data = try event.data.decode(Payload.self) } catch {
-            throw UnhandledEvent(event: event, reason: "its data does not decode as \(event.type): \(error)")
-        }
-        switch event.type {
-        case "GigPosted":
-            guard let min = data.budgetMin, let max = data.budgetMax, let skills = data.skills else {
-                throw UnhandledEvent(event: event, reason: "GigPosted without budget or skills")
+        try await apply(batch: [event], on: connection)
+    }
+
+    private static let interesting: Set<String> = ["GigPosted", "BidPlaced", "BidRevised", "BidAccepted"]
+
+    /// Set-based: budgets, then bid and clearing observations (joined to the gig's budget rows),
+    /// then each revised bid's latest amount — three statements per batch at most. Observations
+    /// are keyed (series, gig, skill, bid) and inserted once; a revision assigns the amount, so
+    /// re-applying events already applied changes nothing.
+    public func apply(batch events: [RecordedEvent], on connection: Connection) async throws {
+        var budgets: [(gig: UUID, skill: String, currency: String, at: Date, min: Int64, max: Int64)] = []
+        var offers: [(series: String, gig: UUID, bid: UUID, currency: String, at: Date, amount: Int64)] = []
+        var revised = LastWins<[UUID], Int64>()
+        for event in events where Self.interesting.contains(event.type) {
+            let data = try event.payload(Payload.self)
+            switch event.type {
+            case "GigPosted":
+                guard let min = data.budgetMin, let max = data.budgetMax, let skills = data.skills else { throw event.missing("budget or skills") }
+                for skill in skills { budgets.append((data.gigId.value, skill, max.currency, event.occurredAt, min.minorUnits, max.minorUnits)) }
+            case "BidPlaced", "BidAccepted":
+                guard let bid = data.bidId?.value, let amount = data.amount ?? data.agreedAmount else { throw event.missing("bidId or amount") }
+                offers.append((event.type == "BidPlaced" ? "bid" : "clearing", data.gigId.value, bid, amount.currency, event.occurredAt, amount.minorUnits))
+            default: // BidRevised: the bid's latest amount counts
+                guard let bid = data.bidId?.value, let amount = data.amount else { throw event.missing("bidId or amount") }
+                revised.set([data.gigId.value, bid], amount.minorUnits)
             }
+        }
+        if !budgets.isEmpty {
             try await connection.execute("""
                 INSERT INTO price_observations_v1 (series, skill, currency, gig_id, at, amount_minor, budget_min_minor, budget_max_minor)
-                SELECT 'budget', s, \(max.currency), \(data.gigId), \(event.occurredAt), \(max.minorUnits), \(min.minorUnits), \(max.minorUnits)
-                FROM unnest(\(skills)::text[]) AS s
+                SELECT 'budget', b.skill, b.currency, b.gig_id, b.at, b.max, b.min, b.max
+                FROM unnest(\(budgets.map(\.gig))::uuid[], \(budgets.map(\.skill))::text[], \(budgets.map(\.currency))::text[],
+                            \(budgets.map(\.at))::timestamptz[], \(budgets.map(\.min))::int8[], \(budgets.map(\.max))::int8[])
+                     AS b(gig_id, skill, currency, at, min, max)
                 ON CONFLICT DO NOTHING
                 """)
-        case "BidPlaced", "BidAccepted":
-            guard let bid = data.bidId, let amount = data.amount ?? data.agreedAmount else {
-                throw UnhandledEvent(event: event, reason: "\(event.type) without bidId or amount")
-            }
-            let series = event.type == "BidPlaced" ? "bid" : "clearing"
+        }
+        if !offers.isEmpty {
             try await connection.execute("""
                 INSERT INTO price_observations_v1 (series, skill, currency, gig_id, bid_id, at, amount_minor, budget_min_minor, budget_max_minor)
-                SELECT \(series), b.skill, \(amount.currency), \(data.gigId), \(bid), \(event.occurredAt), \(amount.minorUnits), b.budget_min_minor, b.budget_max_minor
-                FROM price_observations_v1 b
-                WHERE b.series = 'budget' AND b.gig_id = \(data.gigId)
+                SELECT o.series, b.skill, o.currency, o.gig_id, o.bid_id, o.at, o.amount, b.budget_min_minor, b.budget_max_minor
+                FROM unnest(\(offers.map(\.series))::text[], \(offers.map(\.gig))::uuid[], \(offers.map(\.bid))::uuid[],
+                            \(offers.map(\.currency))::text[], \(offers.map(\.at))::timestamptz[], \(offers.map(\.amount))::int8[])
+                     WITH ORDINALITY AS o(series, gig_id, bid_id, currency, at, amount, n)
+                JOIN price_observations_v1 b ON b.series = 'budget' AND b.gig_id = o.gig_id
+                ORDER BY o.n, b.skill
                 ON CONFLICT DO NOTHING
                 """)
-        default: // BidRevised: the bid's latest amount counts
-            guard let bid = data.bidId, let amount = data.amount else { throw UnhandledEvent(event: event, reason: "BidRevised without bidId or amount") }
+        }
+        if !revised.isEmpty {
+            let entries = revised.entries
             try await connection.execute("""
-                UPDATE price_observations_v1 SET amount_minor = \(amount.minorUnits)
-                WHERE series = 'bid' AND gig_id = \(data.gigId) AND bid_id = \(bid)
+                UPDATE price_observations_v1 o SET amount_minor = r.amount
+                FROM unnest(\(entries.map { $0.key[0] })::uuid[], \(entries.map { $0.key[1] })::uuid[], \(entries.map(\.value))::int8[])
+                     AS r(gig_id, bid_id, amount)
+                WHERE o.series = 'bid' AND o.gig_id = r.gig_id AND o.bid_id = r.bid_id AND o.amount_minor <> r.amount
                 """)
         }
     }

@@ -153,11 +153,96 @@ public final class ProjectionEngine: Sendable {
     }
 
     /// Catches every projector up once; a failed projector does not stop the others.
+    ///
+    /// All projectors move together, one batch per transaction: the log is read once, after the
+    /// earliest of their checkpoints, each applies the events after its own, and every checkpoint
+    /// moves in the same commit (one read and one commit per batch instead of one per projector
+    /// — what keeps lag low). A projector that fails at an event is marked failed and the batch
+    /// is run again without it. Nothing is written while there is nothing to read.
     @discardableResult
     public func catchUpAll() async throws -> [String: Int] {
-        var applied: [String: Int] = [:]
-        for projector in projectors { applied[projector.name] = try await catchUp(projector) }
-        return applied
+        var applied: [String: Int] = Dictionary(uniqueKeysWithValues: projectors.map { ($0.name, 0) })
+        var stopped: Set<String> = []
+        while true {
+            let group = projectors.filter { !stopped.contains($0.name) }
+            guard !group.isEmpty, try await hasReadableEvents(group) else { return applied }
+            let counts: [String: Int]
+            do {
+                counts = try await stepAll(group)
+            } catch let failure as ProjectionFailure {
+                try await markFailed(failure)
+                logger.error("projector stopped", metadata: ["projection.name": "\(failure.projector)", "projection.position": "\(failure.position)",
+                                                            "error": "\(failure.reason)"])
+                stopped.insert(failure.projector)
+                continue
+            }
+            if counts.values.reduce(0, +) == 0 { return applied }
+            for (name, count) in counts { applied[name, default: 0] += count }
+        }
+    }
+
+    /// Whether any of `group` (not failed, and not leased by another live instance) has events
+    /// after its checkpoint that a gap-safe read can pass now. Read-only: costs no commit.
+    func hasReadableEvents(_ group: [any Projector]) async throws -> Bool {
+        try await store.pool.query("""
+            SELECT EXISTS (
+                SELECT 1 FROM ledger.projections p
+                WHERE (p.name, p.version) IN (SELECT * FROM unnest(\(group.map(\.name))::text[], \(group.map(\.version))::int[]))
+                  AND p.state <> 'failed'
+                  AND (p.lease_owner IS NULL OR p.lease_owner = \(owner) OR p.lease_until < now())
+                  AND EXISTS (SELECT 1 FROM ledger.events e
+                              WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)
+                                AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())))
+            """).scalar(Bool.self)
+    }
+
+    /// One batch for every projector of `group` this instance may run, in one transaction.
+    /// Returns the events each applied.
+    func stepAll(_ group: [any Projector]) async throws -> [String: Int] {
+        let leaseSeconds = Double(leaseDuration.components.seconds)
+        return try await store.pool.withTransaction { conn -> [String: Int] in
+            let rows = try await conn.query("""
+                SELECT name, version, transaction_id, global_position,
+                       state <> 'failed' AND (lease_owner IS NULL OR lease_owner = \(self.owner) OR lease_until < now()) AS runs_here,
+                       lease_owner IS NOT DISTINCT FROM \(self.owner) AND lease_until > now() + make_interval(secs => \(leaseSeconds / 2)) AS lease_fresh
+                FROM ledger.projections
+                WHERE (name, version) IN (SELECT * FROM unnest(\(group.map(\.name))::text[], \(group.map(\.version))::int[]))
+                ORDER BY name, version FOR UPDATE
+                """).rows
+            var active: [(projector: any Projector, checkpoint: LogCheckpoint)] = []
+            var renew: [String] = []
+            for row in rows where try row.decode(Bool.self, at: 4) {
+                let name = try row.decode(String.self, at: 0)
+                let version = try row.decode(Int.self, at: 1)
+                guard let projector = group.first(where: { $0.name == name && $0.version == version }) else { continue }
+                active.append((projector, LogCheckpoint(transactionID: try row.decode(UInt64.self, at: 2), position: try row.decode(Int64.self, at: 3))))
+                if !(try row.decode(Bool.self, at: 5)) { renew.append(name) }
+            }
+            guard let from = active.map(\.checkpoint).min() else { return [:] }
+            if !renew.isEmpty {
+                try await conn.execute("""
+                    UPDATE ledger.projections SET lease_owner = \(self.owner), lease_until = now() + make_interval(secs => \(leaseSeconds))
+                    WHERE name = ANY(\(renew)::text[]) AND (name, version) IN (SELECT * FROM unnest(\(group.map(\.name))::text[], \(group.map(\.version))::int[]))
+                    """)
+            }
+            let events = try await EventStore.readAll(on: conn, after: from, limit: self.batchSize)
+            var counts: [String: Int] = [:]
+            for (projector, checkpoint) in active {
+                let mine = checkpoint == from ? events : events.filter { $0.checkpoint > checkpoint }
+                counts[projector.name] = mine.count
+                guard let last = mine.last else { continue }
+                try await self.applyEvents(mine, to: projector, on: conn, into: "read_models")
+                try await conn.execute("""
+                    UPDATE ledger.projections
+                    SET transaction_id = \(last.transactionID), global_position = \(last.position), state = 'running',
+                        events_applied = events_applied + \(mine.count), updated_at = now()
+                    WHERE name = \(projector.name) AND version = \(projector.version)
+                    """)
+                let payload = "{\"projector\":\"\(projector.name)\",\"version\":\(projector.version),\"position\":\(last.position)}"
+                try await conn.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
+            }
+            return counts
+        }
     }
 
     /// Catches up, then follows the log until cancelled, woken by the log's NOTIFY (with a
@@ -174,6 +259,7 @@ public final class ProjectionEngine: Sendable {
         try await listener.listen(EventStore.notificationChannel)
         var listening: Connection? = listener
         var pause = Duration.milliseconds(250)
+        var heldBackRetry = Duration.milliseconds(10)
         while !Task.isCancelled {
             do {
                 try await catchUpAll()
@@ -182,10 +268,23 @@ public final class ProjectionEngine: Sendable {
                     try await fresh.listen(EventStore.notificationChannel)
                     listening = fresh
                 }
+                pause = .milliseconds(250)
+                // Events past a checkpoint that the gap-safe read could not yet pass (an older
+                // transaction is still open): their NOTIFY may already be spent, so look again
+                // soon (backing off to 1 s) rather than waiting for the next one.
+                if try await heldBack() {
+                    if let listening, try await listening.waitForNotification(timeout: heldBackRetry) != nil {
+                        while try await listening.waitForNotification(timeout: .zero) != nil {}
+                        heldBackRetry = .milliseconds(10)
+                    } else {
+                        heldBackRetry = min(heldBackRetry * 2, .seconds(1))
+                    }
+                    continue
+                }
+                heldBackRetry = .milliseconds(10)
                 if let listening, try await listening.waitForNotification(timeout: fallbackPoll) != nil {
                     while try await listening.waitForNotification(timeout: .zero) != nil {}
                 }
-                pause = .milliseconds(250)
             } catch where ProjectionFault.isPassing(error) && !Task.isCancelled {
                 // The database restarted or the connection broke: nothing was applied by the
                 // failed batch; wait (growing to 10 s) and carry on, listening afresh.
@@ -200,6 +299,21 @@ public final class ProjectionEngine: Sendable {
             }
         }
         if let extra = listening, extra !== listener { await extra.close() }
+    }
+
+    /// Whether a projector this instance runs has events after its checkpoint that it could not
+    /// read yet (held back by an older open transaction).
+    func heldBack() async throws -> Bool {
+        let names = projectors.map(\.name)
+        let versions = projectors.map(\.version)
+        return try await store.pool.query("""
+            SELECT EXISTS (
+                SELECT 1 FROM ledger.projections p
+                WHERE (p.name, p.version) IN (SELECT * FROM unnest(\(names)::text[], \(versions)::int[])) AND p.state <> 'failed'
+                  AND (p.lease_owner IS NULL OR p.lease_owner = \(owner) OR p.lease_until < now())
+                  AND EXISTS (SELECT 1 FROM ledger.events e
+                              WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)))
+            """).scalar(Bool.self)
     }
 
     /// Gives up this instance's leases, so another instance can take over at once (called when a

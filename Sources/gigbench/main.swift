@@ -22,8 +22,9 @@ struct Options {
             case "--database-url": options.url = args.popFirst()
             case "-h", "--help":
                 print("usage: gigbench [--seconds S] [--rounds N] [--database-url URL]\n"
-                    + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S]\n"
-                    + "       gigbench rebuild [--database NAME] [--batch-size N]   (a log filled by gigctl simulate --scale large)\n"
+                    + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S] [--reuse]\n"
+                    + "       gigbench rebuild [--database NAME] [--batch-size N]   (engine rebuild of all projections vs COPY; a log of gigctl simulate --scale large)\n"
+                    + "       gigbench apply [--batches 2000,5000] [--database-url URL]   (each projector applied from zero, on a log already there)\n"
                     + "Measures appends/s of the event log and of a raw INSERT baseline, side by side.")
                 exit(0)
             default:
@@ -61,13 +62,24 @@ func measure(writers: Int, seconds: Double, _ work: @escaping @Sendable (Int, In
     return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
 }
 
+if CommandLine.arguments.dropFirst().first == "apply" {
+    let args = Array(CommandLine.arguments.dropFirst(2))
+    let batches = args.firstIndex(of: "--batches").flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }?
+        .split(separator: ",").compactMap { Int($0) } ?? [2_000, 5_000]
+    let url = args.firstIndex(of: "--database-url").flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
+    var config = ConnectionConfig.resolve(url, applicationName: "gigbench")
+    config.sessionSettings = [("synchronous_commit", "on")]
+    try await ProjectorApplyBench.run(config: config, batches: batches)
+    exit(0)
+}
+
 if CommandLine.arguments.dropFirst().first == "projections" {
     let args = Array(CommandLine.arguments.dropFirst(2))
     func value(_ flag: String, _ fallback: Int) -> Int { args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? Int(args[$0 + 1]) : nil } ?? fallback }
     var config = ConnectionConfig.resolve(nil, applicationName: "gigbench")
     config.sessionSettings = [("synchronous_commit", "on")]
     try await ProjectionBench.run(config: config, freelancers: value("--freelancers", 100_000), gigs: value("--gigs", 10_000),
-                                  rate: value("--rate", 500), seconds: value("--seconds", 20))
+                                  rate: value("--rate", 500), seconds: value("--seconds", 20), reuse: args.contains("--reuse"))
     exit(0)
 }
 

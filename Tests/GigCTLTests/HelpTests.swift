@@ -19,7 +19,7 @@ struct HelpTests {
         (VersionCommand.self, ["version"]),
         (SimulateCommand.self, ["--seed", "price war", "--scale"]),
         (ProjectionsStatus.self, ["Lag", "reset"]),
-        (ProjectionsRun.self, ["--follow", "lease"]),
+        (ProjectionsRun.self, ["--follow", "lease", "--durable-commits", "synchronous_commit"]),
         (ProjectionsReset.self, ["checkpoint"]),
         (ProjectionsSkip.self, ["--position", "--reason", "on the record", "rebuild"]),
         (ProjectionsGroup.self, ["rebuild", "verify", "Examples"]),

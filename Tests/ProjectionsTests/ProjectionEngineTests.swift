@@ -131,6 +131,29 @@ struct ProjectionEngineTests {
         #expect(try await counts(pool, flaky.inner) == ["A": 1, "B": 1])
     }
 
+    @Test func theDaemonPassesAHeldBackEventWithoutAnotherNotification() async throws {
+        let pool = try await TestDatabase.fresh("projheld")
+        let store = EventStore(pool: pool)
+        let counting = CountingProjector(name: "held")
+        let engine = ProjectionEngine(store: store, projectors: [counting], owner: "daemon")
+        let daemon = Task { try await engine.follow(fallbackPoll: .seconds(120)) }
+        defer { daemon.cancel() }
+        // An older transaction with an xid stays open while an event is appended and announced:
+        // the gap-safe read cannot pass it yet.
+        let holder = try await Connection.connect(pool.config)
+        try await holder.execute("BEGIN")
+        _ = try await holder.query("SELECT pg_current_xact_id()")
+        try await append(store, ["Held"])
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await counts(pool, counting).isEmpty, "held back while the older transaction is open")
+        try await holder.execute("COMMIT")
+        await holder.close()
+        // No further append, so no further NOTIFY: the daemon must look again by itself, well
+        // before its two-minute fallback poll.
+        let applied = try await eventually(timeout: .seconds(20)) { try await counts(pool, counting)["Held"] }
+        #expect(applied == 1)
+    }
+
     @Test func aSecondInstanceWaitsForTheLease() async throws {
         let pool = try await TestDatabase.fresh("projlease")
         let store = EventStore(pool: pool)

@@ -33,7 +33,7 @@ struct ReadContractTests {
         }
         try await ProjectionEngine(store: store, projectors: ShippedProjectors.all).prepare()
         for table in ["competition_gigs_v1", "competition_skill_weeks_v1", "price_weeks_v1", "price_trends_v1", "rate_guidance_v1",
-                      "match_freelancers_v1", "projection_status"] {
+                      "match_freelancers_v2", "match_freelancer_skills_v2", "match_gigs_v2", "projection_status"] {
             #expect(await asRole(pool, "gigledger_reader", "SELECT count(*) FROM read_models.\(identifier: table)") == nil, "reader cannot read \(table)")
         }
         #expect(await asRole(pool, "gigledger_reader", "SELECT count(*) FROM ledger.events") == .insufficientPrivilege)
