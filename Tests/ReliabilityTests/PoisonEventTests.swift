@@ -50,17 +50,18 @@ struct PoisonEventTests {
             #expect(other["state"] as? String == "running", "\(other["name"] ?? "?") passed both events")
         }
         // Reset alone resumes at the same event and stops there again: nothing is skipped silently.
-        let reset = try await ChildProcess.run(gigctl, ["projections", "reset", "matching", "--database-url", url])
+        let version = String((matching["version"] as? Int) ?? 1)
+        let reset = try await ChildProcess.run(gigctl, ["projections", "reset", "matching", "--version", version, "--database-url", url])
         #expect(reset.exitCode == 0, "\(reset.stderr)")
         let again = try await run()
         let stillStopped = try #require(again.status.first { ($0["name"] as? String) == "matching" })
         #expect(stillStopped["state"] as? String == "failed")
         #expect((stillStopped["errorPosition"] as? Int).map(Int64.init) == poisonPosition)
         // The documented resolution for an event no version should handle: skip it on the record.
-        let skip = try await ChildProcess.run(gigctl, ["projections", "skip", "matching", "--position", String(poisonPosition),
+        let skip = try await ChildProcess.run(gigctl, ["projections", "skip", "matching", "--version", version, "--position", String(poisonPosition),
                                                        "--reason", "malformed RateChanged written by hand (test)", "--database-url", url])
         #expect(skip.exitCode == 0, "\(skip.stdout)\(skip.stderr)")
-        _ = try? await ChildProcess.run(gigctl, ["projections", "reset", "matching", "--database-url", url])
+        _ = try? await ChildProcess.run(gigctl, ["projections", "reset", "matching", "--version", version, "--database-url", url])
         let resumed = try await run()
         let running = try #require(resumed.status.first { ($0["name"] as? String) == "matching" })
         #expect(running["state"] as? String == "running", "\(running)")

@@ -7,8 +7,8 @@
 -- checkpoint in gap-safe order). Used by scripts/chaos and ReliabilityTests.
 \set ON_ERROR_STOP 1
 BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
-WITH cp AS (
-    SELECT name, transaction_id, global_position FROM ledger.projections WHERE version = 1
+WITH cp AS (  -- each projector's newest version
+    SELECT DISTINCT ON (name) name, transaction_id, global_position FROM ledger.projections ORDER BY name, version DESC
 ), upto AS (
     SELECT cp.name, e.event_type, count(*) AS n
     FROM cp JOIN ledger.events e ON (e.transaction_id, e.global_position) <= (cp.transaction_id, cp.global_position)
@@ -28,8 +28,8 @@ WITH cp AS (
         (SELECT count(DISTINCT gig_id) FROM read_models.price_observations_v1 WHERE series = 'budget'), 'GigPosted'),
     ('price_trends', 'price_observations_v1 (bids)',
         (SELECT count(DISTINCT bid_id) FROM read_models.price_observations_v1 WHERE series = 'bid'), 'BidPlaced'),
-    ('matching', 'match_freelancers_v1', (SELECT count(*) FROM read_models.match_freelancers_v1), 'FreelancerRegistered'),
-    ('matching', 'match_gigs_v1', (SELECT count(*) FROM read_models.match_gigs_v1), 'GigPosted')
+    ('matching', 'match_freelancers_v2', (SELECT count(*) FROM read_models.match_freelancers_v2), 'FreelancerRegistered'),
+    ('matching', 'match_gigs_v2', (SELECT count(*) FROM read_models.match_gigs_v2), 'GigPosted')
 )
 SELECT c.projector || '|' || c.tbl || '|' || c.actual || '|' || coalesce(x.n, -1)
 FROM checks c LEFT JOIN expected x ON x.name = c.projector AND x.event_type = c.event_type
@@ -38,7 +38,8 @@ UNION ALL
 -- Every batch counted once: a batch applied twice (two instances, or a retry after a crash)
 -- would make events_applied exceed the events at or before the checkpoint.
 SELECT p.name || '|events_applied|' || p.events_applied || '|' || n.events
-FROM ledger.projections p
+FROM (SELECT DISTINCT ON (name) name, transaction_id, global_position, events_applied
+      FROM ledger.projections ORDER BY name, version DESC) p
 CROSS JOIN LATERAL (SELECT count(*) AS events FROM ledger.events e
                     WHERE (e.transaction_id, e.global_position) <= (p.transaction_id, p.global_position)) n
 WHERE p.events_applied <> n.events;
