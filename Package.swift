@@ -118,6 +118,12 @@ let package = Package(
         ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "PQ", "TestSupport"], swiftSettings: strict),
+        // Faults survived, bad input refused, nothing lost: crash, restart, race, fuzz, roles.
+        .testTarget(
+            name: "ReliabilityTests",
+            dependencies: ["GigLedger", "Marketplace", "EventStore", "PQ", "Projections", "Simulation", "GigCTLCore", "TestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "GigCTLTests",
             dependencies: ["GigCTLCore", "EventStore", "PQ", "TestSupport"],

@@ -78,6 +78,7 @@ public final class MarketplaceService: Sendable {
                                       events: plan.describe(result), duplicate: result.duplicate, attempts: attempt)
             } catch where error.code == .wrongExpectedVersion && attempt < maxAttempts {
                 // Someone else appended since we read: decide again, now in turn (above).
+                forgetIfStale(error)
                 cache.markHot(command.stream.name)
                 continue
             } catch where error.code == .wrongExpectedVersion {
@@ -116,6 +117,7 @@ public final class MarketplaceService: Sendable {
                 }
             }
         } catch let conflict as LockedConflict {
+            forgetIfStale(conflict.error)
             if let earlier = try await firstResult(of: command, attempts: attempt) { return .done(earlier) }
             return .conflict(conflict.error)
         } catch let error as CommandError {
@@ -134,6 +136,14 @@ public final class MarketplaceService: Sendable {
     }
 
     private struct LockedConflict: Error { let error: EventStoreError }
+
+    /// A stream never shrinks: a conflict that found fewer events than the version expected means
+    /// the cached state comes from a history the server no longer has, so it is dropped and the
+    /// next attempt reads the stream whole.
+    func forgetIfStale(_ error: EventStoreError) {
+        guard let conflict = error.conflict, case .exactly(let expected) = conflict.expected, conflict.actual < expected else { return }
+        cache.forget(stream: conflict.stream.rawValue)
+    }
 
     /// The stored result of `command`'s id, if it was appended before.
     private func firstResult(of command: MarketplaceCommand, attempts: Int) async throws(CommandError) -> CommandOutcome? {

@@ -40,6 +40,16 @@ final class StateCache: Sendable {
         }
     }
 
+    /// Forgets every cached state of `stream` (keys end in `/<stream>`): for when the server has
+    /// fewer events of it than the cache saw — a restored backup, or commits lost to
+    /// `synchronous_commit = off` and a crash. `put` never lowers a version, so without this a
+    /// stale entry would make every attempt on the stream conflict.
+    func forget(stream: String) {
+        storage.withLock { storage in
+            storage.entries = storage.entries.filter { !$0.key.hasSuffix("/" + stream) }
+        }
+    }
+
     func get<State: Sendable>(_ key: String, as _: State.Type) -> (State, Int64)? {
         storage.withLock { storage in
             guard let entry = storage.entries[key], let state = entry.state as? State else { return nil }

@@ -286,7 +286,9 @@ public actor Connection {
     func lostOrFailed(query: String?, reason: String? = nil) -> PQError {
         let libpqMessage = handle.map { Connection.trimmed(PQerrorMessage($0)) } ?? "connection closed"
         let text = config.scrub(reason ?? libpqMessage)
-        if let handle, PQstatus(handle) == CONNECTION_OK {
+        // libpq may still say CONNECTION_OK right after the server closed the socket (seen in
+        // pipeline mode during a server restart); reading what is pending tells the truth.
+        if let handle, PQstatus(handle) == CONNECTION_OK, PQconsumeInput(handle) == 1, PQstatus(handle) == CONNECTION_OK {
             return PQError(.protocolViolation, "libpq reported an error without a server error code: \(text).", query: query)
         }
         return PQError(

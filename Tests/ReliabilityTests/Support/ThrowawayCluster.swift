@@ -1,0 +1,172 @@
+import EventStore
+import Foundation
+import PQ
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A PostgreSQL cluster of a test's own, in a temporary folder, for tests that restart the server
+/// or hold a transaction open (which would hold back gap-safe readers of every other suite on the
+/// shared cluster). It listens on a Unix socket of its own and on 127.0.0.1 (a free port), with
+/// `fsync` off; as root the server runs as `postgres`. ``destroy()`` stops it and deletes it.
+final class ThrowawayCluster: Sendable {
+    let folder: String
+    let port: Int
+    let binDir: String
+    var dataDir: String { folder + "/pg" }
+    var socketDir: String { folder + "/sock" }
+
+    /// The `gigledger` database, as the superuser, over the socket. `synchronous_commit` stays on
+    /// (as in production): with it off, an immediate shutdown loses commits already acknowledged,
+    /// which the restart test caught when it was off. (`fsync` off only matters if the machine
+    /// itself crashes.)
+    var config: ConnectionConfig {
+        ConnectionConfig("postgresql:///gigledger?host=\(socketDir)&port=\(port)&user=postgres",
+                         applicationName: "gigledger-reliability", connectTimeoutSeconds: 5)
+    }
+
+    /// Over TCP on 127.0.0.1 as `user` (password authentication for every role but postgres).
+    func tcpURL(user: String, password: String, database: String = "gigledger") -> String {
+        "postgresql://\(user):\(password)@127.0.0.1:\(port)/\(database)"
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Creates, starts and migrates a new cluster (`gigledger` database, GigLedger schema).
+    static func start(_ label: String) async throws -> ThrowawayCluster {
+        let binDir = try findBinDir()
+        let folder = NSTemporaryDirectory().appending("gl-\(label)-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(atPath: folder + "/pg", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder + "/sock", withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: folder + "/pg")
+        if getuid() == 0 {
+            for path in [folder, folder + "/pg", folder + "/sock"] { try run("/bin/chown", ["postgres", path]) }
+        }
+        let cluster = ThrowawayCluster(folder: folder, port: try freePort(), binDir: binDir)
+        try cluster.asOwner("initdb", ["-D", cluster.dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"])
+        try cluster.writeOwned("pg_hba.conf", """
+            local   all   all                    trust
+            host    all   postgres  127.0.0.1/32 trust
+            host    all   all       127.0.0.1/32 scram-sha-256
+
+            """)
+        let conf = try String(contentsOfFile: cluster.dataDir + "/postgresql.conf", encoding: .utf8)
+        try cluster.writeOwned("postgresql.conf", conf + """
+
+            listen_addresses = '127.0.0.1'
+            port = \(cluster.port)
+            unix_socket_directories = '\(cluster.socketDir)'
+            fsync = off
+            full_page_writes = off
+            max_connections = 60
+            shared_buffers = 32MB
+
+            """)
+        try cluster.startServer()
+        let admin = try await Connection.connect(cluster.config.withDatabase("postgres"))
+        try await admin.execute("CREATE DATABASE gigledger")
+        await admin.close()
+        let connection = try await Connection.connect(cluster.config)
+        _ = try await Migrator().migrate(on: connection)
+        await connection.close()
+        return cluster
+    }
+
+    private init(folder: String, port: Int, binDir: String) {
+        self.folder = folder
+        self.port = port
+        self.binDir = binDir
+    }
+
+    func startServer() throws {
+        try asOwner("pg_ctl", ["-D", dataDir, "-l", folder + "/server.log", "-w", "-t", "120", "start"])
+    }
+
+    /// Stops the server with `mode` and starts it again, off the cooperative pool (pg_ctl blocks
+    /// for seconds).
+    func restartInBackground(mode: String) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread.detachNewThread {
+                do {
+                    try self.restart(mode: mode)
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Stops the server with `mode` (`fast`: sessions are ended, a checkpoint is written;
+    /// `immediate`: every process quits at once, crash recovery at the next start).
+    func stopServer(mode: String) throws {
+        try asOwner("pg_ctl", ["-D", dataDir, "-m", mode, "-w", "-t", "120", "stop"])
+    }
+
+    func restart(mode: String) throws {
+        try stopServer(mode: mode)
+        try startServer()
+    }
+
+    func destroy() {
+        try? stopServer(mode: "immediate")
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// Writes a file into the data folder, owned by the server's user.
+    private func writeOwned(_ name: String, _ text: String) throws {
+        let path = dataDir + "/" + name
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        if getuid() == 0 { try Self.run("/bin/chown", ["postgres", path]) }
+    }
+
+    /// Runs a server binary as the cluster's owner (`postgres` when we are root), from `/`.
+    private func asOwner(_ binary: String, _ arguments: [String]) throws {
+        if getuid() == 0 {
+            try Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", binDir + "/" + binary] + arguments)
+        } else {
+            try Self.run(binDir + "/" + binary, arguments)
+        }
+    }
+
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let result = try ChildProcess.spawn(executable, arguments).wait()
+        guard result.exitCode == 0 else {
+            throw Failure(description: "\(executable) \(arguments.joined(separator: " ")) failed (\(result.exitCode.map { "exit \($0)" } ?? "signal \(result.signal ?? 0)")): \(result.stdout)\(result.stderr)")
+        }
+        return result.stdout
+    }
+
+    static func findBinDir() throws -> String {
+        if let dir = try? run("/usr/bin/env", ["pg_config", "--bindir"]).trimmingCharacters(in: .whitespacesAndNewlines),
+           FileManager.default.isExecutableFile(atPath: dir + "/pg_ctl") {
+            return dir
+        }
+        let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        for version in candidates.sorted().reversed() where FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/pg_ctl") {
+            return "/usr/lib/postgresql/\(version)/bin"
+        }
+        throw Failure(description: "PostgreSQL server binaries (pg_ctl, initdb) were not found; install postgresql-15 (scripts/install-deps).")
+    }
+
+    /// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket() failed: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw Failure(description: "could not find a free port: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
