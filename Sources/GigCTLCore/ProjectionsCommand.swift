@@ -116,6 +116,11 @@ struct ProjectionsRun: AsyncParsableCommand {
                             Output.line("\(name): applied \(count) event(s)" + (elsewhere[name].map { " — another instance (\($0)) holds its lease and is running it" } ?? ""))
                         }
                     }
+                    let failed = try await engine.status().filter { status in status.state == "failed" && ShippedProjectors.all.contains { $0.name == status.name && $0.version == status.version } }
+                    if let first = failed.first {
+                        throw CLIError(.problemFound, "\(failed.map(\.name).joined(separator: ", ")) stopped: \(first.name) v\(first.version) at event \(first.errorPosition ?? 0) "
+                                       + "(\(first.errorStream ?? "?"), \(first.errorType ?? "?")): \(first.lastError ?? ""). See `gigctl projections status --help` for how to resolve it.")
+                    }
                 }
             }
         }

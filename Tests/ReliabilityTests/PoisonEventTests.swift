@@ -38,8 +38,8 @@ struct PoisonEventTests {
             let caughtUp = outcome.status.filter { ($0["name"] as? String) != "matching" }.allSatisfy { ($0["lagEvents"] as? Int) == 0 }
             return caughtUp && !outcome.status.isEmpty ? true : nil
         }
-        // (`gigctl projections run` exits 0 even when it stopped a projector: status is the
-        // place to look, as below.)
+        // `gigctl projections run` exits 1 when a projector has stopped; status says where.
+        #expect(outcome.code == 1)
         let matching = try #require(outcome.status.first { ($0["name"] as? String) == "matching" })
         #expect(matching["state"] as? String == "failed")
         #expect((matching["errorPosition"] as? Int).map(Int64.init) == poisonPosition)
@@ -63,6 +63,7 @@ struct PoisonEventTests {
         #expect(skip.exitCode == 0, "\(skip.stdout)\(skip.stderr)")
         _ = try? await ChildProcess.run(gigctl, ["projections", "reset", "matching", "--version", version, "--database-url", url])
         let resumed = try await run()
+        #expect(resumed.code == 0)
         let running = try #require(resumed.status.first { ($0["name"] as? String) == "matching" })
         #expect(running["state"] as? String == "running", "\(running)")
         #expect(running["lagEvents"] as? Int == 0)
