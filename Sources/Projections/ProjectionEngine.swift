@@ -80,16 +80,22 @@ public final class ProjectionEngine: Sendable {
             let checkpoint = LogCheckpoint(transactionID: try row.decode(UInt64.self, "transaction_id"), position: try row.decode(Int64.self, "global_position"))
             let events = try await self.applyNextBatch(projector, on: conn, into: "read_models", after: checkpoint)
             guard let last = events.last else { return .caughtUp }
-            try await conn.execute("""
-                UPDATE ledger.projections
-                SET transaction_id = \(last.transactionID), global_position = \(last.position), state = 'running',
-                    events_applied = events_applied + \(events.count), updated_at = now()
-                WHERE name = \(projector.name) AND version = \(projector.version)
-                """)
-            let payload = "{\"projector\":\"\(projector.name)\",\"version\":\(projector.version),\"position\":\(last.position)}"
-            try await conn.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
+            try await self.advance(projector, to: last, applied: events.count, on: conn)
             return .applied(events.count)
         }
+    }
+
+    /// Moves `projector`'s checkpoint to just after `last` and announces the batch on
+    /// ``notificationChannel``, inside the caller's transaction (so both commit with the batch).
+    func advance(_ projector: any Projector, to last: RecordedEvent, applied count: Int, on conn: Connection) async throws {
+        try await conn.execute("""
+            UPDATE ledger.projections
+            SET transaction_id = \(last.transactionID), global_position = \(last.position), state = 'running',
+                events_applied = events_applied + \(count), updated_at = now()
+            WHERE name = \(projector.name) AND version = \(projector.version)
+            """)
+        let payload = "{\"projector\":\"\(projector.name)\",\"version\":\(projector.version),\"position\":\(last.position)}"
+        try await conn.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
     }
 
     /// Reads the batch after `checkpoint` (up to `through`, and only `streams` if given) and has
@@ -232,14 +238,7 @@ public final class ProjectionEngine: Sendable {
                 counts[projector.name] = mine.count
                 guard let last = mine.last else { continue }
                 try await self.applyEvents(mine, to: projector, on: conn, into: "read_models")
-                try await conn.execute("""
-                    UPDATE ledger.projections
-                    SET transaction_id = \(last.transactionID), global_position = \(last.position), state = 'running',
-                        events_applied = events_applied + \(mine.count), updated_at = now()
-                    WHERE name = \(projector.name) AND version = \(projector.version)
-                    """)
-                let payload = "{\"projector\":\"\(projector.name)\",\"version\":\(projector.version),\"position\":\(last.position)}"
-                try await conn.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
+                try await self.advance(projector, to: last, applied: mine.count, on: conn)
             }
             return counts
         }

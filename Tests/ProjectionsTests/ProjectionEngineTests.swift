@@ -80,7 +80,7 @@ struct ProjectionEngineTests {
         let pool = try await TestDatabase.fresh("projpoison")
         let store = EventStore(pool: pool)
         let healthy = CountingProjector(name: "healthy")
-        let poisoned = PoisonSensitive(name: "poisoned")
+        let poisoned = HookedCounting.poisonSensitive(name: "poisoned")
         try await append(store, ["A", "Poison", "B"])
         try await waitVisible(store, 3)
         let engine = ProjectionEngine(store: store, projectors: [poisoned, healthy], owner: "one")
@@ -121,7 +121,7 @@ struct ProjectionEngineTests {
         let store = EventStore(pool: pool)
         try await append(store, ["A", "B"])
         try await waitVisible(store, 2)
-        let flaky = SessionKilledOnce(name: "flaky")
+        let flaky = HookedCounting.sessionKilledOnce(name: "flaky")
         let engine = ProjectionEngine(store: store, projectors: [flaky], owner: "one")
         try await engine.prepare()
         await #expect(throws: PQError.self) { try await engine.catchUp(flaky) }
@@ -174,35 +174,36 @@ struct ProjectionEngineTests {
     }
 }
 
-/// Like CountingProjector, but its session is killed under it the first time it applies an event.
-struct SessionKilledOnce: Projector {
+/// A CountingProjector with a hook run before each event, to make it fail or break things.
+struct HookedCounting: Projector {
     let inner: CountingProjector
-    final class Flag: Sendable { let killed = Mutex(false) }
-    let flag = Flag()
-    init(name: String) { inner = CountingProjector(name: name) }
+    let hook: @Sendable (RecordedEvent, Connection) async throws -> Void
     var name: String { inner.name }
     var version: Int { inner.version }
     var tables: [String] { inner.tables }
     func prepare(on connection: Connection) async throws { try await inner.prepare(on: connection) }
     func apply(_ event: RecordedEvent, on connection: Connection) async throws {
-        if flag.killed.withLock({ done in defer { done = true }; return !done }) {
-            try await connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")
-        }
+        try await hook(event, connection)
         try await inner.apply(event, on: connection)
     }
-}
 
-/// Like CountingProjector, but stops at `Poison`.
-struct PoisonSensitive: Projector {
-    let inner: CountingProjector
-    init(name: String) { inner = CountingProjector(name: name) }
-    var name: String { inner.name }
-    var version: Int { inner.version }
-    var tables: [String] { inner.tables }
-    func prepare(on connection: Connection) async throws { try await inner.prepare(on: connection) }
-    func apply(_ event: RecordedEvent, on connection: Connection) async throws {
-        if event.type == "Poison" { throw PoisonError() }
-        try await inner.apply(event, on: connection)
-    }
     struct PoisonError: Error, CustomStringConvertible { var description: String { "no handler for Poison" } }
+
+    /// Stops at events of type `Poison`.
+    static func poisonSensitive(name: String) -> HookedCounting {
+        HookedCounting(inner: CountingProjector(name: name)) { event, _ in
+            if event.type == "Poison" { throw PoisonError() }
+        }
+    }
+
+    /// Has its session killed under it the first time it applies an event.
+    static func sessionKilledOnce(name: String) -> HookedCounting {
+        let killed = Flag()
+        return HookedCounting(inner: CountingProjector(name: name)) { _, connection in
+            if killed.value.withLock({ done in defer { done = true }; return !done }) {
+                try await connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+            }
+        }
+    }
+    final class Flag: Sendable { let value = Mutex(false) }
 }
