@@ -192,12 +192,8 @@ extension ProgressPrinter {
     func show(_ progress: BuildProgress) {
         let before = progress.eventsDone - progress.eventsThisRun
         show("\(progress.purpose.rawValue) \(progress.projector)", done: progress.eventsThisRun, of: max(0, progress.eventsTotal - before),
-             events: progress.eventsThisRun, elapsed: progress.elapsed.secondsValue)
+             events: progress.eventsThisRun, elapsed: progress.elapsedSeconds)
     }
-}
-
-extension Duration {
-    var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 struct ProjectionsRebuild: AsyncParsableCommand {

@@ -21,6 +21,8 @@ public struct BuildProgress: Sendable {
     /// Events applied by this run (for a rate).
     public let eventsThisRun: Int64
     public let elapsed: Duration
+    /// ``elapsed`` in seconds.
+    public var elapsedSeconds: Double { elapsed.seconds }
 }
 
 /// What a rebuild did.
@@ -178,11 +180,12 @@ extension ProjectionEngine {
         guard let from = checkpoints.min() else { return 0 }
         let events = try await EventStore.readAll(on: conn, after: from, through: end, limit: batchSize)
         guard !events.isEmpty else { return 0 }
+        let skipped = try await skippedPositions(of: group, among: events, on: conn)
         for (projector, checkpoint) in zip(group, checkpoints) {
             let mine = checkpoint == from ? events : events.filter { $0.checkpoint > checkpoint }
             guard let last = mine.last else { continue }
             let schema = Self.buildSchema(projector, purpose)
-            try await applyEvents(mine, to: projector, on: conn, into: schema)
+            try await applyEvents(mine, to: projector, on: conn, into: schema, skipping: skipped[projector.name] ?? [])
             try await conn.execute("""
                 UPDATE ledger.projection_builds
                 SET transaction_id = \(last.transactionID), global_position = \(last.position),

@@ -104,20 +104,30 @@ public final class ProjectionEngine: Sendable {
     func applyNextBatch(_ projector: any Projector, on conn: Connection, into schema: String, after checkpoint: LogCheckpoint,
                         through end: LogCheckpoint? = nil, streams: [String]? = nil, limit: Int? = nil) async throws -> [RecordedEvent] {
         let events = try await EventStore.readAll(on: conn, after: checkpoint, through: end, limit: limit ?? batchSize, streams: streams)
-        try await applyEvents(events, to: projector, on: conn, into: schema)
+        let skipped = try await skippedPositions(of: [projector], among: events, on: conn)
+        try await applyEvents(events, to: projector, on: conn, into: schema, skipping: skipped[projector.name] ?? [])
         return events
     }
 
-    /// Has `projector` apply `events` to the tables in `schema`, inside the caller's transaction.
-    /// A failing event becomes a ``ProjectionFailure`` naming it.
-    func applyEvents(_ events: [RecordedEvent], to projector: any Projector, on conn: Connection, into schema: String) async throws {
-        guard let first = events.first, let last = events.last else { return }
-        // Events an operator decided this projector skips (`gigctl projections skip`).
-        let skipped = Set(try await conn.query("""
-            SELECT global_position FROM ledger.projection_skips
-            WHERE name = \(projector.name) AND version = \(projector.version)
-              AND global_position BETWEEN \(min(first.position, last.position)) AND \(max(first.position, last.position))
-            """).rows.map { try $0.decode(Int64.self, at: 0) })
+    /// The positions among `events` that an operator decided each of `group` skips (`gigctl
+    /// projections skip`), by projector name: one query for a whole batch.
+    func skippedPositions(of group: [any Projector], among events: [RecordedEvent], on conn: Connection) async throws -> [String: Set<Int64>] {
+        guard !events.isEmpty, !group.isEmpty else { return [:] }
+        var skipped: [String: Set<Int64>] = [:]
+        for row in try await conn.query("""
+            SELECT name, global_position FROM ledger.projection_skips
+            WHERE (name, version) IN (SELECT * FROM unnest(\(group.map(\.name))::text[], \(group.map(\.version))::int[]))
+              AND global_position = ANY(\(events.map(\.position))::int8[])
+            """).rows {
+            skipped[try row.decode(String.self, at: 0), default: []].insert(try row.decode(Int64.self, at: 1))
+        }
+        return skipped
+    }
+
+    /// Has `projector` apply `events` (less those at `skipping`) to the tables in `schema`,
+    /// inside the caller's transaction. A failing event becomes a ``ProjectionFailure`` naming it.
+    func applyEvents(_ events: [RecordedEvent], to projector: any Projector, on conn: Connection, into schema: String,
+                     skipping skipped: Set<Int64>) async throws {
         let events = skipped.isEmpty ? events : events.filter { !skipped.contains($0.position) }
         guard !events.isEmpty else { return }
         if schema == "read_models" {
@@ -150,7 +160,6 @@ public final class ProjectionEngine: Sendable {
                 outcome = try await step(projector)
             } catch let failure as ProjectionFailure {
                 try await markFailed(failure)
-                logger.error("projector stopped", metadata: ["projection.name": "\(failure.projector)", "projection.position": "\(failure.position)", "error": "\(failure.reason)"])
                 return total
             }
             guard case .applied(let count) = outcome else { return total }
@@ -171,14 +180,12 @@ public final class ProjectionEngine: Sendable {
         var stopped: Set<String> = []
         while true {
             let group = projectors.filter { !stopped.contains($0.name) }
-            guard !group.isEmpty, try await hasReadableEvents(group) else { return applied }
+            guard !group.isEmpty, try await hasUnreadEvents(group, readableNow: true) else { return applied }
             let counts: [String: Int]
             do {
                 counts = try await stepAll(group)
             } catch let failure as ProjectionFailure {
                 try await markFailed(failure)
-                logger.error("projector stopped", metadata: ["projection.name": "\(failure.projector)", "projection.position": "\(failure.position)",
-                                                            "error": "\(failure.reason)"])
                 stopped.insert(failure.projector)
                 continue
             }
@@ -188,8 +195,10 @@ public final class ProjectionEngine: Sendable {
     }
 
     /// Whether any of `group` (not failed, and not leased by another live instance) has events
-    /// after its checkpoint that a gap-safe read can pass now. Read-only: costs no commit.
-    func hasReadableEvents(_ group: [any Projector]) async throws -> Bool {
+    /// after its checkpoint: any at all, or (`readableNow`) only those a gap-safe read can pass
+    /// now — so "some, but none readable" means held back by an older open transaction.
+    /// Read-only: costs no commit.
+    func hasUnreadEvents(_ group: [any Projector], readableNow: Bool) async throws -> Bool {
         try await store.pool.query("""
             SELECT EXISTS (
                 SELECT 1 FROM ledger.projections p
@@ -198,7 +207,7 @@ public final class ProjectionEngine: Sendable {
                   AND (p.lease_owner IS NULL OR p.lease_owner = \(owner) OR p.lease_until < now())
                   AND EXISTS (SELECT 1 FROM ledger.events e
                               WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)
-                                AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())))
+                                AND (NOT \(readableNow) OR e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()))))
             """).scalar(Bool.self)
     }
 
@@ -232,12 +241,13 @@ public final class ProjectionEngine: Sendable {
                     """)
             }
             let events = try await EventStore.readAll(on: conn, after: from, limit: self.batchSize)
+            let skipped = try await self.skippedPositions(of: active.map(\.projector), among: events, on: conn)
             var counts: [String: Int] = [:]
             for (projector, checkpoint) in active {
                 let mine = checkpoint == from ? events : events.filter { $0.checkpoint > checkpoint }
                 counts[projector.name] = mine.count
                 guard let last = mine.last else { continue }
-                try await self.applyEvents(mine, to: projector, on: conn, into: "read_models")
+                try await self.applyEvents(mine, to: projector, on: conn, into: "read_models", skipping: skipped[projector.name] ?? [])
                 try await self.advance(projector, to: last, applied: mine.count, on: conn)
             }
             return counts
@@ -271,7 +281,7 @@ public final class ProjectionEngine: Sendable {
                 // Events past a checkpoint that the gap-safe read could not yet pass (an older
                 // transaction is still open): their NOTIFY may already be spent, so look again
                 // soon (backing off to 1 s) rather than waiting for the next one.
-                if try await heldBack() {
+                if try await hasUnreadEvents(projectors, readableNow: false) {
                     if let listening, try await listening.waitForNotification(timeout: heldBackRetry) != nil {
                         while try await listening.waitForNotification(timeout: .zero) != nil {}
                         heldBackRetry = .milliseconds(10)
@@ -300,21 +310,6 @@ public final class ProjectionEngine: Sendable {
         if let extra = listening, extra !== listener { await extra.close() }
     }
 
-    /// Whether a projector this instance runs has events after its checkpoint that it could not
-    /// read yet (held back by an older open transaction).
-    func heldBack() async throws -> Bool {
-        let names = projectors.map(\.name)
-        let versions = projectors.map(\.version)
-        return try await store.pool.query("""
-            SELECT EXISTS (
-                SELECT 1 FROM ledger.projections p
-                WHERE (p.name, p.version) IN (SELECT * FROM unnest(\(names)::text[], \(versions)::int[])) AND p.state <> 'failed'
-                  AND (p.lease_owner IS NULL OR p.lease_owner = \(owner) OR p.lease_until < now())
-                  AND EXISTS (SELECT 1 FROM ledger.events e
-                              WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)))
-            """).scalar(Bool.self)
-    }
-
     /// Gives up this instance's leases, so another instance can take over at once (called when a
     /// run ends; a crashed instance's lease simply expires).
     public func releaseLeases() async throws {
@@ -334,7 +329,10 @@ public final class ProjectionEngine: Sendable {
         return held
     }
 
+    /// Marks the projector failed at the event that stopped it, and logs it.
     func markFailed(_ failure: ProjectionFailure) async throws {
+        logger.error("projector stopped", metadata: ["projection.name": "\(failure.projector)", "projection.position": "\(failure.position)",
+                                                    "error": "\(failure.reason)"])
         try await store.pool.query("""
             UPDATE ledger.projections
             SET state = 'failed', last_error = \(String(failure.reason.prefix(2000))), error_position = \(failure.position),
