@@ -2,7 +2,7 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
@@ -121,7 +121,10 @@ let package = Package(
         // Faults survived, bad input refused, nothing lost: crash, restart, race, fuzz, roles.
         .testTarget(
             name: "ReliabilityTests",
-            dependencies: ["GigLedger", "Marketplace", "EventStore", "PQ", "Projections", "Simulation", "GigCTLCore", "TestSupport"],
+            dependencies: [
+                "GigLedger", "Marketplace", "EventStore", "PQ", "Projections", "Simulation", "GigCTLCore",
+                "TestSupport",
+            ],
             swiftSettings: strict
         ),
         .testTarget(

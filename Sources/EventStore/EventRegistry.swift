@@ -35,15 +35,25 @@ public struct EventRegistry<Event: Sendable>: Sendable {
 
     /// Decodes `event`, upcasting its data first when it was written by an older schema version.
     public func decode(_ event: RecordedEvent) throws(EventStoreError) -> Event {
-        try decode(type: event.type, schemaVersion: event.schemaVersion, data: event.data.data, where: "event \(event.position) (\(event.stream) v\(event.version))")
+        try decode(
+            type: event.type, schemaVersion: event.schemaVersion, data: event.data.data,
+            where: "event \(event.position) (\(event.stream) v\(event.version))")
     }
 
-    public func decode(type: String, schemaVersion: Int, data: Data, where place: String = "the event") throws(EventStoreError) -> Event {
+    public func decode(type: String, schemaVersion: Int, data: Data, where place: String = "the event")
+        throws(EventStoreError) -> Event
+    {
         guard let entry = decoders[type] else {
-            throw EventStoreError(.unknownEventType, "\(place) has type \(type), which this version of GigLedger does not know. Upgrade, or register a decoder for it.")
+            throw EventStoreError(
+                .unknownEventType,
+                "\(place) has type \(type), which this version of GigLedger does not know. Upgrade, or register a decoder for it."
+            )
         }
         guard schemaVersion <= entry.version else {
-            throw EventStoreError(.unknownEventType, "\(place) is \(type) schema version \(schemaVersion), newer than the \(entry.version) this version knows. Upgrade GigLedger to read it.")
+            throw EventStoreError(
+                .unknownEventType,
+                "\(place) is \(type) schema version \(schemaVersion), newer than the \(entry.version) this version knows. Upgrade GigLedger to read it."
+            )
         }
         var bytes = data
         if schemaVersion < entry.version {
@@ -51,7 +61,10 @@ public struct EventRegistry<Event: Sendable>: Sendable {
                 var value = try JSONDecoder().decode(JSONValue.self, from: data)
                 for version in schemaVersion..<entry.version {
                     guard let step = upcasters[type]?[version] else {
-                        throw EventStoreError(.unknownEventType, "\(place) is \(type) schema version \(schemaVersion), and no upcaster turns version \(version) into \(version + 1).")
+                        throw EventStoreError(
+                            .unknownEventType,
+                            "\(place) is \(type) schema version \(schemaVersion), and no upcaster turns version \(version) into \(version + 1)."
+                        )
                     }
                     value = try step(value)
                 }
@@ -59,7 +72,8 @@ public struct EventRegistry<Event: Sendable>: Sendable {
             } catch let error as EventStoreError {
                 throw error
             } catch {
-                throw EventStoreError(.undecodableEvent, "Upcasting \(place) (\(type) v\(schemaVersion)) failed: \(error).")
+                throw EventStoreError(
+                    .undecodableEvent, "Upcasting \(place) (\(type) v\(schemaVersion)) failed: \(error).")
             }
         }
         do {

@@ -21,20 +21,25 @@ public struct ImportReport: Sendable, Codable, Hashable {
 extension EventStore {
     /// Streams in name order after `after` (paging), optionally of one category and last written
     /// within [`since`, `until`).
-    public func listStreams(category: String? = nil, since: Date? = nil, until: Date? = nil, after: String? = nil,
-                            limit: Int = 100) async throws(EventStoreError) -> [StreamInfo] {
+    public func listStreams(
+        category: String? = nil, since: Date? = nil, until: Date? = nil, after: String? = nil,
+        limit: Int = 100
+    ) async throws(EventStoreError) -> [StreamInfo] {
         try await run { conn in
-            try await conn.query("""
+            try await conn.query(
+                """
                 SELECT stream_id, category, version, created_at, updated_at FROM ledger.streams
                 WHERE (\(category)::text IS NULL OR category = \(category))
                   AND (\(since)::timestamptz IS NULL OR updated_at >= \(since))
                   AND (\(until)::timestamptz IS NULL OR updated_at < \(until))
                   AND (\(after)::text IS NULL OR stream_id COLLATE "C" > \(after))
                 ORDER BY stream_id COLLATE "C" LIMIT \(max(0, limit))
-                """).rows.map { row in
-                StreamInfo(stream: try row.decode(String.self, at: 0), category: try row.decode(String.self, at: 1),
-                           version: try row.decode(Int64.self, at: 2), createdAt: try row.decode(Date.self, at: 3),
-                           updatedAt: try row.decode(Date.self, at: 4))
+                """
+            ).rows.map { row in
+                StreamInfo(
+                    stream: try row.decode(String.self, at: 0), category: try row.decode(String.self, at: 1),
+                    version: try row.decode(Int64.self, at: 2), createdAt: try row.decode(Date.self, at: 3),
+                    updatedAt: try row.decode(Date.self, at: 4))
             }
         }
     }
@@ -48,7 +53,8 @@ extension EventStore {
         try await pool.withTransaction(.repeatableRead, readOnly: true) { conn in
             // CSV with a delimiter and quote that JSON text never contains raw (jsonb escapes
             // control characters), so each row is the JSON line itself, unescaped.
-            try await conn.copyOut("""
+            try await conn.copyOut(
+                """
                 COPY (
                     SELECT jsonb_build_object(
                         'position', global_position, 'stream', stream_id, 'version', stream_version, 'type', event_type,
@@ -65,79 +71,107 @@ extension EventStore {
     /// a repeated command id is still answered). Refuses a log that has events unless
     /// `allowNonEmpty`, and refuses events that collide with stored ones. All or nothing.
     /// `produce` writes the file's bytes (whole lines) to the writer.
-    public func importLog(allowNonEmpty: Bool = false, _ produce: @escaping @Sendable (inout CopyWriter) throws -> Void) async throws -> ImportReport {
+    public func importLog(allowNonEmpty: Bool = false, _ produce: @escaping @Sendable (inout CopyWriter) throws -> Void)
+        async throws -> ImportReport
+    {
         try await pool.withTransaction { conn in
             if !allowNonEmpty, let head = try await conn.query("SELECT max(global_position) FROM ledger.events").first,
-               let position = try head.decode(Int64?.self, at: 0) {
-                throw EventStoreError(.invalidAppend, "The log is not empty (head at position \(position)). Import into a freshly migrated database, "
-                                        + "or pass --allow-non-empty to add the events after the existing ones (positions must not collide).")
+                let position = try head.decode(Int64?.self, at: 0)
+            {
+                throw EventStoreError(
+                    .invalidAppend,
+                    "The log is not empty (head at position \(position)). Import into a freshly migrated database, "
+                        + "or pass --allow-non-empty to add the events after the existing ones (positions must not collide)."
+                )
             }
             try await conn.execute("CREATE TEMP TABLE gigledger_import (doc jsonb NOT NULL) ON COMMIT DROP")
-            try await conn.copyIn("COPY gigledger_import (doc) FROM STDIN WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')", produce)
-            let missing = try await conn.query("""
-                SELECT count(*) FROM gigledger_import
-                WHERE NOT (doc ?& ARRAY['position', 'stream', 'version', 'type', 'schemaVersion', 'data', 'metadata', 'occurredAt', 'recordedAt'])
-                """).first?.decode(Int64.self, at: 0) ?? 0
+            try await conn.copyIn(
+                "COPY gigledger_import (doc) FROM STDIN WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')", produce)
+            let missing =
+                try await conn.query(
+                    """
+                    SELECT count(*) FROM gigledger_import
+                    WHERE NOT (doc ?& ARRAY['position', 'stream', 'version', 'type', 'schemaVersion', 'data', 'metadata', 'occurredAt', 'recordedAt'])
+                    """
+                ).first?.decode(Int64.self, at: 0) ?? 0
             if missing > 0 {
-                throw EventStoreError(.invalidAppend, "\(missing) line(s) of the import lack one of position, stream, version, type, schemaVersion, "
-                                        + "data, metadata, occurredAt, recordedAt: is this a `gigctl export` file? Nothing was imported.")
+                throw EventStoreError(
+                    .invalidAppend,
+                    "\(missing) line(s) of the import lack one of position, stream, version, type, schemaVersion, "
+                        + "data, metadata, occurredAt, recordedAt: is this a `gigctl export` file? Nothing was imported."
+                )
             }
-            let events = try await conn.execute("""
-                INSERT INTO ledger.events (global_position, stream_id, stream_version, category, event_type, schema_version,
-                                           data, metadata, occurred_at, recorded_at)
-                SELECT (doc->>'position')::bigint, doc->>'stream', (doc->>'version')::bigint, split_part(doc->>'stream', '-', 1),
-                       doc->>'type', (doc->>'schemaVersion')::int, doc->'data', doc->'metadata',
-                       (doc->>'occurredAt')::timestamptz, (doc->>'recordedAt')::timestamptz
-                FROM gigledger_import ORDER BY (doc->>'position')::bigint
-                """) ?? 0
-            let streams = try await conn.execute("""
-                INSERT INTO ledger.streams AS s (stream_id, category, version, created_at, updated_at)
-                SELECT stream_id, split_part(stream_id, '-', 1), max(stream_version), min(recorded_at), max(recorded_at)
-                FROM ledger.events WHERE global_position IN (SELECT (doc->>'position')::bigint FROM gigledger_import)
-                GROUP BY stream_id
-                ON CONFLICT (stream_id) DO UPDATE SET version = greatest(s.version, excluded.version), updated_at = excluded.updated_at
-                """) ?? 0
+            let events =
+                try await conn.execute(
+                    """
+                    INSERT INTO ledger.events (global_position, stream_id, stream_version, category, event_type, schema_version,
+                                               data, metadata, occurred_at, recorded_at)
+                    SELECT (doc->>'position')::bigint, doc->>'stream', (doc->>'version')::bigint, split_part(doc->>'stream', '-', 1),
+                           doc->>'type', (doc->>'schemaVersion')::int, doc->'data', doc->'metadata',
+                           (doc->>'occurredAt')::timestamptz, (doc->>'recordedAt')::timestamptz
+                    FROM gigledger_import ORDER BY (doc->>'position')::bigint
+                    """) ?? 0
+            let streams =
+                try await conn.execute(
+                    """
+                    INSERT INTO ledger.streams AS s (stream_id, category, version, created_at, updated_at)
+                    SELECT stream_id, split_part(stream_id, '-', 1), max(stream_version), min(recorded_at), max(recorded_at)
+                    FROM ledger.events WHERE global_position IN (SELECT (doc->>'position')::bigint FROM gigledger_import)
+                    GROUP BY stream_id
+                    ON CONFLICT (stream_id) DO UPDATE SET version = greatest(s.version, excluded.version), updated_at = excluded.updated_at
+                    """) ?? 0
             // Versions are unique per stream, so count = max means 1…n with no gap.
-            if let gap = try await conn.query("""
+            if let gap = try await conn.query(
+                """
                 SELECT stream_id, max(stream_version), count(*) FROM ledger.events
                 WHERE stream_id IN (SELECT DISTINCT doc->>'stream' FROM gigledger_import)
                 GROUP BY stream_id HAVING count(*) <> max(stream_version) LIMIT 1
-                """).first {
-                throw EventStoreError(.invalidAppend, "Stream \(try gap.decode(String.self, at: 0)) would reach version \(try gap.decode(Int64.self, at: 1)) "
-                                        + "with only \(try gap.decode(Int64.self, at: 2)) events: the import is missing some. Nothing was imported.")
+                """
+            ).first {
+                throw EventStoreError(
+                    .invalidAppend,
+                    "Stream \(try gap.decode(String.self, at: 0)) would reach version \(try gap.decode(Int64.self, at: 1)) "
+                        + "with only \(try gap.decode(Int64.self, at: 2)) events: the import is missing some. Nothing was imported."
+                )
             }
             // The first result of every command, as ledger.append records it: the streams in
             // ascending order with their versions after, and per event its stream's index,
             // version and position.
-            let commands = try await conn.execute("""
-                WITH e AS (
-                    SELECT (metadata->>'commandId')::uuid AS command_id, global_position, stream_id, stream_version, recorded_at
-                    FROM ledger.events
-                    WHERE global_position IN (SELECT (doc->>'position')::bigint FROM gigledger_import) AND metadata ? 'commandId'
-                ), s AS (
-                    SELECT command_id, stream_id, max(stream_version) AS version,
-                           row_number() OVER (PARTITION BY command_id ORDER BY stream_id COLLATE "C") AS i
-                    FROM e GROUP BY command_id, stream_id
-                ), c AS (
-                    SELECT command_id, array_agg(stream_id ORDER BY i) AS streams, array_agg(version ORDER BY i) AS versions FROM s GROUP BY command_id
-                ), ev AS (
-                    SELECT e.command_id, array_agg(s.i::int ORDER BY e.global_position) AS event_streams,
-                           array_agg(e.stream_version ORDER BY e.global_position) AS event_versions,
-                           array_agg(e.global_position ORDER BY e.global_position) AS positions, min(e.recorded_at) AS recorded_at
-                    FROM e JOIN s USING (command_id, stream_id) GROUP BY e.command_id
-                )
-                INSERT INTO ledger.commands (command_id, result, recorded_at)
-                SELECT c.command_id,
-                       jsonb_build_object('commandId', c.command_id, 'streams', to_jsonb(c.streams), 'versions', to_jsonb(c.versions),
-                                          'eventStreams', to_jsonb(ev.event_streams), 'eventVersions', to_jsonb(ev.event_versions),
-                                          'positions', to_jsonb(ev.positions)),
-                       ev.recorded_at
-                FROM c JOIN ev USING (command_id)
-                ON CONFLICT (command_id) DO NOTHING
-                """) ?? 0
-            try await conn.execute("SELECT setval('ledger.events_position_seq', (SELECT max(global_position) FROM ledger.events))")
-            let head = try await conn.query("SELECT coalesce(max(global_position), 0) FROM ledger.events").first?.decode(Int64.self, at: 0) ?? 0
-            return ImportReport(events: Int64(events), streams: Int64(streams), commands: Int64(commands), headPosition: head)
+            let commands =
+                try await conn.execute(
+                    """
+                    WITH e AS (
+                        SELECT (metadata->>'commandId')::uuid AS command_id, global_position, stream_id, stream_version, recorded_at
+                        FROM ledger.events
+                        WHERE global_position IN (SELECT (doc->>'position')::bigint FROM gigledger_import) AND metadata ? 'commandId'
+                    ), s AS (
+                        SELECT command_id, stream_id, max(stream_version) AS version,
+                               row_number() OVER (PARTITION BY command_id ORDER BY stream_id COLLATE "C") AS i
+                        FROM e GROUP BY command_id, stream_id
+                    ), c AS (
+                        SELECT command_id, array_agg(stream_id ORDER BY i) AS streams, array_agg(version ORDER BY i) AS versions FROM s GROUP BY command_id
+                    ), ev AS (
+                        SELECT e.command_id, array_agg(s.i::int ORDER BY e.global_position) AS event_streams,
+                               array_agg(e.stream_version ORDER BY e.global_position) AS event_versions,
+                               array_agg(e.global_position ORDER BY e.global_position) AS positions, min(e.recorded_at) AS recorded_at
+                        FROM e JOIN s USING (command_id, stream_id) GROUP BY e.command_id
+                    )
+                    INSERT INTO ledger.commands (command_id, result, recorded_at)
+                    SELECT c.command_id,
+                           jsonb_build_object('commandId', c.command_id, 'streams', to_jsonb(c.streams), 'versions', to_jsonb(c.versions),
+                                              'eventStreams', to_jsonb(ev.event_streams), 'eventVersions', to_jsonb(ev.event_versions),
+                                              'positions', to_jsonb(ev.positions)),
+                           ev.recorded_at
+                    FROM c JOIN ev USING (command_id)
+                    ON CONFLICT (command_id) DO NOTHING
+                    """) ?? 0
+            try await conn.execute(
+                "SELECT setval('ledger.events_position_seq', (SELECT max(global_position) FROM ledger.events))")
+            let head =
+                try await conn.query("SELECT coalesce(max(global_position), 0) FROM ledger.events").first?.decode(
+                    Int64.self, at: 0) ?? 0
+            return ImportReport(
+                events: Int64(events), streams: Int64(streams), commands: Int64(commands), headPosition: head)
         }
     }
 }

@@ -28,7 +28,8 @@ extension EventStore {
     /// The log's head and the oldest open transaction holding readers back, if any.
     public func status() async throws(EventStoreError) -> LogStatus {
         try await run { connection in
-            let counts = try await connection.query("""
+            let counts = try await connection.query(
+                """
                 SELECT coalesce((SELECT max(global_position) FROM ledger.events), 0) AS head,
                        count(*) AS streams, coalesce(sum(version), 0)::bigint AS events
                 FROM ledger.streams
@@ -45,7 +46,8 @@ extension EventStore {
     /// The oldest transaction on the server that holds a transaction id (only those can hold
     /// gap-safe readers back), with its backend pid so an operator can find or end it.
     public static func oldestOpenTransaction(on connection: Connection) async throws -> BlockingTransaction? {
-        let result = try await connection.query("""
+        let result = try await connection.query(
+            """
             SELECT pid, datname, application_name, state, xact_start,
                    extract(epoch FROM (clock_timestamp() - xact_start))::float8 AS age,
                    backend_xid::text::bigint AS xid
@@ -57,14 +59,18 @@ extension EventStore {
         guard let row = result.first else { return nil }
         return BlockingTransaction(
             pid: try row.decode(Int32.self, "pid"), database: try row.decode(String?.self, "datname"),
-            applicationName: try row.decode(String?.self, "application_name"), state: try row.decode(String?.self, "state"),
-            transactionStart: try row.decode(Date?.self, "xact_start"), ageSeconds: try row.decode(Double?.self, "age") ?? 0,
+            applicationName: try row.decode(String?.self, "application_name"),
+            state: try row.decode(String?.self, "state"),
+            transactionStart: try row.decode(Date?.self, "xact_start"),
+            ageSeconds: try row.decode(Double?.self, "age") ?? 0,
             transactionID: try row.decode(UInt64.self, "xid"))
     }
 }
 
 /// `try #require`-like unwrap for library code: a missing row is a database error, not a trap.
 func require<T>(_ value: T?, _ what: @autoclosure () -> String = "a row") throws -> T {
-    guard let value else { throw EventStoreError(.database, "The database returned no \(what()) where one was expected.") }
+    guard let value else {
+        throw EventStoreError(.database, "The database returned no \(what()) where one was expected.")
+    }
     return value
 }

@@ -18,7 +18,9 @@ public final class EventStore: Sendable {
     /// How often an append whose connection broke is sent again (safe: it is idempotent).
     public let reconnectAttempts: Int
 
-    public init(pool: ConnectionPool, reconnectAttempts: Int = 5, logger: Logger = Logger(label: "gigledger.eventstore")) {
+    public init(
+        pool: ConnectionPool, reconnectAttempts: Int = 5, logger: Logger = Logger(label: "gigledger.eventstore")
+    ) {
         self.pool = pool
         self.reconnectAttempts = reconnectAttempts
         self.logger = logger
@@ -31,7 +33,9 @@ public final class EventStore: Sendable {
     public func append(
         _ events: [NewEvent], to stream: StreamName, expecting expected: ExpectedVersion, metadata: EventMetadata
     ) async throws(EventStoreError) -> AppendResult {
-        try await append(AppendRequest(metadata: metadata, streams: [StreamAppend(stream: stream, expected: expected, events: events)]))
+        try await append(
+            AppendRequest(
+                metadata: metadata, streams: [StreamAppend(stream: stream, expected: expected, events: events)]))
     }
 
     /// Appends atomically to every stream of `request`: all events are stored, or none.
@@ -50,7 +54,8 @@ public final class EventStore: Sendable {
             recover: { error throws(EventStoreError) in
                 // A retry that raced its own first attempt fails on the stream row or on the
                 // command id; if the first attempt committed, its result is the answer.
-                let racedItself = error.sqlState?.rawValue == "GL409"
+                let racedItself =
+                    error.sqlState?.rawValue == "GL409"
                     || (error.sqlState == .uniqueViolation && error.constraint == "commands_pkey")
                 return racedItself ? try await self.recordedResult(of: request.commandId) : nil
             },
@@ -68,7 +73,8 @@ public final class EventStore: Sendable {
         return try AppendResult(json: try outcomes[0].get().scalar(PGJSON.self))
     }
 
-    static let notifyStatement: SQL = "SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(notificationChannel), '')"
+    static let notifyStatement: SQL =
+        "SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(notificationChannel), '')"
 
     /// Advisory-lock class of ``withStreamLock(_:_:)`` (the second key is the stream's hash).
     static let streamLockClass: Int32 = 1_196_313
@@ -98,7 +104,9 @@ public final class EventStore: Sendable {
     /// Appends inside the caller's transaction on `connection` (see ``withStreamLock(_:_:)``).
     /// The caller commits; nothing is stored if it rolls back.
     @discardableResult
-    public func append(_ request: AppendRequest, within connection: Connection) async throws(EventStoreError) -> AppendResult {
+    public func append(_ request: AppendRequest, within connection: Connection) async throws(EventStoreError)
+        -> AppendResult
+    {
         let statement = try Self.appendStatement(request)
         do {
             return try AppendResult(json: try await connection.query(statement).scalar(PGJSON.self))
@@ -114,17 +122,27 @@ public final class EventStore: Sendable {
     static func appendStatement(_ request: AppendRequest) throws(EventStoreError) -> SQL {
         let groups = request.streams.sorted { $0.stream < $1.stream }
         guard !groups.isEmpty else {
-            throw EventStoreError(.invalidAppend, "An append needs at least one stream with events; nothing was stored.")
+            throw EventStoreError(
+                .invalidAppend, "An append needs at least one stream with events; nothing was stored.")
         }
         for (index, group) in groups.enumerated() {
             if group.events.isEmpty {
-                throw EventStoreError(.invalidAppend, "The append names stream \(group.stream) without events; drop it or give it events. Nothing was stored.")
+                throw EventStoreError(
+                    .invalidAppend,
+                    "The append names stream \(group.stream) without events; drop it or give it events. Nothing was stored."
+                )
             }
             if index > 0 && groups[index - 1].stream == group.stream {
-                throw EventStoreError(.invalidAppend, "The append names stream \(group.stream) twice; put all its events in one StreamAppend. Nothing was stored.")
+                throw EventStoreError(
+                    .invalidAppend,
+                    "The append names stream \(group.stream) twice; put all its events in one StreamAppend. Nothing was stored."
+                )
             }
             if case .exactly(let version) = group.expected, version < 1 {
-                throw EventStoreError(.invalidAppend, "Expected version \(version) for \(group.stream) is not valid: use .noStream for a new stream, or a version ≥ 1.")
+                throw EventStoreError(
+                    .invalidAppend,
+                    "Expected version \(version) for \(group.stream) is not valid: use .noStream for a new stream, or a version ≥ 1."
+                )
             }
         }
         let metadata: PGJSON
@@ -144,7 +162,9 @@ public final class EventStore: Sendable {
             expected.append(group.expected.code)
             for event in group.events {
                 guard event.schemaVersion >= 1, event.schemaVersion <= Int(Int32.max) else {
-                    throw EventStoreError(.invalidAppend, "Event \(event.type) has schema version \(event.schemaVersion); versions start at 1.")
+                    throw EventStoreError(
+                        .invalidAppend,
+                        "Event \(event.type) has schema version \(event.schemaVersion); versions start at 1.")
                 }
                 eventStreams.append(Int32(index + 1))
                 types.append(event.type)
@@ -163,9 +183,11 @@ public final class EventStore: Sendable {
 
     static func mapAppendError(_ error: PQError) -> EventStoreError {
         if error.sqlState?.rawValue == "GL409", let detail = error.server?.detail,
-           let payload = try? JSONDecoder().decode(ConflictPayload.self, from: Data(detail.utf8)),
-           let stream = try? StreamName(validating: payload.stream) {
-            let conflict = EventStoreError.Conflict(stream: stream, expected: ExpectedVersion(code: payload.expected), actual: payload.actual)
+            let payload = try? JSONDecoder().decode(ConflictPayload.self, from: Data(detail.utf8)),
+            let stream = try? StreamName(validating: payload.stream)
+        {
+            let conflict = EventStoreError.Conflict(
+                stream: stream, expected: ExpectedVersion(code: payload.expected), actual: payload.actual)
             return EventStoreError(
                 .wrongExpectedVersion,
                 "Stream \(stream) is at version \(payload.actual), but the append expected \(conflict.expected). "
@@ -226,7 +248,10 @@ public final class EventStore: Sendable {
 
     /// The stream's current version, or `nil` if it does not exist.
     public func streamVersion(_ stream: StreamName) async throws(EventStoreError) -> Int64? {
-        try await run { try await $0.query("SELECT version FROM ledger.streams WHERE stream_id = \(stream.rawValue)").first?.decode(Int64.self, at: 0) }
+        try await run {
+            try await $0.query("SELECT version FROM ledger.streams WHERE stream_id = \(stream.rawValue)").first?.decode(
+                Int64.self, at: 0)
+        }
     }
 
     /// Reads the whole log in gap-safe order after `checkpoint`: at most `limit` events, only
@@ -235,7 +260,9 @@ public final class EventStore: Sendable {
     public func readAll(
         after checkpoint: LogCheckpoint = .start, limit: Int = 1000, categories: [String]? = nil, types: [String]? = nil
     ) async throws(EventStoreError) -> LogBatch {
-        let events = try await run { try await Self.readAll(on: $0, after: checkpoint, limit: limit, categories: categories, types: types) }
+        let events = try await run {
+            try await Self.readAll(on: $0, after: checkpoint, limit: limit, categories: categories, types: types)
+        }
         return LogBatch(events: events, next: events.last?.checkpoint ?? checkpoint)
     }
 
@@ -250,7 +277,9 @@ public final class EventStore: Sendable {
             WHERE (transaction_id, global_position) > (\(checkpoint.transactionID)::xid8, \(checkpoint.position))
               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
             """
-        if let end { sql.append(" AND (transaction_id, global_position) <= (\(end.transactionID)::xid8, \(end.position))") }
+        if let end {
+            sql.append(" AND (transaction_id, global_position) <= (\(end.transactionID)::xid8, \(end.position))")
+        }
         if let streams { sql.append(" AND stream_id = ANY(\(streams)::text[])") }
         if let categories { sql.append(" AND category = ANY(\(categories)::text[])") }
         if let types { sql.append(" AND event_type = ANY(\(types)::text[])") }
@@ -296,7 +325,10 @@ public final class EventStore: Sendable {
 extension EventStore {
     /// The first result stored for `commandId`, if an append with that id ever committed.
     public func recordedResult(of commandId: UUID) async throws(EventStoreError) -> AppendResult? {
-        let stored = try await run { try await $0.query("SELECT result FROM ledger.commands WHERE command_id = \(commandId)").first?.decode(PGJSON.self, at: 0) }
+        let stored = try await run {
+            try await $0.query("SELECT result FROM ledger.commands WHERE command_id = \(commandId)").first?.decode(
+                PGJSON.self, at: 0)
+        }
         guard let stored else { return nil }
         return try AppendResult(json: stored).markedDuplicate()
     }

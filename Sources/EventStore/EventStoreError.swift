@@ -80,9 +80,13 @@ extension EventStoreError {
                 "The append was refused and nothing was stored: \(what). Event types are CamelCase names, schema versions start at 1, data and metadata are JSON objects.",
                 cause: error)
         case "GL403":
-            return EventStoreError(.appendOnly, "The event log is append-only: events cannot be changed or removed. Append a compensating event instead.", cause: error)
+            return EventStoreError(
+                .appendOnly,
+                "The event log is append-only: events cannot be changed or removed. Append a compensating event instead.",
+                cause: error)
         case "42P01", "3F000", "42883":
-            return EventStoreError(.notMigrated, "The database has no event log yet: run `gigctl migrate` first.", cause: error)
+            return EventStoreError(
+                .notMigrated, "The database has no event log yet: run `gigctl migrate` first.", cause: error)
         default:
             return EventStoreError(.database, error.description, cause: error)
         }

@@ -38,7 +38,9 @@ public struct NewEvent: Sendable, Hashable {
     }
 
     /// An event whose data is `payload` encoded as JSON (sorted keys).
-    public init<Payload: Encodable>(type: String, schemaVersion: Int = 1, payload: Payload, occurredAt: Date? = nil) throws {
+    public init<Payload: Encodable>(type: String, schemaVersion: Int = 1, payload: Payload, occurredAt: Date? = nil)
+        throws
+    {
         self.init(type: type, schemaVersion: schemaVersion, data: try PGJSON(encoding: payload), occurredAt: occurredAt)
     }
 }
@@ -118,15 +120,19 @@ public struct AppendResult: Sendable, Hashable {
             throw EventStoreError(.database, "ledger.append returned a result this version cannot read: \(error).")
         }
         guard raw.streams.count == raw.versions.count, raw.eventStreams.count == raw.positions.count,
-              raw.eventVersions.count == raw.positions.count,
-              raw.eventStreams.allSatisfy({ (1...raw.streams.count).contains($0) }) else {
-            throw EventStoreError(.database, "ledger.append returned an inconsistent result for command \(raw.commandId).")
+            raw.eventVersions.count == raw.positions.count,
+            raw.eventStreams.allSatisfy({ (1...raw.streams.count).contains($0) })
+        else {
+            throw EventStoreError(
+                .database, "ledger.append returned an inconsistent result for command \(raw.commandId).")
         }
         self.init(
             commandId: raw.commandId, duplicate: raw.duplicate ?? false,
             streams: zip(raw.streams, raw.versions).map { StreamVersion(stream: $0, version: $1) },
             events: raw.positions.indices.map {
-                Stored(stream: raw.streams[raw.eventStreams[$0] - 1], version: raw.eventVersions[$0], position: raw.positions[$0])
+                Stored(
+                    stream: raw.streams[raw.eventStreams[$0] - 1], version: raw.eventVersions[$0],
+                    position: raw.positions[$0])
             })
     }
 }
@@ -182,7 +188,8 @@ public struct RecordedEvent: Sendable, Hashable {
         } catch {
             throw EventStoreError(
                 .undecodableEvent,
-                "The metadata of event \(position) (\(stream) v\(version)) is not valid GigLedger metadata: \(error).", cause: nil)
+                "The metadata of event \(position) (\(stream) v\(version)) is not valid GigLedger metadata: \(error).",
+                cause: nil)
         }
         occurredAt = try row.decode(Date.self, at: 8)
         recordedAt = try row.decode(Date.self, at: 9)

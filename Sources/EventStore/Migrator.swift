@@ -25,7 +25,7 @@ public struct MigrationState: Sendable, Hashable, Codable {
 /// `public.gigledger_migrations` with its SHA-256; an applied file that was edited is refused.
 public struct Migrator: Sendable {
     /// Key of the session advisory lock held while migrating (one migrator per database).
-    public static let lockKey: Int64 = 0x6967_6c65_6467_6572 // "igledger"
+    public static let lockKey: Int64 = 0x6967_6c65_6467_6572  // "igledger"
     public let migrations: [Migration]
     let logger: Logger
 
@@ -42,16 +42,24 @@ public struct Migrator: Sendable {
         for migration in migrations {
             let checksum = Migrator.checksum(migration.sql)
             if let row = recorded[migration.version] {
-                states.append(MigrationState(
-                    version: migration.version, name: migration.name,
-                    status: row.checksum == checksum ? .applied : .edited, appliedAt: row.appliedAt, checksum: row.checksum))
+                states.append(
+                    MigrationState(
+                        version: migration.version, name: migration.name,
+                        status: row.checksum == checksum ? .applied : .edited, appliedAt: row.appliedAt,
+                        checksum: row.checksum))
             } else {
-                states.append(MigrationState(version: migration.version, name: migration.name, status: .pending, appliedAt: nil, checksum: checksum))
+                states.append(
+                    MigrationState(
+                        version: migration.version, name: migration.name, status: .pending, appliedAt: nil,
+                        checksum: checksum))
             }
         }
         let known = Set(migrations.map(\.version))
         for (version, row) in recorded where !known.contains(version) {
-            states.append(MigrationState(version: version, name: row.name, status: .unknown, appliedAt: row.appliedAt, checksum: row.checksum))
+            states.append(
+                MigrationState(
+                    version: version, name: row.name, status: .unknown, appliedAt: row.appliedAt, checksum: row.checksum
+                ))
         }
         return states.sorted { $0.version < $1.version }
     }
@@ -59,7 +67,9 @@ public struct Migrator: Sendable {
     /// Applies every pending migration; returns the ones applied. Refuses to run (applying
     /// nothing) if an applied migration's file was edited.
     @discardableResult
-    public func migrate(on connection: Connection, progress: (@Sendable (Migration) -> Void)? = nil) async throws -> [Migration] {
+    public func migrate(on connection: Connection, progress: (@Sendable (Migration) -> Void)? = nil) async throws
+        -> [Migration]
+    {
         try await connection.execute("SELECT pg_advisory_lock(\(Migrator.lockKey))")
         do {
             let applied = try await migrateLocked(connection, progress: progress)
@@ -71,23 +81,29 @@ public struct Migrator: Sendable {
         }
     }
 
-    private func migrateLocked(_ connection: Connection, progress: (@Sendable (Migration) -> Void)?) async throws -> [Migration] {
+    private func migrateLocked(_ connection: Connection, progress: (@Sendable (Migration) -> Void)?) async throws
+        -> [Migration]
+    {
         let states = try await status(on: connection)
         if let edited = states.first(where: { $0.status == .edited }) {
             throw EventStoreError(
                 .migrationEdited,
                 "Migration \(edited.version) (sql/\(edited.name).sql) was edited after it was applied to this database. "
-                    + "Applied migrations are immutable: restore the file to what was applied and put the change in a new, higher-numbered migration.")
+                    + "Applied migrations are immutable: restore the file to what was applied and put the change in a new, higher-numbered migration."
+            )
         }
         var applied: [Migration] = []
         let pending = Set(states.filter { $0.status == .pending }.map(\.version))
         for migration in migrations where pending.contains(migration.version) {
             progress?(migration)
-            logger.info("applying migration", metadata: ["migration.version": "\(migration.version)", "migration.name": "\(migration.name)"])
+            logger.info(
+                "applying migration",
+                metadata: ["migration.version": "\(migration.version)", "migration.name": "\(migration.name)"])
             do {
                 try await connection.withTransaction { conn in
                     try await conn.executeScript(migration.sql)
-                    try await conn.execute("""
+                    try await conn.execute(
+                        """
                         INSERT INTO public.gigledger_migrations (version, name, checksum)
                         VALUES (\(migration.version), \(migration.name), \(Migrator.checksum(migration.sql)))
                         """)
@@ -104,7 +120,8 @@ public struct Migrator: Sendable {
     }
 
     private func ensureTable(_ connection: Connection) async throws {
-        try await connection.executeScript("""
+        try await connection.executeScript(
+            """
             CREATE TABLE IF NOT EXISTS public.gigledger_migrations (
                 version    integer     NOT NULL,
                 name       text        NOT NULL,
@@ -115,12 +132,17 @@ public struct Migrator: Sendable {
             """)
     }
 
-    private func appliedRows(_ connection: Connection) async throws -> [Int: (name: String, checksum: String, appliedAt: Date)] {
-        let result = try await connection.query("SELECT version, name, checksum, applied_at FROM public.gigledger_migrations ORDER BY version")
+    private func appliedRows(_ connection: Connection) async throws -> [Int: (
+        name: String, checksum: String, appliedAt: Date
+    )] {
+        let result = try await connection.query(
+            "SELECT version, name, checksum, applied_at FROM public.gigledger_migrations ORDER BY version")
         var rows: [Int: (name: String, checksum: String, appliedAt: Date)] = [:]
         for row in result.rows {
             rows[try row.decode(Int.self, "version")] = (
-                try row.decode(String.self, "name"), try row.decode(String.self, "checksum"), try row.decode(Date.self, "applied_at"))
+                try row.decode(String.self, "name"), try row.decode(String.self, "checksum"),
+                try row.decode(Date.self, "applied_at")
+            )
         }
         return rows
     }

@@ -8,7 +8,8 @@ public struct StreamName: Hashable, Comparable, Sendable, Codable, CustomStringC
         guard StreamName.isValid(rawValue) else {
             throw EventStoreError(
                 .invalidStreamName,
-                "\"\(rawValue.prefix(80))\" is not a stream name: use category-id, with a lower-case category of letters and digits (up to 40) and an id of letters, digits and . _ : - (up to 200), e.g. gig-6f1c0e4e-….")
+                "\"\(rawValue.prefix(80))\" is not a stream name: use category-id, with a lower-case category of letters and digits (up to 40) and an id of letters, digits and . _ : - (up to 200), e.g. gig-6f1c0e4e-…."
+            )
         }
         self.rawValue = rawValue
     }

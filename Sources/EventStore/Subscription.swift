@@ -19,8 +19,10 @@ public struct Subscription: Sendable {
     public var categories: [String]?
     public var types: [String]?
 
-    public init(name: String, store: EventStore, batchSize: Int = 500, fallbackPoll: Duration = .seconds(5),
-                categories: [String]? = nil, types: [String]? = nil) {
+    public init(
+        name: String, store: EventStore, batchSize: Int = 500, fallbackPoll: Duration = .seconds(5),
+        categories: [String]? = nil, types: [String]? = nil
+    ) {
         self.name = name
         self.store = store
         self.batchSize = batchSize
@@ -89,7 +91,8 @@ public struct Subscription: Sendable {
             guard let last = events.last else { return 0 }
             let batch = LogBatch(events: events, next: last.checkpoint)
             try await handler(batch, connection)
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 UPDATE ledger.subscription_checkpoints
                 SET transaction_id = \(batch.next.transactionID), global_position = \(batch.next.position), updated_at = now()
                 WHERE subscription = \(name)
@@ -100,15 +103,18 @@ public struct Subscription: Sendable {
 
     static func loadCheckpoint(_ name: String, on connection: Connection, lock: Bool) async throws -> LogCheckpoint {
         if lock {
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 INSERT INTO ledger.subscription_checkpoints (subscription, transaction_id, global_position)
                 VALUES (\(name), '0'::xid8, 0) ON CONFLICT (subscription) DO NOTHING
                 """)
         }
-        let sql: SQL = lock
+        let sql: SQL =
+            lock
             ? "SELECT transaction_id, global_position FROM ledger.subscription_checkpoints WHERE subscription = \(name) FOR UPDATE"
             : "SELECT transaction_id, global_position FROM ledger.subscription_checkpoints WHERE subscription = \(name)"
         guard let row = try await connection.query(sql).first else { return .start }
-        return LogCheckpoint(transactionID: try row.decode(UInt64.self, at: 0), position: try row.decode(Int64.self, at: 1))
+        return LogCheckpoint(
+            transactionID: try row.decode(UInt64.self, at: 0), position: try row.decode(Int64.self, at: 1))
     }
 }

@@ -34,7 +34,8 @@ public struct GigCTL: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, StatusCommand.self,
             FreelancerGroup.self, ClientGroup.self, GigGroup.self, BidGroup.self, ContractGroup.self, Submit.self,
-            TimersGroup.self, SimulateCommand.self, ProjectionsGroup.self, ReplayCommand.self, StreamsGroup.self, LogGroup.self,
+            TimersGroup.self, SimulateCommand.self, ProjectionsGroup.self, ReplayCommand.self, StreamsGroup.self,
+            LogGroup.self,
             ExportCommand.self, ImportCommand.self, MatchGroup.self, StatsGroup.self, VersionCommand.self,
         ]
     )

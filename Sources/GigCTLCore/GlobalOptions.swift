@@ -21,11 +21,17 @@ public struct GlobalOptions: ParsableArguments {
     public init() {}
 
     /// Where to connect, in the documented order of precedence.
-    public func connectionConfig(environment: [String: String] = ProcessInfo.processInfo.environment) -> ConnectionConfig {
+    public func connectionConfig(environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> ConnectionConfig
+    {
         if let databaseURL, !databaseURL.isEmpty { return ConnectionConfig(databaseURL, applicationName: "gigctl") }
-        if let url = environment["DATABASE_URL"], !url.isEmpty { return ConnectionConfig(url, applicationName: "gigctl") }
+        if let url = environment["DATABASE_URL"], !url.isEmpty {
+            return ConnectionConfig(url, applicationName: "gigctl")
+        }
         let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"]
-        if libpqVariables.contains(where: { environment[$0] != nil }) { return ConnectionConfig("", applicationName: "gigctl") }
+        if libpqVariables.contains(where: { environment[$0] != nil }) {
+            return ConnectionConfig("", applicationName: "gigctl")
+        }
         if let local = GlobalOptions.localClusterURL() { return ConnectionConfig(local, applicationName: "gigctl") }
         return ConnectionConfig("", applicationName: "gigctl")
     }
@@ -53,8 +59,10 @@ public struct GlobalOptions: ParsableArguments {
     }
 
     /// A pool for this invocation; closed by ``withPool(maxConnections:_:)``.
-    public func withPool<R>(maxConnections: Int = 4, sessionSettings: [(String, String)] = [],
-                            _ body: (ConnectionPool) async throws -> R) async throws -> R {
+    public func withPool<R>(
+        maxConnections: Int = 4, sessionSettings: [(String, String)] = [],
+        _ body: (ConnectionPool) async throws -> R
+    ) async throws -> R {
         var config = connectionConfig()
         config.sessionSettings += sessionSettings
         let pool = ConnectionPool(config: config, maxConnections: maxConnections, logger: logger)

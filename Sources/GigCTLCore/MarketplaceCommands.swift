@@ -8,23 +8,33 @@ import Marketplace
 struct CommandOptions: ParsableArguments {
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .customLong("command-id"), help: ArgumentHelp("Idempotency key (UUID). Send the same one to retry safely; default: a new one.", valueName: "uuid"))
+    @Option(
+        name: .customLong("command-id"),
+        help: ArgumentHelp(
+            "Idempotency key (UUID). Send the same one to retry safely; default: a new one.", valueName: "uuid"))
     var commandID: String?
 
     @Option(help: ArgumentHelp("Business time of the command, ISO 8601 (default: now).", valueName: "time"))
     var at: String?
 
-    @Option(help: ArgumentHelp("Who acts: client:<uuid>, freelancer:<uuid>, admin:<name> or system (default: from --client/--freelancer).", valueName: "actor"))
+    @Option(
+        help: ArgumentHelp(
+            "Who acts: client:<uuid>, freelancer:<uuid>, admin:<name> or system (default: from --client/--freelancer).",
+            valueName: "actor"))
     var actor: String?
 
-    @Flag(name: .customLong("stdin"), help: "Read the whole command as one JSON object on stdin (see `gigctl submit --help`).")
+    @Flag(
+        name: .customLong("stdin"),
+        help: "Read the whole command as one JSON object on stdin (see `gigctl submit --help`).")
     var fromStdin = false
 
     /// Runs `name` with `fields` (or the JSON on stdin), printing the ids it created and its events.
     /// `actorFrom` names the actor kind and the field holding its id when the command creates the
     /// actor itself (registrations).
-    func execute(_ name: String, _ fields: [String: JSONValue], created: [String] = [], defaultActor: String? = nil,
-                 actorFrom: (kind: String, field: String)? = nil) async throws {
+    func execute(
+        _ name: String, _ fields: [String: JSONValue], created: [String] = [], defaultActor: String? = nil,
+        actorFrom: (kind: String, field: String)? = nil
+    ) async throws {
         try await runReportingErrors {
             var fields = fields
             if fromStdin || global.json && fields.isEmpty {
@@ -36,7 +46,9 @@ struct CommandOptions: ParsableArguments {
             // Ids the command creates are drawn here, so they can be printed.
             var ids: [String: String] = [:]
             for key in created {
-                if case .string(let given)? = fields[key] { ids[key] = given.lowercased() } else {
+                if case .string(let given)? = fields[key] {
+                    ids[key] = given.lowercased()
+                } else {
                     let id = UUID().uuidString.lowercased()
                     fields[key] = .string(id)
                     ids[key] = id
@@ -53,7 +65,9 @@ struct CommandOptions: ParsableArguments {
             do { command = try CommandInput(fields: fields).command() } catch { throw CLIError.from(error) }
             let outcome = try await global.withPool(maxConnections: 2) { pool in
                 do {
-                    return try await MarketplaceService(store: EventStore(pool: pool, logger: global.logger), logger: global.logger).execute(command)
+                    return try await MarketplaceService(
+                        store: EventStore(pool: pool, logger: global.logger), logger: global.logger
+                    ).execute(command)
                 } catch {
                     throw CLIError.from(error)
                 }
@@ -66,19 +80,27 @@ struct CommandOptions: ParsableArguments {
         let data = FileHandle.standardInput.readDataToEndOfFile()
         guard data.count <= 1 << 20 else { throw CLIError(.usage, "The JSON command on stdin is larger than 1 MiB.") }
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: data), case .object(let fields) = value else {
-            throw CLIError(.usage, "stdin does not hold one JSON object. Example: echo '{\"command\":\"PlaceBid\", …}' | gigctl submit")
+            throw CLIError(
+                .usage,
+                "stdin does not hold one JSON object. Example: echo '{\"command\":\"PlaceBid\", …}' | gigctl submit")
         }
         return fields
     }
 
     static func print(_ outcome: CommandOutcome, ids: [String: String], json: Bool) {
         if json {
-            struct Printed: Encodable { let outcome: CommandOutcome; let ids: [String: String] }
+            struct Printed: Encodable {
+                let outcome: CommandOutcome
+                let ids: [String: String]
+            }
             try? Output.json(Printed(outcome: outcome, ids: ids))
             return
         }
-        let what = outcome.duplicate ? "already handled (same command id): its first result"
-            : outcome.changedNothing ? "already in effect: nothing to append" : "appended \(outcome.events.count) event(s)"
+        let what =
+            outcome.duplicate
+            ? "already handled (same command id): its first result"
+            : outcome.changedNothing
+                ? "already in effect: nothing to append" : "appended \(outcome.events.count) event(s)"
         Output.line("\(outcome.command) \(outcome.commandId.uuidString.lowercased()): \(what)")
         for (key, id) in ids.sorted(by: { $0.key < $1.key }) { Output.line("  \(key) \(id)") }
         for event in outcome.events {
@@ -90,13 +112,14 @@ struct CommandOptions: ParsableArguments {
 extension CLIError {
     static func from(_ error: any Error) -> any Error {
         guard let error = error as? CommandError else { return error }
-        let exit: Exit = switch error.code {
-        case .rejected: .rejected
-        case .invalidCommand: .usage
-        case .conflict: .conflict
-        case .unavailable: .unavailable
-        default: .internalError
-        }
+        let exit: Exit =
+            switch error.code {
+            case .rejected: .rejected
+            case .invalidCommand: .usage
+            case .conflict: .conflict
+            case .unavailable: .unavailable
+            default: .internalError
+            }
         return CLIError(exit, "\(error.stableCode): \(error.message)")
     }
 }
@@ -108,12 +131,13 @@ enum Fields {
     }
     static func optional(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
     static func skills(_ specs: [String]) throws -> JSONValue {
-        .array(try specs.map { spec in
-            let parts = spec.split(separator: ":")
-            guard parts.count == 2, let level = Int(parts[1]) else {
-                throw ValidationError("--skill takes slug:level, e.g. nlp:3 (level 1–3); got \(spec).")
-            }
-            return ["skill": .string(String(parts[0])), "level": .number(Double(level))]
-        })
+        .array(
+            try specs.map { spec in
+                let parts = spec.split(separator: ":")
+                guard parts.count == 2, let level = Int(parts[1]) else {
+                    throw ValidationError("--skill takes slug:level, e.g. nlp:3 (level 1–3); got \(spec).")
+                }
+                return ["skill": .string(String(parts[0])), "level": .number(Double(level))]
+            })
     }
 }

@@ -74,14 +74,21 @@ struct MigrateStatus: AsyncParsableCommand {
             if global.json {
                 try Output.json(states)
             } else {
-                Output.table(["VERSION", "NAME", "STATUS", "APPLIED AT"], states.map {
-                    [String(format: "%04d", $0.version), $0.name, $0.status.rawValue, Output.timestamp($0.appliedAt)]
-                })
+                Output.table(
+                    ["VERSION", "NAME", "STATUS", "APPLIED AT"],
+                    states.map {
+                        [
+                            String(format: "%04d", $0.version), $0.name, $0.status.rawValue,
+                            Output.timestamp($0.appliedAt),
+                        ]
+                    })
                 let pending = states.filter { $0.status == .pending }.count
                 Output.line()
                 Output.line(pending == 0 ? "Up to date." : "\(pending) pending: run `gigctl migrate`.")
                 if let edited = states.first(where: { $0.status == .edited }) {
-                    Output.line("Edited after it was applied: sql/\(edited.name).sql. Restore it; put changes in a new migration.")
+                    Output.line(
+                        "Edited after it was applied: sql/\(edited.name).sql. Restore it; put changes in a new migration."
+                    )
                 }
             }
             if check && states.contains(where: { $0.status != .applied }) {

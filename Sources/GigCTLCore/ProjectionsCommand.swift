@@ -5,7 +5,8 @@ import Projections
 
 struct ProjectionsGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "projections", abstract: "Run, rebuild and verify projectors, and show how far behind the log they are.",
+        commandName: "projections",
+        abstract: "Run, rebuild and verify projectors, and show how far behind the log they are.",
         discussion: """
             Projections (read models) are folds of the log into tables in the read_models schema. \
             Names: competition_gigs, competition_skills, price_trends, matching.
@@ -16,7 +17,10 @@ struct ProjectionsGroup: AsyncParsableCommand {
               gigctl projections rebuild --all           rebuild from position 0 beside the live tables, then swap
               gigctl projections verify                  rebuild into a scratch schema and compare (exit 1 on a difference)
             """,
-        subcommands: [ProjectionsStatus.self, ProjectionsRun.self, ProjectionsRebuild.self, ProjectionsVerify.self, ProjectionsReset.self, ProjectionsSkip.self])
+        subcommands: [
+            ProjectionsStatus.self, ProjectionsRun.self, ProjectionsRebuild.self, ProjectionsVerify.self,
+            ProjectionsReset.self, ProjectionsSkip.self,
+        ])
 }
 
 struct ProjectionsStatus: AsyncParsableCommand {
@@ -45,37 +49,54 @@ struct ProjectionsStatus: AsyncParsableCommand {
                     let oldestOpenTransaction: BlockingTransaction?
                     let builds: [BuildStatus]
                 }
-                try Output.json(Report(projections: statuses, oldestOpenTransaction: log.oldestOpenTransaction, builds: builds))
+                try Output.json(
+                    Report(projections: statuses, oldestOpenTransaction: log.oldestOpenTransaction, builds: builds))
             } else {
-                Output.table(["NAME", "VERSION", "CHECKPOINT", "HEAD", "LAG EVENTS", "LAG S", "STATE", "LAST ERROR"], statuses.map {
-                    [$0.name, String($0.version), String($0.checkpoint), String($0.head), String($0.lagEvents), String(format: "%.1f", $0.lagSeconds),
-                     $0.state, $0.lastError.map { String($0.prefix(60)) } ?? "-"]
-                })
+                Output.table(
+                    ["NAME", "VERSION", "CHECKPOINT", "HEAD", "LAG EVENTS", "LAG S", "STATE", "LAST ERROR"],
+                    statuses.map {
+                        [
+                            $0.name, String($0.version), String($0.checkpoint), String($0.head), String($0.lagEvents),
+                            String(format: "%.1f", $0.lagSeconds),
+                            $0.state, $0.lastError.map { String($0.prefix(60)) } ?? "-",
+                        ]
+                    })
                 for status in statuses where status.state == "failed" {
-                    Output.line("\(status.name) v\(status.version) stopped at event \(status.errorPosition ?? 0) (\(status.errorStream ?? "?"), \(status.errorType ?? "?")): \(status.lastError ?? "")")
+                    Output.line(
+                        "\(status.name) v\(status.version) stopped at event \(status.errorPosition ?? 0) (\(status.errorStream ?? "?"), \(status.errorType ?? "?")): \(status.lastError ?? "")"
+                    )
                 }
                 if statuses.isEmpty { Output.line("No projector has run yet: gigctl projections run") }
                 for build in builds {
-                    Output.line("\(build.purpose.rawValue) of \(build.name) v\(build.version) in progress or interrupted: \(build.eventsApplied) events applied "
-                        + "(position \(build.position)) in schema \(build.schema), last batch \(Output.timestamp(build.updatedAt)). "
-                        + (build.purpose == .rebuild ? "`gigctl projections rebuild \(build.name)` resumes it; --abandon drops it." : "The next verify starts it over."))
+                    Output.line(
+                        "\(build.purpose.rawValue) of \(build.name) v\(build.version) in progress or interrupted: \(build.eventsApplied) events applied "
+                            + "(position \(build.position)) in schema \(build.schema), last batch \(Output.timestamp(build.updatedAt)). "
+                            + (build.purpose == .rebuild
+                                ? "`gigctl projections rebuild \(build.name)` resumes it; --abandon drops it."
+                                : "The next verify starts it over."))
                 }
                 if let open = log.oldestOpenTransaction {
-                    Output.line(String(format: "Oldest open transaction: pid %d (%@, %@), open %.1f s — projectors cannot pass what it may still commit. "
-                                       + "If it is stuck: SELECT pg_terminate_backend(%d);",
-                                       open.pid, open.applicationName ?? "?", open.state ?? "?", open.ageSeconds, open.pid))
+                    Output.line(
+                        String(
+                            format:
+                                "Oldest open transaction: pid %d (%@, %@), open %.1f s — projectors cannot pass what it may still commit. "
+                                + "If it is stuck: SELECT pg_terminate_backend(%d);",
+                            open.pid, open.applicationName ?? "?", open.state ?? "?", open.ageSeconds, open.pid))
                 } else {
                     Output.line("No open transaction is holding projectors back.")
                 }
             }
-            if statuses.contains(where: { $0.state == "failed" }) { throw CLIError(.problemFound, "A projector has failed; see above.") }
+            if statuses.contains(where: { $0.state == "failed" }) {
+                throw CLIError(.problemFound, "A projector has failed; see above.")
+            }
         }
     }
 }
 
 struct ProjectionsRun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Bring every projector up to the head of the log, and with --follow keep them there.",
+        commandName: "run",
+        abstract: "Bring every projector up to the head of the log, and with --follow keep them there.",
         discussion: """
             Each projector applies the log in batches; a batch and the projector's checkpoint commit \
             together. Only one instance per projector applies batches (a lease in \
@@ -92,12 +113,17 @@ struct ProjectionsRun: AsyncParsableCommand {
     @Flag(help: "Keep running and follow the log live.") var follow = false
     @Flag(help: "Wait for each batch's WAL flush (slower; see above).") var durableCommits = false
     @Option(help: "Events per batch.") var batchSize: Int = 500
-    func validate() throws { guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be 1…100000.") } }
+    func validate() throws {
+        guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be 1…100000.") }
+    }
     func run() async throws {
         try await runReportingErrors {
-            try await global.withPool(maxConnections: 3, sessionSettings: durableCommits ? [] : [("synchronous_commit", "off")]) { pool in
-                let engine = ProjectionEngine(store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all,
-                                              batchSize: batchSize, logger: global.logger)
+            try await global.withPool(
+                maxConnections: 3, sessionSettings: durableCommits ? [] : [("synchronous_commit", "off")]
+            ) { pool in
+                let engine = ProjectionEngine(
+                    store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all,
+                    batchSize: batchSize, logger: global.logger)
                 if follow {
                     try await engine.follow()
                 } else {
@@ -111,15 +137,27 @@ struct ProjectionsRun: AsyncParsableCommand {
                         throw error
                     }
                     let elsewhere = try await engine.leasedElsewhere()
-                    if global.json { try Output.json(applied) } else {
+                    if global.json {
+                        try Output.json(applied)
+                    } else {
                         for (name, count) in applied.sorted(by: { $0.key < $1.key }) {
-                            Output.line("\(name): applied \(count) event(s)" + (elsewhere[name].map { " — another instance (\($0)) holds its lease and is running it" } ?? ""))
+                            Output.line(
+                                "\(name): applied \(count) event(s)"
+                                    + (elsewhere[name].map {
+                                        " — another instance (\($0)) holds its lease and is running it"
+                                    } ?? ""))
                         }
                     }
-                    let failed = try await engine.status().filter { status in status.state == "failed" && ShippedProjectors.all.contains { $0.name == status.name && $0.version == status.version } }
+                    let failed = try await engine.status().filter { status in
+                        status.state == "failed"
+                            && ShippedProjectors.all.contains { $0.name == status.name && $0.version == status.version }
+                    }
                     if let first = failed.first {
-                        throw CLIError(.problemFound, "\(failed.map(\.name).joined(separator: ", ")) stopped: \(first.name) v\(first.version) at event \(first.errorPosition ?? 0) "
-                                       + "(\(first.errorStream ?? "?"), \(first.errorType ?? "?")): \(first.lastError ?? ""). See `gigctl projections status --help` for how to resolve it.")
+                        throw CLIError(
+                            .problemFound,
+                            "\(failed.map(\.name).joined(separator: ", ")) stopped: \(first.name) v\(first.version) at event \(first.errorPosition ?? 0) "
+                                + "(\(first.errorStream ?? "?"), \(first.errorType ?? "?")): \(first.lastError ?? ""). See `gigctl projections status --help` for how to resolve it."
+                        )
                     }
                 }
             }
@@ -150,14 +188,18 @@ struct ProjectionsSkip: AsyncParsableCommand {
     @Option(help: "Why (kept on the record).") var reason: String
     func validate() throws {
         guard position >= 1 else { throw ValidationError("--position must be a log position (1 or more).") }
-        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("--reason must say why.") }
+        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw ValidationError("--reason must say why.")
+        }
     }
     func run() async throws {
         try await runReportingErrors {
             try await global.withPool(maxConnections: 1) { pool in
-                try await ProjectionEngine(store: EventStore(pool: pool), projectors: []).skip(name, version: version, position: position, reason: reason)
+                try await ProjectionEngine(store: EventStore(pool: pool), projectors: []).skip(
+                    name, version: version, position: position, reason: reason)
             }
-            Output.line("\(name) v\(version) skips event \(position) (recorded). `gigctl projections run` goes on past it.")
+            Output.line(
+                "\(name) v\(version) skips event \(position) (recorded). `gigctl projections run` goes on past it.")
         }
     }
 }
@@ -191,14 +233,17 @@ func chooseProjectors(_ names: [String], all: Bool, engine: ProjectionEngine) th
 extension ProgressPrinter {
     func show(_ progress: BuildProgress) {
         let before = progress.eventsDone - progress.eventsThisRun
-        show("\(progress.purpose.rawValue) \(progress.projector)", done: progress.eventsThisRun, of: max(0, progress.eventsTotal - before),
-             events: progress.eventsThisRun, elapsed: progress.elapsedSeconds)
+        show(
+            "\(progress.purpose.rawValue) \(progress.projector)", done: progress.eventsThisRun,
+            of: max(0, progress.eventsTotal - before),
+            events: progress.eventsThisRun, elapsed: progress.elapsedSeconds)
     }
 }
 
 struct ProjectionsRebuild: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rebuild", abstract: "Rebuild projections from position 0 beside the live tables, then swap them in atomically.",
+        commandName: "rebuild",
+        abstract: "Rebuild projections from position 0 beside the live tables, then swap them in atomically.",
         discussion: """
             Builds the projections' tables from the start of the log into shadow schemas \
             (gigledger_build_rebuild_NAME_vN), reading the log once for all of them, while the \
@@ -230,13 +275,18 @@ struct ProjectionsRebuild: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             try await global.withPool(maxConnections: 2) { pool in
-                let engine = ProjectionEngine(store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all,
-                                              batchSize: batchSize, logger: global.logger)
+                let engine = ProjectionEngine(
+                    store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all,
+                    batchSize: batchSize, logger: global.logger)
                 let chosen = try chooseProjectors(names, all: all, engine: engine)
                 if abandon {
                     for projector in chosen {
                         let dropped = try await engine.abandonBuild(projector, .rebuild)
-                        if !global.json { Output.line("\(projector.name): " + (dropped ? "interrupted rebuild dropped" : "no rebuild to drop")) }
+                        if !global.json {
+                            Output.line(
+                                "\(projector.name): " + (dropped ? "interrupted rebuild dropped" : "no rebuild to drop")
+                            )
+                        }
                     }
                     return
                 }
@@ -246,18 +296,25 @@ struct ProjectionsRebuild: AsyncParsableCommand {
                     reports = try await engine.rebuild(chosen, restart: restart) { printer.show($0) }
                 } catch let failure as ProjectionFailure {
                     printer.finish()
-                    throw CLIError(.problemFound, "\(failure) The live tables were not touched; the rebuild resumes at that event once fixed.")
+                    throw CLIError(
+                        .problemFound,
+                        "\(failure) The live tables were not touched; the rebuild resumes at that event once fixed.")
                 }
                 printer.finish()
                 if !global.json {
                     for report in reports {
-                        Output.line(String(format: "%@ v%d rebuilt: %lld events%@, swapped in at position %lld.",
-                                           report.projector, report.version, report.eventsApplied,
-                                           report.resumed ? " (resumed; \(report.eventsThisRun) this run)" : "", report.position))
+                        Output.line(
+                            String(
+                                format: "%@ v%d rebuilt: %lld events%@, swapped in at position %lld.",
+                                report.projector, report.version, report.eventsApplied,
+                                report.resumed ? " (resumed; \(report.eventsThisRun) this run)" : "", report.position))
                     }
                     if let first = reports.first {
-                        Output.line(String(format: "Read the log once for %d projection(s): %lld events in %.1f s (%.0f events/s); all swapped in one transaction.",
-                                           reports.count, first.eventsThisRun, first.seconds, first.eventsPerSecond))
+                        Output.line(
+                            String(
+                                format:
+                                    "Read the log once for %d projection(s): %lld events in %.1f s (%.0f events/s); all swapped in one transaction.",
+                                reports.count, first.eventsThisRun, first.seconds, first.eventsPerSecond))
                     }
                 }
                 if global.json { try Output.json(reports) }
@@ -268,7 +325,8 @@ struct ProjectionsRebuild: AsyncParsableCommand {
 
 struct ProjectionsVerify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "verify", abstract: "Rebuild projections into a scratch schema and compare them with the live tables.",
+        commandName: "verify",
+        abstract: "Rebuild projections into a scratch schema and compare them with the live tables.",
         discussion: """
             For each projection: builds its tables from position 0 up to the live checkpoint in a \
             scratch schema (gigledger_build_verify_NAME_vN), compares every table row for row \
@@ -295,8 +353,9 @@ struct ProjectionsVerify: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let reports = try await global.withPool(maxConnections: 2) { pool in
-                let engine = ProjectionEngine(store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all,
-                                              batchSize: batchSize, logger: global.logger)
+                let engine = ProjectionEngine(
+                    store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all,
+                    batchSize: batchSize, logger: global.logger)
                 let chosen = try chooseProjectors(names, all: false, engine: engine)
                 let printer = ProgressPrinter(terminal: isatty(STDERR_FILENO) == 1, quiet: global.json)
                 var reports: [VerifyReport] = []
@@ -316,24 +375,35 @@ struct ProjectionsVerify: AsyncParsableCommand {
                 try Output.json(reports)
             } else {
                 for report in reports {
-                    let rows = report.rows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                    let rows = report.rows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+                        separator: ", ")
                     if report.identical {
-                        Output.line(String(format: "%@ v%d: identical at position %lld (%@ rows; %.1f s)", report.projector, report.version,
-                                           report.position, rows, report.seconds))
+                        Output.line(
+                            String(
+                                format: "%@ v%d: identical at position %lld (%@ rows; %.1f s)", report.projector,
+                                report.version,
+                                report.position, rows, report.seconds))
                     } else {
-                        Output.line("\(report.projector) v\(report.version): \(report.differenceCount) differing row(s) at position \(report.position):")
+                        Output.line(
+                            "\(report.projector) v\(report.version): \(report.differenceCount) differing row(s) at position \(report.position):"
+                        )
                         for difference in report.differences {
                             Output.line("  \(difference.table) only in \(difference.onlyIn): \(difference.row)")
                         }
                         if Int64(report.differences.count) < report.differenceCount {
-                            Output.line("  … \(report.differenceCount - Int64(report.differences.count)) more (--limit shows more)")
+                            Output.line(
+                                "  … \(report.differenceCount - Int64(report.differences.count)) more (--limit shows more)"
+                            )
                         }
                     }
                 }
             }
             let differing = reports.filter { !$0.identical }.map(\.projector)
             if !differing.isEmpty {
-                throw CLIError(.problemFound, "The live tables of \(differing.joined(separator: ", ")) differ from a rebuild; `gigctl projections rebuild` replaces them.")
+                throw CLIError(
+                    .problemFound,
+                    "The live tables of \(differing.joined(separator: ", ")) differ from a rebuild; `gigctl projections rebuild` replaces them."
+                )
             }
         }
     }
@@ -357,20 +427,25 @@ struct ReplayCommand: AsyncParsableCommand {
               gigctl replay matching --from 120000
             """)
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The projection (competition_gigs, competition_skills, price_trends, matching).") var projection: String
+    @Argument(help: "The projection (competition_gigs, competition_skills, price_trends, matching).") var projection:
+        String
     @Option(help: "Replay the events from this log position on.") var from: Int64?
     @Option(help: "Replay only this stream's events.") var stream: String?
     @Flag(help: "Show what would change, then roll back.") var dryRun = false
     @Option(help: "Changed rows to print.") var limit: Int = 50
     func validate() throws {
-        guard (from == nil) != (stream == nil) else { throw ValidationError("Give exactly one of --from POSITION and --stream STREAM.") }
+        guard (from == nil) != (stream == nil) else {
+            throw ValidationError("Give exactly one of --from POSITION and --stream STREAM.")
+        }
         if let from, from < 1 { throw ValidationError("--from must be a log position (1 or more), not \(from).") }
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be 1…10000.") }
     }
     func run() async throws {
         try await runReportingErrors {
             let report = try await global.withPool(maxConnections: 2) { pool in
-                let engine = ProjectionEngine(store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all, logger: global.logger)
+                let engine = ProjectionEngine(
+                    store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all,
+                    logger: global.logger)
                 let projector = try chooseProjectors([projection], all: false, engine: engine)[0]
                 do {
                     return try await engine.replay(projector, from: from, stream: stream, dryRun: dryRun, limit: limit)
@@ -385,12 +460,18 @@ struct ReplayCommand: AsyncParsableCommand {
                 return
             }
             let range = report.firstPosition.map { "positions \($0)…\(report.lastPosition ?? $0)" } ?? "no events"
-            Output.line("\(report.dryRun ? "Dry run: would replay" : "Replayed") \(report.eventsReplayed) event(s) (\(range)) into \(report.projector) v\(report.version).")
+            Output.line(
+                "\(report.dryRun ? "Dry run: would replay" : "Replayed") \(report.eventsReplayed) event(s) (\(range)) into \(report.projector) v\(report.version)."
+            )
             if report.differenceCount == 0 {
                 Output.line(report.dryRun ? "Nothing would change." : "Nothing changed.")
             } else {
-                Output.line("\(report.differenceCount) row(s) \(report.dryRun ? "would change" : "changed") (before = removed, after = added):")
-                for difference in report.differences { Output.line("  \(difference.table) \(difference.onlyIn): \(difference.row)") }
+                Output.line(
+                    "\(report.differenceCount) row(s) \(report.dryRun ? "would change" : "changed") (before = removed, after = added):"
+                )
+                for difference in report.differences {
+                    Output.line("  \(difference.table) \(difference.onlyIn): \(difference.row)")
+                }
             }
         }
     }

@@ -37,16 +37,22 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Concurrent writers (database connections).") var workers: Int = 8
 
     func validate() throws {
-        guard SimulationConfig.scale(scale, seed: 0) != nil else { throw ValidationError("--scale must be tiny, small, medium or large, not \(scale).") }
+        guard SimulationConfig.scale(scale, seed: 0) != nil else {
+            throw ValidationError("--scale must be tiny, small, medium or large, not \(scale).")
+        }
         for (flag, value) in [("--freelancers", freelancers), ("--clients", clients), ("--weeks", weeks)] {
-            if let value, value < 1 || value > 1_000_000 { throw ValidationError("\(flag) must be between 1 and 1000000.") }
+            if let value, value < 1 || value > 1_000_000 {
+                throw ValidationError("\(flag) must be between 1 and 1000000.")
+            }
         }
         guard (1...64).contains(workers) else { throw ValidationError("--workers must be between 1 and 64.") }
     }
 
     func run() async throws {
         try await runReportingErrors {
-            guard var config = SimulationConfig.scale(scale, seed: seed) else { throw CLIError(.usage, "unknown scale \(scale)") }
+            guard var config = SimulationConfig.scale(scale, seed: seed) else {
+                throw CLIError(.usage, "unknown scale \(scale)")
+            }
             if let freelancers { config.freelancers = freelancers }
             if let clients { config.clients = clients }
             if let weeks { config.weeks = weeks }
@@ -55,8 +61,14 @@ struct SimulateCommand: AsyncParsableCommand {
             let terminal = isatty(STDERR_FILENO) == 1
             let summary = try await global.withPool(maxConnections: workers + 1) { pool in
                 _ = try await pool.withConnection { try await Migrator(logger: global.logger).migrate(on: $0) }
-                let simulator = MarketSimulator(service: MarketplaceService(store: EventStore(pool: pool, logger: global.logger), logger: global.logger), config: config)
-                if !json { Output.error("Simulating \(config.freelancers) freelancers, \(config.clients) clients, \(config.weeks) weeks, \(simulator.plan.gigs.count) gigs (seed \(config.seed)) ...") }
+                let simulator = MarketSimulator(
+                    service: MarketplaceService(
+                        store: EventStore(pool: pool, logger: global.logger), logger: global.logger), config: config)
+                if !json {
+                    Output.error(
+                        "Simulating \(config.freelancers) freelancers, \(config.clients) clients, \(config.weeks) weeks, \(simulator.plan.gigs.count) gigs (seed \(config.seed)) ..."
+                    )
+                }
                 let printer = ProgressPrinter(terminal: terminal, quiet: json)
                 let summary = try await simulator.run { printer.show($0) }
                 printer.finish()
@@ -66,20 +78,37 @@ struct SimulateCommand: AsyncParsableCommand {
                 try Output.json(summary)
                 return
             }
-            Output.line(String(format: "%d events in %d streams from %d commands in %.1f s (%.0f events/s).",
-                               summary.events, summary.streams, summary.commands, summary.seconds, Double(summary.events) / max(summary.seconds, 0.001)))
-            Output.line("Gigs: \(summary.gigs) — " + summary.gigsByOutcome.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
-            Output.line("Paid to freelancers (gross): " + summary.paid.sorted { $0.key < $1.key }
-                .map { String(format: "%@ %.2f", $0.key, Double($0.value) / 100) }.joined(separator: ", "))
-            Output.line("Refused as intended: " + (summary.expectedRejections.isEmpty ? "none" : summary.expectedRejections.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")))
+            Output.line(
+                String(
+                    format: "%d events in %d streams from %d commands in %.1f s (%.0f events/s).",
+                    summary.events, summary.streams, summary.commands, summary.seconds,
+                    Double(summary.events) / max(summary.seconds, 0.001)))
+            Output.line(
+                "Gigs: \(summary.gigs) — "
+                    + summary.gigsByOutcome.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(
+                        separator: ", "))
+            Output.line(
+                "Paid to freelancers (gross): "
+                    + summary.paid.sorted { $0.key < $1.key }
+                    .map { String(format: "%@ %.2f", $0.key, Double($0.value) / 100) }.joined(separator: ", "))
+            Output.line(
+                "Refused as intended: "
+                    + (summary.expectedRejections.isEmpty
+                        ? "none"
+                        : summary.expectedRejections.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(
+                            separator: ", ")))
             if summary.unexpectedRejections > 0 {
-                Output.line("Refused unexpectedly: \(summary.unexpectedRejections) (first: \(summary.unexpectedMessages.first ?? "-"))")
+                Output.line(
+                    "Refused unexpectedly: \(summary.unexpectedRejections) (first: \(summary.unexpectedMessages.first ?? "-"))"
+                )
             }
             Output.line("Events by type:")
             for (type, count) in summary.eventsByType.sorted(by: { $0.value > $1.value }) {
                 Output.line("  " + type.padding(toLength: 22, withPad: " ", startingAt: 0) + String(count))
             }
-            if summary.unexpectedRejections > 0 { throw CLIError(.problemFound, "\(summary.unexpectedRejections) command(s) were refused unexpectedly.") }
+            if summary.unexpectedRejections > 0 {
+                throw CLIError(.problemFound, "\(summary.unexpectedRejections) command(s) were refused unexpectedly.")
+            }
         }
     }
 }
@@ -96,7 +125,9 @@ final class ProgressPrinter: Sendable {
     }
 
     func show(_ progress: SimulationProgress) {
-        show(done: Int64(progress.commandsDone), of: Int64(progress.commandsPlanned), events: Int64(progress.events), elapsed: progress.elapsed)
+        show(
+            done: Int64(progress.commandsDone), of: Int64(progress.commandsPlanned), events: Int64(progress.events),
+            elapsed: progress.elapsed)
     }
 
     /// `done` of `total` units (the fraction and ETA), `events` so far (the count and rate).
@@ -110,14 +141,22 @@ final class ProgressPrinter: Sendable {
             let width = 30
             let filled = Int(fraction * Double(width))
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-            Output.errorNoNewline(String(format: "\r%@%@ %3.0f%%  %lld events  %.0f ev/s  ETA %@   ", prefix, bar, fraction * 100, events, rate, Self.clock(eta)))
+            Output.errorNoNewline(
+                String(
+                    format: "\r%@%@ %3.0f%%  %lld events  %.0f ev/s  ETA %@   ", prefix, bar, fraction * 100, events,
+                    rate, Self.clock(eta)))
         } else {
             let due = lastLine.withLock { last -> Bool in
                 guard elapsed - last >= 5 else { return false }
                 last = elapsed
                 return true
             }
-            if due { Output.error(String(format: "%@%3.0f%% %lld events, %.0f events/s, ETA %@", prefix, fraction * 100, events, rate, Self.clock(eta))) }
+            if due {
+                Output.error(
+                    String(
+                        format: "%@%3.0f%% %lld events, %.0f events/s, ETA %@", prefix, fraction * 100, events, rate,
+                        Self.clock(eta)))
+            }
         }
     }
 

@@ -35,7 +35,9 @@ struct StatusCommand: AsyncParsableCommand {
         try await runReportingErrors {
             let report = try await global.withPool(maxConnections: 2) { pool in
                 let (server, database) = try await pool.withConnection { conn in
-                    let row = try await conn.query("SELECT current_setting('server_version') AS v, current_database() AS db").first
+                    let row = try await conn.query(
+                        "SELECT current_setting('server_version') AS v, current_database() AS db"
+                    ).first
                     return (try row?.decode(String.self, "v") ?? "?", try row?.decode(String.self, "db") ?? "?")
                 }
                 let states = try await pool.withConnection { try await Migrator(logger: global.logger).status(on: $0) }
@@ -43,7 +45,8 @@ struct StatusCommand: AsyncParsableCommand {
                     applied: states.filter { $0.status == .applied }.count,
                     pending: states.filter { $0.status == .pending }.count,
                     edited: states.filter { $0.status == .edited }.map(\.name))
-                let log = migrations.applied > 0 ? try await EventStore(pool: pool, logger: global.logger).status() : nil
+                let log =
+                    migrations.applied > 0 ? try await EventStore(pool: pool, logger: global.logger).status() : nil
                 return Report(database: database, server: server, migrations: migrations, log: log)
             }
             if global.json {
@@ -51,16 +54,21 @@ struct StatusCommand: AsyncParsableCommand {
                 return
             }
             Output.line("Database    \(report.database) on PostgreSQL \(report.server) (\(global.connectionConfig()))")
-            Output.line("Migrations  \(report.migrations.applied) applied, \(report.migrations.pending) pending"
-                + (report.migrations.pending > 0 ? "  → run `gigctl migrate`" : ""))
+            Output.line(
+                "Migrations  \(report.migrations.applied) applied, \(report.migrations.pending) pending"
+                    + (report.migrations.pending > 0 ? "  → run `gigctl migrate`" : ""))
             guard let log = report.log else {
                 Output.line("Event log   not created yet  → run `gigctl migrate`")
                 return
             }
-            Output.line("Event log   \(log.eventCount) events in \(log.streamCount) streams, head at position \(log.headPosition)")
+            Output.line(
+                "Event log   \(log.eventCount) events in \(log.streamCount) streams, head at position \(log.headPosition)"
+            )
             if let open = log.oldestOpenTransaction {
-                Output.line(String(format: "Oldest open transaction  pid %d (%@, %@), open %.1f s: gap-safe readers wait for it",
-                                   open.pid, open.applicationName ?? "?", open.state ?? "?", open.ageSeconds))
+                Output.line(
+                    String(
+                        format: "Oldest open transaction  pid %d (%@, %@), open %.1f s: gap-safe readers wait for it",
+                        open.pid, open.applicationName ?? "?", open.state ?? "?", open.ageSeconds))
             } else {
                 Output.line("Open transactions  none holding readers back")
             }

@@ -47,7 +47,9 @@ struct EventView: Encodable {
         commandId = event.metadata.commandId.uuidString.lowercased()
         correlationId = event.metadata.correlationId.uuidString.lowercased()
         causationId = event.metadata.causationId?.uuidString.lowercased()
-        data = (try? JSONDecoder().decode(JSONValue.self, from: event.data.data)) ?? .string(String(decoding: event.data.data, as: UTF8.self))
+        data =
+            (try? JSONDecoder().decode(JSONValue.self, from: event.data.data))
+            ?? .string(String(decoding: event.data.data, as: UTF8.self))
     }
 
     /// One compact JSON line (NDJSON).
@@ -60,7 +62,8 @@ struct EventView: Encodable {
 
     func printText() {
         Output.line("#\(position)  \(stream) v\(version)  \(type) (schema \(schemaVersion))")
-        Output.line("    occurred \(Output.timestamp(occurredAt))  recorded \(Output.timestamp(recordedAt))  actor \(actor)")
+        Output.line(
+            "    occurred \(Output.timestamp(occurredAt))  recorded \(Output.timestamp(recordedAt))  actor \(actor)")
         Output.line("    command \(commandId)  correlation \(correlationId)  causation \(causationId ?? "-")")
         Output.line("    data \(String(decoding: compactData(), as: UTF8.self))")
     }
@@ -87,7 +90,8 @@ func parseTime(_ text: String, option: String) throws -> Date {
 
 func validateStreamName(_ text: String) throws -> StreamName {
     do { return try StreamName(validating: text) } catch {
-        throw ValidationError("'\(text)' is not a stream name: expected CATEGORY-ID, e.g. gig-3f2a9c1e-7b1d-4c55-9a6e-0d2f6a1b9c33.")
+        throw ValidationError(
+            "'\(text)' is not a stream name: expected CATEGORY-ID, e.g. gig-3f2a9c1e-7b1d-4c55-9a6e-0d2f6a1b9c33.")
     }
 }
 
@@ -114,18 +118,23 @@ struct StreamsList: AsyncParsableCommand {
             let sinceDate = try since.map { try parseTime($0, option: "--since") }
             let untilDate = try until.map { try parseTime($0, option: "--until") }
             let streams = try await global.withPool(maxConnections: 1) { pool in
-                try await EventStore(pool: pool, logger: global.logger).listStreams(category: category, since: sinceDate, until: untilDate, after: after, limit: limit)
+                try await EventStore(pool: pool, logger: global.logger).listStreams(
+                    category: category, since: sinceDate, until: untilDate, after: after, limit: limit)
             }
             if global.json {
                 try Output.json(streams)
                 return
             }
-            Output.table(["STREAM", "VERSION", "CREATED", "LAST WRITE"], streams.map {
-                [$0.stream, String($0.version), Output.timestamp($0.createdAt), Output.timestamp($0.updatedAt)]
-            })
+            Output.table(
+                ["STREAM", "VERSION", "CREATED", "LAST WRITE"],
+                streams.map {
+                    [$0.stream, String($0.version), Output.timestamp($0.createdAt), Output.timestamp($0.updatedAt)]
+                })
             if streams.isEmpty { Output.line("No streams match.") }
             if streams.count == limit, let last = streams.last {
-                Output.line("Next page: gigctl streams list --after \(last.stream)" + (category.map { " --category \($0)" } ?? "") + " --limit \(limit)")
+                Output.line(
+                    "Next page: gigctl streams list --after \(last.stream)"
+                        + (category.map { " --category \($0)" } ?? "") + " --limit \(limit)")
             }
         }
     }
@@ -152,10 +161,12 @@ struct StreamsShow: AsyncParsableCommand {
         try await runReportingErrors {
             let name = try validateStreamName(stream)
             let events = try await global.withPool(maxConnections: 1) { pool in
-                try await EventStore(pool: pool, logger: global.logger).readStream(name, from: fromVersion, limit: limit)
+                try await EventStore(pool: pool, logger: global.logger).readStream(
+                    name, from: fromVersion, limit: limit)
             }
             if events.isEmpty && fromVersion == 1 {
-                throw CLIError(.problemFound, "Stream \(stream) has no events. `gigctl streams list` shows the streams there are.")
+                throw CLIError(
+                    .problemFound, "Stream \(stream) has no events. `gigctl streams list` shows the streams there are.")
             }
             if global.json {
                 try Output.json(events.map(EventView.init))
@@ -168,7 +179,8 @@ struct StreamsShow: AsyncParsableCommand {
 
 struct StreamsState: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "state", abstract: "Fold a stream with its domain logic to a version or a time: the aggregate as it was.",
+        commandName: "state",
+        abstract: "Fold a stream with its domain logic to a version or a time: the aggregate as it was.",
         discussion: """
             Without options, the current state. --at-version V folds events 1…V; --at-time T \
             folds the events recorded at or before T (add --business-time to compare with the \
@@ -185,7 +197,9 @@ struct StreamsState: AsyncParsableCommand {
     @Flag(help: "With --at-time: use the events' business (occurred) time.") var businessTime = false
     func validate() throws {
         _ = try validateStreamName(stream)
-        guard atVersion == nil || atTime == nil else { throw ValidationError("Give --at-version or --at-time, not both.") }
+        guard atVersion == nil || atTime == nil else {
+            throw ValidationError("Give --at-version or --at-time, not both.")
+        }
         if let atVersion, atVersion < 0 { throw ValidationError("--at-version must be 0 or more.") }
         if let atTime { _ = try parseTime(atTime, option: "--at-time") }
         if businessTime && atTime == nil { throw ValidationError("--business-time goes with --at-time.") }
@@ -201,7 +215,9 @@ struct StreamsState: AsyncParsableCommand {
             let folded: FoldedStream
             do {
                 folded = try await global.withPool(maxConnections: 1) { pool in
-                    try await MarketplaceService(store: EventStore(pool: pool, logger: global.logger), logger: global.logger).fold(stream, to: point)
+                    try await MarketplaceService(
+                        store: EventStore(pool: pool, logger: global.logger), logger: global.logger
+                    ).fold(stream, to: point)
                 }
             } catch {
                 throw CLIError.from(error)
@@ -216,11 +232,16 @@ struct StreamsState: AsyncParsableCommand {
                     let state: JSONValue
                 }
                 let state = try JSONDecoder().decode(JSONValue.self, from: folded.stateJSON)
-                try Output.json(Report(stream: folded.stream, version: folded.version, currentVersion: folded.currentVersion,
-                                       occurredAt: folded.occurredAt, recordedAt: folded.recordedAt, state: state))
+                try Output.json(
+                    Report(
+                        stream: folded.stream, version: folded.version, currentVersion: folded.currentVersion,
+                        occurredAt: folded.occurredAt, recordedAt: folded.recordedAt, state: state))
             } else {
-                Output.line("\(folded.stream) at version \(folded.version) of \(folded.currentVersion)"
-                    + (folded.recordedAt.map { " (last event recorded \(Output.timestamp($0)), occurred \(Output.timestamp(folded.occurredAt)))" } ?? " (before its first event)"))
+                Output.line(
+                    "\(folded.stream) at version \(folded.version) of \(folded.currentVersion)"
+                        + (folded.recordedAt.map {
+                            " (last event recorded \(Output.timestamp($0)), occurred \(Output.timestamp(folded.occurredAt)))"
+                        } ?? " (before its first event)"))
                 Output.line(String(decoding: folded.stateJSON, as: UTF8.self))
             }
         }
@@ -234,7 +255,8 @@ struct LogGroup: AsyncParsableCommand {
 
 struct LogTail: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tail", abstract: "Print the log's latest events, or those from a position; --follow keeps printing new ones.",
+        commandName: "tail",
+        abstract: "Print the log's latest events, or those from a position; --follow keeps printing new ones.",
         discussion: """
             Events come in gap-safe log order (an event is printed once no earlier transaction can \
             still commit before it), so --follow never skips one. --json prints one JSON object \
@@ -264,8 +286,9 @@ struct LogTail: AsyncParsableCommand {
                 if let listener { try await listener.listen(EventStore.notificationChannel) }
                 defer { if let listener { Task { await listener.close() } } }
                 while true {
-                    let batch = try await store.readAll(after: checkpoint, limit: 1000, categories: category.isEmpty ? nil : category,
-                                                        types: type.isEmpty ? nil : type)
+                    let batch = try await store.readAll(
+                        after: checkpoint, limit: 1000, categories: category.isEmpty ? nil : category,
+                        types: type.isEmpty ? nil : type)
                     for event in batch.events {
                         let view = EventView(event)
                         if global.json { Output.line(view.jsonLine) } else { view.printText() }
@@ -284,27 +307,35 @@ struct LogTail: AsyncParsableCommand {
     func startCheckpoint(_ pool: ConnectionPool) async throws -> LogCheckpoint {
         let row: Row?
         if let from {
-            row = try await pool.query("""
+            row = try await pool.query(
+                """
                 SELECT transaction_id, global_position FROM ledger.events WHERE global_position >= \(from) ORDER BY global_position LIMIT 1
-                """).first
+                """
+            ).first
         } else if lines == 0 {
             row = nil
         } else {
-            row = try await pool.query("""
+            row = try await pool.query(
+                """
                 SELECT transaction_id, global_position FROM ledger.events
                 WHERE (\(category.isEmpty ? nil : category)::text[] IS NULL OR category = ANY(\(category.isEmpty ? nil : category)::text[]))
                   AND (\(type.isEmpty ? nil : type)::text[] IS NULL OR event_type = ANY(\(type.isEmpty ? nil : type)::text[]))
                 ORDER BY global_position DESC OFFSET \(lines - 1) LIMIT 1
-                """).first
+                """
+            ).first
         }
         if let row {
-            return LogCheckpoint(transactionID: try row.decode(UInt64.self, at: 0), position: try row.decode(Int64.self, at: 1) - 1)
+            return LogCheckpoint(
+                transactionID: try row.decode(UInt64.self, at: 0), position: try row.decode(Int64.self, at: 1) - 1)
         }
         if from != nil || lines == 0 {
             // Past the head (or nothing old wanted): start at the head.
-            let head = try await pool.query("SELECT transaction_id, global_position FROM ledger.events ORDER BY global_position DESC LIMIT 1").first
+            let head = try await pool.query(
+                "SELECT transaction_id, global_position FROM ledger.events ORDER BY global_position DESC LIMIT 1"
+            ).first
             guard let head else { return .start }
-            return LogCheckpoint(transactionID: try head.decode(UInt64.self, at: 0), position: try head.decode(Int64.self, at: 1))
+            return LogCheckpoint(
+                transactionID: try head.decode(UInt64.self, at: 0), position: try head.decode(Int64.self, at: 1))
         }
         return .start  // fewer events than --lines: all of them
     }
@@ -328,7 +359,9 @@ struct ExportCommand: AsyncParsableCommand {
         try await runReportingErrors {
             let handle: FileHandle
             if let output {
-                guard FileManager.default.createFile(atPath: output, contents: nil), let opened = FileHandle(forWritingAtPath: output) else {
+                guard FileManager.default.createFile(atPath: output, contents: nil),
+                    let opened = FileHandle(forWritingAtPath: output)
+                else {
                     throw CLIError(.usage, "Cannot write \(output): check the folder exists and is writable.")
                 }
                 handle = opened
@@ -373,7 +406,8 @@ final class LineSink: Sendable {
 
 struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Load a `gigctl export` file into an empty log, keeping positions, versions and order.",
+        commandName: "import",
+        abstract: "Load a `gigctl export` file into an empty log, keeping positions, versions and order.",
         discussion: """
             Loads with COPY in one transaction: all or nothing. Rebuilds the streams and every \
             command's first result (so a command sent again is still recognised). Refuses a log \
@@ -402,20 +436,26 @@ struct ImportCommand: AsyncParsableCommand {
             let report: ImportReport
             do {
                 report = try await global.withPool(maxConnections: 1) { pool in
-                    try await EventStore(pool: pool, logger: global.logger).importLog(allowNonEmpty: allowNonEmpty) { writer in
+                    try await EventStore(pool: pool, logger: global.logger).importLog(allowNonEmpty: allowNonEmpty) {
+                        writer in
                         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
                             try writer.write(chunk)
                         }
                     }
                 }
             } catch let error as PQError where error.server != nil {
-                throw CLIError(.usage, "The import was refused and nothing was stored: \(error.message)"
-                               + (error.server?.detail.map { " (\($0))" } ?? "") + ". Is the file a `gigctl export`, and is the log empty?")
+                throw CLIError(
+                    .usage,
+                    "The import was refused and nothing was stored: \(error.message)"
+                        + (error.server?.detail.map { " (\($0))" } ?? "")
+                        + ". Is the file a `gigctl export`, and is the log empty?")
             }
             if global.json {
                 try Output.json(report)
             } else {
-                Output.line("Imported \(report.events) event(s) in \(report.streams) stream(s) from \(report.commands) command(s); head at position \(report.headPosition).")
+                Output.line(
+                    "Imported \(report.events) event(s) in \(report.streams) stream(s) from \(report.commands) command(s); head at position \(report.headPosition)."
+                )
                 Output.line("Next: gigctl projections run   (fills the read models)")
             }
         }

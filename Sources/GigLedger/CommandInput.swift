@@ -32,16 +32,22 @@ public struct CommandInput: Sendable {
     }
 
     /// Parses one JSON object. Limits its size to 1 MiB.
-    public static func parse(json data: Data, now: Date = Date(), newID: @escaping @Sendable () -> UUID = { UUID() }) throws(CommandError) -> MarketplaceCommand {
+    public static func parse(json data: Data, now: Date = Date(), newID: @escaping @Sendable () -> UUID = { UUID() })
+        throws(CommandError) -> MarketplaceCommand
+    {
         guard data.count <= 1 << 20 else {
             throw CommandError(.invalidCommand, "The command is \(data.count) bytes; at most 1 MiB is accepted.")
         }
         let value: JSONValue
         do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw CommandError(.invalidCommand, "The command is not valid JSON (\(Self.describe(error))). Send one JSON object, e.g. {\"command\": \"PlaceBid\", …}.")
+            throw CommandError(
+                .invalidCommand,
+                "The command is not valid JSON (\(Self.describe(error))). Send one JSON object, e.g. {\"command\": \"PlaceBid\", …}."
+            )
         }
         guard case .object(let fields) = value else {
-            throw CommandError(.invalidCommand, "The command must be a JSON object with a \"command\" field, not \(Self.kind(value)).")
+            throw CommandError(
+                .invalidCommand, "The command must be a JSON object with a \"command\" field, not \(Self.kind(value)).")
         }
         return try CommandInput(fields: fields, now: now, newID: newID).command()
     }
@@ -55,74 +61,137 @@ public struct CommandInput: Sendable {
         do {
             switch name {
             case "RegisterFreelancer":
-                return .freelancer(.registerFreelancer(.init(
-                    context: context, freelancerID: FreelancerID(try uuid("freelancerId")), name: try string("name"),
-                    skills: try skillClaims("skills"), hourlyRate: try money("hourlyRate"), hoursPerWeek: try int("hoursPerWeek"))))
+                return .freelancer(
+                    .registerFreelancer(
+                        .init(
+                            context: context, freelancerID: FreelancerID(try uuid("freelancerId")),
+                            name: try string("name"),
+                            skills: try skillClaims("skills"), hourlyRate: try money("hourlyRate"),
+                            hoursPerWeek: try int("hoursPerWeek"))))
             case "UpdateSkills":
-                return .freelancer(.updateSkills(.init(context: context, freelancerID: FreelancerID(try uuid("freelancerId")), skills: try skillClaims("skills"))))
+                return .freelancer(
+                    .updateSkills(
+                        .init(
+                            context: context, freelancerID: FreelancerID(try uuid("freelancerId")),
+                            skills: try skillClaims("skills"))))
             case "ChangeRate":
-                return .freelancer(.changeRate(.init(context: context, freelancerID: FreelancerID(try uuid("freelancerId")), hourlyRate: try money("hourlyRate"))))
+                return .freelancer(
+                    .changeRate(
+                        .init(
+                            context: context, freelancerID: FreelancerID(try uuid("freelancerId")),
+                            hourlyRate: try money("hourlyRate"))))
             case "ChangeAvailability":
-                return .freelancer(.changeAvailability(.init(context: context, freelancerID: FreelancerID(try uuid("freelancerId")), hoursPerWeek: try int("hoursPerWeek"))))
+                return .freelancer(
+                    .changeAvailability(
+                        .init(
+                            context: context, freelancerID: FreelancerID(try uuid("freelancerId")),
+                            hoursPerWeek: try int("hoursPerWeek"))))
             case "RegisterClient":
-                return .client(.registerClient(.init(
-                    context: context, clientID: ClientID(try uuid("clientId")), name: try string("name"),
-                    country: try string("country"), paymentVerified: try bool("paymentVerified", default: false))))
+                return .client(
+                    .registerClient(
+                        .init(
+                            context: context, clientID: ClientID(try uuid("clientId")), name: try string("name"),
+                            country: try string("country"), paymentVerified: try bool("paymentVerified", default: false)
+                        )))
             case "PostGig":
-                return .gig(.postGig(.init(
-                    context: context, gigID: GigID(try optionalUUID("gigId") ?? newID()), clientID: ClientID(try uuid("clientId")),
-                    title: try string("title"), description: try string("description", default: ""), skills: try strings("skills"),
-                    budgetMin: try money("budgetMin"), budgetMax: try money("budgetMax"),
-                    biddingClosesAt: try date("biddingClosesAt"), clientRegistered: false)))
+                return .gig(
+                    .postGig(
+                        .init(
+                            context: context, gigID: GigID(try optionalUUID("gigId") ?? newID()),
+                            clientID: ClientID(try uuid("clientId")),
+                            title: try string("title"), description: try string("description", default: ""),
+                            skills: try strings("skills"),
+                            budgetMin: try money("budgetMin"), budgetMax: try money("budgetMax"),
+                            biddingClosesAt: try date("biddingClosesAt"), clientRegistered: false)))
             case "PlaceBid":
-                return .gig(.placeBid(.init(
-                    context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try optionalUUID("bidId") ?? newID()),
-                    amount: try money("amount"), estimatedDays: try int("estimatedDays"), bidderRegistered: false)))
+                return .gig(
+                    .placeBid(
+                        .init(
+                            context: context, gigID: GigID(try uuid("gigId")),
+                            bidID: BidID(try optionalUUID("bidId") ?? newID()),
+                            amount: try money("amount"), estimatedDays: try int("estimatedDays"),
+                            bidderRegistered: false)))
             case "ReviseBid":
-                return .gig(.reviseBid(.init(
-                    context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")),
-                    amount: try money("amount"), estimatedDays: try int("estimatedDays"))))
+                return .gig(
+                    .reviseBid(
+                        .init(
+                            context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")),
+                            amount: try money("amount"), estimatedDays: try int("estimatedDays"))))
             case "WithdrawBid":
-                return .gig(.withdrawBid(.init(context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")))))
+                return .gig(
+                    .withdrawBid(
+                        .init(context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")))))
             case "DeclineBid":
-                return .gig(.declineBid(.init(
-                    context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")),
-                    reason: try enumeration("reason", default: BidDeclineReason.other))))
+                return .gig(
+                    .declineBid(
+                        .init(
+                            context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")),
+                            reason: try enumeration("reason", default: BidDeclineReason.other))))
             case "AcceptBid":
-                return .gig(.acceptBid(.init(
-                    context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")),
-                    contractID: ContractID(try optionalUUID("contractId") ?? newID()))))
+                return .gig(
+                    .acceptBid(
+                        .init(
+                            context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")),
+                            contractID: ContractID(try optionalUUID("contractId") ?? newID()))))
             case "CancelGig":
                 return .gig(.cancelGig(.init(context: context, gigID: GigID(try uuid("gigId")))))
             case "ExpireGig":
                 return .gig(.expireGig(.init(context: context, gigID: GigID(try uuid("gigId")))))
             case "SubmitDelivery":
-                return .contract(.submitDelivery(.init(
-                    context: context, contractID: ContractID(try uuid("contractId")), deliveryID: DeliveryID(try optionalUUID("deliveryId") ?? newID()),
-                    note: try string("note", default: ""), artifacts: try strings("artifacts", default: []))))
+                return .contract(
+                    .submitDelivery(
+                        .init(
+                            context: context, contractID: ContractID(try uuid("contractId")),
+                            deliveryID: DeliveryID(try optionalUUID("deliveryId") ?? newID()),
+                            note: try string("note", default: ""), artifacts: try strings("artifacts", default: []))))
             case "RequestChanges":
-                return .contract(.requestChanges(.init(
-                    context: context, contractID: ContractID(try uuid("contractId")), deliveryID: DeliveryID(try uuid("deliveryId")),
-                    reason: try string("reason"))))
+                return .contract(
+                    .requestChanges(
+                        .init(
+                            context: context, contractID: ContractID(try uuid("contractId")),
+                            deliveryID: DeliveryID(try uuid("deliveryId")),
+                            reason: try string("reason"))))
             case "ApproveDelivery":
-                return .contract(.approveDelivery(.init(context: context, contractID: ContractID(try uuid("contractId")), deliveryID: DeliveryID(try uuid("deliveryId")))))
+                return .contract(
+                    .approveDelivery(
+                        .init(
+                            context: context, contractID: ContractID(try uuid("contractId")),
+                            deliveryID: DeliveryID(try uuid("deliveryId")))))
             case "AutoApproveDelivery":
-                return .contract(.autoApproveDelivery(.init(context: context, contractID: ContractID(try uuid("contractId")), deliveryID: DeliveryID(try uuid("deliveryId")))))
+                return .contract(
+                    .autoApproveDelivery(
+                        .init(
+                            context: context, contractID: ContractID(try uuid("contractId")),
+                            deliveryID: DeliveryID(try uuid("deliveryId")))))
             case "OpenDispute":
-                return .contract(.openDispute(.init(
-                    context: context, contractID: ContractID(try uuid("contractId")), disputeID: DisputeID(try optionalUUID("disputeId") ?? newID()),
-                    reason: try string("reason"))))
+                return .contract(
+                    .openDispute(
+                        .init(
+                            context: context, contractID: ContractID(try uuid("contractId")),
+                            disputeID: DisputeID(try optionalUUID("disputeId") ?? newID()),
+                            reason: try string("reason"))))
             case "ResolveDispute":
-                return .contract(.resolveDispute(.init(
-                    context: context, contractID: ContractID(try uuid("contractId")), disputeID: DisputeID(try uuid("disputeId")),
-                    resolution: try enumeration("resolution", default: nil as DisputeResolution?), note: try string("note", default: ""))))
+                return .contract(
+                    .resolveDispute(
+                        .init(
+                            context: context, contractID: ContractID(try uuid("contractId")),
+                            disputeID: DisputeID(try uuid("disputeId")),
+                            resolution: try enumeration("resolution", default: nil as DisputeResolution?),
+                            note: try string("note", default: ""))))
             case "SubmitReview":
-                return .contract(.submitReview(.init(
-                    context: context, contractID: ContractID(try uuid("contractId")), rating: try int("rating"), text: try string("text", default: ""))))
+                return .contract(
+                    .submitReview(
+                        .init(
+                            context: context, contractID: ContractID(try uuid("contractId")), rating: try int("rating"),
+                            text: try string("text", default: ""))))
             case "CancelContract":
-                return .contract(.cancelContract(.init(context: context, contractID: ContractID(try uuid("contractId")))))
+                return .contract(
+                    .cancelContract(.init(context: context, contractID: ContractID(try uuid("contractId")))))
             default:
-                throw CommandError(.invalidCommand, "Unknown command \"\(name.prefix(60))\". Known commands: \(Self.commandNames.joined(separator: ", ")).")
+                throw CommandError(
+                    .invalidCommand,
+                    "Unknown command \"\(name.prefix(60))\". Known commands: \(Self.commandNames.joined(separator: ", "))."
+                )
             }
         } catch let error as CommandError {
             throw error
@@ -136,7 +205,10 @@ public struct CommandInput: Sendable {
     // MARK: - Fields
 
     private func missing(_ key: String, _ expected: String) -> CommandError {
-        CommandError(.invalidCommand, "Field \"\(key)\" is missing: \(fields["command"].map { _ in "this command needs" } ?? "it needs") \(expected).")
+        CommandError(
+            .invalidCommand,
+            "Field \"\(key)\" is missing: \(fields["command"].map { _ in "this command needs" } ?? "it needs") \(expected)."
+        )
     }
 
     private func wrong(_ key: String, _ expected: String, _ got: JSONValue) -> CommandError {
@@ -149,7 +221,10 @@ public struct CommandInput: Sendable {
             throw missing(key, "a string")
         }
         guard case .string(let text) = value else { throw wrong(key, "a string", value) }
-        guard text.utf8.count <= 100_000 else { throw CommandError(.invalidCommand, "Field \"\(key)\" is \(text.utf8.count) bytes long; at most 100,000 are accepted.") }
+        guard text.utf8.count <= 100_000 else {
+            throw CommandError(
+                .invalidCommand, "Field \"\(key)\" is \(text.utf8.count) bytes long; at most 100,000 are accepted.")
+        }
         return text
     }
 
@@ -158,7 +233,9 @@ public struct CommandInput: Sendable {
             if let fallback { return fallback }
             throw missing(key, "an array of strings")
         }
-        guard case .array(let items) = value, items.count <= 1000 else { throw wrong(key, "an array of at most 1000 strings", value) }
+        guard case .array(let items) = value, items.count <= 1000 else {
+            throw wrong(key, "an array of at most 1000 strings", value)
+        }
         var out: [String] = []
         for item in items {
             guard case .string(let text) = item else { throw wrong("\(key)[]", "a string", item) }
@@ -185,7 +262,10 @@ public struct CommandInput: Sendable {
         guard let value = fields[key], value != .null else { return nil }
         guard case .string(let text) = value else { throw wrong(key, "a UUID string", value) }
         guard let id = UUID(uuidString: text) else {
-            throw CommandError(.invalidCommand, "Field \"\(key)\" must be a UUID such as 6f1c0e4e-7a55-4c1b-9d7e-1b2c3d4e5f60; \"\(Self.preview(text))\" is not one.")
+            throw CommandError(
+                .invalidCommand,
+                "Field \"\(key)\" must be a UUID such as 6f1c0e4e-7a55-4c1b-9d7e-1b2c3d4e5f60; \"\(Self.preview(text))\" is not one."
+            )
         }
         return id
     }
@@ -199,7 +279,10 @@ public struct CommandInput: Sendable {
         guard let value = fields[key], value != .null else { return nil }
         guard case .string(let text) = value else { throw wrong(key, "an ISO 8601 time string", value) }
         guard let date = Self.parseDate(text) else {
-            throw CommandError(.invalidCommand, "Field \"\(key)\" must be an ISO 8601 time such as 2026-12-01T12:00:00Z; \"\(Self.preview(text))\" is not one.")
+            throw CommandError(
+                .invalidCommand,
+                "Field \"\(key)\" must be an ISO 8601 time such as 2026-12-01T12:00:00Z; \"\(Self.preview(text))\" is not one."
+            )
         }
         return date
     }
@@ -214,7 +297,8 @@ public struct CommandInput: Sendable {
         do { return try ActorRef(parsing: text) } catch { throw CommandError.rejected(error) }
     }
 
-    func enumeration<E: RawRepresentable & CaseIterable>(_ key: String, default fallback: E?) throws(CommandError) -> E where E.RawValue == String {
+    func enumeration<E: RawRepresentable & CaseIterable>(_ key: String, default fallback: E?) throws(CommandError) -> E
+    where E.RawValue == String {
         guard let value = fields[key], value != .null else {
             if let fallback { return fallback }
             throw missing(key, "one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -226,7 +310,9 @@ public struct CommandInput: Sendable {
     }
 
     func money(_ key: String) throws(CommandError) -> Money {
-        guard let value = fields[key], value != .null else { throw missing(key, "an amount {\"currency\": \"EUR\", \"minorUnits\": 45000}") }
+        guard let value = fields[key], value != .null else {
+            throw missing(key, "an amount {\"currency\": \"EUR\", \"minorUnits\": 45000}")
+        }
         guard case .object(let parts) = value, case .string(let code)? = parts["currency"] else {
             throw wrong(key, "an object {\"currency\": \"EUR\", \"minorUnits\": 45000}", value)
         }
@@ -234,13 +320,19 @@ public struct CommandInput: Sendable {
         do { currency = try Currency(code: code) } catch { throw CommandError.rejected(error) }
         if case .number(let minor)? = parts["minorUnits"] {
             guard minor.rounded() == minor, abs(minor) <= 9_007_199_254_740_991 else {
-                throw CommandError(.invalidCommand, "Field \"\(key).minorUnits\" must be a whole number of minor units (cents), within ±9007199254740991.")
+                throw CommandError(
+                    .invalidCommand,
+                    "Field \"\(key).minorUnits\" must be a whole number of minor units (cents), within ±9007199254740991."
+                )
             }
             return Money(minorUnits: Int64(minor), currency: currency)
         }
         if case .string(let amount)? = parts["amount"] {
             guard let minor = Self.minorUnits(amount, digits: currency.minorUnitDigits) else {
-                throw CommandError(.invalidCommand, "Field \"\(key).amount\" must be a decimal amount with at most \(currency.minorUnitDigits) decimals for \(currency.code), e.g. \"450.00\".")
+                throw CommandError(
+                    .invalidCommand,
+                    "Field \"\(key).amount\" must be a decimal amount with at most \(currency.minorUnitDigits) decimals for \(currency.code), e.g. \"450.00\"."
+                )
             }
             return Money(minorUnits: minor, currency: currency)
         }
@@ -248,11 +340,17 @@ public struct CommandInput: Sendable {
     }
 
     func skillClaims(_ key: String) throws(CommandError) -> [SkillClaim] {
-        guard let value = fields[key], value != .null else { throw missing(key, "an array of {\"skill\": \"nlp\", \"level\": 3}") }
-        guard case .array(let items) = value, items.count <= 100 else { throw wrong(key, "an array of at most 100 skills", value) }
+        guard let value = fields[key], value != .null else {
+            throw missing(key, "an array of {\"skill\": \"nlp\", \"level\": 3}")
+        }
+        guard case .array(let items) = value, items.count <= 100 else {
+            throw wrong(key, "an array of at most 100 skills", value)
+        }
         var claims: [SkillClaim] = []
         for item in items {
-            guard case .string(let slug)? = item["skill"], case .number(let level)? = item["level"], level.rounded() == level, abs(level) < 1e9 else {
+            guard case .string(let slug)? = item["skill"], case .number(let level)? = item["level"],
+                level.rounded() == level, abs(level) < 1e9
+            else {
                 throw wrong("\(key)[]", "an object {\"skill\": \"nlp\", \"level\": 1…3}", item)
             }
             claims.append(SkillClaim(slug: slug, level: Int(level)))
@@ -287,7 +385,8 @@ public struct CommandInput: Sendable {
 
     /// At most 40 characters of `text`, with control characters shown as `?`, for messages.
     static func preview(_ text: String) -> String {
-        let cleaned = String(text.unicodeScalars.prefix(40).map { $0.properties.generalCategory == .control ? "?" : Character($0) })
+        let cleaned = String(
+            text.unicodeScalars.prefix(40).map { $0.properties.generalCategory == .control ? "?" : Character($0) })
         return text.unicodeScalars.count > 40 ? cleaned + "…" : cleaned
     }
 

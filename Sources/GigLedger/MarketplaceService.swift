@@ -16,8 +16,10 @@ public final class MarketplaceService: Sendable {
     let cache: StateCache
 
     /// `cachedStreams` bounds the in-memory cache of folded states (0 disables it).
-    public init(store: EventStore, maxAttempts: Int = 12, contractTerms: ContractTerms = .standard, cachedStreams: Int = 10_000,
-                logger: Logger = Logger(label: "gigledger.marketplace")) {
+    public init(
+        store: EventStore, maxAttempts: Int = 12, contractTerms: ContractTerms = .standard, cachedStreams: Int = 10_000,
+        logger: Logger = Logger(label: "gigledger.marketplace")
+    ) {
         self.store = store
         self.maxAttempts = max(1, maxAttempts)
         self.contractTerms = contractTerms
@@ -27,7 +29,9 @@ public final class MarketplaceService: Sendable {
 
     /// Runs `command` to completion. Throws ``CommandError``; nothing is appended when it does.
     @discardableResult
-    public func execute(_ command: MarketplaceCommand, correlationId: UUID? = nil, causationId: UUID? = nil) async throws(CommandError) -> CommandOutcome {
+    public func execute(_ command: MarketplaceCommand, correlationId: UUID? = nil, causationId: UUID? = nil)
+        async throws(CommandError) -> CommandOutcome
+    {
         let context = command.context
         let metadata = EventMetadata(
             actor: context.actor.description, commandId: context.commandID.uuid,
@@ -44,7 +48,9 @@ public final class MarketplaceService: Sendable {
                 case .done(let result): return result
                 case .conflict(let error) where attempt < maxAttempts:
                     cache.markHot(command.stream.name)
-                    logger.debug("locked attempt conflicted", metadata: ["command.id": "\(context.commandID)", "error": "\(error)"])
+                    logger.debug(
+                        "locked attempt conflicted",
+                        metadata: ["command.id": "\(context.commandID)", "error": "\(error)"])
                     continue
                 case .conflict(let error):
                     throw CommandError(
@@ -70,18 +76,21 @@ public final class MarketplaceService: Sendable {
             }
             if plan.streams.isEmpty {
                 if let earlier = try await firstResult(of: command, attempts: attempt) { return earlier }
-                return CommandOutcome(command: command.name, commandId: context.commandID.uuid, events: [], duplicate: false, attempts: attempt)
+                return CommandOutcome(
+                    command: command.name, commandId: context.commandID.uuid, events: [], duplicate: false,
+                    attempts: attempt)
             }
             do {
                 let result = try await store.append(AppendRequest(metadata: metadata, streams: plan.streams))
-                return CommandOutcome(command: command.name, commandId: context.commandID.uuid,
-                                      events: plan.describe(result), duplicate: result.duplicate, attempts: attempt)
-            } catch where error.code == .wrongExpectedVersion && attempt < maxAttempts {
+                return CommandOutcome(
+                    command: command.name, commandId: context.commandID.uuid,
+                    events: plan.describe(result), duplicate: result.duplicate, attempts: attempt)
+            } catch  where error.code == .wrongExpectedVersion && attempt < maxAttempts {
                 // Someone else appended since we read: decide again, now in turn (above).
                 forgetIfStale(error)
                 cache.markHot(command.stream.name)
                 continue
-            } catch where error.code == .wrongExpectedVersion {
+            } catch  where error.code == .wrongExpectedVersion {
                 throw CommandError(
                     .conflict,
                     "\(command.name) on \(command.stream) conflicted with concurrent writers \(attempt) times and gave up; nothing was appended. Send it again with the same command id.",
@@ -98,20 +107,28 @@ public final class MarketplaceService: Sendable {
     }
 
     /// One attempt holding the stream's lock: read, decide and append in one transaction.
-    private func executeLocked(_ command: MarketplaceCommand, metadata: EventMetadata, attempt: Int) async throws(CommandError) -> LockedOutcome {
+    private func executeLocked(_ command: MarketplaceCommand, metadata: EventMetadata, attempt: Int)
+        async throws(CommandError) -> LockedOutcome
+    {
         let stream: StreamName
         do { stream = try StreamName(validating: command.stream.name) } catch { throw CommandError.store(error) }
         do {
             return try await store.withStreamLock([stream]) { connection in
                 let plan = try await self.decide(command, on: connection)
                 if plan.streams.isEmpty {
-                    return .done(try await self.firstResult(of: command, attempts: attempt)
-                        ?? CommandOutcome(command: command.name, commandId: metadata.commandId, events: [], duplicate: false, attempts: attempt))
+                    return .done(
+                        try await self.firstResult(of: command, attempts: attempt)
+                            ?? CommandOutcome(
+                                command: command.name, commandId: metadata.commandId, events: [], duplicate: false,
+                                attempts: attempt))
                 }
                 do {
-                    let result = try await self.store.append(AppendRequest(metadata: metadata, streams: plan.streams), within: connection)
-                    return .done(CommandOutcome(command: command.name, commandId: metadata.commandId,
-                                                events: plan.describe(result), duplicate: result.duplicate, attempts: attempt))
+                    let result = try await self.store.append(
+                        AppendRequest(metadata: metadata, streams: plan.streams), within: connection)
+                    return .done(
+                        CommandOutcome(
+                            command: command.name, commandId: metadata.commandId,
+                            events: plan.describe(result), duplicate: result.duplicate, attempts: attempt))
                 } catch let error as EventStoreError where error.code == .wrongExpectedVersion {
                     throw LockedConflict(error: error)
                 }
@@ -141,25 +158,34 @@ public final class MarketplaceService: Sendable {
     /// the cached state comes from a history the server no longer has, so it is dropped and the
     /// next attempt reads the stream whole.
     func forgetIfStale(_ error: EventStoreError) {
-        guard let conflict = error.conflict, case .exactly(let expected) = conflict.expected, conflict.actual < expected else { return }
+        guard let conflict = error.conflict, case .exactly(let expected) = conflict.expected, conflict.actual < expected
+        else { return }
         cache.forget(stream: conflict.stream.rawValue)
     }
 
     /// The stored result of `command`'s id, if it was appended before.
-    private func firstResult(of command: MarketplaceCommand, attempts: Int) async throws(CommandError) -> CommandOutcome? {
+    private func firstResult(of command: MarketplaceCommand, attempts: Int) async throws(CommandError)
+        -> CommandOutcome?
+    {
         let recorded: AppendResult?
-        do { recorded = try await store.recordedResult(of: command.context.commandID.uuid) } catch { throw CommandError.store(error) }
+        do { recorded = try await store.recordedResult(of: command.context.commandID.uuid) } catch {
+            throw CommandError.store(error)
+        }
         guard let recorded else { return nil }
         var appended: [CommandOutcome.Appended] = []
         do {
             for item in recorded.events {
                 let type = try await store.readStream(item.stream, from: item.version, limit: 1).first?.type ?? "?"
-                appended.append(CommandOutcome.Appended(stream: item.stream.rawValue, version: item.version, position: item.position, type: type))
+                appended.append(
+                    CommandOutcome.Appended(
+                        stream: item.stream.rawValue, version: item.version, position: item.position, type: type))
             }
         } catch {
             throw CommandError.store(error)
         }
-        return CommandOutcome(command: command.name, commandId: command.context.commandID.uuid, events: appended, duplicate: true, attempts: attempts)
+        return CommandOutcome(
+            command: command.name, commandId: command.context.commandID.uuid, events: appended, duplicate: true,
+            attempts: attempts)
     }
 
     // MARK: - Deciding
@@ -176,8 +202,9 @@ public final class MarketplaceService: Sendable {
                 }
             }
             return result.events.map {
-                CommandOutcome.Appended(stream: $0.stream.rawValue, version: $0.version, position: $0.position,
-                                        type: types["\($0.stream.rawValue)#\($0.version)"] ?? "?")
+                CommandOutcome.Appended(
+                    stream: $0.stream.rawValue, version: $0.version, position: $0.position,
+                    type: types["\($0.stream.rawValue)#\($0.version)"] ?? "?")
             }
         }
     }
@@ -187,21 +214,27 @@ public final class MarketplaceService: Sendable {
         case .freelancer(let command):
             let loaded = try await load(FreelancerDecider.self, command.stream, on: connection)
             let events = try FreelancerDecider.decide(command, loaded.state)
-            return try plan([StreamWrite(stream: command.stream, events: events)], versions: [command.stream: loaded.version], at: command.context)
+            return try plan(
+                [StreamWrite(stream: command.stream, events: events)], versions: [command.stream: loaded.version],
+                at: command.context)
         case .client(let command):
             let loaded = try await load(ClientDecider.self, command.stream, on: connection)
             let events = try ClientDecider.decide(command, loaded.state)
-            return try plan([StreamWrite(stream: command.stream, events: events)], versions: [command.stream: loaded.version], at: command.context)
+            return try plan(
+                [StreamWrite(stream: command.stream, events: events)], versions: [command.stream: loaded.version],
+                at: command.context)
         case .gig(var command):
             // Facts from other aggregates, read just before deciding. Registrations are never
             // undone, so reading them outside the gig's append is safe.
             switch command {
             case .postGig(var post):
-                post.clientRegistered = try await load(ClientDecider.self, post.clientID.stream, on: connection).state.isRegistered
+                post.clientRegistered = try await load(ClientDecider.self, post.clientID.stream, on: connection).state
+                    .isRegistered
                 command = .postGig(post)
             case .placeBid(var bid):
                 if case .freelancer(let bidder) = bid.context.actor {
-                    bid.bidderRegistered = try await load(FreelancerDecider.self, bidder.stream, on: connection).state.isRegistered
+                    bid.bidderRegistered = try await load(FreelancerDecider.self, bidder.stream, on: connection).state
+                        .isRegistered
                 }
                 command = .placeBid(bid)
             case .acceptBid(var accept):
@@ -216,11 +249,15 @@ public final class MarketplaceService: Sendable {
         case .contract(let command):
             let loaded = try await load(ContractDecider.self, command.stream, on: connection)
             let events = try ContractDecider.decide(command, loaded.state)
-            return try plan([StreamWrite(stream: command.stream, events: events)], versions: [command.stream: loaded.version], at: command.context)
+            return try plan(
+                [StreamWrite(stream: command.stream, events: events)], versions: [command.stream: loaded.version],
+                at: command.context)
         }
     }
 
-    private func plan(_ writes: [StreamWrite], versions: [MarketplaceStream: Int64], at context: CommandContext) throws -> AppendPlan {
+    private func plan(_ writes: [StreamWrite], versions: [MarketplaceStream: Int64], at context: CommandContext) throws
+        -> AppendPlan
+    {
         var plan = AppendPlan()
         for write in writes where !write.events.isEmpty {
             let expected: ExpectedVersion
@@ -229,21 +266,27 @@ public final class MarketplaceService: Sendable {
                 expected = .noStream
             case .versionAsRead:
                 guard let version = versions[write.stream] else {
-                    throw CommandError(.internalError, "The decision writes to \(write.stream), which the handler did not read.")
+                    throw CommandError(
+                        .internalError, "The decision writes to \(write.stream), which the handler did not read.")
                 }
                 expected = version == 0 ? .noStream : .exactly(version)
             }
             let events = write.events.map {
-                NewEvent(type: $0.type, schemaVersion: $0.schemaVersion, data: PGJSON(text: String(decoding: $0.data, as: UTF8.self)),
-                         occurredAt: context.occurredAt)
+                NewEvent(
+                    type: $0.type, schemaVersion: $0.schemaVersion,
+                    data: PGJSON(text: String(decoding: $0.data, as: UTF8.self)),
+                    occurredAt: context.occurredAt)
             }
-            plan.streams.append(StreamAppend(stream: try StreamName(validating: write.stream.name), expected: expected, events: events))
+            plan.streams.append(
+                StreamAppend(stream: try StreamName(validating: write.stream.name), expected: expected, events: events))
         }
         return plan
     }
 
     /// Reads a stream whole and folds it; returns the state and the version read (0: no stream).
-    public func load<D: Decider>(_ decider: D.Type, _ stream: MarketplaceStream, on connection: Connection? = nil) async throws -> (state: D.State, version: Int64) {
+    public func load<D: Decider>(_ decider: D.Type, _ stream: MarketplaceStream, on connection: Connection? = nil)
+        async throws -> (state: D.State, version: Int64)
+    {
         let name = try StreamName(validating: stream.name)
         let key = "\(D.self)/\(stream.name)"
         var (state, version) = cache.get(key, as: D.State.self) ?? (D.initialState, 0)
@@ -252,7 +295,8 @@ public final class MarketplaceService: Sendable {
             let page = try await store.readStream(name, from: version + 1, limit: 1000, on: connection)
             for recorded in page {
                 do {
-                    let event = try D.Event.decode(type: recorded.type, schemaVersion: recorded.schemaVersion, data: recorded.data.data)
+                    let event = try D.Event.decode(
+                        type: recorded.type, schemaVersion: recorded.schemaVersion, data: recorded.data.data)
                     state = D.evolve(state, event)
                 } catch {
                     throw CommandError(

@@ -33,7 +33,8 @@ extension MarketplaceService {
     public func fold(_ name: String, to point: FoldPoint = .latest) async throws -> FoldedStream {
         let stream: MarketplaceStream
         do { stream = try MarketplaceStream(parsing: name) } catch {
-            throw CommandError(.invalidCommand, "'\(name)' is not a marketplace stream: \(error.message)", domain: error)
+            throw CommandError(
+                .invalidCommand, "'\(name)' is not a marketplace stream: \(error.message)", domain: error)
         }
         switch stream.category {
         case .freelancer: return try await fold(FreelancerDecider.self, name, to: point)
@@ -43,7 +44,8 @@ extension MarketplaceService {
         }
     }
 
-    private func fold<D: Decider>(_ decider: D.Type, _ name: String, to point: FoldPoint) async throws -> FoldedStream where D.State: Encodable {
+    private func fold<D: Decider>(_ decider: D.Type, _ name: String, to point: FoldPoint) async throws -> FoldedStream
+    where D.State: Encodable {
         let streamName = try StreamName(validating: name)
         var state = D.initialState
         var version: Int64 = 0
@@ -61,10 +63,14 @@ extension MarketplaceService {
                 case .occurredAt(let t): if event.occurredAt > t { continue }
                 }
                 do {
-                    state = D.evolve(state, try D.Event.decode(type: event.type, schemaVersion: event.schemaVersion, data: event.data.data))
+                    state = D.evolve(
+                        state,
+                        try D.Event.decode(type: event.type, schemaVersion: event.schemaVersion, data: event.data.data))
                 } catch {
-                    throw CommandError(.corruptStream, "Event \(event.position) (\(event.stream) v\(event.version), \(event.type)) cannot be read: \(error.message).",
-                                       domain: error)
+                    throw CommandError(
+                        .corruptStream,
+                        "Event \(event.position) (\(event.stream) v\(event.version), \(event.type)) cannot be read: \(error.message).",
+                        domain: error)
                 }
                 version = event.version
                 occurred = event.occurredAt
@@ -73,15 +79,19 @@ extension MarketplaceService {
             if page.count < 1000 { break reading }
         }
         if current == 0 {
-            throw CommandError(.invalidCommand, "Stream \(name) has no events. `gigctl streams list` shows the streams there are.")
+            throw CommandError(
+                .invalidCommand, "Stream \(name) has no events. `gigctl streams list` shows the streams there are.")
         }
         if case .version(let v) = point, v > current || v < 0 {
-            throw CommandError(.invalidCommand, "Stream \(name) is at version \(current); --at-version must be 0…\(current), not \(v).")
+            throw CommandError(
+                .invalidCommand, "Stream \(name) is at version \(current); --at-version must be 0…\(current), not \(v)."
+            )
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        return FoldedStream(stream: name, version: version, currentVersion: current, occurredAt: occurred, recordedAt: recorded,
-                            stateJSON: try encoder.encode(state))
+        return FoldedStream(
+            stream: name, version: version, currentVersion: current, occurredAt: occurred, recordedAt: recorded,
+            stateJSON: try encoder.encode(state))
     }
 }

@@ -32,21 +32,35 @@ public struct TimerJob: Sendable {
     public func run(now: Date) async throws -> Report {
         var report = Report()
         for gig in try await dueGigs(now) {
-            let command = MarketplaceCommand.gig(.expireGig(.init(
-                context: CommandContext(commandID: CommandID(UUID(stableName: "expire-gig:\(gig)")), actor: .system, occurredAt: now),
-                gigID: GigID(gig))))
-            await handle(command, stream: "gig-\(gig.uuidString.lowercased())", into: &report) { $0.expiredGigs.append($1) }
+            let command = MarketplaceCommand.gig(
+                .expireGig(
+                    .init(
+                        context: CommandContext(
+                            commandID: CommandID(UUID(stableName: "expire-gig:\(gig)")), actor: .system, occurredAt: now
+                        ),
+                        gigID: GigID(gig))))
+            await handle(command, stream: "gig-\(gig.uuidString.lowercased())", into: &report) {
+                $0.expiredGigs.append($1)
+            }
         }
         for (contract, delivery) in try await dueDeliveries(now) {
-            let command = MarketplaceCommand.contract(.autoApproveDelivery(.init(
-                context: CommandContext(commandID: CommandID(UUID(stableName: "auto-approve:\(delivery)")), actor: .system, occurredAt: now),
-                contractID: ContractID(contract), deliveryID: DeliveryID(delivery))))
-            await handle(command, stream: "contract-\(contract.uuidString.lowercased())", into: &report) { $0.autoApproved.append($1) }
+            let command = MarketplaceCommand.contract(
+                .autoApproveDelivery(
+                    .init(
+                        context: CommandContext(
+                            commandID: CommandID(UUID(stableName: "auto-approve:\(delivery)")), actor: .system,
+                            occurredAt: now),
+                        contractID: ContractID(contract), deliveryID: DeliveryID(delivery))))
+            await handle(command, stream: "contract-\(contract.uuidString.lowercased())", into: &report) {
+                $0.autoApproved.append($1)
+            }
         }
         return report
     }
 
-    private func handle(_ command: MarketplaceCommand, stream: String, into report: inout Report, done: (inout Report, String) -> Void) async {
+    private func handle(
+        _ command: MarketplaceCommand, stream: String, into report: inout Report, done: (inout Report, String) -> Void
+    ) async {
         do {
             let outcome = try await service.execute(command)
             if outcome.duplicate || outcome.changedNothing { report.alreadyHandled += 1 } else { done(&report, stream) }
@@ -58,7 +72,8 @@ public struct TimerJob: Sendable {
 
     /// Open gigs (no award, not closed) whose bidding closed at or before `now`.
     func dueGigs(_ now: Date) async throws -> [UUID] {
-        let rows = try await service.store.pool.query("""
+        let rows = try await service.store.pool.query(
+            """
             SELECT (posted.data->>'gigId')::uuid AS gig
             FROM ledger.events posted
             WHERE posted.event_type = 'GigPosted'
@@ -73,7 +88,8 @@ public struct TimerJob: Sendable {
 
     /// Deliveries still pending review whose window (from the contract's terms) ended by `now`.
     func dueDeliveries(_ now: Date) async throws -> [(UUID, UUID)] {
-        let rows = try await service.store.pool.query("""
+        let rows = try await service.store.pool.query(
+            """
             SELECT (delivered.data->>'contractId')::uuid AS contract, (delivered.data->>'deliveryId')::uuid AS delivery
             FROM ledger.events delivered
             JOIN ledger.events started

@@ -11,7 +11,8 @@ public enum ClientDecider: Decider {
         case .admin: break
         default:
             throw DomainError(
-                .notAllowed, "Only client \(command.clientID) or an admin may change client \(command.clientID): sign in as them.")
+                .notAllowed,
+                "Only client \(command.clientID) or an admin may change client \(command.clientID): sign in as them.")
         }
         switch command {
         case .registerClient(let register):
@@ -19,7 +20,8 @@ public enum ClientDecider: Decider {
             let country = register.country.utf8
             guard country.count == 2, country.allSatisfy({ (65...90).contains($0) }) else {
                 throw DomainError(
-                    .invalidInput, "country must be an ISO 3166-1 alpha-2 code of two upper-case letters, e.g. DE or US.")
+                    .invalidInput,
+                    "country must be an ISO 3166-1 alpha-2 code of two upper-case letters, e.g. DE or US.")
             }
             let registered = ClientEvent.ClientRegistered(
                 clientID: register.clientID, name: register.name, country: register.country,

@@ -30,7 +30,9 @@ public enum ContractCommand: Hashable, Sendable {
         /// Up to 20 references (URLs or storage keys), each 1–2000 characters on one line.
         public var artifacts: [String]
 
-        public init(context: CommandContext, contractID: ContractID, deliveryID: DeliveryID, note: String, artifacts: [String]) {
+        public init(
+            context: CommandContext, contractID: ContractID, deliveryID: DeliveryID, note: String, artifacts: [String]
+        ) {
             self.context = context
             self.contractID = contractID
             self.deliveryID = deliveryID
@@ -126,7 +128,8 @@ public enum ContractCommand: Hashable, Sendable {
         public var note: String
 
         public init(
-            context: CommandContext, contractID: ContractID, disputeID: DisputeID, resolution: DisputeResolution, note: String
+            context: CommandContext, contractID: ContractID, disputeID: DisputeID, resolution: DisputeResolution,
+            note: String
         ) {
             self.context = context
             self.contractID = contractID

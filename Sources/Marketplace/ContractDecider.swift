@@ -7,7 +7,8 @@ public enum ContractDecider: Decider {
     public static let initialState = ContractState.notStarted
 
     /// The events `command` causes.
-    public static func decide(_ command: ContractCommand, _ state: ContractState) throws(DomainError) -> [ContractEvent] {
+    public static func decide(_ command: ContractCommand, _ state: ContractState) throws(DomainError) -> [ContractEvent]
+    {
         try Validate.context(command.context)
         guard let contract = state.contract else {
             throw DomainError(
@@ -33,13 +34,16 @@ public enum ContractDecider: Decider {
         var isAdmin = false
         if case .admin = actor { isAdmin = true }
         guard isParty || isAdmin else {
-            throw DomainError(.notAllowed, "Only the client or the freelancer of contract \(contract.id), or an admin, may cancel it.")
+            throw DomainError(
+                .notAllowed, "Only the client or the freelancer of contract \(contract.id), or an admin, may cancel it."
+            )
         }
         if contract.status == .cancelled { return [] }
         guard contract.status == .active else {
             throw DomainError(
                 .contractNotActive,
-                "Contract \(contract.id) cannot be cancelled now: a delivery is pending, a dispute is open, or it has ended. Resolve that first (or open a dispute).")
+                "Contract \(contract.id) cannot be cancelled now: a delivery is pending, a dispute is open, or it has ended. Resolve that first (or open a dispute)."
+            )
         }
         return [.contractCancelled(.init(contractID: contract.id, cancelledBy: actor))]
     }
@@ -96,7 +100,8 @@ public enum ContractDecider: Decider {
         if let existing = contract.deliveries[command.deliveryID] {
             guard existing.submission.note == command.note, existing.submission.artifacts == command.artifacts else {
                 throw DomainError(
-                    .idInUse, "Delivery \(command.deliveryID) was already submitted with other content: use a new delivery id.")
+                    .idInUse,
+                    "Delivery \(command.deliveryID) was already submitted with other content: use a new delivery id.")
             }
             return []
         }
@@ -104,19 +109,24 @@ public enum ContractDecider: Decider {
         case .active: break
         case .delivered(let pending):
             throw DomainError(
-                .deliveryPending, "Delivery \(pending) of contract \(contract.id) awaits review: wait for approval or a change request.")
+                .deliveryPending,
+                "Delivery \(pending) of contract \(contract.id) awaits review: wait for approval or a change request.")
         case .disputed, .settling, .completed, .cancelled:
             throw DomainError(
                 .contractNotActive, "Contract \(contract.id) is \(describe(contract.status)): it takes no deliveries.")
         }
-        try Validate.text(command.note, field: "note", length: 0...MarketplaceLimits.maximumDescriptionLength, multiline: true)
+        try Validate.text(
+            command.note, field: "note", length: 0...MarketplaceLimits.maximumDescriptionLength, multiline: true)
         guard command.artifacts.count <= MarketplaceLimits.maximumArtifacts else {
             throw DomainError(
-                .invalidInput, "artifacts lists \(command.artifacts.count) references; at most \(MarketplaceLimits.maximumArtifacts) are allowed: bundle them.")
+                .invalidInput,
+                "artifacts lists \(command.artifacts.count) references; at most \(MarketplaceLimits.maximumArtifacts) are allowed: bundle them."
+            )
         }
         for (index, artifact) in command.artifacts.enumerated() {
             try Validate.text(
-                artifact, field: "artifacts[\(index)]", length: MarketplaceLimits.artifactReferenceLength, multiline: false)
+                artifact, field: "artifacts[\(index)]", length: MarketplaceLimits.artifactReferenceLength,
+                multiline: false)
         }
         return [
             .deliverySubmitted(
@@ -133,7 +143,8 @@ public enum ContractDecider: Decider {
         let delivery = try pendingCandidate(command.deliveryID, of: contract)
         if case .changesRequested = delivery.status { return [] }
         try requirePending(delivery, of: contract)
-        try Validate.text(command.reason, field: "reason", length: 1...MarketplaceLimits.maximumReviewTextLength, multiline: true)
+        try Validate.text(
+            command.reason, field: "reason", length: 1...MarketplaceLimits.maximumReviewTextLength, multiline: true)
         return [.changesRequested(.init(contractID: contract.id, deliveryID: delivery.id, reason: command.reason))]
     }
 
@@ -155,11 +166,13 @@ public enum ContractDecider: Decider {
         }
         let delivery = try pendingCandidate(command.deliveryID, of: contract)
         guard contract.status == .delivered(delivery.id) else { return [] }
-        let windowEnds = delivery.submission.submittedAt.addingTimeInterval(Double(contract.terms.reviewWindowDays) * 86_400)
+        let windowEnds = delivery.submission.submittedAt.addingTimeInterval(
+            Double(contract.terms.reviewWindowDays) * 86_400)
         guard command.context.occurredAt >= windowEnds else {
             throw DomainError(
                 .reviewWindowOpen,
-                "The \(contract.terms.reviewWindowDays)-day review window of delivery \(delivery.id) has not passed at the command's time: run the timer after it ends.")
+                "The \(contract.terms.reviewWindowDays)-day review window of delivery \(delivery.id) has not passed at the command's time: run the timer after it ends."
+            )
         }
         return try approval(of: delivery, in: contract, by: .system, at: command.context.occurredAt)
     }
@@ -173,11 +186,13 @@ public enum ContractDecider: Decider {
         switch actor {
         case .client(contract.clientID), .freelancer(contract.freelancerID), .admin: break
         default:
-            throw DomainError(.notAllowed, "Only the parties of contract \(contract.id), or an admin, may open a dispute on it.")
+            throw DomainError(
+                .notAllowed, "Only the parties of contract \(contract.id), or an admin, may open a dispute on it.")
         }
         if let existing = contract.disputes[command.disputeID] {
             guard existing.opening.openedBy == actor, existing.opening.reason == command.reason else {
-                throw DomainError(.idInUse, "Dispute \(command.disputeID) was already opened differently: use a new dispute id.")
+                throw DomainError(
+                    .idInUse, "Dispute \(command.disputeID) was already opened differently: use a new dispute id.")
             }
             return []
         }
@@ -185,11 +200,15 @@ public enum ContractDecider: Decider {
         case .active, .delivered: break
         case .disputed, .settling, .completed, .cancelled:
             throw DomainError(
-                .nothingToDispute, "Contract \(contract.id) is \(describe(contract.status)): only an active or delivered, unpaid contract can be disputed.")
+                .nothingToDispute,
+                "Contract \(contract.id) is \(describe(contract.status)): only an active or delivered, unpaid contract can be disputed."
+            )
         }
-        try Validate.text(command.reason, field: "reason", length: 1...MarketplaceLimits.maximumReviewTextLength, multiline: true)
+        try Validate.text(
+            command.reason, field: "reason", length: 1...MarketplaceLimits.maximumReviewTextLength, multiline: true)
         return [
-            .disputeOpened(.init(contractID: contract.id, disputeID: command.disputeID, openedBy: actor, reason: command.reason))
+            .disputeOpened(
+                .init(contractID: contract.id, disputeID: command.disputeID, openedBy: actor, reason: command.reason))
         ]
     }
 
@@ -200,16 +219,19 @@ public enum ContractDecider: Decider {
             throw DomainError(.notAllowed, "Only an admin may resolve disputes.")
         }
         guard let dispute = contract.disputes[command.disputeID] else {
-            throw DomainError(.nothingToDispute, "Contract \(contract.id) has no dispute \(command.disputeID): check the dispute id.")
+            throw DomainError(
+                .nothingToDispute, "Contract \(contract.id) has no dispute \(command.disputeID): check the dispute id.")
         }
         if let resolution = dispute.resolution {
             guard resolution == command.resolution else {
                 throw DomainError(
-                    .nothingToDispute, "Dispute \(dispute.id) was already resolved as \(resolution.rawValue): a resolution is final.")
+                    .nothingToDispute,
+                    "Dispute \(dispute.id) was already resolved as \(resolution.rawValue): a resolution is final.")
             }
             return []
         }
-        try Validate.text(command.note, field: "note", length: 0...MarketplaceLimits.maximumReviewTextLength, multiline: true)
+        try Validate.text(
+            command.note, field: "note", length: 0...MarketplaceLimits.maximumReviewTextLength, multiline: true)
         let resolved = ContractEvent.disputeResolved(
             .init(
                 contractID: contract.id, disputeID: dispute.id, resolvedBy: command.context.actor,
@@ -238,36 +260,46 @@ public enum ContractDecider: Decider {
         }
         guard contract.hasEnded else {
             throw DomainError(
-                .contractNotEnded, "Contract \(contract.id) is \(describe(contract.status)): review it once it has completed or been cancelled.")
+                .contractNotEnded,
+                "Contract \(contract.id) is \(describe(contract.status)): review it once it has completed or been cancelled."
+            )
         }
         if let existing = contract.reviews[side] {
             guard existing.rating == command.rating, existing.text == command.text else {
                 throw DomainError(
-                    .duplicateReview, "The \(side.rawValue) of contract \(contract.id) already reviewed it: a review cannot be changed.")
+                    .duplicateReview,
+                    "The \(side.rawValue) of contract \(contract.id) already reviewed it: a review cannot be changed.")
             }
             return []
         }
         guard MarketplaceLimits.rating.contains(command.rating) else {
             throw DomainError(.invalidRating, "rating must be 1 to 5 stars; it is \(command.rating).")
         }
-        try Validate.text(command.text, field: "text", length: 0...MarketplaceLimits.maximumReviewTextLength, multiline: true)
+        try Validate.text(
+            command.text, field: "text", length: 0...MarketplaceLimits.maximumReviewTextLength, multiline: true)
         return [
-            .reviewSubmitted(.init(contractID: contract.id, authorSide: side, rating: command.rating, text: command.text))
+            .reviewSubmitted(
+                .init(contractID: contract.id, authorSide: side, rating: command.rating, text: command.text))
         ]
     }
 
     // MARK: - Helpers
 
-    private static func requireClient(_ context: CommandContext, of contract: ContractRecord, doing action: String) throws(DomainError) {
+    private static func requireClient(_ context: CommandContext, of contract: ContractRecord, doing action: String)
+        throws(DomainError)
+    {
         guard context.actor == .client(contract.clientID) else {
             throw DomainError(.notContractClient, "Only the client of contract \(contract.id) may \(action).")
         }
     }
 
     /// The delivery named by a command that acts on a pending delivery.
-    private static func pendingCandidate(_ deliveryID: DeliveryID, of contract: ContractRecord) throws(DomainError) -> Delivery {
+    private static func pendingCandidate(_ deliveryID: DeliveryID, of contract: ContractRecord) throws(DomainError)
+        -> Delivery
+    {
         guard let delivery = contract.deliveries[deliveryID] else {
-            throw DomainError(.noPendingDelivery, "Contract \(contract.id) has no delivery \(deliveryID): check the delivery id.")
+            throw DomainError(
+                .noPendingDelivery, "Contract \(contract.id) has no delivery \(deliveryID): check the delivery id.")
         }
         return delivery
     }
@@ -275,7 +307,8 @@ public enum ContractDecider: Decider {
     private static func requirePending(_ delivery: Delivery, of contract: ContractRecord) throws(DomainError) {
         if case .disputed(let dispute) = contract.status {
             throw DomainError(
-                .contractDisputed, "Contract \(contract.id) is under dispute \(dispute): wait for an admin to resolve it.")
+                .contractDisputed,
+                "Contract \(contract.id) is under dispute \(dispute): wait for an admin to resolve it.")
         }
         guard contract.status == .delivered(delivery.id) else {
             throw DomainError(

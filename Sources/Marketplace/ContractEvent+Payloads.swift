@@ -63,7 +63,9 @@ extension ContractEvent {
         public let artifacts: [String]
         public let submittedAt: Date
 
-        public init(contractID: ContractID, deliveryID: DeliveryID, note: String, artifacts: [String], submittedAt: Date) {
+        public init(
+            contractID: ContractID, deliveryID: DeliveryID, note: String, artifacts: [String], submittedAt: Date
+        ) {
             self.contractID = contractID
             self.deliveryID = deliveryID
             self.note = note
@@ -184,7 +186,10 @@ extension ContractEvent {
         public let resolution: DisputeResolution
         public let note: String
 
-        public init(contractID: ContractID, disputeID: DisputeID, resolvedBy: ActorRef, resolution: DisputeResolution, note: String) {
+        public init(
+            contractID: ContractID, disputeID: DisputeID, resolvedBy: ActorRef, resolution: DisputeResolution,
+            note: String
+        ) {
             self.contractID = contractID
             self.disputeID = disputeID
             self.resolvedBy = resolvedBy

@@ -22,7 +22,8 @@ public struct Currency: Hashable, Comparable, Sendable, Codable, CustomStringCon
         guard let known = Currency.byCode[code] else {
             throw DomainError(
                 .unknownCurrency,
-                "The currency code \(code.prefix(8)) is not supported: use an upper-case ISO 4217 code from the supported list (e.g. EUR, USD, GBP).")
+                "The currency code \(code.prefix(8)) is not supported: use an upper-case ISO 4217 code from the supported list (e.g. EUR, USD, GBP)."
+            )
         }
         self = known
     }

@@ -9,7 +9,9 @@ enum EventCoding {
         encoder.dateEncodingStrategy = .custom { date, encoder in
             guard let text = EventTime.string(from: date) else {
                 throw EncodingError.invalidValue(
-                    date, .init(codingPath: encoder.codingPath, debugDescription: "The time lies outside the years 1970–9999."))
+                    date,
+                    .init(
+                        codingPath: encoder.codingPath, debugDescription: "The time lies outside the years 1970–9999."))
             }
             var container = encoder.singleValueContainer()
             try container.encode(text)
@@ -19,16 +21,19 @@ enum EventCoding {
             return EncodedEvent(type: Payload.eventType, schemaVersion: Payload.schemaVersion, data: data)
         } catch {
             throw DomainError(
-                .unencodableEvent, "The \(Payload.eventType) event cannot be encoded; this is a bug in the domain.", cause: error)
+                .unencodableEvent, "The \(Payload.eventType) event cannot be encoded; this is a bug in the domain.",
+                cause: error)
         }
     }
 
     /// Decodes the data of `event` as `Payload`, which must match its type and schema version.
-    static func decode<Payload: EventPayload>(_ event: EncodedEvent, as _: Payload.Type) throws(DomainError) -> Payload {
+    static func decode<Payload: EventPayload>(_ event: EncodedEvent, as _: Payload.Type) throws(DomainError) -> Payload
+    {
         guard event.schemaVersion == Payload.schemaVersion else {
             throw DomainError(
                 .unsupportedSchemaVersion,
-                "\(event.type) schema version \(event.schemaVersion) is unknown to this version, which reads version \(Payload.schemaVersion): upgrade GigLedger, or add an upcaster for it.")
+                "\(event.type) schema version \(event.schemaVersion) is unknown to this version, which reads version \(Payload.schemaVersion): upgrade GigLedger, or add an upcaster for it."
+            )
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
@@ -44,7 +49,9 @@ enum EventCoding {
             return try decoder.decode(Payload.self, from: event.data)
         } catch {
             throw DomainError(
-                .undecodableEvent, "The data of a \(event.type) v\(event.schemaVersion) event does not decode: the stored event is corrupt or from another system.", cause: error)
+                .undecodableEvent,
+                "The data of a \(event.type) v\(event.schemaVersion) event does not decode: the stored event is corrupt or from another system.",
+                cause: error)
         }
     }
 
@@ -52,6 +59,7 @@ enum EventCoding {
     static func unknownType(_ type: String, in aggregate: String) -> DomainError {
         DomainError(
             .unknownEventType,
-            "The event type \(type.prefix(80)) is not a \(aggregate) event this version knows: upgrade GigLedger, or check the stream holds \(aggregate) events.")
+            "The event type \(type.prefix(80)) is not a \(aggregate) event this version knows: upgrade GigLedger, or check the stream holds \(aggregate) events."
+        )
     }
 }

@@ -34,7 +34,8 @@ enum EventTime {
         let minute = ofDay / 60_000 % 60
         let second = ofDay / 1000 % 60
         let millisecond = ofDay % 1000
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millisecond, 3))Z"
+        return
+            "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millisecond, 3))Z"
     }
 
     /// The UTC calendar year of `date`, or `nil` outside the storable range.

@@ -3,7 +3,9 @@ public enum FreelancerDecider: Decider {
     public static let initialState = FreelancerState.unregistered
 
     /// The events `command` causes. See ``FreelancerCommand`` for what repeats decide.
-    public static func decide(_ command: FreelancerCommand, _ state: FreelancerState) throws(DomainError) -> [FreelancerEvent] {
+    public static func decide(_ command: FreelancerCommand, _ state: FreelancerState) throws(DomainError)
+        -> [FreelancerEvent]
+    {
         let context = command.context
         try Validate.context(context)
         switch context.actor {
@@ -12,7 +14,8 @@ public enum FreelancerDecider: Decider {
         default:
             throw DomainError(
                 .notAllowed,
-                "Only freelancer \(command.freelancerID) or an admin may change freelancer \(command.freelancerID): sign in as them.")
+                "Only freelancer \(command.freelancerID) or an admin may change freelancer \(command.freelancerID): sign in as them."
+            )
         }
 
         switch command {
@@ -22,7 +25,8 @@ public enum FreelancerDecider: Decider {
             guard profile.registration == registered else {
                 throw DomainError(
                     .alreadyRegistered,
-                    "Freelancer \(command.freelancerID) is already registered with other details: update skills, rate or availability instead.")
+                    "Freelancer \(command.freelancerID) is already registered with other details: update skills, rate or availability instead."
+                )
             }
             return []
         case .updateSkills(let update):
@@ -62,7 +66,9 @@ public enum FreelancerDecider: Decider {
         }
     }
 
-    private static func registeredProfile(_ state: FreelancerState, _ id: FreelancerID) throws(DomainError) -> FreelancerProfile {
+    private static func registeredProfile(_ state: FreelancerState, _ id: FreelancerID) throws(DomainError)
+        -> FreelancerProfile
+    {
         guard let profile = state.profile else {
             throw DomainError(.freelancerNotFound, "Freelancer \(id) is not registered: register them first.")
         }

@@ -10,7 +10,9 @@ extension FreelancerEvent {
         public let hourlyRate: Money
         public let hoursPerWeek: Int
 
-        public init(freelancerID: FreelancerID, name: String, skills: [SkillProficiency], hourlyRate: Money, hoursPerWeek: Int) {
+        public init(
+            freelancerID: FreelancerID, name: String, skills: [SkillProficiency], hourlyRate: Money, hoursPerWeek: Int
+        ) {
             self.freelancerID = freelancerID
             self.name = name
             self.skills = skills

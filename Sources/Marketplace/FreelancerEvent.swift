@@ -35,10 +35,12 @@ public enum FreelancerEvent: DomainEvent {
 
     public static func decode(_ event: EncodedEvent) throws(DomainError) -> FreelancerEvent {
         switch event.type {
-        case FreelancerRegistered.eventType: .freelancerRegistered(try EventCoding.decode(event, as: FreelancerRegistered.self))
+        case FreelancerRegistered.eventType:
+            .freelancerRegistered(try EventCoding.decode(event, as: FreelancerRegistered.self))
         case SkillsUpdated.eventType: .skillsUpdated(try EventCoding.decode(event, as: SkillsUpdated.self))
         case RateChanged.eventType: .rateChanged(try EventCoding.decode(event, as: RateChanged.self))
-        case AvailabilityChanged.eventType: .availabilityChanged(try EventCoding.decode(event, as: AvailabilityChanged.self))
+        case AvailabilityChanged.eventType:
+            .availabilityChanged(try EventCoding.decode(event, as: AvailabilityChanged.self))
         default: throw EventCoding.unknownType(event.type, in: "freelancer")
         }
     }

@@ -84,7 +84,8 @@ public enum GigCommand: Hashable, Sendable {
         public var bidderRegistered: Bool
 
         public init(
-            context: CommandContext, gigID: GigID, bidID: BidID, amount: Money, estimatedDays: Int, bidderRegistered: Bool
+            context: CommandContext, gigID: GigID, bidID: BidID, amount: Money, estimatedDays: Int,
+            bidderRegistered: Bool
         ) {
             self.context = context
             self.gigID = gigID
@@ -171,7 +172,10 @@ public enum GigCommand: Hashable, Sendable {
         /// The platform terms, from the handler's configuration (not from the client).
         public var terms: ContractTerms
 
-        public init(context: CommandContext, gigID: GigID, bidID: BidID, contractID: ContractID, terms: ContractTerms = .standard) {
+        public init(
+            context: CommandContext, gigID: GigID, bidID: BidID, contractID: ContractID,
+            terms: ContractTerms = .standard
+        ) {
             self.context = context
             self.gigID = gigID
             self.bidID = bidID

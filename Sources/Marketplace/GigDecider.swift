@@ -77,12 +77,14 @@ public enum GigDecider: Decider {
         case .admin: break
         default:
             throw DomainError(
-                .notAllowed, "Only client \(command.clientID) or an admin may post a gig for client \(command.clientID).")
+                .notAllowed,
+                "Only client \(command.clientID) or an admin may post a gig for client \(command.clientID).")
         }
         if let gig = state.gig {
             guard (try? posting(command)) == gig.posting else {
                 throw DomainError(
-                    .idInUse, "Gig \(command.gigID) is already posted with other details: post a new gig under a new id.")
+                    .idInUse,
+                    "Gig \(command.gigID) is already posted with other details: post a new gig under a new id.")
             }
             return []
         }
@@ -91,11 +93,13 @@ public enum GigDecider: Decider {
 
     private static func posting(_ command: GigCommand.PostGig) throws(DomainError) -> GigEvent.GigPosted {
         guard command.clientRegistered else {
-            throw DomainError(.clientNotFound, "Client \(command.clientID) is not registered: register the client before posting.")
+            throw DomainError(
+                .clientNotFound, "Client \(command.clientID) is not registered: register the client before posting.")
         }
         try Validate.text(command.title, field: "title", length: MarketplaceLimits.titleLength, multiline: false)
         try Validate.text(
-            command.description, field: "description", length: 0...MarketplaceLimits.maximumDescriptionLength, multiline: true)
+            command.description, field: "description", length: 0...MarketplaceLimits.maximumDescriptionLength,
+            multiline: true)
         let skills = try Validate.gigSkills(command.skills)
         try command.budgetMin.requireSameCurrency(as: command.budgetMax)
         try Validate.positiveAmount(command.budgetMin, field: "budgetMin", code: .invalidBudget)
@@ -107,11 +111,13 @@ public enum GigDecider: Decider {
         try Validate.storableTime(command.biddingClosesAt, field: "biddingClosesAt")
         // Compare what will be stored: the time rounded to milliseconds.
         let closesAt = EventTime.normalized(command.biddingClosesAt)
-        let latest = command.context.occurredAt.addingTimeInterval(Double(MarketplaceLimits.maximumBiddingDays) * 86_400)
+        let latest = command.context.occurredAt.addingTimeInterval(
+            Double(MarketplaceLimits.maximumBiddingDays) * 86_400)
         guard closesAt > command.context.occurredAt, closesAt <= latest else {
             throw DomainError(
                 .invalidInput,
-                "biddingClosesAt must lie after the command's time and at most \(MarketplaceLimits.maximumBiddingDays) days ahead.")
+                "biddingClosesAt must lie after the command's time and at most \(MarketplaceLimits.maximumBiddingDays) days ahead."
+            )
         }
         return GigEvent.GigPosted(
             gigID: command.gigID, clientID: command.clientID, title: command.title, description: command.description,
@@ -120,7 +126,8 @@ public enum GigDecider: Decider {
 
     // MARK: - Bids
 
-    private static func decidePlace(_ command: GigCommand.PlaceBid, _ gig: PostedGig) throws(DomainError) -> [GigEvent] {
+    private static func decidePlace(_ command: GigCommand.PlaceBid, _ gig: PostedGig) throws(DomainError) -> [GigEvent]
+    {
         let freelancerID = try actingFreelancer(command.context, doing: "place a bid")
         if let existing = gig.bids[command.bidID] {
             let placement = existing.placement
@@ -128,22 +135,28 @@ public enum GigDecider: Decider {
                 placement.estimatedDays == command.estimatedDays
             else {
                 throw DomainError(
-                    .idInUse, "Bid \(command.bidID) already exists on gig \(gig.id) with other details: place the bid under a new id.")
+                    .idInUse,
+                    "Bid \(command.bidID) already exists on gig \(gig.id) with other details: place the bid under a new id."
+                )
             }
             return []
         }
         guard command.bidderRegistered else {
             throw DomainError(
-                .freelancerNotFound, "Freelancer \(freelancerID) is not registered: register as a freelancer before bidding.")
+                .freelancerNotFound,
+                "Freelancer \(freelancerID) is not registered: register as a freelancer before bidding.")
         }
         guard freelancerID.uuid != gig.clientID.uuid else {
-            throw DomainError(.selfBid, "Gig \(gig.id) was posted by your own client account: you cannot bid on your own gig.")
+            throw DomainError(
+                .selfBid, "Gig \(gig.id) was posted by your own client account: you cannot bid on your own gig.")
         }
         try requireOpen(gig)
         try requireBiddingOpen(gig, at: command.context.occurredAt)
         if let live = gig.liveBid(of: freelancerID) {
             throw DomainError(
-                .duplicateBid, "Freelancer \(freelancerID) already has live bid \(live.id) on gig \(gig.id): revise or withdraw it instead.")
+                .duplicateBid,
+                "Freelancer \(freelancerID) already has live bid \(live.id) on gig \(gig.id): revise or withdraw it instead."
+            )
         }
         try validateOffer(command.amount, estimatedDays: command.estimatedDays, on: gig)
         return [
@@ -154,7 +167,9 @@ public enum GigDecider: Decider {
         ]
     }
 
-    private static func decideRevise(_ command: GigCommand.ReviseBid, _ gig: PostedGig) throws(DomainError) -> [GigEvent] {
+    private static func decideRevise(_ command: GigCommand.ReviseBid, _ gig: PostedGig) throws(DomainError)
+        -> [GigEvent]
+    {
         let freelancerID = try actingFreelancer(command.context, doing: "revise a bid")
         let bid = try existingBid(command.bidID, on: gig)
         try requireBidder(freelancerID, of: bid, doing: "revise")
@@ -171,7 +186,9 @@ public enum GigDecider: Decider {
         ]
     }
 
-    private static func decideWithdraw(_ command: GigCommand.WithdrawBid, _ gig: PostedGig) throws(DomainError) -> [GigEvent] {
+    private static func decideWithdraw(_ command: GigCommand.WithdrawBid, _ gig: PostedGig) throws(DomainError)
+        -> [GigEvent]
+    {
         let freelancerID = try actingFreelancer(command.context, doing: "withdraw a bid")
         let bid = try existingBid(command.bidID, on: gig)
         try requireBidder(freelancerID, of: bid, doing: "withdraw")
@@ -180,17 +197,23 @@ public enum GigDecider: Decider {
         return [.bidWithdrawn(.init(gigID: gig.id, bidID: bid.id, freelancerID: freelancerID))]
     }
 
-    private static func decideDecline(_ command: GigCommand.DeclineBid, _ gig: PostedGig) throws(DomainError) -> [GigEvent] {
+    private static func decideDecline(_ command: GigCommand.DeclineBid, _ gig: PostedGig) throws(DomainError)
+        -> [GigEvent]
+    {
         guard command.context.actor == .client(gig.clientID) else {
             throw DomainError(.notAllowed, "Only the gig's client may decline bids on gig \(gig.id).")
         }
         let bid = try existingBid(command.bidID, on: gig)
         if case .declined = bid.status { return [] }
         try requireLive(bid)
-        return [.bidDeclined(.init(gigID: gig.id, bidID: bid.id, freelancerID: bid.freelancerID, reason: command.reason))]
+        return [
+            .bidDeclined(.init(gigID: gig.id, bidID: bid.id, freelancerID: bid.freelancerID, reason: command.reason))
+        ]
     }
 
-    private static func decideAccept(_ command: GigCommand.AcceptBid, _ gig: PostedGig) throws(DomainError) -> GigDecision {
+    private static func decideAccept(_ command: GigCommand.AcceptBid, _ gig: PostedGig) throws(DomainError)
+        -> GigDecision
+    {
         guard command.context.actor == .client(gig.clientID) else {
             throw DomainError(.notGigOwner, "Only the client who posted gig \(gig.id) may accept its bids.")
         }
@@ -199,7 +222,8 @@ public enum GigDecider: Decider {
             guard award.bidID == command.bidID, award.contractID == command.contractID else {
                 throw DomainError(
                     .gigAlreadyAwarded,
-                    "Gig \(gig.id) was already awarded to bid \(award.bidID) (contract \(award.contractID)): a gig has one contract.")
+                    "Gig \(gig.id) was already awarded to bid \(award.bidID) (contract \(award.contractID)): a gig has one contract."
+                )
             }
             return .nothing(gig.id)
         }
@@ -224,21 +248,27 @@ public enum GigDecider: Decider {
 
     // MARK: - Closing
 
-    private static func decideCancel(_ command: GigCommand.CancelGig, _ gig: PostedGig) throws(DomainError) -> [GigEvent] {
+    private static func decideCancel(_ command: GigCommand.CancelGig, _ gig: PostedGig) throws(DomainError)
+        -> [GigEvent]
+    {
         switch command.context.actor {
         case .client(let id) where id == gig.clientID: break
         case .admin: break
-        default: throw DomainError(.notGigOwner, "Only the client who posted gig \(gig.id), or an admin, may cancel it.")
+        default:
+            throw DomainError(.notGigOwner, "Only the client who posted gig \(gig.id), or an admin, may cancel it.")
         }
         switch gig.status {
         case .closed(.cancelled): return []
         case .open: return [.gigClosed(.init(gigID: gig.id, reason: .cancelled))]
         case .awarded, .closed:
-            throw DomainError(.gigNotOpen, "Gig \(gig.id) is \(describe(gig.status)): only an open gig can be cancelled.")
+            throw DomainError(
+                .gigNotOpen, "Gig \(gig.id) is \(describe(gig.status)): only an open gig can be cancelled.")
         }
     }
 
-    private static func decideExpire(_ command: GigCommand.ExpireGig, _ state: GigState) throws(DomainError) -> [GigEvent] {
+    private static func decideExpire(_ command: GigCommand.ExpireGig, _ state: GigState) throws(DomainError)
+        -> [GigEvent]
+    {
         guard command.context.actor == .system else {
             throw DomainError(.notAllowed, "Only the system's expiry timer may expire gig \(command.gigID).")
         }
@@ -262,7 +292,8 @@ public enum GigDecider: Decider {
         let gig = try posted(state, command.gigID)
         guard let award = gig.award, award.contractID == command.contractID else {
             throw DomainError(
-                .gigNotAwarded, "Gig \(gig.id) is not awarded to contract \(command.contractID): check the gig id of the contract.")
+                .gigNotAwarded,
+                "Gig \(gig.id) is not awarded to contract \(command.contractID): check the gig id of the contract.")
         }
         let reason: GigCloseReason = command.outcome == .completed ? .filled : .cancelled
         switch gig.status {
@@ -272,7 +303,8 @@ public enum GigDecider: Decider {
             return []
         case .open, .closed:
             throw DomainError(
-                .gigNotAwarded, "Gig \(gig.id) is already \(describe(gig.status)): it cannot be closed as \(reason.rawValue).")
+                .gigNotAwarded,
+                "Gig \(gig.id) is already \(describe(gig.status)): it cannot be closed as \(reason.rawValue).")
         }
     }
 
@@ -285,7 +317,9 @@ public enum GigDecider: Decider {
         return gig
     }
 
-    private static func actingFreelancer(_ context: CommandContext, doing action: String) throws(DomainError) -> FreelancerID {
+    private static func actingFreelancer(_ context: CommandContext, doing action: String) throws(DomainError)
+        -> FreelancerID
+    {
         guard case .freelancer(let id) = context.actor else {
             throw DomainError(.notAllowed, "Only a freelancer may \(action): sign in as the freelancer.")
         }
@@ -299,9 +333,12 @@ public enum GigDecider: Decider {
         return bid
     }
 
-    private static func requireBidder(_ freelancerID: FreelancerID, of bid: Bid, doing action: String) throws(DomainError) {
+    private static func requireBidder(_ freelancerID: FreelancerID, of bid: Bid, doing action: String)
+        throws(DomainError)
+    {
         guard bid.freelancerID == freelancerID else {
-            throw DomainError(.notAllowed, "Bid \(bid.id) belongs to another freelancer: only its bidder may \(action) it.")
+            throw DomainError(
+                .notAllowed, "Bid \(bid.id) belongs to another freelancer: only its bidder may \(action) it.")
         }
     }
 
@@ -334,7 +371,9 @@ public enum GigDecider: Decider {
     private static func validateOffer(_ amount: Money, estimatedDays: Int, on gig: PostedGig) throws(DomainError) {
         guard amount.currency == gig.currency else {
             throw DomainError(
-                .currencyMismatch, "The bid is in \(amount.currency) but gig \(gig.id) is budgeted in \(gig.currency): bid in \(gig.currency).")
+                .currencyMismatch,
+                "The bid is in \(amount.currency) but gig \(gig.id) is budgeted in \(gig.currency): bid in \(gig.currency)."
+            )
         }
         try Validate.positiveAmount(amount, field: "amount")
         try Validate.number(estimatedDays, field: "estimatedDays", in: MarketplaceLimits.estimatedDays)

@@ -44,7 +44,8 @@ public struct GigDecision: Hashable, Sendable {
         }
         if let startedContract, !startedContract.events.isEmpty {
             writes.append(
-                try StreamWrite(stream: startedContract.contractID.stream, expectation: .noStream, events: startedContract.events))
+                try StreamWrite(
+                    stream: startedContract.contractID.stream, expectation: .noStream, events: startedContract.events))
         }
         return writes
     }

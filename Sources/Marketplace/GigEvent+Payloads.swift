@@ -152,7 +152,8 @@ extension GigEvent {
         public let agreedAmount: Money
         public let contractID: ContractID
 
-        public init(gigID: GigID, bidID: BidID, freelancerID: FreelancerID, agreedAmount: Money, contractID: ContractID) {
+        public init(gigID: GigID, bidID: BidID, freelancerID: FreelancerID, agreedAmount: Money, contractID: ContractID)
+        {
             self.gigID = gigID
             self.bidID = bidID
             self.freelancerID = freelancerID

@@ -74,7 +74,8 @@ extension Identifier where Kind: StreamIdentifierKind {
         guard stream.category == Kind.category else {
             throw DomainError(
                 .invalidStreamName,
-                "The stream \(streamName) is a \(stream.category.rawValue) stream; a \(Kind.noun) id needs a \(Kind.category.rawValue)-<uuid> stream name.")
+                "The stream \(streamName) is a \(stream.category.rawValue) stream; a \(Kind.noun) id needs a \(Kind.category.rawValue)-<uuid> stream name."
+            )
         }
         self.init(stream.id)
     }

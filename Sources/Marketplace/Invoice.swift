@@ -21,7 +21,9 @@ public enum Invoice {
 
     /// The payment of `contract` released at `issuedAt`: gross = the agreed amount, platform
     /// fee = ``ContractTerms/platformFeeBasisPoints`` of it rounded half to even, net = gross − fee.
-    public static func payment(for contract: ContractRecord, issuedAt: Date) throws(DomainError) -> ContractEvent.PaymentReleased {
+    public static func payment(for contract: ContractRecord, issuedAt: Date) throws(DomainError)
+        -> ContractEvent.PaymentReleased
+    {
         let gross = contract.amount
         let fee = try gross.share(basisPoints: Int64(contract.terms.platformFeeBasisPoints))
         let net = try gross.subtracting(fee)

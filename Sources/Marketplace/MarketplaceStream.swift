@@ -27,13 +27,15 @@ public struct MarketplaceStream: Hashable, Comparable, Sendable, CustomStringCon
         else {
             throw DomainError(
                 .invalidStreamName,
-                "The stream name \(name.prefix(80)) has no known category: use freelancer-, client-, gig- or contract- followed by a lower-case UUID.")
+                "The stream name \(name.prefix(80)) has no known category: use freelancer-, client-, gig- or contract- followed by a lower-case UUID."
+            )
         }
         let idText = String(name[name.index(after: dash)...])
         guard idText == idText.lowercased(), let id = UUID(uuidString: idText) else {
             throw DomainError(
                 .invalidStreamName,
-                "The stream name \(name.prefix(80)) does not end in a lower-case UUID: use \(category.rawValue)-<uuid in lower case>.")
+                "The stream name \(name.prefix(80)) does not end in a lower-case UUID: use \(category.rawValue)-<uuid in lower case>."
+            )
         }
         self.init(category: category, id: id)
     }

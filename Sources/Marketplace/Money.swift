@@ -75,7 +75,8 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
         guard currency == other.currency else {
             throw DomainError(
                 .currencyMismatch,
-                "An amount in \(other.currency) cannot be combined with one in \(currency): currencies are never converted; use \(currency).")
+                "An amount in \(other.currency) cannot be combined with one in \(currency): currencies are never converted; use \(currency)."
+            )
         }
     }
 
@@ -94,6 +95,7 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
     private static func overflow(_ operation: String) -> DomainError {
         DomainError(
             .amountOverflow,
-            "\(operation) the amount overflows 64-bit minor units: use amounts within ±\(MarketplaceLimits.maximumAmountMinorUnits) minor units.")
+            "\(operation) the amount overflows 64-bit minor units: use amounts within ±\(MarketplaceLimits.maximumAmountMinorUnits) minor units."
+        )
     }
 }

@@ -13,7 +13,8 @@ public struct Skill: Hashable, Comparable, Sendable, Codable, CustomStringConver
         guard SkillTaxonomy.definition(of: slug) != nil else {
             throw DomainError(
                 .unknownSkill,
-                "The skill \(slug.prefix(60)) is not in the skill taxonomy: use a lower-case slug from SkillTaxonomy.all, e.g. machine-learning or python.")
+                "The skill \(slug.prefix(60)) is not in the skill taxonomy: use a lower-case slug from SkillTaxonomy.all, e.g. machine-learning or python."
+            )
         }
         self.slug = slug
     }

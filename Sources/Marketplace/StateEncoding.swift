@@ -9,14 +9,18 @@ private struct CaseKeys: CodingKey {
     init?(intValue: Int) { nil }
 }
 
-private func encodeCase(_ name: String, to encoder: any Encoder, _ value: (key: String, value: any Encodable)? = nil) throws {
+private func encodeCase(_ name: String, to encoder: any Encoder, _ value: (key: String, value: any Encodable)? = nil)
+    throws
+{
     var container = encoder.container(keyedBy: CaseKeys.self)
     try container.encode(name, forKey: CaseKeys("case"))
     if let value { try container.encode(value.value, forKey: CaseKeys(value.key)) }
 }
 
 private func encodeOptional(_ value: (any Encodable)?, to encoder: any Encoder) throws {
-    if let value { try value.encode(to: encoder) } else {
+    if let value {
+        try value.encode(to: encoder)
+    } else {
         var container = encoder.singleValueContainer()
         try container.encodeNil()
     }

@@ -14,7 +14,8 @@ enum Validate {
         guard value.utf8.count <= length.upperBound * 4, length.contains(value.count) else {
             throw DomainError(
                 .invalidInput,
-                "\(field) must be \(length.lowerBound)–\(length.upperBound) characters long; it has \(value.count). Shorten or fill it in.")
+                "\(field) must be \(length.lowerBound)–\(length.upperBound) characters long; it has \(value.count). Shorten or fill it in."
+            )
         }
         if length.lowerBound > 0, value.allSatisfy(\.isWhitespace) {
             throw DomainError(.invalidInput, "\(field) must not be blank: give it some text.")
@@ -27,7 +28,8 @@ enum Validate {
                 let allowed = multiline ? " other than newline and tab" : ""
                 throw DomainError(
                     .invalidInput,
-                    "\(field) contains a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))\(allowed): remove it.")
+                    "\(field) contains a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))\(allowed): remove it."
+                )
             }
         }
     }
@@ -49,7 +51,8 @@ enum Validate {
         guard amount.minorUnits > 0, amount.minorUnits <= cap else {
             throw DomainError(
                 code,
-                "\(field) must be more than 0 and at most \(cap) minor units of \(amount.currency); it is \(amount.minorUnits).")
+                "\(field) must be more than 0 and at most \(cap) minor units of \(amount.currency); it is \(amount.minorUnits)."
+            )
         }
     }
 
@@ -84,7 +87,9 @@ enum Validate {
         let range = MarketplaceLimits.gigSkillCount
         guard range.contains(skills.count) else {
             throw DomainError(
-                .invalidInput, "skills names \(skills.count) skills; at most \(range.upperBound) are allowed: keep the essential ones.")
+                .invalidInput,
+                "skills names \(skills.count) skills; at most \(range.upperBound) are allowed: keep the essential ones."
+            )
         }
         return skills.sorted()
     }
@@ -97,10 +102,12 @@ enum Validate {
             guard let level = SkillLevel(rawValue: claim.level) else {
                 throw DomainError(
                     .invalidInput,
-                    "The level of skill \(skill) must be 1 (beginner), 2 (intermediate) or 3 (expert); it is \(claim.level).")
+                    "The level of skill \(skill) must be 1 (beginner), 2 (intermediate) or 3 (expert); it is \(claim.level)."
+                )
             }
             guard bySkill[skill] == nil else {
-                throw DomainError(.invalidInput, "The skill \(skill) is listed twice: list each skill once, with one level.")
+                throw DomainError(
+                    .invalidInput, "The skill \(skill) is listed twice: list each skill once, with one level.")
             }
             bySkill[skill] = level
         }

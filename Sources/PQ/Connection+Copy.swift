@@ -14,7 +14,8 @@ public struct CopyWriter: ~Copyable {
             return PQputCopyData(connection, base.assumingMemoryBound(to: CChar.self), Int32(raw.count))
         }
         guard status == 1 else {
-            throw PQError(.connectionLost, "Sending COPY data failed: \(Connection.trimmed(PQerrorMessage(connection))).")
+            throw PQError(
+                .connectionLost, "Sending COPY data failed: \(Connection.trimmed(PQerrorMessage(connection))).")
         }
     }
 
@@ -31,7 +32,8 @@ extension Connection {
     @discardableResult
     public func copyIn(_ sql: SQL, _ produce: (inout CopyWriter) throws -> Void) async throws -> Int {
         guard sql.binds.isEmpty else {
-            throw PQError(.invalidParameter, "COPY takes no bound parameters; send values as COPY data.", query: sql.text)
+            throw PQError(
+                .invalidParameter, "COPY takes no bound parameters; send values as COPY data.", query: sql.text)
         }
         return try await cancellable { () throws(PQError) -> Int in
             let conn = try liveHandle()
@@ -39,14 +41,18 @@ extension Connection {
             var writer = CopyWriter(connection: conn)
             var failure: (any Error)?
             do { try produce(&writer) } catch { failure = error }
-            let endStatus: Int32 = if let failure {
-                PQputCopyEnd(conn, "aborted by the client: \(String(describing: failure).prefix(200))")
-            } else {
-                PQputCopyEnd(conn, nil)
-            }
+            let endStatus: Int32 =
+                if let failure {
+                    PQputCopyEnd(conn, "aborted by the client: \(String(describing: failure).prefix(200))")
+                } else {
+                    PQputCopyEnd(conn, nil)
+                }
             guard endStatus == 1 else { throw lostOrFailed(query: sql.text) }
             let result = try finishCopy(conn, sql.text)
-            if let failure { throw PQError(.invalidParameter, "COPY was aborted because the producer failed: \(failure).", query: sql.text) }
+            if let failure {
+                throw PQError(
+                    .invalidParameter, "COPY was aborted because the producer failed: \(failure).", query: sql.text)
+            }
             return result
         }
     }
@@ -56,7 +62,9 @@ extension Connection {
     @discardableResult
     public func copyOut(_ sql: SQL, _ consume: (UnsafeRawBufferPointer) throws -> Void) async throws -> Int {
         guard sql.binds.isEmpty else {
-            throw PQError(.invalidParameter, "COPY takes no bound parameters; put values in a view or a WHERE on a temp table.", query: sql.text)
+            throw PQError(
+                .invalidParameter, "COPY takes no bound parameters; put values in a view or a WHERE on a temp table.",
+                query: sql.text)
         }
         return try await cancellable { () throws(PQError) -> Int in
             let conn = try liveHandle()
@@ -82,7 +90,9 @@ extension Connection {
             }
             if let consumerError {
                 while let extra = PQgetResult(conn) { PQclear(extra) }
-                throw PQError(.invalidParameter, "COPY output was abandoned because the consumer failed: \(consumerError).", query: sql.text)
+                throw PQError(
+                    .invalidParameter, "COPY output was abandoned because the consumer failed: \(consumerError).",
+                    query: sql.text)
             }
             return try finishCopy(conn, sql.text)
         }

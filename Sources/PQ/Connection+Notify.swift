@@ -34,11 +34,14 @@ extension Connection {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
             if let pending = try takeNotification(conn) { return pending }
-            if Task.isCancelled { throw PQError(.cancelled, "Stopped waiting for a notification: the task was cancelled.") }
+            if Task.isCancelled {
+                throw PQError(.cancelled, "Stopped waiting for a notification: the task was cancelled.")
+            }
             let remaining = ContinuousClock.now.duration(to: deadline)
             if remaining <= .zero { return nil }
             let slice = min(remaining, .milliseconds(100))
-            let millis = Int32(max(1, slice.components.seconds * 1000 + slice.components.attoseconds / 1_000_000_000_000_000))
+            let millis = Int32(
+                max(1, slice.components.seconds * 1000 + slice.components.attoseconds / 1_000_000_000_000_000))
             var descriptor = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, millis)
             if ready < 0 && errno != EINTR {

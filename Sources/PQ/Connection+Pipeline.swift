@@ -17,15 +17,19 @@ extension Connection {
     /// The connection stays in blocking mode: all statements are sent before any result is read,
     /// so keep a pipeline to what fits the socket buffers (hundreds of small statements, not
     /// megabytes of results), or the server and this client could wait on each other.
-    public func pipeline(_ statements: [SQL], mode: PipelineMode = .oneTransaction) async throws(PQError) -> [Result<QueryResult, PQError>] {
+    public func pipeline(_ statements: [SQL], mode: PipelineMode = .oneTransaction) async throws(PQError) -> [Result<
+        QueryResult, PQError
+    >] {
         if statements.isEmpty { return [] }
         return try await cancellable { () throws(PQError) in try runPipeline(statements, mode: mode) }
     }
 
-    private func runPipeline(_ statements: [SQL], mode: PipelineMode) throws(PQError) -> [Result<QueryResult, PQError>] {
+    private func runPipeline(_ statements: [SQL], mode: PipelineMode) throws(PQError) -> [Result<QueryResult, PQError>]
+    {
         let conn = try liveHandle()
         guard PQenterPipelineMode(conn) == 1 else {
-            throw PQError(.protocolViolation, "Could not enter pipeline mode (is a statement still running on this connection?).")
+            throw PQError(
+                .protocolViolation, "Could not enter pipeline mode (is a statement still running on this connection?).")
         }
         defer { _ = PQexitPipelineMode(conn) }
         for statement in statements {
@@ -56,7 +60,11 @@ extension Connection {
             let text = index < statements.count ? statements[index].text : ""
             if status == PGRES_PIPELINE_ABORTED {
                 PQclear(result)
-                outcomes.append(.failure(PQError(.server, "skipped: an earlier statement in the same pipeline transaction failed.", query: text)))
+                outcomes.append(
+                    .failure(
+                        PQError(
+                            .server, "skipped: an earlier statement in the same pipeline transaction failed.",
+                            query: text)))
             } else {
                 do throws(PQError) { outcomes.append(.success(try consume(result, sql: text))) } catch {
                     outcomes.append(.failure(error))

@@ -60,16 +60,19 @@ public actor Connection {
             throw PQError(
                 .connectionFailed,
                 "Could not connect to PostgreSQL at \(config): \(reason) — check that the server is running "
-                    + "(scripts/db-up starts the local one), and the URL given by --database-url, DATABASE_URL or the PG* variables.")
+                    + "(scripts/db-up starts the local one), and the URL given by --database-url, DATABASE_URL or the PG* variables."
+            )
         }
         handle = conn
         backendPID = PQbackendPID(conn)
         cancelHandle = CancelHandle(PQgetCancel(conn))
-        PQsetNoticeReceiver(conn, { arg, result in
-            guard let arg, let result else { return }
-            let sink = Unmanaged<NoticeSink>.fromOpaque(arg).takeUnretainedValue()
-            sink.receive(result)
-        }, Unmanaged.passUnretained(noticeSink).toOpaque())
+        PQsetNoticeReceiver(
+            conn,
+            { arg, result in
+                guard let arg, let result else { return }
+                let sink = Unmanaged<NoticeSink>.fromOpaque(arg).takeUnretainedValue()
+                sink.receive(result)
+            }, Unmanaged.passUnretained(noticeSink).toOpaque())
         // Fixed text formats this layer's decoders rely on, whatever the server's defaults.
         try runScript(
             "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601'; "
@@ -156,7 +159,9 @@ public actor Connection {
         case .success(let value): return value
         case .failure(let error):
             if cancelRequested, error.sqlState == .queryCanceled {
-                throw PQError(.cancelled, "The statement was cancelled because its task was cancelled.", server: error.server, query: error.query)
+                throw PQError(
+                    .cancelled, "The statement was cancelled because its task was cancelled.", server: error.server,
+                    query: error.query)
             }
             throw error
         }
@@ -225,9 +230,12 @@ public actor Connection {
             throw serverError(result, query: sql)
         case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
             drainAfterUnexpectedCopy()
-            throw PQError(.protocolViolation, "The statement started a COPY; run it with copyIn or copyOut instead.", query: sql)
+            throw PQError(
+                .protocolViolation, "The statement started a COPY; run it with copyIn or copyOut instead.", query: sql)
         default:
-            throw PQError(.protocolViolation, "libpq returned the unexpected result status \(String(cString: PQresStatus(status))).", query: sql)
+            throw PQError(
+                .protocolViolation,
+                "libpq returned the unexpected result status \(String(cString: PQresStatus(status))).", query: sql)
         }
     }
 
@@ -280,7 +288,8 @@ public actor Connection {
             constraint: field("n"), schema: field("s"), table: field("t"), column: field("c"),
             dataType: field("d"), context: field("W"))
         let code: PQError.Code = fields.sqlState.meansConnectionLost ? .connectionLost : .server
-        return PQError(code, "PostgreSQL rejected the statement: \(config.scrub(fields.message)).", server: fields, query: query)
+        return PQError(
+            code, "PostgreSQL rejected the statement: \(config.scrub(fields.message)).", server: fields, query: query)
     }
 
     func lostOrFailed(query: String?, reason: String? = nil) -> PQError {
@@ -288,8 +297,10 @@ public actor Connection {
         let text = config.scrub(reason ?? libpqMessage)
         // libpq may still say CONNECTION_OK right after the server closed the socket (seen in
         // pipeline mode during a server restart); reading what is pending tells the truth.
-        if let handle, PQstatus(handle) == CONNECTION_OK, PQconsumeInput(handle) == 1, PQstatus(handle) == CONNECTION_OK {
-            return PQError(.protocolViolation, "libpq reported an error without a server error code: \(text).", query: query)
+        if let handle, PQstatus(handle) == CONNECTION_OK, PQconsumeInput(handle) == 1, PQstatus(handle) == CONNECTION_OK
+        {
+            return PQError(
+                .protocolViolation, "libpq reported an error without a server error code: \(text).", query: query)
         }
         return PQError(
             .connectionLost,

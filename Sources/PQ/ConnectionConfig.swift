@@ -73,11 +73,14 @@ public struct ConnectionConfig: Sendable, CustomStringConvertible {
             for item in parts.queryItems ?? [] where item.name == "password" {
                 if let pw = item.value, !pw.isEmpty { found.append(pw) }
             }
-        } else if let range = target.range(of: #"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)"#, options: .regularExpression) {
+        } else if let range = target.range(of: #"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)"#, options: .regularExpression)
+        {
             let pair = target[range]
             if let eq = pair.firstIndex(of: "=") {
                 var value = pair[pair.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-                if value.hasPrefix("'") && value.hasSuffix("'") && value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+                if value.hasPrefix("'") && value.hasSuffix("'") && value.count >= 2 {
+                    value = String(value.dropFirst().dropLast())
+                }
                 if !value.isEmpty { found.append(value) }
             }
         }
@@ -102,7 +105,8 @@ public struct ConnectionConfig: Sendable, CustomStringConvertible {
             of: #"(postgres(?:ql)?://[^:/@\s]*):[^@\s]*@"#, with: "$1:***@", options: .regularExpression)
         // password=secret or password='se cret'
         out = out.replacingOccurrences(
-            of: #"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)"#, with: "$1***", options: [.regularExpression, .caseInsensitive])
+            of: #"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)"#, with: "$1***",
+            options: [.regularExpression, .caseInsensitive])
         return out
     }
 }

@@ -139,10 +139,12 @@ actor PoolState {
         let id = nextWaiter
         let timer = Task { [weak self] in
             try await Task.sleep(for: timeout)
-            await self?.fail(id, PQError(
-                .poolTimeout,
-                "No database connection became free within \(timeout) (all \(self?.capacity ?? 0) are in use). "
-                    + "Use a larger pool, or find what holds connections for so long."))
+            await self?.fail(
+                id,
+                PQError(
+                    .poolTimeout,
+                    "No database connection became free within \(timeout) (all \(self?.capacity ?? 0) are in use). "
+                        + "Use a larger pool, or find what holds connections for so long."))
         }
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
@@ -150,7 +152,9 @@ actor PoolState {
                 waiters.append((id, continuation))
             }
         } onCancel: {
-            Task { await self.fail(id, PQError(.cancelled, "Stopped waiting for a connection: the task was cancelled.")) }
+            Task {
+                await self.fail(id, PQError(.cancelled, "Stopped waiting for a connection: the task was cancelled."))
+            }
         }
     }
 
@@ -181,7 +185,9 @@ actor PoolState {
 
     func shutDown() -> [Connection] {
         closed = true
-        for waiter in waiters { waiter.continuation.resume(throwing: PQError(.poolClosed, "The connection pool was closed.")) }
+        for waiter in waiters {
+            waiter.continuation.resume(throwing: PQError(.poolClosed, "The connection pool was closed."))
+        }
         waiters.removeAll()
         let all = idle
         open -= idle.count

@@ -225,7 +225,9 @@ extension Data: PGEncodable, PGDecodable {
         var out = Data(capacity: (utf8.count - 2) / 2)
         var i = 2
         while i < utf8.count {
-            guard let hi = nibble(utf8[i]), let lo = nibble(utf8[i + 1]) else { throw .malformed("bad hex digit in bytea") }
+            guard let hi = nibble(utf8[i]), let lo = nibble(utf8[i + 1]) else {
+                throw .malformed("bad hex digit in bytea")
+            }
             out.append(hi << 4 | lo)
             i += 2
         }
@@ -318,7 +320,8 @@ public enum PGTimestamp {
             let s = String(v)
             return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
         }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secs / 3600, 2)):\(pad(secs / 60 % 60, 2)):\(pad(secs % 60, 2)).\(pad(micros, 6))Z"
+        return
+            "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secs / 3600, 2)):\(pad(secs / 60 % 60, 2)):\(pad(secs % 60, 2)).\(pad(micros, 6))Z"
     }
 
     /// Parses `YYYY-MM-DD[ T]HH:MM:SS[.ffffff][Z|±HH[:MM[:SS]]]`.
@@ -365,8 +368,14 @@ public enum PGTimestamp {
                 guard let oh = number(2) else { return nil }
                 var om = 0
                 var os = 0
-                if expect(58) { guard let v = number(2) else { return nil }; om = v }
-                if expect(58) { guard let v = number(2) else { return nil }; os = v }
+                if expect(58) {
+                    guard let v = number(2) else { return nil }
+                    om = v
+                }
+                if expect(58) {
+                    guard let v = number(2) else { return nil }
+                    os = v
+                }
                 offset = sign * (oh * 3600 + om * 60 + os)
             } else {
                 return nil
@@ -464,7 +473,9 @@ enum PGArrayText {
             }
             let value = String(decoding: bytes, as: UTF8.self)
             out.append(!quoted && value == "NULL" ? nil : value)
-            guard i == end || b[i] == UInt8(ascii: ",") else { throw .malformed("unexpected character in array literal") }
+            guard i == end || b[i] == UInt8(ascii: ",") else {
+                throw .malformed("unexpected character in array literal")
+            }
             i += 1
         }
         return out

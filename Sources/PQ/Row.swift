@@ -57,11 +57,19 @@ public struct Row: Sendable {
     static func describe(_ failure: PGDecodingFailure, column: Column, swiftType: Any.Type) -> PQError {
         switch failure {
         case .unexpectedNull:
-            PQError(.decoding, "Column \"\(column.name)\" is NULL but was decoded as non-optional \(swiftType); decode it as \(swiftType)? instead.")
+            PQError(
+                .decoding,
+                "Column \"\(column.name)\" is NULL but was decoded as non-optional \(swiftType); decode it as \(swiftType)? instead."
+            )
         case .typeMismatch(let accepted):
-            PQError(.decoding, "Column \"\(column.name)\" is of type \(column.type), which cannot be decoded as \(swiftType) (accepts \(accepted)); cast it in SQL or decode another Swift type.")
+            PQError(
+                .decoding,
+                "Column \"\(column.name)\" is of type \(column.type), which cannot be decoded as \(swiftType) (accepts \(accepted)); cast it in SQL or decode another Swift type."
+            )
         case .malformed(let why):
-            PQError(.decoding, "Column \"\(column.name)\" (\(column.type)) could not be decoded as \(swiftType): the value is \(why).")
+            PQError(
+                .decoding,
+                "Column \"\(column.name)\" (\(column.type)) could not be decoded as \(swiftType): the value is \(why).")
         }
     }
 }

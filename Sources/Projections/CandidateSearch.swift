@@ -84,7 +84,9 @@ struct CandidateSearch {
         guard !skills.isEmpty, total > 0 else { return }
         let initial = exhaustive ? 5_000 : max(1, firstRead ?? max(4 * k, 32))
         var lists = skills.flatMap { skill in Self.levels.map { List(skill: skill, level: $0, limit: initial) } }
-        func part(_ skill: String, _ level: Int) -> Double { Double(count[skill] ?? 0) * (idf[skill] ?? 0) * Double(level) / 3.0 }
+        func part(_ skill: String, _ level: Int) -> Double {
+            Double(count[skill] ?? 0) * (idf[skill] ?? 0) * Double(level) / 3.0
+        }
         var combinations: [Combination] = []
         if skills.count <= 5 {
             // Every combination of levels (0 = lacks the skill) on the gig's distinct skills.
@@ -112,7 +114,8 @@ struct CandidateSearch {
             // Many skills: one (looser) bound per list, the other skills at the top level.
             for (index, list) in lists.enumerated() {
                 let others = skills.filter { $0 != list.skill }.reduce(0.0) { $0 + part($1, Self.levels.upperBound) }
-                combinations.append(Combination(covered: part(list.skill, list.level) + others, lists: [index], pairs: []))
+                combinations.append(
+                    Combination(covered: part(list.skill, list.level) + others, lists: [index], pairs: []))
             }
         }
         let w = weights
@@ -155,7 +158,10 @@ struct CandidateSearch {
                     if combination.pairs.count >= 2, combination.pairs.count <= 3 {
                         if combination.own == nil {
                             let driver = combination.pairs[0]
-                            lists.append(List(skill: driver.skill, level: driver.level, also: Array(combination.pairs.dropFirst()), limit: initial))
+                            lists.append(
+                                List(
+                                    skill: driver.skill, level: driver.level,
+                                    also: Array(combination.pairs.dropFirst()), limit: initial))
                             combinations[c].own = lists.count - 1
                         }
                         if let own = combinations[c].own { open.append((bound, own)) }
@@ -178,8 +184,10 @@ struct CandidateSearch {
             }
             let order = wanted.sorted()
             let requests = order.map {
-                Request(skill: lists[$0].skill, level: lists[$0].level, also: lists[$0].also, afterKey: lists[$0].key, afterID: lists[$0].id,
-                        limit: probes.contains($0) ? 1 : lists[$0].limit)
+                Request(
+                    skill: lists[$0].skill, level: lists[$0].level, also: lists[$0].also, afterKey: lists[$0].key,
+                    afterID: lists[$0].id,
+                    limit: probes.contains($0) ? 1 : lists[$0].limit)
             }
             let rows = try await fetch(requests, gig.skills, newcomersOnly)
             var read = Array(repeating: 0, count: order.count)

@@ -19,7 +19,8 @@ public struct CompetitionByGigProjector: Projector {
     public init() {}
 
     public func prepare(on connection: Connection) async throws {
-        try await connection.execute("""
+        try await connection.execute(
+            """
             CREATE TABLE IF NOT EXISTS competition_gigs_v1 (
                 gig_id               uuid        NOT NULL,
                 client_id            uuid        NOT NULL,
@@ -41,7 +42,8 @@ public struct CompetitionByGigProjector: Projector {
                 CONSTRAINT competition_gigs_v1_pkey PRIMARY KEY (gig_id)
             )
             """)
-        try await connection.execute("""
+        try await connection.execute(
+            """
             CREATE TABLE IF NOT EXISTS competition_bids_v1 (
                 gig_id        uuid        NOT NULL,
                 bid_id        uuid        NOT NULL,
@@ -55,7 +57,10 @@ public struct CompetitionByGigProjector: Projector {
     }
 
     private struct Payload: Decodable {
-        struct Amount: Decodable { let currency: String; let minorUnits: Int64 }
+        struct Amount: Decodable {
+            let currency: String
+            let minorUnits: Int64
+        }
         let gigId: EventID
         let clientId: EventID?
         let bidId: EventID?
@@ -70,14 +75,17 @@ public struct CompetitionByGigProjector: Projector {
         try await apply(batch: [event], on: connection)
     }
 
-    private static let interesting: Set<String> = ["GigPosted", "BidPlaced", "BidRevised", "BidWithdrawn", "BidDeclined", "BidAccepted", "GigClosed"]
+    private static let interesting: Set<String> = [
+        "GigPosted", "BidPlaced", "BidRevised", "BidWithdrawn", "BidDeclined", "BidAccepted", "GigClosed",
+    ]
 
     /// Set-based: the batch is folded in Swift (per gig and bid, in log order), then written with
     /// at most seven statements whatever its size. Every write is keyed (insert once, assign the
     /// latest value, lapse, first terminal status), and the statistics are recomputed from the
     /// bid rows of the gigs touched, so re-applying events already applied changes nothing.
     public func apply(batch events: [RecordedEvent], on connection: Connection) async throws {
-        var posted: [(gig: UUID, client: UUID, currency: String, min: Int64, max: Int64, skills: [String], at: Date)] = []
+        var posted: [(gig: UUID, client: UUID, currency: String, min: Int64, max: Int64, skills: [String], at: Date)] =
+            []
         var placed: [(gig: UUID, bid: UUID, freelancer: UUID, amount: Int64, at: Date)] = []
         var revised = LastWins<[UUID], Int64>()
         var dropped = LastWins<[UUID], Bool>()
@@ -88,18 +96,23 @@ public struct CompetitionByGigProjector: Projector {
             let gig = data.gigId.value
             switch event.type {
             case "GigPosted":
-                guard let client = data.clientId?.value, let min = data.budgetMin, let max = data.budgetMax, let skills = data.skills else {
+                guard let client = data.clientId?.value, let min = data.budgetMin, let max = data.budgetMax,
+                    let skills = data.skills
+                else {
                     throw event.missing("clientId, budget or skills")
                 }
                 posted.append((gig, client, max.currency, min.minorUnits, max.minorUnits, skills, event.occurredAt))
                 continue
             case "BidPlaced":
-                guard let bid = data.bidId?.value, let freelancer = data.freelancerId?.value, let amount = data.amount else {
+                guard let bid = data.bidId?.value, let freelancer = data.freelancerId?.value, let amount = data.amount
+                else {
                     throw event.missing("bidId, freelancerId or amount")
                 }
                 placed.append((gig, bid, freelancer, amount.minorUnits, event.occurredAt))
             case "BidRevised":
-                guard let bid = data.bidId?.value, let amount = data.amount else { throw event.missing("bidId or amount") }
+                guard let bid = data.bidId?.value, let amount = data.amount else {
+                    throw event.missing("bidId or amount")
+                }
                 revised.set([gig, bid], amount.minorUnits)
             case "BidWithdrawn", "BidDeclined":
                 guard let bid = data.bidId?.value else { throw event.missing("bidId") }
@@ -112,7 +125,8 @@ public struct CompetitionByGigProjector: Projector {
             touched.set(gig, true)
         }
         if !posted.isEmpty {
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 INSERT INTO competition_gigs_v1
                     (gig_id, client_id, currency, budget_min_minor, budget_max_minor, skills, posted_at, status)
                 SELECT p.gig_id, p.client_id, p.currency, p.budget_min, p.budget_max, ARRAY(SELECT jsonb_array_elements_text(p.skills)), p.posted_at, 'open'
@@ -124,7 +138,8 @@ public struct CompetitionByGigProjector: Projector {
                 """)
         }
         if !placed.isEmpty {
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 INSERT INTO competition_bids_v1 (gig_id, bid_id, freelancer_id, amount_minor, placed_at, live)
                 SELECT b.gig_id, b.bid_id, b.freelancer_id, b.amount, b.placed_at, true
                 FROM unnest(\(placed.map(\.gig))::uuid[], \(placed.map(\.bid))::uuid[], \(placed.map(\.freelancer))::uuid[],
@@ -134,7 +149,8 @@ public struct CompetitionByGigProjector: Projector {
         }
         if !revised.isEmpty {
             let entries = revised.entries
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 UPDATE competition_bids_v1 b SET amount_minor = r.amount
                 FROM unnest(\(entries.map { $0.key[0] })::uuid[], \(entries.map { $0.key[1] })::uuid[], \(entries.map(\.value))::int8[])
                      AS r(gig_id, bid_id, amount)
@@ -143,7 +159,8 @@ public struct CompetitionByGigProjector: Projector {
         }
         if !dropped.isEmpty {
             let keys = dropped.keys
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 UPDATE competition_bids_v1 b SET live = false
                 FROM unnest(\(keys.map { $0[0] })::uuid[], \(keys.map { $0[1] })::uuid[]) AS d(gig_id, bid_id)
                 WHERE b.gig_id = d.gig_id AND b.bid_id = d.bid_id AND b.live
@@ -151,17 +168,20 @@ public struct CompetitionByGigProjector: Projector {
         }
         if !terminal.isEmpty {
             let entries = terminal.entries
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 UPDATE competition_bids_v1 SET live = false WHERE gig_id = ANY(\(entries.map(\.key))::uuid[]) AND live
                 """)
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 UPDATE competition_gigs_v1 g SET status = t.status
                 FROM unnest(\(entries.map(\.key))::uuid[], \(entries.map(\.value))::text[]) AS t(gig_id, status)
                 WHERE g.gig_id = t.gig_id AND g.status = 'open'
                 """)
         }
         guard !touched.isEmpty else { return }
-        try await connection.execute("""
+        try await connection.execute(
+            """
             UPDATE competition_gigs_v1 g SET
                 bids_total = s.total, bids_live = s.live, unique_bidders = s.bidders, first_bid_at = s.first_at,
                 min_bid_minor = CASE WHEN s.total >= 5 THEN s.min_amount END,

@@ -22,7 +22,8 @@ public struct CompetitionBySkillProjector: Projector {
 
     public func prepare(on connection: Connection) async throws {
         try await CompetitionByGigProjector().prepare(on: connection)
-        try await connection.execute("""
+        try await connection.execute(
+            """
             CREATE TABLE IF NOT EXISTS competition_freelancer_skills_v1 (
                 freelancer_id uuid        NOT NULL,
                 skill         text        NOT NULL,
@@ -31,7 +32,8 @@ public struct CompetitionBySkillProjector: Projector {
                 CONSTRAINT competition_freelancer_skills_v1_pkey PRIMARY KEY (freelancer_id, skill, since)
             )
             """)
-        try await connection.execute("""
+        try await connection.execute(
+            """
             CREATE OR REPLACE VIEW competition_skill_weeks_v1 AS
             WITH gig_skills AS (
                 SELECT s.skill, date_trunc('week', g.posted_at AT TIME ZONE 'UTC') AS week_start,
@@ -90,11 +92,13 @@ public struct CompetitionBySkillProjector: Projector {
             let round = claimsSoFar[claims.freelancerId.value, default: 0]
             claimsSoFar[claims.freelancerId.value] = round + 1
             if round == rounds.count { rounds.append([]) }
-            rounds[round].append((claims.freelancerId.value, event.occurredAt, Array(Set(claims.skills.map(\.skill))).sorted()))
+            rounds[round].append(
+                (claims.freelancerId.value, event.occurredAt, Array(Set(claims.skills.map(\.skill))).sorted()))
         }
         for round in rounds {
             let skillRows = round.enumerated().flatMap { index, claim in claim.skills.map { (Int32(index), $0) } }
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 WITH c AS (
                     SELECT u.freelancer_id, u.at, (u.n1 - 1)::int4 AS n
                     FROM unnest(\(round.map(\.freelancer))::uuid[], \(round.map(\.at))::timestamptz[]) WITH ORDINALITY AS u(freelancer_id, at, n1)

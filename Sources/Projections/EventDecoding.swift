@@ -5,7 +5,8 @@ extension RecordedEvent {
     /// The event's data as `T`, or ``UnhandledEvent`` naming this event.
     func payload<T: Decodable>(_ type: T.Type) throws -> T {
         do { return try data.decode(T.self) } catch {
-            throw UnhandledEvent(event: self, reason: "its data does not decode as \(self.type) v\(schemaVersion): \(error)")
+            throw UnhandledEvent(
+                event: self, reason: "its data does not decode as \(self.type) v\(schemaVersion): \(error)")
         }
     }
 

@@ -93,14 +93,17 @@ public struct Matching: Sendable {
         try await read { conn in
             guard k > 0, let context = try await gigContext(gig, conn) else { return [] }
             let fetch: CandidateSearch.Fetch = { try await self.fetch($0, gigSkills: $1, newcomersOnly: $2, conn) }
-            var search = CandidateSearch(gig: context, weights: weights, exhaustive: !Self.rankKeyFits(weights), firstRead: tuning.firstRead)
+            var search = CandidateSearch(
+                gig: context, weights: weights, exhaustive: !Self.rankKeyFits(weights), firstRead: tuning.firstRead)
             try await search.run(k: k, newcomersOnly: false, qualifies: { _ in true }, fetch: fetch)
             let byID: (Match, Match) -> Bool = { $0.freelancerID.uuidString < $1.freelancerID.uuidString }
             let top = Self.rank(Array(search.scored.values), k: k, tieBreak: byID, weights: weights)
             guard k >= 2, !top.contains(where: \.newcomer) else { return top }
             let w = weights
-            try await search.run(k: 1, newcomersOnly: true,
-                                 qualifies: { $0.newcomer && $0.coverage >= w.newcomerMinimumCoverage && $0.budgetFit > 0 }, fetch: fetch)
+            try await search.run(
+                k: 1, newcomersOnly: true,
+                qualifies: { $0.newcomer && $0.coverage >= w.newcomerMinimumCoverage && $0.budgetFit > 0 }, fetch: fetch
+            )
             return Self.rank(Array(search.scored.values), k: k, tieBreak: byID, weights: weights)
         }
     }
@@ -127,7 +130,8 @@ public struct Matching: Sendable {
 
     private func feed(_ freelancer: UUID, k: Int, _ conn: Connection) async throws -> [Match] {
         let w = weights
-        let rows = try await conn.query("""
+        let rows = try await conn.query(
+            """
             SELECT f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week, f.active_contracts, f.ratings_sum, f.ratings_n,
                    f.completed, f.failed, f.contracts_started,
                    ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v2 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS skills,
@@ -136,7 +140,8 @@ public struct Matching: Sendable {
                    ARRAY(SELECT d.skill FROM read_models.match_skill_df_v2 d ORDER BY d.skill) AS df_skills,
                    ARRAY(SELECT d.freelancers FROM read_models.match_skill_df_v2 d ORDER BY d.skill) AS df
             FROM read_models.match_freelancers_v2 f WHERE f.freelancer_id = \(freelancer)
-            """).rows
+            """
+        ).rows
         guard let row = rows.first else { return [] }
         let me = try FreelancerFacts(row: row)
         let skills = try row.decode([String].self, "skills")
@@ -144,26 +149,40 @@ public struct Matching: Sendable {
         guard !skills.isEmpty else { return [] }
         let mine = Dictionary(zip(skills, levels), uniquingKeysWith: { $1 })
         let population = try row.decode(Int.self, "population")
-        let df = Dictionary(zip(try row.decode([String].self, "df_skills"), try row.decode([Int].self, "df")), uniquingKeysWith: { $1 })
-        struct Group { let key: String; let skills: [String]; let idf: [Double]; let bound: Double }
+        let df = Dictionary(
+            zip(try row.decode([String].self, "df_skills"), try row.decode([Int].self, "df")), uniquingKeysWith: { $1 })
+        struct Group {
+            let key: String
+            let skills: [String]
+            let idf: [Double]
+            let bound: Double
+        }
         var groups: [Group] = []
-        for set in try await conn.query("""
+        for set in try await conn.query(
+            """
             SELECT skill_set, skills FROM read_models.match_open_skill_sets_v2 WHERE open_gigs > 0 AND skills && \(skills)::text[]
-            """).rows {
+            """
+        ).rows {
             let gigSkills = try set.decode([String].self, at: 1)
             let idf = gigSkills.map { Self.idf(population: population, df: df[$0] ?? 0) }
-            let bound = Self.match(gig: UUID(), currency: me.currency, budgetFit: 1, skills: gigSkills, idf: idf, levels: mine, freelancer: me, weights: w).score
+            let bound = Self.match(
+                gig: UUID(), currency: me.currency, budgetFit: 1, skills: gigSkills, idf: idf, levels: mine,
+                freelancer: me, weights: w
+            ).score
             groups.append(Group(key: try set.decode(String.self, at: 0), skills: gigSkills, idf: idf, bound: bound))
         }
         groups.sort { $0.bound != $1.bound ? $0.bound > $1.bound : $0.key < $1.key }
-        let order: (Match, Match) -> Bool = { $0.score != $1.score ? $0.score > $1.score : $0.gigID.uuidString < $1.gigID.uuidString }
+        let order: (Match, Match) -> Bool = {
+            $0.score != $1.score ? $0.score > $1.score : $0.gigID.uuidString < $1.gigID.uuidString
+        }
         var best: [Match] = []
         var next = 0
         while next < groups.count {
             if best.count >= k, groups[next].bound < best[k - 1].score { break }
             let chunk = Array(groups[next..<min(groups.count, next + max(1, tuning.groupsPerRound))])
             next += chunk.count
-            for gigRow in try await conn.query("""
+            for gigRow in try await conn.query(
+                """
                 SELECT g.n::int AS n, x.gig_id, x.budget_fit
                 FROM unnest(\(chunk.map(\.key))::text[]) WITH ORDINALITY AS g(skill_set, n)
                 CROSS JOIN LATERAL (
@@ -175,10 +194,14 @@ public struct Matching: Sendable {
                     FROM read_models.match_gigs_v2 o WHERE o.skill_set = g.skill_set AND o.status = 'open'
                     ORDER BY budget_fit DESC, o.gig_id LIMIT \(k)
                 ) x
-                """).rows {
+                """
+            ).rows {
                 let group = chunk[try gigRow.decode(Int.self, "n") - 1]
-                best.append(Self.match(gig: try gigRow.decode(UUID.self, "gig_id"), currency: me.currency, budgetFit: try gigRow.decode(Double.self, "budget_fit"),
-                                       skills: group.skills, idf: group.idf, levels: mine, freelancer: me, weights: w))
+                best.append(
+                    Self.match(
+                        gig: try gigRow.decode(UUID.self, "gig_id"), currency: me.currency,
+                        budgetFit: try gigRow.decode(Double.self, "budget_fit"),
+                        skills: group.skills, idf: group.idf, levels: mine, freelancer: me, weights: w))
             }
             best.sort(by: order)
             if best.count > k { best.removeLast(best.count - k) }
@@ -193,15 +216,19 @@ public struct Matching: Sendable {
 
     private func explain(_ gig: UUID, _ freelancer: UUID, _ conn: Connection) async throws -> Match? {
         guard let context = try await gigContext(gig, conn) else { return nil }
-        let rows = try await conn.query("""
+        let rows = try await conn.query(
+            """
             SELECT f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week, f.active_contracts, f.ratings_sum, f.ratings_n,
                    f.completed, f.failed, f.contracts_started,
                    ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v2 s WHERE s.freelancer_id = f.freelancer_id AND s.skill = ANY(\(context.skills)::text[]) ORDER BY s.skill) AS skills,
                    ARRAY(SELECT s.level FROM read_models.match_freelancer_skills_v2 s WHERE s.freelancer_id = f.freelancer_id AND s.skill = ANY(\(context.skills)::text[]) ORDER BY s.skill) AS levels
             FROM read_models.match_freelancers_v2 f WHERE f.freelancer_id = \(freelancer)
-            """).rows
+            """
+        ).rows
         guard let row = rows.first else { return nil }
-        let levels = Dictionary(zip(try row.decode([String].self, "skills"), try row.decode([Int].self, "levels")), uniquingKeysWith: { $1 })
+        let levels = Dictionary(
+            zip(try row.decode([String].self, "skills"), try row.decode([Int].self, "levels")), uniquingKeysWith: { $1 }
+        )
         return context.match(try FreelancerFacts(row: row), levels: levels, weights: weights)
     }
 
@@ -210,7 +237,9 @@ public struct Matching: Sendable {
         var top = Array(sorted.prefix(max(0, k)))
         // With k = 1 the best score keeps the only slot; the newcomer slot is the last of k ≥ 2.
         guard k >= 2, !top.contains(where: \.newcomer),
-              var newcomer = sorted.dropFirst(top.count).first(where: { $0.newcomer && $0.coverage >= weights.newcomerMinimumCoverage && $0.budgetFit > 0 })
+            var newcomer = sorted.dropFirst(top.count).first(where: {
+                $0.newcomer && $0.coverage >= weights.newcomerMinimumCoverage && $0.budgetFit > 0
+            })
         else { return top }
         newcomer.viaNewcomerSlot = true
         top[top.count - 1] = newcomer
@@ -250,8 +279,12 @@ public struct Matching: Sendable {
         }
 
         func reputation(_ w: Weights) -> Double {
-            0.5 * (((w.ratingPriorWeight * w.ratingPrior + Double(ratingsSum)) / (w.ratingPriorWeight + Double(ratingsN)) - 1) / 4)
-                + 0.5 * ((Double(completed) + w.completionAlpha) / (Double(completed + failed) + w.completionAlpha + w.completionBeta))
+            0.5
+                * (((w.ratingPriorWeight * w.ratingPrior + Double(ratingsSum))
+                    / (w.ratingPriorWeight + Double(ratingsN)) - 1) / 4)
+                + 0.5
+                * ((Double(completed) + w.completionAlpha)
+                    / (Double(completed + failed) + w.completionAlpha + w.completionBeta))
         }
     }
 
@@ -269,14 +302,18 @@ public struct Matching: Sendable {
         }
 
         func match(_ f: FreelancerFacts, levels: [String: Int], weights: Weights) -> Match {
-            Matching.match(gig: id, currency: currency, budgetFit: budgetFit(f, weights), skills: skills, idf: idf, levels: levels, freelancer: f, weights: weights)
+            Matching.match(
+                gig: id, currency: currency, budgetFit: budgetFit(f, weights), skills: skills, idf: idf, levels: levels,
+                freelancer: f, weights: weights)
         }
     }
 
     /// idf(s) = ln((N+1)/(df(s)+1)) + 1.
     static func idf(population: Int, df: Int) -> Double { log((Double(population) + 1) / Double(df + 1)) + 1 }
 
-    static func budgetFit(currency: String, min: Int64, max: Int64, freelancer f: FreelancerFacts, weights w: Weights) -> Double {
+    static func budgetFit(currency: String, min: Int64, max: Int64, freelancer f: FreelancerFacts, weights w: Weights)
+        -> Double
+    {
         guard f.currency == currency, max != 0 else { return 0 }
         let price = Double(f.rate) * w.typicalGigHours
         return Swift.max(0, 1 - Swift.max(Double(min) - price, price - Double(max), 0) / Double(max))
@@ -284,8 +321,10 @@ public struct Matching: Sendable {
 
     /// Every component and the score; `skills`/`idf` are the gig's (duplicates count as often as
     /// they appear), `levels` the freelancer's levels on them.
-    static func match(gig: UUID, currency: String, budgetFit: Double, skills: [String], idf: [Double], levels: [String: Int],
-                      freelancer f: FreelancerFacts, weights w: Weights) -> Match {
+    static func match(
+        gig: UUID, currency: String, budgetFit: Double, skills: [String], idf: [Double], levels: [String: Int],
+        freelancer f: FreelancerFacts, weights w: Weights
+    ) -> Match {
         var total = 0.0
         var covered = 0.0
         var matched: [String] = []
@@ -302,38 +341,51 @@ public struct Matching: Sendable {
         let coverage = total != 0 ? covered / total : 0
         let availability = f.availability(w)
         let reputation = f.reputation(w)
-        let score = w.coverage * coverage + w.budget * budgetFit + w.availability * availability + w.reputation * reputation
-        return Match(gigID: gig, freelancerID: f.id, score: score, coverage: coverage, budgetFit: budgetFit, availability: availability,
-                     reputation: reputation, newcomer: f.started == 0, viaNewcomerSlot: false, matchedSkills: matched.sorted(),
-                     missingSkills: missing.sorted(), weightsVersion: w.version)
+        let score =
+            w.coverage * coverage + w.budget * budgetFit + w.availability * availability + w.reputation * reputation
+        return Match(
+            gigID: gig, freelancerID: f.id, score: score, coverage: coverage, budgetFit: budgetFit,
+            availability: availability,
+            reputation: reputation, newcomer: f.started == 0, viaNewcomerSlot: false, matchedSkills: matched.sorted(),
+            missingSkills: missing.sorted(), weightsVersion: w.version)
     }
 
     /// `rank_key` orders candidates by −(availability × w.availability + reputation × w.reputation)
     /// under the projector's weights; the bound holds for any weights agreeing on those parts.
     static func rankKeyFits(_ w: Weights) -> Bool {
         let r = MatchingProjector.rankWeights
-        return w.availability == r.availability && w.reputation == r.reputation && w.hoursPerActiveContract == r.hoursPerActiveContract
-            && w.ratingPrior == r.ratingPrior && w.ratingPriorWeight == r.ratingPriorWeight && w.completionAlpha == r.completionAlpha
+        return w.availability == r.availability && w.reputation == r.reputation
+            && w.hoursPerActiveContract == r.hoursPerActiveContract
+            && w.ratingPrior == r.ratingPrior && w.ratingPriorWeight == r.ratingPriorWeight
+            && w.completionAlpha == r.completionAlpha
             && w.completionBeta == r.completionBeta
     }
 
     private func gigContext(_ gig: UUID, _ conn: Connection) async throws -> GigContext? {
-        guard let row = try await conn.query("""
-            SELECT g.currency, g.budget_min_minor, g.budget_max_minor, g.skills,
-                   ARRAY(SELECT coalesce(d.freelancers, 0) FROM unnest(g.skills) WITH ORDINALITY AS s(skill, n)
-                         LEFT JOIN read_models.match_skill_df_v2 d ON d.skill = s.skill ORDER BY s.n) AS df,
-                   coalesce((SELECT p.freelancers FROM read_models.match_population_v2 p), 0) AS population
-            FROM read_models.match_gigs_v2 g WHERE g.gig_id = \(gig)
-            """).rows.first else { return nil }
+        guard
+            let row = try await conn.query(
+                """
+                SELECT g.currency, g.budget_min_minor, g.budget_max_minor, g.skills,
+                       ARRAY(SELECT coalesce(d.freelancers, 0) FROM unnest(g.skills) WITH ORDINALITY AS s(skill, n)
+                             LEFT JOIN read_models.match_skill_df_v2 d ON d.skill = s.skill ORDER BY s.n) AS df,
+                       coalesce((SELECT p.freelancers FROM read_models.match_population_v2 p), 0) AS population
+                FROM read_models.match_gigs_v2 g WHERE g.gig_id = \(gig)
+                """
+            ).rows.first
+        else { return nil }
         let population = try row.decode(Int.self, "population")
-        return GigContext(id: gig, currency: try row.decode(String.self, "currency"), budgetMin: try row.decode(Int64.self, "budget_min_minor"),
-                          budgetMax: try row.decode(Int64.self, "budget_max_minor"), skills: try row.decode([String].self, "skills"),
-                          idf: try row.decode([Int].self, "df").map { Self.idf(population: population, df: $0) })
+        return GigContext(
+            id: gig, currency: try row.decode(String.self, "currency"),
+            budgetMin: try row.decode(Int64.self, "budget_min_minor"),
+            budgetMax: try row.decode(Int64.self, "budget_max_minor"), skills: try row.decode([String].self, "skills"),
+            idf: try row.decode([Int].self, "df").map { Self.idf(population: population, df: $0) })
     }
 
     /// Reads the next rows of several (skill, level) lists in `rank_key` order, with the facts
     /// and gig-skill levels of each freelancer read.
-    private func fetch(_ requests: [CandidateSearch.Request], gigSkills: [String], newcomersOnly: Bool, _ conn: Connection) async throws -> [CandidateSearch.Fetched] {
+    private func fetch(
+        _ requests: [CandidateSearch.Request], gigSkills: [String], newcomersOnly: Bool, _ conn: Connection
+    ) async throws -> [CandidateSearch.Fetched] {
         let filter: SQL = newcomersOnly ? "AND s.newcomer" : ""
         // The i-th extra (skill, level) each request requires, NULL where it has none.
         func also(_ i: Int, _ part: KeyPath<(skill: String, level: Int), String>) -> PGBind {
@@ -342,7 +394,8 @@ public struct Matching: Sendable {
         func also(_ i: Int, _ part: KeyPath<(skill: String, level: Int), Int>) -> PGBind {
             PGBind.array(requests.map { $0.also.count > i ? String($0.also[i][keyPath: part]) : nil }, type: .int4Array)
         }
-        let rows = try await conn.query("""
+        let rows = try await conn.query(
+            """
             SELECT l.n::int AS n, c.freelancer_id AS listed_id, c.rank_key, f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week,
                    f.active_contracts, f.ratings_sum, f.ratings_n, f.completed, f.failed, f.contracts_started,
                    coalesce(g.skills, '{}') AS skills, coalesce(g.levels, '{}') AS levels
@@ -366,13 +419,16 @@ public struct Matching: Sendable {
                 FROM read_models.match_freelancer_skills_v2 x WHERE x.freelancer_id = c.freelancer_id AND x.skill = ANY(\(gigSkills)::text[])
             ) g ON true
             ORDER BY l.n, c.rank_key, c.freelancer_id
-            """).rows
+            """
+        ).rows
         return try rows.map { row in
             let facts: FreelancerFacts? = row.isNull(at: 3) ? nil : try FreelancerFacts(row: row)
-            return CandidateSearch.Fetched(request: try row.decode(Int.self, "n") - 1, id: try row.decode(UUID.self, "listed_id"),
-                                           key: try row.decode(Double.self, "rank_key"), facts: facts,
-                                           levels: Dictionary(zip(try row.decode([String].self, "skills"), try row.decode([Int].self, "levels")),
-                                                              uniquingKeysWith: { $1 }))
+            return CandidateSearch.Fetched(
+                request: try row.decode(Int.self, "n") - 1, id: try row.decode(UUID.self, "listed_id"),
+                key: try row.decode(Double.self, "rank_key"), facts: facts,
+                levels: Dictionary(
+                    zip(try row.decode([String].self, "skills"), try row.decode([Int].self, "levels")),
+                    uniquingKeysWith: { $1 }))
         }
     }
 }

@@ -24,15 +24,18 @@ import PQ
 public struct MatchingProjector: Projector {
     public let name = "matching"
     public let version = 2
-    public let tables = ["match_freelancers_v2", "match_freelancer_skills_v2", "match_skill_df_v2", "match_population_v2",
-                         "match_gigs_v2", "match_open_skill_sets_v2", "match_contracts_v2"]
+    public let tables = [
+        "match_freelancers_v2", "match_freelancer_skills_v2", "match_skill_df_v2", "match_population_v2",
+        "match_gigs_v2", "match_open_skill_sets_v2", "match_contracts_v2",
+    ]
     /// The weights `rank_key` is computed with. ``Matching`` uses the index bound only when its
     /// weights agree with these on availability and reputation; otherwise it scans every candidate.
     public static let rankWeights = Matching.Weights.v1
     public init() {}
 
     public func prepare(on connection: Connection) async throws {
-        try await connection.executeScript("""
+        try await connection.executeScript(
+            """
             CREATE TABLE IF NOT EXISTS match_freelancers_v2 (
                 freelancer_id     uuid        PRIMARY KEY,
                 hourly_rate_minor bigint      NOT NULL,
@@ -92,8 +95,14 @@ public struct MatchingProjector: Projector {
     }
 
     private struct Payload: Decodable {
-        struct Amount: Decodable { let currency: String; let minorUnits: Int64 }
-        struct Claim: Decodable { let skill: String; let level: Int }
+        struct Amount: Decodable {
+            let currency: String
+            let minorUnits: Int64
+        }
+        struct Claim: Decodable {
+            let skill: String
+            let level: Int
+        }
         let freelancerId: EventID?
         let gigId: EventID?
         let clientId: EventID?
@@ -112,13 +121,19 @@ public struct MatchingProjector: Projector {
             case slugs([String])
             init(from decoder: any Decoder) throws {
                 let container = try decoder.singleValueContainer()
-                if let claims = try? container.decode([Claim].self) { self = .claims(claims) } else { self = .slugs(try container.decode([String].self)) }
+                if let claims = try? container.decode([Claim].self) {
+                    self = .claims(claims)
+                } else {
+                    self = .slugs(try container.decode([String].self))
+                }
             }
         }
     }
 
-    private static let types: Set<String> = ["FreelancerRegistered", "SkillsUpdated", "RateChanged", "AvailabilityChanged", "GigPosted", "BidAccepted",
-                                             "GigClosed", "ContractStarted", "ContractCompleted", "ContractCancelled", "ReviewSubmitted"]
+    private static let types: Set<String> = [
+        "FreelancerRegistered", "SkillsUpdated", "RateChanged", "AvailabilityChanged", "GigPosted", "BidAccepted",
+        "GigClosed", "ContractStarted", "ContractCompleted", "ContractCancelled", "ReviewSubmitted",
+    ]
 
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
         try await apply(batch: [event], on: connection)
@@ -132,7 +147,9 @@ public struct MatchingProjector: Projector {
         var rates = LastWins<UUID, (rate: Int64, currency: String)>()
         var hours = LastWins<UUID, Int>()
         var claims = LastWins<UUID, [Payload.Claim]>()
-        var posted = LastWins<UUID, (client: UUID, currency: String, min: Int64, max: Int64, skills: [String], at: Date)>()
+        var posted = LastWins<
+            UUID, (client: UUID, currency: String, min: Int64, max: Int64, skills: [String], at: Date)
+        >()
         var closed = LastWins<UUID, Bool>()
         var started = LastWins<UUID, UUID>()
         var ended = LastWins<UUID, String>()
@@ -141,37 +158,55 @@ public struct MatchingProjector: Projector {
             let d = try event.payload(Payload.self)
             switch event.type {
             case "FreelancerRegistered":
-                guard let id = d.freelancerId?.value, let rate = d.hourlyRate, let h = d.hoursPerWeek, case .claims(let c)? = d.skills else {
+                guard let id = d.freelancerId?.value, let rate = d.hourlyRate, let h = d.hoursPerWeek,
+                    case .claims(let c)? = d.skills
+                else {
                     throw event.missing("freelancerId, skills, rate or hours")
                 }
                 if registered[id] == nil { registered.set(id, (rate.minorUnits, rate.currency, h, event.occurredAt)) }
                 claims.set(id, c)
             case "SkillsUpdated":
-                guard let id = d.freelancerId?.value, case .claims(let c)? = d.skills else { throw event.missing("freelancerId or skills") }
+                guard let id = d.freelancerId?.value, case .claims(let c)? = d.skills else {
+                    throw event.missing("freelancerId or skills")
+                }
                 claims.set(id, c)
             case "RateChanged":
-                guard let id = d.freelancerId?.value, let rate = d.hourlyRate else { throw event.missing("freelancerId or hourlyRate") }
+                guard let id = d.freelancerId?.value, let rate = d.hourlyRate else {
+                    throw event.missing("freelancerId or hourlyRate")
+                }
                 rates.set(id, (rate.minorUnits, rate.currency))
             case "AvailabilityChanged":
-                guard let id = d.freelancerId?.value, let h = d.hoursPerWeek else { throw event.missing("freelancerId or hoursPerWeek") }
+                guard let id = d.freelancerId?.value, let h = d.hoursPerWeek else {
+                    throw event.missing("freelancerId or hoursPerWeek")
+                }
                 hours.set(id, h)
             case "GigPosted":
-                guard let gig = d.gigId?.value, let client = d.clientId?.value, let min = d.budgetMin, let max = d.budgetMax, case .slugs(let skills)? = d.skills else {
+                guard let gig = d.gigId?.value, let client = d.clientId?.value, let min = d.budgetMin,
+                    let max = d.budgetMax, case .slugs(let skills)? = d.skills
+                else {
                     throw event.missing("gig, client, budget or skills")
                 }
-                if posted[gig] == nil { posted.set(gig, (client, max.currency, min.minorUnits, max.minorUnits, skills, event.occurredAt)) }
+                if posted[gig] == nil {
+                    posted.set(gig, (client, max.currency, min.minorUnits, max.minorUnits, skills, event.occurredAt))
+                }
             case "BidAccepted", "GigClosed":
                 guard let gig = d.gigId?.value else { throw event.missing("gigId") }
                 closed.set(gig, true)
             case "ContractStarted":
-                guard let contract = d.contractId?.value, let freelancer = d.freelancerId?.value else { throw event.missing("contractId or freelancerId") }
+                guard let contract = d.contractId?.value, let freelancer = d.freelancerId?.value else {
+                    throw event.missing("contractId or freelancerId")
+                }
                 if started[contract] == nil { started.set(contract, freelancer) }
             case "ContractCompleted", "ContractCancelled":
                 guard let contract = d.contractId?.value else { throw event.missing("contractId") }
                 // The first end counts.
-                if ended[contract] == nil { ended.set(contract, event.type == "ContractCompleted" ? "completed" : "failed") }
-            default: // ReviewSubmitted: the client's review rates the freelancer
-                guard let contract = d.contractId?.value, let rating = d.rating else { throw event.missing("contractId or rating") }
+                if ended[contract] == nil {
+                    ended.set(contract, event.type == "ContractCompleted" ? "completed" : "failed")
+                }
+            default:  // ReviewSubmitted: the client's review rates the freelancer
+                guard let contract = d.contractId?.value, let rating = d.rating else {
+                    throw event.missing("contractId or rating")
+                }
                 if d.authorSide == "client" { ratings.set(contract, rating) }
             }
         }
@@ -185,7 +220,8 @@ public struct MatchingProjector: Projector {
         let reputation = try await writeContracts(started, ended, ratings, connection)
         rerank.formUnion(reputation)
         guard !rerank.isEmpty else { return }
-        try await connection.execute("""
+        try await connection.execute(
+            """
             UPDATE match_freelancer_skills_v2 s SET newcomer = f.contracts_started = 0, rank_key = \(Self.rankKey)
             FROM match_freelancers_v2 f
             WHERE s.freelancer_id = f.freelancer_id AND f.freelancer_id = ANY(\(rerank.sorted { $0.uuidString < $1.uuidString })::uuid[])
@@ -205,20 +241,25 @@ public struct MatchingProjector: Projector {
             """
     }
 
-    private func writeFreelancers(_ registered: LastWins<UUID, (rate: Int64, currency: String, hours: Int, at: Date)>,
-                                  _ rates: LastWins<UUID, (rate: Int64, currency: String)>, _ hours: LastWins<UUID, Int>,
-                                  _ connection: Connection) async throws {
+    private func writeFreelancers(
+        _ registered: LastWins<UUID, (rate: Int64, currency: String, hours: Int, at: Date)>,
+        _ rates: LastWins<UUID, (rate: Int64, currency: String)>, _ hours: LastWins<UUID, Int>,
+        _ connection: Connection
+    ) async throws {
         if !registered.isEmpty {
             let r = registered.entries
-            let inserted = try await connection.query("""
+            let inserted = try await connection.query(
+                """
                 INSERT INTO match_freelancers_v2 (freelancer_id, hourly_rate_minor, currency, hours_per_week, registered_at)
                 SELECT * FROM unnest(\(r.map(\.key))::uuid[], \(r.map(\.value.rate))::int8[], \(r.map(\.value.currency))::text[],
                                      \(r.map { Int32(clamping: $0.value.hours) })::int4[], \(r.map(\.value.at))::timestamptz[])
                 ON CONFLICT DO NOTHING
                 RETURNING 1
-                """).rows.count
+                """
+            ).rows.count
             if inserted > 0 {
-                try await connection.execute("""
+                try await connection.execute(
+                    """
                     INSERT INTO match_population_v2 (singleton, freelancers) VALUES (true, \(inserted))
                     ON CONFLICT (singleton) DO UPDATE SET freelancers = match_population_v2.freelancers + EXCLUDED.freelancers
                     """)
@@ -226,7 +267,8 @@ public struct MatchingProjector: Projector {
         }
         if !rates.isEmpty {
             let r = rates.entries
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 UPDATE match_freelancers_v2 f SET hourly_rate_minor = u.rate, currency = u.currency
                 FROM unnest(\(r.map(\.key))::uuid[], \(r.map(\.value.rate))::int8[], \(r.map(\.value.currency))::text[]) AS u(freelancer_id, rate, currency)
                 WHERE f.freelancer_id = u.freelancer_id AND (f.hourly_rate_minor, f.currency) IS DISTINCT FROM (u.rate, u.currency)
@@ -234,7 +276,8 @@ public struct MatchingProjector: Projector {
         }
         if !hours.isEmpty {
             let h = hours.entries
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 UPDATE match_freelancers_v2 f SET hours_per_week = u.hours
                 FROM unnest(\(h.map(\.key))::uuid[], \(h.map { Int32(clamping: $0.value) })::int4[]) AS u(freelancer_id, hours)
                 WHERE f.freelancer_id = u.freelancer_id AND f.hours_per_week <> u.hours
@@ -246,7 +289,9 @@ public struct MatchingProjector: Projector {
     /// move by exactly the rows deleted and inserted.
     private func writeSkills(_ claims: LastWins<UUID, [Payload.Claim]>, _ connection: Connection) async throws {
         guard !claims.isEmpty else { return }
-        var ids: [UUID] = [], skills: [String] = [], levels: [Int32] = []
+        var ids: [UUID] = []
+        var skills: [String] = []
+        var levels: [Int32] = []
         for (id, list) in claims.entries {
             // One row per skill (the last level claimed for it wins).
             var level: [String: Int] = [:]
@@ -258,26 +303,31 @@ public struct MatchingProjector: Projector {
             }
         }
         var delta: [String: Int] = [:]
-        for row in try await connection.query("""
+        for row in try await connection.query(
+            """
             DELETE FROM match_freelancer_skills_v2 s
             WHERE s.freelancer_id = ANY(\(claims.keys)::uuid[])
               AND (s.freelancer_id, s.skill) NOT IN (SELECT c.freelancer_id, c.skill FROM unnest(\(ids)::uuid[], \(skills)::text[]) AS c(freelancer_id, skill))
             RETURNING s.skill
-            """).rows {
+            """
+        ).rows {
             delta[try row.decode(String.self, at: 0), default: 0] -= 1
         }
         if !ids.isEmpty {
-            for row in try await connection.query("""
+            for row in try await connection.query(
+                """
                 INSERT INTO match_freelancer_skills_v2 (freelancer_id, skill, level, newcomer, rank_key)
                 SELECT c.freelancer_id, c.skill, c.level, coalesce(f.contracts_started = 0, true), coalesce(\(Self.rankKey), 0)
                 FROM unnest(\(ids)::uuid[], \(skills)::text[], \(levels)::int4[]) AS c(freelancer_id, skill, level)
                 LEFT JOIN match_freelancers_v2 f ON f.freelancer_id = c.freelancer_id
                 ON CONFLICT (freelancer_id, skill) DO NOTHING
                 RETURNING skill
-                """).rows {
+                """
+            ).rows {
                 delta[try row.decode(String.self, at: 0), default: 0] += 1
             }
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 UPDATE match_freelancer_skills_v2 s SET level = c.level
                 FROM unnest(\(ids)::uuid[], \(skills)::text[], \(levels)::int4[]) AS c(freelancer_id, skill, level)
                 WHERE s.freelancer_id = c.freelancer_id AND s.skill = c.skill AND s.level <> c.level
@@ -285,22 +335,27 @@ public struct MatchingProjector: Projector {
         }
         let changed = delta.filter { $0.value != 0 }.sorted { $0.key < $1.key }
         guard !changed.isEmpty else { return }
-        try await connection.execute("""
+        try await connection.execute(
+            """
             INSERT INTO match_skill_df_v2 (skill, freelancers)
             SELECT * FROM unnest(\(changed.map(\.key))::text[], \(changed.map { Int32(clamping: $0.value) })::int4[])
             ON CONFLICT (skill) DO UPDATE SET freelancers = match_skill_df_v2.freelancers + EXCLUDED.freelancers
             """)
         // No row for a skill nobody offers, however the batches fell.
-        try await connection.execute("DELETE FROM match_skill_df_v2 WHERE skill = ANY(\(changed.map(\.key))::text[]) AND freelancers = 0")
+        try await connection.execute(
+            "DELETE FROM match_skill_df_v2 WHERE skill = ANY(\(changed.map(\.key))::text[]) AND freelancers = 0")
     }
 
     /// Gigs inserted once and closed once; open gigs per skill set move by exactly those rows.
-    private func writeGigs(_ posted: LastWins<UUID, (client: UUID, currency: String, min: Int64, max: Int64, skills: [String], at: Date)>,
-                           _ closed: LastWins<UUID, Bool>, _ connection: Connection) async throws {
+    private func writeGigs(
+        _ posted: LastWins<UUID, (client: UUID, currency: String, min: Int64, max: Int64, skills: [String], at: Date)>,
+        _ closed: LastWins<UUID, Bool>, _ connection: Connection
+    ) async throws {
         var delta: [String: (skills: [String], n: Int)] = [:]
         if !posted.isEmpty {
             let p = posted.entries
-            for row in try await connection.query("""
+            for row in try await connection.query(
+                """
                 INSERT INTO match_gigs_v2 (gig_id, client_id, currency, budget_min_minor, budget_max_minor, skills, skill_set, status, posted_at)
                 SELECT u.gig_id, u.client_id, u.currency, u.budget_min, u.budget_max, s.skills, s.skills::text, 'open', u.posted_at
                 FROM unnest(\(p.map(\.key))::uuid[], \(p.map(\.value.client))::uuid[], \(p.map(\.value.currency))::text[],
@@ -309,17 +364,20 @@ public struct MatchingProjector: Projector {
                 CROSS JOIN LATERAL (SELECT ARRAY(SELECT jsonb_array_elements_text(u.skills)) AS skills) s
                 ON CONFLICT DO NOTHING
                 RETURNING skill_set, skills
-                """).rows {
+                """
+            ).rows {
                 let key = try row.decode(String.self, at: 0)
                 let skills = try row.decode([String].self, at: 1)
                 delta[key, default: (skills, 0)].n += 1
             }
         }
         if !closed.isEmpty {
-            for row in try await connection.query("""
+            for row in try await connection.query(
+                """
                 UPDATE match_gigs_v2 SET status = 'closed' WHERE gig_id = ANY(\(closed.keys)::uuid[]) AND status = 'open'
                 RETURNING skill_set, skills
-                """).rows {
+                """
+            ).rows {
                 let key = try row.decode(String.self, at: 0)
                 let skills = try row.decode([String].self, at: 1)
                 delta[key, default: (skills, 0)].n -= 1
@@ -327,52 +385,63 @@ public struct MatchingProjector: Projector {
         }
         let changed = delta.filter { $0.value.n != 0 }.sorted { $0.key < $1.key }
         guard !changed.isEmpty else { return }
-        try await connection.execute("""
+        try await connection.execute(
+            """
             INSERT INTO match_open_skill_sets_v2 (skill_set, skills, open_gigs)
             SELECT u.skill_set, ARRAY(SELECT jsonb_array_elements_text(u.skills)), u.n
             FROM unnest(\(changed.map(\.key))::text[], \(try changed.map { try PGJSON(encoding: $0.value.skills) })::jsonb[],
                         \(changed.map { Int32(clamping: $0.value.n) })::int4[]) AS u(skill_set, skills, n)
             ON CONFLICT (skill_set) DO UPDATE SET open_gigs = match_open_skill_sets_v2.open_gigs + EXCLUDED.open_gigs
             """)
-        try await connection.execute("""
+        try await connection.execute(
+            """
             DELETE FROM match_open_skill_sets_v2 WHERE skill_set = ANY(\(changed.map(\.key))::text[]) AND open_gigs = 0
             """)
     }
 
     /// Contracts as keyed facts (started once, ended once, rated by the client); the reputation
     /// inputs of their freelancers are recomputed from them. Returns those freelancers.
-    private func writeContracts(_ started: LastWins<UUID, UUID>, _ ended: LastWins<UUID, String>, _ ratings: LastWins<UUID, Int>,
-                                _ connection: Connection) async throws -> Set<UUID> {
+    private func writeContracts(
+        _ started: LastWins<UUID, UUID>, _ ended: LastWins<UUID, String>, _ ratings: LastWins<UUID, Int>,
+        _ connection: Connection
+    ) async throws -> Set<UUID> {
         var touched = Set<UUID>()
         if !started.isEmpty {
             let s = started.entries
-            for row in try await connection.query("""
+            for row in try await connection.query(
+                """
                 INSERT INTO match_contracts_v2 (contract_id, freelancer_id, outcome)
                 SELECT c.contract_id, c.freelancer_id, 'active' FROM unnest(\(s.map(\.key))::uuid[], \(s.map(\.value))::uuid[]) AS c(contract_id, freelancer_id)
                 ON CONFLICT DO NOTHING
                 RETURNING freelancer_id
-                """).rows { touched.insert(try row.decode(UUID.self, at: 0)) }
+                """
+            ).rows { touched.insert(try row.decode(UUID.self, at: 0)) }
         }
         if !ended.isEmpty {
             let e = ended.entries
-            for row in try await connection.query("""
+            for row in try await connection.query(
+                """
                 UPDATE match_contracts_v2 c SET outcome = u.outcome
                 FROM unnest(\(e.map(\.key))::uuid[], \(e.map(\.value))::text[]) AS u(contract_id, outcome)
                 WHERE c.contract_id = u.contract_id AND c.outcome = 'active'
                 RETURNING c.freelancer_id
-                """).rows { touched.insert(try row.decode(UUID.self, at: 0)) }
+                """
+            ).rows { touched.insert(try row.decode(UUID.self, at: 0)) }
         }
         if !ratings.isEmpty {
             let r = ratings.entries
-            for row in try await connection.query("""
+            for row in try await connection.query(
+                """
                 UPDATE match_contracts_v2 c SET client_rating = u.rating
                 FROM unnest(\(r.map(\.key))::uuid[], \(r.map { Int32(clamping: $0.value) })::int4[]) AS u(contract_id, rating)
                 WHERE c.contract_id = u.contract_id AND c.client_rating IS DISTINCT FROM u.rating
                 RETURNING c.freelancer_id
-                """).rows { touched.insert(try row.decode(UUID.self, at: 0)) }
+                """
+            ).rows { touched.insert(try row.decode(UUID.self, at: 0)) }
         }
         guard !touched.isEmpty else { return touched }
-        try await connection.execute("""
+        try await connection.execute(
+            """
             UPDATE match_freelancers_v2 f SET contracts_started = a.started, completed = a.completed, failed = a.failed,
                 active_contracts = a.active, ratings_sum = a.ratings_sum, ratings_n = a.ratings_n
             FROM (

@@ -25,7 +25,8 @@ public struct PriceTrendsProjector: Projector {
     public init() {}
 
     public func prepare(on connection: Connection) async throws {
-        try await connection.execute("""
+        try await connection.execute(
+            """
             CREATE TABLE IF NOT EXISTS price_observations_v1 (
                 series           text        NOT NULL,
                 skill            text        NOT NULL,
@@ -39,11 +40,13 @@ public struct PriceTrendsProjector: Projector {
                 CONSTRAINT price_observations_v1_series CHECK (series IN ('budget', 'bid', 'clearing'))
             )
             """)
-        try await connection.execute("""
+        try await connection.execute(
+            """
             CREATE UNIQUE INDEX IF NOT EXISTS price_observations_v1_key
             ON price_observations_v1 (series, gig_id, skill, coalesce(bid_id, '00000000-0000-0000-0000-000000000000'))
             """)
-        try await connection.execute("""
+        try await connection.execute(
+            """
             CREATE OR REPLACE VIEW price_weeks_v1 AS
             SELECT o.series, o.skill, o.currency,
                    to_char(date_trunc('week', o.at AT TIME ZONE 'UTC'), 'IYYY-"W"IW') AS iso_week,
@@ -60,7 +63,8 @@ public struct PriceTrendsProjector: Projector {
             FROM price_observations_v1 o
             GROUP BY o.series, o.skill, o.currency, date_trunc('week', o.at AT TIME ZONE 'UTC')
             """)
-        try await connection.execute("""
+        try await connection.execute(
+            """
             CREATE OR REPLACE VIEW price_trends_v1 AS
             WITH clearing AS (
                 SELECT skill, currency, week_start, median,
@@ -109,7 +113,8 @@ public struct PriceTrendsProjector: Projector {
             LEFT JOIN crowding_slope c USING (skill, currency)
             WHERE w.weeks >= 2
             """)
-        try await connection.execute("""
+        try await connection.execute(
+            """
             CREATE OR REPLACE VIEW rate_guidance_v1 AS
             SELECT o.skill, o.currency, count(*)::int AS n,
                    percentile_cont(0.25) WITHIN GROUP (ORDER BY o.amount_minor) AS p25,
@@ -124,7 +129,10 @@ public struct PriceTrendsProjector: Projector {
     }
 
     private struct Payload: Decodable {
-        struct Amount: Decodable { let currency: String; let minorUnits: Int64 }
+        struct Amount: Decodable {
+            let currency: String
+            let minorUnits: Int64
+        }
         let gigId: EventID
         let bidId: EventID?
         let amount: Amount?
@@ -152,18 +160,32 @@ public struct PriceTrendsProjector: Projector {
             let data = try event.payload(Payload.self)
             switch event.type {
             case "GigPosted":
-                guard let min = data.budgetMin, let max = data.budgetMax, let skills = data.skills else { throw event.missing("budget or skills") }
-                for skill in skills { budgets.append((data.gigId.value, skill, max.currency, event.occurredAt, min.minorUnits, max.minorUnits)) }
+                guard let min = data.budgetMin, let max = data.budgetMax, let skills = data.skills else {
+                    throw event.missing("budget or skills")
+                }
+                for skill in skills {
+                    budgets.append(
+                        (data.gigId.value, skill, max.currency, event.occurredAt, min.minorUnits, max.minorUnits))
+                }
             case "BidPlaced", "BidAccepted":
-                guard let bid = data.bidId?.value, let amount = data.amount ?? data.agreedAmount else { throw event.missing("bidId or amount") }
-                offers.append((event.type == "BidPlaced" ? "bid" : "clearing", data.gigId.value, bid, amount.currency, event.occurredAt, amount.minorUnits))
-            default: // BidRevised: the bid's latest amount counts
-                guard let bid = data.bidId?.value, let amount = data.amount else { throw event.missing("bidId or amount") }
+                guard let bid = data.bidId?.value, let amount = data.amount ?? data.agreedAmount else {
+                    throw event.missing("bidId or amount")
+                }
+                offers.append(
+                    (
+                        event.type == "BidPlaced" ? "bid" : "clearing", data.gigId.value, bid, amount.currency,
+                        event.occurredAt, amount.minorUnits
+                    ))
+            default:  // BidRevised: the bid's latest amount counts
+                guard let bid = data.bidId?.value, let amount = data.amount else {
+                    throw event.missing("bidId or amount")
+                }
                 revised.set([data.gigId.value, bid], amount.minorUnits)
             }
         }
         if !budgets.isEmpty {
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 INSERT INTO price_observations_v1 (series, skill, currency, gig_id, at, amount_minor, budget_min_minor, budget_max_minor)
                 SELECT 'budget', b.skill, b.currency, b.gig_id, b.at, b.max, b.min, b.max
                 FROM unnest(\(budgets.map(\.gig))::uuid[], \(budgets.map(\.skill))::text[], \(budgets.map(\.currency))::text[],
@@ -173,7 +195,8 @@ public struct PriceTrendsProjector: Projector {
                 """)
         }
         if !offers.isEmpty {
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 INSERT INTO price_observations_v1 (series, skill, currency, gig_id, bid_id, at, amount_minor, budget_min_minor, budget_max_minor)
                 SELECT o.series, b.skill, o.currency, o.gig_id, o.bid_id, o.at, o.amount, b.budget_min_minor, b.budget_max_minor
                 FROM unnest(\(offers.map(\.series))::text[], \(offers.map(\.gig))::uuid[], \(offers.map(\.bid))::uuid[],
@@ -186,7 +209,8 @@ public struct PriceTrendsProjector: Projector {
         }
         if !revised.isEmpty {
             let entries = revised.entries
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 UPDATE price_observations_v1 o SET amount_minor = r.amount
                 FROM unnest(\(entries.map { $0.key[0] })::uuid[], \(entries.map { $0.key[1] })::uuid[], \(entries.map(\.value))::int8[])
                      AS r(gig_id, bid_id, amount)

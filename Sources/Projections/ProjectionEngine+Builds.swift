@@ -106,45 +106,62 @@ extension ProjectionEngine {
     /// The projector named `name` among this engine's, or an error listing them.
     public func projector(named name: String) throws -> any Projector {
         if let found = projectors.first(where: { $0.name == name }) { return found }
-        throw ProjectionAdminError("There is no projection named '\(name)'. Known: \(projectors.map(\.name).joined(separator: ", ")).")
+        throw ProjectionAdminError(
+            "There is no projection named '\(name)'. Known: \(projectors.map(\.name).joined(separator: ", ")).")
     }
 
     /// Builds in progress (rebuilds that were interrupted resume from here).
     public func builds() async throws -> [BuildStatus] {
-        try await store.pool.query("""
+        try await store.pool.query(
+            """
             SELECT name, version, purpose, schema_name, global_position, events_applied, owner, started_at, updated_at
             FROM ledger.projection_builds ORDER BY name, version, purpose
-            """).rows.map { row in
+            """
+        ).rows.map { row in
             BuildStatus(
                 name: try row.decode(String.self, at: 0), version: try row.decode(Int.self, at: 1),
-                purpose: BuildPurpose(rawValue: try row.decode(String.self, at: 2)) ?? .rebuild, schema: try row.decode(String.self, at: 3),
+                purpose: BuildPurpose(rawValue: try row.decode(String.self, at: 2)) ?? .rebuild,
+                schema: try row.decode(String.self, at: 3),
                 position: try row.decode(Int64.self, at: 4), eventsApplied: try row.decode(Int64.self, at: 5),
-                owner: try row.decode(String?.self, at: 6), startedAt: try row.decode(Date.self, at: 7), updatedAt: try row.decode(Date.self, at: 8))
+                owner: try row.decode(String?.self, at: 6), startedAt: try row.decode(Date.self, at: 7),
+                updatedAt: try row.decode(Date.self, at: 8))
         }
     }
 
     /// Starts a build, or finds the interrupted one (`restart` drops it and starts over). Returns
     /// its checkpoint, events applied so far and whether it resumed.
-    func openBuild(_ projector: any Projector, _ purpose: BuildPurpose, restart: Bool) async throws -> (LogCheckpoint, Int64, Bool) {
+    func openBuild(_ projector: any Projector, _ purpose: BuildPurpose, restart: Bool) async throws -> (
+        LogCheckpoint, Int64, Bool
+    ) {
         let schema = Self.buildSchema(projector, purpose)
         if restart { try await abandonBuild(projector, purpose) }
         return try await store.pool.withTransaction { conn in
-            try await conn.execute("""
+            try await conn.execute(
+                """
                 INSERT INTO ledger.projection_builds (name, version, purpose, schema_name, owner)
                 VALUES (\(projector.name), \(projector.version), \(purpose.rawValue), \(schema), \(self.owner))
                 ON CONFLICT (name, version, purpose) DO NOTHING
                 """)
-            guard let row = try await conn.query("""
-                SELECT transaction_id, global_position, events_applied, events_applied > 0 OR global_position > 0 AS resumed
-                FROM ledger.projection_builds
-                WHERE name = \(projector.name) AND version = \(projector.version) AND purpose = \(purpose.rawValue) FOR UPDATE
-                """).first else { throw ProjectionAdminError("The build row of \(projector.name) vanished; run the command again.") }
-            try await conn.execute("UPDATE ledger.projection_builds SET owner = \(self.owner), updated_at = now() WHERE schema_name = \(schema)")
+            guard
+                let row = try await conn.query(
+                    """
+                    SELECT transaction_id, global_position, events_applied, events_applied > 0 OR global_position > 0 AS resumed
+                    FROM ledger.projection_builds
+                    WHERE name = \(projector.name) AND version = \(projector.version) AND purpose = \(purpose.rawValue) FOR UPDATE
+                    """
+                ).first
+            else { throw ProjectionAdminError("The build row of \(projector.name) vanished; run the command again.") }
+            try await conn.execute(
+                "UPDATE ledger.projection_builds SET owner = \(self.owner), updated_at = now() WHERE schema_name = \(schema)"
+            )
             try await conn.execute("CREATE SCHEMA IF NOT EXISTS \(identifier: schema)")
             try await conn.execute("SET LOCAL search_path TO \(identifier: schema), read_models")
             try await projector.prepare(on: conn)
-            return (LogCheckpoint(transactionID: try row.decode(UInt64.self, at: 0), position: try row.decode(Int64.self, at: 1)),
-                    try row.decode(Int64.self, at: 2), try row.decode(Bool.self, at: 3))
+            return (
+                LogCheckpoint(
+                    transactionID: try row.decode(UInt64.self, at: 0), position: try row.decode(Int64.self, at: 1)),
+                try row.decode(Int64.self, at: 2), try row.decode(Bool.self, at: 3)
+            )
         }
     }
 
@@ -154,9 +171,11 @@ extension ProjectionEngine {
     public func abandonBuild(_ projector: any Projector, _ purpose: BuildPurpose) async throws -> Bool {
         let schema = Self.buildSchema(projector, purpose)
         return try await store.pool.withTransaction { conn in
-            let deleted = try await conn.execute("""
-                DELETE FROM ledger.projection_builds WHERE name = \(projector.name) AND version = \(projector.version) AND purpose = \(purpose.rawValue)
-                """) ?? 0
+            let deleted =
+                try await conn.execute(
+                    """
+                    DELETE FROM ledger.projection_builds WHERE name = \(projector.name) AND version = \(projector.version) AND purpose = \(purpose.rawValue)
+                    """) ?? 0
             try await conn.execute("DROP SCHEMA IF EXISTS \(identifier: schema) CASCADE")
             return deleted > 0
         }
@@ -166,16 +185,24 @@ extension ProjectionEngine {
     /// transaction. The log is read once, after the earliest of their checkpoints; each build
     /// applies the events after its own. Returns the number of events read (0: all caught up to
     /// `through` or the head).
-    func buildStep(_ group: [any Projector], _ purpose: BuildPurpose, through end: LogCheckpoint?, on conn: Connection) async throws -> Int {
+    func buildStep(_ group: [any Projector], _ purpose: BuildPurpose, through end: LogCheckpoint?, on conn: Connection)
+        async throws -> Int
+    {
         var checkpoints: [LogCheckpoint] = []
         for projector in group {
-            guard let row = try await conn.query("""
-                SELECT transaction_id, global_position FROM ledger.projection_builds
-                WHERE name = \(projector.name) AND version = \(projector.version) AND purpose = \(purpose.rawValue) FOR UPDATE
-                """).first else {
+            guard
+                let row = try await conn.query(
+                    """
+                    SELECT transaction_id, global_position FROM ledger.projection_builds
+                    WHERE name = \(projector.name) AND version = \(projector.version) AND purpose = \(purpose.rawValue) FOR UPDATE
+                    """
+                ).first
+            else {
                 throw ProjectionAdminError("The \(purpose.rawValue) of \(projector.name) was abandoned by another run.")
             }
-            checkpoints.append(LogCheckpoint(transactionID: try row.decode(UInt64.self, at: 0), position: try row.decode(Int64.self, at: 1)))
+            checkpoints.append(
+                LogCheckpoint(
+                    transactionID: try row.decode(UInt64.self, at: 0), position: try row.decode(Int64.self, at: 1)))
         }
         guard let from = checkpoints.min() else { return 0 }
         let events = try await EventStore.readAll(on: conn, after: from, through: end, limit: batchSize)
@@ -186,7 +213,8 @@ extension ProjectionEngine {
             guard let last = mine.last else { continue }
             let schema = Self.buildSchema(projector, purpose)
             try await applyEvents(mine, to: projector, on: conn, into: schema, skipping: skipped[projector.name] ?? [])
-            try await conn.execute("""
+            try await conn.execute(
+                """
                 UPDATE ledger.projection_builds
                 SET transaction_id = \(last.transactionID), global_position = \(last.position),
                     events_applied = events_applied + \(mine.count), updated_at = now()
@@ -201,14 +229,19 @@ extension ProjectionEngine {
         var sql: SQL = """
             SELECT count(*) FROM ledger.events WHERE (transaction_id, global_position) > (\(checkpoint.transactionID)::xid8, \(checkpoint.position))
             """
-        if let end { sql.append(" AND (transaction_id, global_position) <= (\(end.transactionID)::xid8, \(end.position))") }
+        if let end {
+            sql.append(" AND (transaction_id, global_position) <= (\(end.transactionID)::xid8, \(end.position))")
+        }
         return try await store.pool.query(sql).first?.decode(Int64.self, at: 0) ?? 0
     }
 
     /// Runs build batches (each its own transaction) until caught up to `through` or the head.
     /// Returns the events read by this run.
-    func runBuild(_ group: [any Projector], _ purpose: BuildPurpose, from starts: [(LogCheckpoint, Int64)], through end: LogCheckpoint?,
-                  progress: (BuildProgress) -> Void) async throws -> Int64 {
+    func runBuild(
+        _ group: [any Projector], _ purpose: BuildPurpose, from starts: [(LogCheckpoint, Int64)],
+        through end: LogCheckpoint?,
+        progress: (BuildProgress) -> Void
+    ) async throws -> Int64 {
         let clock = ContinuousClock()
         let began = clock.now
         guard let earliest = starts.min(by: { $0.0 < $1.0 }) else { return 0 }
@@ -216,23 +249,34 @@ extension ProjectionEngine {
         let total = earliest.1 + (try await eventsRemaining(after: earliest.0, through: end))
         var done = earliest.1
         var thisRun: Int64 = 0
-        progress(BuildProgress(projector: label, purpose: purpose, eventsDone: done, eventsTotal: total, eventsThisRun: 0, elapsed: .zero))
+        progress(
+            BuildProgress(
+                projector: label, purpose: purpose, eventsDone: done, eventsTotal: total, eventsThisRun: 0,
+                elapsed: .zero))
         while true {
             try Task.checkCancellation()
-            let read = try await store.pool.withTransaction { conn in try await self.buildStep(group, purpose, through: end, on: conn) }
+            let read = try await store.pool.withTransaction { conn in
+                try await self.buildStep(group, purpose, through: end, on: conn)
+            }
             if read == 0 { break }
             done += Int64(read)
             thisRun += Int64(read)
-            progress(BuildProgress(projector: label, purpose: purpose, eventsDone: done, eventsTotal: max(total, done),
-                                   eventsThisRun: thisRun, elapsed: clock.now - began))
+            progress(
+                BuildProgress(
+                    projector: label, purpose: purpose, eventsDone: done, eventsTotal: max(total, done),
+                    eventsThisRun: thisRun, elapsed: clock.now - began))
         }
         return thisRun
     }
 
     /// Rebuilds one projector (see the group form).
-    public func rebuild(_ projector: any Projector, restart: Bool = false, progress: (BuildProgress) -> Void = { _ in }) async throws -> RebuildReport {
+    public func rebuild(_ projector: any Projector, restart: Bool = false, progress: (BuildProgress) -> Void = { _ in })
+        async throws -> RebuildReport
+    {
         let reports = try await rebuild([projector], restart: restart, progress: progress)
-        guard let report = reports.first else { throw ProjectionAdminError("The rebuild of \(projector.name) reported nothing.") }
+        guard let report = reports.first else {
+            throw ProjectionAdminError("The rebuild of \(projector.name) reported nothing.")
+        }
         return report
     }
 
@@ -241,14 +285,17 @@ extension ProjectionEngine {
     /// and swaps every shadow table in (readers see the old models or the new ones, never an
     /// empty or half-built model, and models read together change together). An interrupted
     /// rebuild resumes from its own checkpoints unless `restart`.
-    public func rebuild(_ group: [any Projector], restart: Bool = false, progress: (BuildProgress) -> Void = { _ in }) async throws -> [RebuildReport] {
+    public func rebuild(_ group: [any Projector], restart: Bool = false, progress: (BuildProgress) -> Void = { _ in })
+        async throws -> [RebuildReport]
+    {
         guard !group.isEmpty else { return [] }
         let clock = ContinuousClock()
         let began = clock.now
         try await prepare()
         var starts: [(LogCheckpoint, Int64, Bool)] = []
         for projector in group { starts.append(try await openBuild(projector, .rebuild, restart: restart)) }
-        var thisRun = try await runBuild(group, .rebuild, from: starts.map { ($0.0, $0.1) }, through: nil, progress: progress)
+        var thisRun = try await runBuild(
+            group, .rebuild, from: starts.map { ($0.0, $0.1) }, through: nil, progress: progress)
         // The swap needs exclusive locks on the live tables and views. It waits for them at most
         // `swapLockTimeoutMilliseconds` and then gives up and tries again, so it is always the
         // swap, never a reader, that yields when a reader's locks and the swap's would deadlock.
@@ -256,7 +303,9 @@ extension ProjectionEngine {
             try await self.store.pool.withTransaction { conn -> ([(Int64, Int64)], Int64) in
                 // Hold the live rows: the running daemon's next batches wait for the swap.
                 for projector in group.sorted(by: { $0.name < $1.name }) {
-                    _ = try await conn.query("SELECT 1 FROM ledger.projections WHERE name = \(projector.name) AND version = \(projector.version) FOR UPDATE")
+                    _ = try await conn.query(
+                        "SELECT 1 FROM ledger.projections WHERE name = \(projector.name) AND version = \(projector.version) FOR UPDATE"
+                    )
                 }
                 var lastBatch: Int64 = 0
                 while true {
@@ -268,12 +317,19 @@ extension ProjectionEngine {
                 var swapped: [(Int64, Int64)] = []
                 for projector in group {
                     let schema = Self.buildSchema(projector, .rebuild)
-                    guard let build = try await conn.query("""
-                        SELECT transaction_id, global_position, events_applied FROM ledger.projection_builds WHERE schema_name = \(schema)
-                        """).first else { throw ProjectionAdminError("The rebuild of \(projector.name) was abandoned by another run.") }
+                    guard
+                        let build = try await conn.query(
+                            """
+                            SELECT transaction_id, global_position, events_applied FROM ledger.projection_builds WHERE schema_name = \(schema)
+                            """
+                        ).first
+                    else {
+                        throw ProjectionAdminError("The rebuild of \(projector.name) was abandoned by another run.")
+                    }
                     let position = try build.decode(Int64.self, at: 1)
                     let applied = try build.decode(Int64.self, at: 2)
-                    try await conn.execute("""
+                    try await conn.execute(
+                        """
                         UPDATE ledger.projections
                         SET transaction_id = \(try build.decode(UInt64.self, at: 0)), global_position = \(position), state = 'running',
                             last_error = NULL, error_position = NULL, error_stream = NULL, error_type = NULL,
@@ -282,7 +338,8 @@ extension ProjectionEngine {
                         """)
                     try await conn.execute("DELETE FROM ledger.projection_builds WHERE schema_name = \(schema)")
                     try await conn.execute("DROP SCHEMA \(identifier: schema) CASCADE")
-                    let payload = "{\"projector\":\"\(projector.name)\",\"version\":\(projector.version),\"position\":\(position),\"rebuilt\":true}"
+                    let payload =
+                        "{\"projector\":\"\(projector.name)\",\"version\":\(projector.version),\"position\":\(position),\"rebuilt\":true}"
                     try await conn.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
                     swapped.append((applied, position))
                 }
@@ -294,8 +351,11 @@ extension ProjectionEngine {
         var reports: [RebuildReport] = []
         for (index, projector) in group.enumerated() {
             let (applied, position) = swapped[index]
-            reports.append(RebuildReport(projector: projector.name, version: projector.version, eventsApplied: applied,
-                                         eventsThisRun: min(applied, thisRun), resumed: starts[index].2, seconds: seconds, position: position))
+            reports.append(
+                RebuildReport(
+                    projector: projector.name, version: projector.version, eventsApplied: applied,
+                    eventsThisRun: min(applied, thisRun), resumed: starts[index].2, seconds: seconds, position: position
+                ))
         }
         return reports
     }
@@ -320,11 +380,13 @@ extension ProjectionEngine {
                     let detail = error.server?.detail ?? error.message
                     throw ProjectionAdminError(
                         "read_models.\(table) cannot be swapped: other objects depend on it (\(detail)). Nothing was changed; the rebuilt tables "
-                            + "wait in schema \(schema). Drop those objects (or define them over a view GigLedger owns), then run the rebuild again (it resumes).")
+                            + "wait in schema \(schema). Drop those objects (or define them over a view GigLedger owns), then run the rebuild again (it resumes)."
+                    )
                 }
                 try await conn.execute("ALTER TABLE \(identifier: schema).\(identifier: table) SET SCHEMA read_models")
                 try await conn.execute("GRANT SELECT ON read_models.\(identifier: table) TO gigledger_reader")
-                try await conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON read_models.\(identifier: table) TO gigledger_projector")
+                try await conn.execute(
+                    "GRANT SELECT, INSERT, UPDATE, DELETE ON read_models.\(identifier: table) TO gigledger_projector")
             }
         }
         try await conn.execute("SET LOCAL search_path TO read_models")
@@ -345,13 +407,18 @@ extension ProjectionEngine {
         while true {
             do {
                 return try await swap()
-            } catch let error as PQError where ["55P03", "40P01"].contains(error.sqlState?.rawValue ?? "") && attempt < Self.swapAttempts {
+            } catch let error as PQError
+                where ["55P03", "40P01"].contains(error.sqlState?.rawValue ?? "") && attempt < Self.swapAttempts
+            {
                 attempt += 1
-                logger.info("swap waits for readers", metadata: ["projection.tables": "\(tables)", "attempt": "\(attempt)"])
+                logger.info(
+                    "swap waits for readers", metadata: ["projection.tables": "\(tables)", "attempt": "\(attempt)"])
                 try await Task.sleep(for: .milliseconds(min(2_000, 50 * attempt)))
             } catch let error as PQError where ["55P03", "40P01"].contains(error.sqlState?.rawValue ?? "") {
-                throw ProjectionAdminError("The rebuilt tables could not be swapped in: readers held \(tables) "
-                    + "without a pause for \(Self.swapAttempts) attempts (\(error.message)). Nothing was changed; run the rebuild again and it resumes at the swap.")
+                throw ProjectionAdminError(
+                    "The rebuilt tables could not be swapped in: readers held \(tables) "
+                        + "without a pause for \(Self.swapAttempts) attempts (\(error.message)). Nothing was changed; run the rebuild again and it resumes at the swap."
+                )
             }
         }
     }
@@ -359,13 +426,16 @@ extension ProjectionEngine {
     /// Rebuilds `projector` from position 0 into a scratch schema up to the live checkpoint and
     /// compares it with the live tables, row for row, at the same checkpoint (the live projector
     /// keeps running meanwhile). The scratch schema is dropped afterwards.
-    public func verify(_ projector: any Projector, limit: Int = 50, progress: (BuildProgress) -> Void = { _ in }) async throws -> VerifyReport {
+    public func verify(_ projector: any Projector, limit: Int = 50, progress: (BuildProgress) -> Void = { _ in })
+        async throws -> VerifyReport
+    {
         let clock = ContinuousClock()
         let began = clock.now
         try await prepare()
         let start = try await openBuild(projector, .verify, restart: true)
         let live = try await liveCheckpoint(projector)
-        var applied = try await runBuild([projector], .verify, from: [(start.0, start.1)], through: live, progress: progress)
+        var applied = try await runBuild(
+            [projector], .verify, from: [(start.0, start.1)], through: live, progress: progress)
         let schema = Self.buildSchema(projector, .verify)
         let report = try await store.pool.withTransaction(.repeatableRead) { conn -> VerifyReport in
             // One snapshot: the live tables and checkpoint as of now; catch the scratch up to it.
@@ -379,35 +449,47 @@ extension ProjectionEngine {
             var count: Int64 = 0
             var differences: [RowDifference] = []
             for table in projector.tables {
-                rows[table] = try await conn.query("SELECT count(*) FROM read_models.\(identifier: table)").first?.decode(Int64.self, at: 0) ?? 0
-                let (n, some) = try await Self.difference(of: "read_models", "live", and: schema, "rebuilt", table: table, limit: limit, on: conn)
+                rows[table] =
+                    try await conn.query("SELECT count(*) FROM read_models.\(identifier: table)").first?.decode(
+                        Int64.self, at: 0) ?? 0
+                let (n, some) = try await Self.difference(
+                    of: "read_models", "live", and: schema, "rebuilt", table: table, limit: limit, on: conn)
                 count += n
                 differences += some.prefix(max(0, limit - differences.count))
             }
             try await conn.execute("DELETE FROM ledger.projection_builds WHERE schema_name = \(schema)")
             try await conn.execute("DROP SCHEMA \(identifier: schema) CASCADE")
-            return VerifyReport(projector: projector.name, version: projector.version, position: now.position, eventsApplied: applied,
-                                seconds: 0, rows: rows, differenceCount: count, differences: differences)
+            return VerifyReport(
+                projector: projector.name, version: projector.version, position: now.position, eventsApplied: applied,
+                seconds: 0, rows: rows, differenceCount: count, differences: differences)
         }
-        return VerifyReport(projector: report.projector, version: report.version, position: report.position, eventsApplied: report.eventsApplied,
-                            seconds: (clock.now - began).seconds, rows: report.rows, differenceCount: report.differenceCount, differences: report.differences)
+        return VerifyReport(
+            projector: report.projector, version: report.version, position: report.position,
+            eventsApplied: report.eventsApplied,
+            seconds: (clock.now - began).seconds, rows: report.rows, differenceCount: report.differenceCount,
+            differences: report.differences)
     }
 
     func liveCheckpoint(_ projector: any Projector, on conn: Connection? = nil) async throws -> LogCheckpoint {
-        let sql: SQL = "SELECT transaction_id, global_position FROM ledger.projections WHERE name = \(projector.name) AND version = \(projector.version)"
+        let sql: SQL =
+            "SELECT transaction_id, global_position FROM ledger.projections WHERE name = \(projector.name) AND version = \(projector.version)"
         let row: Row?
         if let conn { row = try await conn.query(sql).first } else { row = try await store.pool.query(sql).first }
         guard let row else { return .start }
-        return LogCheckpoint(transactionID: try row.decode(UInt64.self, at: 0), position: try row.decode(Int64.self, at: 1))
+        return LogCheckpoint(
+            transactionID: try row.decode(UInt64.self, at: 0), position: try row.decode(Int64.self, at: 1))
     }
 
     /// Rows of `table` in only one of two schemas (multiset difference both ways): the count, and
     /// up to `limit` of them as JSON, in a stable order.
-    static func difference(of left: String, _ leftLabel: String, and right: String, _ rightLabel: String, table: String, limit: Int,
-                           on conn: Connection) async throws -> (Int64, [RowDifference]) {
+    static func difference(
+        of left: String, _ leftLabel: String, and right: String, _ rightLabel: String, table: String, limit: Int,
+        on conn: Connection
+    ) async throws -> (Int64, [RowDifference]) {
         let l: SQL = "\(identifier: left).\(identifier: table)"
         let r: SQL = "\(identifier: right).\(identifier: table)"
-        let result = try await conn.query("""
+        let result = try await conn.query(
+            """
             WITH d AS (
                 SELECT \(leftLabel)::text AS only_in, row_to_json(x)::text AS row FROM (SELECT * FROM \(l) EXCEPT ALL SELECT * FROM \(r)) x
                 UNION ALL
@@ -416,9 +498,13 @@ extension ProjectionEngine {
             SELECT only_in, row, count(*) OVER () FROM d ORDER BY row, only_in LIMIT \(max(1, limit))
             """)
         let total = try result.first?.decode(Int64.self, at: 2) ?? 0
-        return (total, try result.rows.map {
-            RowDifference(table: table, onlyIn: try $0.decode(String.self, at: 0), row: try $0.decode(String.self, at: 1))
-        })
+        return (
+            total,
+            try result.rows.map {
+                RowDifference(
+                    table: table, onlyIn: try $0.decode(String.self, at: 0), row: try $0.decode(String.self, at: 1))
+            }
+        )
     }
 
     /// Re-applies events already applied to `projector`'s live tables: those from `position` on,
@@ -426,8 +512,10 @@ extension ProjectionEngine {
     /// holds the projector's row (its daemon waits). Projectors are idempotent under such a
     /// replay, so it changes nothing unless the projector's code or its tables changed; the
     /// report lists what changed. With `dryRun` the transaction is rolled back.
-    public func replay(_ projector: any Projector, from position: Int64? = nil, stream: String? = nil, dryRun: Bool,
-                       limit: Int = 50) async throws -> ReplayReport {
+    public func replay(
+        _ projector: any Projector, from position: Int64? = nil, stream: String? = nil, dryRun: Bool,
+        limit: Int = 50
+    ) async throws -> ReplayReport {
         guard (position == nil) != (stream == nil) else {
             throw ProjectionAdminError("Say what to replay: --from POSITION or --stream STREAM (one of them).")
         }
@@ -435,24 +523,34 @@ extension ProjectionEngine {
         struct RolledBack: Error { let report: ReplayReport }
         do {
             return try await store.pool.withTransaction { conn -> ReplayReport in
-                _ = try await conn.query("SELECT 1 FROM ledger.projections WHERE name = \(projector.name) AND version = \(projector.version) FOR UPDATE")
+                _ = try await conn.query(
+                    "SELECT 1 FROM ledger.projections WHERE name = \(projector.name) AND version = \(projector.version) FOR UPDATE"
+                )
                 let live = try await self.liveCheckpoint(projector, on: conn)
                 var after = LogCheckpoint.start
                 if let position {
-                    guard let row = try await conn.query("SELECT transaction_id FROM ledger.events WHERE global_position = \(position)").first else {
-                        throw ProjectionAdminError("There is no event at position \(position). `gigctl log tail` shows positions.")
+                    guard
+                        let row = try await conn.query(
+                            "SELECT transaction_id FROM ledger.events WHERE global_position = \(position)"
+                        ).first
+                    else {
+                        throw ProjectionAdminError(
+                            "There is no event at position \(position). `gigctl log tail` shows positions.")
                     }
                     after = LogCheckpoint(transactionID: try row.decode(UInt64.self, at: 0), position: position - 1)
                 }
                 for table in projector.tables {
-                    try await conn.execute("CREATE TEMP TABLE \(identifier: "before_" + table) ON COMMIT DROP AS SELECT * FROM read_models.\(identifier: table)")
+                    try await conn.execute(
+                        "CREATE TEMP TABLE \(identifier: "before_" + table) ON COMMIT DROP AS SELECT * FROM read_models.\(identifier: table)"
+                    )
                 }
                 var replayed: Int64 = 0
                 var first: Int64?
                 var last: Int64?
                 while true {
-                    let events = try await self.applyNextBatch(projector, on: conn, into: "read_models", after: after, through: live,
-                                                               streams: stream.map { [$0] })
+                    let events = try await self.applyNextBatch(
+                        projector, on: conn, into: "read_models", after: after, through: live,
+                        streams: stream.map { [$0] })
                     guard let tail = events.last else { break }
                     first = first ?? events[0].position
                     last = tail.position
@@ -461,15 +559,21 @@ extension ProjectionEngine {
                 }
                 var count: Int64 = 0
                 var differences: [RowDifference] = []
-                let temp = try await conn.query("SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()").first?.decode(String.self, at: 0) ?? "pg_temp"
+                let temp =
+                    try await conn.query("SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()").first?
+                    .decode(String.self, at: 0) ?? "pg_temp"
                 for table in projector.tables {
-                    try await conn.execute("ALTER TABLE \(identifier: temp).\(identifier: "before_" + table) RENAME TO \(identifier: table)")
-                    let (n, some) = try await Self.difference(of: temp, "before", and: "read_models", "after", table: table, limit: limit, on: conn)
+                    try await conn.execute(
+                        "ALTER TABLE \(identifier: temp).\(identifier: "before_" + table) RENAME TO \(identifier: table)"
+                    )
+                    let (n, some) = try await Self.difference(
+                        of: temp, "before", and: "read_models", "after", table: table, limit: limit, on: conn)
                     count += n
                     differences += some.prefix(max(0, limit - differences.count))
                 }
-                let report = ReplayReport(projector: projector.name, version: projector.version, dryRun: dryRun, eventsReplayed: replayed,
-                                          firstPosition: first, lastPosition: last, differenceCount: count, differences: differences)
+                let report = ReplayReport(
+                    projector: projector.name, version: projector.version, dryRun: dryRun, eventsReplayed: replayed,
+                    firstPosition: first, lastPosition: last, differenceCount: count, differences: differences)
                 if dryRun { throw RolledBack(report: report) }
                 return report
             }

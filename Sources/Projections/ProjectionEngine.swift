@@ -20,8 +20,12 @@ public final class ProjectionEngine: Sendable {
     public let leaseDuration: Duration
     let logger: Logger
 
-    public init(store: EventStore, projectors: [any Projector], owner: String = "\(ProcessInfo.processInfo.hostName):\(getpid())",
-                batchSize: Int = 500, leaseDuration: Duration = .seconds(30), logger: Logger = Logger(label: "gigledger.projections")) {
+    public init(
+        store: EventStore, projectors: [any Projector],
+        owner: String = "\(ProcessInfo.processInfo.hostName):\(getpid())",
+        batchSize: Int = 500, leaseDuration: Duration = .seconds(30),
+        logger: Logger = Logger(label: "gigledger.projections")
+    ) {
         self.store = store
         self.projectors = projectors
         self.owner = owner
@@ -47,7 +51,8 @@ public final class ProjectionEngine: Sendable {
             try await store.pool.withTransaction { conn in
                 // The row first, then the tables: the order a batch takes them in (a running
                 // daemon holds its row, then writes its tables), so the two never deadlock.
-                try await conn.execute("""
+                try await conn.execute(
+                    """
                     INSERT INTO ledger.projections (name, version) VALUES (\(projector.name), \(projector.version))
                     ON CONFLICT (name, version) DO NOTHING
                     """)
@@ -63,21 +68,29 @@ public final class ProjectionEngine: Sendable {
     public func step(_ projector: any Projector) async throws -> BatchOutcome {
         let leaseSeconds = Double(leaseDuration.components.seconds)
         return try await store.pool.withTransaction { conn -> BatchOutcome in
-            guard let row = try await conn.query("""
-                SELECT transaction_id, global_position, state,
-                       (lease_owner IS NULL OR lease_owner = \(self.owner) OR lease_until < now()) AS may_lease
-                FROM ledger.projections WHERE name = \(projector.name) AND version = \(projector.version) FOR UPDATE
-                """).first else {
-                throw ProjectionFailure(projector: projector.name, version: projector.version, position: 0, stream: "-", type: "-",
-                                        reason: "not prepared (run prepare first)")
+            guard
+                let row = try await conn.query(
+                    """
+                    SELECT transaction_id, global_position, state,
+                           (lease_owner IS NULL OR lease_owner = \(self.owner) OR lease_until < now()) AS may_lease
+                    FROM ledger.projections WHERE name = \(projector.name) AND version = \(projector.version) FOR UPDATE
+                    """
+                ).first
+            else {
+                throw ProjectionFailure(
+                    projector: projector.name, version: projector.version, position: 0, stream: "-", type: "-",
+                    reason: "not prepared (run prepare first)")
             }
             if try row.decode(String.self, "state") == "failed" { return .failed }
             guard try row.decode(Bool.self, "may_lease") else { return .leasedElsewhere }
-            try await conn.execute("""
+            try await conn.execute(
+                """
                 UPDATE ledger.projections SET lease_owner = \(self.owner), lease_until = now() + make_interval(secs => \(leaseSeconds))
                 WHERE name = \(projector.name) AND version = \(projector.version)
                 """)
-            let checkpoint = LogCheckpoint(transactionID: try row.decode(UInt64.self, "transaction_id"), position: try row.decode(Int64.self, "global_position"))
+            let checkpoint = LogCheckpoint(
+                transactionID: try row.decode(UInt64.self, "transaction_id"),
+                position: try row.decode(Int64.self, "global_position"))
             let events = try await self.applyNextBatch(projector, on: conn, into: "read_models", after: checkpoint)
             guard let last = events.last else { return .caughtUp }
             try await self.advance(projector, to: last, applied: events.count, on: conn)
@@ -87,23 +100,30 @@ public final class ProjectionEngine: Sendable {
 
     /// Moves `projector`'s checkpoint to just after `last` and announces the batch on
     /// ``notificationChannel``, inside the caller's transaction (so both commit with the batch).
-    func advance(_ projector: any Projector, to last: RecordedEvent, applied count: Int, on conn: Connection) async throws {
-        try await conn.execute("""
+    func advance(_ projector: any Projector, to last: RecordedEvent, applied count: Int, on conn: Connection)
+        async throws
+    {
+        try await conn.execute(
+            """
             UPDATE ledger.projections
             SET transaction_id = \(last.transactionID), global_position = \(last.position), state = 'running',
                 events_applied = events_applied + \(count), updated_at = now()
             WHERE name = \(projector.name) AND version = \(projector.version)
             """)
-        let payload = "{\"projector\":\"\(projector.name)\",\"version\":\(projector.version),\"position\":\(last.position)}"
+        let payload =
+            "{\"projector\":\"\(projector.name)\",\"version\":\(projector.version),\"position\":\(last.position)}"
         try await conn.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
     }
 
     /// Reads the batch after `checkpoint` (up to `through`, and only `streams` if given) and has
     /// `projector` apply it to the tables in `schema`, inside the caller's transaction. A failing
     /// event becomes a ``ProjectionFailure`` naming it. Returns the events applied.
-    func applyNextBatch(_ projector: any Projector, on conn: Connection, into schema: String, after checkpoint: LogCheckpoint,
-                        through end: LogCheckpoint? = nil, streams: [String]? = nil, limit: Int? = nil) async throws -> [RecordedEvent] {
-        let events = try await EventStore.readAll(on: conn, after: checkpoint, through: end, limit: limit ?? batchSize, streams: streams)
+    func applyNextBatch(
+        _ projector: any Projector, on conn: Connection, into schema: String, after checkpoint: LogCheckpoint,
+        through end: LogCheckpoint? = nil, streams: [String]? = nil, limit: Int? = nil
+    ) async throws -> [RecordedEvent] {
+        let events = try await EventStore.readAll(
+            on: conn, after: checkpoint, through: end, limit: limit ?? batchSize, streams: streams)
         let skipped = try await skippedPositions(of: [projector], among: events, on: conn)
         try await applyEvents(events, to: projector, on: conn, into: schema, skipping: skipped[projector.name] ?? [])
         return events
@@ -111,14 +131,18 @@ public final class ProjectionEngine: Sendable {
 
     /// The positions among `events` that an operator decided each of `group` skips (`gigctl
     /// projections skip`), by projector name: one query for a whole batch.
-    func skippedPositions(of group: [any Projector], among events: [RecordedEvent], on conn: Connection) async throws -> [String: Set<Int64>] {
+    func skippedPositions(of group: [any Projector], among events: [RecordedEvent], on conn: Connection) async throws
+        -> [String: Set<Int64>]
+    {
         guard !events.isEmpty, !group.isEmpty else { return [:] }
         var skipped: [String: Set<Int64>] = [:]
-        for row in try await conn.query("""
+        for row in try await conn.query(
+            """
             SELECT name, global_position FROM ledger.projection_skips
             WHERE (name, version) IN (SELECT * FROM unnest(\(group.map(\.name))::text[], \(group.map(\.version))::int[]))
               AND global_position = ANY(\(events.map(\.position))::int8[])
-            """).rows {
+            """
+        ).rows {
             skipped[try row.decode(String.self, at: 0), default: []].insert(try row.decode(Int64.self, at: 1))
         }
         return skipped
@@ -126,8 +150,10 @@ public final class ProjectionEngine: Sendable {
 
     /// Has `projector` apply `events` (less those at `skipping`) to the tables in `schema`,
     /// inside the caller's transaction. A failing event becomes a ``ProjectionFailure`` naming it.
-    func applyEvents(_ events: [RecordedEvent], to projector: any Projector, on conn: Connection, into schema: String,
-                     skipping skipped: Set<Int64>) async throws {
+    func applyEvents(
+        _ events: [RecordedEvent], to projector: any Projector, on conn: Connection, into schema: String,
+        skipping skipped: Set<Int64>
+    ) async throws {
         let events = skipped.isEmpty ? events : events.filter { !skipped.contains($0.position) }
         guard !events.isEmpty else { return }
         if schema == "read_models" {
@@ -137,16 +163,18 @@ public final class ProjectionEngine: Sendable {
         }
         do {
             try await projector.apply(batch: events, on: conn)
-        } catch where ProjectionFault.isPassing(error) {
+        } catch  where ProjectionFault.isPassing(error) {
             throw error
         } catch let unhandled as UnhandledEvent {
-            throw ProjectionFailure(projector: projector.name, version: projector.version, position: unhandled.event.position,
-                                    stream: unhandled.event.stream.rawValue, type: unhandled.event.type, reason: unhandled.reason)
+            throw ProjectionFailure(
+                projector: projector.name, version: projector.version, position: unhandled.event.position,
+                stream: unhandled.event.stream.rawValue, type: unhandled.event.type, reason: unhandled.reason)
         } catch {
             // A set-based projector that did not say which event: name the batch's first.
             let first = events[0]
-            throw ProjectionFailure(projector: projector.name, version: projector.version, position: first.position,
-                                    stream: first.stream.rawValue, type: first.type, reason: "in the batch starting here: \(error)")
+            throw ProjectionFailure(
+                projector: projector.name, version: projector.version, position: first.position,
+                stream: first.stream.rawValue, type: first.type, reason: "in the batch starting here: \(error)")
         }
     }
 
@@ -199,7 +227,8 @@ public final class ProjectionEngine: Sendable {
     /// now — so "some, but none readable" means held back by an older open transaction.
     /// Read-only: costs no commit.
     func hasUnreadEvents(_ group: [any Projector], readableNow: Bool) async throws -> Bool {
-        try await store.pool.query("""
+        try await store.pool.query(
+            """
             SELECT EXISTS (
                 SELECT 1 FROM ledger.projections p
                 WHERE (p.name, p.version) IN (SELECT * FROM unnest(\(group.map(\.name))::text[], \(group.map(\.version))::int[]))
@@ -208,7 +237,8 @@ public final class ProjectionEngine: Sendable {
                   AND EXISTS (SELECT 1 FROM ledger.events e
                               WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)
                                 AND (NOT \(readableNow) OR e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()))))
-            """).scalar(Bool.self)
+            """
+        ).scalar(Bool.self)
     }
 
     /// One batch for every projector of `group` this instance may run, in one transaction.
@@ -216,26 +246,35 @@ public final class ProjectionEngine: Sendable {
     func stepAll(_ group: [any Projector]) async throws -> [String: Int] {
         let leaseSeconds = Double(leaseDuration.components.seconds)
         return try await store.pool.withTransaction { conn -> [String: Int] in
-            let rows = try await conn.query("""
+            let rows = try await conn.query(
+                """
                 SELECT name, version, transaction_id, global_position,
                        state <> 'failed' AND (lease_owner IS NULL OR lease_owner = \(self.owner) OR lease_until < now()) AS runs_here,
                        lease_owner IS NOT DISTINCT FROM \(self.owner) AND lease_until > now() + make_interval(secs => \(leaseSeconds / 2)) AS lease_fresh
                 FROM ledger.projections
                 WHERE (name, version) IN (SELECT * FROM unnest(\(group.map(\.name))::text[], \(group.map(\.version))::int[]))
                 ORDER BY name, version FOR UPDATE
-                """).rows
+                """
+            ).rows
             var active: [(projector: any Projector, checkpoint: LogCheckpoint)] = []
             var renew: [String] = []
             for row in rows where try row.decode(Bool.self, at: 4) {
                 let name = try row.decode(String.self, at: 0)
                 let version = try row.decode(Int.self, at: 1)
                 guard let projector = group.first(where: { $0.name == name && $0.version == version }) else { continue }
-                active.append((projector, LogCheckpoint(transactionID: try row.decode(UInt64.self, at: 2), position: try row.decode(Int64.self, at: 3))))
+                active.append(
+                    (
+                        projector,
+                        LogCheckpoint(
+                            transactionID: try row.decode(UInt64.self, at: 2),
+                            position: try row.decode(Int64.self, at: 3))
+                    ))
                 if !(try row.decode(Bool.self, at: 5)) { renew.append(name) }
             }
             guard let from = active.map(\.checkpoint).min() else { return [:] }
             if !renew.isEmpty {
-                try await conn.execute("""
+                try await conn.execute(
+                    """
                     UPDATE ledger.projections SET lease_owner = \(self.owner), lease_until = now() + make_interval(secs => \(leaseSeconds))
                     WHERE name = ANY(\(renew)::text[]) AND (name, version) IN (SELECT * FROM unnest(\(group.map(\.name))::text[], \(group.map(\.version))::int[]))
                     """)
@@ -247,7 +286,8 @@ public final class ProjectionEngine: Sendable {
                 let mine = checkpoint == from ? events : events.filter { $0.checkpoint > checkpoint }
                 counts[projector.name] = mine.count
                 guard let last = mine.last else { continue }
-                try await self.applyEvents(mine, to: projector, on: conn, into: "read_models", skipping: skipped[projector.name] ?? [])
+                try await self.applyEvents(
+                    mine, to: projector, on: conn, into: "read_models", skipping: skipped[projector.name] ?? [])
                 try await self.advance(projector, to: last, applied: mine.count, on: conn)
             }
             return counts
@@ -294,10 +334,11 @@ public final class ProjectionEngine: Sendable {
                 if let listening, try await listening.waitForNotification(timeout: fallbackPoll) != nil {
                     while try await listening.waitForNotification(timeout: .zero) != nil {}
                 }
-            } catch where ProjectionFault.isPassing(error) && !Task.isCancelled {
+            } catch  where ProjectionFault.isPassing(error) && !Task.isCancelled {
                 // The database restarted or the connection broke: nothing was applied by the
                 // failed batch; wait (growing to 10 s) and carry on, listening afresh.
-                logger.warning("projections wait for the database", metadata: ["error": "\(error)", "retry.in": "\(pause)"])
+                logger.warning(
+                    "projections wait for the database", metadata: ["error": "\(error)", "retry.in": "\(pause)"])
                 if let stale = listening, stale !== listener { await stale.close() }
                 listening = nil
                 try await Task.sleep(for: pause)
@@ -313,7 +354,8 @@ public final class ProjectionEngine: Sendable {
     /// Gives up this instance's leases, so another instance can take over at once (called when a
     /// run ends; a crashed instance's lease simply expires).
     public func releaseLeases() async throws {
-        try await store.pool.query("""
+        try await store.pool.query(
+            """
             UPDATE ledger.projections SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = \(owner)
             """)
     }
@@ -321,9 +363,11 @@ public final class ProjectionEngine: Sendable {
     /// Projectors whose lease another live instance holds, with that instance's name.
     public func leasedElsewhere() async throws -> [String: String] {
         var held: [String: String] = [:]
-        for row in try await store.pool.query("""
+        for row in try await store.pool.query(
+            """
             SELECT name, lease_owner FROM ledger.projections WHERE lease_owner <> \(owner) AND lease_until > now()
-            """).rows {
+            """
+        ).rows {
             held[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1)
         }
         return held
@@ -331,9 +375,14 @@ public final class ProjectionEngine: Sendable {
 
     /// Marks the projector failed at the event that stopped it, and logs it.
     func markFailed(_ failure: ProjectionFailure) async throws {
-        logger.error("projector stopped", metadata: ["projection.name": "\(failure.projector)", "projection.position": "\(failure.position)",
-                                                    "error": "\(failure.reason)"])
-        try await store.pool.query("""
+        logger.error(
+            "projector stopped",
+            metadata: [
+                "projection.name": "\(failure.projector)", "projection.position": "\(failure.position)",
+                "error": "\(failure.reason)",
+            ])
+        try await store.pool.query(
+            """
             UPDATE ledger.projections
             SET state = 'failed', last_error = \(String(failure.reason.prefix(2000))), error_position = \(failure.position),
                 error_stream = \(failure.stream), error_type = \(failure.type), updated_at = now()
@@ -346,20 +395,29 @@ public final class ProjectionEngine: Sendable {
     /// there. Live runs, rebuilds, verifications and replays all honour it.
     public func skip(_ name: String, version: Int, position: Int64, reason: String) async throws {
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw ProjectionAdminError("Say why the event is skipped (--reason): the decision is kept on the record.") }
+        guard !trimmed.isEmpty else {
+            throw ProjectionAdminError("Say why the event is skipped (--reason): the decision is kept on the record.")
+        }
         try await store.pool.withTransaction { conn in
-            guard try await conn.query("SELECT 1 FROM ledger.events WHERE global_position = \(position)").first != nil else {
+            guard try await conn.query("SELECT 1 FROM ledger.events WHERE global_position = \(position)").first != nil
+            else {
                 throw ProjectionAdminError("There is no event at position \(position).")
             }
-            guard try await conn.query("SELECT 1 FROM ledger.projections WHERE name = \(name) AND version = \(version)").first != nil else {
-                throw ProjectionAdminError("There is no projection \(name) v\(version); `gigctl projections status` lists them.")
+            guard
+                try await conn.query("SELECT 1 FROM ledger.projections WHERE name = \(name) AND version = \(version)")
+                    .first != nil
+            else {
+                throw ProjectionAdminError(
+                    "There is no projection \(name) v\(version); `gigctl projections status` lists them.")
             }
-            try await conn.execute("""
+            try await conn.execute(
+                """
                 INSERT INTO ledger.projection_skips (name, version, global_position, reason)
                 VALUES (\(name), \(version), \(position), \(String(trimmed.prefix(2000))))
                 ON CONFLICT DO NOTHING
                 """)
-            try await conn.execute("""
+            try await conn.execute(
+                """
                 UPDATE ledger.projections SET state = 'idle', last_error = NULL, error_position = NULL, error_stream = NULL,
                     error_type = NULL, updated_at = now()
                 WHERE name = \(name) AND version = \(version) AND state = 'failed' AND error_position = \(position)
@@ -370,7 +428,8 @@ public final class ProjectionEngine: Sendable {
     /// Clears a failed projector so it runs again from its checkpoint (after the projector or
     /// the data was fixed).
     public func reset(_ name: String, version: Int) async throws {
-        try await store.pool.query("""
+        try await store.pool.query(
+            """
             UPDATE ledger.projections SET state = 'idle', last_error = NULL, error_position = NULL, error_stream = NULL,
                 error_type = NULL, updated_at = now()
             WHERE name = \(name) AND version = \(version)
@@ -379,19 +438,26 @@ public final class ProjectionEngine: Sendable {
 
     /// Status of every projector (from `read_models.projection_status`).
     public func status() async throws -> [ProjectionStatus] {
-        let rows = try await store.pool.query("""
+        let rows = try await store.pool.query(
+            """
             SELECT name, version, state, checkpoint_position, head_position, lag_events, lag_seconds, last_error,
                    error_position, error_stream, error_type, events_applied, lease_owner
             FROM read_models.projection_status ORDER BY name, version
             """)
         return try rows.rows.map { row in
             ProjectionStatus(
-                name: try row.decode(String.self, "name"), version: try row.decode(Int.self, "version"), state: try row.decode(String.self, "state"),
-                checkpoint: try row.decode(Int64.self, "checkpoint_position"), head: try row.decode(Int64.self, "head_position"),
-                lagEvents: try row.decode(Int64.self, "lag_events"), lagSeconds: try row.decode(Double.self, "lag_seconds"),
-                lastError: try row.decode(String?.self, "last_error"), errorPosition: try row.decode(Int64?.self, "error_position"),
-                errorStream: try row.decode(String?.self, "error_stream"), errorType: try row.decode(String?.self, "error_type"),
-                eventsApplied: try row.decode(Int64.self, "events_applied"), leaseOwner: try row.decode(String?.self, "lease_owner"))
+                name: try row.decode(String.self, "name"), version: try row.decode(Int.self, "version"),
+                state: try row.decode(String.self, "state"),
+                checkpoint: try row.decode(Int64.self, "checkpoint_position"),
+                head: try row.decode(Int64.self, "head_position"),
+                lagEvents: try row.decode(Int64.self, "lag_events"),
+                lagSeconds: try row.decode(Double.self, "lag_seconds"),
+                lastError: try row.decode(String?.self, "last_error"),
+                errorPosition: try row.decode(Int64?.self, "error_position"),
+                errorStream: try row.decode(String?.self, "error_stream"),
+                errorType: try row.decode(String?.self, "error_type"),
+                eventsApplied: try row.decode(Int64.self, "events_applied"),
+                leaseOwner: try row.decode(String?.self, "lease_owner"))
         }
     }
 }

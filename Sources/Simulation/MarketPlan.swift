@@ -33,9 +33,21 @@ struct SkillProfile: Sendable {
 /// lifecycle as commands in business-time order. Generated lazily per gig from its own random
 /// stream, so a 1M-event market never sits in memory whole.
 public struct MarketPlan: Sendable {
-    public struct Freelancer: Sendable { let id: UUID; let skills: [(Int, Int)] }
-    public struct Client: Sendable { let id: UUID; let currency: Currency }
-    public struct Gig: Sendable { let index: Int; let week: Int; let client: Int; let skills: [Int]; let postedAt: Date }
+    public struct Freelancer: Sendable {
+        let id: UUID
+        let skills: [(Int, Int)]
+    }
+    public struct Client: Sendable {
+        let id: UUID
+        let currency: Currency
+    }
+    public struct Gig: Sendable {
+        let index: Int
+        let week: Int
+        let client: Int
+        let skills: [Int]
+        let postedAt: Date
+    }
 
     public let config: SimulationConfig
     let skills: [SkillProfile]
@@ -49,11 +61,16 @@ public struct MarketPlan: Sendable {
     /// Most crowded first; the AI niches at the long tail, rarer and better paid.
     static let popularity: [(String, Bool)] = [
         ("python", false), ("web", false), ("writing", false), ("data-labeling", false), ("data-science", false),
-        ("machine-learning", false), ("prompt-engineering", false), ("generative-ai", false), ("design", false), ("seo", false),
-        ("javascript", false), ("copywriting", false), ("sql", false), ("data-visualization", false), ("translation", false),
-        ("swift", false), ("devops", false), ("statistics", false), ("ui-ux-design", false), ("technical-writing", false),
-        ("nlp", true), ("computer-vision", true), ("mlops", true), ("llm-fine-tuning", true), ("time-series-forecasting", true),
-        ("reinforcement-learning", true), ("edge-ai", true), ("explainable-ai", true), ("ai-ethics", true), ("cybersecurity", true),
+        ("machine-learning", false), ("prompt-engineering", false), ("generative-ai", false), ("design", false),
+        ("seo", false),
+        ("javascript", false), ("copywriting", false), ("sql", false), ("data-visualization", false),
+        ("translation", false),
+        ("swift", false), ("devops", false), ("statistics", false), ("ui-ux-design", false),
+        ("technical-writing", false),
+        ("nlp", true), ("computer-vision", true), ("mlops", true), ("llm-fine-tuning", true),
+        ("time-series-forecasting", true),
+        ("reinforcement-learning", true), ("edge-ai", true), ("explainable-ai", true), ("ai-ethics", true),
+        ("cybersecurity", true),
     ]
 
     public init(_ config: SimulationConfig) {
@@ -61,11 +78,16 @@ public struct MarketPlan: Sendable {
         var profiles: [SkillProfile] = []
         for (rank, (slug, niche)) in Self.popularity.enumerated() {
             let weight = 1 / pow(Double(rank + 1), 1.1)
-            profiles.append(SkillProfile(slug: slug, weight: weight, basePrice: niche ? 280_000 : 90_000, niche: niche, priceWar: rank < 3))
+            profiles.append(
+                SkillProfile(
+                    slug: slug, weight: weight, basePrice: niche ? 280_000 : 90_000, niche: niche, priceWar: rank < 3))
         }
         skills = profiles
         var running = 0.0
-        cumulative = profiles.map { running += $0.weight; return running }
+        cumulative = profiles.map {
+            running += $0.weight
+            return running
+        }
 
         var random = SeededRandom(seed: config.seed, stream: 1)
         var freelancers: [Freelancer] = []
@@ -93,13 +115,17 @@ public struct MarketPlan: Sendable {
                         if second != primary { gigSkills.append(second) }
                     }
                     let offset = random.unit() * 6 * 86_400
-                    gigs.append(Gig(index: gigs.count, week: week, client: client, skills: gigSkills,
-                                    postedAt: config.start.addingTimeInterval(Double(week) * 7 * 86_400 + offset)))
+                    gigs.append(
+                        Gig(
+                            index: gigs.count, week: week, client: client, skills: gigSkills,
+                            postedAt: config.start.addingTimeInterval(Double(week) * 7 * 86_400 + offset)))
                 }
             }
         }
         self.gigs = gigs.sorted { $0.postedAt < $1.postedAt }.enumerated().map {
-            Gig(index: $0.offset, week: $0.element.week, client: $0.element.client, skills: $0.element.skills, postedAt: $0.element.postedAt)
+            Gig(
+                index: $0.offset, week: $0.element.week, client: $0.element.client, skills: $0.element.skills,
+                postedAt: $0.element.postedAt)
         }
     }
 
@@ -109,20 +135,31 @@ public struct MarketPlan: Sendable {
         let at = config.start.addingTimeInterval(-86_400)
         var commands: [PlannedCommand] = []
         for (n, client) in clients.enumerated() {
-            commands.append(PlannedCommand(command: .client(.registerClient(.init(
-                context: context(&random, .client(ClientID(client.id)), at), clientID: ClientID(client.id),
-                name: "Client \(n + 1)", country: ["DE", "FR", "US", "NL", "IN", "BR", "JP"][n % 7], paymentVerified: random.chance(0.9)))),
-                expectedRejection: nil, effect: nil))
+            commands.append(
+                PlannedCommand(
+                    command: .client(
+                        .registerClient(
+                            .init(
+                                context: context(&random, .client(ClientID(client.id)), at),
+                                clientID: ClientID(client.id),
+                                name: "Client \(n + 1)", country: ["DE", "FR", "US", "NL", "IN", "BR", "JP"][n % 7],
+                                paymentVerified: random.chance(0.9)))),
+                    expectedRejection: nil, effect: nil))
         }
         for (n, freelancer) in freelancers.enumerated() {
             let claims = freelancer.skills.map { SkillClaim(slug: skills[$0.0].slug, level: $0.1) }
             let best = freelancer.skills.map { skills[$0.0].basePrice }.max() ?? 90_000
-            commands.append(PlannedCommand(command: .freelancer(.registerFreelancer(.init(
-                context: context(&random, .freelancer(FreelancerID(freelancer.id)), at), freelancerID: FreelancerID(freelancer.id),
-                name: "Freelancer \(n + 1)", skills: claims,
-                hourlyRate: Money(minorUnits: best / 40 + Int64(random.int(0...2_000)), currency: .eur),
-                hoursPerWeek: random.int(10...40)))),
-                expectedRejection: nil, effect: nil))
+            commands.append(
+                PlannedCommand(
+                    command: .freelancer(
+                        .registerFreelancer(
+                            .init(
+                                context: context(&random, .freelancer(FreelancerID(freelancer.id)), at),
+                                freelancerID: FreelancerID(freelancer.id),
+                                name: "Freelancer \(n + 1)", skills: claims,
+                                hourlyRate: Money(minorUnits: best / 40 + Int64(random.int(0...2_000)), currency: .eur),
+                                hoursPerWeek: random.int(10...40)))),
+                    expectedRejection: nil, effect: nil))
         }
         return commands
     }
@@ -144,19 +181,26 @@ public struct MarketPlan: Sendable {
         let budgetMax = Money(minorUnits: budget, currency: client.currency)
         let deadline = gig.postedAt.addingTimeInterval(Double(random.int(3...10)) * 86_400)
         var timeline: [(Date, PlannedCommand)] = []
-        func add(_ at: Date, _ command: MarketplaceCommand, expect: String? = nil, effect: PlannedCommand.Effect? = nil) {
+        func add(_ at: Date, _ command: MarketplaceCommand, expect: String? = nil, effect: PlannedCommand.Effect? = nil)
+        {
             timeline.append((at, PlannedCommand(command: command, expectedRejection: expect, effect: effect)))
         }
         func ctx(_ actor: ActorRef, _ at: Date) -> CommandContext {
             CommandContext(commandID: CommandID(random.uuid()), actor: actor, occurredAt: at)
         }
 
-        add(gig.postedAt, .gig(.postGig(.init(
-            context: ctx(clientActor, gig.postedAt), gigID: gigID, clientID: ClientID(client.id),
-            title: "\(profile.niche ? "Specialist" : "Help") needed: \(profile.slug) project #\(gig.index + 1)",
-            description: "Week \(gig.week + 1) gig in \(gig.skills.map { skills[$0].slug }.joined(separator: ", ")).",
-            skills: gig.skills.map { skills[$0].slug }, budgetMin: budgetMin, budgetMax: budgetMax,
-            biddingClosesAt: deadline, clientRegistered: true))))
+        add(
+            gig.postedAt,
+            .gig(
+                .postGig(
+                    .init(
+                        context: ctx(clientActor, gig.postedAt), gigID: gigID, clientID: ClientID(client.id),
+                        title:
+                            "\(profile.niche ? "Specialist" : "Help") needed: \(profile.slug) project #\(gig.index + 1)",
+                        description:
+                            "Week \(gig.week + 1) gig in \(gig.skills.map { skills[$0].slug }.joined(separator: ", ")).",
+                        skills: gig.skills.map { skills[$0].slug }, budgetMin: budgetMin, budgetMax: budgetMax,
+                        biddingClosesAt: deadline, clientRegistered: true))))
 
         // Bidders: crowded skills draw many, and more every week in a price war; niches few.
         let candidates = bySkill[gig.skills[0]]
@@ -167,30 +211,53 @@ public struct MarketPlan: Sendable {
         var chosen = Set<Int>()
         while chosen.count < bidCount { chosen.insert(candidates[random.int(0...(candidates.count - 1))]) }
         // Price level relative to the budget: a price war drifts down, niches hold or rise.
-        let level = profile.priceWar ? max(0.35, 0.88 - 0.035 * week) : profile.niche ? min(1.2, 0.93 + 0.012 * week) : 0.9
+        let level =
+            profile.priceWar ? max(0.35, 0.88 - 0.035 * week) : profile.niche ? min(1.2, 0.93 + 0.012 * week) : 0.9
         let window = deadline.timeIntervalSince(gig.postedAt)
-        struct LiveBid { let id: BidID; let freelancer: Int; var amount: Int64; let at: Date }
+        struct LiveBid {
+            let id: BidID
+            let freelancer: Int
+            var amount: Int64
+            let at: Date
+        }
         var live: [LiveBid] = []
         for freelancer in chosen.sorted() {
             let at = gig.postedAt.addingTimeInterval(window * 0.05 + window * 0.6 * random.unit())
             let actor = ActorRef.freelancer(FreelancerID(freelancers[freelancer].id))
             let amount = max(100, Int64(Double(budget) * level * (0.85 + 0.3 * random.unit())))
             let bid = BidID(random.uuid())
-            add(at, .gig(.placeBid(.init(context: ctx(actor, at), gigID: gigID, bidID: bid,
-                                         amount: Money(minorUnits: amount, currency: client.currency),
-                                         estimatedDays: random.int(3...30), bidderRegistered: true))))
+            add(
+                at,
+                .gig(
+                    .placeBid(
+                        .init(
+                            context: ctx(actor, at), gigID: gigID, bidID: bid,
+                            amount: Money(minorUnits: amount, currency: client.currency),
+                            estimatedDays: random.int(3...30), bidderRegistered: true))))
             var entry = LiveBid(id: bid, freelancer: freelancer, amount: amount, at: at)
             if random.chance(0.12) {
                 let revisedAt = at.addingTimeInterval(window * 0.05)
                 entry.amount = amount * 95 / 100
-                add(revisedAt, .gig(.reviseBid(.init(context: ctx(actor, revisedAt), gigID: gigID, bidID: bid,
-                                                     amount: Money(minorUnits: entry.amount, currency: client.currency), estimatedDays: random.int(3...30)))))
+                add(
+                    revisedAt,
+                    .gig(
+                        .reviseBid(
+                            .init(
+                                context: ctx(actor, revisedAt), gigID: gigID, bidID: bid,
+                                amount: Money(minorUnits: entry.amount, currency: client.currency),
+                                estimatedDays: random.int(3...30)))))
             }
             if random.chance(0.02) {
                 // A second live bid by the same freelancer: the rule must refuse it.
                 let again = at.addingTimeInterval(window * 0.06)
-                add(again, .gig(.placeBid(.init(context: ctx(actor, again), gigID: gigID, bidID: BidID(random.uuid()),
-                                                amount: Money(minorUnits: amount, currency: client.currency), estimatedDays: 5, bidderRegistered: true))),
+                add(
+                    again,
+                    .gig(
+                        .placeBid(
+                            .init(
+                                context: ctx(actor, again), gigID: gigID, bidID: BidID(random.uuid()),
+                                amount: Money(minorUnits: amount, currency: client.currency), estimatedDays: 5,
+                                bidderRegistered: true))),
                     expect: "DUPLICATE_BID")
             }
             let roll = random.unit()
@@ -199,8 +266,13 @@ public struct MarketPlan: Sendable {
                 add(withdrawnAt, .gig(.withdrawBid(.init(context: ctx(actor, withdrawnAt), gigID: gigID, bidID: bid))))
             } else if roll < 0.13 {
                 let declinedAt = at.addingTimeInterval(window * 0.12)
-                add(declinedAt, .gig(.declineBid(.init(context: ctx(clientActor, declinedAt), gigID: gigID, bidID: bid,
-                                                       reason: [.priceTooHigh, .timelineTooLong, .skillsMismatch][random.int(0...2)]))))
+                add(
+                    declinedAt,
+                    .gig(
+                        .declineBid(
+                            .init(
+                                context: ctx(clientActor, declinedAt), gigID: gigID, bidID: bid,
+                                reason: [.priceTooHigh, .timelineTooLong, .skillsMismatch][random.int(0...2)]))))
             } else {
                 live.append(entry)
             }
@@ -210,27 +282,46 @@ public struct MarketPlan: Sendable {
         let outcome = random.unit()
         if live.isEmpty || outcome < 0.12 {
             let expireAt = deadline.addingTimeInterval(3600)
-            add(expireAt, .gig(.expireGig(.init(
-                context: CommandContext(commandID: CommandID(UUID(stableName: "expire-gig:\(gigID)")), actor: .system, occurredAt: expireAt),
-                gigID: gigID))), effect: .gigClosed("expired"))
+            add(
+                expireAt,
+                .gig(
+                    .expireGig(
+                        .init(
+                            context: CommandContext(
+                                commandID: CommandID(UUID(stableName: "expire-gig:\(gigID)")), actor: .system,
+                                occurredAt: expireAt),
+                            gigID: gigID))), effect: .gigClosed("expired"))
             return timeline.sorted { $0.0 < $1.0 }.map(\.1)
         }
         if outcome < 0.17 {
-            add(decisionAt, .gig(.cancelGig(.init(context: ctx(clientActor, decisionAt), gigID: gigID))), effect: .gigClosed("cancelled"))
+            add(
+                decisionAt, .gig(.cancelGig(.init(context: ctx(clientActor, decisionAt), gigID: gigID))),
+                effect: .gigClosed("cancelled"))
             return timeline.sorted { $0.0 < $1.0 }.map(\.1)
         }
         let sortedLive = live.sorted { $0.amount < $1.amount || ($0.amount == $1.amount && $0.id < $1.id) }
         let winner = random.chance(0.65) ? sortedLive[0] : sortedLive[random.int(0...(sortedLive.count - 1))]
         let contractID = ContractID(random.uuid())
-        add(decisionAt, .gig(.acceptBid(.init(context: ctx(clientActor, decisionAt), gigID: gigID, bidID: winner.id, contractID: contractID))),
+        add(
+            decisionAt,
+            .gig(
+                .acceptBid(
+                    .init(context: ctx(clientActor, decisionAt), gigID: gigID, bidID: winner.id, contractID: contractID)
+                )),
             effect: .awarded)
         if candidates.count > chosen.count, random.chance(0.03) {
             // A late bid on the awarded gig: refused.
             let late = candidates.first { !chosen.contains($0) } ?? candidates[0]
             let lateAt = decisionAt.addingTimeInterval(window * 0.05)
-            add(lateAt, .gig(.placeBid(.init(context: ctx(.freelancer(FreelancerID(freelancers[late].id)), lateAt), gigID: gigID,
-                                             bidID: BidID(random.uuid()), amount: Money(minorUnits: budget / 2, currency: client.currency),
-                                             estimatedDays: 5, bidderRegistered: true))),
+            add(
+                lateAt,
+                .gig(
+                    .placeBid(
+                        .init(
+                            context: ctx(.freelancer(FreelancerID(freelancers[late].id)), lateAt), gigID: gigID,
+                            bidID: BidID(random.uuid()),
+                            amount: Money(minorUnits: budget / 2, currency: client.currency),
+                            estimatedDays: 5, bidderRegistered: true))),
                 expect: "GIG_NOT_OPEN")
         }
 
@@ -243,35 +334,72 @@ public struct MarketPlan: Sendable {
             add(t, .contract(.cancelContract(.init(context: ctx(clientActor, t), contractID: contractID))))
         } else {
             var delivery = DeliveryID(random.uuid())
-            add(t, .contract(.submitDelivery(.init(context: ctx(freelancerActor, t), contractID: contractID, deliveryID: delivery,
-                                                   note: "Delivered as agreed.", artifacts: ["s3://deliveries/\(contractID)/v1"]))))
+            add(
+                t,
+                .contract(
+                    .submitDelivery(
+                        .init(
+                            context: ctx(freelancerActor, t), contractID: contractID, deliveryID: delivery,
+                            note: "Delivered as agreed.", artifacts: ["s3://deliveries/\(contractID)/v1"]))))
             if random.chance(0.2) {
                 t += 86_400
-                add(t, .contract(.requestChanges(.init(context: ctx(clientActor, t), contractID: contractID, deliveryID: delivery, reason: "Please add tests."))))
+                add(
+                    t,
+                    .contract(
+                        .requestChanges(
+                            .init(
+                                context: ctx(clientActor, t), contractID: contractID, deliveryID: delivery,
+                                reason: "Please add tests."))))
                 t += 2 * 86_400
                 delivery = DeliveryID(random.uuid())
-                add(t, .contract(.submitDelivery(.init(context: ctx(freelancerActor, t), contractID: contractID, deliveryID: delivery,
-                                                       note: "Revised.", artifacts: ["s3://deliveries/\(contractID)/v2"]))))
+                add(
+                    t,
+                    .contract(
+                        .submitDelivery(
+                            .init(
+                                context: ctx(freelancerActor, t), contractID: contractID, deliveryID: delivery,
+                                note: "Revised.", artifacts: ["s3://deliveries/\(contractID)/v2"]))))
             }
             let ending = random.unit()
             if ending < 0.05 {
                 t += 86_400
                 let dispute = DisputeID(random.uuid())
-                add(t, .contract(.openDispute(.init(context: ctx(clientActor, t), contractID: contractID, disputeID: dispute, reason: "Scope not met."))))
+                add(
+                    t,
+                    .contract(
+                        .openDispute(
+                            .init(
+                                context: ctx(clientActor, t), contractID: contractID, disputeID: dispute,
+                                reason: "Scope not met."))))
                 t += 2 * 86_400
                 let resolution: DisputeResolution = random.chance(0.6) ? .payFreelancer : .refundClient
-                add(t, .contract(.resolveDispute(.init(context: ctx(.admin("ops"), t), contractID: contractID, disputeID: dispute,
-                                                       resolution: resolution, note: "Ruling after review."))),
+                add(
+                    t,
+                    .contract(
+                        .resolveDispute(
+                            .init(
+                                context: ctx(.admin("ops"), t), contractID: contractID, disputeID: dispute,
+                                resolution: resolution, note: "Ruling after review."))),
                     effect: resolution == .payFreelancer ? .paid(price) : nil)
             } else if ending < 0.11 {
                 // The client stays silent: the review-window timer approves.
                 t += Double(ContractTerms.standard.reviewWindowDays) * 86_400 + 3600
-                add(t, .contract(.autoApproveDelivery(.init(
-                    context: CommandContext(commandID: CommandID(UUID(stableName: "auto-approve:\(delivery)")), actor: .system, occurredAt: t),
-                    contractID: contractID, deliveryID: delivery))), effect: .paid(price))
+                add(
+                    t,
+                    .contract(
+                        .autoApproveDelivery(
+                            .init(
+                                context: CommandContext(
+                                    commandID: CommandID(UUID(stableName: "auto-approve:\(delivery)")), actor: .system,
+                                    occurredAt: t),
+                                contractID: contractID, deliveryID: delivery))), effect: .paid(price))
             } else {
                 t += Double(random.int(1...3)) * 86_400
-                add(t, .contract(.approveDelivery(.init(context: ctx(clientActor, t), contractID: contractID, deliveryID: delivery))),
+                add(
+                    t,
+                    .contract(
+                        .approveDelivery(
+                            .init(context: ctx(clientActor, t), contractID: contractID, deliveryID: delivery))),
                     effect: .paid(price))
             }
             ended = true
@@ -279,11 +407,23 @@ public struct MarketPlan: Sendable {
         if ended {
             if random.chance(0.75) {
                 t += 86_400
-                add(t, .contract(.submitReview(.init(context: ctx(clientActor, t), contractID: contractID, rating: random.chance(0.8) ? 5 : random.int(2...4), text: "Thanks."))))
+                add(
+                    t,
+                    .contract(
+                        .submitReview(
+                            .init(
+                                context: ctx(clientActor, t), contractID: contractID,
+                                rating: random.chance(0.8) ? 5 : random.int(2...4), text: "Thanks."))))
             }
             if random.chance(0.6) {
                 t += 86_400
-                add(t, .contract(.submitReview(.init(context: ctx(freelancerActor, t), contractID: contractID, rating: random.chance(0.85) ? 5 : 4, text: "Good client."))))
+                add(
+                    t,
+                    .contract(
+                        .submitReview(
+                            .init(
+                                context: ctx(freelancerActor, t), contractID: contractID,
+                                rating: random.chance(0.85) ? 5 : 4, text: "Good client."))))
             }
         }
         return timeline.sorted { $0.0 < $1.0 }.map(\.1)

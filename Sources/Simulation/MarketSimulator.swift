@@ -62,8 +62,10 @@ public final class MarketSimulator: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
                 let events = tally.summary.withLock { $0.events }
-                progress?(SimulationProgress(commandsDone: tally.done.load(ordering: .relaxed), commandsPlanned: planned, events: events,
-                                             elapsed: Self.seconds(since: started)))
+                progress?(
+                    SimulationProgress(
+                        commandsDone: tally.done.load(ordering: .relaxed), commandsPlanned: planned, events: events,
+                        elapsed: Self.seconds(since: started)))
             }
         }
         defer { reporter.cancel() }
@@ -92,7 +94,10 @@ public final class MarketSimulator: Sendable {
         summary.gigs = plan.gigs.count
         summary.streams = tally.streams.withLock { $0.count }
         summary.seconds = Self.seconds(since: started)
-        progress?(SimulationProgress(commandsDone: summary.commands, commandsPlanned: summary.commands, events: summary.events, elapsed: summary.seconds))
+        progress?(
+            SimulationProgress(
+                commandsDone: summary.commands, commandsPlanned: summary.commands, events: summary.events,
+                elapsed: summary.seconds))
         return summary
     }
 
@@ -105,7 +110,9 @@ public final class MarketSimulator: Sendable {
                 summary.commands += 1
                 if let expected = planned.expectedRejection {
                     summary.unexpectedRejections += 1
-                    if summary.unexpectedMessages.count < 10 { summary.unexpectedMessages.append("\(planned.command.name) succeeded, expected \(expected)") }
+                    if summary.unexpectedMessages.count < 10 {
+                        summary.unexpectedMessages.append("\(planned.command.name) succeeded, expected \(expected)")
+                    }
                 }
                 if outcome.duplicate { return }
                 summary.events += outcome.events.count
@@ -118,7 +125,8 @@ public final class MarketSimulator: Sendable {
                 }
             }
         } catch {
-            guard let refusal = error as? CommandError, refusal.code == .rejected || refusal.code == .invalidCommand else { throw error }
+            guard let refusal = error as? CommandError, refusal.code == .rejected || refusal.code == .invalidCommand
+            else { throw error }
             let code = refusal.stableCode
             let message = "\(planned.command.name): \(refusal.description)"
             tally.summary.withLock { summary in

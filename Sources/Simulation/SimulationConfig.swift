@@ -13,8 +13,10 @@ public struct SimulationConfig: Sendable, Hashable, Codable {
     /// Business time of week 0 (a Monday, UTC).
     public var start: Date
 
-    public init(freelancers: Int, clients: Int, weeks: Int, seed: UInt64, gigsPerClientPerWeek: Double = 0.6,
-                workers: Int = 8, start: Date = Date(timeIntervalSince1970: 1_767_571_200)) {
+    public init(
+        freelancers: Int, clients: Int, weeks: Int, seed: UInt64, gigsPerClientPerWeek: Double = 0.6,
+        workers: Int = 8, start: Date = Date(timeIntervalSince1970: 1_767_571_200)
+    ) {
         self.freelancers = freelancers
         self.clients = clients
         self.weeks = weeks

@@ -10,7 +10,9 @@ struct EventByEvent: Projector {
     var version: Int { inner.version }
     var tables: [String] { inner.tables }
     func prepare(on connection: Connection) async throws { try await inner.prepare(on: connection) }
-    func apply(_ event: RecordedEvent, on connection: Connection) async throws { try await inner.apply(event, on: connection) }
+    func apply(_ event: RecordedEvent, on connection: Connection) async throws {
+        try await inner.apply(event, on: connection)
+    }
     func apply(batch events: [RecordedEvent], on connection: Connection) async throws {
         for event in events { try await inner.apply(event, on: connection) }
     }

@@ -28,7 +28,9 @@ enum ProjectorApplyBench {
             try await conn.copyOut("COPY ledger.events TO STDOUT") { chunks.append(Data($0)) }
         }
         let copyOut = seconds(t)
-        print(String(format: "| baseline: COPY ledger.events TO STDOUT | %.2f | %.0f |", copyOut, Double(events) / copyOut))
+        print(
+            String(
+                format: "| baseline: COPY ledger.events TO STDOUT | %.2f | %.0f |", copyOut, Double(events) / copyOut))
         t = ContinuousClock.now
         try await pool.withConnection { conn in
             try await conn.execute("DROP TABLE IF EXISTS public.bench_events_copy")
@@ -39,22 +41,31 @@ enum ProjectorApplyBench {
             try await conn.execute("DROP TABLE public.bench_events_copy")
         }
         let copyIn = seconds(t)
-        print(String(format: "| baseline: COPY FROM STDIN into a plain table | %.2f | %.0f |", copyIn, Double(events) / copyIn))
+        print(
+            String(
+                format: "| baseline: COPY FROM STDIN into a plain table | %.2f | %.0f |", copyIn,
+                Double(events) / copyIn))
         chunks = []
         for batch in batches {
             // Reading alone (what the engine does before a projector sees a batch).
             t = ContinuousClock.now
             var checkpoint = LogCheckpoint.start
             while true {
-                let read = try await pool.withTransaction { try await EventStore.readAll(on: $0, after: checkpoint, limit: batch) }
+                let read = try await pool.withTransaction {
+                    try await EventStore.readAll(on: $0, after: checkpoint, limit: batch)
+                }
                 guard let last = read.last else { break }
                 checkpoint = last.checkpoint
             }
             let reading = seconds(t)
-            print(String(format: "| read the log gap-safe, batches of %d (no projector) | %.2f | %.0f |", batch, reading, Double(events) / reading))
+            print(
+                String(
+                    format: "| read the log gap-safe, batches of %d (no projector) | %.2f | %.0f |", batch, reading,
+                    Double(events) / reading))
             var total = 0.0
             var baseline = 0.0
-            let eventByEvent: [any Projector] = batch == batches.first ? ShippedProjectors.all.map { EventByEvent(inner: $0) } : []
+            let eventByEvent: [any Projector] =
+                batch == batches.first ? ShippedProjectors.all.map { EventByEvent(inner: $0) } : []
             for projector in eventByEvent + ShippedProjectors.all {
                 let isBaseline = projector is EventByEvent
                 try await pool.withConnection { conn in
@@ -79,13 +90,22 @@ enum ProjectorApplyBench {
                 }
                 let elapsed = seconds(t)
                 if isBaseline { baseline += elapsed } else { total += elapsed }
-                print(String(format: "| %@ from zero, batches of %d%@ | %.2f | %.0f |", projector.name, batch, isBaseline ? ", baseline: event by event" : "",
-                             elapsed, Double(events) / elapsed))
+                print(
+                    String(
+                        format: "| %@ from zero, batches of %d%@ | %.2f | %.0f |", projector.name, batch,
+                        isBaseline ? ", baseline: event by event" : "",
+                        elapsed, Double(events) / elapsed))
             }
             if baseline > 0 {
-                print(String(format: "| all four one after another, batches of %d, baseline: event by event | %.2f | %.0f |", batch, baseline, Double(events) / baseline))
+                print(
+                    String(
+                        format: "| all four one after another, batches of %d, baseline: event by event | %.2f | %.0f |",
+                        batch, baseline, Double(events) / baseline))
             }
-            print(String(format: "| all four projectors one after another, batches of %d | %.2f | %.0f |", batch, total, Double(events) / total))
+            print(
+                String(
+                    format: "| all four projectors one after another, batches of %d | %.2f | %.0f |", batch, total,
+                    Double(events) / total))
         }
         try await pool.withConnection { try await $0.execute("DROP SCHEMA IF EXISTS bench_rebuild CASCADE") }
         await pool.close()

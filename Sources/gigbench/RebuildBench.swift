@@ -24,11 +24,13 @@ enum RebuildBench {
         let start = clock.now
         let bytes = Atomic<Int>(0)
         let rows = try await pool.withConnection { conn in
-            try await conn.copyOut("""
+            try await conn.copyOut(
+                """
                 COPY (SELECT global_position, transaction_id, stream_id, stream_version, event_type, schema_version, data, metadata,
                              occurred_at, recorded_at
                       FROM ledger.events ORDER BY transaction_id, global_position) TO STDOUT
-                """) { chunk in bytes.add(chunk.count, ordering: .relaxed) }
+                """
+            ) { chunk in bytes.add(chunk.count, ordering: .relaxed) }
         }
         let elapsed = clock.now - start
         return (rows, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
@@ -40,11 +42,15 @@ enum RebuildBench {
         let events = try await pool.query("SELECT count(*)::int8 FROM ledger.events").scalar(Int64.self)
         let version = try await pool.query("SELECT current_setting('server_version')").scalar(String.self)
         if events < 1_000_000 {
-            FileHandle.standardError.write(Data("note: \(database) holds \(events) events; the issue asks for at least 1,000,000 (gigctl simulate --scale large)\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "note: \(database) holds \(events) events; the issue asks for at least 1,000,000 (gigctl simulate --scale large)\n"
+                        .utf8))
         }
         FileHandle.standardError.write(Data("COPY baseline over \(events) events ...\n".utf8))
         let before = try await copyRate(pool)
-        let engine = ProjectionEngine(store: EventStore(pool: pool), projectors: ShippedProjectors.all, owner: "gigbench", batchSize: batchSize)
+        let engine = ProjectionEngine(
+            store: EventStore(pool: pool), projectors: ShippedProjectors.all, owner: "gigbench", batchSize: batchSize)
         let samples = Mutex<[(Int64, Double)]>([])
         let nextSample = Mutex<Int64>(0)
         let memoryBefore = memory()
@@ -59,7 +65,12 @@ enum RebuildBench {
             if due {
                 let rss = memory().rss
                 samples.withLock { $0.append((progress.eventsDone, rss)) }
-                FileHandle.standardError.write(Data(String(format: "  rebuild: %lld / %lld events, RSS %.1f MiB\n", progress.eventsDone, progress.eventsTotal, rss).utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        String(
+                            format: "  rebuild: %lld / %lld events, RSS %.1f MiB\n", progress.eventsDone,
+                            progress.eventsTotal, rss
+                        ).utf8))
             }
         }
         let elapsed = clock.now - start
@@ -71,18 +82,30 @@ enum RebuildBench {
 
         let copyRate = Double(before.events + after.events) / (before.seconds + after.seconds)
         let rebuildRate = Double(events) / rebuildSeconds
-        print("### gigbench rebuild — \(database), \(events) events, batch \(batchSize), PostgreSQL \(version), \(ISO8601DateFormatter().string(from: Date()))")
+        print(
+            "### gigbench rebuild — \(database), \(events) events, batch \(batchSize), PostgreSQL \(version), \(ISO8601DateFormatter().string(from: Date()))"
+        )
         print("")
         print("| what | events | seconds | events/s | ÷ COPY |")
         print("|---|---:|---:|---:|---:|")
-        print(String(format: "| COPY (SELECT … FROM ledger.events ORDER BY log order) TO STDOUT, before | %d | %.1f | %.0f | |", before.events, before.seconds, Double(before.events) / before.seconds))
-        print(String(format: "| same COPY, after | %d | %.1f | %.0f | |", after.events, after.seconds, Double(after.events) / after.seconds))
-        print(String(format: "| rebuild of all %d projections (one pass, shadow tables, swap) | %lld | %.1f | %.0f | %.3f |",
-                     reports.count, events, rebuildSeconds, rebuildRate, rebuildRate / copyRate))
+        print(
+            String(
+                format:
+                    "| COPY (SELECT … FROM ledger.events ORDER BY log order) TO STDOUT, before | %d | %.1f | %.0f | |",
+                before.events, before.seconds, Double(before.events) / before.seconds))
+        print(
+            String(
+                format: "| same COPY, after | %d | %.1f | %.0f | |", after.events, after.seconds,
+                Double(after.events) / after.seconds))
+        print(
+            String(
+                format: "| rebuild of all %d projections (one pass, shadow tables, swap) | %lld | %.1f | %.0f | %.3f |",
+                reports.count, events, rebuildSeconds, rebuildRate, rebuildRate / copyRate))
         print("")
-        print("Memory of the rebuilding process (MiB): before \(String(format: "%.1f", memoryBefore.rss)) resident; "
-              + "during the rebuild, resident at each tenth of the log: "
-              + samples.withLock { $0.map { String(format: "%.1f", $0.1) }.joined(separator: ", ") }
-              + String(format: "; peak (VmHWM) %.1f.", memoryAfter.peak))
+        print(
+            "Memory of the rebuilding process (MiB): before \(String(format: "%.1f", memoryBefore.rss)) resident; "
+                + "during the rebuild, resident at each tenth of the log: "
+                + samples.withLock { $0.map { String(format: "%.1f", $0.1) }.joined(separator: ", ") }
+                + String(format: "; peak (VmHWM) %.1f.", memoryAfter.peak))
     }
 }

@@ -21,11 +21,12 @@ struct Options {
             case "--rounds": options.rounds = Int(args.popFirst() ?? "") ?? options.rounds
             case "--database-url": options.url = args.popFirst()
             case "-h", "--help":
-                print("usage: gigbench [--seconds S] [--rounds N] [--database-url URL]\n"
-                    + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S] [--reuse]\n"
-                    + "       gigbench rebuild [--database NAME] [--batch-size N]   (engine rebuild of all projections vs COPY; a log of gigctl simulate --scale large)\n"
-                    + "       gigbench apply [--batches 2000,5000] [--database-url URL]   (each projector applied from zero, on a log already there)\n"
-                    + "Measures appends/s of the event log and of a raw INSERT baseline, side by side.")
+                print(
+                    "usage: gigbench [--seconds S] [--rounds N] [--database-url URL]\n"
+                        + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S] [--reuse]\n"
+                        + "       gigbench rebuild [--database NAME] [--batch-size N]   (engine rebuild of all projections vs COPY; a log of gigctl simulate --scale large)\n"
+                        + "       gigbench apply [--batches 2000,5000] [--database-url URL]   (each projector applied from zero, on a log already there)\n"
+                        + "Measures appends/s of the event log and of a raw INSERT baseline, side by side.")
                 exit(0)
             default:
                 FileHandle.standardError.write(Data("unknown argument \(arg); see --help\n".utf8))
@@ -38,11 +39,16 @@ struct Options {
 
 /// A ~300-byte event payload, like a BidPlaced.
 func payload(_ i: Int) -> PGJSON {
-    PGJSON(text: #"{"bidId":"\#(UUID().uuidString.lowercased())","gigId":"6f1c0e4e-7a55-4c1b-9d7e-1b2c3d4e5f60","freelancerId":"0b8f2d7c-1e3a-4b5c-8d9e-0f1a2b3c4d5e","amount":{"currency":"EUR","minorUnits":\#(45_000 + i % 977)},"estimatedDays":\#(1 + i % 30),"note":"I have shipped three NLP pipelines like this one."}"#)
+    PGJSON(
+        text:
+            #"{"bidId":"\#(UUID().uuidString.lowercased())","gigId":"6f1c0e4e-7a55-4c1b-9d7e-1b2c3d4e5f60","freelancerId":"0b8f2d7c-1e3a-4b5c-8d9e-0f1a2b3c4d5e","amount":{"currency":"EUR","minorUnits":\#(45_000 + i % 977)},"estimatedDays":\#(1 + i % 30),"note":"I have shipped three NLP pipelines like this one."}"#
+    )
 }
 
 /// Runs `work` on `writers` concurrent tasks for `seconds`; returns operations per second.
-func measure(writers: Int, seconds: Double, _ work: @escaping @Sendable (Int, Int) async throws -> Void) async throws -> Double {
+func measure(writers: Int, seconds: Double, _ work: @escaping @Sendable (Int, Int) async throws -> Void) async throws
+    -> Double
+{
     let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
     let start = ContinuousClock.now
     let total = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -64,7 +70,8 @@ func measure(writers: Int, seconds: Double, _ work: @escaping @Sendable (Int, In
 
 if CommandLine.arguments.dropFirst().first == "apply" {
     let args = Array(CommandLine.arguments.dropFirst(2))
-    let batches = args.firstIndex(of: "--batches").flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }?
+    let batches =
+        args.firstIndex(of: "--batches").flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }?
         .split(separator: ",").compactMap { Int($0) } ?? [2_000, 5_000]
     let url = args.firstIndex(of: "--database-url").flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
     var config = ConnectionConfig.resolve(url, applicationName: "gigbench")
@@ -75,21 +82,28 @@ if CommandLine.arguments.dropFirst().first == "apply" {
 
 if CommandLine.arguments.dropFirst().first == "projections" {
     let args = Array(CommandLine.arguments.dropFirst(2))
-    func value(_ flag: String, _ fallback: Int) -> Int { args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? Int(args[$0 + 1]) : nil } ?? fallback }
+    func value(_ flag: String, _ fallback: Int) -> Int {
+        args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? Int(args[$0 + 1]) : nil } ?? fallback
+    }
     var config = ConnectionConfig.resolve(nil, applicationName: "gigbench")
     config.sessionSettings = [("synchronous_commit", "on")]
-    try await ProjectionBench.run(config: config, freelancers: value("--freelancers", 100_000), gigs: value("--gigs", 10_000),
-                                  rate: value("--rate", 500), seconds: value("--seconds", 20), reuse: args.contains("--reuse"))
+    try await ProjectionBench.run(
+        config: config, freelancers: value("--freelancers", 100_000), gigs: value("--gigs", 10_000),
+        rate: value("--rate", 500), seconds: value("--seconds", 20), reuse: args.contains("--reuse"))
     exit(0)
 }
 
 if CommandLine.arguments.dropFirst().first == "rebuild" {
     let args = Array(CommandLine.arguments.dropFirst(2))
-    func value(_ flag: String) -> String? { args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil } }
+    func value(_ flag: String) -> String? {
+        args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
+    }
     var config = ConnectionConfig.resolve(nil, applicationName: "gigbench")
     config.sessionSettings = [("synchronous_commit", "on")]
     do {
-        try await RebuildBench.run(config: config, database: value("--database") ?? "gigledger_large", batchSize: Int(value("--batch-size") ?? "") ?? 2000)
+        try await RebuildBench.run(
+            config: config, database: value("--database") ?? "gigledger_large",
+            batchSize: Int(value("--batch-size") ?? "") ?? 2000)
     } catch {
         FileHandle.standardError.write(Data("gigbench rebuild: \(error)\n".utf8))
         exit(1)
@@ -110,7 +124,8 @@ await admin.close()
 let config = base.withDatabase("gigledger_bench")
 let pool = ConnectionPool(config: config, maxConnections: 8)
 _ = try await pool.withConnection { try await Migrator().migrate(on: $0) }
-try await pool.query("""
+try await pool.query(
+    """
     CREATE TABLE bench_raw (
         id bigserial PRIMARY KEY, stream_id text NOT NULL, event_type text NOT NULL,
         data jsonb NOT NULL, metadata jsonb NOT NULL, occurred_at timestamptz NOT NULL)
@@ -143,11 +158,15 @@ func logAppend(_ writer: Int, _ n: Int, events: Int) async throws {
     let stream = try StreamName(validating: "bid-w\(writer)s\(n % 100)e\(events)")
     let current = await versions.next(stream.rawValue, by: events)
     let batch = (0..<events).map { NewEvent(type: "BidPlaced", data: payload(n * events + $0), occurredAt: Date()) }
-    try await store.append(batch, to: stream, expecting: current == 0 ? .noStream : .exactly(current),
-                           metadata: EventMetadata(actor: "freelancer:bench", commandId: UUID()))
+    try await store.append(
+        batch, to: stream, expecting: current == 0 ? .noStream : .exactly(current),
+        metadata: EventMetadata(actor: "freelancer:bench", commandId: UUID()))
 }
 
-FileHandle.standardError.write(Data("PostgreSQL \(version), fsync=\(fsync), synchronous_commit=on; \(options.rounds) round(s) of \(options.seconds) s per side\n".utf8))
+FileHandle.standardError.write(
+    Data(
+        "PostgreSQL \(version), fsync=\(fsync), synchronous_commit=on; \(options.rounds) round(s) of \(options.seconds) s per side\n"
+            .utf8))
 print("| events per append | connections | raw INSERT appends/s | event log appends/s | log events/s | log ÷ raw |")
 print("|---:|---:|---:|---:|---:|---:|")
 for events in [1, 10] {
@@ -156,12 +175,19 @@ for events in [1, 10] {
         var log: [Double] = []
         // Alternate the two sides so drift on a noisy machine hits both alike.
         for _ in 0..<options.rounds {
-            raw.append(try await measure(writers: writers, seconds: options.seconds) { try await rawAppend($0, $1, events: events) })
-            log.append(try await measure(writers: writers, seconds: options.seconds) { try await logAppend($0, $1, events: events) })
+            raw.append(
+                try await measure(writers: writers, seconds: options.seconds) {
+                    try await rawAppend($0, $1, events: events)
+                })
+            log.append(
+                try await measure(writers: writers, seconds: options.seconds) {
+                    try await logAppend($0, $1, events: events)
+                })
         }
         let r = raw.reduce(0, +) / Double(raw.count)
         let l = log.reduce(0, +) / Double(log.count)
-        print(String(format: "| %d | %d | %.0f | %.0f | %.0f | %.2f |", events, writers, r, l, l * Double(events), l / r))
+        print(
+            String(format: "| %d | %d | %.0f | %.0f | %.0f | %.2f |", events, writers, r, l, l * Double(events), l / r))
     }
 }
 // MARK: - Bids on a hot gig (issue 4): 8 writers on one gig against 8 writers on 8 gigs.
@@ -172,14 +198,19 @@ func runCommand(_ fields: [String: JSONValue]) async throws -> CommandOutcome {
     try await service.execute(try CommandInput(fields: fields).command())
 }
 let clientID = UUID().uuidString.lowercased()
-_ = try await runCommand(["command": "RegisterClient", "actor": .string("client:\(clientID)"), "clientId": .string(clientID),
-                          "name": "Bench client", "country": "DE", "paymentVerified": true])
+_ = try await runCommand([
+    "command": "RegisterClient", "actor": .string("client:\(clientID)"), "clientId": .string(clientID),
+    "name": "Bench client", "country": "DE", "paymentVerified": true,
+])
 func postGig() async throws -> String {
     let gig = UUID().uuidString.lowercased()
-    _ = try await runCommand(["command": "PostGig", "actor": .string("client:\(clientID)"), "clientId": .string(clientID), "gigId": .string(gig),
-                              "title": "Label images", "skills": ["data-labeling"],
-                              "budgetMin": ["currency": "EUR", "minorUnits": 50_000], "budgetMax": ["currency": "EUR", "minorUnits": 90_000],
-                              "biddingClosesAt": .string(ISO8601DateFormatter().string(from: Date().addingTimeInterval(30 * 86_400)))])
+    _ = try await runCommand([
+        "command": "PostGig", "actor": .string("client:\(clientID)"), "clientId": .string(clientID),
+        "gigId": .string(gig),
+        "title": "Label images", "skills": ["data-labeling"],
+        "budgetMin": ["currency": "EUR", "minorUnits": 50_000], "budgetMax": ["currency": "EUR", "minorUnits": 90_000],
+        "biddingClosesAt": .string(ISO8601DateFormatter().string(from: Date().addingTimeInterval(30 * 86_400))),
+    ])
     return gig
 }
 // One freelancer per bid (one live bid per freelancer per gig), registered up front.
@@ -189,9 +220,11 @@ try await withThrowingTaskGroup(of: Void.self) { group in
         let mine = freelancers[writer]
         group.addTask {
             for id in mine {
-                _ = try await runCommand(["command": "RegisterFreelancer", "actor": .string("freelancer:\(id)"), "freelancerId": .string(id),
-                                          "name": "Bench", "skills": [["skill": "data-labeling", "level": 2]],
-                                          "hourlyRate": ["currency": "EUR", "minorUnits": 4_000], "hoursPerWeek": 20])
+                _ = try await runCommand([
+                    "command": "RegisterFreelancer", "actor": .string("freelancer:\(id)"), "freelancerId": .string(id),
+                    "name": "Bench", "skills": [["skill": "data-labeling", "level": 2]],
+                    "hourlyRate": ["currency": "EUR", "minorUnits": 4_000], "hoursPerWeek": 20,
+                ])
             }
         }
     }
@@ -208,8 +241,10 @@ func bidRun(gigs: [String], freelancers: [[String]]) async throws -> (rate: Doub
             group.addTask {
                 var attempts: [Int] = []
                 for (n, freelancer) in mine.enumerated() {
-                    let outcome = try await runCommand(["command": "PlaceBid", "actor": .string("freelancer:\(freelancer)"), "gigId": .string(gig),
-                                                        "amount": ["currency": "EUR", "minorUnits": .number(Double(60_000 + n))], "estimatedDays": 5])
+                    let outcome = try await runCommand([
+                        "command": "PlaceBid", "actor": .string("freelancer:\(freelancer)"), "gigId": .string(gig),
+                        "amount": ["currency": "EUR", "minorUnits": .number(Double(60_000 + n))], "estimatedDays": 5,
+                    ])
                     attempts.append(outcome.attempts)
                 }
                 return attempts
@@ -227,10 +262,18 @@ var spread: [String] = []
 for _ in 0..<8 { spread.append(try await postGig()) }
 let cold = try await bidRun(gigs: spread, freelancers: freelancers)
 print("")
-print("| PlaceBid, 8 writers, \(8 * bidsPerWriter) bids | bids/s | retries (re-decides) | retries per bid | most attempts for one bid |")
+print(
+    "| PlaceBid, 8 writers, \(8 * bidsPerWriter) bids | bids/s | retries (re-decides) | retries per bid | most attempts for one bid |"
+)
 print("|---|---:|---:|---:|---:|")
-print(String(format: "| all on one gig | %.0f | %d | %.2f | %d |", hot.rate, hot.retries, Double(hot.retries) / Double(8 * bidsPerWriter), hot.maxAttempts))
-print(String(format: "| on 8 gigs | %.0f | %d | %.2f | %d |", cold.rate, cold.retries, Double(cold.retries) / Double(8 * bidsPerWriter), cold.maxAttempts))
+print(
+    String(
+        format: "| all on one gig | %.0f | %d | %.2f | %d |", hot.rate, hot.retries,
+        Double(hot.retries) / Double(8 * bidsPerWriter), hot.maxAttempts))
+print(
+    String(
+        format: "| on 8 gigs | %.0f | %d | %.2f | %d |", cold.rate, cold.retries,
+        Double(cold.retries) / Double(8 * bidsPerWriter), cold.maxAttempts))
 print(String(format: "| one gig ÷ 8 gigs | %.2f | | | |", hot.rate / cold.rate))
 
 await pool.close()

@@ -6,12 +6,15 @@ import Testing
 
 @Suite("Appending: expectations, atomicity, idempotency")
 struct AppendTests {
-    func store() async throws -> EventStore { EventStore(pool: try await TestDatabase.pool(for: "esappend", maxConnections: 10)) }
+    func store() async throws -> EventStore {
+        EventStore(pool: try await TestDatabase.pool(for: "esappend", maxConnections: 10))
+    }
 
     @Test func appendReturnsVersionsAndPositions() async throws {
         let store = try await store()
         let s = stream(uniqueCategory())
-        let first = try await store.append([event("A", 1), event("B", 2)], to: s, expecting: .noStream, metadata: metadata())
+        let first = try await store.append(
+            [event("A", 1), event("B", 2)], to: s, expecting: .noStream, metadata: metadata())
         #expect(first.version(of: s) == 2)
         #expect(first.events.map(\.version) == [1, 2])
         #expect(first.duplicate == false)
@@ -26,7 +29,8 @@ struct AppendTests {
     }
 
     @Test(arguments: [
-        (ExpectedVersion.noStream, true), (.exactly(1), true), (.exactly(3), false), (.streamExists, true), (.any, true),
+        (ExpectedVersion.noStream, true), (.exactly(1), true), (.exactly(3), false), (.streamExists, true),
+        (.any, true),
     ])
     func expectationsAgainstANewStream(expected: ExpectedVersion, existingStream: Bool) async throws {
         let store = try await store()
@@ -34,12 +38,13 @@ struct AppendTests {
         if existingStream {
             try await store.append([event()], to: s, expecting: .noStream, metadata: metadata())
         }
-        let shouldWin: Bool = switch (expected, existingStream) {
-        case (.any, _): true
-        case (.noStream, let exists): !exists
-        case (.streamExists, let exists): exists
-        case (.exactly(let v), let exists): exists && v == 1
-        }
+        let shouldWin: Bool =
+            switch (expected, existingStream) {
+            case (.any, _): true
+            case (.noStream, let exists): !exists
+            case (.streamExists, let exists): exists
+            case (.exactly(let v), let exists): exists && v == 1
+            }
         do {
             try await store.append([event()], to: s, expecting: expected, metadata: metadata())
             #expect(shouldWin)
@@ -60,8 +65,13 @@ struct AppendTests {
         let outcomes = await withTaskGroup(of: Result<AppendResult, EventStoreError>.self) { group in
             for i in 0..<2 {
                 group.addTask {
-                    do { return .success(try await store.append([event("Raced", i)], to: s, expecting: .exactly(1), metadata: metadata())) }
-                    catch let error as EventStoreError { return .failure(error) } catch { return .failure(EventStoreError(.database, "\(error)")) }
+                    do {
+                        return .success(
+                            try await store.append(
+                                [event("Raced", i)], to: s, expecting: .exactly(1), metadata: metadata()))
+                    } catch let error as EventStoreError { return .failure(error) } catch {
+                        return .failure(EventStoreError(.database, "\(error)"))
+                    }
                 }
             }
             return await group.reduce(into: []) { $0.append($1) }
@@ -140,19 +150,23 @@ struct AppendTests {
         let contract = stream(category)
         try await store.append([event("GigPosted")], to: gig, expecting: .noStream, metadata: metadata())
         // The contract stream's expectation fails: the gig's events must not be stored either.
-        let request = AppendRequest(metadata: metadata(), streams: [
-            StreamAppend(stream: gig, expected: .exactly(1), events: [event("BidAccepted")]),
-            StreamAppend(stream: contract, expected: .exactly(5), events: [event("ContractStarted")]),
-        ])
+        let request = AppendRequest(
+            metadata: metadata(),
+            streams: [
+                StreamAppend(stream: gig, expected: .exactly(1), events: [event("BidAccepted")]),
+                StreamAppend(stream: contract, expected: .exactly(5), events: [event("ContractStarted")]),
+            ])
         let error = await #expect(throws: EventStoreError.self) { try await store.append(request) }
         #expect(error?.conflict?.stream == contract)
         #expect(try await store.streamVersion(gig) == 1)
         #expect(try await store.streamVersion(contract) == nil)
         // With the right expectations both land, in one transaction.
-        let ok = AppendRequest(metadata: metadata(), streams: [
-            StreamAppend(stream: contract, expected: .noStream, events: [event("ContractStarted")]),
-            StreamAppend(stream: gig, expected: .exactly(1), events: [event("BidAccepted"), event("GigAwarded")]),
-        ])
+        let ok = AppendRequest(
+            metadata: metadata(),
+            streams: [
+                StreamAppend(stream: contract, expected: .noStream, events: [event("ContractStarted")]),
+                StreamAppend(stream: gig, expected: .exactly(1), events: [event("BidAccepted"), event("GigAwarded")]),
+            ])
         let result = try await store.append(ok)
         #expect(result.version(of: gig) == 3)
         #expect(result.version(of: contract) == 1)
@@ -167,7 +181,9 @@ struct AppendTests {
         let commandId = UUID()
         let results = try await withThrowingTaskGroup(of: AppendResult.self) { group in
             for _ in 0..<8 {
-                group.addTask { try await store.append([event("Once")], to: s, expecting: .any, metadata: metadata(commandId)) }
+                group.addTask {
+                    try await store.append([event("Once")], to: s, expecting: .any, metadata: metadata(commandId))
+                }
             }
             return try await group.reduce(into: [AppendResult]()) { $0.append($1) }
         }
@@ -182,9 +198,11 @@ struct AppendTests {
         let store = try await store()
         let s = stream(uniqueCategory())
         let commandId = UUID()
-        let first = try await store.append([event("Paid", 1)], to: s, expecting: .noStream, metadata: metadata(commandId))
+        let first = try await store.append(
+            [event("Paid", 1)], to: s, expecting: .noStream, metadata: metadata(commandId))
         // The client never saw `first` and retries — even with an expectation that would now fail.
-        let retry = try await store.append([event("Paid", 1)], to: s, expecting: .noStream, metadata: metadata(commandId))
+        let retry = try await store.append(
+            [event("Paid", 1)], to: s, expecting: .noStream, metadata: metadata(commandId))
         #expect(retry.duplicate)
         #expect(retry.positions == first.positions)
         #expect(retry.streams == first.streams)
@@ -200,7 +218,8 @@ struct AppendTests {
         #expect(badType?.code == .invalidAppend)
         #expect(badType?.message.contains("events_event_type_format") == true)
         let notObject = await #expect(throws: EventStoreError.self) {
-            try await store.append([NewEvent(type: "Listy", data: PGJSON(text: "[1,2]"))], to: s, expecting: .any, metadata: metadata())
+            try await store.append(
+                [NewEvent(type: "Listy", data: PGJSON(text: "[1,2]"))], to: s, expecting: .any, metadata: metadata())
         }
         #expect(notObject?.code == .invalidAppend)
         let empty = await #expect(throws: EventStoreError.self) {
@@ -242,10 +261,13 @@ struct CollationTests {
         let store = EventStore(pool: pool)
         let upper = try StreamName(validating: "gig-B\(UInt32.random(in: 0...UInt32.max))")
         let lower = try StreamName(validating: "gig-a\(UInt32.random(in: 0...UInt32.max))")
-        let result = try await store.append(AppendRequest(metadata: metadata(), streams: [
-            StreamAppend(stream: lower, expected: .noStream, events: [event("A")]),
-            StreamAppend(stream: upper, expected: .noStream, events: [event("B")]),
-        ]))
+        let result = try await store.append(
+            AppendRequest(
+                metadata: metadata(),
+                streams: [
+                    StreamAppend(stream: lower, expected: .noStream, events: [event("A")]),
+                    StreamAppend(stream: upper, expected: .noStream, events: [event("B")]),
+                ]))
         #expect(result.version(of: upper) == 1)
         #expect(result.version(of: lower) == 1)
         await pool.close()

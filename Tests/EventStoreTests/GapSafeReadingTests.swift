@@ -1,8 +1,9 @@
-@testable import EventStore
 import Foundation
 import PQ
 import TestSupport
 import Testing
+
+@testable import EventStore
 
 @Suite("Gap-safe reading of the whole log")
 struct GapSafeReadingTests {
@@ -13,10 +14,14 @@ struct GapSafeReadingTests {
         // Transaction A appends and stays open.
         let connectionA = try await Connection.connect(pool.config)
         try await connectionA.executeScript("BEGIN")
-        let requestA = AppendRequest(metadata: metadata(), streams: [StreamAppend(stream: stream(category), expected: .noStream, events: [event("FromA")])])
-        let resultA = try AppendResult(json: try await connectionA.query(EventStore.appendStatement(requestA)).scalar(PGJSON.self))
+        let requestA = AppendRequest(
+            metadata: metadata(),
+            streams: [StreamAppend(stream: stream(category), expected: .noStream, events: [event("FromA")])])
+        let resultA = try AppendResult(
+            json: try await connectionA.query(EventStore.appendStatement(requestA)).scalar(PGJSON.self))
         // Transaction B appends after A (higher position) and commits.
-        let resultB = try await store.append([event("FromB")], to: stream(category), expecting: .noStream, metadata: metadata())
+        let resultB = try await store.append(
+            [event("FromB")], to: stream(category), expecting: .noStream, metadata: metadata())
         #expect(resultA.positions[0] < resultB.positions[0])
 
         // While A is open, B's event is committed but must not be returned.
@@ -43,9 +48,13 @@ struct GapSafeReadingTests {
         let connectionA = try await Connection.connect(pool.config)
         try await connectionA.executeScript("BEGIN")
         _ = try await connectionA.query("SELECT pg_current_xact_id()")
-        let resultB = try await store.append([event("FromB")], to: stream(category), expecting: .noStream, metadata: metadata())
-        let requestA = AppendRequest(metadata: metadata(), streams: [StreamAppend(stream: stream(category), expected: .noStream, events: [event("FromA")])])
-        let resultA = try AppendResult(json: try await connectionA.query(EventStore.appendStatement(requestA)).scalar(PGJSON.self))
+        let resultB = try await store.append(
+            [event("FromB")], to: stream(category), expecting: .noStream, metadata: metadata())
+        let requestA = AppendRequest(
+            metadata: metadata(),
+            streams: [StreamAppend(stream: stream(category), expected: .noStream, events: [event("FromA")])])
+        let resultA = try AppendResult(
+            json: try await connectionA.query(EventStore.appendStatement(requestA)).scalar(PGJSON.self))
         #expect(resultA.positions[0] > resultB.positions[0])
         // B committed, but A (older) is open: a reader that returned B and moved its checkpoint
         // past position(B) by position alone would later skip A. Gap-safe reading holds B back.
@@ -63,7 +72,8 @@ struct GapSafeReadingTests {
         let store = EventStore(pool: pool)
         let category = uniqueCategory("page")
         for i in 0..<25 {
-            try await store.append([event("Paged", i)], to: stream(category), expecting: .noStream, metadata: metadata())
+            try await store.append(
+                [event("Paged", i)], to: stream(category), expecting: .noStream, metadata: metadata())
         }
         _ = try await readAll(store, categories: [category], atLeast: 25)
         var cursor = LogCheckpoint.start

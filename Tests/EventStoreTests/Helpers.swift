@@ -24,7 +24,9 @@ func metadata(_ commandId: UUID = UUID(), actor: String = "system") -> EventMeta
 /// Reads every event of `categories` after `checkpoint`, waiting (boundedly) until at least
 /// `count` are visible: other suites' transactions on the same server may briefly hold back
 /// gap-safe readers.
-func readAll(_ store: EventStore, categories: [String], atLeast count: Int, after checkpoint: LogCheckpoint = .start) async throws -> [RecordedEvent] {
+func readAll(_ store: EventStore, categories: [String], atLeast count: Int, after checkpoint: LogCheckpoint = .start)
+    async throws -> [RecordedEvent]
+{
     var events: [RecordedEvent] = []
     var cursor = checkpoint
     _ = try await eventually { () async throws -> Bool? in

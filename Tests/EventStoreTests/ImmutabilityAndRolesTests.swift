@@ -4,6 +4,8 @@ import PQ
 import TestSupport
 import Testing
 
+@testable import EventStore
+
 @Suite("The database enforces an immutable log and the roles")
 struct ImmutabilityAndRolesTests {
     func seeded() async throws -> (ConnectionPool, StreamName) {
@@ -32,7 +34,9 @@ struct ImmutabilityAndRolesTests {
     @Test(arguments: ["ledger.events", "ledger.commands", "ledger.streams"])
     func truncateFails(table: String) async throws {
         let (pool, _) = try await seeded()
-        let error = await #expect(throws: PQError.self) { try await pool.query(SQL(unsafeText: "TRUNCATE \(table) CASCADE")) }
+        let error = await #expect(throws: PQError.self) {
+            try await pool.query(SQL(unsafeText: "TRUNCATE \(table) CASCADE"))
+        }
         #expect(error?.sqlState?.rawValue == "GL403")
     }
 
@@ -62,44 +66,64 @@ struct ImmutabilityAndRolesTests {
         let (pool, s) = try await seeded()
         let append = try EventStoreTestAccess.appendSQL(stream: stream(uniqueCategory()))
         #expect(await asRole(pool, "gigledger_writer", append) == nil)
-        #expect(await asRole(pool, "gigledger_writer", "SELECT count(*) FROM ledger.events WHERE stream_id = \(s.rawValue)") == nil)
+        #expect(
+            await asRole(pool, "gigledger_writer", "SELECT count(*) FROM ledger.events WHERE stream_id = \(s.rawValue)")
+                == nil)
         #expect(await asRole(pool, "gigledger_writer", "SELECT ledger.lock_streams(\([s.rawValue])::text[])") == nil)
-        let insert = await asRole(pool, "gigledger_writer", """
+        let insert = await asRole(
+            pool, "gigledger_writer",
+            """
             INSERT INTO ledger.events (stream_id, stream_version, category, event_type, schema_version, data, metadata, occurred_at)
             VALUES ('x-1', 1, 'x', 'Forged', 1, '{}', '{}', now())
             """)
         #expect(insert?.sqlState == .insufficientPrivilege)
-        let update = await asRole(pool, "gigledger_writer", "UPDATE ledger.streams SET version = 99 WHERE stream_id = \(s.rawValue)")
+        let update = await asRole(
+            pool, "gigledger_writer", "UPDATE ledger.streams SET version = 99 WHERE stream_id = \(s.rawValue)")
         #expect(update?.sqlState == .insufficientPrivilege)
-        let checkpoint = await asRole(pool, "gigledger_writer", "INSERT INTO ledger.subscription_checkpoints (subscription, transaction_id, global_position) VALUES ('w', '1', 1)")
+        let checkpoint = await asRole(
+            pool, "gigledger_writer",
+            "INSERT INTO ledger.subscription_checkpoints (subscription, transaction_id, global_position) VALUES ('w', '1', 1)"
+        )
         #expect(checkpoint?.sqlState == .insufficientPrivilege)
     }
 
     @Test func projectorReadsTheLogAndKeepsCheckpointsButCannotAppend() async throws {
         let (pool, s) = try await seeded()
-        #expect(await asRole(pool, "gigledger_projector", "SELECT count(*) FROM ledger.events WHERE stream_id = \(s.rawValue)") == nil)
-        #expect(await asRole(pool, "gigledger_projector", "INSERT INTO ledger.subscription_checkpoints (subscription, transaction_id, global_position) VALUES ('p', '1', 1)") == nil)
-        let append = await asRole(pool, "gigledger_projector", try EventStoreTestAccess.appendSQL(stream: stream(uniqueCategory())))
+        #expect(
+            await asRole(
+                pool, "gigledger_projector", "SELECT count(*) FROM ledger.events WHERE stream_id = \(s.rawValue)")
+                == nil)
+        #expect(
+            await asRole(
+                pool, "gigledger_projector",
+                "INSERT INTO ledger.subscription_checkpoints (subscription, transaction_id, global_position) VALUES ('p', '1', 1)"
+            ) == nil)
+        let append = await asRole(
+            pool, "gigledger_projector", try EventStoreTestAccess.appendSQL(stream: stream(uniqueCategory())))
         #expect(append?.sqlState == .insufficientPrivilege)
         let lock = await asRole(pool, "gigledger_projector", "SELECT ledger.lock_streams(\([s.rawValue])::text[])")
         #expect(lock?.sqlState == .insufficientPrivilege)
-        let delete = await asRole(pool, "gigledger_projector", "DELETE FROM ledger.events WHERE stream_id = \(s.rawValue)")
+        let delete = await asRole(
+            pool, "gigledger_projector", "DELETE FROM ledger.events WHERE stream_id = \(s.rawValue)")
         #expect(delete?.sqlState == .insufficientPrivilege)
     }
 
     @Test func readerCannotTouchTheLog() async throws {
         let (pool, s) = try await seeded()
-        let read = await asRole(pool, "gigledger_reader", "SELECT count(*) FROM ledger.events WHERE stream_id = \(s.rawValue)")
+        let read = await asRole(
+            pool, "gigledger_reader", "SELECT count(*) FROM ledger.events WHERE stream_id = \(s.rawValue)")
         #expect(read?.sqlState == .insufficientPrivilege)
-        let append = await asRole(pool, "gigledger_reader", try EventStoreTestAccess.appendSQL(stream: stream(uniqueCategory())))
+        let append = await asRole(
+            pool, "gigledger_reader", try EventStoreTestAccess.appendSQL(stream: stream(uniqueCategory())))
         #expect(append?.sqlState == .insufficientPrivilege)
     }
 }
 
-@testable import EventStore
-
 enum EventStoreTestAccess {
     static func appendSQL(stream: StreamName) throws -> SQL {
-        try EventStore.appendStatement(AppendRequest(metadata: metadata(), streams: [StreamAppend(stream: stream, expected: .any, events: [event("ByRole")])]))
+        try EventStore.appendStatement(
+            AppendRequest(
+                metadata: metadata(), streams: [StreamAppend(stream: stream, expected: .any, events: [event("ByRole")])]
+            ))
     }
 }

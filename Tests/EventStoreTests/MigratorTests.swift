@@ -7,7 +7,9 @@ import Testing
 @Suite("Migrations")
 struct MigratorTests {
     let first = Migration(version: 1, name: "0001_first", sql: "CREATE TABLE first_table (id int);")
-    let second = Migration(version: 2, name: "0002_second", sql: "CREATE TABLE second_table (id int); INSERT INTO second_table VALUES (1);")
+    let second = Migration(
+        version: 2, name: "0002_second", sql: "CREATE TABLE second_table (id int); INSERT INTO second_table VALUES (1);"
+    )
 
     @Test func appliesPendingOnceInOrderAndReportsStatus() async throws {
         let pool = try await TestDatabase.fresh("migrate", migrated: false)
@@ -29,10 +31,13 @@ struct MigratorTests {
             try await Migrator(migrations: [first]).migrate(on: conn)
             let edited = Migration(version: 1, name: "0001_first", sql: "CREATE TABLE first_table (id bigint);")
             let third = Migration(version: 3, name: "0003_third", sql: "CREATE TABLE third_table (id int);")
-            let error = await #expect(throws: EventStoreError.self) { try await Migrator(migrations: [edited, third]).migrate(on: conn) }
+            let error = await #expect(throws: EventStoreError.self) {
+                try await Migrator(migrations: [edited, third]).migrate(on: conn)
+            }
             #expect(error?.code == .migrationEdited)
             #expect(error?.message.contains("sql/0001_first.sql") == true)
-            #expect(try await Migrator(migrations: [edited, third]).status(on: conn).map(\.status) == [.edited, .pending])
+            #expect(
+                try await Migrator(migrations: [edited, third]).status(on: conn).map(\.status) == [.edited, .pending])
             // Nothing of the pending migration was applied.
             #expect(try await conn.query("SELECT to_regclass('third_table') IS NULL").scalar(Bool.self))
         }
@@ -42,7 +47,9 @@ struct MigratorTests {
         let pool = try await TestDatabase.fresh("migrate", migrated: false)
         try await pool.withConnection { (conn: Connection) async throws in
             let broken = Migration(version: 1, name: "0001_broken", sql: "CREATE TABLE half_done (id int); SELECT 1/0;")
-            let error = await #expect(throws: EventStoreError.self) { try await Migrator(migrations: [broken]).migrate(on: conn) }
+            let error = await #expect(throws: EventStoreError.self) {
+                try await Migrator(migrations: [broken]).migrate(on: conn)
+            }
             #expect(error?.code == .migrationFailed)
             #expect(error?.message.contains("0001_broken") == true)
             #expect(try await conn.query("SELECT to_regclass('half_done') IS NULL").scalar(Bool.self))
@@ -55,7 +62,9 @@ struct MigratorTests {
         let applied = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<4 {
                 group.addTask {
-                    try await pool.withConnection { try await Migrator(migrations: [first, second]).migrate(on: $0).count }
+                    try await pool.withConnection {
+                        try await Migrator(migrations: [first, second]).migrate(on: $0).count
+                    }
                 }
             }
             return try await group.reduce(0, +)
@@ -64,15 +73,17 @@ struct MigratorTests {
     }
 
     @Test func theEmbeddedMigrationsAreExactlyTheFilesOfSQL() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let folder = root.appendingPathComponent("sql")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
             .filter { $0.range(of: #"^\d{4}_[a-z0-9_]+\.sql$"#, options: .regularExpression) != nil }.sorted()
         #expect(files.map { String($0.dropLast(4)) } == Migration.embedded.map(\.name))
         for (file, migration) in zip(files, Migration.embedded) {
             let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
-            #expect(Migrator.checksum(text.trimmingCharacters(in: .newlines)) == Migrator.checksum(migration.sql),
-                    "sql/\(file) differs from the copy built into gigctl: run scripts/embed-sql")
+            #expect(
+                Migrator.checksum(text.trimmingCharacters(in: .newlines)) == Migrator.checksum(migration.sql),
+                "sql/\(file) differs from the copy built into gigctl: run scripts/embed-sql")
             #expect(Int(file.prefix(4)) == migration.version)
         }
     }

@@ -11,7 +11,8 @@ struct SubscriptionTests {
         let store = EventStore(pool: pool)
         let category = uniqueCategory("live")
         // A fallback poll of 10 minutes: only the NOTIFY can deliver the event within the test.
-        let subscription = Subscription(name: "live-\(category)", store: store, fallbackPoll: .seconds(600), categories: [category])
+        let subscription = Subscription(
+            name: "live-\(category)", store: store, fallbackPoll: .seconds(600), categories: [category])
         let (received, continuation) = AsyncStream.makeStream(of: String.self)
         let running = Task {
             try await subscription.run { batch, _ in
@@ -50,7 +51,8 @@ struct SubscriptionTests {
         let table = "effects_\(category)"
         try await pool.query("CREATE TABLE \(identifier: table) (position bigint PRIMARY KEY)")
         for i in 0..<30 {
-            try await store.append([event("Counted", i)], to: stream(category), expecting: .noStream, metadata: metadata())
+            try await store.append(
+                [event("Counted", i)], to: stream(category), expecting: .noStream, metadata: metadata())
         }
         _ = try await readAll(store, categories: [category], atLeast: 30)
         let subscription = Subscription(name: "once-\(category)", store: store, batchSize: 7, categories: [category])
@@ -86,7 +88,8 @@ struct SubscriptionTests {
         let table = "dual_\(category)"
         try await pool.query("CREATE TABLE \(identifier: table) (position bigint PRIMARY KEY)")
         for i in 0..<40 {
-            try await store.append([event("Counted", i)], to: stream(category), expecting: .noStream, metadata: metadata())
+            try await store.append(
+                [event("Counted", i)], to: stream(category), expecting: .noStream, metadata: metadata())
         }
         _ = try await readAll(store, categories: [category], atLeast: 40)
         let subscription = Subscription(name: "dual-\(category)", store: store, batchSize: 3, categories: [category])

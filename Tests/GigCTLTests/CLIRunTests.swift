@@ -1,18 +1,23 @@
 import EventStore
 import Foundation
-@testable import GigCTLCore
 import PQ
 import TestSupport
 import Testing
+
+@testable import GigCTLCore
 
 @Suite("gigctl against a real database")
 struct CLIRunTests {
     @Test func databaseURLPrecedence() {
         var options = GlobalOptions()
         options.databaseURL = "postgresql://a@h/one"
-        #expect(options.connectionConfig(environment: ["DATABASE_URL": "postgresql://b@h/two"]).target == "postgresql://a@h/one")
+        #expect(
+            options.connectionConfig(environment: ["DATABASE_URL": "postgresql://b@h/two"]).target
+                == "postgresql://a@h/one")
         options.databaseURL = nil
-        #expect(options.connectionConfig(environment: ["DATABASE_URL": "postgresql://b@h/two"]).target == "postgresql://b@h/two")
+        #expect(
+            options.connectionConfig(environment: ["DATABASE_URL": "postgresql://b@h/two"]).target
+                == "postgresql://b@h/two")
         #expect(options.connectionConfig(environment: ["PGHOST": "/tmp"]).target == "")
     }
 
@@ -24,15 +29,20 @@ struct CLIRunTests {
         let states = try await pool.withConnection { try await Migrator().status(on: $0) }
         #expect(states.allSatisfy { $0.status == .applied })
         // --check passes now, and fails (exit 1) once the database lacks a migration.
-        let check = try GigCTL.parseAsRoot(["migrate", "status", "--check", "--database-url", url, "--json"]) as? MigrateStatus
+        let check =
+            try GigCTL.parseAsRoot(["migrate", "status", "--check", "--database-url", url, "--json"]) as? MigrateStatus
         try await check?.run()
         let empty = try await TestDatabase.fresh("cliempty", migrated: false)
-        let failing = try GigCTL.parseAsRoot(["migrate", "status", "--check", "--database-url", empty.config.target, "--json"]) as? MigrateStatus
+        let failing =
+            try GigCTL.parseAsRoot(["migrate", "status", "--check", "--database-url", empty.config.target, "--json"])
+            as? MigrateStatus
         await #expect(throws: (any Error).self) { try await failing?.run() }
     }
 
     @Test func unreachableDatabaseExitsWithUnavailableAndNoPassword() async throws {
-        let command = try GigCTL.parseAsRoot(["status", "--database-url", "postgresql://u:hunter2@127.0.0.1:1/x"]) as? StatusCommand
+        let command =
+            try GigCTL.parseAsRoot(["status", "--database-url", "postgresql://u:hunter2@127.0.0.1:1/x"])
+            as? StatusCommand
         let error = await #expect(throws: (any Error).self) { try await command?.run() }
         #expect(GigCTL.exitCode(for: try #require(error)).rawValue == 69)
         #expect(!String(describing: error).contains("hunter2"))

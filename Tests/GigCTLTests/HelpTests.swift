@@ -1,6 +1,7 @@
 import ArgumentParser
-@testable import GigCTLCore
 import Testing
+
+@testable import GigCTLCore
 
 @Suite("gigctl --help teaches")
 struct HelpTests {
@@ -12,7 +13,10 @@ struct HelpTests {
     }
 
     @Test(arguments: [
-        (MigrateCommand.self as any ParsableCommand.Type, ["advisory lock", "SHA-256", "edited", "gigctl migrate status"]),
+        (
+            MigrateCommand.self as any ParsableCommand.Type,
+            ["advisory lock", "SHA-256", "edited", "gigctl migrate status"]
+        ),
         (MigrateApply.self, ["--database-url", "--json"]),
         (MigrateStatus.self, ["--check", "pending"]),
         (StatusCommand.self, ["oldest open transaction", "--json"]),

@@ -1,13 +1,14 @@
 import ArgumentParser
 import EventStore
 import Foundation
-@testable import GigCTLCore
 import GigLedger
 import PQ
 import Projections
 import Simulation
 import TestSupport
 import Testing
+
+@testable import GigCTLCore
 
 @Suite("gigctl for operators: verify, rebuild, replay, streams, export and import")
 struct OperatorCLITests {
@@ -31,9 +32,12 @@ struct OperatorCLITests {
         let pool = try await TestDatabase.fresh("cliops", maxConnections: 6)
         let db = ["--database-url", pool.config.target, "--json"]
         let store = EventStore(pool: pool)
-        let config = SimulationConfig(freelancers: 20, clients: 5, weeks: 2, seed: 9, gigsPerClientPerWeek: 1.5, workers: 3)
+        let config = SimulationConfig(
+            freelancers: 20, clients: 5, weeks: 2, seed: 9, gigsPerClientPerWeek: 1.5, workers: 3)
         let summary = try await MarketSimulator(service: MarketplaceService(store: store), config: config).run()
-        _ = try await eventually { try await store.readAll(after: .start, limit: 100_000).events.count >= summary.events ? true : nil }
+        _ = try await eventually {
+            try await store.readAll(after: .start, limit: 100_000).events.count >= summary.events ? true : nil
+        }
 
         #expect(await exitCode(["projections", "run"] + db) == 0)
         #expect(await exitCode(["projections", "verify"] + db) == 0)
@@ -41,8 +45,11 @@ struct OperatorCLITests {
         #expect(await exitCode(["projections", "rebuild", "no_such_projection"] + db) == 64)
         #expect(await exitCode(["projections", "status"] + db) == 0)
 
-        let gig = try await pool.query("SELECT gig_id::text FROM read_models.competition_gigs_v1 ORDER BY gig_id LIMIT 1").scalar(String.self)
-        try await pool.query("UPDATE read_models.competition_gigs_v1 SET bids_total = bids_total + 3 WHERE gig_id = \(gig)::uuid")
+        let gig = try await pool.query(
+            "SELECT gig_id::text FROM read_models.competition_gigs_v1 ORDER BY gig_id LIMIT 1"
+        ).scalar(String.self)
+        try await pool.query(
+            "UPDATE read_models.competition_gigs_v1 SET bids_total = bids_total + 3 WHERE gig_id = \(gig)::uuid")
         #expect(await exitCode(["projections", "verify", "competition_gigs"] + db) == 1)
         #expect(await exitCode(["replay", "competition_gigs", "--stream", "gig-\(gig)", "--dry-run"] + db) == 0)
         #expect(await exitCode(["projections", "verify", "competition_gigs"] + db) == 1)
@@ -59,7 +66,9 @@ struct OperatorCLITests {
         #expect(await exitCode(["streams", "state", "gig-\(gig)", "--at-time", "yesterday"] + db) == 64)
         #expect(await exitCode(["log", "tail", "--lines", "3"] + db) == 0)
 
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("gigledger-export-\(UUID().uuidString).ndjson").path
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "gigledger-export-\(UUID().uuidString).ndjson"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: file) }
         #expect(await exitCode(["export", "--output", file] + db) == 0)
         let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count
@@ -69,6 +78,8 @@ struct OperatorCLITests {
         let targetDB = ["--database-url", target.config.target, "--json"]
         #expect(await exitCode(["import", "--input", file] + targetDB) == 0)
         #expect(await exitCode(["import", "--input", "/no/such/file"] + targetDB) == 64)
-        #expect(try await target.query("SELECT count(*)::int8 FROM ledger.events").scalar(Int64.self) == Int64(summary.events))
+        #expect(
+            try await target.query("SELECT count(*)::int8 FROM ledger.events").scalar(Int64.self)
+                == Int64(summary.events))
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
-@testable import GigCTLCore
 import Testing
+
+@testable import GigCTLCore
 
 @Suite("gigctl match and stats help")
 struct StatsHelpTests {

@@ -15,26 +15,46 @@ struct CommandHandlingTests {
         let gig = try await market.postGig(client: client)
         let bid = try await market.placeBid(gig: gig, freelancer: freelancer)
         let contract = UUID()
-        let accepted = try await market.run(["command": "AcceptBid", "actor": .string("client:\(client.uuidString.lowercased())"),
-                                             "gigId": .string(gig.uuidString), "bidId": .string(bid.uuidString), "contractId": .string(contract.uuidString)])
+        let accepted = try await market.run([
+            "command": "AcceptBid", "actor": .string("client:\(client.uuidString.lowercased())"),
+            "gigId": .string(gig.uuidString), "bidId": .string(bid.uuidString),
+            "contractId": .string(contract.uuidString),
+        ])
         // One atomic append to the gig and the new contract stream.
-        #expect(Set(accepted.events.map(\.stream)) == ["gig-\(gig.uuidString.lowercased())", "contract-\(contract.uuidString.lowercased())"])
+        #expect(
+            Set(accepted.events.map(\.stream)) == [
+                "gig-\(gig.uuidString.lowercased())", "contract-\(contract.uuidString.lowercased())",
+            ])
         #expect(accepted.events.map(\.type).contains("BidAccepted"))
         #expect(accepted.events.map(\.type).contains("ContractStarted"))
         let delivery = UUID()
-        try await market.run(["command": "SubmitDelivery", "actor": .string("freelancer:\(freelancer.uuidString.lowercased())"),
-                              "contractId": .string(contract.uuidString), "deliveryId": .string(delivery.uuidString), "note": "Model + report"])
-        let approved = try await market.run(["command": "ApproveDelivery", "actor": .string("client:\(client.uuidString.lowercased())"),
-                                             "contractId": .string(contract.uuidString), "deliveryId": .string(delivery.uuidString)])
+        try await market.run([
+            "command": "SubmitDelivery", "actor": .string("freelancer:\(freelancer.uuidString.lowercased())"),
+            "contractId": .string(contract.uuidString), "deliveryId": .string(delivery.uuidString),
+            "note": "Model + report",
+        ])
+        let approved = try await market.run([
+            "command": "ApproveDelivery", "actor": .string("client:\(client.uuidString.lowercased())"),
+            "contractId": .string(contract.uuidString), "deliveryId": .string(delivery.uuidString),
+        ])
         #expect(approved.events.map(\.type) == ["DeliveryApproved", "PaymentReleased", "ContractCompleted"])
         for (side, id) in [("client", client), ("freelancer", freelancer)] {
-            try await market.run(["command": "SubmitReview", "actor": .string("\(side):\(id.uuidString.lowercased())"),
-                                  "contractId": .string(contract.uuidString), "rating": 5, "text": "Great"])
+            try await market.run([
+                "command": "SubmitReview", "actor": .string("\(side):\(id.uuidString.lowercased())"),
+                "contractId": .string(contract.uuidString), "rating": 5, "text": "Great",
+            ])
         }
-        let contractEvents = try await market.service.store.readStream(try StreamName(validating: "contract-\(contract.uuidString.lowercased())"))
+        let contractEvents = try await market.service.store.readStream(
+            try StreamName(validating: "contract-\(contract.uuidString.lowercased())"))
         #expect(contractEvents.filter { $0.type == "ReviewSubmitted" }.count == 2)
         let payment = try #require(contractEvents.first { $0.type == "PaymentReleased" })
-        struct Paid: Decodable { struct M: Decodable { let minorUnits: Int64 }; let gross: M; let platformFee: M; let net: M; let invoiceNumber: String }
+        struct Paid: Decodable {
+            struct M: Decodable { let minorUnits: Int64 }
+            let gross: M
+            let platformFee: M
+            let net: M
+            let invoiceNumber: String
+        }
         let paid = try payment.data.decode(Paid.self)
         #expect(paid.gross.minorUnits == 200_000)
         #expect(paid.platformFee.minorUnits + paid.net.minorUnits == paid.gross.minorUnits)
@@ -55,17 +75,24 @@ struct CommandHandlingTests {
         }
         #expect(error?.code == .rejected)
         #expect(error?.stableCode == "FREELANCER_NOT_FOUND")
-        #expect(try await store.streamVersion(try StreamName(validating: "gig-\(gig.uuidString.lowercased())")) == before)
+        #expect(
+            try await store.streamVersion(try StreamName(validating: "gig-\(gig.uuidString.lowercased())")) == before)
         // The client may not bid on its own gig.
         let selfBid = await #expect(throws: CommandError.self) {
-            try await market.run(["command": "PlaceBid", "actor": .string("client:\(client.uuidString.lowercased())"), "gigId": .string(gig.uuidString),
-                                  "amount": money(150_000), "estimatedDays": 3])
+            try await market.run([
+                "command": "PlaceBid", "actor": .string("client:\(client.uuidString.lowercased())"),
+                "gigId": .string(gig.uuidString),
+                "amount": money(150_000), "estimatedDays": 3,
+            ])
         }
         #expect(selfBid?.stableCode != nil)
         let badBudget = await #expect(throws: CommandError.self) {
-            try await market.run(["command": "PostGig", "actor": .string("client:\(client.uuidString.lowercased())"), "clientId": .string(client.uuidString),
-                                  "title": "x", "skills": ["nlp"], "budgetMin": money(500), "budgetMax": money(100),
-                                  "biddingClosesAt": .string(iso(market.start.addingTimeInterval(86_400)))])
+            try await market.run([
+                "command": "PostGig", "actor": .string("client:\(client.uuidString.lowercased())"),
+                "clientId": .string(client.uuidString),
+                "title": "x", "skills": ["nlp"], "budgetMin": money(500), "budgetMax": money(100),
+                "biddingClosesAt": .string(iso(market.start.addingTimeInterval(86_400))),
+            ])
         }
         #expect(badBudget?.stableCode == "INVALID_BUDGET")
     }
@@ -76,15 +103,19 @@ struct CommandHandlingTests {
         let freelancer = try await market.registerFreelancer()
         let gig = try await market.postGig(client: client)
         let commandId = UUID()
-        let fields: [String: JSONValue] = ["command": "PlaceBid", "commandId": .string(commandId.uuidString),
-                                           "actor": .string("freelancer:\(freelancer.uuidString.lowercased())"), "gigId": .string(gig.uuidString),
-                                           "bidId": .string(UUID().uuidString), "amount": money(180_000), "estimatedDays": 5]
+        let fields: [String: JSONValue] = [
+            "command": "PlaceBid", "commandId": .string(commandId.uuidString),
+            "actor": .string("freelancer:\(freelancer.uuidString.lowercased())"), "gigId": .string(gig.uuidString),
+            "bidId": .string(UUID().uuidString), "amount": money(180_000), "estimatedDays": 5,
+        ]
         let first = try await market.run(fields)
         let again = try await market.run(fields)
         #expect(first.duplicate == false)
         #expect(again.duplicate)
         #expect(again.events.map(\.position) == first.events.map(\.position))
-        let bids = try await market.service.store.readStream(try StreamName(validating: "gig-\(gig.uuidString.lowercased())")).filter { $0.type == "BidPlaced" }
+        let bids = try await market.service.store.readStream(
+            try StreamName(validating: "gig-\(gig.uuidString.lowercased())")
+        ).filter { $0.type == "BidPlaced" }
         #expect(bids.count == 1)
     }
 
@@ -93,25 +124,36 @@ struct CommandHandlingTests {
         let client = try await market.registerClient()
         let gig = try await market.postGig(client: client)
         var bids: [UUID] = []
-        for _ in 0..<8 { bids.append(try await market.placeBid(gig: gig, freelancer: try await market.registerFreelancer())) }
+        for _ in 0..<8 {
+            bids.append(try await market.placeBid(gig: gig, freelancer: try await market.registerFreelancer()))
+        }
         let results = await withTaskGroup(of: Result<CommandOutcome, CommandError>.self) { group in
             for bid in bids {
                 group.addTask {
                     do {
-                        return .success(try await market.run(["command": "AcceptBid", "actor": .string("client:\(client.uuidString.lowercased())"),
-                                                              "gigId": .string(gig.uuidString), "bidId": .string(bid.uuidString)]))
-                    } catch let error as CommandError { return .failure(error) } catch { return .failure(CommandError(.internalError, "\(error)")) }
+                        return .success(
+                            try await market.run([
+                                "command": "AcceptBid", "actor": .string("client:\(client.uuidString.lowercased())"),
+                                "gigId": .string(gig.uuidString), "bidId": .string(bid.uuidString),
+                            ]))
+                    } catch let error as CommandError { return .failure(error) } catch {
+                        return .failure(CommandError(.internalError, "\(error)"))
+                    }
                 }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
         let wins = results.compactMap { try? $0.get() }
         #expect(wins.count == 1)
-        for case .failure(let error) in results { #expect(error.stableCode == "GIG_ALREADY_AWARDED" || error.stableCode == "GIG_NOT_OPEN") }
-        let contracts = try await market.service.store.readAll(after: .start, limit: 10_000, types: ["ContractStarted"]).events
+        for case .failure(let error) in results {
+            #expect(error.stableCode == "GIG_ALREADY_AWARDED" || error.stableCode == "GIG_NOT_OPEN")
+        }
+        let contracts = try await market.service.store.readAll(after: .start, limit: 10_000, types: ["ContractStarted"])
+            .events
             .filter { $0.data.text.contains(gig.uuidString.lowercased()) }
         _ = contracts
-        let gigEvents = try await market.service.store.readStream(try StreamName(validating: "gig-\(gig.uuidString.lowercased())"))
+        let gigEvents = try await market.service.store.readStream(
+            try StreamName(validating: "gig-\(gig.uuidString.lowercased())"))
         #expect(gigEvents.filter { $0.type == "BidAccepted" }.count == 1)
         let contractStreams = Set(wins.flatMap(\.events).map(\.stream).filter { $0.hasPrefix("contract-") })
         #expect(contractStreams.count == 1)
@@ -127,15 +169,19 @@ struct CommandHandlingTests {
             for freelancer in freelancers {
                 group.addTask {
                     let bid = UUID()
-                    return try await market.run(["command": "PlaceBid", "actor": .string("freelancer:\(freelancer.uuidString.lowercased())"),
-                                                 "gigId": .string(gig.uuidString), "bidId": .string(bid.uuidString),
-                                                 "amount": money(150_000 + Int.random(in: 0...50_000)), "estimatedDays": 7])
+                    return try await market.run([
+                        "command": "PlaceBid", "actor": .string("freelancer:\(freelancer.uuidString.lowercased())"),
+                        "gigId": .string(gig.uuidString), "bidId": .string(bid.uuidString),
+                        "amount": money(150_000 + Int.random(in: 0...50_000)), "estimatedDays": 7,
+                    ])
                 }
             }
             return try await group.reduce(into: [CommandOutcome]()) { $0.append($1) }
         }
         #expect(outcomes.count == 50)
-        let placed = try await market.service.store.readStream(try StreamName(validating: "gig-\(gig.uuidString.lowercased())")).filter { $0.type == "BidPlaced" }
+        let placed = try await market.service.store.readStream(
+            try StreamName(validating: "gig-\(gig.uuidString.lowercased())")
+        ).filter { $0.type == "BidPlaced" }
         #expect(placed.count == 50)
         #expect(outcomes.contains { $0.attempts > 1 }, "50 writers on one stream should have needed retries")
     }
@@ -146,9 +192,18 @@ struct CommandHandlingTests {
             ("[1,2]", "JSON object"),
             (#"{"actor":"system"}"#, "\"command\""),
             (#"{"command":"Teleport","actor":"system"}"#, "Unknown command"),
-            (#"{"command":"PlaceBid","actor":"freelancer:00000000-0000-0000-0000-000000000001","gigId":"nope","amount":{"currency":"EUR","minorUnits":1},"estimatedDays":1}"#, "\"gigId\""),
-            (#"{"command":"PlaceBid","actor":"freelancer:00000000-0000-0000-0000-000000000001","gigId":"00000000-0000-0000-0000-000000000002","amount":{"currency":"XXX","minorUnits":1},"estimatedDays":1}"#, "XXX"),
-            (#"{"command":"PlaceBid","actor":"freelancer:00000000-0000-0000-0000-000000000001","gigId":"00000000-0000-0000-0000-000000000002","amount":{"currency":"EUR","minorUnits":1.5},"estimatedDays":1}"#, "minorUnits"),
+            (
+                #"{"command":"PlaceBid","actor":"freelancer:00000000-0000-0000-0000-000000000001","gigId":"nope","amount":{"currency":"EUR","minorUnits":1},"estimatedDays":1}"#,
+                "\"gigId\""
+            ),
+            (
+                #"{"command":"PlaceBid","actor":"freelancer:00000000-0000-0000-0000-000000000001","gigId":"00000000-0000-0000-0000-000000000002","amount":{"currency":"XXX","minorUnits":1},"estimatedDays":1}"#,
+                "XXX"
+            ),
+            (
+                #"{"command":"PlaceBid","actor":"freelancer:00000000-0000-0000-0000-000000000001","gigId":"00000000-0000-0000-0000-000000000002","amount":{"currency":"EUR","minorUnits":1.5},"estimatedDays":1}"#,
+                "minorUnits"
+            ),
             (#"{"command":"PlaceBid","actor":"robot","gigId":"00000000-0000-0000-0000-000000000002"}"#, "actor"),
         ]
         for (json, mention) in cases {

@@ -24,33 +24,46 @@ struct Market {
 
     func registerClient() async throws -> UUID {
         let id = UUID()
-        try await run(["command": "RegisterClient", "actor": .string("client:\(id.uuidString.lowercased())"), "clientId": .string(id.uuidString),
-                       "name": "Acme Robotics", "country": "DE", "paymentVerified": .bool(true)])
+        try await run([
+            "command": "RegisterClient", "actor": .string("client:\(id.uuidString.lowercased())"),
+            "clientId": .string(id.uuidString),
+            "name": "Acme Robotics", "country": "DE", "paymentVerified": .bool(true),
+        ])
         return id
     }
 
     func registerFreelancer(skills: [(String, Int)] = [("nlp", 3), ("python", 2)]) async throws -> UUID {
         let id = UUID()
-        try await run(["command": "RegisterFreelancer", "actor": .string("freelancer:\(id.uuidString.lowercased())"),
-                       "freelancerId": .string(id.uuidString), "name": "Ada",
-                       "skills": .array(skills.map { .object(["skill": .string($0.0), "level": .number(Double($0.1))]) }),
-                       "hourlyRate": money(9_000), "hoursPerWeek": 30])
+        try await run([
+            "command": "RegisterFreelancer", "actor": .string("freelancer:\(id.uuidString.lowercased())"),
+            "freelancerId": .string(id.uuidString), "name": "Ada",
+            "skills": .array(skills.map { .object(["skill": .string($0.0), "level": .number(Double($0.1))]) }),
+            "hourlyRate": money(9_000), "hoursPerWeek": 30,
+        ])
         return id
     }
 
     func postGig(client: UUID, closesIn days: Double = 7) async throws -> UUID {
         let gig = UUID()
-        try await run(["command": "PostGig", "actor": .string("client:\(client.uuidString.lowercased())"), "gigId": .string(gig.uuidString),
-                       "clientId": .string(client.uuidString), "title": "Fine-tune an NLP classifier", "description": "Labels ready.",
-                       "skills": ["nlp", "python"], "budgetMin": money(100_000), "budgetMax": money(300_000),
-                       "biddingClosesAt": .string(iso(start.addingTimeInterval(days * 86_400)))])
+        try await run([
+            "command": "PostGig", "actor": .string("client:\(client.uuidString.lowercased())"),
+            "gigId": .string(gig.uuidString),
+            "clientId": .string(client.uuidString), "title": "Fine-tune an NLP classifier",
+            "description": "Labels ready.",
+            "skills": ["nlp", "python"], "budgetMin": money(100_000), "budgetMax": money(300_000),
+            "biddingClosesAt": .string(iso(start.addingTimeInterval(days * 86_400))),
+        ])
         return gig
     }
 
     func placeBid(gig: UUID, freelancer: UUID, amount: Int = 200_000, commandId: UUID = UUID()) async throws -> UUID {
         let bid = UUID()
-        try await run(["command": "PlaceBid", "commandId": .string(commandId.uuidString), "actor": .string("freelancer:\(freelancer.uuidString.lowercased())"),
-                       "gigId": .string(gig.uuidString), "bidId": .string(bid.uuidString), "amount": money(amount), "estimatedDays": 10])
+        try await run([
+            "command": "PlaceBid", "commandId": .string(commandId.uuidString),
+            "actor": .string("freelancer:\(freelancer.uuidString.lowercased())"),
+            "gigId": .string(gig.uuidString), "bidId": .string(bid.uuidString), "amount": money(amount),
+            "estimatedDays": 10,
+        ])
         return bid
     }
 }

@@ -13,16 +13,22 @@ struct HostileInputTests {
     static let hostileStrings: [JSONValue] = [
         "", " ", "'; DROP TABLE ledger.events; --", "\" OR 1=1 --", "$1", "\\x00", "\u{0}", "\u{7}\u{1b}[2J", "\n\t\r",
         "Zoë 👩🏽‍💻 日本語", "\u{202e}evil", .string(String(repeating: "x", count: 300_000)), "NaN", "-1", "1e309",
-        "00000000-0000-0000-0000-000000000000", "not-a-uuid", "2026-13-45T99:99:99Z", "client:", "freelancer:xyz", "admin:", "system",
+        "00000000-0000-0000-0000-000000000000", "not-a-uuid", "2026-13-45T99:99:99Z", "client:", "freelancer:xyz",
+        "admin:", "system",
         .number(-1), .number(0), .number(1e300), .number(-9_223_372_036_854_775_808), .number(0.5), .bool(true), .null,
-        .array([]), .array(["nlp", .number(3)]), .object([:]), .object(["currency": "XXX", "minorUnits": .number(100)]),
-        .object(["currency": "EUR", "minorUnits": .number(-5)]), .object(["currency": "EUR", "minorUnits": .number(9e18)]),
+        .array([]), .array(["nlp", .number(3)]), .object([:]),
+        .object(["currency": "XXX", "minorUnits": .number(100)]),
+        .object(["currency": "EUR", "minorUnits": .number(-5)]),
+        .object(["currency": "EUR", "minorUnits": .number(9e18)]),
         .object(["currency": "EUR", "amount": "12.345"]), .object(["currency": "eur", "amount": "1,00"]),
     ]
     static let fieldNames = [
-        "command", "commandId", "actor", "occurredAt", "freelancerId", "clientId", "gigId", "bidId", "contractId", "deliveryId",
-        "disputeId", "name", "country", "title", "description", "skills", "budgetMin", "budgetMax", "biddingClosesAt", "amount",
-        "estimatedDays", "hourlyRate", "hoursPerWeek", "rating", "text", "reason", "resolution", "note", "artifacts", "paymentVerified",
+        "command", "commandId", "actor", "occurredAt", "freelancerId", "clientId", "gigId", "bidId", "contractId",
+        "deliveryId",
+        "disputeId", "name", "country", "title", "description", "skills", "budgetMin", "budgetMax", "biddingClosesAt",
+        "amount",
+        "estimatedDays", "hourlyRate", "hoursPerWeek", "rating", "text", "reason", "resolution", "note", "artifacts",
+        "paymentVerified",
     ]
 
     @Test func thousandsOfMalformedCommandsGetTypedErrorsAndChangeNothingElse() async throws {
@@ -35,11 +41,13 @@ struct HostileInputTests {
         let countBefore = try await pool.query("SELECT count(*) FROM ledger.events").scalar(Int.self)
         for round in 0..<3_000 {
             var fields: [String: JSONValue] = [:]
-            fields["command"] = round % 5 == 0
+            fields["command"] =
+                round % 5 == 0
                 ? Self.hostileStrings.randomElement(using: &random)!
                 : .string(CommandInput.commandNames.randomElement(using: &random)!)
             for _ in 0..<Int.random(in: 0...8, using: &random) {
-                fields[Self.fieldNames.randomElement(using: &random)!] = Bool.random(using: &random)
+                fields[Self.fieldNames.randomElement(using: &random)!] =
+                    Bool.random(using: &random)
                     ? Self.hostileStrings.randomElement(using: &random)!
                     : .string(UUID().uuidString)
             }

@@ -6,6 +6,8 @@ import PQ
 import TestSupport
 import Testing
 
+@testable import GigLedger
+
 @Suite("Races on one contract")
 struct RaceTests {
     /// Eight approvals of one delivery at once (different command ids, as from eight browser
@@ -16,17 +18,25 @@ struct RaceTests {
         let freelancer = try await market.registerFreelancer()
         let gig = try await market.postGig(client: client)
         let bid = try await market.placeBid(gig: gig, freelancer: freelancer)
-        let contract = UUID(), delivery = UUID()
-        try await market.run(["command": "AcceptBid", "actor": .string("client:\(client.uuidString.lowercased())"), "gigId": .string(gig.uuidString),
-                              "bidId": .string(bid.uuidString), "contractId": .string(contract.uuidString)])
-        try await market.run(["command": "SubmitDelivery", "actor": .string("freelancer:\(freelancer.uuidString.lowercased())"),
-                              "contractId": .string(contract.uuidString), "deliveryId": .string(delivery.uuidString), "note": "done"])
+        let contract = UUID()
+        let delivery = UUID()
+        try await market.run([
+            "command": "AcceptBid", "actor": .string("client:\(client.uuidString.lowercased())"),
+            "gigId": .string(gig.uuidString),
+            "bidId": .string(bid.uuidString), "contractId": .string(contract.uuidString),
+        ])
+        try await market.run([
+            "command": "SubmitDelivery", "actor": .string("freelancer:\(freelancer.uuidString.lowercased())"),
+            "contractId": .string(contract.uuidString), "deliveryId": .string(delivery.uuidString), "note": "done",
+        ])
         let results = await withTaskGroup(of: String.self) { group in
             for _ in 0..<8 {
                 group.addTask {
                     do {
-                        let outcome = try await market.run(["command": "ApproveDelivery", "actor": .string("client:\(client.uuidString.lowercased())"),
-                                                            "contractId": .string(contract.uuidString), "deliveryId": .string(delivery.uuidString)])
+                        let outcome = try await market.run([
+                            "command": "ApproveDelivery", "actor": .string("client:\(client.uuidString.lowercased())"),
+                            "contractId": .string(contract.uuidString), "deliveryId": .string(delivery.uuidString),
+                        ])
                         return outcome.events.isEmpty ? "nothing" : "paid"
                     } catch let error as CommandError {
                         return error.stableCode
@@ -38,15 +48,17 @@ struct RaceTests {
             return await group.reduce(into: [String]()) { $0.append($1) }
         }
         #expect(results.filter { $0 == "paid" }.count == 1, "\(results)")
-        #expect(results.allSatisfy { $0 == "paid" || $0 == "NO_PENDING_DELIVERY" || $0 == "CONTRACT_NOT_ACTIVE" || $0 == "nothing" }, "\(results)")
-        let events = try await market.service.store.readStream(try StreamName(validating: "contract-\(contract.uuidString.lowercased())"))
+        #expect(
+            results.allSatisfy {
+                $0 == "paid" || $0 == "NO_PENDING_DELIVERY" || $0 == "CONTRACT_NOT_ACTIVE" || $0 == "nothing"
+            }, "\(results)")
+        let events = try await market.service.store.readStream(
+            try StreamName(validating: "contract-\(contract.uuidString.lowercased())"))
         #expect(events.filter { $0.type == "PaymentReleased" }.count == 1)
         #expect(events.filter { $0.type == "DeliveryApproved" }.count == 1)
         #expect(events.filter { $0.type == "ContractCompleted" }.count == 1)
     }
 }
-
-@testable import GigLedger
 
 @Suite("A cached state the server no longer has")
 struct StaleCacheTests {
@@ -64,6 +76,8 @@ struct StaleCacheTests {
         let bid = try await market.placeBid(gig: gig, freelancer: freelancer)
         let events = try await market.service.store.readStream(try StreamName(validating: stream.name))
         #expect(events.map(\.type) == ["GigPosted", "BidPlaced"])
-        #expect(events.last?.data.text.contains(bid.uuidString.lowercased()) == true || events.last?.data.text.contains(bid.uuidString) == true)
+        #expect(
+            events.last?.data.text.contains(bid.uuidString.lowercased()) == true
+                || events.last?.data.text.contains(bid.uuidString) == true)
     }
 }

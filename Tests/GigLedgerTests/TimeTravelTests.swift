@@ -28,13 +28,19 @@ struct TimeTravelTests {
         let client = try await market.registerClient()
         let ada = try await market.registerFreelancer()
         let bob = try await market.registerFreelancer()
-        let gigID = try await market.postGig(client: client)                                     // v1
-        let first = try await market.placeBid(gig: gigID, freelancer: ada, amount: 250_000)       // v2
-        let second = try await market.placeBid(gig: gigID, freelancer: bob, amount: 180_000)      // v3
-        try await market.run(["command": "ReviseBid", "actor": .string("freelancer:\(ada.uuidString.lowercased())"), "gigId": .string(gigID.uuidString),
-                              "bidId": .string(first.uuidString), "amount": money(210_000), "estimatedDays": 9])   // v4
-        try await market.run(["command": "AcceptBid", "actor": .string("client:\(client.uuidString.lowercased())"), "gigId": .string(gigID.uuidString),
-                              "bidId": .string(second.uuidString)])                               // v5 (accepted; the other bid lapses)
+        let gigID = try await market.postGig(client: client)  // v1
+        let first = try await market.placeBid(gig: gigID, freelancer: ada, amount: 250_000)  // v2
+        let second = try await market.placeBid(gig: gigID, freelancer: bob, amount: 180_000)  // v3
+        try await market.run([
+            "command": "ReviseBid", "actor": .string("freelancer:\(ada.uuidString.lowercased())"),
+            "gigId": .string(gigID.uuidString),
+            "bidId": .string(first.uuidString), "amount": money(210_000), "estimatedDays": 9,
+        ])  // v4
+        try await market.run([
+            "command": "AcceptBid", "actor": .string("client:\(client.uuidString.lowercased())"),
+            "gigId": .string(gigID.uuidString),
+            "bidId": .string(second.uuidString),
+        ])  // v5 (accepted; the other bid lapses)
         let name = "gig-\(gigID.uuidString.lowercased())"
         let a = first.uuidString.lowercased()
         let b = second.uuidString.lowercased()
@@ -58,7 +64,8 @@ struct TimeTravelTests {
         #expect(now.bids[a]?.status.case == "lapsed")
 
         // By recorded time: at the third event's recording time we see three events.
-        let third = try #require(try await market.service.store.readStream(try StreamName(validating: name), from: 3, limit: 1).first)
+        let third = try #require(
+            try await market.service.store.readStream(try StreamName(validating: name), from: 3, limit: 1).first)
         let atTime = try await market.service.fold(name, to: .recordedAt(third.recordedAt))
         #expect(atTime.version >= 3)
         #expect(try await market.service.fold(name, to: .recordedAt(Date(timeIntervalSince1970: 0))).version == 0)
@@ -67,7 +74,9 @@ struct TimeTravelTests {
         #expect(posted.version >= 1)
 
         await #expect(throws: CommandError.self) { try await market.service.fold(name, to: .version(99)) }
-        await #expect(throws: CommandError.self) { try await market.service.fold("gig-\(UUID().uuidString.lowercased())") }
+        await #expect(throws: CommandError.self) {
+            try await market.service.fold("gig-\(UUID().uuidString.lowercased())")
+        }
         await #expect(throws: CommandError.self) { try await market.service.fold("nonsense") }
     }
 }

@@ -9,7 +9,8 @@ import Testing
 @Suite("Timers: expiry and auto-approval")
 struct TimerTests {
     func gigEvents(_ market: Market, _ gig: UUID) async throws -> [String] {
-        try await market.service.store.readStream(try StreamName(validating: "gig-\(gig.uuidString.lowercased())")).map(\.type)
+        try await market.service.store.readStream(try StreamName(validating: "gig-\(gig.uuidString.lowercased())")).map(
+            \.type)
     }
 
     @Test func aGigPastItsDeadlineExpiresOnceEvenWithTwoRunsAtOnce() async throws {
@@ -42,10 +43,15 @@ struct TimerTests {
         let gig = try await market.postGig(client: client)
         let bid = try await market.placeBid(gig: gig, freelancer: freelancer)
         let contract = UUID()
-        try await market.run(["command": "AcceptBid", "actor": .string("client:\(client.uuidString.lowercased())"),
-                              "gigId": .string(gig.uuidString), "bidId": .string(bid.uuidString), "contractId": .string(contract.uuidString)])
-        try await market.run(["command": "SubmitDelivery", "actor": .string("freelancer:\(freelancer.uuidString.lowercased())"),
-                              "contractId": .string(contract.uuidString), "note": "done"])
+        try await market.run([
+            "command": "AcceptBid", "actor": .string("client:\(client.uuidString.lowercased())"),
+            "gigId": .string(gig.uuidString), "bidId": .string(bid.uuidString),
+            "contractId": .string(contract.uuidString),
+        ])
+        try await market.run([
+            "command": "SubmitDelivery", "actor": .string("freelancer:\(freelancer.uuidString.lowercased())"),
+            "contractId": .string(contract.uuidString), "note": "done",
+        ])
         let timers = TimerJob(service: market.service)
         let stream = "contract-\(contract.uuidString.lowercased())"
         let within = try await timers.run(now: market.start.addingTimeInterval(13 * 86_400))

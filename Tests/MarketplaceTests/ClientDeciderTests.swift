@@ -5,8 +5,11 @@ import Testing
 @Suite struct ClientDeciderTests {
     typealias F = Fixtures
 
-    func register(_ actor: ActorRef = .client(Fixtures.clientA), name: String = "Acme GmbH", country: String = "DE") -> ClientCommand {
-        .registerClient(.init(context: F.context(actor), clientID: F.clientA, name: name, country: country, paymentVerified: true))
+    func register(_ actor: ActorRef = .client(Fixtures.clientA), name: String = "Acme GmbH", country: String = "DE")
+        -> ClientCommand
+    {
+        .registerClient(
+            .init(context: F.context(actor), clientID: F.clientA, name: name, country: country, paymentVerified: true))
     }
 
     let registered = ClientEvent.clientRegistered(

@@ -41,7 +41,8 @@ import Testing
     }
 
     @Test func afterCancellationBothSidesMayReview() {
-        let review = ContractCommand.submitReview(.init(context: F.context(client, at: F.day(30)), contractID: F.contractA, rating: 3, text: "Ok."))
+        let review = ContractCommand.submitReview(
+            .init(context: F.context(client, at: F.day(30)), contractID: F.contractA, rating: 3, text: "Ok."))
         Given(ContractDecider.self, [started, cancelled(by: client)]).when(review).thenSucceeds()
     }
 }

@@ -10,9 +10,11 @@ import Testing
             "UNKNOWN_CURRENCY", "CURRENCY_MISMATCH", "INVALID_STREAM_NAME", "NOT_ALLOWED", "NOT_GIG_OWNER",
             "NOT_CONTRACT_FREELANCER", "NOT_CONTRACT_CLIENT", "SELF_BID", "FREELANCER_NOT_FOUND", "CLIENT_NOT_FOUND",
             "GIG_NOT_FOUND", "BID_NOT_FOUND", "CONTRACT_NOT_FOUND", "ALREADY_REGISTERED", "ID_IN_USE", "GIG_NOT_OPEN",
-            "BIDDING_CLOSED", "DEADLINE_NOT_PASSED", "DUPLICATE_BID", "BID_NOT_LIVE", "GIG_ALREADY_AWARDED", "GIG_NOT_AWARDED",
+            "BIDDING_CLOSED", "DEADLINE_NOT_PASSED", "DUPLICATE_BID", "BID_NOT_LIVE", "GIG_ALREADY_AWARDED",
+            "GIG_NOT_AWARDED",
             "CONTRACT_NOT_ACTIVE", "CONTRACT_DISPUTED", "DELIVERY_PENDING", "NO_PENDING_DELIVERY", "REVIEW_WINDOW_OPEN",
-            "NOTHING_TO_DISPUTE", "CONTRACT_NOT_ENDED", "DUPLICATE_REVIEW", "UNKNOWN_EVENT_TYPE", "UNSUPPORTED_SCHEMA_VERSION",
+            "NOTHING_TO_DISPUTE", "CONTRACT_NOT_ENDED", "DUPLICATE_REVIEW", "UNKNOWN_EVENT_TYPE",
+            "UNSUPPORTED_SCHEMA_VERSION",
             "UNDECODABLE_EVENT", "UNENCODABLE_EVENT",
         ]
         #expect(DomainError.Code.allCodes.map(\.rawValue) == expected)
@@ -31,9 +33,10 @@ import Testing
     @Test func messagesNeverEchoFreeText() {
         let secret = "my-secret-title\u{7}"
         let command = GigCommand.postGig(
-            .init(context: Fixtures.context(.client(Fixtures.clientA)), gigID: Fixtures.gigA, clientID: Fixtures.clientA,
-                  title: secret, description: "", skills: ["nlp"], budgetMin: Fixtures.eur(1), budgetMax: Fixtures.eur(2),
-                  biddingClosesAt: Fixtures.deadline, clientRegistered: true))
+            .init(
+                context: Fixtures.context(.client(Fixtures.clientA)), gigID: Fixtures.gigA, clientID: Fixtures.clientA,
+                title: secret, description: "", skills: ["nlp"], budgetMin: Fixtures.eur(1), budgetMax: Fixtures.eur(2),
+                biddingClosesAt: Fixtures.deadline, clientRegistered: true))
         guard case .failure(let error) = GigDecider.decision(command, .notPosted) else {
             Issue.record("accepted a control character")
             return

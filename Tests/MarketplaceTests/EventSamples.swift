@@ -14,7 +14,8 @@ enum EventSamples {
                     SkillProficiency(skill: F.skills("python")[0], level: .intermediate),
                 ],
                 hourlyRate: F.eur(9_000), hoursPerWeek: 30)),
-        .skillsUpdated(.init(freelancerID: F.alice, skills: [SkillProficiency(skill: F.skills("nlp")[0], level: .beginner)])),
+        .skillsUpdated(
+            .init(freelancerID: F.alice, skills: [SkillProficiency(skill: F.skills("nlp")[0], level: .beginner)])),
         .rateChanged(.init(freelancerID: F.alice, hourlyRate: F.eur(9_500))),
         .availabilityChanged(.init(freelancerID: F.alice, hoursPerWeek: 20)),
     ]
@@ -26,7 +27,8 @@ enum EventSamples {
     static let gig: [GigEvent] = [
         F.gigPosted(),
         F.bidPlaced(F.bid(1), by: F.alice),
-        .bidRevised(.init(gigID: F.gigA, bidID: F.bid(1), freelancerID: F.alice, amount: F.eur(280_000), estimatedDays: 18)),
+        .bidRevised(
+            .init(gigID: F.gigA, bidID: F.bid(1), freelancerID: F.alice, amount: F.eur(280_000), estimatedDays: 18)),
         .bidWithdrawn(.init(gigID: F.gigA, bidID: F.bid(2), freelancerID: F.bob)),
         .bidDeclined(.init(gigID: F.gigA, bidID: F.bid(3), freelancerID: F.freelancer(3), reason: .priceTooHigh)),
         F.bidAccepted(F.bid(1), by: F.alice, amount: 280_000),
@@ -36,18 +38,25 @@ enum EventSamples {
     static let contract: [ContractEvent] = [
         F.contractStarted(amount: 280_000),
         .deliverySubmitted(
-            .init(contractID: F.contractA, deliveryID: F.delivery(1), note: "Model attached.\nSee the report.",
-                  artifacts: ["https://files.example/model.bin", "s3://deliveries/report.pdf"],
-                  submittedAt: Date(timeIntervalSince1970: 1_768_955_445.123))),
+            .init(
+                contractID: F.contractA, deliveryID: F.delivery(1), note: "Model attached.\nSee the report.",
+                artifacts: ["https://files.example/model.bin", "s3://deliveries/report.pdf"],
+                submittedAt: Date(timeIntervalSince1970: 1_768_955_445.123))),
         .changesRequested(.init(contractID: F.contractA, deliveryID: F.delivery(1), reason: "Add the evaluation set.")),
         .deliveryApproved(.init(contractID: F.contractA, deliveryID: F.delivery(2), approvedBy: .client(F.clientA))),
         .paymentReleased(
-            .init(contractID: F.contractA, invoiceNumber: "INV-2026-C0000000000040008000000000000001", gross: F.eur(280_000),
-                  platformFee: F.eur(28_000), net: F.eur(252_000))),
-        .disputeOpened(.init(contractID: F.contractA, disputeID: F.dispute(1), openedBy: .freelancer(F.alice), reason: "Scope grew.")),
+            .init(
+                contractID: F.contractA, invoiceNumber: "INV-2026-C0000000000040008000000000000001",
+                gross: F.eur(280_000),
+                platformFee: F.eur(28_000), net: F.eur(252_000))),
+        .disputeOpened(
+            .init(
+                contractID: F.contractA, disputeID: F.dispute(1), openedBy: .freelancer(F.alice), reason: "Scope grew.")
+        ),
         .disputeResolved(
-            .init(contractID: F.contractA, disputeID: F.dispute(1), resolvedBy: .admin("ops"), resolution: .resumeWork,
-                  note: "Scope stays as agreed.")),
+            .init(
+                contractID: F.contractA, disputeID: F.dispute(1), resolvedBy: .admin("ops"), resolution: .resumeWork,
+                note: "Scope stays as agreed.")),
         .contractCompleted(.init(contractID: F.contractA)),
         .contractCancelled(.init(contractID: F.contractA, cancelledBy: .admin("ops"))),
         .reviewSubmitted(.init(contractID: F.contractA, authorSide: .client, rating: 5, text: "Excellent.")),

@@ -16,8 +16,10 @@ import Testing
     @Test func parsesWhatItFormats() {
         #expect(EventTime.date(from: "2026-01-01T00:00:00.000Z") == Fixtures.t0)
         #expect(EventTime.date(from: "2026-01-01T00:00:00Z") == Fixtures.t0)
-        for bad in ["2026-02-30T00:00:00.000Z", "2026-13-01T00:00:00.000Z", "2026-01-01 00:00:00.000Z",
-                    "2026-01-01T24:00:00.000Z", "2026-01-01T00:00:00.000+01:00", "", "1969-12-31T23:59:59.999Z"] {
+        for bad in [
+            "2026-02-30T00:00:00.000Z", "2026-13-01T00:00:00.000Z", "2026-01-01 00:00:00.000Z",
+            "2026-01-01T24:00:00.000Z", "2026-01-01T00:00:00.000+01:00", "", "1969-12-31T23:59:59.999Z",
+        ] {
             #expect(EventTime.date(from: bad) == nil, "\(bad)")
         }
     }
@@ -36,7 +38,8 @@ import Testing
                 continue
             }
             #expect(EventTime.date(from: text) == normalized, "\(text)")
-            #expect(abs(normalized.timeIntervalSince(date)) <= 0.0006)  // half a millisecond plus Double's error near year 9999
+            // half a millisecond plus Double's error near year 9999
+            #expect(abs(normalized.timeIntervalSince(date)) <= 0.0006)
         }
     }
 

@@ -50,12 +50,21 @@ enum Fixtures {
                 budgetMin: eur(200_000), budgetMax: eur(500_000), biddingClosesAt: deadline))
     }
 
-    static func bidPlaced(_ bidID: BidID, by freelancerID: FreelancerID, amount: Int64 = 300_000, days: Int = 20, on gigID: GigID = gigA) -> GigEvent {
-        .bidPlaced(.init(gigID: gigID, bidID: bidID, freelancerID: freelancerID, amount: eur(amount), estimatedDays: days))
+    static func bidPlaced(
+        _ bidID: BidID, by freelancerID: FreelancerID, amount: Int64 = 300_000, days: Int = 20, on gigID: GigID = gigA
+    ) -> GigEvent {
+        .bidPlaced(
+            .init(gigID: gigID, bidID: bidID, freelancerID: freelancerID, amount: eur(amount), estimatedDays: days))
     }
 
-    static func bidAccepted(_ bidID: BidID, by freelancerID: FreelancerID, amount: Int64 = 300_000, contract contractID: ContractID = contractA) -> GigEvent {
-        .bidAccepted(.init(gigID: gigA, bidID: bidID, freelancerID: freelancerID, agreedAmount: eur(amount), contractID: contractID))
+    static func bidAccepted(
+        _ bidID: BidID, by freelancerID: FreelancerID, amount: Int64 = 300_000,
+        contract contractID: ContractID = contractA
+    ) -> GigEvent {
+        .bidAccepted(
+            .init(
+                gigID: gigA, bidID: bidID, freelancerID: freelancerID, agreedAmount: eur(amount), contractID: contractID
+            ))
     }
 
     static let contractA = contract(1)
@@ -69,8 +78,9 @@ enum Fixtures {
 
     static func deliverySubmitted(_ deliveryID: DeliveryID = delivery(1), at time: Date = day(20)) -> ContractEvent {
         .deliverySubmitted(
-            .init(contractID: contractA, deliveryID: deliveryID, note: "Model and report attached.",
-                  artifacts: ["s3://deliveries/model.safetensors"], submittedAt: time))
+            .init(
+                contractID: contractA, deliveryID: deliveryID, note: "Model and report attached.",
+                artifacts: ["s3://deliveries/model.safetensors"], submittedAt: time))
     }
 
     static func skills(_ slugs: String...) -> [Skill] {

@@ -7,11 +7,14 @@ import Testing
     let me = ActorRef.freelancer(F.alice)
 
     func register(
-        _ actor: ActorRef? = nil, name: String = "Alice Ng", skills: [SkillClaim] = [.init(slug: "nlp", level: 3), .init(slug: "python", level: 2)],
+        _ actor: ActorRef? = nil, name: String = "Alice Ng",
+        skills: [SkillClaim] = [.init(slug: "nlp", level: 3), .init(slug: "python", level: 2)],
         rate: Money = Fixtures.eur(9_000), hours: Int = 30
     ) -> FreelancerCommand {
         .registerFreelancer(
-            .init(context: F.context(actor ?? me), freelancerID: F.alice, name: name, skills: skills, hourlyRate: rate, hoursPerWeek: hours))
+            .init(
+                context: F.context(actor ?? me), freelancerID: F.alice, name: name, skills: skills, hourlyRate: rate,
+                hoursPerWeek: hours))
     }
 
     var registered: FreelancerEvent {
@@ -26,8 +29,10 @@ import Testing
     }
 
     @Test func registersWithSortedValidatedSkills() {
-        Given(FreelancerDecider.self).when(register(skills: [.init(slug: "python", level: 2), .init(slug: "nlp", level: 3)]))
-            .then([registered])
+        Given(FreelancerDecider.self).when(
+            register(skills: [.init(slug: "python", level: 2), .init(slug: "nlp", level: 3)])
+        )
+        .then([registered])
     }
 
     @Test func anAdminMayRegisterAFreelancer() {
@@ -59,15 +64,18 @@ import Testing
         given.when(register(skills: [.init(slug: "basket-weaving", level: 1)])).thenFails(.unknownSkill)
         given.when(register(skills: [.init(slug: "nlp", level: 0)])).thenFails(.invalidInput)
         given.when(register(skills: [.init(slug: "nlp", level: 4)])).thenFails(.invalidInput)
-        given.when(register(skills: [.init(slug: "nlp", level: 1), .init(slug: "nlp", level: 2)])).thenFails(.invalidInput)
+        given.when(register(skills: [.init(slug: "nlp", level: 1), .init(slug: "nlp", level: 2)])).thenFails(
+            .invalidInput)
         given.when(register(rate: F.eur(0))).thenFails(.invalidAmount)
         given.when(register(rate: F.eur(MarketplaceLimits.maximumAmountMinorUnits + 1))).thenFails(.invalidAmount)
         given.when(register(hours: -1)).thenFails(.invalidInput)
         given.when(register(hours: 169)).thenFails(.invalidInput)
         given.when(register(hours: 0)).then([
             .freelancerRegistered(
-                .init(freelancerID: F.alice, name: "Alice Ng", skills: FreelancerDecider.fold([registered]).profile?.skills ?? [],
-                      hourlyRate: F.eur(9_000), hoursPerWeek: 0))
+                .init(
+                    freelancerID: F.alice, name: "Alice Ng",
+                    skills: FreelancerDecider.fold([registered]).profile?.skills ?? [],
+                    hourlyRate: F.eur(9_000), hoursPerWeek: 0))
         ])
     }
 
@@ -85,25 +93,39 @@ import Testing
 
     @Test func updatesToTheCurrentValuesDecideNothing() {
         let given = Given(FreelancerDecider.self, [registered])
-        given.when(.updateSkills(.init(context: F.context(me), freelancerID: F.alice,
-                                       skills: [.init(slug: "python", level: 2), .init(slug: "nlp", level: 3)]))).thenNothing()
-        given.when(.changeRate(.init(context: F.context(me), freelancerID: F.alice, hourlyRate: F.eur(9_000)))).thenNothing()
-        given.when(.changeAvailability(.init(context: F.context(me), freelancerID: F.alice, hoursPerWeek: 30))).thenNothing()
+        given.when(
+            .updateSkills(
+                .init(
+                    context: F.context(me), freelancerID: F.alice,
+                    skills: [.init(slug: "python", level: 2), .init(slug: "nlp", level: 3)]))
+        ).thenNothing()
+        given.when(.changeRate(.init(context: F.context(me), freelancerID: F.alice, hourlyRate: F.eur(9_000))))
+            .thenNothing()
+        given.when(.changeAvailability(.init(context: F.context(me), freelancerID: F.alice, hoursPerWeek: 30)))
+            .thenNothing()
     }
 
     @Test func updatesNeedARegisteredFreelancer() {
-        Given(FreelancerDecider.self).when(.changeAvailability(.init(context: F.context(me), freelancerID: F.alice, hoursPerWeek: 10)))
-            .thenFails(.freelancerNotFound)
+        Given(FreelancerDecider.self).when(
+            .changeAvailability(.init(context: F.context(me), freelancerID: F.alice, hoursPerWeek: 10))
+        )
+        .thenFails(.freelancerNotFound)
     }
 
     @Test func updatesAreValidated() {
         let given = Given(FreelancerDecider.self, [registered])
-        given.when(.updateSkills(.init(context: F.context(me), freelancerID: F.alice, skills: [.init(slug: "Nlp", level: 1)])))
-            .thenFails(.unknownSkill)
-        given.when(.changeRate(.init(context: F.context(me), freelancerID: F.alice, hourlyRate: F.eur(-1)))).thenFails(.invalidAmount)
-        given.when(.changeAvailability(.init(context: F.context(me), freelancerID: F.alice, hoursPerWeek: 200))).thenFails(.invalidInput)
-        given.when(.changeAvailability(.init(context: F.context(.freelancer(F.bob)), freelancerID: F.alice, hoursPerWeek: 1)))
-            .thenFails(.notAllowed)
+        given.when(
+            .updateSkills(.init(context: F.context(me), freelancerID: F.alice, skills: [.init(slug: "Nlp", level: 1)]))
+        )
+        .thenFails(.unknownSkill)
+        given.when(.changeRate(.init(context: F.context(me), freelancerID: F.alice, hourlyRate: F.eur(-1)))).thenFails(
+            .invalidAmount)
+        given.when(.changeAvailability(.init(context: F.context(me), freelancerID: F.alice, hoursPerWeek: 200)))
+            .thenFails(.invalidInput)
+        given.when(
+            .changeAvailability(.init(context: F.context(.freelancer(F.bob)), freelancerID: F.alice, hoursPerWeek: 1))
+        )
+        .thenFails(.notAllowed)
     }
 
     @Test func rejectsTimesOutsideTheStorableRange() {

@@ -15,35 +15,51 @@ import Testing
 
     func post(
         _ actor: ActorRef = .client(Fixtures.clientA), title: String = "Fine-tune a support LLM",
-        description: String = "Fine-tune on 20k tickets.\nReport metrics.", skills: [String] = ["nlp", "llm-fine-tuning"],
+        description: String = "Fine-tune on 20k tickets.\nReport metrics.",
+        skills: [String] = ["nlp", "llm-fine-tuning"],
         min: Money = Fixtures.eur(200_000), max: Money = Fixtures.eur(500_000), closesAt: Date = Fixtures.deadline,
         clientRegistered: Bool = true, at time: Date = Fixtures.t0
     ) -> GigCommand {
         .postGig(
             .init(
-                context: F.context(actor, at: time), gigID: F.gigA, clientID: F.clientA, title: title, description: description,
-                skills: skills, budgetMin: min, budgetMax: max, biddingClosesAt: closesAt, clientRegistered: clientRegistered))
+                context: F.context(actor, at: time), gigID: F.gigA, clientID: F.clientA, title: title,
+                description: description,
+                skills: skills, budgetMin: min, budgetMax: max, biddingClosesAt: closesAt,
+                clientRegistered: clientRegistered))
     }
 
     func place(
-        _ actor: ActorRef = .freelancer(Fixtures.alice), bid: Int = 1, amount: Money = Fixtures.eur(300_000), days: Int = 20,
+        _ actor: ActorRef = .freelancer(Fixtures.alice), bid: Int = 1, amount: Money = Fixtures.eur(300_000),
+        days: Int = 20,
         registered: Bool = true, at time: Date = Fixtures.day(1)
     ) -> GigCommand {
         .placeBid(
-            .init(context: F.context(actor, at: time), gigID: F.gigA, bidID: F.bid(bid), amount: amount, estimatedDays: days,
-                  bidderRegistered: registered))
+            .init(
+                context: F.context(actor, at: time), gigID: F.gigA, bidID: F.bid(bid), amount: amount,
+                estimatedDays: days,
+                bidderRegistered: registered))
     }
 
-    func revise(_ actor: ActorRef = .freelancer(Fixtures.alice), bid: Int = 1, amount: Money = Fixtures.eur(280_000), days: Int = 18,
-                at time: Date = Fixtures.day(2)) -> GigCommand {
-        .reviseBid(.init(context: F.context(actor, at: time), gigID: F.gigA, bidID: F.bid(bid), amount: amount, estimatedDays: days))
+    func revise(
+        _ actor: ActorRef = .freelancer(Fixtures.alice), bid: Int = 1, amount: Money = Fixtures.eur(280_000),
+        days: Int = 18,
+        at time: Date = Fixtures.day(2)
+    ) -> GigCommand {
+        .reviseBid(
+            .init(
+                context: F.context(actor, at: time), gigID: F.gigA, bidID: F.bid(bid), amount: amount,
+                estimatedDays: days))
     }
 
-    func withdraw(_ actor: ActorRef = .freelancer(Fixtures.alice), bid: Int = 1, at time: Date = Fixtures.day(2)) -> GigCommand {
+    func withdraw(_ actor: ActorRef = .freelancer(Fixtures.alice), bid: Int = 1, at time: Date = Fixtures.day(2))
+        -> GigCommand
+    {
         .withdrawBid(.init(context: F.context(actor, at: time), gigID: F.gigA, bidID: F.bid(bid)))
     }
 
-    func decline(_ actor: ActorRef = .client(Fixtures.clientA), bid: Int = 1, reason: BidDeclineReason = .priceTooHigh) -> GigCommand {
+    func decline(_ actor: ActorRef = .client(Fixtures.clientA), bid: Int = 1, reason: BidDeclineReason = .priceTooHigh)
+        -> GigCommand
+    {
         .declineBid(.init(context: F.context(actor, at: F.day(2)), gigID: F.gigA, bidID: F.bid(bid), reason: reason))
     }
 
@@ -51,7 +67,10 @@ import Testing
         _ actor: ActorRef = .client(Fixtures.clientA), bid: Int = 1, contract: ContractID = Fixtures.contractA,
         terms: ContractTerms = .standard, at time: Date = Fixtures.day(3)
     ) -> GigCommand {
-        .acceptBid(.init(context: F.context(actor, at: time), gigID: F.gigA, bidID: F.bid(bid), contractID: contract, terms: terms))
+        .acceptBid(
+            .init(
+                context: F.context(actor, at: time), gigID: F.gigA, bidID: F.bid(bid), contractID: contract,
+                terms: terms))
     }
 
     func cancel(_ actor: ActorRef = .client(Fixtures.clientA)) -> GigCommand {
@@ -62,9 +81,12 @@ import Testing
         .expireGig(.init(context: F.context(actor, at: time), gigID: F.gigA))
     }
 
-    func closeAwarded(_ actor: ActorRef = .system, contract: ContractID = Fixtures.contractA,
-                      outcome: GigCommand.CloseAwardedGig.ContractOutcome = .completed) -> GigCommand {
-        .closeAwardedGig(.init(context: F.context(actor, at: F.day(40)), gigID: F.gigA, contractID: contract, outcome: outcome))
+    func closeAwarded(
+        _ actor: ActorRef = .system, contract: ContractID = Fixtures.contractA,
+        outcome: GigCommand.CloseAwardedGig.ContractOutcome = .completed
+    ) -> GigCommand {
+        .closeAwardedGig(
+            .init(context: F.context(actor, at: F.day(40)), gigID: F.gigA, contractID: contract, outcome: outcome))
     }
 
     func closed(_ reason: GigCloseReason) -> GigEvent { .gigClosed(.init(gigID: F.gigA, reason: reason)) }
@@ -163,21 +185,27 @@ import Testing
 
     @Test func onlyOpenGigsTakeBids() {
         Given(GigDecider.self, [posted, closed(.cancelled)]).when(place()).thenFails(.gigNotOpen)
-        Given(GigDecider.self, [posted, bobBid, F.bidAccepted(F.bid(2), by: F.bob, amount: 250_000)]).when(place()).thenFails(.gigNotOpen)
+        Given(GigDecider.self, [posted, bobBid, F.bidAccepted(F.bid(2), by: F.bob, amount: 250_000)]).when(place())
+            .thenFails(.gigNotOpen)
     }
 
     @Test func bidsStopAtTheDeadline() {
         Given(GigDecider.self, [posted]).when(place(at: F.deadline)).thenFails(.biddingClosed)
         Given(GigDecider.self, [posted]).when(place(at: F.deadline.addingTimeInterval(-0.001))).then([
-            .bidPlaced(.init(gigID: F.gigA, bidID: F.bid(1), freelancerID: F.alice, amount: F.eur(300_000), estimatedDays: 20))
+            .bidPlaced(
+                .init(gigID: F.gigA, bidID: F.bid(1), freelancerID: F.alice, amount: F.eur(300_000), estimatedDays: 20))
         ])
     }
 
     @Test func oneLiveBidPerFreelancer() {
         Given(GigDecider.self, [posted, aliceBid]).when(place(bid: 3)).thenFails(.duplicateBid)
         let withdrawn = GigEvent.bidWithdrawn(.init(gigID: F.gigA, bidID: F.bid(1), freelancerID: F.alice))
-        Given(GigDecider.self, [posted, aliceBid, withdrawn]).when(place(bid: 3)).then([F.bidPlaced(F.bid(3), by: F.alice)])
-        Given(GigDecider.self, [posted, aliceBid]).when(place(bob, bid: 2, amount: F.eur(250_000), days: 30)).then([bobBid])
+        Given(GigDecider.self, [posted, aliceBid, withdrawn]).when(place(bid: 3)).then([
+            F.bidPlaced(F.bid(3), by: F.alice)
+        ])
+        Given(GigDecider.self, [posted, aliceBid]).when(place(bob, bid: 2, amount: F.eur(250_000), days: 30)).then([
+            bobBid
+        ])
     }
 
     @Test func bidsAreInTheGigsCurrencyAndPositive() {
@@ -207,7 +235,8 @@ import Testing
 
     @Test func revisesALiveBid() {
         Given(GigDecider.self, [posted, aliceBid]).when(revise()).then([
-            .bidRevised(.init(gigID: F.gigA, bidID: F.bid(1), freelancerID: F.alice, amount: F.eur(280_000), estimatedDays: 18))
+            .bidRevised(
+                .init(gigID: F.gigA, bidID: F.bid(1), freelancerID: F.alice, amount: F.eur(280_000), estimatedDays: 18))
         ])
     }
 
@@ -238,7 +267,8 @@ import Testing
     }
 
     @Test func withdrawRules() {
-        let declined = GigEvent.bidDeclined(.init(gigID: F.gigA, bidID: F.bid(1), freelancerID: F.alice, reason: .other))
+        let declined = GigEvent.bidDeclined(
+            .init(gigID: F.gigA, bidID: F.bid(1), freelancerID: F.alice, reason: .other))
         Given(GigDecider.self, [posted, aliceBid]).when(withdraw(bob)).thenFails(.notAllowed)
         Given(GigDecider.self, [posted, aliceBid]).when(withdraw(owner)).thenFails(.notAllowed)
         Given(GigDecider.self, [posted, aliceBid]).when(withdraw(bid: 9)).thenFails(.bidNotFound)
@@ -247,7 +277,8 @@ import Testing
     }
 
     @Test func theClientDeclinesALiveBid() {
-        let declined = GigEvent.bidDeclined(.init(gigID: F.gigA, bidID: F.bid(1), freelancerID: F.alice, reason: .priceTooHigh))
+        let declined = GigEvent.bidDeclined(
+            .init(gigID: F.gigA, bidID: F.bid(1), freelancerID: F.alice, reason: .priceTooHigh))
         Given(GigDecider.self, [posted, aliceBid]).when(decline()).then([declined])
         Given(GigDecider.self, [posted, aliceBid, declined]).when(decline(reason: .other)).thenNothing()
     }
@@ -274,8 +305,10 @@ import Testing
                 contractID: F.contractA,
                 events: [
                     .contractStarted(
-                        .init(contractID: F.contractA, gigID: F.gigA, bidID: F.bid(1), clientID: F.clientA, freelancerID: F.alice,
-                              amount: F.eur(280_000), estimatedDays: 18, terms: terms))
+                        .init(
+                            contractID: F.contractA, gigID: F.gigA, bidID: F.bid(1), clientID: F.clientA,
+                            freelancerID: F.alice,
+                            amount: F.eur(280_000), estimatedDays: 18, terms: terms))
                 ]))
         when.then(expected)
 
@@ -338,7 +371,8 @@ import Testing
     @Test func cancelRules() {
         Given(GigDecider.self, [posted]).when(cancel(.client(F.clientB))).thenFails(.notGigOwner)
         Given(GigDecider.self, [posted]).when(cancel(alice)).thenFails(.notGigOwner)
-        Given(GigDecider.self, [posted, aliceBid, F.bidAccepted(F.bid(1), by: F.alice)]).when(cancel()).thenFails(.gigNotOpen)
+        Given(GigDecider.self, [posted, aliceBid, F.bidAccepted(F.bid(1), by: F.alice)]).when(cancel()).thenFails(
+            .gigNotOpen)
         Given(GigDecider.self, [posted, closed(.expired)]).when(cancel()).thenFails(.gigNotOpen)
     }
 
@@ -354,7 +388,8 @@ import Testing
     }
 
     @Test func theExpiryTimerRefusesToFireEarlyOrForOthers() {
-        Given(GigDecider.self, [posted]).when(expire(at: F.deadline.addingTimeInterval(-1))).thenFails(.deadlineNotPassed)
+        Given(GigDecider.self, [posted]).when(expire(at: F.deadline.addingTimeInterval(-1))).thenFails(
+            .deadlineNotPassed)
         Given(GigDecider.self, [posted]).when(expire(owner)).thenFails(.notAllowed)
         Given(GigDecider.self, [posted]).when(expire(F.admin)).thenFails(.notAllowed)
     }
@@ -372,7 +407,8 @@ import Testing
         Given(GigDecider.self, awarded).when(closeAwarded(owner)).thenFails(.notAllowed)
         Given(GigDecider.self, awarded).when(closeAwarded(contract: F.contract(9))).thenFails(.gigNotAwarded)
         Given(GigDecider.self, [posted]).when(closeAwarded()).thenFails(.gigNotAwarded)
-        Given(GigDecider.self, awarded + [closed(.filled)]).when(closeAwarded(outcome: .cancelled)).thenFails(.gigNotAwarded)
+        Given(GigDecider.self, awarded + [closed(.filled)]).when(closeAwarded(outcome: .cancelled)).thenFails(
+            .gigNotAwarded)
     }
 
     // MARK: Evolve
@@ -382,8 +418,13 @@ import Testing
         let state = GigDecider.fold([posted, aliceBid])
         #expect(GigDecider.evolve(state, posted) == state)
         #expect(GigDecider.evolve(state, aliceBid) == state)
-        #expect(GigDecider.evolve(state, .bidRevised(.init(gigID: F.gigA, bidID: F.bid(5), freelancerID: F.bob,
-                                                            amount: F.eur(1), estimatedDays: 1))) == state)
+        #expect(
+            GigDecider.evolve(
+                state,
+                .bidRevised(
+                    .init(
+                        gigID: F.gigA, bidID: F.bid(5), freelancerID: F.bob,
+                        amount: F.eur(1), estimatedDays: 1))) == state)
     }
 
     @Test func revisionsUpdateTheBid() {

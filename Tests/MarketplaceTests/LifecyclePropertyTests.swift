@@ -45,8 +45,11 @@ func splitMix64(_ state: inout UInt64) -> UInt64 {
         #expect(Set(coverage.eventTypes.keys) == expected, "missing: \(expected.subtracting(coverage.eventTypes.keys))")
         #expect(coverage.noOps > 0, "\(coverage)")
         #expect(coverage.conflicts > 0)
-        for code in [DomainError.Code.selfBid, .duplicateBid, .gigAlreadyAwarded, .bidNotLive, .biddingClosed, .deliveryPending,
-                     .noPendingDelivery, .nothingToDispute, .contractNotEnded, .duplicateReview, .invalidRating, .reviewWindowOpen] {
+        for code in [
+            DomainError.Code.selfBid, .duplicateBid, .gigAlreadyAwarded, .bidNotLive, .biddingClosed, .deliveryPending,
+            .noPendingDelivery, .nothingToDispute, .contractNotEnded, .duplicateReview, .invalidRating,
+            .reviewWindowOpen,
+        ] {
             #expect(coverage.rejections[code.rawValue, default: 0] > 0, "never rejected with \(code)")
         }
     }
@@ -54,9 +57,11 @@ func splitMix64(_ state: inout UInt64) -> UInt64 {
     /// `evolve` is total: any sequence of events, fitting or not, folds without trapping, and
     /// folding equals stepping.
     @Test func evolveIsTotal() async {
-        let gigPool = EventSamples.gig + [
-            Fixtures.bidPlaced(Fixtures.bid(2), by: Fixtures.bob), .gigClosed(.init(gigID: Fixtures.gigA, reason: .expired)),
-        ]
+        let gigPool =
+            EventSamples.gig + [
+                Fixtures.bidPlaced(Fixtures.bid(2), by: Fixtures.bob),
+                .gigClosed(.init(gigID: Fixtures.gigA, reason: .expired)),
+            ]
         let contractPool = EventSamples.contract + [Fixtures.deliverySubmitted(Fixtures.delivery(2))]
         await propertyCheck(input: Gen.int(in: 0...99).array(of: 0...40)) { indexes in
             var gig = GigDecider.initialState

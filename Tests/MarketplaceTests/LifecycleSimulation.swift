@@ -19,7 +19,8 @@ struct LifecycleSimulation {
     static let unregisteredClient = Fixtures.client(3)
     /// The fifth freelancer is the first client's own freelancer account (same UUID).
     static let freelancers = [
-        Fixtures.freelancer(1), Fixtures.freelancer(2), Fixtures.freelancer(3), Fixtures.freelancer(4), Fixtures.clientAsFreelancer,
+        Fixtures.freelancer(1), Fixtures.freelancer(2), Fixtures.freelancer(3), Fixtures.freelancer(4),
+        Fixtures.clientAsFreelancer,
     ]
     static let unregisteredFreelancer = Fixtures.freelancer(4)
     static let gigs = [Fixtures.gig(1), Fixtures.gig(2), Fixtures.gig(3)]
@@ -42,7 +43,8 @@ struct LifecycleSimulation {
     /// Runs one step.
     mutating func step(_ raw: UInt64, sourceLocation: SourceLocation = #_sourceLocation) {
         var bits = Bits(raw)
-        now = now.addingTimeInterval(bits.pick(16) == 0 ? Double(1 + bits.pick(5)) * 86_400 : Double(bits.pick(7)) * 3_600)
+        now = now.addingTimeInterval(
+            bits.pick(16) == 0 ? Double(1 + bits.pick(5)) * 86_400 : Double(bits.pick(7)) * 3_600)
         commandNumber += 1
         var kind = bits.element(Self.kinds)
         // Steer away from commands on streams that do not exist yet, so histories get deep.
@@ -95,7 +97,9 @@ struct LifecycleSimulation {
         }
         // The same command again has already taken effect.
         let repeated = GigDecider.decision(command, next)
-        #expect((try? repeated.get())?.isEmpty == true, "repeating \(command) decided \(repeated)", sourceLocation: sourceLocation)
+        #expect(
+            (try? repeated.get())?.isEmpty == true, "repeating \(command) decided \(repeated)",
+            sourceLocation: sourceLocation)
     }
 
     private mutating func runContract(_ command: ContractCommand, sourceLocation: SourceLocation) {
@@ -140,12 +144,16 @@ struct LifecycleSimulation {
             #expect(accepted.count <= 1, "at most one accepted bid per gig", sourceLocation: sourceLocation)
             for event in events {
                 if case .bidPlaced(let placed) = event {
-                    #expect(placed.freelancerID.uuid != gig.clientID.uuid, "a bid from the gig's own client", sourceLocation: sourceLocation)
+                    #expect(
+                        placed.freelancerID.uuid != gig.clientID.uuid, "a bid from the gig's own client",
+                        sourceLocation: sourceLocation)
                     #expect(placed.amount.currency == gig.currency, sourceLocation: sourceLocation)
                 }
             }
             let live = gig.bids.values.filter { $0.status == .live }
-            #expect(Set(live.map(\.freelancerID)).count == live.count, "one live bid per freelancer", sourceLocation: sourceLocation)
+            #expect(
+                Set(live.map(\.freelancerID)).count == live.count, "one live bid per freelancer",
+                sourceLocation: sourceLocation)
             if gig.status != .open {
                 #expect(live.isEmpty, "bids lapse when the gig stops being open", sourceLocation: sourceLocation)
             }
@@ -153,11 +161,13 @@ struct LifecycleSimulation {
                 // Never an awarded gig without its contract.
                 let start = contractEvents[award.contractID]?.first
                 #expect(
-                    start == .contractStarted(
-                        .init(contractID: award.contractID, gigID: gigID, bidID: award.bidID, clientID: gig.clientID,
-                              freelancerID: award.freelancerID, amount: award.agreedAmount,
-                              estimatedDays: gig.bids[award.bidID]?.estimatedDays ?? -1,
-                              terms: contractStates[award.contractID]?.contract?.terms ?? .standard)),
+                    start
+                        == .contractStarted(
+                            .init(
+                                contractID: award.contractID, gigID: gigID, bidID: award.bidID, clientID: gig.clientID,
+                                freelancerID: award.freelancerID, amount: award.agreedAmount,
+                                estimatedDays: gig.bids[award.bidID]?.estimatedDays ?? -1,
+                                terms: contractStates[award.contractID]?.contract?.terms ?? .standard)),
                     sourceLocation: sourceLocation)
             }
         }
@@ -167,11 +177,14 @@ struct LifecycleSimulation {
                 Issue.record("contract \(contractID) has events but no start", sourceLocation: sourceLocation)
                 continue
             }
-            #expect(contract.status != .settling, "a decision never leaves a contract settling", sourceLocation: sourceLocation)
+            #expect(
+                contract.status != .settling, "a decision never leaves a contract settling",
+                sourceLocation: sourceLocation)
             var payments = 0
             var ended = false
             for (index, event) in events.enumerated() {
-                if ended, case .reviewSubmitted = event {} else if ended {
+                if ended, case .reviewSubmitted = event {
+                } else if ended {
                     Issue.record("\(event.eventType) after the contract ended", sourceLocation: sourceLocation)
                 }
                 switch event {
@@ -180,7 +193,9 @@ struct LifecycleSimulation {
                     let fee = try? payment.gross.share(basisPoints: Int64(contract.terms.platformFeeBasisPoints))
                     #expect(payment.gross == contract.amount, sourceLocation: sourceLocation)
                     #expect(payment.platformFee == fee, sourceLocation: sourceLocation)
-                    #expect((try? payment.platformFee.adding(payment.net)) == payment.gross, "gross = fee + net", sourceLocation: sourceLocation)
+                    #expect(
+                        (try? payment.platformFee.adding(payment.net)) == payment.gross, "gross = fee + net",
+                        sourceLocation: sourceLocation)
                     #expect(payment.net.minorUnits > 0, sourceLocation: sourceLocation)
                     let next = index + 1 < events.count ? events[index + 1] : nil
                     #expect(next == .contractCompleted(.init(contractID: contractID)), sourceLocation: sourceLocation)
@@ -199,12 +214,15 @@ struct LifecycleSimulation {
     func checkStorageRoundTrip(sourceLocation: SourceLocation = #_sourceLocation) throws {
         for (gigID, events) in gigEvents {
             let stored = try events.map { try $0.encoded() }
-            #expect(GigDecider.fold(try stored.map { try GigEvent.decode($0) }) == gigStates[gigID], sourceLocation: sourceLocation)
+            #expect(
+                GigDecider.fold(try stored.map { try GigEvent.decode($0) }) == gigStates[gigID],
+                sourceLocation: sourceLocation)
         }
         for (contractID, events) in contractEvents {
             let stored = try events.map { try $0.encoded() }
-            #expect(ContractDecider.fold(try stored.map { try ContractEvent.decode($0) }) == contractStates[contractID],
-                    sourceLocation: sourceLocation)
+            #expect(
+                ContractDecider.fold(try stored.map { try ContractEvent.decode($0) }) == contractStates[contractID],
+                sourceLocation: sourceLocation)
         }
     }
 
@@ -225,48 +243,72 @@ struct LifecycleSimulation {
         let owner = posted.map { ActorRef.client($0.clientID) } ?? .client(bits.element(Self.clients))
         let freelancer = bits.element(Self.freelancers)
         let existingBids = posted?.bids.keys.sorted() ?? []
-        let bidID = kind >= 3 && !existingBids.isEmpty && bits.pick(4) != 0 ? bits.element(existingBids) : bits.element(Self.bids)
+        let bidID =
+            kind >= 3 && !existingBids.isEmpty && bits.pick(4) != 0
+            ? bits.element(existingBids) : bits.element(Self.bids)
         let amount = bits.usually(
-            bits.element([Fixtures.eur(300_000), Fixtures.eur(250_000), Fixtures.eur(1)]), otherwise: [Fixtures.eur(0), Fixtures.usd(300_000)])
+            bits.element([Fixtures.eur(300_000), Fixtures.eur(250_000), Fixtures.eur(1)]),
+            otherwise: [Fixtures.eur(0), Fixtures.usd(300_000)])
         let days = bits.usually(bits.element([20, 10, 5]), otherwise: [0, 400])
         // Mostly the plausible actor, sometimes anyone.
-        let stranger = bits.element([ActorRef.client(Fixtures.client(2)), .freelancer(Fixtures.freelancer(2)), Fixtures.admin, .system])
+        let stranger = bits.element([
+            ActorRef.client(Fixtures.client(2)), .freelancer(Fixtures.freelancer(2)), Fixtures.admin, .system,
+        ])
         let plausible = bits.pick(8) != 0
         switch kind {
         case 0:
             let clientID = bits.usually(bits.element(Self.clients.prefix(2)), otherwise: [Self.unregisteredClient])
             let budget = bits.usually(
                 (Fixtures.eur(200_000), Fixtures.eur(500_000)),
-                otherwise: [(Fixtures.eur(0), Fixtures.eur(100)), (Fixtures.eur(500_000), Fixtures.eur(200_000)),
-                            (Fixtures.eur(1_000), Fixtures.usd(2_000))])
+                otherwise: [
+                    (Fixtures.eur(0), Fixtures.eur(100)), (Fixtures.eur(500_000), Fixtures.eur(200_000)),
+                    (Fixtures.eur(1_000), Fixtures.usd(2_000)),
+                ])
             return .postGig(
-                .init(context: context(plausible ? .client(clientID) : stranger), gigID: gigID, clientID: clientID,
-                      title: bits.usually(bits.element(["Label 10k images", "Audit a credit model"]), otherwise: [""]), description: "Details.",
-                      skills: bits.usually(bits.element([["data-labeling"], ["explainable-ai", "ai-ethics"]]), otherwise: [[], ["unknown"]]),
-                      budgetMin: budget.0, budgetMax: budget.1,
-                      biddingClosesAt: now.addingTimeInterval(Double(bits.usually(3 + bits.pick(20), otherwise: [-1, 0])) * 86_400),
-                      clientRegistered: clientID != Self.unregisteredClient))
+                .init(
+                    context: context(plausible ? .client(clientID) : stranger), gigID: gigID, clientID: clientID,
+                    title: bits.usually(bits.element(["Label 10k images", "Audit a credit model"]), otherwise: [""]),
+                    description: "Details.",
+                    skills: bits.usually(
+                        bits.element([["data-labeling"], ["explainable-ai", "ai-ethics"]]),
+                        otherwise: [[], ["unknown"]]),
+                    budgetMin: budget.0, budgetMax: budget.1,
+                    biddingClosesAt: now.addingTimeInterval(
+                        Double(bits.usually(3 + bits.pick(20), otherwise: [-1, 0])) * 86_400),
+                    clientRegistered: clientID != Self.unregisteredClient))
         case 1, 2:
             return .placeBid(
-                .init(context: context(plausible ? .freelancer(freelancer) : stranger), gigID: gigID, bidID: bidID, amount: amount,
-                      estimatedDays: days, bidderRegistered: freelancer != Self.unregisteredFreelancer))
+                .init(
+                    context: context(plausible ? .freelancer(freelancer) : stranger), gigID: gigID, bidID: bidID,
+                    amount: amount,
+                    estimatedDays: days, bidderRegistered: freelancer != Self.unregisteredFreelancer))
         case 3:
             let bidder = posted?.bids[bidID].map { ActorRef.freelancer($0.freelancerID) } ?? .freelancer(freelancer)
-            return .reviseBid(.init(context: context(plausible ? bidder : stranger), gigID: gigID, bidID: bidID, amount: amount, estimatedDays: days))
+            return .reviseBid(
+                .init(
+                    context: context(plausible ? bidder : stranger), gigID: gigID, bidID: bidID, amount: amount,
+                    estimatedDays: days))
         case 4:
             let bidder = posted?.bids[bidID].map { ActorRef.freelancer($0.freelancerID) } ?? .freelancer(freelancer)
             return .withdrawBid(.init(context: context(plausible ? bidder : stranger), gigID: gigID, bidID: bidID))
         case 5:
-            return .declineBid(.init(context: context(plausible ? owner : stranger), gigID: gigID, bidID: bidID,
-                                     reason: bits.element(BidDeclineReason.allCases)))
+            return .declineBid(
+                .init(
+                    context: context(plausible ? owner : stranger), gigID: gigID, bidID: bidID,
+                    reason: bits.element(BidDeclineReason.allCases)))
         case 6, 7:
             let live = posted?.bids.values.filter { $0.status == .live }.map(\.id).sorted() ?? []
             let chosen = live.isEmpty || bits.pick(4) == 0 ? bidID : bits.element(live)
             let terms = bits.element([ContractTerms.standard, .init(reviewWindowDays: 1, platformFeeBasisPoints: 1500)])
-            return .acceptBid(.init(context: context(plausible ? owner : stranger), gigID: gigID, bidID: chosen,
-                                    contractID: bits.element(Self.contracts), terms: terms))
+            return .acceptBid(
+                .init(
+                    context: context(plausible ? owner : stranger), gigID: gigID, bidID: chosen,
+                    contractID: bits.element(Self.contracts), terms: terms))
         case 8:
-            return .cancelGig(.init(context: context(plausible ? bits.element([owner, owner, Fixtures.admin]) : stranger), gigID: gigID))
+            return .cancelGig(
+                .init(
+                    context: context(plausible ? bits.element([owner, owner, Fixtures.admin]) : stranger), gigID: gigID)
+            )
         case 9:
             return .expireGig(.init(context: context(plausible ? .system : stranger), gigID: gigID))
         default:
@@ -274,8 +316,12 @@ struct LifecycleSimulation {
             let contractID = awarded.flatMap { bits.pick(4) == 0 ? nil : $0 } ?? bits.element(Self.contracts)
             let ended = contractStates[contractID]?.contract?.status
             let outcome: GigCommand.CloseAwardedGig.ContractOutcome =
-                ended == .cancelled ? .cancelled : ended == .completed ? .completed : bits.element([.completed, .cancelled])
-            return .closeAwardedGig(.init(context: context(plausible ? .system : stranger), gigID: gigID, contractID: contractID, outcome: outcome))
+                ended == .cancelled
+                ? .cancelled : ended == .completed ? .completed : bits.element([.completed, .cancelled])
+            return .closeAwardedGig(
+                .init(
+                    context: context(plausible ? .system : stranger), gigID: gigID, contractID: contractID,
+                    outcome: outcome))
         }
     }
 
@@ -286,7 +332,9 @@ struct LifecycleSimulation {
         let contract = contractStates[contractID]?.contract
         let client = contract.map { ActorRef.client($0.clientID) } ?? .client(Fixtures.client(1))
         let freelancer = contract.map { ActorRef.freelancer($0.freelancerID) } ?? .freelancer(Fixtures.freelancer(1))
-        let stranger = bits.element([ActorRef.client(Fixtures.client(2)), .freelancer(Fixtures.freelancer(3)), Fixtures.admin, .system])
+        let stranger = bits.element([
+            ActorRef.client(Fixtures.client(2)), .freelancer(Fixtures.freelancer(3)), Fixtures.admin, .system,
+        ])
         let plausible = bits.pick(8) != 0
         var deliveryID = bits.element(Self.deliveries)
         if case .delivered(let pending) = contract?.status, bits.pick(4) != 0 { deliveryID = pending }
@@ -295,28 +343,42 @@ struct LifecycleSimulation {
         switch kind {
         case 11, 12:
             return .submitDelivery(
-                .init(context: context(plausible ? freelancer : stranger), contractID: contractID, deliveryID: deliveryID,
-                      note: bits.element(["v1", "v2"]), artifacts: bits.usually(bits.element([["s3://x/1"], []]), otherwise: [[""]])))
+                .init(
+                    context: context(plausible ? freelancer : stranger), contractID: contractID, deliveryID: deliveryID,
+                    note: bits.element(["v1", "v2"]),
+                    artifacts: bits.usually(bits.element([["s3://x/1"], []]), otherwise: [[""]])))
         case 13:
-            return .requestChanges(.init(context: context(plausible ? client : stranger), contractID: contractID, deliveryID: deliveryID,
-                                         reason: bits.usually("More tests.", otherwise: [""])))
+            return .requestChanges(
+                .init(
+                    context: context(plausible ? client : stranger), contractID: contractID, deliveryID: deliveryID,
+                    reason: bits.usually("More tests.", otherwise: [""])))
         case 14, 15:
-            return .approveDelivery(.init(context: context(plausible ? client : stranger), contractID: contractID, deliveryID: deliveryID))
+            return .approveDelivery(
+                .init(context: context(plausible ? client : stranger), contractID: contractID, deliveryID: deliveryID))
         case 16:
-            return .autoApproveDelivery(.init(context: context(plausible ? .system : stranger), contractID: contractID, deliveryID: deliveryID))
+            return .autoApproveDelivery(
+                .init(context: context(plausible ? .system : stranger), contractID: contractID, deliveryID: deliveryID))
         case 17:
-            return .openDispute(.init(context: context(plausible ? bits.element([client, freelancer, Fixtures.admin]) : stranger),
-                                      contractID: contractID, disputeID: disputeID, reason: bits.element(["Late.", "Scope."])))
+            return .openDispute(
+                .init(
+                    context: context(plausible ? bits.element([client, freelancer, Fixtures.admin]) : stranger),
+                    contractID: contractID, disputeID: disputeID, reason: bits.element(["Late.", "Scope."])))
         case 18:
-            return .resolveDispute(.init(context: context(plausible ? Fixtures.admin : stranger), contractID: contractID,
-                                         disputeID: disputeID, resolution: bits.element(DisputeResolution.allCases), note: "Ruling."))
+            return .resolveDispute(
+                .init(
+                    context: context(plausible ? Fixtures.admin : stranger), contractID: contractID,
+                    disputeID: disputeID, resolution: bits.element(DisputeResolution.allCases), note: "Ruling."))
         case 20:
-            return .cancelContract(.init(context: context(plausible ? bits.element([client, freelancer, Fixtures.admin]) : stranger),
-                                         contractID: contractID))
+            return .cancelContract(
+                .init(
+                    context: context(plausible ? bits.element([client, freelancer, Fixtures.admin]) : stranger),
+                    contractID: contractID))
         default:
-            return .submitReview(.init(context: context(plausible ? bits.element([client, freelancer]) : stranger),
-                                       contractID: contractID, rating: bits.usually(1 + bits.pick(5), otherwise: [0, 6]),
-                                       text: bits.element(["Good.", "Fine."])))
+            return .submitReview(
+                .init(
+                    context: context(plausible ? bits.element([client, freelancer]) : stranger),
+                    contractID: contractID, rating: bits.usually(1 + bits.pick(5), otherwise: [0, 6]),
+                    text: bits.element(["Good.", "Fine."])))
         }
     }
 }

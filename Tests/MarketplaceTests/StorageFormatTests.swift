@@ -24,12 +24,15 @@ import Testing
             let fields = section.split(separator: "\n").filter { $0.hasPrefix("| `") }.compactMap { line in
                 line.split(separator: "`").dropFirst().first.map(String.init)
             }
-            guard let start = section.range(of: "```json\n"), let end = section.range(of: "\n```", range: start.upperBound..<section.endIndex)
+            guard let start = section.range(of: "```json\n"),
+                let end = section.range(of: "\n```", range: start.upperBound..<section.endIndex)
             else {
                 Issue.record("\(type) has no json example")
                 continue
             }
-            events.append(DocumentedEvent(type: type, tableFields: Set(fields), example: String(section[start.upperBound..<end.lowerBound])))
+            events.append(
+                DocumentedEvent(
+                    type: type, tableFields: Set(fields), example: String(section[start.upperBound..<end.lowerBound])))
         }
         return events
     }
@@ -68,7 +71,9 @@ import Testing
                 Issue.record("\(documented.type) does not encode as an object")
                 continue
             }
-            #expect(Set(fields.keys) == documented.tableFields, "\(documented.type): the table must list exactly the fields")
+            #expect(
+                Set(fields.keys) == documented.tableFields, "\(documented.type): the table must list exactly the fields"
+            )
         }
     }
 
@@ -90,7 +95,9 @@ import Testing
         for event in EventSamples.gig {
             let encoded = try event.encoded()
             #expect(encoded.type == event.eventType && encoded.schemaVersion == 1)
-            #expect(try GigEvent.decode(type: encoded.type, schemaVersion: encoded.schemaVersion, data: encoded.data) == event)
+            #expect(
+                try GigEvent.decode(type: encoded.type, schemaVersion: encoded.schemaVersion, data: encoded.data)
+                    == event)
         }
         for event in EventSamples.contract {
             #expect(try ContractEvent.decode(event.encoded()) == event)
@@ -101,37 +108,56 @@ import Testing
         let encoded = try GigEvent.gigClosed(.init(gigID: Fixtures.gigA, reason: .expired)).encoded()
         #expect(String(decoding: encoded.data, as: UTF8.self) == #"{"gigId":"\#(Fixtures.gigA)","reason":"expired"}"#)
         let started = try EventSamples.contract[0].encoded()
-        #expect(String(decoding: started.data, as: UTF8.self).hasPrefix(#"{"amount":{"currency":"EUR","minorUnits":280000},"bidId":"#))
+        #expect(
+            String(decoding: started.data, as: UTF8.self).hasPrefix(
+                #"{"amount":{"currency":"EUR","minorUnits":280000},"bidId":"#))
     }
 
     @Test func unknownTypesAndVersionsAreTypedErrors() throws {
         let data = try GigEvent.gigClosed(.init(gigID: Fixtures.gigA, reason: .expired)).encoded().data
         expectFailure(.unknownEventType) { _ = try GigEvent.decode(type: "GigExploded", schemaVersion: 1, data: data) }
-        expectFailure(.unknownEventType) { _ = try ContractEvent.decode(type: "GigClosed", schemaVersion: 1, data: data) }
-        expectFailure(.unsupportedSchemaVersion) { _ = try GigEvent.decode(type: "GigClosed", schemaVersion: 2, data: data) }
-        expectFailure(.unsupportedSchemaVersion) { _ = try GigEvent.decode(type: "GigClosed", schemaVersion: 0, data: data) }
-        expectFailure(.undecodableEvent) { _ = try GigEvent.decode(type: "GigClosed", schemaVersion: 1, data: Data("{".utf8)) }
-        expectFailure(.undecodableEvent) {
-            _ = try GigEvent.decode(type: "GigClosed", schemaVersion: 1, data: Data(#"{"gigId":"\#(Fixtures.gigA)","reason":"exploded"}"#.utf8))
+        expectFailure(.unknownEventType) {
+            _ = try ContractEvent.decode(type: "GigClosed", schemaVersion: 1, data: data)
         }
-        expectFailure(.undecodableEvent) { _ = try GigEvent.decode(type: "GigClosed", schemaVersion: 1, data: Data(#"{"reason":"filled"}"#.utf8)) }
+        expectFailure(.unsupportedSchemaVersion) {
+            _ = try GigEvent.decode(type: "GigClosed", schemaVersion: 2, data: data)
+        }
+        expectFailure(.unsupportedSchemaVersion) {
+            _ = try GigEvent.decode(type: "GigClosed", schemaVersion: 0, data: data)
+        }
         expectFailure(.undecodableEvent) {
-            _ = try ContractEvent.decode(type: "DeliverySubmitted", schemaVersion: 1, data: Data(
-                #"{"artifacts":[],"contractId":"\#(Fixtures.contractA)","deliveryId":"\#(Fixtures.delivery(1))","note":"","submittedAt":"yesterday"}"#.utf8))
+            _ = try GigEvent.decode(type: "GigClosed", schemaVersion: 1, data: Data("{".utf8))
+        }
+        expectFailure(.undecodableEvent) {
+            _ = try GigEvent.decode(
+                type: "GigClosed", schemaVersion: 1,
+                data: Data(#"{"gigId":"\#(Fixtures.gigA)","reason":"exploded"}"#.utf8))
+        }
+        expectFailure(.undecodableEvent) {
+            _ = try GigEvent.decode(type: "GigClosed", schemaVersion: 1, data: Data(#"{"reason":"filled"}"#.utf8))
+        }
+        expectFailure(.undecodableEvent) {
+            _ = try ContractEvent.decode(
+                type: "DeliverySubmitted", schemaVersion: 1,
+                data: Data(
+                    #"{"artifacts":[],"contractId":"\#(Fixtures.contractA)","deliveryId":"\#(Fixtures.delivery(1))","note":"","submittedAt":"yesterday"}"#
+                        .utf8))
         }
     }
 
     @Test func unstorableTimesAreTypedErrors() {
         let event = ContractEvent.deliverySubmitted(
-            .init(contractID: Fixtures.contractA, deliveryID: Fixtures.delivery(1), note: "", artifacts: [],
-                  submittedAt: Date(timeIntervalSince1970: -1)))
+            .init(
+                contractID: Fixtures.contractA, deliveryID: Fixtures.delivery(1), note: "", artifacts: [],
+                submittedAt: Date(timeIntervalSince1970: -1)))
         expectFailure(.unencodableEvent) { _ = try event.encoded() }
     }
 
     @Test func decisionsEncodeIntoStreamWrites() throws {
         let write = try StreamWrite(stream: Fixtures.alice.stream, events: EventSamples.freelancer)
         #expect(write.expectation == .versionAsRead)
-        #expect(write.events.map(\.type) == ["FreelancerRegistered", "SkillsUpdated", "RateChanged", "AvailabilityChanged"])
+        #expect(
+            write.events.map(\.type) == ["FreelancerRegistered", "SkillsUpdated", "RateChanged", "AvailabilityChanged"])
         #expect(try GigDecision.nothing(Fixtures.gigA).writes().isEmpty)
     }
 }

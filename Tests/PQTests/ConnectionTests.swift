@@ -11,7 +11,9 @@ struct ConnectionTests {
         let pool = try await pool()
         let table = "uv_\(UInt32.random(in: 0...UInt32.max))"
         try await pool.withConnection { (conn: Connection) async throws in
-            try await conn.execute("CREATE TABLE \(identifier: table) (id int, CONSTRAINT \(identifier: table + "_pkey") PRIMARY KEY (id))")
+            try await conn.execute(
+                "CREATE TABLE \(identifier: table) (id int, CONSTRAINT \(identifier: table + "_pkey") PRIMARY KEY (id))"
+            )
             try await conn.execute("INSERT INTO \(identifier: table) VALUES (\(Int32(1)))")
             let error = await #expect(throws: PQError.self) {
                 try await conn.execute("INSERT INTO \(identifier: table) VALUES (\(Int32(1)))")
@@ -49,7 +51,8 @@ struct ConnectionTests {
             let n = await attempts.next()
             if n < 3 {
                 // A real 40001 from the server.
-                try await pool.query("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = 'serialization_failure'; END $$")
+                try await pool.query(
+                    "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = 'serialization_failure'; END $$")
             }
             return n
         }
@@ -68,7 +71,9 @@ struct ConnectionTests {
     @Test func pipelineSendsManyStatementsInOneRoundTrip() async throws {
         let pool = try await pool()
         try await pool.withConnection { (conn: Connection) async throws in
-            let results = try await conn.pipeline(["SELECT \(1) AS a", "SELECT \("two") AS b", "SELECT 1/0", "SELECT \(4) AS d"], mode: .eachOwnTransaction)
+            let results = try await conn.pipeline(
+                ["SELECT \(1) AS a", "SELECT \("two") AS b", "SELECT 1/0", "SELECT \(4) AS d"],
+                mode: .eachOwnTransaction)
             #expect(results.count == 4)
             #expect(try results[0].get().scalar(Int.self) == 1)
             #expect(try results[1].get().scalar(String.self) == "two")
@@ -78,7 +83,8 @@ struct ConnectionTests {
             let table = "pl_\(UInt32.random(in: 0...UInt32.max))"
             try await conn.execute("CREATE TABLE \(identifier: table) (v int)")
             let atomic = try await conn.pipeline([
-                "INSERT INTO \(identifier: table) VALUES (\(Int32(1)))", "SELECT 1/0", "INSERT INTO \(identifier: table) VALUES (\(Int32(2)))",
+                "INSERT INTO \(identifier: table) VALUES (\(Int32(1)))", "SELECT 1/0",
+                "INSERT INTO \(identifier: table) VALUES (\(Int32(2)))",
             ])
             #expect((try? atomic[0].get()) != nil)
             #expect((try? atomic[1].get()) == nil)
@@ -120,7 +126,9 @@ struct ConnectionTests {
         let task = Task { try await pool.query("SELECT pg_sleep(60), \(marker)::text") }
         // Cancel once the statement is running on the server.
         let running = try await eventually {
-            try await pool.query("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(60)%'  AND pid <> pg_backend_pid()").scalar(Int.self) > 0 ? true : nil
+            try await pool.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(60)%'  AND pid <> pg_backend_pid()"
+            ).scalar(Int.self) > 0 ? true : nil
         }
         #expect(running == true)
         task.cancel()
@@ -148,7 +156,8 @@ struct ConnectionTests {
         defer { Task { _ = try? await pool.query("DROP ROLE IF EXISTS \(identifier: role)") } }
         let port = try await pool.query("SELECT current_setting('port')").scalar(String.self)
         let secret = "Wr0ng-Pa55word"
-        let config = ConnectionConfig("postgresql://\(role):\(secret)@127.0.0.1:\(port)/postgres", connectTimeoutSeconds: 5)
+        let config = ConnectionConfig(
+            "postgresql://\(role):\(secret)@127.0.0.1:\(port)/postgres", connectTimeoutSeconds: 5)
         let error = await #expect(throws: PQError.self) { try await Connection.connect(config) }
         #expect(error?.code == .connectionFailed)
         #expect(error?.message.contains("password authentication failed") == true)

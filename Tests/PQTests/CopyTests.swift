@@ -35,7 +35,8 @@ struct CopyTests {
             #expect(copied == rowCount)
             var received = Checksum()
             var lines = 0
-            let out = try await conn.copyOut("COPY (SELECT id, label, amount FROM copy_rows ORDER BY id) TO STDOUT") { row in
+            let out = try await conn.copyOut("COPY (SELECT id, label, amount FROM copy_rows ORDER BY id) TO STDOUT") {
+                row in
                 received.add(row)
                 lines += 1
             }

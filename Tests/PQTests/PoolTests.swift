@@ -12,7 +12,8 @@ struct PoolTests {
             for i in 0..<64 {
                 group.addTask {
                     try await pool.withConnection { (conn: Connection) async throws in
-                        let n = try await conn.query("SELECT \(i) + 0 AS v, pg_sleep(0.01)").first?.decode(Int.self, at: 0)
+                        let n = try await conn.query("SELECT \(i) + 0 AS v, pg_sleep(0.01)").first?.decode(
+                            Int.self, at: 0)
                         #expect(n == i)
                         return try await conn.query("SELECT pg_backend_pid()").scalar(Int32.self)
                     }
@@ -37,14 +38,20 @@ struct PoolTests {
             for _ in 0..<3 { group.addTask { _ = try await pool.query("SELECT pg_sleep(0.05)") } }
             try await group.waitForAll()
         }
-        let before = Set(try await pool.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'gigledger-tests' AND pid <> pg_backend_pid()").rows.map { try $0.decode(Int32.self, at: 0) })
+        let before = Set(
+            try await pool.query(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'gigledger-tests' AND pid <> pg_backend_pid()"
+            ).rows.map { try $0.decode(Int32.self, at: 0) })
         // The server kills every backend of this database (as a crash or restart would).
         let killer = try await Connection.connect(base.config.withDatabase("postgres"))
         let dbName = try await pool.query("SELECT current_database()").scalar(String.self)
-        try await killer.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(dbName) AND pid <> pg_backend_pid()")
+        try await killer.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(dbName) AND pid <> pg_backend_pid()"
+        )
         // Termination is asynchronous: wait until those backends have exited.
         let gone = try await eventually {
-            try await killer.query("SELECT count(*) FROM pg_stat_activity WHERE datname = \(dbName)").scalar(Int.self) == 0 ? true : nil
+            try await killer.query("SELECT count(*) FROM pg_stat_activity WHERE datname = \(dbName)").scalar(Int.self)
+                == 0 ? true : nil
         }
         #expect(gone == true)
         await killer.close()

@@ -9,7 +9,10 @@ struct TypeRoundTripTests {
 
     @Test func textIncludingUnicodeAndQuotes() async throws {
         let pool = try await pool()
-        let values = ["", "plain", "O'Brien; DROP TABLE x; --", "naïve café ☕️ 日本語 👩🏽‍💻", "line\nbreak\ttab", String(repeating: "x", count: 100_000)]
+        let values = [
+            "", "plain", "O'Brien; DROP TABLE x; --", "naïve café ☕️ 日本語 👩🏽‍💻", "line\nbreak\ttab",
+            String(repeating: "x", count: 100_000),
+        ]
         for value in values {
             let back = try await pool.query("SELECT \(value)::text AS v").scalar(String.self)
             #expect(back == value)
@@ -55,12 +58,18 @@ struct TypeRoundTripTests {
     }
 
     @Test func jsonbAndCodable() async throws {
-        struct Payload: Codable, Equatable { let name: String; let skills: [String]; let rate: Int }
+        struct Payload: Codable, Equatable {
+            let name: String
+            let skills: [String]
+            let rate: Int
+        }
         let pool = try await pool()
         let payload = Payload(name: "Zoë \"the\" modeller", skills: ["nlp", "edge-ai"], rate: 120_00)
         let back = try await pool.query("SELECT \(try PGJSON(encoding: payload)) AS v").scalar(PGJSON.self)
         #expect(try back.decode(Payload.self) == payload)
-        #expect(try await pool.query("SELECT (\(try PGJSON(encoding: payload)))->>'name' AS v").scalar(String.self) == payload.name)
+        #expect(
+            try await pool.query("SELECT (\(try PGJSON(encoding: payload)))->>'name' AS v").scalar(String.self)
+                == payload.name)
     }
 
     @Test func timestamptzToTheMicrosecond() async throws {

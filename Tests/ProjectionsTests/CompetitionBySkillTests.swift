@@ -18,31 +18,52 @@ struct CompetitionBySkillTests {
             try await service.execute(try CommandInput(fields: fields, now: day.addingTimeInterval(offset)).command())
         }
         let client = UUID().uuidString.lowercased()
-        try await run(["command": "RegisterClient", "actor": .string("client:\(client)"), "clientId": .string(client), "name": "C", "country": "DE"], at: -86_400)
+        try await run(
+            [
+                "command": "RegisterClient", "actor": .string("client:\(client)"), "clientId": .string(client),
+                "name": "C", "country": "DE",
+            ], at: -86_400)
         var nlp: [String] = []
         for skills in [["nlp", "python"], ["nlp"], ["python"]] {
             let id = UUID().uuidString.lowercased()
-            try await run(["command": "RegisterFreelancer", "actor": .string("freelancer:\(id)"), "freelancerId": .string(id), "name": "F",
-                           "skills": .array(skills.map { ["skill": .string($0), "level": 2] }), "hourlyRate": ["currency": "EUR", "amount": "50.00"],
-                           "hoursPerWeek": 20], at: -86_400)
+            try await run(
+                [
+                    "command": "RegisterFreelancer", "actor": .string("freelancer:\(id)"), "freelancerId": .string(id),
+                    "name": "F",
+                    "skills": .array(skills.map { ["skill": .string($0), "level": 2] }),
+                    "hourlyRate": ["currency": "EUR", "amount": "50.00"],
+                    "hoursPerWeek": 20,
+                ], at: -86_400)
             if skills.contains("nlp") { nlp.append(id) }
         }
         let closes = JSONValue.string(ISO8601DateFormatter().string(from: day.addingTimeInterval(5 * 86_400)))
         let busy = UUID().uuidString.lowercased()
         let quiet = UUID().uuidString.lowercased()
         for gig in [busy, quiet] {
-            try await run(["command": "PostGig", "actor": .string("client:\(client)"), "clientId": .string(client), "gigId": .string(gig),
-                           "title": "NLP", "skills": ["nlp"], "budgetMin": ["currency": "EUR", "amount": "100.00"],
-                           "budgetMax": ["currency": "EUR", "amount": "200.00"], "biddingClosesAt": closes], at: 3600)
+            try await run(
+                [
+                    "command": "PostGig", "actor": .string("client:\(client)"), "clientId": .string(client),
+                    "gigId": .string(gig),
+                    "title": "NLP", "skills": ["nlp"], "budgetMin": ["currency": "EUR", "amount": "100.00"],
+                    "budgetMax": ["currency": "EUR", "amount": "200.00"], "biddingClosesAt": closes,
+                ], at: 3600)
         }
         var firstBid = ""
         for freelancer in nlp {
             let bid = UUID().uuidString.lowercased()
             if firstBid.isEmpty { firstBid = bid }
-            try await run(["command": "PlaceBid", "actor": .string("freelancer:\(freelancer)"), "gigId": .string(busy), "bidId": .string(bid),
-                           "amount": ["currency": "EUR", "amount": "150.00"], "estimatedDays": 3], at: 7200)
+            try await run(
+                [
+                    "command": "PlaceBid", "actor": .string("freelancer:\(freelancer)"), "gigId": .string(busy),
+                    "bidId": .string(bid),
+                    "amount": ["currency": "EUR", "amount": "150.00"], "estimatedDays": 3,
+                ], at: 7200)
         }
-        try await run(["command": "AcceptBid", "actor": .string("client:\(client)"), "gigId": .string(busy), "bidId": .string(firstBid)], at: 10_800)
+        try await run(
+            [
+                "command": "AcceptBid", "actor": .string("client:\(client)"), "gigId": .string(busy),
+                "bidId": .string(firstBid),
+            ], at: 10_800)
 
         let engine = ProjectionEngine(store: service.store, projectors: ShippedProjectors.all)
         try await engine.prepare()
@@ -51,11 +72,14 @@ struct CompetitionBySkillTests {
             try await engine.catchUpAll()
             return try await engine.status().allSatisfy { $0.eventsApplied >= Int64(total) } ? true : nil
         }
-        let row = try #require(try await pool.query("""
-            SELECT iso_week, gigs_posted, bids, bids_per_gig::text AS bpg, gigs_with_no_bids, contracts_started,
-                   fill_rate::text AS fill, supply, demand_to_supply::text AS dts, win_rate::text AS win
-            FROM read_models.competition_skill_weeks_v1 WHERE skill = 'nlp'
-            """).first)
+        let row = try #require(
+            try await pool.query(
+                """
+                SELECT iso_week, gigs_posted, bids, bids_per_gig::text AS bpg, gigs_with_no_bids, contracts_started,
+                       fill_rate::text AS fill, supply, demand_to_supply::text AS dts, win_rate::text AS win
+                FROM read_models.competition_skill_weeks_v1 WHERE skill = 'nlp'
+                """
+            ).first)
         // Two NLP gigs posted in W47; 2 bids (both on one); one gig without bids; one contract;
         // two freelancers offer NLP.
         #expect(try row.decode(String.self, "iso_week") == "2026-W47")
@@ -69,6 +93,8 @@ struct CompetitionBySkillTests {
         #expect(try row.decode(String?.self, "dts") == "1.0000")
         #expect(try row.decode(String?.self, "win") == "0.5000")
         // Python has supply but no gigs: no row for it this week.
-        #expect(try await pool.query("SELECT count(*) FROM read_models.competition_skill_weeks_v1 WHERE skill = 'python'").scalar(Int.self) == 0)
+        #expect(
+            try await pool.query("SELECT count(*) FROM read_models.competition_skill_weeks_v1 WHERE skill = 'python'")
+                .scalar(Int.self) == 0)
     }
 }

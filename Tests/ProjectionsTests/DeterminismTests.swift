@@ -9,18 +9,23 @@ import Testing
 
 @Suite("Read models are deterministic functions of the log")
 struct DeterminismTests {
-    static let config = SimulationConfig(freelancers: 40, clients: 10, weeks: 3, seed: 11, gigsPerClientPerWeek: 1.5, workers: 4)
+    static let config = SimulationConfig(
+        freelancers: 40, clients: 10, weeks: 3, seed: 11, gigsPerClientPerWeek: 1.5, workers: 4)
 
     /// A fingerprint of every read-model table's rows.
     func fingerprint(_ pool: ConnectionPool) async throws -> [String: String] {
         var out: [String: String] = [:]
-        let tables = try await pool.query("""
+        let tables = try await pool.query(
+            """
             SELECT table_name FROM information_schema.tables WHERE table_schema = 'read_models' AND table_type = 'BASE TABLE' ORDER BY 1
-            """).rows.map { try $0.decode(String.self, at: 0) }
+            """
+        ).rows.map { try $0.decode(String.self, at: 0) }
         for table in tables {
-            out[table] = try await pool.query("""
+            out[table] = try await pool.query(
+                """
                 SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), 'empty') FROM read_models.\(identifier: table) t
-                """).scalar(String.self)
+                """
+            ).scalar(String.self)
         }
         return out
     }
@@ -31,7 +36,9 @@ struct DeterminismTests {
         let summary = try await MarketSimulator(service: MarketplaceService(store: store), config: Self.config).run()
         #expect(summary.unexpectedRejections == 0)
         // Wait until the whole log is readable (other suites' transactions may hold readers back).
-        _ = try await eventually { try await store.readAll(after: .start, limit: 100_000).events.count >= summary.events ? true : nil }
+        _ = try await eventually {
+            try await store.readAll(after: .start, limit: 100_000).events.count >= summary.events ? true : nil
+        }
         return (pool, store)
     }
 
@@ -52,7 +59,8 @@ struct DeterminismTests {
             for table in tables { try await conn.execute("TRUNCATE read_models.\(identifier: table)") }
             try await conn.execute("DELETE FROM ledger.projections")
         }
-        let killed = ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "killed", batchSize: 17, leaseDuration: .seconds(1))
+        let killed = ProjectionEngine(
+            store: store, projectors: ShippedProjectors.all, owner: "killed", batchSize: 17, leaseDuration: .seconds(1))
         try await killed.prepare()
         for projector in ShippedProjectors.all { for _ in 0..<3 { _ = try await killed.step(projector) } }
         let partial = try await fingerprint(pool)

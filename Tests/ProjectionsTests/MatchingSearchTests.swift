@@ -2,10 +2,11 @@ import EventStore
 import Foundation
 import GigLedger
 import PQ
-@testable import Projections
 import Simulation
 import TestSupport
 import Testing
+
+@testable import Projections
 
 /// The indexed searches give exactly what scoring every candidate gives: `Reference` is the
 /// version-1 query (every candidate scored at query time, idf counted per query) over the
@@ -13,8 +14,11 @@ import Testing
 @Suite("Matching searches equal scoring every candidate")
 struct MatchingSearchTests {
     enum Reference {
-        static func score(_ pool: ConnectionPool, gig: UUID, freelancer: UUID?, weights w: Matching.Weights) async throws -> [Matching.Match] {
-            let rows = try await pool.query("""
+        static func score(_ pool: ConnectionPool, gig: UUID, freelancer: UUID?, weights w: Matching.Weights)
+            async throws -> [Matching.Match]
+        {
+            let rows = try await pool.query(
+                """
                 WITH gig AS (SELECT * FROM read_models.match_gigs_v2 WHERE gig_id = \(gig)),
                 population AS (SELECT count(*)::float8 AS n FROM read_models.match_freelancers_v2),
                 need AS (
@@ -46,10 +50,15 @@ struct MatchingSearchTests {
                 let budget = try row.decode(Double.self, "budget_fit")
                 let availability = try row.decode(Double.self, "availability")
                 let reputation = try row.decode(Double.self, "reputation")
-                let score = w.coverage * coverage + w.budget * budget + w.availability * availability + w.reputation * reputation
-                return Matching.Match(gigID: gig, freelancerID: try row.decode(UUID.self, "freelancer_id"), score: score, coverage: coverage, budgetFit: budget,
-                                      availability: availability, reputation: reputation, newcomer: try row.decode(Bool.self, "newcomer"), viaNewcomerSlot: false,
-                                      matchedSkills: [], missingSkills: [], weightsVersion: w.version)
+                let score =
+                    w.coverage * coverage + w.budget * budget + w.availability * availability + w.reputation
+                    * reputation
+                return Matching.Match(
+                    gigID: gig, freelancerID: try row.decode(UUID.self, "freelancer_id"), score: score,
+                    coverage: coverage, budgetFit: budget,
+                    availability: availability, reputation: reputation, newcomer: try row.decode(Bool.self, "newcomer"),
+                    viaNewcomerSlot: false,
+                    matchedSkills: [], missingSkills: [], weightsVersion: w.version)
             }
         }
     }
@@ -59,7 +68,8 @@ struct MatchingSearchTests {
         #expect(got.map(\.freelancerID) == expected.map(\.freelancerID), "\(label): freelancers")
         #expect(got.map(\.viaNewcomerSlot) == expected.map(\.viaNewcomerSlot), "\(label): newcomer slot")
         for (a, b) in zip(got, expected) {
-            #expect(abs(a.score - b.score) < 1e-12 && abs(a.coverage - b.coverage) < 1e-12 && a.budgetFit == b.budgetFit
+            #expect(
+                abs(a.score - b.score) < 1e-12 && abs(a.coverage - b.coverage) < 1e-12 && a.budgetFit == b.budgetFit
                     && a.availability == b.availability && a.reputation == b.reputation, "\(label): components")
         }
     }
@@ -67,37 +77,60 @@ struct MatchingSearchTests {
     @Test func candidatesAndFeedsOfASimulatedMarket() async throws {
         let pool = try await TestDatabase.fresh("matchsearch", maxConnections: 6)
         let store = EventStore(pool: pool)
-        let summary = try await MarketSimulator(service: MarketplaceService(store: store),
-                                                config: SimulationConfig(freelancers: 80, clients: 10, weeks: 3, seed: 5, gigsPerClientPerWeek: 1.5, workers: 4)).run()
+        let summary = try await MarketSimulator(
+            service: MarketplaceService(store: store),
+            config: SimulationConfig(
+                freelancers: 80, clients: 10, weeks: 3, seed: 5, gigsPerClientPerWeek: 1.5, workers: 4)
+        ).run()
         // Open gigs for the feeds (the simulated market has closed all of its own by its end).
         let service = MarketplaceService(store: store)
         let client = UUID().uuidString.lowercased()
-        try await service.execute(try CommandInput(fields: ["command": "RegisterClient", "actor": .string("client:\(client)"), "clientId": .string(client),
-                                                            "name": "C", "country": "DE"]).command())
-        let skills = try await pool.query("""
+        try await service.execute(
+            try CommandInput(fields: [
+                "command": "RegisterClient", "actor": .string("client:\(client)"), "clientId": .string(client),
+                "name": "C", "country": "DE",
+            ]).command())
+        let skills = try await pool.query(
+            """
             SELECT DISTINCT c->>'skill' FROM ledger.events e, jsonb_array_elements(e.data->'skills') AS c
             WHERE e.event_type = 'FreelancerRegistered' ORDER BY 1
-            """).rows.map { try $0.decode(String.self, at: 0) }
+            """
+        ).rows.map { try $0.decode(String.self, at: 0) }
         let closes = JSONValue.string(ISO8601DateFormatter().string(from: Date().addingTimeInterval(30 * 86_400)))
         for n in 0..<40 {
-            let gigSkills = Set([skills[n % skills.count], skills[(n * 7 / 3) % skills.count], skills[(n * n) % skills.count]].prefix(1 + n % 3))
+            let gigSkills = Set(
+                [skills[n % skills.count], skills[(n * 7 / 3) % skills.count], skills[(n * n) % skills.count]].prefix(
+                    1 + n % 3))
             let currency = JSONValue.string(n % 9 == 0 ? "USD" : "EUR")
-            try await service.execute(try CommandInput(fields: [
-                "command": "PostGig", "actor": .string("client:\(client)"), "clientId": .string(client), "gigId": .string(UUID().uuidString.lowercased()),
-                "title": "G", "skills": .array(gigSkills.sorted().map { .string($0) }),
-                "budgetMin": ["currency": currency, "minorUnits": .number(Double(50_000 + 10_000 * (n % 5)))],
-                "budgetMax": ["currency": currency, "minorUnits": .number(Double(120_000 + 40_000 * (n % 7)))],
-                "biddingClosesAt": closes]).command())
+            try await service.execute(
+                try CommandInput(fields: [
+                    "command": "PostGig", "actor": .string("client:\(client)"), "clientId": .string(client),
+                    "gigId": .string(UUID().uuidString.lowercased()),
+                    "title": "G", "skills": .array(gigSkills.sorted().map { .string($0) }),
+                    "budgetMin": ["currency": currency, "minorUnits": .number(Double(50_000 + 10_000 * (n % 5)))],
+                    "budgetMax": ["currency": currency, "minorUnits": .number(Double(120_000 + 40_000 * (n % 7)))],
+                    "biddingClosesAt": closes,
+                ]).command())
         }
-        _ = try await eventually(timeout: .seconds(90)) { try await store.readAll(after: .start, limit: 1_000_000).events.count >= summary.events + 41 ? true : nil }
+        _ = try await eventually(timeout: .seconds(90)) {
+            try await store.readAll(after: .start, limit: 1_000_000).events.count >= summary.events + 41 ? true : nil
+        }
         let engine = ProjectionEngine(store: store, projectors: [MatchingProjector()], owner: "search", batchSize: 700)
         try await engine.prepare()
         try await engine.catchUpAll()
-        let gigs = try await pool.query("SELECT gig_id FROM read_models.match_gigs_v2 ORDER BY gig_id").rows.map { try $0.decode(UUID.self, at: 0) }
-        let freelancers = try await pool.query("SELECT freelancer_id FROM read_models.match_freelancers_v2 ORDER BY freelancer_id").rows.map { try $0.decode(UUID.self, at: 0) }
+        let gigs = try await pool.query("SELECT gig_id FROM read_models.match_gigs_v2 ORDER BY gig_id").rows.map {
+            try $0.decode(UUID.self, at: 0)
+        }
+        let freelancers = try await pool.query(
+            "SELECT freelancer_id FROM read_models.match_freelancers_v2 ORDER BY freelancer_id"
+        ).rows.map { try $0.decode(UUID.self, at: 0) }
         #expect(gigs.count > 30)
-        #expect(try await pool.query("SELECT count(*) FROM read_models.match_gigs_v2 WHERE status = 'open'").scalar(Int.self) >= 5)
-        #expect(try await pool.query("SELECT count(*) FROM read_models.match_freelancers_v2 WHERE contracts_started > 0").scalar(Int.self) > 10)
+        #expect(
+            try await pool.query("SELECT count(*) FROM read_models.match_gigs_v2 WHERE status = 'open'").scalar(
+                Int.self) >= 5)
+        #expect(
+            try await pool.query("SELECT count(*) FROM read_models.match_freelancers_v2 WHERE contracts_started > 0")
+                .scalar(Int.self) > 10)
 
         // Weights the rank key fits (pruned search, read one row per list first so every
         // stopping rule runs), and weights it does not fit (every list read).
@@ -109,30 +142,44 @@ struct MatchingSearchTests {
             var matching = Matching(pool: pool, weights: weights)
             matching.tuning.firstRead = 1
             matching.tuning.groupsPerRound = 1
-            let byID: (Matching.Match, Matching.Match) -> Bool = { $0.freelancerID.uuidString < $1.freelancerID.uuidString }
+            let byID: (Matching.Match, Matching.Match) -> Bool = {
+                $0.freelancerID.uuidString < $1.freelancerID.uuidString
+            }
             var fedFreelancers = 0
             defer { #expect(fedFreelancers > 10) }
             for gig in gigs {
                 let all = try await Reference.score(pool, gig: gig, freelancer: nil, weights: weights)
                 for k in [1, 2, 3, 10] {
-                    Self.same(try await matching.candidates(forGig: gig, k: k), Matching.rank(all, k: k, tieBreak: byID, weights: weights), "gig \(gig) k \(k)")
+                    Self.same(
+                        try await matching.candidates(forGig: gig, k: k),
+                        Matching.rank(all, k: k, tieBreak: byID, weights: weights), "gig \(gig) k \(k)")
                 }
             }
             for (n, freelancer) in freelancers.enumerated() {
-                let open = try await pool.query("""
+                let open = try await pool.query(
+                    """
                     SELECT g.gig_id FROM read_models.match_gigs_v2 g
                     WHERE g.status = 'open' AND g.skills && ARRAY(SELECT skill FROM read_models.match_freelancer_skills_v2 WHERE freelancer_id = \(freelancer))
-                    """).rows.map { try $0.decode(UUID.self, at: 0) }
+                    """
+                ).rows.map { try $0.decode(UUID.self, at: 0) }
                 if !open.isEmpty { fedFreelancers += 1 }
                 var all: [Matching.Match] = []
-                for gig in open { all += try await Reference.score(pool, gig: gig, freelancer: freelancer, weights: weights) }
-                let expected = all.sorted { $0.score != $1.score ? $0.score > $1.score : $0.gigID.uuidString < $1.gigID.uuidString }
+                for gig in open {
+                    all += try await Reference.score(pool, gig: gig, freelancer: freelancer, weights: weights)
+                }
+                let expected = all.sorted {
+                    $0.score != $1.score ? $0.score > $1.score : $0.gigID.uuidString < $1.gigID.uuidString
+                }
                 for k in [1, 3, 10] {
-                    Self.same(try await matching.feed(forFreelancer: freelancer, k: k), Array(expected.prefix(k)), "feed \(freelancer) k \(k)")
+                    Self.same(
+                        try await matching.feed(forFreelancer: freelancer, k: k), Array(expected.prefix(k)),
+                        "feed \(freelancer) k \(k)")
                 }
                 let gig = gigs[(n * 7) % gigs.count]
                 if let explained = try await matching.explain(gig: gig, freelancer: freelancer),
-                   let reference = try await Reference.score(pool, gig: gig, freelancer: freelancer, weights: weights).first {
+                    let reference = try await Reference.score(pool, gig: gig, freelancer: freelancer, weights: weights)
+                        .first
+                {
                     Self.same([explained], [reference], "explain \(gig) \(freelancer)")
                 }
             }

@@ -3,9 +3,10 @@ import Foundation
 import GigLedger
 import Marketplace
 import PQ
-@testable import Projections
 import TestSupport
 import Testing
+
+@testable import Projections
 
 @Suite("Matching")
 struct MatchingTests {
@@ -16,18 +17,28 @@ struct MatchingTests {
         func run(_ fields: [String: JSONValue], _ offset: Double = 0) async throws {
             try await service.execute(try CommandInput(fields: fields, now: day.addingTimeInterval(offset)).command())
         }
-        func freelancer(_ skills: [(String, Int)], rate: String, id: String = UUID().uuidString.lowercased()) async throws -> String {
-            try await run(["command": "RegisterFreelancer", "actor": .string("freelancer:\(id)"), "freelancerId": .string(id), "name": "F",
-                           "skills": .array(skills.map { ["skill": .string($0.0), "level": .number(Double($0.1))] }),
-                           "hourlyRate": ["currency": "EUR", "amount": .string(rate)], "hoursPerWeek": 30])
+        func freelancer(_ skills: [(String, Int)], rate: String, id: String = UUID().uuidString.lowercased())
+            async throws -> String
+        {
+            try await run([
+                "command": "RegisterFreelancer", "actor": .string("freelancer:\(id)"), "freelancerId": .string(id),
+                "name": "F",
+                "skills": .array(skills.map { ["skill": .string($0.0), "level": .number(Double($0.1))] }),
+                "hourlyRate": ["currency": "EUR", "amount": .string(rate)], "hoursPerWeek": 30,
+            ])
             return id
         }
         func gig(_ skills: [String]) async throws -> String {
             let gig = UUID().uuidString.lowercased()
-            try await run(["command": "PostGig", "actor": .string("client:\(client)"), "clientId": .string(client), "gigId": .string(gig), "title": "G",
-                           "skills": .array(skills.map { .string($0) }), "budgetMin": ["currency": "EUR", "amount": "1500.00"],
-                           "budgetMax": ["currency": "EUR", "amount": "4000.00"],
-                           "biddingClosesAt": .string(ISO8601DateFormatter().string(from: day.addingTimeInterval(5 * 86_400)))], 60)
+            try await run(
+                [
+                    "command": "PostGig", "actor": .string("client:\(client)"), "clientId": .string(client),
+                    "gigId": .string(gig), "title": "G",
+                    "skills": .array(skills.map { .string($0) }),
+                    "budgetMin": ["currency": "EUR", "amount": "1500.00"],
+                    "budgetMax": ["currency": "EUR", "amount": "4000.00"],
+                    "biddingClosesAt": .string(ISO8601DateFormatter().string(from: day.addingTimeInterval(5 * 86_400))),
+                ], 60)
             return gig
         }
         /// A whole contract for `freelancer`, completed and rated `rating` by the client.
@@ -36,23 +47,48 @@ struct MatchingTests {
             let bid = UUID().uuidString.lowercased()
             let contract = UUID().uuidString.lowercased()
             let delivery = UUID().uuidString.lowercased()
-            try await run(["command": "PlaceBid", "actor": .string("freelancer:\(freelancer)"), "gigId": .string(gig), "bidId": .string(bid),
-                           "amount": ["currency": "EUR", "amount": "2000.00"], "estimatedDays": 3], 120)
-            try await run(["command": "AcceptBid", "actor": .string("client:\(client)"), "gigId": .string(gig), "bidId": .string(bid), "contractId": .string(contract)], 180)
-            try await run(["command": "SubmitDelivery", "actor": .string("freelancer:\(freelancer)"), "contractId": .string(contract), "deliveryId": .string(delivery)], 240)
-            try await run(["command": "ApproveDelivery", "actor": .string("client:\(client)"), "contractId": .string(contract), "deliveryId": .string(delivery)], 300)
-            try await run(["command": "SubmitReview", "actor": .string("client:\(client)"), "contractId": .string(contract), "rating": .number(Double(rating))], 360)
+            try await run(
+                [
+                    "command": "PlaceBid", "actor": .string("freelancer:\(freelancer)"), "gigId": .string(gig),
+                    "bidId": .string(bid),
+                    "amount": ["currency": "EUR", "amount": "2000.00"], "estimatedDays": 3,
+                ], 120)
+            try await run(
+                [
+                    "command": "AcceptBid", "actor": .string("client:\(client)"), "gigId": .string(gig),
+                    "bidId": .string(bid), "contractId": .string(contract),
+                ], 180)
+            try await run(
+                [
+                    "command": "SubmitDelivery", "actor": .string("freelancer:\(freelancer)"),
+                    "contractId": .string(contract), "deliveryId": .string(delivery),
+                ], 240)
+            try await run(
+                [
+                    "command": "ApproveDelivery", "actor": .string("client:\(client)"), "contractId": .string(contract),
+                    "deliveryId": .string(delivery),
+                ], 300)
+            try await run(
+                [
+                    "command": "SubmitReview", "actor": .string("client:\(client)"), "contractId": .string(contract),
+                    "rating": .number(Double(rating)),
+                ], 360)
         }
     }
 
     @Test func componentsRankingAndTheNewcomerSlotAgainstHandComputedValues() async throws {
         let pool = try await TestDatabase.fresh("matching")
         let market = Market(service: MarketplaceService(store: EventStore(pool: pool)))
-        try await market.run(["command": "RegisterClient", "actor": .string("client:\(market.client)"), "clientId": .string(market.client), "name": "C", "country": "DE"])
-        let veteranA = try await market.freelancer([("explainable-ai", 3), ("python", 2)], rate: "95.00")   // 3800 in budget
-        let veteranB = try await market.freelancer([("python", 3)], rate: "50.00")                          // 2000 in budget
-        let weak = try await market.freelancer([("python", 1)], rate: "200.00")                             // 8000: outside
-        let newcomer = try await market.freelancer([("explainable-ai", 2), ("python", 1)], rate: "60.00")   // 2400 in budget
+        try await market.run([
+            "command": "RegisterClient", "actor": .string("client:\(market.client)"),
+            "clientId": .string(market.client), "name": "C", "country": "DE",
+        ])
+        // 3800 in budget
+        let veteranA = try await market.freelancer([("explainable-ai", 3), ("python", 2)], rate: "95.00")
+        let veteranB = try await market.freelancer([("python", 3)], rate: "50.00")  // 2000 in budget
+        let weak = try await market.freelancer([("python", 1)], rate: "200.00")  // 8000: outside
+        // 2400 in budget
+        let newcomer = try await market.freelancer([("explainable-ai", 2), ("python", 1)], rate: "60.00")
         try await market.completedContract(veteranA, rating: 5)
         try await market.completedContract(veteranB, rating: 4)
         let target = try await market.gig(["explainable-ai", "python"])
@@ -70,19 +106,22 @@ struct MatchingTests {
         let idfPython = 1.0
         let idfXAI = log(5.0 / 3.0) + 1
         let sum = idfPython + idfXAI
-        let a = try #require(try await matching.explain(gig: UUID(uuidString: target)!, freelancer: UUID(uuidString: veteranA)!))
+        let a = try #require(
+            try await matching.explain(gig: UUID(uuidString: target)!, freelancer: UUID(uuidString: veteranA)!))
         #expect(abs(a.coverage - (idfXAI * 3 / 3 + idfPython * 2 / 3) / sum) < 1e-9)
         #expect(a.budgetFit == 1)
-        #expect(a.availability == 1)      // its contract ended: no active contract
+        #expect(a.availability == 1)  // its contract ended: no active contract
         // Reputation: ratings (5·4 + 5)/(5 + 1) = 25/6 → (25/6 − 1)/4; completion (1 + 2)/(1 + 2 + 1) = 0.75.
         #expect(abs(a.reputation - (0.5 * ((25.0 / 6 - 1) / 4) + 0.5 * 0.75)) < 1e-9)
         #expect(a.matchedSkills == ["explainable-ai", "python"])
         #expect(a.missingSkills.isEmpty)
-        let w = try #require(try await matching.explain(gig: UUID(uuidString: target)!, freelancer: UUID(uuidString: weak)!))
+        let w = try #require(
+            try await matching.explain(gig: UUID(uuidString: target)!, freelancer: UUID(uuidString: weak)!))
         // 8000.00 against a 4000.00 maximum: one budget-max away → 0.
         #expect(w.budgetFit == 0)
         #expect(w.missingSkills == ["explainable-ai"])
-        let n = try #require(try await matching.explain(gig: UUID(uuidString: target)!, freelancer: UUID(uuidString: newcomer)!))
+        let n = try #require(
+            try await matching.explain(gig: UUID(uuidString: target)!, freelancer: UUID(uuidString: newcomer)!))
         #expect(n.newcomer)
         // A newcomer starts at the prior: (4 − 1)/4 and 2/3, not at zero.
         #expect(abs(n.reputation - (0.5 * 0.75 + 0.5 * (2.0 / 3))) < 1e-9)
@@ -105,22 +144,34 @@ struct MatchingTests {
 
     @Test func theNewcomerSlotOnlyReplacesWhenNoNewcomerMadeIt() {
         func m(_ id: Int, _ score: Double, newcomer: Bool, coverage: Double = 0.9) -> Matching.Match {
-            Matching.Match(gigID: UUID(), freelancerID: UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", id))!, score: score,
-                           coverage: coverage, budgetFit: 1, availability: 1, reputation: 0.5, newcomer: newcomer, viaNewcomerSlot: false,
-                           matchedSkills: [], missingSkills: [], weightsVersion: 1)
+            Matching.Match(
+                gigID: UUID(), freelancerID: UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", id))!,
+                score: score,
+                coverage: coverage, budgetFit: 1, availability: 1, reputation: 0.5, newcomer: newcomer,
+                viaNewcomerSlot: false,
+                matchedSkills: [], missingSkills: [], weightsVersion: 1)
         }
         let byID: (Matching.Match, Matching.Match) -> Bool = { $0.freelancerID.uuidString < $1.freelancerID.uuidString }
-        let ranked = Matching.rank([m(1, 0.9, newcomer: false), m(2, 0.8, newcomer: false), m(3, 0.7, newcomer: true)], k: 2, tieBreak: byID, weights: .v1)
+        let ranked = Matching.rank(
+            [m(1, 0.9, newcomer: false), m(2, 0.8, newcomer: false), m(3, 0.7, newcomer: true)], k: 2, tieBreak: byID,
+            weights: .v1)
         #expect(ranked.map(\.score) == [0.9, 0.7])
         #expect(ranked[1].viaNewcomerSlot)
         // With k = 1 the best score keeps the only slot.
-        let single = Matching.rank([m(1, 0.9, newcomer: false), m(3, 0.7, newcomer: true)], k: 1, tieBreak: byID, weights: .v1)
+        let single = Matching.rank(
+            [m(1, 0.9, newcomer: false), m(3, 0.7, newcomer: true)], k: 1, tieBreak: byID, weights: .v1)
         #expect(single.map(\.score) == [0.9])
         // An unqualified newcomer (low coverage) does not take the slot.
-        let unqualified = Matching.rank([m(1, 0.9, newcomer: false), m(2, 0.8, newcomer: false), m(3, 0.7, newcomer: true, coverage: 0.1)], k: 2, tieBreak: byID, weights: .v1)
+        let unqualified = Matching.rank(
+            [m(1, 0.9, newcomer: false), m(2, 0.8, newcomer: false), m(3, 0.7, newcomer: true, coverage: 0.1)], k: 2,
+            tieBreak: byID, weights: .v1)
         #expect(unqualified.map(\.score) == [0.9, 0.8])
         // Ties are broken by id.
-        let tied = Matching.rank([m(5, 0.5, newcomer: true), m(4, 0.5, newcomer: true)], k: 2, tieBreak: byID, weights: .v1)
-        #expect(tied.map(\.freelancerID.uuidString) == ["00000000-0000-0000-0000-000000000004", "00000000-0000-0000-0000-000000000005"])
+        let tied = Matching.rank(
+            [m(5, 0.5, newcomer: true), m(4, 0.5, newcomer: true)], k: 2, tieBreak: byID, weights: .v1)
+        #expect(
+            tied.map(\.freelancerID.uuidString) == [
+                "00000000-0000-0000-0000-000000000004", "00000000-0000-0000-0000-000000000005",
+            ])
     }
 }

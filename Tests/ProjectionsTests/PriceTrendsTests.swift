@@ -15,36 +15,63 @@ struct PriceTrendsTests {
     @Test func percentilesSlopeAndThePriceWarFlagAgainstHandComputedValues() async throws {
         let pool = try await TestDatabase.fresh("prices")
         let service = MarketplaceService(store: EventStore(pool: pool))
-        let monday = Date(timeIntervalSince1970: 1_793_613_600) // 2026-11-02 10:00 UTC, ISO week 2026-W45
+        let monday = Date(timeIntervalSince1970: 1_793_613_600)  // 2026-11-02 10:00 UTC, ISO week 2026-W45
         func run(_ fields: [String: JSONValue], at time: Date) async throws {
             try await service.execute(try CommandInput(fields: fields, now: time).command())
         }
         let client = UUID().uuidString.lowercased()
-        try await run(["command": "RegisterClient", "actor": .string("client:\(client)"), "clientId": .string(client), "name": "C", "country": "DE"], at: monday)
+        try await run(
+            [
+                "command": "RegisterClient", "actor": .string("client:\(client)"), "clientId": .string(client),
+                "name": "C", "country": "DE",
+            ], at: monday)
         var freelancers: [String] = []
         for _ in 0..<3 {
             let id = UUID().uuidString.lowercased()
-            try await run(["command": "RegisterFreelancer", "actor": .string("freelancer:\(id)"), "freelancerId": .string(id), "name": "F",
-                           "skills": [["skill": "seo", "level": 2], ["skill": "design", "level": 2]], "hourlyRate": ["currency": "EUR", "amount": "40.00"], "hoursPerWeek": 20], at: monday)
+            try await run(
+                [
+                    "command": "RegisterFreelancer", "actor": .string("freelancer:\(id)"), "freelancerId": .string(id),
+                    "name": "F",
+                    "skills": [["skill": "seo", "level": 2], ["skill": "design", "level": 2]],
+                    "hourlyRate": ["currency": "EUR", "amount": "40.00"], "hoursPerWeek": 20,
+                ], at: monday)
             freelancers.append(id)
         }
-        func gig(week: Int, index: Int, clearing: Int, bidders: Int, currency: String = "EUR", skill: String = "seo") async throws {
+        func gig(week: Int, index: Int, clearing: Int, bidders: Int, currency: String = "EUR", skill: String = "seo")
+            async throws
+        {
             let posted = monday.addingTimeInterval(Double(week) * 7 * 86_400 + Double(index) * 60)
             let gig = UUID().uuidString.lowercased()
-            try await run(["command": "PostGig", "actor": .string("client:\(client)"), "clientId": .string(client), "gigId": .string(gig),
-                           "title": "SEO", "skills": .array([.string(skill)]), "budgetMin": ["currency": .string(currency), "amount": "1000.00"],
-                           "budgetMax": ["currency": .string(currency), "amount": "2000.00"],
-                           "biddingClosesAt": .string(ISO8601DateFormatter().string(from: posted.addingTimeInterval(5 * 86_400)))], at: posted)
+            try await run(
+                [
+                    "command": "PostGig", "actor": .string("client:\(client)"), "clientId": .string(client),
+                    "gigId": .string(gig),
+                    "title": "SEO", "skills": .array([.string(skill)]),
+                    "budgetMin": ["currency": .string(currency), "amount": "1000.00"],
+                    "budgetMax": ["currency": .string(currency), "amount": "2000.00"],
+                    "biddingClosesAt": .string(
+                        ISO8601DateFormatter().string(from: posted.addingTimeInterval(5 * 86_400))),
+                ], at: posted)
             var winner = ""
             for b in 0..<bidders {
                 let bid = UUID().uuidString.lowercased()
                 if b == 0 { winner = bid }
-                try await run(["command": "PlaceBid", "actor": .string("freelancer:\(freelancers[b])"), "gigId": .string(gig), "bidId": .string(bid),
-                               "amount": ["currency": .string(currency), "minorUnits": .number(Double(clearing * 100 + b * 10_000))], "estimatedDays": 3],
+                try await run(
+                    [
+                        "command": "PlaceBid", "actor": .string("freelancer:\(freelancers[b])"), "gigId": .string(gig),
+                        "bidId": .string(bid),
+                        "amount": [
+                            "currency": .string(currency), "minorUnits": .number(Double(clearing * 100 + b * 10_000)),
+                        ], "estimatedDays": 3,
+                    ],
                     at: posted.addingTimeInterval(3600))
             }
-            try await run(["command": "AcceptBid", "actor": .string("client:\(client)"), "gigId": .string(gig), "bidId": .string(winner)],
-                          at: posted.addingTimeInterval(7200))
+            try await run(
+                [
+                    "command": "AcceptBid", "actor": .string("client:\(client)"), "gigId": .string(gig),
+                    "bidId": .string(winner),
+                ],
+                at: posted.addingTimeInterval(7200))
         }
         for (week, base) in [(0, 900), (1, 800), (2, 700)] {
             for i in 0..<5 { try await gig(week: week, index: i, clearing: base + 50 * i, bidders: week + 1) }
@@ -52,7 +79,9 @@ struct PriceTrendsTests {
         try await gig(week: 2, index: 9, clearing: 50, bidders: 1, currency: "USD")
         // Design: the same prices and one bid per gig every week — no price war.
         for week in 0..<3 {
-            for i in 0..<5 { try await gig(week: week, index: 20 + i, clearing: 1500 + 50 * i, bidders: 1, skill: "design") }
+            for i in 0..<5 {
+                try await gig(week: week, index: 20 + i, clearing: 1500 + 50 * i, bidders: 1, skill: "design")
+            }
         }
 
         let engine = ProjectionEngine(store: service.store, projectors: ShippedProjectors.all)
@@ -64,10 +93,13 @@ struct PriceTrendsTests {
         }
 
         // Week 1 clearing: 900 950 1000 1050 1100 EUR (minor units ×100).
-        let week = try #require(try await pool.query("""
-            SELECT n, p10, p25, median, p75, p90, mean::float8 AS mean
-            FROM read_models.price_weeks_v1 WHERE series = 'clearing' AND skill = 'seo' AND currency = 'EUR' AND iso_week = '2026-W45'
-            """).first)
+        let week = try #require(
+            try await pool.query(
+                """
+                SELECT n, p10, p25, median, p75, p90, mean::float8 AS mean
+                FROM read_models.price_weeks_v1 WHERE series = 'clearing' AND skill = 'seo' AND currency = 'EUR' AND iso_week = '2026-W45'
+                """
+            ).first)
         #expect(try week.decode(Int.self, "n") == 5)
         #expect(try week.decode(Double.self, "p10") == 92_000)
         #expect(try week.decode(Double.self, "p25") == 95_000)
@@ -77,28 +109,41 @@ struct PriceTrendsTests {
         #expect(try week.decode(Double.self, "mean") == 100_000)
 
         // Medians 1000, 900, 800: every pairwise slope is −100/week; −100 ÷ 800 = −12.5 %/week.
-        let trend = try #require(try await pool.query("""
-            SELECT weeks_used, slope_pct_per_week::float8 AS slope, bid_to_budget_median::float8 AS ratio,
-                   bids_per_gig_slope::float8 AS crowding, price_war, reasons
-            FROM read_models.price_trends_v1 WHERE skill = 'seo' AND currency = 'EUR'
-            """).first)
+        let trend = try #require(
+            try await pool.query(
+                """
+                SELECT weeks_used, slope_pct_per_week::float8 AS slope, bid_to_budget_median::float8 AS ratio,
+                       bids_per_gig_slope::float8 AS crowding, price_war, reasons
+                FROM read_models.price_trends_v1 WHERE skill = 'seo' AND currency = 'EUR'
+                """
+            ).first)
         #expect(try trend.decode(Int.self, "weeks_used") == 3)
         #expect(try trend.decode(Double.self, "slope") == -12.5)
         #expect(try trend.decode(Double.self, "crowding") == 1.0)
         #expect(try trend.decode(Double.self, "ratio") < 0.75)
         #expect(try trend.decode(Bool.self, "price_war"))
         #expect(try trend.decode([String].self, "reasons").count == 3)
-        let stable = try #require(try await pool.query("""
-            SELECT slope_pct_per_week::float8 AS slope, price_war FROM read_models.price_trends_v1 WHERE skill = 'design' AND currency = 'EUR'
-            """).first)
+        let stable = try #require(
+            try await pool.query(
+                """
+                SELECT slope_pct_per_week::float8 AS slope, price_war FROM read_models.price_trends_v1 WHERE skill = 'design' AND currency = 'EUR'
+                """
+            ).first)
         #expect(try stable.decode(Double.self, "slope") == 0)
         #expect(try stable.decode(Bool.self, "price_war") == false)
         // The single USD gig is its own series, below the n ≥ 5 threshold: no trend, no mixing.
-        #expect(try await pool.query("SELECT count(*) FROM read_models.price_trends_v1 WHERE currency = 'USD'").scalar(Int.self) == 0)
-        let usd = try await pool.query("SELECT n FROM read_models.price_weeks_v1 WHERE series = 'clearing' AND currency = 'USD'").scalar(Int.self)
+        #expect(
+            try await pool.query("SELECT count(*) FROM read_models.price_trends_v1 WHERE currency = 'USD'").scalar(
+                Int.self) == 0)
+        let usd = try await pool.query(
+            "SELECT n FROM read_models.price_weeks_v1 WHERE series = 'clearing' AND currency = 'USD'"
+        ).scalar(Int.self)
         #expect(usd == 1)
         // Rate guidance: p25–p75 of the last 8 weeks' EUR clearing prices (15 values 700…1100).
-        let band = try #require(try await pool.query("SELECT n, p25, p75 FROM read_models.rate_guidance_v1 WHERE skill = 'seo' AND currency = 'EUR'").first)
+        let band = try #require(
+            try await pool.query(
+                "SELECT n, p25, p75 FROM read_models.rate_guidance_v1 WHERE skill = 'seo' AND currency = 'EUR'"
+            ).first)
         #expect(try band.decode(Int.self, "n") == 15)
         #expect(try band.decode(Double.self, "p25") == 82_500)
         #expect(try band.decode(Double.self, "p75") == 97_500)

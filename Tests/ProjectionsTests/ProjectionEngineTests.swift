@@ -2,8 +2,8 @@ import EventStore
 import Foundation
 import PQ
 import Projections
-import TestSupport
 import Synchronization
+import TestSupport
 import Testing
 
 /// Counts events per type into its own table; refuses events of type `Poison`.
@@ -14,13 +14,15 @@ struct CountingProjector: Projector {
     var tables: [String] { [table] }
 
     func prepare(on connection: Connection) async throws {
-        try await connection.execute("""
+        try await connection.execute(
+            """
             CREATE TABLE IF NOT EXISTS \(identifier: table) (event_type text PRIMARY KEY, n bigint NOT NULL)
             """)
     }
 
     func apply(_ event: RecordedEvent, on connection: Connection) async throws {
-        try await connection.execute("""
+        try await connection.execute(
+            """
             INSERT INTO \(identifier: table) (event_type, n) VALUES (\(event.type), 1)
             ON CONFLICT (event_type) DO UPDATE SET n = \(identifier: table).n + 1
             """)
@@ -31,15 +33,19 @@ struct CountingProjector: Projector {
 struct ProjectionEngineTests {
     func append(_ store: EventStore, _ types: [String]) async throws {
         for type in types {
-            try await store.append([NewEvent(type: type, data: PGJSON(text: "{}"))], to: try StreamName(validating: "thing-\(UUID().uuidString.lowercased())"),
-                                   expecting: .noStream, metadata: EventMetadata(actor: "system", commandId: UUID()))
+            try await store.append(
+                [NewEvent(type: type, data: PGJSON(text: "{}"))],
+                to: try StreamName(validating: "thing-\(UUID().uuidString.lowercased())"),
+                expecting: .noStream, metadata: EventMetadata(actor: "system", commandId: UUID()))
         }
     }
 
     /// Waits (boundedly) until `count` events are readable: other suites' open transactions may
     /// briefly hold gap-safe readers back, which would split batches differently.
     func waitVisible(_ store: EventStore, _ count: Int) async throws {
-        let visible = try await eventually { try await store.readAll(after: .start, limit: 10_000).events.count >= count ? true : nil }
+        let visible = try await eventually {
+            try await store.readAll(after: .start, limit: 10_000).events.count >= count ? true : nil
+        }
         #expect(visible == true)
     }
 
@@ -104,13 +110,16 @@ struct ProjectionEngineTests {
 
         // The documented resolution for an event no version should handle: skip it on the record.
         let position = try #require(failed.errorPosition)
-        await #expect(throws: ProjectionAdminError.self) { try await engine.skip("poisoned", version: 1, position: position, reason: "  ") }
+        await #expect(throws: ProjectionAdminError.self) {
+            try await engine.skip("poisoned", version: 1, position: position, reason: "  ")
+        }
         try await engine.skip("poisoned", version: 1, position: position, reason: "a test event written by hand")
         try await engine.catchUpAll()
         #expect(try await counts(pool, poisoned.inner) == ["A": 1, "B": 1])
         #expect(try await engine.status().first { $0.name == "poisoned" }?.state == "running")
         // The decision is on the record, cannot be edited, and rebuilds honour it.
-        let reason = try await pool.query("SELECT reason FROM ledger.projection_skips WHERE name = 'poisoned'").scalar(String.self)
+        let reason = try await pool.query("SELECT reason FROM ledger.projection_skips WHERE name = 'poisoned'").scalar(
+            String.self)
         #expect(reason == "a test event written by hand")
         await #expect(throws: (any Error).self) { try await pool.query("DELETE FROM ledger.projection_skips") }
         #expect(try await engine.verify(poisoned).identical)
@@ -200,7 +209,10 @@ struct HookedCounting: Projector {
     static func sessionKilledOnce(name: String) -> HookedCounting {
         let killed = Flag()
         return HookedCounting(inner: CountingProjector(name: name)) { _, connection in
-            if killed.value.withLock({ done in defer { done = true }; return !done }) {
+            if killed.value.withLock({ done in
+                defer { done = true }
+                return !done
+            }) {
                 try await connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")
             }
         }

@@ -12,7 +12,7 @@ struct ReadContractTests {
             try await pool.withTransaction { conn in
                 try await conn.execute("SET LOCAL ROLE \(identifier: role)")
                 try await conn.query(sql)
-                throw CancellationError() // always roll back
+                throw CancellationError()  // always roll back
             }
             return nil
         } catch let error as PQError {
@@ -32,12 +32,19 @@ struct ReadContractTests {
             for projector in ShippedProjectors.all { try await projector.prepare(on: conn) }
         }
         try await ProjectionEngine(store: store, projectors: ShippedProjectors.all).prepare()
-        for table in ["competition_gigs_v1", "competition_skill_weeks_v1", "price_weeks_v1", "price_trends_v1", "rate_guidance_v1",
-                      "match_freelancers_v2", "match_freelancer_skills_v2", "match_gigs_v2", "projection_status"] {
-            #expect(await asRole(pool, "gigledger_reader", "SELECT count(*) FROM read_models.\(identifier: table)") == nil, "reader cannot read \(table)")
+        for table in [
+            "competition_gigs_v1", "competition_skill_weeks_v1", "price_weeks_v1", "price_trends_v1",
+            "rate_guidance_v1",
+            "match_freelancers_v2", "match_freelancer_skills_v2", "match_gigs_v2", "projection_status",
+        ] {
+            #expect(
+                await asRole(pool, "gigledger_reader", "SELECT count(*) FROM read_models.\(identifier: table)") == nil,
+                "reader cannot read \(table)")
         }
         #expect(await asRole(pool, "gigledger_reader", "SELECT count(*) FROM ledger.events") == .insufficientPrivilege)
-        #expect(await asRole(pool, "gigledger_reader", "DELETE FROM read_models.competition_gigs_v1") == .insufficientPrivilege)
+        #expect(
+            await asRole(pool, "gigledger_reader", "DELETE FROM read_models.competition_gigs_v1")
+                == .insufficientPrivilege)
         #expect(await asRole(pool, "gigledger_projector", "DELETE FROM read_models.competition_gigs_v1") == nil)
         #expect(await asRole(pool, "gigledger_projector", "UPDATE ledger.projections SET state = 'idle'") == nil)
     }

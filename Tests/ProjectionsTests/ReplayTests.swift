@@ -11,7 +11,8 @@ import Testing
 /// none of its tables, and a batch gives the same tables as its events applied one by one.
 @Suite("Projectors under replay")
 struct ReplayTests {
-    static let config = SimulationConfig(freelancers: 40, clients: 10, weeks: 3, seed: 23, gigsPerClientPerWeek: 1.5, workers: 4)
+    static let config = SimulationConfig(
+        freelancers: 40, clients: 10, weeks: 3, seed: 23, gigsPerClientPerWeek: 1.5, workers: 4)
 
     /// A simulated market plus skill, rate and availability changes (which the simulator does
     /// not make), with every projector caught up; returns the pool and the whole log.
@@ -25,24 +26,43 @@ struct ReplayTests {
         let service = MarketplaceService(store: store)
         let summary = try await MarketSimulator(service: service, config: Self.config).run()
         #expect(summary.unexpectedRejections == 0)
-        let freelancers = try await pool.query("""
+        let freelancers = try await pool.query(
+            """
             SELECT stream_id FROM ledger.events WHERE event_type = 'FreelancerRegistered' ORDER BY global_position LIMIT 3
-            """).rows.map { String(try $0.decode(String.self, at: 0).dropFirst("freelancer-".count)) }
-        func run(_ fields: [String: JSONValue]) async throws { try await service.execute(try CommandInput(fields: fields).command()) }
+            """
+        ).rows.map { String(try $0.decode(String.self, at: 0).dropFirst("freelancer-".count)) }
+        func run(_ fields: [String: JSONValue]) async throws {
+            try await service.execute(try CommandInput(fields: fields).command())
+        }
         for (n, id) in freelancers.enumerated() {
             let actor = JSONValue.string("freelancer:\(id)")
-            try await run(["command": "UpdateSkills", "actor": actor, "freelancerId": .string(id),
-                           "skills": [["skill": "nlp", "level": 3], ["skill": .string(n == 0 ? "python" : "edge-ai"), "level": 1]]])
-            try await run(["command": "ChangeRate", "actor": actor, "freelancerId": .string(id), "hourlyRate": ["currency": "EUR", "amount": "77.00"]])
-            try await run(["command": "ChangeAvailability", "actor": actor, "freelancerId": .string(id), "hoursPerWeek": .number(Double(12 + n))])
-            try await run(["command": "UpdateSkills", "actor": actor, "freelancerId": .string(id), "skills": [["skill": "explainable-ai", "level": 2]]])
+            try await run([
+                "command": "UpdateSkills", "actor": actor, "freelancerId": .string(id),
+                "skills": [
+                    ["skill": "nlp", "level": 3], ["skill": .string(n == 0 ? "python" : "edge-ai"), "level": 1],
+                ],
+            ])
+            try await run([
+                "command": "ChangeRate", "actor": actor, "freelancerId": .string(id),
+                "hourlyRate": ["currency": "EUR", "amount": "77.00"],
+            ])
+            try await run([
+                "command": "ChangeAvailability", "actor": actor, "freelancerId": .string(id),
+                "hoursPerWeek": .number(Double(12 + n)),
+            ])
+            try await run([
+                "command": "UpdateSkills", "actor": actor, "freelancerId": .string(id),
+                "skills": [["skill": "explainable-ai", "level": 2]],
+            ])
         }
         let total = summary.events + 4 * freelancers.count
-        let events = try #require(try await eventually(timeout: .seconds(90)) { () async throws -> [RecordedEvent]? in
-            let events = try await store.readAll(after: .start, limit: 1_000_000).events
-            return events.count >= total ? events : nil
-        })
-        let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "replay", batchSize: 5_000)
+        let events = try #require(
+            try await eventually(timeout: .seconds(90)) { () async throws -> [RecordedEvent]? in
+                let events = try await store.readAll(after: .start, limit: 1_000_000).events
+                return events.count >= total ? events : nil
+            })
+        let engine = ProjectionEngine(
+            store: store, projectors: ShippedProjectors.all, owner: "replay", batchSize: 5_000)
         try await engine.prepare()
         try await engine.catchUpAll()
         try await engine.releaseLeases()
@@ -51,12 +71,15 @@ struct ReplayTests {
     }
 
     /// Every row of each of `tables` in `schema`, as sorted text.
-    static func snapshot(_ pool: ConnectionPool, schema: String, _ tables: [String]) async throws -> [String: [String]] {
+    static func snapshot(_ pool: ConnectionPool, schema: String, _ tables: [String]) async throws -> [String: [String]]
+    {
         var out: [String: [String]] = [:]
         for table in tables {
-            out[table] = try await pool.query("""
+            out[table] = try await pool.query(
+                """
                 SELECT t::text FROM \(identifier: schema).\(identifier: table) t ORDER BY 1
-                """).rows.map { try $0.decode(String.self, at: 0) }
+                """
+            ).rows.map { try $0.decode(String.self, at: 0) }
         }
         return out
     }
@@ -64,12 +87,18 @@ struct ReplayTests {
     /// Names the rows that differ, to make a failure readable.
     static func recordDifferences(_ got: [String: [String]], _ expected: [String: [String]], _ tables: [String]) {
         for table in tables where got[table] != expected[table] {
-            let a = Set(got[table] ?? []), b = Set(expected[table] ?? [])
-            Issue.record("\(table): unexpected \(a.subtracting(b).sorted().prefix(3)); missing \(b.subtracting(a).sorted().prefix(3))")
+            let a = Set(got[table] ?? [])
+            let b = Set(expected[table] ?? [])
+            Issue.record(
+                "\(table): unexpected \(a.subtracting(b).sorted().prefix(3)); missing \(b.subtracting(a).sorted().prefix(3))"
+            )
         }
     }
 
-    static func apply(_ projector: any Projector, _ events: [RecordedEvent], schema: String, _ pool: ConnectionPool, batch: Int = 2_000) async throws {
+    static func apply(
+        _ projector: any Projector, _ events: [RecordedEvent], schema: String, _ pool: ConnectionPool,
+        batch: Int = 2_000
+    ) async throws {
         var start = events.startIndex
         while start < events.endIndex {
             let end = min(events.endIndex, start + batch)
@@ -92,17 +121,21 @@ struct ReplayTests {
         // Suffixes: the last few events, the second half, and everything after the first event.
         for start in [events.count - 7, events.count / 2, 1] {
             try await Self.apply(projector, Array(events[start...]), schema: "read_models", pool)
-            #expect(try await Self.snapshot(pool, schema: "read_models", projector.tables) == before, "suffix from event \(start)")
+            #expect(
+                try await Self.snapshot(pool, schema: "read_models", projector.tables) == before,
+                "suffix from event \(start)")
         }
         // Every event of one stream, in order, after the whole log: a freelancer with changed
         // skills, the gig with the most events, and a contract that was reviewed.
         let changed = try #require(events.first { $0.type == "SkillsUpdated" }?.stream)
-        let busiest = try #require(Dictionary(grouping: events.filter { $0.stream.rawValue.hasPrefix("gig-") }, by: \.stream)
-            .max { ($0.value.count, $1.key.rawValue) < ($1.value.count, $0.key.rawValue) }?.key)
+        let busiest = try #require(
+            Dictionary(grouping: events.filter { $0.stream.rawValue.hasPrefix("gig-") }, by: \.stream)
+                .max { ($0.value.count, $1.key.rawValue) < ($1.value.count, $0.key.rawValue) }?.key)
         let reviewed = try #require(events.first { $0.type == "ReviewSubmitted" }?.stream)
         for stream in [changed, busiest, reviewed] {
             for batch in [1, 1_000] {
-                try await Self.apply(projector, events.filter { $0.stream == stream }, schema: "read_models", pool, batch: batch)
+                try await Self.apply(
+                    projector, events.filter { $0.stream == stream }, schema: "read_models", pool, batch: batch)
                 let after = try await Self.snapshot(pool, schema: "read_models", projector.tables)
                 #expect(after == before, "stream \(stream.rawValue), batches of \(batch)")
                 Self.recordDifferences(after, before, projector.tables)

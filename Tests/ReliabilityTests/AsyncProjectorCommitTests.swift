@@ -20,25 +20,32 @@ struct AsyncProjectorCommitTests {
         let url = cluster.config.target
         let pool = ConnectionPool(config: cluster.config, maxConnections: 6, acquireTimeout: .seconds(120))
         let store = EventStore(pool: pool)
-        let simulator = MarketSimulator(service: MarketplaceService(store: store),
-                                        config: SimulationConfig(freelancers: 40, clients: 12, weeks: 3, seed: 8, gigsPerClientPerWeek: 1.5, workers: 4))
+        let simulator = MarketSimulator(
+            service: MarketplaceService(store: store),
+            config: SimulationConfig(
+                freelancers: 40, clients: 12, weeks: 3, seed: 8, gigsPerClientPerWeek: 1.5, workers: 4))
         let summary = try await simulator.run()
         #expect(summary.unexpectedRejections == 0)
 
         // The daemon (asynchronous commits: its default) follows while the server crashes under it.
         // Small batches, so the crashes fall in the middle of its catching up.
-        let daemon = try ChildProcess.spawn(gigctl, ["projections", "run", "--follow", "--batch-size", "20", "--database-url", url])
+        let daemon = try ChildProcess.spawn(
+            gigctl, ["projections", "run", "--follow", "--batch-size", "20", "--database-url", url])
         let head = try await pool.query("SELECT max(global_position) FROM ledger.events").scalar(Int64.self)
         var crashes = 0
         var crashedMidway = 0
         for _ in 0..<3 {
             // Let it apply some batches, then crash the server mid-stream.
             _ = try await eventually(timeout: .seconds(60)) { () async throws -> Bool? in
-                let moved = try? await pool.query("SELECT coalesce(max(global_position), 0) > 0 FROM ledger.projections").scalar(Bool.self)
+                let moved = try? await pool.query(
+                    "SELECT coalesce(max(global_position), 0) > 0 FROM ledger.projections"
+                ).scalar(Bool.self)
                 return moved == true ? true : nil
             }
             try await Task.sleep(for: .milliseconds(Int.random(in: 50...400)))
-            if let least = try? await pool.query("SELECT coalesce(min(global_position), 0) FROM ledger.projections").scalar(Int64.self), least < head {
+            if let least = try? await pool.query("SELECT coalesce(min(global_position), 0) FROM ledger.projections")
+                .scalar(Int64.self), least < head
+            {
                 crashedMidway += 1
             }
             try await cluster.restartInBackground(mode: "immediate")
@@ -50,8 +57,11 @@ struct AsyncProjectorCommitTests {
         let caughtUp = try await eventually(timeout: .seconds(120)) { () async throws -> Bool? in
             let status = try? await ProjectionEngine(store: store, projectors: ShippedProjectors.all).status()
             guard let status, !status.isEmpty else { return nil }
-            let current = status.filter { row in ShippedProjectors.all.contains { $0.name == row.name && $0.version == row.version } }
-            return current.count == ShippedProjectors.all.count && current.allSatisfy { $0.lagEvents == 0 && $0.state == "running" } ? true : nil
+            let current = status.filter { row in
+                ShippedProjectors.all.contains { $0.name == row.name && $0.version == row.version }
+            }
+            return current.count == ShippedProjectors.all.count
+                && current.allSatisfy { $0.lagEvents == 0 && $0.state == "running" } ? true : nil
         }
         daemon.kill9()
         _ = await daemon.waitInBackground()

@@ -16,7 +16,8 @@ import Testing
 @Suite("Database restarts under eight writers", .serialized)
 struct DatabaseRestartTests {
     static let restarts = ProcessInfo.processInfo.environment["GIGLEDGER_CHAOS_RESTARTS"].flatMap(Int.init) ?? 4
-    static let perRestart = ProcessInfo.processInfo.environment["GIGLEDGER_CHAOS_COMMANDS_PER_RESTART"].flatMap(Int.init) ?? 60
+    static let perRestart =
+        ProcessInfo.processInfo.environment["GIGLEDGER_CHAOS_COMMANDS_PER_RESTART"].flatMap(Int.init) ?? 60
 
     @Test func everyAcknowledgedCommandIsInTheLogExactlyOnce() async throws {
         let cluster = try await ThrowawayCluster.start("restart")
@@ -42,11 +43,17 @@ struct DatabaseRestartTests {
             group.addTask {
                 defer { shared.stop.store(true, ordering: .sequentiallyConsistent) }
                 for round in 0..<Self.restarts {
-                    try await Self.waitFor { shared.tally.withLock { $0.acknowledged.count } >= (round + 1) * Self.perRestart || shared.tally.withLock { !$0.unexpected.isEmpty } }
+                    try await Self.waitFor {
+                        shared.tally.withLock { $0.acknowledged.count } >= (round + 1) * Self.perRestart
+                            || shared.tally.withLock { !$0.unexpected.isEmpty }
+                    }
                     try await cluster.restartInBackground(mode: round % 2 == 0 ? "fast" : "immediate")
                     shared.tally.withLock { $0.restarts += 1 }
                 }
-                try await Self.waitFor { shared.tally.withLock { $0.acknowledged.count } >= (Self.restarts + 1) * Self.perRestart || shared.tally.withLock { !$0.unexpected.isEmpty } }
+                try await Self.waitFor {
+                    shared.tally.withLock { $0.acknowledged.count } >= (Self.restarts + 1) * Self.perRestart
+                        || shared.tally.withLock { !$0.unexpected.isEmpty }
+                }
             }
             try await group.waitForAll()
         }
@@ -59,7 +66,8 @@ struct DatabaseRestartTests {
         #expect(tally.writerRetries > 0, "the restarts reached the writers")
 
         // The log: every acknowledged command id exactly once, with the events it reported.
-        let rows = try await pool.query("""
+        let rows = try await pool.query(
+            """
             SELECT lower(metadata->>'commandId') AS command_id, count(*) AS events FROM ledger.events GROUP BY 1
             """)
         var logged: [String: Int] = [:]
@@ -67,9 +75,12 @@ struct DatabaseRestartTests {
         let acknowledged = tally.acknowledged
         #expect(logged.count == acknowledged.count, "distinct command ids in the log vs acknowledged commands")
         let missing = acknowledged.keys.filter { logged[$0] == nil }.count
-        let extraOrDuplicated = logged.filter { entry in acknowledged[entry.key].map { $0 != entry.value } ?? true }.count
+        let extraOrDuplicated = logged.filter { entry in acknowledged[entry.key].map { $0 != entry.value } ?? true }
+            .count
         #expect(missing == 0, "acknowledged commands missing from the log")
-        #expect(extraOrDuplicated == 0, "command ids in the log that were not acknowledged, or with more events than reported")
+        #expect(
+            extraOrDuplicated == 0,
+            "command ids in the log that were not acknowledged, or with more events than reported")
         let commands = try await pool.query("SELECT count(*) FROM ledger.commands").scalar(Int.self)
         #expect(commands == acknowledged.count)
 
@@ -82,11 +93,14 @@ struct DatabaseRestartTests {
         }
         #expect(try await pool.query("SELECT count(*) FROM ledger.events").scalar(Int.self) == eventsBefore)
         await pool.close()
-        Figures.record("db-restarts", [
-            "restarts": tally.restarts, "writers": 8, "acknowledged": acknowledged.count, "distinctInLog": logged.count,
-            "writerRetries": tally.writerRetries, "lostRepliesAnsweredByCommandId": tally.answeredAsDuplicate,
-            "lost": missing, "duplicated": extraOrDuplicated,
-        ])
+        Figures.record(
+            "db-restarts",
+            [
+                "restarts": tally.restarts, "writers": 8, "acknowledged": acknowledged.count,
+                "distinctInLog": logged.count,
+                "writerRetries": tally.writerRetries, "lostRepliesAnsweredByCommandId": tally.answeredAsDuplicate,
+                "lost": missing, "duplicated": extraOrDuplicated,
+            ])
     }
 
     final class Shared: Sendable {
@@ -152,22 +166,34 @@ struct DatabaseRestartTests {
             shared.tally.withLock { $0.unexpected.append("writer \(writer): gave up after 400 attempts") }
             return false
         }
-        guard await send(["command": "RegisterClient", "actor": .string("client:\(client)"), "clientId": .string(client),
-                          "name": .string("Writer \(writer)"), "country": "DE", "paymentVerified": .bool(true)]),
-              await send(["command": "RegisterFreelancer", "actor": .string("freelancer:\(freelancer)"), "freelancerId": .string(freelancer),
-                          "name": .string("Bidder \(writer)"), "skills": [.object(["skill": "nlp", "level": 3])],
-                          "hourlyRate": .object(["currency": "EUR", "minorUnits": 9_000]), "hoursPerWeek": 30])
+        guard
+            await send([
+                "command": "RegisterClient", "actor": .string("client:\(client)"), "clientId": .string(client),
+                "name": .string("Writer \(writer)"), "country": "DE", "paymentVerified": .bool(true),
+            ]),
+            await send([
+                "command": "RegisterFreelancer", "actor": .string("freelancer:\(freelancer)"),
+                "freelancerId": .string(freelancer),
+                "name": .string("Bidder \(writer)"), "skills": [.object(["skill": "nlp", "level": 3])],
+                "hourlyRate": .object(["currency": "EUR", "minorUnits": 9_000]), "hoursPerWeek": 30,
+            ])
         else { return }
         while !shared.stop.load(ordering: .sequentiallyConsistent) {
             let gig = UUID().uuidString.lowercased()
-            guard await send(["command": "PostGig", "actor": .string("client:\(client)"), "gigId": .string(gig), "clientId": .string(client),
-                              "title": "Label a corpus", "skills": ["nlp"],
-                              "budgetMin": .object(["currency": "EUR", "minorUnits": 100_000]),
-                              "budgetMax": .object(["currency": "EUR", "minorUnits": 300_000]),
-                              "biddingClosesAt": "2026-12-31T00:00:00Z"]),
-                  await send(["command": "PlaceBid", "actor": .string("freelancer:\(freelancer)"), "gigId": .string(gig),
-                              "bidId": .string(UUID().uuidString), "amount": .object(["currency": "EUR", "minorUnits": 200_000]),
-                              "estimatedDays": 10])
+            guard
+                await send([
+                    "command": "PostGig", "actor": .string("client:\(client)"), "gigId": .string(gig),
+                    "clientId": .string(client),
+                    "title": "Label a corpus", "skills": ["nlp"],
+                    "budgetMin": .object(["currency": "EUR", "minorUnits": 100_000]),
+                    "budgetMax": .object(["currency": "EUR", "minorUnits": 300_000]),
+                    "biddingClosesAt": "2026-12-31T00:00:00Z",
+                ]),
+                await send([
+                    "command": "PlaceBid", "actor": .string("freelancer:\(freelancer)"), "gigId": .string(gig),
+                    "bidId": .string(UUID().uuidString), "amount": .object(["currency": "EUR", "minorUnits": 200_000]),
+                    "estimatedDays": 10,
+                ])
             else { return }
         }
     }

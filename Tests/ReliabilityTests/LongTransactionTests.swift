@@ -1,9 +1,10 @@
 import EventStore
 import Foundation
-@testable import GigLedger
 import PQ
 import Projections
 import Testing
+
+@testable import GigLedger
 
 /// An append left open (an idle transaction holding a transaction id) holds gap-safe readers
 /// back: projectors stop before it, the status names its backend pid, and when it commits
@@ -23,11 +24,15 @@ struct LongTransactionTests {
     }
 
     func postGig(_ client: String) -> [String: JSONValue] {
-        fields("PostGig", "client:\(client)", [
-            "gigId": .string(UUID().uuidString), "clientId": .string(client), "title": "Annotate images", "skills": ["computer-vision"],
-            "budgetMin": .object(["currency": "EUR", "minorUnits": 50_000]), "budgetMax": .object(["currency": "EUR", "minorUnits": 90_000]),
-            "biddingClosesAt": .string(ISO8601DateFormatter().string(from: Date().addingTimeInterval(7 * 86_400))),
-        ])
+        fields(
+            "PostGig", "client:\(client)",
+            [
+                "gigId": .string(UUID().uuidString), "clientId": .string(client), "title": "Annotate images",
+                "skills": ["computer-vision"],
+                "budgetMin": .object(["currency": "EUR", "minorUnits": 50_000]),
+                "budgetMax": .object(["currency": "EUR", "minorUnits": 90_000]),
+                "biddingClosesAt": .string(ISO8601DateFormatter().string(from: Date().addingTimeInterval(7 * 86_400))),
+            ])
     }
 
     @Test func readersWaitForItStatusNamesItsPidAndNothingIsLostWhenItEnds() async throws {
@@ -37,8 +42,14 @@ struct LongTransactionTests {
         let store = EventStore(pool: pool)
         let service = MarketplaceService(store: store)
         let client = UUID().uuidString.lowercased()
-        try await service.execute(try CommandInput(fields: fields("RegisterClient", "client:\(client)", [
-            "clientId": .string(client), "name": "Acme", "country": "DE"])).command())
+        try await service.execute(
+            try CommandInput(
+                fields: fields(
+                    "RegisterClient", "client:\(client)",
+                    [
+                        "clientId": .string(client), "name": "Acme", "country": "DE",
+                    ])
+            ).command())
         let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "longtx")
         try await engine.prepare()
         try await engine.catchUpAll()
@@ -48,8 +59,10 @@ struct LongTransactionTests {
         try await holder.execute("BEGIN")
         let held = try CommandInput(fields: postGig(client)).command()
         let heldPlan = try await service.decide(held)
-        _ = try await store.append(AppendRequest(metadata: EventMetadata(actor: "client:\(client)", commandId: UUID()), streams: heldPlan.streams),
-                                   within: holder)
+        _ = try await store.append(
+            AppendRequest(
+                metadata: EventMetadata(actor: "client:\(client)", commandId: UUID()), streams: heldPlan.streams),
+            within: holder)
         let holderPid = try await holder.query("SELECT pg_backend_pid()").scalar(Int32.self)
 
         // Writers go on meanwhile; their events commit, at higher positions.
@@ -65,7 +78,8 @@ struct LongTransactionTests {
         } while ContinuousClock.now < until
         // Readers are held back: not one of those gigs is projected (they may commit below it).
         try await engine.catchUpAll()
-        let projectedWhileOpen = try await pool.query("SELECT count(*) FROM read_models.competition_gigs_v1").scalar(Int.self)
+        let projectedWhileOpen = try await pool.query("SELECT count(*) FROM read_models.competition_gigs_v1").scalar(
+            Int.self)
         #expect(projectedWhileOpen == 0)
         let status = try await engine.status()
         #expect(status.allSatisfy { $0.lagEvents >= Int64(written) }, "status shows the lag")
@@ -76,15 +90,20 @@ struct LongTransactionTests {
         let gigctl = try Tools.gigctl()
         let report = try await ChildProcess.run(gigctl, ["status", "--json", "--database-url", cluster.config.target])
         #expect(report.exitCode == 0, "\(report.stderr)")
-        #expect(Self.oldestOpenTransactionPids(in: report.stdout).contains(Int(holderPid)), "gigctl status --json: \(report.stdout)")
+        #expect(
+            Self.oldestOpenTransactionPids(in: report.stdout).contains(Int(holderPid)),
+            "gigctl status --json: \(report.stdout)")
         let text = try await ChildProcess.run(gigctl, ["status", "--database-url", cluster.config.target])
         #expect(text.stdout.contains(String(holderPid)))
         // `gigctl projections status --json` names it too once it reports the oldest open
         // transaction (expected: an object with a `pid` under a key containing "oldest").
-        let projections = try await ChildProcess.run(gigctl, ["projections", "status", "--json", "--database-url", cluster.config.target])
+        let projections = try await ChildProcess.run(
+            gigctl, ["projections", "status", "--json", "--database-url", cluster.config.target])
         #expect(projections.exitCode == 0, "\(projections.stderr)")
         if projections.stdout.contains("oldest") {
-            #expect(Self.oldestOpenTransactionPids(in: projections.stdout).contains(Int(holderPid)), "gigctl projections status --json: \(projections.stdout)")
+            #expect(
+                Self.oldestOpenTransactionPids(in: projections.stdout).contains(Int(holderPid)),
+                "gigctl projections status --json: \(projections.stdout)")
         }
 
         // It ends: everything, its own gig included, is projected; nothing lost.
@@ -97,13 +116,19 @@ struct LongTransactionTests {
         #expect(try await Tools.checkpointViolations(cluster.config.target) == [])
         #expect(try await store.status().oldestOpenTransaction == nil)
         await pool.close()
-        Figures.record("long-transaction", ["heldSeconds": Self.holdSeconds, "eventsWrittenWhileHeld": written,
-                                            "projectedWhileHeld": projectedWhileOpen, "projectedAfter": gigs, "lost": written + 1 - gigs])
+        Figures.record(
+            "long-transaction",
+            [
+                "heldSeconds": Self.holdSeconds, "eventsWrittenWhileHeld": written,
+                "projectedWhileHeld": projectedWhileOpen, "projectedAfter": gigs, "lost": written + 1 - gigs,
+            ])
     }
 
     /// Every `pid` found under a key containing "oldest" (any depth) of a JSON document.
     static func oldestOpenTransactionPids(in json: String) -> [Int] {
-        guard let data = json.data(using: .utf8), let value = try? JSONSerialization.jsonObject(with: data) else { return [] }
+        guard let data = json.data(using: .utf8), let value = try? JSONSerialization.jsonObject(with: data) else {
+            return []
+        }
         var pids: [Int] = []
         func walk(_ value: Any, underOldest: Bool) {
             if let object = value as? [String: Any] {
@@ -112,7 +137,7 @@ struct LongTransactionTests {
                     walk(child, underOldest: underOldest || key.lowercased().contains("oldest"))
                 }
             } else if let array = value as? [Any] {
-                array.forEach { walk($0, underOldest: underOldest) }
+                for element in array { walk(element, underOldest: underOldest) }
             }
         }
         walk(value, underOldest: false)

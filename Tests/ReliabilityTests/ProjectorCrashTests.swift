@@ -24,15 +24,19 @@ struct ProjectorCrashTests {
         // Tables and checkpoints exist before the first kill.
         let first = try await ChildProcess.run(gigctl, ["projections", "run", "--database-url", url])
         #expect(first.exitCode == 0, "\(first.stderr)")
-        let simulator = MarketSimulator(service: MarketplaceService(store: store),
-                                        config: SimulationConfig(freelancers: 60, clients: 20, weeks: 4, seed: 5, gigsPerClientPerWeek: 1.5, workers: 4))
+        let simulator = MarketSimulator(
+            service: MarketplaceService(store: store),
+            config: SimulationConfig(
+                freelancers: 60, clients: 20, weeks: 4, seed: 5, gigsPerClientPerWeek: 1.5, workers: 4))
         let market = Task { try await simulator.run() }
         var killed = 0
         var appliedBetweenKills = 0
         for round in 0..<Self.kills {
             let before = try await applied(pool)
             // Two daemons at once: the lease lets only one apply batches; neither double-applies.
-            let daemons = try (0..<2).map { _ in try ChildProcess.spawn(gigctl, ["projections", "run", "--follow", "--database-url", url]) }
+            let daemons = try (0..<2).map { _ in
+                try ChildProcess.spawn(gigctl, ["projections", "run", "--follow", "--database-url", url])
+            }
             // A random point: every other round as soon as a batch has landed (mid-run, whatever
             // the machine's speed), otherwise after a random pause (maybe before any batch).
             if round % 2 == 0 {
@@ -51,7 +55,8 @@ struct ProjectorCrashTests {
             #expect(try await Tools.checkpointViolations(url) == [])
             // Its pid is gone, so its leases can go at once (otherwise they expire in 30 s).
             for daemon in daemons {
-                try await pool.query("""
+                try await pool.query(
+                    """
                     UPDATE ledger.projections SET lease_owner = NULL, lease_until = NULL WHERE lease_owner LIKE ('%:' || \(String(daemon.pid)))
                     """)
             }
@@ -65,7 +70,8 @@ struct ProjectorCrashTests {
         _ = try await eventually(timeout: .seconds(120)) { () async throws -> Bool? in
             let run = try await ChildProcess.run(gigctl, ["projections", "run", "--database-url", url])
             #expect(run.exitCode == 0, "\(run.stderr)")
-            let lag = try await pool.query("SELECT coalesce(max(lag_events), 0) FROM read_models.projection_status").scalar(Int64.self)
+            let lag = try await pool.query("SELECT coalesce(max(lag_events), 0) FROM read_models.projection_status")
+                .scalar(Int64.self)
             let readable = try await store.readAll(after: .start, limit: 1_000_000).events.count
             return lag == 0 && readable >= summary.events ? true : nil
         }
@@ -73,8 +79,10 @@ struct ProjectorCrashTests {
         let live = try await ReadModelFingerprint.of(pool)
         // The check can fail: a checkpoint moved back behind its data is reported, and so is a
         // batch counted twice.
-        try await pool.query("UPDATE ledger.projections SET events_applied = events_applied + 1 WHERE name = 'price_trends'")
-        try await pool.query("UPDATE ledger.projections SET transaction_id = '0', global_position = 0 WHERE name = 'matching'")
+        try await pool.query(
+            "UPDATE ledger.projections SET events_applied = events_applied + 1 WHERE name = 'price_trends'")
+        try await pool.query(
+            "UPDATE ledger.projections SET transaction_id = '0', global_position = 0 WHERE name = 'matching'")
         let planted = try await Tools.checkpointViolations(url)
         #expect(planted.contains { $0.hasPrefix("matching|match_gigs_v2|") })
         #expect(planted.contains { $0.hasPrefix("price_trends|events_applied|") })
@@ -82,8 +90,12 @@ struct ProjectorCrashTests {
         let rebuilt = try await ReadModelFingerprint.of(pool)
         #expect(live.count >= 8)
         #expect(live == rebuilt, "a killed-and-resumed run differs from a rebuild from zero")
-        Figures.record("projector-kills", ["kills": killed, "events": summary.events, "appliedBetweenKills": appliedBetweenKills,
-                                           "checkpointViolations": 0])
+        Figures.record(
+            "projector-kills",
+            [
+                "kills": killed, "events": summary.events, "appliedBetweenKills": appliedBetweenKills,
+                "checkpointViolations": 0,
+            ])
     }
 
     func applied(_ pool: ConnectionPool) async throws -> Int {
@@ -94,17 +106,21 @@ struct ProjectorCrashTests {
 /// A fingerprint of every read-model table, and a rebuild from zero in place (for comparing).
 enum ReadModelFingerprint {
     static func tables(_ pool: ConnectionPool) async throws -> [String] {
-        try await pool.query("""
+        try await pool.query(
+            """
             SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'read_models' AND table_type = 'BASE TABLE' ORDER BY 1
-            """).rows.map { try $0.decode(String.self, at: 0) }
+            """
+        ).rows.map { try $0.decode(String.self, at: 0) }
     }
 
     static func of(_ pool: ConnectionPool) async throws -> [String: String] {
         var out: [String: String] = [:]
         for table in try await tables(pool) {
-            out[table] = try await pool.query("""
+            out[table] = try await pool.query(
+                """
                 SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), 'empty') FROM read_models.\(identifier: table) t
-                """).scalar(String.self)
+                """
+            ).scalar(String.self)
         }
         return out
     }
@@ -116,7 +132,8 @@ enum ReadModelFingerprint {
             for table in tables { try await conn.execute("TRUNCATE read_models.\(identifier: table)") }
             try await conn.execute("DELETE FROM ledger.projections")
         }
-        let engine = ProjectionEngine(store: EventStore(pool: pool), projectors: ShippedProjectors.all, owner: "rebuild", batchSize: 5_000)
+        let engine = ProjectionEngine(
+            store: EventStore(pool: pool), projectors: ShippedProjectors.all, owner: "rebuild", batchSize: 5_000)
         try await engine.prepare()
         try await engine.catchUpAll()
         try await engine.releaseLeases()

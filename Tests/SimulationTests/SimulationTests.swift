@@ -9,9 +9,12 @@ import Testing
 
 @Suite("The market simulator")
 struct SimulationTests {
-    static let config = SimulationConfig(freelancers: 30, clients: 8, weeks: 2, seed: 42, gigsPerClientPerWeek: 1.2, workers: 4)
+    static let config = SimulationConfig(
+        freelancers: 30, clients: 8, weeks: 2, seed: 42, gigsPerClientPerWeek: 1.2, workers: 4)
 
-    func simulate(_ label: String, _ config: SimulationConfig = Self.config) async throws -> (EventStore, SimulationSummary) {
+    func simulate(_ label: String, _ config: SimulationConfig = Self.config) async throws -> (
+        EventStore, SimulationSummary
+    ) {
         let pool = try await TestDatabase.fresh(label, maxConnections: config.workers + 2)
         let store = EventStore(pool: pool)
         let summary = try await MarketSimulator(service: MarketplaceService(store: store), config: config).run()
@@ -21,9 +24,11 @@ struct SimulationTests {
     /// Every stream's events as (type, data), by stream name.
     func streams(_ store: EventStore) async throws -> [String: [String]] {
         var out: [String: [String]] = [:]
-        let rows = try await store.pool.query("SELECT stream_id, event_type, data::text FROM ledger.events ORDER BY stream_id, stream_version")
+        let rows = try await store.pool.query(
+            "SELECT stream_id, event_type, data::text FROM ledger.events ORDER BY stream_id, stream_version")
         for row in rows.rows {
-            out[try row.decode(String.self, at: 0), default: []].append(try row.decode(String.self, at: 1) + " " + (try row.decode(String.self, at: 2)))
+            out[try row.decode(String.self, at: 0), default: []].append(
+                try row.decode(String.self, at: 1) + " " + (try row.decode(String.self, at: 2)))
         }
         return out
     }
@@ -41,7 +46,8 @@ struct SimulationTests {
     }
 
     @Test func everyCommandSucceedsOrGetsTheRejectionItWasMeantToProvoke() async throws {
-        let config = SimulationConfig(freelancers: 60, clients: 12, weeks: 3, seed: 7, gigsPerClientPerWeek: 1.5, workers: 4)
+        let config = SimulationConfig(
+            freelancers: 60, clients: 12, weeks: 3, seed: 7, gigsPerClientPerWeek: 1.5, workers: 4)
         let (store, summary) = try await simulate("simrules", config)
         #expect(summary.unexpectedRejections == 0, "\(summary.unexpectedMessages)")
         #expect(summary.events > 200)
@@ -49,8 +55,11 @@ struct SimulationTests {
         let stored = try await store.pool.query("SELECT count(*) FROM ledger.events").scalar(Int.self)
         #expect(stored == summary.events)
         // The whole lifecycle appears.
-        for type in ["FreelancerRegistered", "ClientRegistered", "GigPosted", "BidPlaced", "BidAccepted", "ContractStarted",
-                     "DeliverySubmitted", "DeliveryApproved", "PaymentReleased", "ContractCompleted", "ReviewSubmitted", "GigClosed"] {
+        for type in [
+            "FreelancerRegistered", "ClientRegistered", "GigPosted", "BidPlaced", "BidAccepted", "ContractStarted",
+            "DeliverySubmitted", "DeliveryApproved", "PaymentReleased", "ContractCompleted", "ReviewSubmitted",
+            "GigClosed",
+        ] {
             #expect((summary.eventsByType[type] ?? 0) > 0, "no \(type)")
         }
     }
@@ -99,7 +108,8 @@ struct SimulationTests {
         // Gigs: every posted gig was awarded, expired or cancelled.
         #expect(summary.gigsByOutcome.values.reduce(0, +) == summary.gigs)
         #expect(summary.gigsByOutcome["awarded"] == summary.eventsByType["BidAccepted"])
-        let paid = try await store.pool.query("""
+        let paid = try await store.pool.query(
+            """
             SELECT data->'gross'->>'currency' AS c, sum((data->'gross'->>'minorUnits')::bigint)::bigint AS s
             FROM ledger.events WHERE event_type = 'PaymentReleased' GROUP BY 1
             """)

@@ -10,7 +10,8 @@ import PQ
 public enum TestDatabase {
     /// The server's URL for tests.
     public static var serverConfig: ConnectionConfig {
-        var config = ConnectionConfig.resolve(nil, environment: environmentWithLocalURL, applicationName: "gigledger-tests")
+        var config = ConnectionConfig.resolve(
+            nil, environment: environmentWithLocalURL, applicationName: "gigledger-tests")
         // Tests do not need durable commits; benchmarks keep them on.
         config.sessionSettings = [("synchronous_commit", "off")]
         return config
@@ -19,8 +20,11 @@ public enum TestDatabase {
     static var environmentWithLocalURL: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         if environment["DATABASE_URL"] == nil {
-            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            if let url = try? String(contentsOf: root.appendingPathComponent(".gigledger/database-url"), encoding: .utf8) {
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
+            if let url = try? String(
+                contentsOf: root.appendingPathComponent(".gigledger/database-url"), encoding: .utf8)
+            {
                 environment["DATABASE_URL"] = url.trimmingCharacters(in: .whitespacesAndNewlines)
             }
         }
@@ -34,7 +38,9 @@ public enum TestDatabase {
 
     /// A new database of its own, for a test that needs the whole log to itself; `migrated:
     /// false` gives an empty one (no GigLedger schema).
-    public static func fresh(_ label: String, migrated: Bool = true, maxConnections: Int = 8) async throws -> ConnectionPool {
+    public static func fresh(_ label: String, migrated: Bool = true, maxConnections: Int = 8) async throws
+        -> ConnectionPool
+    {
         let name = try await registry.createDatabase(label, migrated: migrated)
         return ConnectionPool(config: serverConfig.withDatabase(name), maxConnections: maxConnections)
     }
@@ -60,7 +66,8 @@ public enum TestDatabase {
             if let pool = pools[suite] { return pool }
             let name = try await createDatabase(suite)
             if let pool = pools[suite] { return pool }
-            let pool = ConnectionPool(config: TestDatabase.serverConfig.withDatabase(name), maxConnections: maxConnections)
+            let pool = ConnectionPool(
+                config: TestDatabase.serverConfig.withDatabase(name), maxConnections: maxConnections)
             pools[suite] = pool
             return pool
         }
@@ -73,7 +80,8 @@ public enum TestDatabase {
             let admin = try await Connection.connect(TestDatabase.serverConfig.withDatabase("postgres"))
             defer { Task { await admin.close() } }
             if let icuLocale {
-                try await admin.execute("""
+                try await admin.execute(
+                    """
                     CREATE DATABASE \(identifier: name) TEMPLATE template0 LOCALE_PROVIDER icu \
                     ICU_LOCALE \(unsafeRaw: "'" + icuLocale.filter { $0.isLetter || $0 == "-" } + "'") LOCALE 'C.UTF-8'
                     """)
@@ -93,13 +101,15 @@ public enum TestDatabase {
         /// Creates (once per migration set) a migrated template, and drops databases left by
         /// earlier test runs.
         static func buildTemplate() async throws -> String {
-            let fingerprint = String(Migrator.checksum(Migration.embedded.map(\.sql).joined(separator: "\u{0}")).prefix(12))
+            let fingerprint = String(
+                Migrator.checksum(Migration.embedded.map(\.sql).joined(separator: "\u{0}")).prefix(12))
             let name = "gltemplate_\(fingerprint)"
             let admin = try await Connection.connect(TestDatabase.serverConfig.withDatabase("postgres"))
             defer { Task { await admin.close() } }
             try await admin.execute("SELECT pg_advisory_lock(\(Int64(7_733_001)))")
             // Databases of earlier runs whose process is gone.
-            let stale = try await admin.query("""
+            let stale = try await admin.query(
+                """
                 SELECT datname FROM pg_database
                 WHERE (datname LIKE 'gltest\\_%' AND split_part(datname, '_', 3) <> \(String(getpid())))
                    OR (datname LIKE 'gltemplate\\_%' AND datname <> \(name))

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A child process started with `posix_spawn`: stdin from a file (or /dev/null), stdout and
@@ -23,9 +24,13 @@ struct ChildProcess: Sendable {
         let description: String
     }
 
-    static func spawn(_ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> ChildProcess {
+    static func spawn(
+        _ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil
+    ) throws -> ChildProcess {
         let base = NSTemporaryDirectory().appending("gl-child-\(getpid())-\(UUID().uuidString.prefix(12))")
-        let stdinPath = base + ".in", stdoutPath = base + ".out", stderrPath = base + ".err"
+        let stdinPath = base + ".in"
+        let stdoutPath = base + ".out"
+        let stderrPath = base + ".err"
         FileManager.default.createFile(atPath: stdinPath, contents: stdin ?? Data())
         defer { try? FileManager.default.removeItem(atPath: stdinPath) }
         var actions = posix_spawn_file_actions_t()
@@ -36,9 +41,9 @@ struct ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         // `env -C /` starts it in `/` (the postgres user cannot read root's working folder).
         let argv = (["/usr/bin/env", "-C", "/", executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { env.forEach { free($0) } }
+        defer { for pointer in env { free(pointer) } }
         var pid: pid_t = 0
         let status = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, env)
         guard status == 0 else { throw Failure(description: "could not start \(executable): errno \(status)") }
@@ -54,7 +59,8 @@ struct ChildProcess: Sendable {
         try? FileManager.default.removeItem(atPath: stdoutPath)
         try? FileManager.default.removeItem(atPath: stderrPath)
         let signal = status & 0x7f
-        return signal == 0 ? Result(exitCode: (status >> 8) & 0xff, signal: nil, stdout: out, stderr: err)
+        return signal == 0
+            ? Result(exitCode: (status >> 8) & 0xff, signal: nil, stdout: out, stderr: err)
             : Result(exitCode: nil, signal: signal, stdout: out, stderr: err)
     }
 
@@ -68,7 +74,9 @@ struct ChildProcess: Sendable {
     func kill9() { _ = kill(pid, SIGKILL) }
 
     /// Runs to the end and returns the result.
-    static func run(_ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) async throws -> Result {
+    static func run(
+        _ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil
+    ) async throws -> Result {
         try await spawn(executable, arguments, stdin: stdin, environment: environment).waitInBackground()
     }
 }

@@ -7,7 +7,8 @@ enum Figures {
     static func record(_ name: String, _ figures: [String: Int]) {
         guard let folder = ProcessInfo.processInfo.environment["GIGLEDGER_FIGURES_DIR"], !folder.isEmpty else { return }
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        guard let data = try? JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys, .prettyPrinted]) else { return }
+        guard let data = try? JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys, .prettyPrinted])
+        else { return }
         try? data.write(to: URL(fileURLWithPath: folder).appendingPathComponent("\(name).json"))
     }
 }

@@ -1,8 +1,9 @@
 import EventStore
 import Foundation
 import PQ
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A PostgreSQL cluster of a test's own, in a temporary folder, for tests that restart the server
@@ -21,8 +22,9 @@ final class ThrowawayCluster: Sendable {
     /// which the restart test caught when it was off. (`fsync` off only matters if the machine
     /// itself crashes.)
     var config: ConnectionConfig {
-        ConnectionConfig("postgresql:///gigledger?host=\(socketDir)&port=\(port)&user=postgres",
-                         applicationName: "gigledger-reliability", connectTimeoutSeconds: 5)
+        ConnectionConfig(
+            "postgresql:///gigledger?host=\(socketDir)&port=\(port)&user=postgres",
+            applicationName: "gigledger-reliability", connectTimeoutSeconds: 5)
     }
 
     /// Over TCP on 127.0.0.1 as `user` (password authentication for every role but postgres).
@@ -46,25 +48,30 @@ final class ThrowawayCluster: Sendable {
             for path in [folder, folder + "/pg", folder + "/sock"] { try run("/bin/chown", ["postgres", path]) }
         }
         let cluster = ThrowawayCluster(folder: folder, port: try freePort(), binDir: binDir)
-        try cluster.asOwner("initdb", ["-D", cluster.dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"])
-        try cluster.writeOwned("pg_hba.conf", """
+        try cluster.asOwner(
+            "initdb", ["-D", cluster.dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"])
+        try cluster.writeOwned(
+            "pg_hba.conf",
+            """
             local   all   all                    trust
             host    all   postgres  127.0.0.1/32 trust
             host    all   all       127.0.0.1/32 scram-sha-256
 
             """)
         let conf = try String(contentsOfFile: cluster.dataDir + "/postgresql.conf", encoding: .utf8)
-        try cluster.writeOwned("postgresql.conf", conf + """
+        try cluster.writeOwned(
+            "postgresql.conf",
+            conf + """
 
-            listen_addresses = '127.0.0.1'
-            port = \(cluster.port)
-            unix_socket_directories = '\(cluster.socketDir)'
-            fsync = off
-            full_page_writes = off
-            max_connections = 60
-            shared_buffers = 32MB
+                listen_addresses = '127.0.0.1'
+                port = \(cluster.port)
+                unix_socket_directories = '\(cluster.socketDir)'
+                fsync = off
+                full_page_writes = off
+                max_connections = 60
+                shared_buffers = 32MB
 
-            """)
+                """)
         try cluster.startServer()
         let admin = try await Connection.connect(cluster.config.withDatabase("postgres"))
         try await admin.execute("CREATE DATABASE gigledger")
@@ -136,21 +143,30 @@ final class ThrowawayCluster: Sendable {
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let result = try ChildProcess.spawn(executable, arguments).wait()
         guard result.exitCode == 0 else {
-            throw Failure(description: "\(executable) \(arguments.joined(separator: " ")) failed (\(result.exitCode.map { "exit \($0)" } ?? "signal \(result.signal ?? 0)")): \(result.stdout)\(result.stderr)")
+            throw Failure(
+                description:
+                    "\(executable) \(arguments.joined(separator: " ")) failed (\(result.exitCode.map { "exit \($0)" } ?? "signal \(result.signal ?? 0)")): \(result.stdout)\(result.stderr)"
+            )
         }
         return result.stdout
     }
 
     static func findBinDir() throws -> String {
-        if let dir = try? run("/usr/bin/env", ["pg_config", "--bindir"]).trimmingCharacters(in: .whitespacesAndNewlines),
-           FileManager.default.isExecutableFile(atPath: dir + "/pg_ctl") {
+        if let dir = try? run("/usr/bin/env", ["pg_config", "--bindir"]).trimmingCharacters(
+            in: .whitespacesAndNewlines),
+            FileManager.default.isExecutableFile(atPath: dir + "/pg_ctl")
+        {
             return dir
         }
         let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
-        for version in candidates.sorted().reversed() where FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/pg_ctl") {
+        for version in candidates.sorted().reversed()
+        where FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/pg_ctl") {
             return "/usr/lib/postgresql/\(version)/bin"
         }
-        throw Failure(description: "PostgreSQL server binaries (pg_ctl, initdb) were not found; install postgresql-15 (scripts/install-deps).")
+        throw Failure(
+            description:
+                "PostgreSQL server binaries (pg_ctl, initdb) were not found; install postgresql-15 (scripts/install-deps)."
+        )
     }
 
     /// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it).
@@ -164,7 +180,9 @@ final class ThrowawayCluster: Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
         guard bound else { throw Failure(description: "could not find a free port: errno \(errno)") }
         return Int(UInt16(bigEndian: address.sin_port))

@@ -5,7 +5,8 @@ import PQ
 /// `psql`, and files of the repository.
 enum Tools {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .path
 
     struct Missing: Error, CustomStringConvertible { let description: String }
 
@@ -22,14 +23,18 @@ enum Tools {
         }
         candidates.append(repositoryRoot + "/.build/debug/gigctl")
         if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
-        throw Missing(description: "gigctl was not built next to the tests (looked in \(candidates)); run `swift build --build-tests`.")
+        throw Missing(
+            description:
+                "gigctl was not built next to the tests (looked in \(candidates)); run `swift build --build-tests`.")
     }
 
     /// Runs `psql` on `url` with `arguments`, returning its output (quiet, unaligned).
     static func psql(_ url: String, _ arguments: [String]) async throws -> String {
-        let result = try await ChildProcess.run("/usr/bin/psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url] + arguments)
+        let result = try await ChildProcess.run(
+            "/usr/bin/psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url] + arguments)
         guard result.exitCode == 0 else {
-            throw Missing(description: "psql failed (\(result.exitCode.map(String.init) ?? "signal")): \(result.stderr)")
+            throw Missing(
+                description: "psql failed (\(result.exitCode.map(String.init) ?? "signal")): \(result.stderr)")
         }
         return result.stdout
     }
