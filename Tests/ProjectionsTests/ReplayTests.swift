@@ -20,6 +20,8 @@ struct ReplayTests {
     /// a schema of its own).
     static let shared = Task { try await market() }
 
+    struct LogNotReadable: Error {}
+
     static func market() async throws -> (ConnectionPool, [RecordedEvent]) {
         let pool = try await TestDatabase.fresh("replay", maxConnections: 8)
         let store = EventStore(pool: pool)
@@ -56,11 +58,17 @@ struct ReplayTests {
             ])
         }
         let total = summary.events + 4 * freelancers.count
-        let events = try #require(
-            try await eventually(timeout: .seconds(90)) { () async throws -> [RecordedEvent]? in
-                let events = try await store.readAll(after: .start, limit: 1_000_000).events
-                return events.count >= total ? events : nil
-            })
+        var readable = 0
+        let found = try await eventually(timeout: .seconds(90)) { () async throws -> [RecordedEvent]? in
+            let events = try await store.readAll(after: .start, limit: 1_000_000).events
+            readable = events.count
+            return events.count >= total ? events : nil
+        }
+        guard let events = found else {
+            let holders = await TestDatabase.horizonHolders(pool)
+            Issue.record("Only \(readable) of \(total) events readable after 90 s. Holding the horizon: \(holders)")
+            throw LogNotReadable()
+        }
         let engine = ProjectionEngine(
             store: store, projectors: ShippedProjectors.all, owner: "replay", batchSize: 5_000)
         try await engine.prepare()
