@@ -24,7 +24,7 @@ struct CLIRunTests {
     @Test func migrateAppliesOnceAndStatusReportsIt() async throws {
         let pool = try await TestDatabase.fresh("climigrate", migrated: false)
         let url = pool.config.target
-        var migrate = try GigCTL.parseAsRoot(["migrate", "apply", "--database-url", url, "--json"]) as? MigrateApply
+        let migrate = try GigCTL.parseAsRoot(["migrate", "apply", "--database-url", url, "--json"]) as? MigrateApply
         try await migrate?.run()
         let states = try await pool.withConnection { try await Migrator().status(on: $0) }
         #expect(states.allSatisfy { $0.status == .applied })
