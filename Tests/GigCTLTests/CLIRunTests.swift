@@ -47,4 +47,15 @@ struct CLIRunTests {
         #expect(GigCTL.exitCode(for: try #require(error)).rawValue == 69)
         #expect(!String(describing: error).contains("hunter2"))
     }
+
+    /// `timers run` reads the timers read model: before a projection daemon has created it, the
+    /// run exits 78 (configuration) and says what to start.
+    @Test func timersBeforeTheReadModelExistsExitWithConfiguration() async throws {
+        let pool = try await TestDatabase.fresh("clitimers")
+        let command =
+            try GigCTL.parseAsRoot(["timers", "run", "--database-url", pool.config.target, "--json"]) as? TimersRun
+        let error = await #expect(throws: (any Error).self) { try await command?.run() }
+        // (The message, printed to stderr, is checked in TimerTests.)
+        #expect(GigCTL.exitCode(for: try #require(error)).rawValue == 78)
+    }
 }
