@@ -196,6 +196,20 @@ public struct RecordedEvent: Sendable, Hashable {
         try self.init(try StoredEvent(row: row))
     }
 
+    /// Why metadata did not decode, in a few words (never the value itself).
+    private static func reason(_ error: any Error) -> String {
+        switch error as? DecodingError {
+        case .keyNotFound(let key, _)?: "it has no `\(key.stringValue)`"
+        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
+            "`\(context.codingPath.map(\.stringValue).joined(separator: "."))` has the wrong type"
+        case .dataCorrupted(let context)?:
+            context.codingPath.isEmpty
+                ? "it is not a JSON object"
+                : "`\(context.codingPath.map(\.stringValue).joined(separator: "."))` is malformed"
+        default: "it does not decode"
+        }
+    }
+
     /// Decodes an event as stored: its stream name and metadata must be GigLedger's (an event
     /// written by another tool may not be); throws ``EventStoreError/Code/undecodableEvent`` naming it.
     public init(_ stored: StoredEvent) throws(EventStoreError) {
@@ -210,7 +224,8 @@ public struct RecordedEvent: Sendable, Hashable {
         } catch {
             throw EventStoreError(
                 .undecodableEvent,
-                "The metadata of event \(stored.position) (\(stream) v\(stored.version)) is not valid GigLedger metadata: \(error).",
+                "The metadata of event \(stored.position) (\(stream) v\(stored.version)) is not GigLedger's: "
+                    + Self.reason(error) + " (written by another tool?).",
                 cause: nil)
         }
         position = stored.position

@@ -8,6 +8,9 @@ import PQ
 /// memory, stores it with its effects, or hands it to a client as ``LogCheckpoint/token``), and
 /// following again from it continues with the next event: none is skipped, none repeated, even
 /// when transactions commit out of position order (see ``EventStore/readAll(after:limit:categories:types:)``).
+/// Every event's own ``StoredEvent/checkpoint`` is a resume point too (the batch's `next` is its
+/// last event's), so a stream that sends events one by one can label each with its token (an
+/// HTTP `id:` line, answered by `Last-Event-ID`) and resume after any of them.
 ///
 /// Live, it sleeps on ``LogListener`` between batches: woken by the append's `NOTIFY`, looking
 /// again by itself while events are held back by an older open transaction, and at least every
@@ -79,11 +82,8 @@ public struct LogFollow: AsyncSequence, Sendable {
                     try await listener.listener.wait(after: heldBack ? .heldBack : .caughtUp)
                 }
             } catch {
-                if !Task.isCancelled { await finish() }
-                if Task.isCancelled {
-                    await finish()
-                    return nil
-                }
+                await finish()
+                if Task.isCancelled { return nil }
                 throw EventStore.mapReadError(error)
             }
             await finish()
