@@ -107,7 +107,7 @@ struct LogFollowTests {
         // A's event has the higher position but the older transaction, so it comes first in
         // gap-safe order, and B is held back until A commits.
         let connectionA = try await Connection.connect(pool.config)
-        try await connectionA.executeScript("BEGIN")
+        try await connectionA.execute("BEGIN")
         _ = try await connectionA.query("SELECT pg_current_xact_id()")
         let resultB = try await store.append(
             [event("FromB")], to: stream(category), expecting: .noStream, metadata: metadata())
@@ -122,7 +122,7 @@ struct LogFollowTests {
         // outcome asserted below is the same either way; this only makes the re-check the path).
         try await Task.sleep(for: .milliseconds(300))
         // A commits without notifying: only the follower's own re-check can find A and B now.
-        try await connectionA.executeScript("COMMIT")
+        try await connectionA.execute("COMMIT")
         await connectionA.close()
         let arrived = try await collector.next(2)
         try #require(arrived.map(\.type) == ["FromA", "FromB"])
