@@ -1,7 +1,6 @@
 import ArgumentParser
 import EventStore
 import Foundation
-import PQ
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

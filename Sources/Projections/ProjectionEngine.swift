@@ -170,7 +170,8 @@ public final class ProjectionEngine: Sendable {
     /// one per projector: what keeps lag low). A projector that fails at an event is marked
     /// failed (in a transaction of its own) and the batch is run again without it. A read-only
     /// look comes first, so nothing is written, and no transaction is opened, while there is
-    /// nothing to read. Returns each projector's outcome.
+    /// nothing to read. Returns each projector's outcome (a projector not prepared yet has
+    /// none: ``prepare()`` first).
     @discardableResult
     public func stepAll() async throws -> [String: BatchOutcome] {
         var stopped: [String: BatchOutcome] = [:]
