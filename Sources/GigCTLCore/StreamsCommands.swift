@@ -117,7 +117,7 @@ struct StreamsList: AsyncParsableCommand {
         try await runReportingErrors {
             let sinceDate = try since.map { try parseTime($0, option: "--since") }
             let untilDate = try until.map { try parseTime($0, option: "--until") }
-            let streams = try await global.withPool(maxConnections: 1) { pool in
+            let streams = try await global.withReadPool(maxConnections: 1) { pool in
                 try await EventStore(pool: pool, logger: global.logger).listStreams(
                     category: category, since: sinceDate, until: untilDate, after: after, limit: limit)
             }
@@ -160,7 +160,7 @@ struct StreamsShow: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let name = try validateStreamName(stream)
-            let events = try await global.withPool(maxConnections: 1) { pool in
+            let events = try await global.withReadPool(maxConnections: 1) { pool in
                 try await EventStore(pool: pool, logger: global.logger).readStream(
                     name, from: fromVersion, limit: limit)
             }
@@ -214,7 +214,7 @@ struct StreamsState: AsyncParsableCommand {
             }
             let folded: FoldedStream
             do {
-                folded = try await global.withPool(maxConnections: 1) { pool in
+                folded = try await global.withReadPool(maxConnections: 1) { pool in
                     try await MarketplaceService(
                         store: EventStore(pool: pool, logger: global.logger), logger: global.logger
                     ).fold(stream, to: point)
@@ -279,11 +279,14 @@ struct LogTail: AsyncParsableCommand {
     }
     func run() async throws {
         try await runReportingErrors {
-            try await global.withPool(maxConnections: 2) { pool in
+            try await global.withReadPool(maxConnections: 2) { pool in
                 let store = EventStore(pool: pool, logger: global.logger)
                 var checkpoint = try await startCheckpoint(pool)
                 let listener: Connection? = follow ? try await Connection.connect(pool.config) : nil
-                if let listener { try await listener.listen(EventStore.notificationChannel) }
+                // A hot standby (--read-url) cannot LISTEN: there the wait below is a 1 s poll.
+                if let listener, try await !listener.isInRecovery() {
+                    try await listener.listen(EventStore.notificationChannel)
+                }
                 defer { if let listener { Task { await listener.close() } } }
                 while true {
                     let batch = try await store.readAll(
@@ -369,7 +372,7 @@ struct ExportCommand: AsyncParsableCommand {
                 handle = FileHandle.standardOutput
             }
             let sink = LineSink(handle)
-            let count = try await global.withPool(maxConnections: 1) { pool in
+            let count = try await global.withReadPool(maxConnections: 1) { pool in
                 try await EventStore(pool: pool, logger: global.logger).export { try sink.write($0) }
             }
             try sink.flush()
