@@ -200,9 +200,10 @@ gl_start_replica() {
             || gl_die "pg_basebackup failed; see $GL_STATE/replica-basebackup.log"
         # The primary's log came along with its data folder.
         rm -f "$tmp/server.log"
-        cat >>"$tmp/postgresql.conf" <<'CONF'
+        cat >>"$tmp/postgresql.conf" <<CONF
 
 # --- GigLedger hot standby (scripts/db-up --replica) ---
+port = $GL_REPLICA_PORT
 hot_standby = on
 # The standby tells the primary which rows its queries still read, so the primary's vacuum
 # does not remove them and readers on the standby are not cancelled (costs some bloat on the
@@ -220,4 +221,27 @@ CONF
     [ "$(gl_psql "$GL_REPLICA_PORT" -c "SELECT pg_is_in_recovery()")" = t ] \
         || gl_die "the server in $GL_REPLICA_DATA (port $GL_REPLICA_PORT) is not a standby (was it promoted?).
 Delete it with scripts/db-down --replica --destroy, then run scripts/db-up --replica again."
+}
+
+# The archive_command that keeps each finished WAL segment in $GL_ARCHIVE: copied under a
+# temporary name and renamed, so a crash never leaves a partial segment under the real name; a
+# segment archived before is accepted only if identical (PostgreSQL may retry one after a crash).
+gl_archive_command() {
+    case "$GL_ARCHIVE" in *"'"*) gl_die "the archive folder's path must not contain a single quote: $GL_ARCHIVE" ;; esac
+    echo "f='$GL_ARCHIVE/%f'; if [ -f \"\$f\" ]; then cmp -s %p \"\$f\"; else cp %p \"\$f.part\" && mv \"\$f.part\" \"\$f\"; fi"
+}
+
+# Asks the running primary to finish its current WAL segment and waits (up to 60 s) until the
+# archive holds it, so every commit up to now can be restored. Also proves the archiver runs the
+# current archive_command (a reload reaches the archiver a moment later: it retries the switch).
+gl_archive_now() {
+    local segment
+    for _ in $(seq 1 60); do
+        segment=$(gl_psql "$GL_PORT" -c "SELECT pg_walfile_name(pg_switch_wal()) FROM pg_create_restore_point('gigledger-archive-now')")
+        for _ in $(seq 1 10); do
+            [ -f "$GL_ARCHIVE/$segment" ] && return 0
+            sleep 0.1
+        done
+    done
+    gl_die "WAL segment $segment did not reach $GL_ARCHIVE within 60 s; see pg_stat_archiver and $GL_PGDATA/server.log"
 }
