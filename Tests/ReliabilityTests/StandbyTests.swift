@@ -119,8 +119,25 @@ struct StandbyTests {
         #expect(whileOpen.count == 3, "read past an open transaction: \(whileOpen.map(\.position))")
         #expect(!whileOpen.contains { $0.position == laterPosition })
 
+        // A live follower of the log on the standby (it cannot LISTEN there, so it polls; the
+        // 120 s fallback would never fire within the watchdog's minute).
+        let follower = Task {
+            var seen = 0
+            for try await batch in standbyStore.follow(mode: .live, fallbackPoll: .seconds(120)) {
+                seen += batch.events.count
+                if seen >= 5 { break }
+            }
+            return seen
+        }
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(60))
+            follower.cancel()
+        }
+
         try await holder.execute("COMMIT")
         await holder.close()
+        #expect(try await follower.value == 5)
+        watchdog.cancel()
         try await eventually("both gigs are readable gap-safe on the standby") {
             try await standbyStore.readAll(after: .start, limit: 100).events.count == 5
         }
