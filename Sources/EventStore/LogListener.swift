@@ -35,6 +35,8 @@ public actor LogListener {
     private let logger: Logger
     private var connection: Connection?
     private var heldBackRetry = LogListener.firstHeldBackRetry
+    /// The session is on a hot standby: no notifications, so waiting is polling.
+    private var standby = false
 
     static let firstHeldBackRetry = Duration.milliseconds(10)
     static let longestHeldBackRetry = Duration.seconds(1)
@@ -47,12 +49,15 @@ public actor LogListener {
         self.logger = logger ?? Logger(label: "gigledger.eventstore.listener")
     }
 
-    /// Opens the session and starts listening (does nothing when already listening).
+    /// Opens the session and starts listening (does nothing when already listening). On a hot
+    /// standby, which refuses `LISTEN` and never hears the primary's `NOTIFY`, the session only
+    /// waits: caught up, it looks again every second at most (``fallbackPoll`` if shorter).
     public func start() async throws {
         guard connection == nil else { return }
         let fresh = try await Connection.connect(config, logger: logger)
         do {
-            try await fresh.listen(EventStore.notificationChannel)
+            standby = try await fresh.isInRecovery()
+            if !standby { try await fresh.listen(EventStore.notificationChannel) }
         } catch {
             await fresh.close()
             throw error
@@ -71,7 +76,7 @@ public actor LogListener {
         switch look {
         case .caughtUp:
             heldBackRetry = Self.firstHeldBackRetry
-            timeout = fallbackPoll
+            timeout = standby ? min(fallbackPoll, .seconds(1)) : fallbackPoll
         case .heldBack:
             timeout = heldBackRetry
         }

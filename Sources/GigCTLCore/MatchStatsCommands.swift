@@ -53,7 +53,7 @@ struct MatchGig: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let id = try uuid(gig, "GIG")
-            let matches = try await global.withPool(maxConnections: 1) {
+            let matches = try await global.withReadPool(maxConnections: 1) {
                 try await Matching(pool: $0).candidates(forGig: id, k: k)
             }
             try printMatches(matches, json: global.json, by: \.freelancerID, label: "FREELANCER")
@@ -70,7 +70,7 @@ struct MatchFreelancer: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let id = try uuid(freelancer, "FREELANCER")
-            let matches = try await global.withPool(maxConnections: 1) {
+            let matches = try await global.withReadPool(maxConnections: 1) {
                 try await Matching(pool: $0).feed(forFreelancer: id, k: k)
             }
             try printMatches(matches, json: global.json, by: \.gigID, label: "GIG")
@@ -88,7 +88,7 @@ struct MatchExplain: AsyncParsableCommand {
         try await runReportingErrors {
             let (g, f) = (try uuid(gig, "GIG"), try uuid(freelancer, "FREELANCER"))
             guard
-                let match = try await global.withPool(
+                let match = try await global.withReadPool(
                     maxConnections: 1, { try await Matching(pool: $0).explain(gig: g, freelancer: f) })
             else {
                 throw CLIError(
@@ -134,7 +134,7 @@ struct StatsCompetition: AsyncParsableCommand {
     @Option(help: "How many recent weeks.") var weeks: Int = 4
     func run() async throws {
         try await runReportingErrors {
-            try await global.withPool(maxConnections: 1) { pool in
+            try await global.withReadPool(maxConnections: 1) { pool in
                 if let gig {
                     let id = try uuid(gig, "--gig")
                     let rows = try await pool.query(
@@ -240,7 +240,7 @@ struct StatsPrices: AsyncParsableCommand {
     @Option(help: "ISO 4217 currency (default: every currency with data).") var currency: String?
     func run() async throws {
         try await runReportingErrors {
-            try await global.withPool(maxConnections: 1) { pool in
+            try await global.withReadPool(maxConnections: 1) { pool in
                 let rows = try await pool.query(
                     """
                     SELECT series, currency, iso_week, n, p10, p25, median, p75, p90, mean::float8 AS mean, to_budget_median::float8 AS ratio,
@@ -334,7 +334,7 @@ struct StatsPriceWars: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     func run() async throws {
         try await runReportingErrors {
-            try await global.withPool(maxConnections: 1) { pool in
+            try await global.withReadPool(maxConnections: 1) { pool in
                 let rows = try await pool.query(
                     """
                     SELECT skill, currency, slope_pct_per_week::float8 AS slope, bid_to_budget_median::float8 AS ratio, reasons

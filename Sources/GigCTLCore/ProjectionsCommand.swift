@@ -38,7 +38,7 @@ struct ProjectionsStatus: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     func run() async throws {
         try await runReportingErrors {
-            let (statuses, log, builds) = try await global.withPool(maxConnections: 2) { pool in
+            let (statuses, log, builds) = try await global.withReadPool(maxConnections: 2) { pool in
                 let store = EventStore(pool: pool, logger: global.logger)
                 let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, logger: global.logger)
                 return (try await engine.status(), try await store.status(), try await engine.builds())

@@ -158,7 +158,7 @@ struct StreamsList: AsyncParsableCommand {
         try await runReportingErrors {
             let sinceDate = try since.map { try parseTime($0, option: "--since") }
             let untilDate = try until.map { try parseTime($0, option: "--until") }
-            let streams = try await global.withPool(maxConnections: 1) { pool in
+            let streams = try await global.withReadPool(maxConnections: 1) { pool in
                 try await EventStore(pool: pool, logger: global.logger).listStreams(
                     category: category, since: sinceDate, until: untilDate, after: after, limit: limit)
             }
@@ -201,7 +201,7 @@ struct StreamsShow: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let name = try validateStreamName(stream)
-            let events = try await global.withPool(maxConnections: 1) { pool in
+            let events = try await global.withReadPool(maxConnections: 1) { pool in
                 try await EventStore(pool: pool, logger: global.logger).readStream(
                     name, from: fromVersion, limit: limit)
             }
@@ -255,7 +255,7 @@ struct StreamsState: AsyncParsableCommand {
             }
             let folded: FoldedStream
             do {
-                folded = try await global.withPool(maxConnections: 1) { pool in
+                folded = try await global.withReadPool(maxConnections: 1) { pool in
                     try await MarketplaceService(
                         store: EventStore(pool: pool, logger: global.logger), logger: global.logger
                     ).fold(stream, to: point)
@@ -322,7 +322,7 @@ struct LogTail: AsyncParsableCommand {
     }
     func run() async throws {
         try await runReportingErrors {
-            try await global.withPool(maxConnections: 1) { pool in
+            try await global.withReadPool(maxConnections: 1) { pool in
                 let store = EventStore(pool: pool, logger: global.logger)
                 let filter = LogFilter(
                     categories: category.isEmpty ? nil : category, types: type.isEmpty ? nil : type)
@@ -374,7 +374,7 @@ struct ExportCommand: AsyncParsableCommand {
                 handle = FileHandle.standardOutput
             }
             let sink = LineSink(handle)
-            let count = try await global.withPool(maxConnections: 1) { pool in
+            let count = try await global.withReadPool(maxConnections: 1) { pool in
                 try await EventStore(pool: pool, logger: global.logger).export { try sink.write($0) }
             }
             try sink.flush()

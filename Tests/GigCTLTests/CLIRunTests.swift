@@ -21,6 +21,21 @@ struct CLIRunTests {
         #expect(options.connectionConfig(environment: ["PGHOST": "/tmp"]).target == "")
     }
 
+    @Test func readURLPrecedence() throws {
+        let environment = ["DATABASE_URL": "postgresql://b@h/primary", "READ_DATABASE_URL": "postgresql://b@h/standby"]
+        let parsed = try GigCTL.parseAsRoot(["match", "gig", UUID().uuidString, "--read-url", "postgresql://a@r/one"])
+        var options = try #require(parsed as? MatchGig).global
+        #expect(options.readConnectionConfig(environment: environment).target == "postgresql://a@r/one")
+        #expect(options.connectionConfig(environment: environment).target == "postgresql://b@h/primary")
+        options.readURL = nil
+        #expect(options.readConnectionConfig(environment: environment).target == "postgresql://b@h/standby")
+        // Without a read URL, reads go where writes go.
+        options.databaseURL = "postgresql://a@h/given"
+        #expect(
+            options.readConnectionConfig(environment: ["DATABASE_URL": "postgresql://b@h/primary"]).target
+                == "postgresql://a@h/given")
+    }
+
     @Test func migrateAppliesOnceAndStatusReportsIt() async throws {
         let pool = try await TestDatabase.fresh("climigrate", migrated: false)
         let url = pool.config.target
