@@ -55,7 +55,7 @@ public final class EventStore: Sendable {
                 // A retry that raced its own first attempt fails on the stream row or on the
                 // command id; if the first attempt committed, its result is the answer.
                 let racedItself =
-                    error.sqlState?.rawValue == "GL409"
+                    error.sqlState == .appendConflict
                     || (error.sqlState == .uniqueViolation && error.constraint == "commands_pkey")
                 return racedItself ? try await self.recordedResult(of: request.commandId) : nil
             },
@@ -182,7 +182,7 @@ public final class EventStore: Sendable {
     }
 
     static func mapAppendError(_ error: PQError) -> EventStoreError {
-        if error.sqlState?.rawValue == "GL409", let detail = error.server?.detail,
+        if error.sqlState == .appendConflict, let detail = error.server?.detail,
             let payload = try? JSONDecoder().decode(ConflictPayload.self, from: Data(detail.utf8)),
             let stream = try? StreamName(validating: payload.stream)
         {
