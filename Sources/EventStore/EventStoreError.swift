@@ -92,3 +92,8 @@ extension EventStoreError {
         }
     }
 }
+
+extension EventStoreError: PQErrorWrapping {
+    /// A database failure met while lending a connection or running a transaction for the store.
+    public static func wrapping(_ error: PQError) -> EventStoreError { from(error) }
+}

@@ -423,7 +423,7 @@ struct Submit: AsyncParsableCommand {
             """)
     @OptionGroup var options: CommandOptions
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: options.global.json) {
             let input = try CommandOptions.readStdinObject()
             guard case .string(let name)? = input["command"] else {
                 throw CLIError(
@@ -457,7 +457,7 @@ struct TimersRun: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "Act as if it were this time (ISO 8601), e.g. for backfills and simulations.") var now: String?
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             var when = Date()
             if let now {
                 guard let parsed = ISO8601DateFormatter().date(from: now) else {

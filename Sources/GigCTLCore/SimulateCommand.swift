@@ -49,7 +49,7 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             guard var config = SimulationConfig.scale(scale, seed: seed) else {
                 throw CLIError(.usage, "unknown scale \(scale)")
             }

@@ -32,7 +32,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let report = try await global.withPool(maxConnections: 2) { pool in
                 let (server, database) = try await pool.withConnection { conn in
                     let row = try await conn.query(

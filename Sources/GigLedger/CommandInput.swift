@@ -207,12 +207,12 @@ public struct CommandInput: Sendable {
     private func missing(_ key: String, _ expected: String) -> CommandError {
         CommandError(
             .invalidCommand,
-            "Field \"\(key)\" is missing: \(fields["command"].map { _ in "this command needs" } ?? "it needs") \(expected)."
-        )
+            "Field \"\(key)\" is missing: \(fields["command"].map { _ in "this command needs" } ?? "it needs") \(expected).",
+            field: key)
     }
 
     private func wrong(_ key: String, _ expected: String, _ got: JSONValue) -> CommandError {
-        CommandError(.invalidCommand, "Field \"\(key)\" must be \(expected), not \(Self.kind(got)).")
+        CommandError(.invalidCommand, "Field \"\(key)\" must be \(expected), not \(Self.kind(got)).", field: key)
     }
 
     func string(_ key: String, default fallback: String? = nil) throws(CommandError) -> String {
@@ -223,7 +223,8 @@ public struct CommandInput: Sendable {
         guard case .string(let text) = value else { throw wrong(key, "a string", value) }
         guard text.utf8.count <= 100_000 else {
             throw CommandError(
-                .invalidCommand, "Field \"\(key)\" is \(text.utf8.count) bytes long; at most 100,000 are accepted.")
+                .invalidCommand, "Field \"\(key)\" is \(text.utf8.count) bytes long; at most 100,000 are accepted.",
+                field: key)
         }
         return text
     }
@@ -264,8 +265,8 @@ public struct CommandInput: Sendable {
         guard let id = UUID(uuidString: text) else {
             throw CommandError(
                 .invalidCommand,
-                "Field \"\(key)\" must be a UUID such as 6f1c0e4e-7a55-4c1b-9d7e-1b2c3d4e5f60; \"\(Self.preview(text))\" is not one."
-            )
+                "Field \"\(key)\" must be a UUID such as 6f1c0e4e-7a55-4c1b-9d7e-1b2c3d4e5f60; \"\(Self.preview(text))\" is not one.",
+                field: key)
         }
         return id
     }
@@ -281,8 +282,8 @@ public struct CommandInput: Sendable {
         guard let date = Self.parseDate(text) else {
             throw CommandError(
                 .invalidCommand,
-                "Field \"\(key)\" must be an ISO 8601 time such as 2026-12-01T12:00:00Z; \"\(Self.preview(text))\" is not one."
-            )
+                "Field \"\(key)\" must be an ISO 8601 time such as 2026-12-01T12:00:00Z; \"\(Self.preview(text))\" is not one.",
+                field: key)
         }
         return date
     }
@@ -322,8 +323,8 @@ public struct CommandInput: Sendable {
             guard minor.rounded() == minor, abs(minor) <= 9_007_199_254_740_991 else {
                 throw CommandError(
                     .invalidCommand,
-                    "Field \"\(key).minorUnits\" must be a whole number of minor units (cents), within ±9007199254740991."
-                )
+                    "Field \"\(key).minorUnits\" must be a whole number of minor units (cents), within ±9007199254740991.",
+                    field: "\(key).minorUnits")
             }
             return Money(minorUnits: Int64(minor), currency: currency)
         }
@@ -331,8 +332,8 @@ public struct CommandInput: Sendable {
             guard let minor = Self.minorUnits(amount, digits: currency.minorUnitDigits) else {
                 throw CommandError(
                     .invalidCommand,
-                    "Field \"\(key).amount\" must be a decimal amount with at most \(currency.minorUnitDigits) decimals for \(currency.code), e.g. \"450.00\"."
-                )
+                    "Field \"\(key).amount\" must be a decimal amount with at most \(currency.minorUnitDigits) decimals for \(currency.code), e.g. \"450.00\".",
+                    field: "\(key).amount")
             }
             return Money(minorUnits: minor, currency: currency)
         }
