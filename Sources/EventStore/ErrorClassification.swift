@@ -91,7 +91,9 @@ extension PQError: ClassifiedError {
         case .appendOnlyViolation?:
             return ErrorClassification(
                 .forbidden, code: "APPEND_ONLY",
-                message: "The event log is append-only: events cannot be changed or removed. Append a compensating event instead.")
+                message:
+                    "The event log is append-only: events cannot be changed or removed. Append a compensating event instead."
+            )
         case .insufficientPrivilege?:
             return ErrorClassification(.forbidden, code: "PERMISSION_DENIED", message: description)
         case let state? where state.isTransient:

@@ -438,7 +438,9 @@ struct ImportCommand: AsyncParsableCommand {
                         }
                     }
                 }
-            } catch let error as PQError where error.server != nil && ErrorClassification(error).category == .internalError {
+            } catch let error as PQError
+                where error.server != nil && ErrorClassification(error).category == .internalError
+            {
                 throw CLIError(
                     .usage,
                     "The import was refused and nothing was stored: \(error.message)"

@@ -86,7 +86,8 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
         }
         switch error.code {
         case .wrongExpectedVersion: return CommandError(.conflict, error.message, cause: error)
-        case .notMigrated, .migrationEdited, .migrationFailed: return CommandError(.notMigrated, error.message, cause: error)
+        case .notMigrated, .migrationEdited, .migrationFailed:
+            return CommandError(.notMigrated, error.message, cause: error)
         case .invalidAppend, .invalidStreamName: return CommandError(.invalidCommand, error.message, cause: error)
         default: return CommandError(.internalError, error.description, cause: error)
         }

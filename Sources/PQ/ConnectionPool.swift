@@ -1,5 +1,6 @@
 import Logging
 
+// swift-format-ignore: AmbiguousTrailingClosureOverload
 /// A bounded pool of connections lent to concurrent callers.
 ///
 /// ```swift
@@ -29,6 +30,9 @@ public final class ConnectionPool: Sendable {
         self.state = PoolState(capacity: max(1, maxConnections))
     }
 
+    // (swift-format's AmbiguousTrailingClosureOverload is off for this type: the two overloads
+    // differ in the body's error type: a body declared `throws(E)` picks this one, any other the
+    // untyped one, so Swift resolves every trailing-closure call unambiguously.)
     /// Lends a connection to `body` and takes it back afterwards, whatever happens.
     ///
     /// Typed throws: a body declared `throws(E)`, where `E` can carry a database failure
@@ -56,9 +60,9 @@ public final class ConnectionPool: Sendable {
         readOnly: Bool = false,
         _ body: (Connection) async throws(E) -> R
     ) async throws(E) -> R {
-        try await lend(wrapping: E.wrapping) { connection throws(E) in
-            try await connection.withTransaction(level, readOnly: readOnly, body)
-        }
+        try await lend(
+            wrapping: E.wrapping,
+            { connection throws(E) in try await connection.withTransaction(level, readOnly: readOnly, body) })
     }
 
     /// Runs `body` in a transaction on a pooled connection, for a body that may throw any error.
@@ -67,9 +71,8 @@ public final class ConnectionPool: Sendable {
         readOnly: Bool = false,
         _ body: (Connection) async throws -> R
     ) async throws -> R {
-        try await lend(wrapping: { $0 }) { connection in
-            try await connection.withTransaction(level, readOnly: readOnly, body)
-        }
+        try await lend(
+            wrapping: { $0 }, { connection in try await connection.withTransaction(level, readOnly: readOnly, body) })
     }
 
     /// The one lending path: borrow (a failure is wrapped into `E`), run, give back.
