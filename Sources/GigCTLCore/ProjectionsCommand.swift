@@ -223,11 +223,7 @@ struct ProjectionsReset: AsyncParsableCommand {
 /// Picks the projectors a rebuild or verify works on: the named ones, or all.
 func chooseProjectors(_ names: [String], all: Bool, engine: ProjectionEngine) throws -> [any Projector] {
     if all || names.isEmpty { return engine.projectors }
-    do {
-        return try names.map { try engine.projector(named: $0) }
-    } catch {
-        throw CLIError(.usage, "\(error)")
-    }
+    return try names.map { try engine.projector(named: $0) }
 }
 
 extension ProgressPrinter {
@@ -449,8 +445,6 @@ struct ReplayCommand: AsyncParsableCommand {
                 let projector = try chooseProjectors([projection], all: false, engine: engine)[0]
                 do {
                     return try await engine.replay(projector, from: from, stream: stream, dryRun: dryRun, limit: limit)
-                } catch let error as ProjectionAdminError {
-                    throw CLIError(.usage, error.description)
                 } catch let failure as ProjectionFailure {
                     throw CLIError(.problemFound, "\(failure) Nothing was changed.")
                 }
