@@ -51,7 +51,7 @@ struct MatchGig: AsyncParsableCommand {
     @Argument(help: "The gig's id.") var gig: String
     @Option(name: .shortAndLong, help: "How many.") var k: Int = 10
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let id = try uuid(gig, "GIG")
             let matches = try await global.withReadPool(maxConnections: 1) {
                 try await Matching(pool: $0).candidates(forGig: id, k: k)
@@ -68,7 +68,7 @@ struct MatchFreelancer: AsyncParsableCommand {
     @Argument(help: "The freelancer's id.") var freelancer: String
     @Option(name: .shortAndLong, help: "How many.") var k: Int = 10
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let id = try uuid(freelancer, "FREELANCER")
             let matches = try await global.withReadPool(maxConnections: 1) {
                 try await Matching(pool: $0).feed(forFreelancer: id, k: k)
@@ -85,7 +85,7 @@ struct MatchExplain: AsyncParsableCommand {
     @Argument(help: "The gig's id.") var gig: String
     @Argument(help: "The freelancer's id.") var freelancer: String
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let (g, f) = (try uuid(gig, "GIG"), try uuid(freelancer, "FREELANCER"))
             guard
                 let match = try await global.withReadPool(
@@ -133,7 +133,7 @@ struct StatsCompetition: AsyncParsableCommand {
     @Option(help: "One skill slug.") var skill: String?
     @Option(help: "How many recent weeks.") var weeks: Int = 4
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             try await global.withReadPool(maxConnections: 1) { pool in
                 if let gig {
                     let id = try uuid(gig, "--gig")
@@ -239,7 +239,7 @@ struct StatsPrices: AsyncParsableCommand {
     @Option(help: "The skill slug.") var skill: String
     @Option(help: "ISO 4217 currency (default: every currency with data).") var currency: String?
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             try await global.withReadPool(maxConnections: 1) { pool in
                 let rows = try await pool.query(
                     """
@@ -333,7 +333,7 @@ struct StatsPriceWars: AsyncParsableCommand {
     )
     @OptionGroup var global: GlobalOptions
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             try await global.withReadPool(maxConnections: 1) { pool in
                 let rows = try await pool.query(
                     """
