@@ -159,7 +159,7 @@ struct ProjectionEngineTests {
         await holder.close()
         // No further append, so no further NOTIFY: the daemon must look again by itself, well
         // before its two-minute fallback poll.
-        let applied = try await eventually(timeout: .seconds(20)) { try await counts(pool, counting)["Held"] }
+        let applied = try await eventually(timeout: .seconds(60)) { try await counts(pool, counting)["Held"] }
         #expect(applied == 1)
     }
 
