@@ -145,6 +145,8 @@ struct ProjectionEngineTests {
         let store = EventStore(pool: pool)
         let counting = CountingProjector(name: "held")
         let engine = ProjectionEngine(store: store, projectors: [counting], owner: "daemon")
+        // Its table exists before the first count below (the daemon would create it too, racing it).
+        try await engine.prepare()
         let daemon = Task { try await engine.follow(fallbackPoll: .seconds(120)) }
         defer { daemon.cancel() }
         // An older transaction with an xid stays open while an event is appended and announced:
