@@ -54,7 +54,7 @@ let package = Package(
         // The projector engine: checkpointed batches, a lease per projector, status.
         .target(
             name: "Projections",
-            dependencies: ["EventStore", "PQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Marketplace", "EventStore", "PQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // The market simulator: a deterministic market through the real command path.

@@ -2,6 +2,7 @@ import ArgumentParser
 import EventStore
 import Foundation
 import GigLedger
+import Marketplace
 
 // One subcommand per marketplace command. Every flag is optional to the parser: a command can
 // also arrive whole as JSON on stdin (`--json` with no flags, or `--stdin`), and CommandInput
