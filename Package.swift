@@ -129,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GigCTLTests",
-            dependencies: ["GigCTLCore", "EventStore", "PQ", "TestSupport"],
+            dependencies: ["GigCTLCore", "EventStore", "Marketplace", "PQ", "TestSupport"],
             swiftSettings: strict
         ),
     ],
