@@ -61,7 +61,10 @@ import Testing
 
     @Test func documentedExamplesAreExactlyWhatTheEncoderWrites() throws {
         for documented in try Self.documentedEvents() {
-            let stored = EncodedEvent(type: documented.type, schemaVersion: 1, data: Data(documented.example.utf8))
+            // The examples show each type's current version.
+            let stored = EncodedEvent(
+                type: documented.type, schemaVersion: try #require(Self.allSchemaVersions[documented.type]),
+                data: Data(documented.example.utf8))
             let reencoded = try Self.reencode(stored)
             #expect(reencoded.type == documented.type)
             let expected = try JSONDecoder().decode(JSONValue.self, from: stored.data)
