@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import Marketplace
 import PQ
 
 /// Price trends (sql/READ_MODELS.md), per skill, currency and ISO week, in three series: `budget` (what
@@ -17,12 +18,17 @@ import PQ
 ///   (slope ≤ −2 %/week), bids well under budget (bid ÷ budget median < 0.75 in the latest
 ///   week), and bids per gig rising;
 /// - `rate_guidance_v1`: the p25–p75 clearing band over the last 8 weeks.
-public struct PriceTrendsProjector: Projector {
+public struct PriceTrendsProjector: MarketplaceProjector {
     public let name = "price_trends"
     public let version = 1
     public let tables = ["price_observations_v1"]
     public let views = ["price_weeks_v1", "price_trends_v1", "rate_guidance_v1"]
-    public init() {}
+    public let eventTypes: Set<String> = [
+        GigEvent.GigPosted.eventType, GigEvent.BidPlaced.eventType, GigEvent.BidRevised.eventType,
+        GigEvent.BidAccepted.eventType,
+    ]
+    public let registry: EventRegistry
+    public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
     public func prepare(on connection: Connection) async throws {
         try await connection.execute(
@@ -128,25 +134,9 @@ public struct PriceTrendsProjector: Projector {
             """)
     }
 
-    private struct Payload: Decodable {
-        struct Amount: Decodable {
-            let currency: String
-            let minorUnits: Int64
-        }
-        let gigId: EventID
-        let bidId: EventID?
-        let amount: Amount?
-        let agreedAmount: Amount?
-        let budgetMin: Amount?
-        let budgetMax: Amount?
-        let skills: [String]?
-    }
-
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
         try await apply(batch: [event], on: connection)
     }
-
-    private static let interesting: Set<String> = ["GigPosted", "BidPlaced", "BidRevised", "BidAccepted"]
 
     /// Set-based: budgets, then bid and clearing observations (joined to the gig's budget rows),
     /// then each revised bid's latest amount — three statements per batch at most. Observations
@@ -156,31 +146,29 @@ public struct PriceTrendsProjector: Projector {
         var budgets: [(gig: UUID, skill: String, currency: String, at: Date, min: Int64, max: Int64)] = []
         var offers: [(series: String, gig: UUID, bid: UUID, currency: String, at: Date, amount: Int64)] = []
         var revised = LastWins<[UUID], Int64>()
-        for event in events where Self.interesting.contains(event.type) {
-            let data = try event.payload(Payload.self)
-            switch event.type {
-            case "GigPosted":
-                guard let min = data.budgetMin, let max = data.budgetMax, let skills = data.skills else {
-                    throw event.missing("budget or skills")
-                }
-                for skill in skills {
+        for event in events where eventTypes.contains(event.type) {
+            switch try event.decoded(with: registry) {
+            case .gig(.gigPosted(let p)):
+                for skill in p.skills {
                     budgets.append(
-                        (data.gigId.value, skill, max.currency, event.occurredAt, min.minorUnits, max.minorUnits))
+                        (
+                            p.gigID.uuid, skill.slug, p.budgetMax.currency.code, event.occurredAt,
+                            p.budgetMin.minorUnits, p.budgetMax.minorUnits
+                        ))
                 }
-            case "BidPlaced", "BidAccepted":
-                guard let bid = data.bidId?.value, let amount = data.amount ?? data.agreedAmount else {
-                    throw event.missing("bidId or amount")
-                }
+            case .gig(.bidPlaced(let p)):
+                offers.append(
+                    ("bid", p.gigID.uuid, p.bidID.uuid, p.amount.currency.code, event.occurredAt, p.amount.minorUnits))
+            case .gig(.bidAccepted(let p)):
                 offers.append(
                     (
-                        event.type == "BidPlaced" ? "bid" : "clearing", data.gigId.value, bid, amount.currency,
-                        event.occurredAt, amount.minorUnits
+                        "clearing", p.gigID.uuid, p.bidID.uuid, p.agreedAmount.currency.code, event.occurredAt,
+                        p.agreedAmount.minorUnits
                     ))
-            default:  // BidRevised: the bid's latest amount counts
-                guard let bid = data.bidId?.value, let amount = data.amount else {
-                    throw event.missing("bidId or amount")
-                }
-                revised.set([data.gigId.value, bid], amount.minorUnits)
+            case .gig(.bidRevised(let p)):  // the bid's latest amount counts
+                revised.set([p.gigID.uuid, p.bidID.uuid], p.amount.minorUnits)
+            default:
+                continue
             }
         }
         if !budgets.isEmpty {
