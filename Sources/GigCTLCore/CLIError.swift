@@ -31,6 +31,8 @@ public struct CLIError: Error, CustomStringConvertible {
             return error
         case let error as ProjectionAdminError:
             return CLIError(.usage, error.description)
+        case let error as ReadQueryError:
+            return CLIError(.usage, error.description)
         case let error as ProjectionFailure:
             return CLIError(.problemFound, error.description)
         case let error as PQError where error.isConnectionLost || error.code == .poolTimeout:
