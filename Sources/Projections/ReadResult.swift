@@ -81,24 +81,31 @@ public struct ReadQueryError: Error, Sendable, Hashable, CustomStringConvertible
 enum ReadModels {
     static let maximumLimit = 1_000
 
-    /// Runs `body` in one read-only REPEATABLE READ snapshot (with JIT off: it costs more than
-    /// these short queries take) and reads the checkpoints of `projections` in the same snapshot.
+    /// Runs `body` in one read-only REPEATABLE READ snapshot (with JIT off: compiling costs more
+    /// than these short queries take) and reads the checkpoints of `projections` in the same
+    /// snapshot.
     static func read<R: Sendable>(
         _ pool: ConnectionPool, _ projections: [any Projector], _ body: (Connection) async throws -> R
     ) async throws -> (R, [ReadCheckpoint]) {
         try await pool.withTransaction(.repeatableRead, readOnly: true) { conn in
-            try await conn.execute("SET LOCAL jit = off")
-            let value = try await body(conn)
-            return (value, try await checkpoints(projections, conn))
+            // The snapshot is taken by this first statement, so the checkpoints and the rows
+            // read after them are of one state; it also turns JIT off (SET LOCAL), so a read
+            // costs no extra round trip for either.
+            let checkpoints = try await checkpointsWithoutJIT(projections, conn)
+            return (try await body(conn), checkpoints)
         }
     }
 
-    /// The checkpoints of `projections` (position 0 for one that never ran).
-    static func checkpoints(_ projections: [any Projector], _ conn: Connection) async throws -> [ReadCheckpoint] {
+    /// The checkpoints of `projections` (position 0 for one that never ran); sets `jit` off for
+    /// the rest of the transaction.
+    private static func checkpointsWithoutJIT(_ projections: [any Projector], _ conn: Connection) async throws
+        -> [ReadCheckpoint]
+    {
         try await conn.query(
             """
             SELECT p.name, p.version, coalesce(c.checkpoint_position, 0) AS position
-            FROM unnest(\(projections.map(\.name))::text[], \(projections.map { Int32($0.version) })::int4[]) WITH ORDINALITY AS p(name, version, n)
+            FROM (SELECT set_config('jit', 'off', true)) AS s(jit)
+            CROSS JOIN unnest(\(projections.map(\.name))::text[], \(projections.map { Int32($0.version) })::int4[]) WITH ORDINALITY AS p(name, version, n)
             LEFT JOIN read_models.projection_checkpoints c ON c.name = p.name AND c.version = p.version
             ORDER BY p.n
             """
