@@ -8,7 +8,8 @@ import PQ
 ///   optimistic concurrency per stream and idempotency per command id.
 /// - ``readStream(_:from:direction:limit:)`` reads one stream; ``readAll(after:limit:categories:types:)``
 ///   reads the whole log in gap-safe order from a checkpoint.
-/// - ``Subscription`` catches up and then follows the log live.
+/// - ``follow(after:filter:batchSize:mode:fallbackPoll:)`` catches up from a checkpoint and then
+///   follows the log live (built on ``LogListener`` and ``readStored(on:after:through:limit:filter:streams:)``).
 public final class EventStore: Sendable {
     /// The channel `NOTIFY`-ed after every append; the payload is the last position written.
     public static let notificationChannel = "gigledger_events"
@@ -259,7 +260,7 @@ public final class EventStore: Sendable {
     /// later can appear before the returned checkpoint. Optionally only some categories or types.
     public func readAll(
         after checkpoint: LogCheckpoint = .start, limit: Int = 1000, categories: [String]? = nil, types: [String]? = nil
-    ) async throws(EventStoreError) -> LogBatch {
+    ) async throws(EventStoreError) -> LogBatch<RecordedEvent> {
         let events = try await run {
             try await Self.readAll(on: $0, after: checkpoint, limit: limit, categories: categories, types: types)
         }
@@ -272,8 +273,21 @@ public final class EventStore: Sendable {
         on connection: Connection, after checkpoint: LogCheckpoint, through end: LogCheckpoint? = nil, limit: Int,
         categories: [String]? = nil, types: [String]? = nil, streams: [String]? = nil
     ) async throws -> [RecordedEvent] {
+        try await readStored(
+            on: connection, after: checkpoint, through: end, limit: limit,
+            filter: LogFilter(categories: categories, types: types), streams: streams
+        ).map { event throws(EventStoreError) in try RecordedEvent(event) }
+    }
+
+    /// The gap-safe read itself, events as stored (see ``StoredEvent``): at most `limit` events
+    /// after `checkpoint` in `(transaction_id, global_position)` order, only from transactions
+    /// older than every transaction still running.
+    public static func readStored(
+        on connection: Connection, after checkpoint: LogCheckpoint, through end: LogCheckpoint? = nil, limit: Int,
+        filter: LogFilter = .all, streams: [String]? = nil
+    ) async throws -> [StoredEvent] {
         var sql: SQL = """
-            SELECT \(RecordedEvent.columns) FROM ledger.events
+            SELECT \(StoredEvent.columns) FROM ledger.events
             WHERE (transaction_id, global_position) > (\(checkpoint.transactionID)::xid8, \(checkpoint.position))
               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
             """
@@ -281,10 +295,9 @@ public final class EventStore: Sendable {
             sql.append(" AND (transaction_id, global_position) <= (\(end.transactionID)::xid8, \(end.position))")
         }
         if let streams { sql.append(" AND stream_id = ANY(\(streams)::text[])") }
-        if let categories { sql.append(" AND category = ANY(\(categories)::text[])") }
-        if let types { sql.append(" AND event_type = ANY(\(types)::text[])") }
+        filter.append(to: &sql)
         sql.append(" ORDER BY transaction_id, global_position LIMIT \(max(0, limit))")
-        return try await connection.query(sql).rows.map(RecordedEvent.init(row:))
+        return try await connection.query(sql).rows.map(StoredEvent.init(row:))
     }
 
     private func readEvents(_ sql: SQL) async throws(EventStoreError) -> [RecordedEvent] {

@@ -11,7 +11,9 @@ public struct GigCTL: AsyncParsableCommand {
 
             Which database: --database-url, else DATABASE_URL, else the PG* variables (PGHOST, \
             PGDATABASE, ...), else the local cluster started by scripts/db-up (recorded in \
-            .gigledger/database-url). Passwords are never printed.
+            .gigledger/database-url). Read commands (match, stats, streams, log tail, export, \
+            projections status) may read elsewhere, e.g. a hot standby: --read-url, else \
+            READ_DATABASE_URL, else the same database. Passwords are never printed.
 
             Getting started:
               scripts/db-up            start the local PostgreSQL (prints its URL)

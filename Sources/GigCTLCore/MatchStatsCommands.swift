@@ -60,7 +60,7 @@ struct MatchGig: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let id = try uuid(gig, "GIG")
-            let matches = try await global.withPool(maxConnections: 1) {
+            let matches = try await global.withReadPool(maxConnections: 1) {
                 try await Matching(pool: $0).candidates(forGig: id, k: k)
             }
             try printMatches(matches, json: global.json, by: \.freelancerID, label: "FREELANCER")
@@ -80,7 +80,7 @@ struct MatchFreelancer: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let id = try uuid(freelancer, "FREELANCER")
-            let matches = try await global.withPool(maxConnections: 1) {
+            let matches = try await global.withReadPool(maxConnections: 1) {
                 try await Matching(pool: $0).feed(forFreelancer: id, k: k)
             }
             try printMatches(matches, json: global.json, by: \.gigID, label: "GIG")
@@ -98,7 +98,7 @@ struct MatchExplain: AsyncParsableCommand {
         try await runReportingErrors {
             let (g, f) = (try uuid(gig, "GIG"), try uuid(freelancer, "FREELANCER"))
             guard
-                let result = try await global.withPool(
+                let result = try await global.withReadPool(
                     maxConnections: 1, { try await Matching(pool: $0).explain(gig: g, freelancer: f) })
             else {
                 throw CLIError(
@@ -158,7 +158,7 @@ struct StatsCompetition: AsyncParsableCommand {
             if let gig {
                 let id = try uuid(gig, "--gig")
                 guard
-                    let result = try await global.withPool(
+                    let result = try await global.withReadPool(
                         maxConnections: 1, { try await Competition(pool: $0).gig(id) })
                 else {
                     throw CLIError(.problemFound, "No gig \(gig) in the competition read model.")
@@ -179,7 +179,7 @@ struct StatsCompetition: AsyncParsableCommand {
                         + (g.medianToBudgetMax.map { String(format: "  median ÷ budget max %.2f", $0) } ?? ""))
                 return
             }
-            let result = try await global.withPool(maxConnections: 1) {
+            let result = try await global.withReadPool(maxConnections: 1) {
                 try await Competition(pool: $0).skillWeeks(skill: skill, weeks: weeks, limit: limit)
             }
             if global.json {
@@ -217,7 +217,7 @@ struct StatsPrices: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let result = try await global.withPool(maxConnections: 1) {
+            let result = try await global.withReadPool(maxConnections: 1) {
                 try await Prices(pool: $0).overview(skill: skill, currency: currency)
             }
             if global.json {
@@ -281,7 +281,7 @@ struct StatsPriceWars: AsyncParsableCommand {
     }
     func run() async throws {
         try await runReportingErrors {
-            let result = try await global.withPool(maxConnections: 1) {
+            let result = try await global.withReadPool(maxConnections: 1) {
                 try await Prices(pool: $0).priceWars(limit: limit)
             }
             if global.json {

@@ -9,7 +9,7 @@ struct ProjectionsGroup: AsyncParsableCommand {
         abstract: "Run, rebuild and verify projectors, and show how far behind the log they are.",
         discussion: """
             Projections (read models) are folds of the log into tables in the read_models schema. \
-            Names: competition_gigs, competition_skills, price_trends, matching.
+            Names: competition_gigs, competition_skills, price_trends, matching, timers.
 
             Examples:
               gigctl projections status                  what each projector has done, and its lag
@@ -38,7 +38,7 @@ struct ProjectionsStatus: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     func run() async throws {
         try await runReportingErrors {
-            let report = try await global.withPool(maxConnections: 2) {
+            let report = try await global.withReadPool(maxConnections: 2) {
                 try await ProjectionMonitor(pool: $0).report()
             }
             let statuses = report.projections
@@ -420,8 +420,8 @@ struct ReplayCommand: AsyncParsableCommand {
               gigctl replay matching --from 120000
             """)
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The projection (competition_gigs, competition_skills, price_trends, matching).") var projection:
-        String
+    @Argument(help: "The projection (competition_gigs, competition_skills, price_trends, matching, timers).")
+    var projection: String
     @Option(help: "Replay the events from this log position on.") var from: Int64?
     @Option(help: "Replay only this stream's events.") var stream: String?
     @Flag(help: "Show what would change, then roll back.") var dryRun = false

@@ -123,7 +123,7 @@ struct ReplayTests {
         }
     }
 
-    @Test(arguments: ["competition_gigs", "competition_skills", "price_trends", "matching"])
+    @Test(arguments: ["competition_gigs", "competition_skills", "price_trends", "matching", "timers"])
     func reApplyingASuffixOrAStreamChangesNothing(_ name: String) async throws {
         let (pool, events) = try await Self.shared.value
         let projector = try #require(ShippedProjectors.all.first { $0.name == name })
@@ -155,7 +155,7 @@ struct ReplayTests {
         }
     }
 
-    @Test(arguments: ["competition_gigs", "competition_skills", "price_trends", "matching"])
+    @Test(arguments: ["competition_gigs", "competition_skills", "price_trends", "matching", "timers"])
     func aBatchEqualsItsEventsOneByOne(_ name: String) async throws {
         let (pool, events) = try await Self.shared.value
         let projector = try #require(ShippedProjectors.all.first { $0.name == name })
