@@ -141,7 +141,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GigCTLTests",
-            dependencies: ["GigCTLCore", "EventStore", "PQ", "TestSupport"],
+            dependencies: ["GigCTLCore", "GigLedger", "EventStore", "PQ", "TestSupport"],
             swiftSettings: strict
         ),
     ],

@@ -56,7 +56,7 @@ public final class EventStore: Sendable {
                 // A retry that raced its own first attempt fails on the stream row or on the
                 // command id; if the first attempt committed, its result is the answer.
                 let racedItself =
-                    error.sqlState?.rawValue == "GL409"
+                    error.sqlState == .appendConflict
                     || (error.sqlState == .uniqueViolation && error.constraint == "commands_pkey")
                 return racedItself ? try await self.recordedResult(of: request.commandId) : nil
             },
@@ -83,18 +83,26 @@ public final class EventStore: Sendable {
     /// Runs `body` in a transaction that holds a lock on each of `streams` (taken in order), so
     /// writers that use this for the same stream take turns instead of conflicting. For hot
     /// streams after an optimistic append lost: read with `on: connection`, decide, and append
-    /// with ``append(_:within:)``; subscribers are notified after the commit.
-    public func withStreamLock<R>(_ streams: [StreamName], _ body: (Connection) async throws -> R) async throws -> R {
-        try await pool.withConnection { connection in
-            let value = try await connection.withTransaction { conn in
+    /// with ``append(_:within:)``; subscribers are notified after the commit. This throws what
+    /// `body` throws (`E`); a failure to take the locks arrives as `E.wrapping(_:)`.
+    public func withStreamLock<R, E: PQErrorWrapping>(
+        _ streams: [StreamName], _ body: (Connection) async throws(E) -> R
+    ) async throws(E) -> R {
+        try await pool.withConnection { connection throws(E) in
+            let value = try await connection.withTransaction { conn throws(E) in
                 let names = Set(streams).sorted().map(\.rawValue)
-                // Turn-taking among lock users (also for streams that do not exist yet) ...
-                for name in names {
-                    try await conn.execute("SELECT pg_advisory_xact_lock(\(Self.streamLockClass), hashtext(\(name)))")
+                do throws(PQError) {
+                    // Turn-taking among lock users (also for streams that do not exist yet) ...
+                    for name in names {
+                        try await conn.execute(
+                            "SELECT pg_advisory_xact_lock(\(Self.streamLockClass), hashtext(\(name)))")
+                    }
+                    // ... and the stream rows themselves, so no optimistic append slips in between
+                    // this transaction's read and its append.
+                    try await conn.execute("SELECT ledger.lock_streams(\(names)::text[])")
+                } catch {
+                    throw E.wrapping(error)
                 }
-                // ... and the stream rows themselves, so no optimistic append slips in between
-                // this transaction's read and its append.
-                try await conn.execute("SELECT ledger.lock_streams(\(names)::text[])")
                 return try await body(conn)
             }
             _ = try? await connection.query(Self.notifyStatement)
@@ -109,15 +117,11 @@ public final class EventStore: Sendable {
         -> AppendResult
     {
         let statement = try Self.appendStatement(request)
-        do {
-            return try AppendResult(json: try await connection.query(statement).scalar(PGJSON.self))
-        } catch let error as EventStoreError {
-            throw error
-        } catch let error as PQError {
+        let stored: PGJSON
+        do { stored = try await connection.query(statement).scalar(PGJSON.self) } catch {
             throw Self.mapAppendError(error)
-        } catch {
-            throw EventStoreError(.database, "The append failed: \(error).")
         }
+        return try AppendResult(json: stored)
     }
 
     static func appendStatement(_ request: AppendRequest) throws(EventStoreError) -> SQL {
@@ -183,7 +187,7 @@ public final class EventStore: Sendable {
     }
 
     static func mapAppendError(_ error: PQError) -> EventStoreError {
-        if error.sqlState?.rawValue == "GL409", let detail = error.server?.detail,
+        if error.sqlState == .appendConflict, let detail = error.server?.detail,
             let payload = try? JSONDecoder().decode(ConflictPayload.self, from: Data(detail.utf8)),
             let stream = try? StreamName(validating: payload.stream)
         {

@@ -82,7 +82,7 @@ public struct GlobalOptions: ParsableArguments {
             return value
         } catch {
             await pool.close()
-            throw CLIError.wrap(error)
+            throw error
         }
     }
 }

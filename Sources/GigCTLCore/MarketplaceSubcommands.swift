@@ -29,7 +29,9 @@ private let jsonDiscussion = """
 
     Exit codes: 0 done (or already done), 64 malformed command, 65 rejected by a marketplace \
     rule (the code, e.g. GIG_NOT_OPEN, is printed), 69 database unavailable, 75 conflict after \
-    retries (send it again with the same --command-id).
+    retries (send it again with the same --command-id), 78 database not migrated (run gigctl \
+    migrate). With --json a failure is one JSON object on stderr: code, message, exitCode and \
+    the rule's fields (rule, command, stream, field; for a conflict stream, expected, actual).
     """
 
 // MARK: - Freelancers and clients
@@ -421,11 +423,12 @@ struct Submit: AsyncParsableCommand {
                      "amount": {"currency": "EUR", "amount": "750.00"}, "estimatedDays": 10}' | gigctl submit --json
 
             Exit codes: 0 done (or already done), 64 malformed command, 65 rejected by a \
-            marketplace rule, 69 database unavailable, 75 conflict after retries.
+            marketplace rule, 69 database unavailable, 75 conflict after retries, 78 database not \
+            migrated. With --json a failure is one JSON object on stderr (see `gigctl --help`).
             """)
     @OptionGroup var options: CommandOptions
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: options.global.json) {
             let input = try CommandOptions.readStdinObject()
             guard case .string(let name)? = input["command"] else {
                 throw CLIError(
@@ -463,7 +466,7 @@ struct TimersRun: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "Act as if it were this time (ISO 8601), e.g. for backfills and simulations.") var now: String?
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             var when = Date()
             if let now {
                 guard let parsed = ISO8601DateFormatter().date(from: now) else {

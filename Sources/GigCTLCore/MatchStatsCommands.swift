@@ -58,7 +58,7 @@ struct MatchGig: AsyncParsableCommand {
         guard (1...1000).contains(k) else { throw ValidationError("-k must be 1…1000.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let id = try uuid(gig, "GIG")
             let matches = try await global.withReadPool(maxConnections: 1) {
                 try await Matching(pool: $0).candidates(forGig: id, k: k)
@@ -78,7 +78,7 @@ struct MatchFreelancer: AsyncParsableCommand {
         guard (1...1000).contains(k) else { throw ValidationError("-k must be 1…1000.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let id = try uuid(freelancer, "FREELANCER")
             let matches = try await global.withReadPool(maxConnections: 1) {
                 try await Matching(pool: $0).feed(forFreelancer: id, k: k)
@@ -95,7 +95,7 @@ struct MatchExplain: AsyncParsableCommand {
     @Argument(help: "The gig's id.") var gig: String
     @Argument(help: "The freelancer's id.") var freelancer: String
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let (g, f) = (try uuid(gig, "GIG"), try uuid(freelancer, "FREELANCER"))
             guard
                 let result = try await global.withReadPool(
@@ -154,7 +154,7 @@ struct StatsCompetition: AsyncParsableCommand {
         guard (1...1000).contains(limit) else { throw ValidationError("--limit must be 1…1000.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             if let gig {
                 let id = try uuid(gig, "--gig")
                 guard
@@ -216,7 +216,7 @@ struct StatsPrices: AsyncParsableCommand {
     @Option(help: "ISO 4217 currency (default: every currency with data).") var currency: String?
 
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let result = try await global.withReadPool(maxConnections: 1) {
                 try await Prices(pool: $0).overview(skill: skill, currency: currency)
             }
@@ -280,7 +280,7 @@ struct StatsPriceWars: AsyncParsableCommand {
         guard (1...1000).contains(limit) else { throw ValidationError("--limit must be 1…1000.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let result = try await global.withReadPool(maxConnections: 1) {
                 try await Prices(pool: $0).priceWars(limit: limit)
             }

@@ -37,7 +37,7 @@ struct ProjectionsStatus: AsyncParsableCommand {
             """)
     @OptionGroup var global: GlobalOptions
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let report = try await global.withReadPool(maxConnections: 2) {
                 try await ProjectionMonitor(pool: $0).report()
             }
@@ -110,7 +110,7 @@ struct ProjectionsRun: AsyncParsableCommand {
         guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be 1…100000.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             try await global.withPool(
                 maxConnections: 3, sessionSettings: durableCommits ? [] : [("synchronous_commit", "off")]
             ) { pool in
@@ -186,7 +186,7 @@ struct ProjectionsSkip: AsyncParsableCommand {
         }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             try await global.withPool(maxConnections: 1) { pool in
                 try await ProjectionEngine(store: EventStore(pool: pool), projectors: []).skip(
                     name, version: version, position: position, reason: reason)
@@ -204,7 +204,7 @@ struct ProjectionsReset: AsyncParsableCommand {
     @Argument(help: "The projector's name.") var name: String
     @Option(help: "The projector's version.") var version: Int = 1
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             try await global.withPool(maxConnections: 1) { pool in
                 try await ProjectionEngine(store: EventStore(pool: pool), projectors: []).reset(name, version: version)
             }
@@ -216,11 +216,7 @@ struct ProjectionsReset: AsyncParsableCommand {
 /// Picks the projectors a rebuild or verify works on: the named ones, or all.
 func chooseProjectors(_ names: [String], all: Bool, engine: ProjectionEngine) throws -> [any Projector] {
     if all || names.isEmpty { return engine.projectors }
-    do {
-        return try names.map { try engine.projector(named: $0) }
-    } catch {
-        throw CLIError(.usage, "\(error)")
-    }
+    return try names.map { try engine.projector(named: $0) }
 }
 
 extension ProgressPrinter {
@@ -266,7 +262,7 @@ struct ProjectionsRebuild: AsyncParsableCommand {
         guard !(restart && abandon) else { throw ValidationError("--restart and --abandon exclude each other.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             try await global.withPool(maxConnections: 2) { pool in
                 let engine = ProjectionEngine(
                     store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all,
@@ -344,7 +340,7 @@ struct ProjectionsVerify: AsyncParsableCommand {
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be 1…10000.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let reports = try await global.withPool(maxConnections: 2) { pool in
                 let engine = ProjectionEngine(
                     store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all,
@@ -434,7 +430,7 @@ struct ReplayCommand: AsyncParsableCommand {
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be 1…10000.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let report = try await global.withPool(maxConnections: 2) { pool in
                 let engine = ProjectionEngine(
                     store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all,
@@ -442,8 +438,6 @@ struct ReplayCommand: AsyncParsableCommand {
                 let projector = try chooseProjectors([projection], all: false, engine: engine)[0]
                 do {
                     return try await engine.replay(projector, from: from, stream: stream, dryRun: dryRun, limit: limit)
-                } catch let error as ProjectionAdminError {
-                    throw CLIError(.usage, error.description)
                 } catch let failure as ProjectionFailure {
                     throw CLIError(.problemFound, "\(failure) Nothing was changed.")
                 }

@@ -74,7 +74,7 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             guard var config = SimulationConfig.scale(scale, seed: seed, endingInWeekOf: try anchor() ?? Date()) else {
                 throw CLIError(.usage, "unknown scale \(scale)")
             }

@@ -31,7 +31,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let report = try await global.withPool(maxConnections: 2) { pool in
                 let store = EventStore(pool: pool, logger: global.logger)
                 let server = try await store.server()

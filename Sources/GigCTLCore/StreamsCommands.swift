@@ -155,7 +155,7 @@ struct StreamsList: AsyncParsableCommand {
         if let until { _ = try parseTime(until, option: "--until") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let sinceDate = try since.map { try parseTime($0, option: "--since") }
             let untilDate = try until.map { try parseTime($0, option: "--until") }
             let streams = try await global.withReadPool(maxConnections: 1) { pool in
@@ -199,7 +199,7 @@ struct StreamsShow: AsyncParsableCommand {
         guard (1...1_000_000).contains(limit) else { throw ValidationError("--limit must be 1…1000000.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let name = try validateStreamName(stream)
             let events = try await global.withReadPool(maxConnections: 1) { pool in
                 try await EventStore(pool: pool, logger: global.logger).readStream(
@@ -246,22 +246,17 @@ struct StreamsState: AsyncParsableCommand {
         if businessTime && atTime == nil { throw ValidationError("--business-time goes with --at-time.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             var point = FoldPoint.latest
             if let atVersion { point = .version(atVersion) }
             if let atTime {
                 let time = try parseTime(atTime, option: "--at-time")
                 point = businessTime ? .occurredAt(time) : .recordedAt(time)
             }
-            let folded: FoldedStream
-            do {
-                folded = try await global.withReadPool(maxConnections: 1) { pool in
-                    try await MarketplaceService(
-                        store: EventStore(pool: pool, logger: global.logger), logger: global.logger
-                    ).fold(stream, to: point)
-                }
-            } catch {
-                throw CLIError.from(error)
+            let folded = try await global.withReadPool(maxConnections: 1) { pool in
+                try await MarketplaceService(
+                    store: EventStore(pool: pool, logger: global.logger), logger: global.logger
+                ).fold(stream, to: point)
             }
             if global.json {
                 struct Report: Encodable {
@@ -321,7 +316,7 @@ struct LogTail: AsyncParsableCommand {
         if let from, from < 1 { throw ValidationError("--from must be a log position (1 or more).") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             try await global.withReadPool(maxConnections: 1) { pool in
                 let store = EventStore(pool: pool, logger: global.logger)
                 let filter = LogFilter(
@@ -361,7 +356,7 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Write to this file (default: standard output).") var output: String?
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let handle: FileHandle
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: nil),
@@ -428,7 +423,7 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Read this file (default: standard input).") var input: String?
     @Flag(help: "Import even though the log already has events.") var allowNonEmpty = false
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let handle: FileHandle
             if let input {
                 guard let opened = FileHandle(forReadingAtPath: input) else {
@@ -448,7 +443,9 @@ struct ImportCommand: AsyncParsableCommand {
                         }
                     }
                 }
-            } catch let error as PQError where error.server != nil {
+            } catch let error as PQError
+                where error.server != nil && ErrorClassification(error).category == .internalError
+            {
                 throw CLIError(
                     .usage,
                     "The import was refused and nothing was stored: \(error.message)"

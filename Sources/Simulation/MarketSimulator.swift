@@ -125,7 +125,7 @@ public final class MarketSimulator: Sendable {
                 }
             }
         } catch {
-            let refusal = error  // a CommandError: execute throws nothing else
+            let refusal = error
             guard refusal.code == .rejected || refusal.code == .invalidCommand else { throw error }
             let code = refusal.stableCode
             let message = "\(planned.command.name): \(refusal.description)"

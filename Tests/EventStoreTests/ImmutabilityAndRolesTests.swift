@@ -26,7 +26,7 @@ struct ImmutabilityAndRolesTests {
         let error = await #expect(throws: PQError.self) {
             try await pool.query(SQL(unsafeText: statement, binds: [PGBind(text: s.rawValue, type: .text)]))
         }
-        #expect(error?.sqlState?.rawValue == "GL403")
+        #expect(error?.sqlState == .appendOnlyViolation)
         #expect(error?.server?.hint?.contains("compensating event") == true)
         #expect(try await EventStore(pool: pool).readStream(s).count == 1)
     }
@@ -37,7 +37,7 @@ struct ImmutabilityAndRolesTests {
         let error = await #expect(throws: PQError.self) {
             try await pool.query(SQL(unsafeText: "TRUNCATE \(table) CASCADE"))
         }
-        #expect(error?.sqlState?.rawValue == "GL403")
+        #expect(error?.sqlState == .appendOnlyViolation)
     }
 
     /// Runs `sql` as `role` (SET ROLE inside a transaction that is always rolled back).

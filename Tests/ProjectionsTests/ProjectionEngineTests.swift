@@ -145,6 +145,8 @@ struct ProjectionEngineTests {
         let store = EventStore(pool: pool)
         let counting = CountingProjector(name: "held")
         let engine = ProjectionEngine(store: store, projectors: [counting], owner: "daemon")
+        // Its table exists before the first count below (the daemon would create it too, racing it).
+        try await engine.prepare()
         let daemon = Task { try await engine.follow(fallbackPoll: .seconds(120)) }
         defer { daemon.cancel() }
         // An older transaction with an xid stays open while an event is appended and announced:
@@ -159,7 +161,7 @@ struct ProjectionEngineTests {
         await holder.close()
         // No further append, so no further NOTIFY: the daemon must look again by itself, well
         // before its two-minute fallback poll.
-        let applied = try await eventually(timeout: .seconds(20)) { try await counts(pool, counting)["Held"] }
+        let applied = try await eventually(timeout: .seconds(60)) { try await counts(pool, counting)["Held"] }
         #expect(applied == 1)
     }
 

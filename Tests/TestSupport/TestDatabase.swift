@@ -137,7 +137,7 @@ public enum TestDatabase {
 /// Polls `body` until it returns a value, for reads that other suites' open transactions may
 /// briefly hold back (gap-safe reading waits for every older transaction on the server).
 public func eventually<T>(
-    timeout: Duration = .seconds(20), _ body: () async throws -> T?
+    timeout: Duration = .seconds(90), _ body: () async throws -> T?
 ) async throws -> T? {
     let deadline = ContinuousClock.now.advanced(by: timeout)
     while true {
