@@ -9,9 +9,10 @@ import PQ
 /// - `match_freelancers_v2`: rate, hours per week and the reputation inputs (ratings, contracts
 ///   started, completed, failed, active), each recomputed from the freelancer's contracts;
 /// - `match_freelancer_skills_v2`: skill and level, plus `newcomer` and `rank_key` =
-///   −(availability × 0.1 + reputation × 0.2) under ``rankWeights`` (the part of the score that
-///   depends on the freelancer alone), indexed per (skill, level) so candidates come in order of
-///   an upper bound of their score;
+///   ``Matching/rankKey(_:_:)`` under ``rankWeights``, −(availability × 0.1 + reputation × 0.2)
+///   (the part of the score that depends on the freelancer alone), computed by the scoring code
+///   itself and indexed per (skill, level) so candidates come in order of an upper bound of
+///   their score;
 /// - `match_skill_df_v2` and `match_population_v2`: per-skill document frequencies and the
 ///   number of registered freelancers, so idf needs no count at query time;
 /// - `match_gigs_v2` (skills, budget, status, and `skill_set`, the skills as one key) and
@@ -174,26 +175,30 @@ public struct MatchingProjector: MarketplaceProjector {
         try await writeGigs(posted, closed, connection)
         let reputation = try await writeContracts(started, ended, ratings, connection)
         rerank.formUnion(reputation)
-        guard !rerank.isEmpty else { return }
-        try await connection.execute(
-            """
-            UPDATE match_freelancer_skills_v2 s SET newcomer = f.contracts_started = 0, rank_key = \(Self.rankKey)
-            FROM match_freelancers_v2 f
-            WHERE s.freelancer_id = f.freelancer_id AND f.freelancer_id = ANY(\(rerank.sorted { $0.uuidString < $1.uuidString })::uuid[])
-              AND (s.newcomer, s.rank_key) IS DISTINCT FROM (f.contracts_started = 0, \(Self.rankKey))
-            """)
+        try await writeRankKeys(rerank, connection)
     }
 
-    /// −(availability × w.availability + reputation × w.reputation) of the freelancer row `f`,
-    /// under ``rankWeights`` (the same expressions as ``Matching``).
-    static var rankKey: SQL {
-        let w = rankWeights
-        return """
-            -(\(w.availability) * (CASE WHEN f.hours_per_week <= 0 THEN 0
-                   ELSE greatest(0, (f.hours_per_week - \(w.hoursPerActiveContract) * f.active_contracts) / f.hours_per_week::float8) END)
-              + \(w.reputation) * (0.5 * (((\(w.ratingPriorWeight) * \(w.ratingPrior) + f.ratings_sum) / (\(w.ratingPriorWeight) + f.ratings_n) - 1) / 4)
-                   + 0.5 * ((f.completed + \(w.completionAlpha)) / (f.completed + f.failed + \(w.completionAlpha) + \(w.completionBeta)))))
+    /// Recomputes `newcomer` and `rank_key` of `freelancers`' skill rows with
+    /// ``Matching/rankKey(_:_:)`` under ``rankWeights`` — the scoring code itself, so the index
+    /// order and the scores cannot disagree.
+    private func writeRankKeys(_ freelancers: Set<UUID>, _ connection: Connection) async throws {
+        guard !freelancers.isEmpty else { return }
+        let facts = try await connection.query(
             """
+            SELECT freelancer_id, hourly_rate_minor, currency, hours_per_week, active_contracts, ratings_sum, ratings_n,
+                   completed, failed, contracts_started
+            FROM match_freelancers_v2 WHERE freelancer_id = ANY(\(freelancers.sorted { $0.uuidString < $1.uuidString })::uuid[])
+            ORDER BY freelancer_id
+            """
+        ).rows.map { try Matching.FreelancerFacts(row: $0) }
+        guard !facts.isEmpty else { return }
+        try await connection.execute(
+            """
+            UPDATE match_freelancer_skills_v2 s SET newcomer = u.newcomer, rank_key = u.rank_key
+            FROM unnest(\(facts.map(\.id))::uuid[], \(facts.map { $0.started == 0 })::bool[],
+                        \(facts.map { Matching.rankKey($0, Self.rankWeights) })::float8[]) AS u(freelancer_id, newcomer, rank_key)
+            WHERE s.freelancer_id = u.freelancer_id AND (s.newcomer, s.rank_key) IS DISTINCT FROM (u.newcomer, u.rank_key)
+            """)
     }
 
     private func writeFreelancers(
@@ -272,9 +277,9 @@ public struct MatchingProjector: MarketplaceProjector {
             for row in try await connection.query(
                 """
                 INSERT INTO match_freelancer_skills_v2 (freelancer_id, skill, level, newcomer, rank_key)
-                SELECT c.freelancer_id, c.skill, c.level, coalesce(f.contracts_started = 0, true), coalesce(\(Self.rankKey), 0)
+                -- newcomer and rank_key are set by writeRankKeys at the end of the batch.
+                SELECT c.freelancer_id, c.skill, c.level, true, 0
                 FROM unnest(\(ids)::uuid[], \(skills)::text[], \(levels)::int4[]) AS c(freelancer_id, skill, level)
-                LEFT JOIN match_freelancers_v2 f ON f.freelancer_id = c.freelancer_id
                 ON CONFLICT (freelancer_id, skill) DO NOTHING
                 RETURNING skill
                 """
