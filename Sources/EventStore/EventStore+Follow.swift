@@ -26,6 +26,22 @@ extension EventStore {
         return try await run { try await $0.query(sql).scalar(Bool.self) }
     }
 
+    /// Whether events of `filter` exist after `checkpoint`, asked by a follower whose gap-safe
+    /// read just returned nothing: such events are held back by an older open transaction, or
+    /// that transaction has ended since the read; either way the follower looks again soon by
+    /// itself. (Asking ``hasHeldBackEvents(after:filter:)`` there would race: the transaction
+    /// holding them may end between the read and the question, and the follower would then wait
+    /// for a notification it has already consumed.)
+    func hasEvents(after checkpoint: LogCheckpoint, filter: LogFilter) async throws(EventStoreError) -> Bool {
+        var sql: SQL = """
+            SELECT EXISTS (SELECT 1 FROM ledger.events
+                           WHERE (transaction_id, global_position) > (\(checkpoint.transactionID)::xid8, \(checkpoint.position))
+            """
+        filter.append(to: &sql)
+        sql.append(")")
+        return try await run { try await $0.query(sql).scalar(Bool.self) }
+    }
+
     /// The checkpoint to follow from to start at the first event at or after log position
     /// `position`; the head (``headCheckpoint()``) when no event is that far.
     public func checkpoint(atPosition position: Int64) async throws(EventStoreError) -> LogCheckpoint {

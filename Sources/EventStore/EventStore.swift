@@ -243,7 +243,7 @@ public final class EventStore: Sendable {
     }
 
     /// Maps any error of a read to ``EventStoreError`` (by SQLSTATE, never by message text).
-    public static func mapReadError(_ error: any Error) -> EventStoreError {
+    static func mapReadError(_ error: any Error) -> EventStoreError {
         switch error {
         case let error as EventStoreError: error
         case let error as PQError: EventStoreError.from(error)
@@ -273,7 +273,7 @@ public final class EventStore: Sendable {
 
     /// ``readAll(after:limit:categories:types:)`` on a given connection (inside its transaction).
     /// `through` stops at a checkpoint (inclusive); `streams` keeps only those streams' events.
-    public static func readAll(
+    package static func readAll(
         on connection: Connection, after checkpoint: LogCheckpoint, through end: LogCheckpoint? = nil, limit: Int,
         categories: [String]? = nil, types: [String]? = nil, streams: [String]? = nil
     ) async throws -> [RecordedEvent] {
@@ -286,7 +286,7 @@ public final class EventStore: Sendable {
     /// The gap-safe read itself, events as stored (see ``StoredEvent``): at most `limit` events
     /// after `checkpoint` in `(transaction_id, global_position)` order, only from transactions
     /// older than every transaction still running.
-    public static func readStored(
+    package static func readStored(
         on connection: Connection, after checkpoint: LogCheckpoint, through end: LogCheckpoint? = nil, limit: Int,
         filter: LogFilter = .all, streams: [String]? = nil
     ) async throws -> [StoredEvent] {

@@ -78,7 +78,7 @@ public struct LogFollow: AsyncSequence, Sendable {
                         return LogBatch(events: events, next: cursor)
                     }
                     guard let listener else { break }
-                    let heldBack = try await follow.store.hasHeldBackEvents(after: cursor, filter: follow.filter)
+                    let heldBack = try await follow.store.hasEvents(after: cursor, filter: follow.filter)
                     try await listener.listener.wait(after: heldBack ? .heldBack : .caughtUp)
                 }
             } catch {

@@ -148,5 +148,5 @@ public struct Migrator: Sendable {
     }
 
     /// SHA-256 of the file's text, hex.
-    public static func checksum(_ text: String) -> String { SHA256.hex(Array(text.utf8)) }
+    package static func checksum(_ text: String) -> String { SHA256.hex(Array(text.utf8)) }
 }

@@ -354,7 +354,7 @@ public struct CommandInput: Sendable {
     // MARK: - Helpers
 
     /// "450.5" with 2 digits → 45050; nil if malformed, too precise or too large.
-    public static func minorUnits(_ text: String, digits: Int) -> Int64? {
+    static func minorUnits(_ text: String, digits: Int) -> Int64? {
         guard text.range(of: #"^-?[0-9]{1,15}(\.[0-9]+)?$"#, options: .regularExpression) != nil else { return nil }
         let negative = text.hasPrefix("-")
         let body = negative ? String(text.dropFirst()) : text
