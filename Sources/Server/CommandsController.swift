@@ -61,7 +61,7 @@ struct CommandsController: Sendable {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw tooLarge(limit)
         }
-        var body = request.body
+        let body = request.body
         let buffer: ByteBuffer
         do { buffer = try await body.collect(upTo: limit) } catch { throw tooLarge(limit) }
         var fields = try Self.object(Data(buffer.readableBytesView))
