@@ -50,7 +50,7 @@ let package = Package(
         ),
         // The marketplace domain: per aggregate Command, Event, State, decide, evolve. No I/O.
         .target(name: "Marketplace", swiftSettings: strict),
-        // Command handling: load, fold, decide, append with the version read; timers.
+        // Command handling: load, fold, decide, append with the version read.
         .target(
             name: "GigLedger",
             dependencies: ["Marketplace", "EventStore", "PQ", .product(name: "Logging", package: "swift-log")],
@@ -60,6 +60,15 @@ let package = Package(
         .target(
             name: "Projections",
             dependencies: ["EventStore", "PQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // The timers job: reads what is due from the timers read model, sends the domain's commands.
+        .target(
+            name: "Timers",
+            dependencies: [
+                "GigLedger", "Projections", "Marketplace", "EventStore", "PQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // The market simulator: a deterministic market through the real command path.
@@ -98,6 +107,7 @@ let package = Package(
                 "GigLedger",
                 "Simulation",
                 "Projections",
+                "Timers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -131,7 +141,9 @@ let package = Package(
         ),
         .testTarget(
             name: "GigLedgerTests",
-            dependencies: ["GigLedger", "Marketplace", "EventStore", "PQ", "TestSupport"],
+            dependencies: [
+                "GigLedger", "Marketplace", "EventStore", "PQ", "Projections", "Timers", "TestSupport",
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -168,7 +180,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GigCTLTests",
-            dependencies: ["GigCTLCore", "EventStore", "PQ", "TestSupport"],
+            dependencies: ["GigCTLCore", "GigLedger", "EventStore", "PQ", "TestSupport"],
             swiftSettings: strict
         ),
     ],

@@ -24,7 +24,27 @@ public struct BlockingTransaction: Sendable, Codable, Hashable {
     public let transactionID: UInt64
 }
 
+/// The PostgreSQL server and database a store is connected to.
+public struct DatabaseServer: Sendable, Codable, Hashable {
+    /// The server's version (`server_version`, e.g. `15.8`).
+    public let version: String
+    /// The name of the current database.
+    public let database: String
+}
+
 extension EventStore {
+    /// The server's version and the database's name (needs no migration: works on any database).
+    public func server() async throws(EventStoreError) -> DatabaseServer {
+        try await run { connection in
+            let row = try require(
+                try await connection.query(
+                    "SELECT current_setting('server_version') AS version, current_database() AS database"
+                ).first)
+            return DatabaseServer(
+                version: try row.decode(String.self, "version"), database: try row.decode(String.self, "database"))
+        }
+    }
+
     /// The log's head and the oldest open transaction holding readers back, if any.
     public func status() async throws(EventStoreError) -> LogStatus {
         try await run { connection in

@@ -8,7 +8,8 @@ import PQ
 ///   optimistic concurrency per stream and idempotency per command id.
 /// - ``readStream(_:from:direction:limit:)`` reads one stream; ``readAll(after:limit:categories:types:)``
 ///   reads the whole log in gap-safe order from a checkpoint.
-/// - ``Subscription`` catches up and then follows the log live.
+/// - ``follow(after:filter:batchSize:mode:fallbackPoll:)`` catches up from a checkpoint and then
+///   follows the log live (built on ``LogListener`` and ``readStored(on:after:through:limit:filter:streams:)``).
 public final class EventStore: Sendable {
     /// The channel `NOTIFY`-ed after every append; the payload is the last position written.
     public static let notificationChannel = "gigledger_events"
@@ -55,7 +56,7 @@ public final class EventStore: Sendable {
                 // A retry that raced its own first attempt fails on the stream row or on the
                 // command id; if the first attempt committed, its result is the answer.
                 let racedItself =
-                    error.sqlState?.rawValue == "GL409"
+                    error.sqlState == .appendConflict
                     || (error.sqlState == .uniqueViolation && error.constraint == "commands_pkey")
                 return racedItself ? try await self.recordedResult(of: request.commandId) : nil
             },
@@ -82,18 +83,26 @@ public final class EventStore: Sendable {
     /// Runs `body` in a transaction that holds a lock on each of `streams` (taken in order), so
     /// writers that use this for the same stream take turns instead of conflicting. For hot
     /// streams after an optimistic append lost: read with `on: connection`, decide, and append
-    /// with ``append(_:within:)``; subscribers are notified after the commit.
-    public func withStreamLock<R>(_ streams: [StreamName], _ body: (Connection) async throws -> R) async throws -> R {
-        try await pool.withConnection { connection in
-            let value = try await connection.withTransaction { conn in
+    /// with ``append(_:within:)``; subscribers are notified after the commit. This throws what
+    /// `body` throws (`E`); a failure to take the locks arrives as `E.wrapping(_:)`.
+    public func withStreamLock<R, E: PQErrorWrapping>(
+        _ streams: [StreamName], _ body: (Connection) async throws(E) -> R
+    ) async throws(E) -> R {
+        try await pool.withConnection { connection throws(E) in
+            let value = try await connection.withTransaction { conn throws(E) in
                 let names = Set(streams).sorted().map(\.rawValue)
-                // Turn-taking among lock users (also for streams that do not exist yet) ...
-                for name in names {
-                    try await conn.execute("SELECT pg_advisory_xact_lock(\(Self.streamLockClass), hashtext(\(name)))")
+                do throws(PQError) {
+                    // Turn-taking among lock users (also for streams that do not exist yet) ...
+                    for name in names {
+                        try await conn.execute(
+                            "SELECT pg_advisory_xact_lock(\(Self.streamLockClass), hashtext(\(name)))")
+                    }
+                    // ... and the stream rows themselves, so no optimistic append slips in between
+                    // this transaction's read and its append.
+                    try await conn.execute("SELECT ledger.lock_streams(\(names)::text[])")
+                } catch {
+                    throw E.wrapping(error)
                 }
-                // ... and the stream rows themselves, so no optimistic append slips in between
-                // this transaction's read and its append.
-                try await conn.execute("SELECT ledger.lock_streams(\(names)::text[])")
                 return try await body(conn)
             }
             _ = try? await connection.query(Self.notifyStatement)
@@ -108,15 +117,11 @@ public final class EventStore: Sendable {
         -> AppendResult
     {
         let statement = try Self.appendStatement(request)
-        do {
-            return try AppendResult(json: try await connection.query(statement).scalar(PGJSON.self))
-        } catch let error as EventStoreError {
-            throw error
-        } catch let error as PQError {
+        let stored: PGJSON
+        do { stored = try await connection.query(statement).scalar(PGJSON.self) } catch {
             throw Self.mapAppendError(error)
-        } catch {
-            throw EventStoreError(.database, "The append failed: \(error).")
         }
+        return try AppendResult(json: stored)
     }
 
     static func appendStatement(_ request: AppendRequest) throws(EventStoreError) -> SQL {
@@ -182,7 +187,7 @@ public final class EventStore: Sendable {
     }
 
     static func mapAppendError(_ error: PQError) -> EventStoreError {
-        if error.sqlState?.rawValue == "GL409", let detail = error.server?.detail,
+        if error.sqlState == .appendConflict, let detail = error.server?.detail,
             let payload = try? JSONDecoder().decode(ConflictPayload.self, from: Data(detail.utf8)),
             let stream = try? StreamName(validating: payload.stream)
         {
@@ -259,7 +264,7 @@ public final class EventStore: Sendable {
     /// later can appear before the returned checkpoint. Optionally only some categories or types.
     public func readAll(
         after checkpoint: LogCheckpoint = .start, limit: Int = 1000, categories: [String]? = nil, types: [String]? = nil
-    ) async throws(EventStoreError) -> LogBatch {
+    ) async throws(EventStoreError) -> LogBatch<RecordedEvent> {
         let events = try await run {
             try await Self.readAll(on: $0, after: checkpoint, limit: limit, categories: categories, types: types)
         }
@@ -272,8 +277,21 @@ public final class EventStore: Sendable {
         on connection: Connection, after checkpoint: LogCheckpoint, through end: LogCheckpoint? = nil, limit: Int,
         categories: [String]? = nil, types: [String]? = nil, streams: [String]? = nil
     ) async throws -> [RecordedEvent] {
+        try await readStored(
+            on: connection, after: checkpoint, through: end, limit: limit,
+            filter: LogFilter(categories: categories, types: types), streams: streams
+        ).map { event throws(EventStoreError) in try RecordedEvent(event) }
+    }
+
+    /// The gap-safe read itself, events as stored (see ``StoredEvent``): at most `limit` events
+    /// after `checkpoint` in `(transaction_id, global_position)` order, only from transactions
+    /// older than every transaction still running.
+    public static func readStored(
+        on connection: Connection, after checkpoint: LogCheckpoint, through end: LogCheckpoint? = nil, limit: Int,
+        filter: LogFilter = .all, streams: [String]? = nil
+    ) async throws -> [StoredEvent] {
         var sql: SQL = """
-            SELECT \(RecordedEvent.columns) FROM ledger.events
+            SELECT \(StoredEvent.columns) FROM ledger.events
             WHERE (transaction_id, global_position) > (\(checkpoint.transactionID)::xid8, \(checkpoint.position))
               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
             """
@@ -281,10 +299,9 @@ public final class EventStore: Sendable {
             sql.append(" AND (transaction_id, global_position) <= (\(end.transactionID)::xid8, \(end.position))")
         }
         if let streams { sql.append(" AND stream_id = ANY(\(streams)::text[])") }
-        if let categories { sql.append(" AND category = ANY(\(categories)::text[])") }
-        if let types { sql.append(" AND event_type = ANY(\(types)::text[])") }
+        filter.append(to: &sql)
         sql.append(" ORDER BY transaction_id, global_position LIMIT \(max(0, limit))")
-        return try await connection.query(sql).rows.map(RecordedEvent.init(row:))
+        return try await connection.query(sql).rows.map(StoredEvent.init(row:))
     }
 
     private func readEvents(_ sql: SQL) async throws(EventStoreError) -> [RecordedEvent] {

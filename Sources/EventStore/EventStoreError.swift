@@ -72,23 +72,28 @@ public struct EventStoreError: Error, Sendable, CustomStringConvertible {
 extension EventStoreError {
     /// Maps a database error once, by SQLSTATE and constraint name (never by message text).
     static func from(_ error: PQError) -> EventStoreError {
-        switch error.sqlState?.rawValue {
-        case "GL422", "23514":
+        switch error.sqlState {
+        case .appendRejected, .checkViolation:
             let what = error.constraint.map { "constraint \($0) failed" } ?? (error.server?.message ?? error.message)
             return EventStoreError(
                 .invalidAppend,
                 "The append was refused and nothing was stored: \(what). Event types are CamelCase names, schema versions start at 1, data and metadata are JSON objects.",
                 cause: error)
-        case "GL403":
+        case .appendOnlyViolation:
             return EventStoreError(
                 .appendOnly,
                 "The event log is append-only: events cannot be changed or removed. Append a compensating event instead.",
                 cause: error)
-        case "42P01", "3F000", "42883":
+        case .undefinedTable, .invalidSchemaName, .undefinedFunction:
             return EventStoreError(
                 .notMigrated, "The database has no event log yet: run `gigctl migrate` first.", cause: error)
         default:
             return EventStoreError(.database, error.description, cause: error)
         }
     }
+}
+
+extension EventStoreError: PQErrorWrapping {
+    /// A database failure met while lending a connection or running a transaction for the store.
+    public static func wrapping(_ error: PQError) -> EventStoreError { from(error) }
 }

@@ -138,6 +138,11 @@ public struct AppendResult: Sendable, Hashable {
 }
 
 /// A position in the gap-safe log order: (writing transaction, global position).
+///
+/// A consumer owns its checkpoint: it passes it to ``EventStore/follow(after:filter:batchSize:mode:fallbackPoll:)``
+/// or ``EventStore/readAll(after:limit:categories:types:)`` and keeps the one each batch returns.
+/// ``token`` turns it into a string (for an HTTP `Last-Event-ID`, a file, a URL) and
+/// ``init(token:)`` back, exactly.
 public struct LogCheckpoint: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     public let transactionID: UInt64
     public let position: Int64
@@ -150,7 +155,23 @@ public struct LogCheckpoint: Hashable, Comparable, Sendable, Codable, CustomStri
     public static func < (lhs: LogCheckpoint, rhs: LogCheckpoint) -> Bool {
         (lhs.transactionID, lhs.position) < (rhs.transactionID, rhs.position)
     }
-    public var description: String { "\(transactionID)/\(position)" }
+
+    /// The checkpoint as a string token, `<transaction id>-<position>` in decimal digits (URL-
+    /// and header-safe); ``init(token:)`` reads it back.
+    public var token: String { "\(transactionID)-\(position)" }
+
+    /// Reads a ``token``; `nil` unless `token` is exactly two unsigned decimal numbers joined by
+    /// `-` (so a client's garbage is refused, never read as some other position).
+    public init?(token: String) {
+        let parts = token.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2,
+            parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+            let transactionID = UInt64(parts[0]), let position = Int64(parts[1])
+        else { return nil }
+        self.init(transactionID: transactionID, position: position)
+    }
+
+    public var description: String { token }
 }
 
 /// An event as stored in the log.
@@ -169,37 +190,70 @@ public struct RecordedEvent: Sendable, Hashable {
     /// The checkpoint just after this event.
     public var checkpoint: LogCheckpoint { LogCheckpoint(transactionID: transactionID, position: position) }
 
-    static let columns: SQL = """
-        global_position, transaction_id, stream_id, stream_version, event_type, schema_version, \
-        data, metadata, occurred_at, recorded_at
-        """
+    static var columns: SQL { StoredEvent.columns }
 
     init(row: Row) throws {
-        position = try row.decode(Int64.self, at: 0)
-        transactionID = try row.decode(UInt64.self, at: 1)
-        stream = try StreamName(validating: try row.decode(String.self, at: 2))
-        version = try row.decode(Int64.self, at: 3)
-        type = try row.decode(String.self, at: 4)
-        schemaVersion = try row.decode(Int.self, at: 5)
-        data = try row.decode(PGJSON.self, at: 6)
-        let metadataJSON = try row.decode(PGJSON.self, at: 7)
+        try self.init(try StoredEvent(row: row))
+    }
+
+    /// Why metadata did not decode, in a few words (never the value itself).
+    private static func reason(_ error: any Error) -> String {
+        switch error as? DecodingError {
+        case .keyNotFound(let key, _)?: "it has no `\(key.stringValue)`"
+        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
+            "`\(context.codingPath.map(\.stringValue).joined(separator: "."))` has the wrong type"
+        case .dataCorrupted(let context)?:
+            context.codingPath.isEmpty
+                ? "it is not a JSON object"
+                : "`\(context.codingPath.map(\.stringValue).joined(separator: "."))` is malformed"
+        default: "it does not decode"
+        }
+    }
+
+    /// Decodes an event as stored: its stream name and metadata must be GigLedger's (an event
+    /// written by another tool may not be); throws ``EventStoreError/Code/undecodableEvent`` naming it.
+    public init(_ stored: StoredEvent) throws(EventStoreError) {
+        guard let stream = try? StreamName(validating: stored.stream) else {
+            throw EventStoreError(
+                .undecodableEvent,
+                "Event \(stored.position) has the stream name '\(stored.stream)', which is not CATEGORY-ID.")
+        }
+        let metadata: EventMetadata
         do {
-            metadata = try metadataJSON.decode(EventMetadata.self)
+            metadata = try stored.metadata.decode(EventMetadata.self)
         } catch {
             throw EventStoreError(
                 .undecodableEvent,
-                "The metadata of event \(position) (\(stream) v\(version)) is not valid GigLedger metadata: \(error).",
+                "The metadata of event \(stored.position) (\(stream) v\(stored.version)) is not GigLedger's: "
+                    + Self.reason(error) + " (written by another tool?).",
                 cause: nil)
         }
-        occurredAt = try row.decode(Date.self, at: 8)
-        recordedAt = try row.decode(Date.self, at: 9)
+        position = stored.position
+        transactionID = stored.transactionID
+        self.stream = stream
+        version = stored.version
+        type = stored.type
+        schemaVersion = stored.schemaVersion
+        data = stored.data
+        self.metadata = metadata
+        occurredAt = stored.occurredAt
+        recordedAt = stored.recordedAt
     }
 }
 
-/// A batch of the global log, and where to continue from.
-public struct LogBatch: Sendable {
-    public let events: [RecordedEvent]
+/// A batch of the global log in gap-safe order, and the checkpoint just after it.
+///
+/// `Event` is ``RecordedEvent`` (decoded metadata) from ``EventStore/readAll(after:limit:categories:types:)``,
+/// or ``StoredEvent`` (as stored, never failing on content) from ``EventStore/follow(after:filter:batchSize:mode:fallbackPoll:)``.
+public struct LogBatch<Event: Sendable>: Sendable {
+    public let events: [Event]
     /// Pass this to the next read: just after the last event returned (or the checkpoint given,
-    /// when nothing was returned).
+    /// when nothing was returned). Storing it with the batch's effects makes a consumer resume
+    /// exactly where it left off: no event is skipped and none repeated.
     public let next: LogCheckpoint
+
+    public init(events: [Event], next: LogCheckpoint) {
+        self.events = events
+        self.next = next
+    }
 }

@@ -99,8 +99,8 @@ public struct Migrator: Sendable {
             logger.info(
                 "applying migration",
                 metadata: ["migration.version": "\(migration.version)", "migration.name": "\(migration.name)"])
-            do {
-                try await connection.withTransaction { conn in
+            do throws(PQError) {
+                try await connection.withTransaction { conn throws(PQError) in
                     try await conn.executeScript(migration.sql)
                     try await conn.execute(
                         """
@@ -108,7 +108,7 @@ public struct Migrator: Sendable {
                         VALUES (\(migration.version), \(migration.name), \(Migrator.checksum(migration.sql)))
                         """)
                 }
-            } catch let error as PQError {
+            } catch {
                 throw EventStoreError(
                     .migrationFailed,
                     "Migration \(migration.version) (\(migration.fileName)) failed and was rolled back: \(error). Nothing of it was applied.",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `gigctl`: the GigLedger admin CLI.
 public struct GigCTL: AsyncParsableCommand {
@@ -11,7 +12,9 @@ public struct GigCTL: AsyncParsableCommand {
 
             Which database: --database-url, else DATABASE_URL, else the PG* variables (PGHOST, \
             PGDATABASE, ...), else the local cluster started by scripts/db-up (recorded in \
-            .gigledger/database-url). Passwords are never printed.
+            .gigledger/database-url). Read commands (match, stats, streams, log tail, export, \
+            projections status) may read elsewhere, e.g. a hot standby: --read-url, else \
+            READ_DATABASE_URL, else the same database. Passwords are never printed.
 
             Getting started:
               scripts/db-up            start the local PostgreSQL (prints its URL)
@@ -24,11 +27,16 @@ public struct GigCTL: AsyncParsableCommand {
               0   success (for a marketplace command: done, or already done)
               1   the command ran and found a problem (e.g. migrate status --check)
               64  usage error: a bad flag, argument or JSON command (nothing was done)
-              65  rejected: a marketplace rule refused the command (its code is printed)
+              65  rejected: a marketplace rule refused the command (its code is printed; also
+                  an id that names nothing, or an actor acting for someone else)
               69  database unavailable: could not connect, or the connection broke
               70  internal error (please report it)
               75  conflict: concurrent writers won every retry; send it again with the same --command-id
-              78  configuration: schema not migrated, or an applied migration edited
+              78  configuration: schema not migrated (run gigctl migrate), or an applied migration edited
+
+            With --json a failure prints one JSON object on stderr: code (stable, e.g. GIG_NOT_OPEN, \
+            NOT_MIGRATED), message, exitCode, and the fields of the rule (e.g. rule, command, stream; \
+            for a conflict stream, expected, actual). Text mode prints "error: <message>".
             """,
         version: GigLedgerVersion.current,
         subcommands: [
@@ -64,6 +72,19 @@ extension GigCTL {
                 try syncCommand.run()
             }
         } catch {
+            // A failure inside a command was reported by `runReportingErrors` (it throws an
+            // `ExitCode`); one of parsing or validation is reported here, as JSON under --json.
+            let code = exitCode(for: error)
+            if !(error is ExitCode), code != .success,
+                (arguments ?? Array(CommandLine.arguments.dropFirst())).contains("--json")
+            {
+                let exit = CLIError.Exit(rawValue: code.rawValue) ?? .usage
+                Output.standardError(
+                    CLIError(
+                        exit, code: exit.code, message: message(for: error), fields: [:], text: message(for: error)
+                    ).jsonObject() + Data("\n".utf8))
+                Self.exit(withError: ExitCode(code.rawValue))
+            }
             exit(withError: error)
         }
     }

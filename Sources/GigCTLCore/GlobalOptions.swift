@@ -12,6 +12,15 @@ public struct GlobalOptions: ParsableArguments {
             valueName: "url"))
     public var databaseURL: String?
 
+    /// Where the read commands read (see GlobalOptions+Reads.swift).
+    @Option(
+        name: .customLong("read-url"),
+        help: ArgumentHelp(
+            "Read commands (match, stats, streams, log tail, export, projections status) read here, e.g. a hot standby "
+                + "(default: READ_DATABASE_URL, else the --database-url choice). A standby trails the primary.",
+            valueName: "url"))
+    public var readURL: String?
+
     @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
     public var json = false
 
@@ -59,11 +68,12 @@ public struct GlobalOptions: ParsableArguments {
     }
 
     /// A pool for this invocation; closed by ``withPool(maxConnections:_:)``.
+    /// `config` defaults to ``connectionConfig(environment:)`` (the primary).
     public func withPool<R>(
-        maxConnections: Int = 4, sessionSettings: [(String, String)] = [],
+        maxConnections: Int = 4, sessionSettings: [(String, String)] = [], config: ConnectionConfig? = nil,
         _ body: (ConnectionPool) async throws -> R
     ) async throws -> R {
-        var config = connectionConfig()
+        var config = config ?? connectionConfig()
         config.sessionSettings += sessionSettings
         let pool = ConnectionPool(config: config, maxConnections: maxConnections, logger: logger)
         do {
@@ -72,7 +82,7 @@ public struct GlobalOptions: ParsableArguments {
             return value
         } catch {
             await pool.close()
-            throw CLIError.wrap(error)
+            throw error
         }
     }
 }

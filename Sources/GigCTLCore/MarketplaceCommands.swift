@@ -35,7 +35,7 @@ struct CommandOptions: ParsableArguments {
         _ name: String, _ fields: [String: JSONValue], created: [String] = [], defaultActor: String? = nil,
         actorFrom: (kind: String, field: String)? = nil
     ) async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             var fields = fields
             if fromStdin || global.json && fields.isEmpty {
                 fields = try CommandOptions.readStdinObject()
@@ -61,16 +61,11 @@ struct CommandOptions: ParsableArguments {
             } else if fields["actor"] == nil, let actorFrom, case .string(let id)? = fields[actorFrom.field] {
                 fields["actor"] = .string("\(actorFrom.kind):\(id.lowercased())")
             }
-            let command: MarketplaceCommand
-            do { command = try CommandInput(fields: fields).command() } catch { throw CLIError.from(error) }
+            let command = try CommandInput(fields: fields).command()
             let outcome = try await global.withPool(maxConnections: 2) { pool in
-                do {
-                    return try await MarketplaceService(
-                        store: EventStore(pool: pool, logger: global.logger), logger: global.logger
-                    ).execute(command)
-                } catch {
-                    throw CLIError.from(error)
-                }
+                try await MarketplaceService(
+                    store: EventStore(pool: pool, logger: global.logger), logger: global.logger
+                ).execute(command)
             }
             CommandOptions.print(outcome, ids: ids, json: global.json)
         }
@@ -106,21 +101,6 @@ struct CommandOptions: ParsableArguments {
         for event in outcome.events {
             Output.line("  \(event.type) → \(event.stream) v\(event.version) (position \(event.position))")
         }
-    }
-}
-
-extension CLIError {
-    static func from(_ error: any Error) -> any Error {
-        guard let error = error as? CommandError else { return error }
-        let exit: Exit =
-            switch error.code {
-            case .rejected: .rejected
-            case .invalidCommand: .usage
-            case .conflict: .conflict
-            case .unavailable: .unavailable
-            default: .internalError
-            }
-        return CLIError(exit, "\(error.stableCode): \(error.message)")
     }
 }
 

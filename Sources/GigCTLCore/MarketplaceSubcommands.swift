@@ -2,6 +2,8 @@ import ArgumentParser
 import EventStore
 import Foundation
 import GigLedger
+import Projections
+import Timers
 
 // One subcommand per marketplace command. Every flag is optional to the parser: a command can
 // also arrive whole as JSON on stdin (`--json` with no flags, or `--stdin`), and CommandInput
@@ -27,7 +29,9 @@ private let jsonDiscussion = """
 
     Exit codes: 0 done (or already done), 64 malformed command, 65 rejected by a marketplace \
     rule (the code, e.g. GIG_NOT_OPEN, is printed), 69 database unavailable, 75 conflict after \
-    retries (send it again with the same --command-id).
+    retries (send it again with the same --command-id), 78 database not migrated (run gigctl \
+    migrate). With --json a failure is one JSON object on stderr: code, message, exitCode and \
+    the rule's fields (rule, command, stream, field; for a conflict stream, expected, actual).
     """
 
 // MARK: - Freelancers and clients
@@ -419,11 +423,12 @@ struct Submit: AsyncParsableCommand {
                      "amount": {"currency": "EUR", "amount": "750.00"}, "estimatedDays": 10}' | gigctl submit --json
 
             Exit codes: 0 done (or already done), 64 malformed command, 65 rejected by a \
-            marketplace rule, 69 database unavailable, 75 conflict after retries.
+            marketplace rule, 69 database unavailable, 75 conflict after retries, 78 database not \
+            migrated. With --json a failure is one JSON object on stderr (see `gigctl --help`).
             """)
     @OptionGroup var options: CommandOptions
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: options.global.json) {
             let input = try CommandOptions.readStdinObject()
             guard case .string(let name)? = input["command"] else {
                 throw CLIError(
@@ -448,16 +453,20 @@ struct TimersRun: AsyncParsableCommand {
         commandName: "run",
         abstract: "Expire gigs past their deadline and approve deliveries past their review window.",
         discussion: """
-            Run it from cron every minute or so. It is idempotent and safe to run twice at once: \
-            each timer's command id is derived from the gig or delivery it acts on, so a second \
-            run appends nothing. Exits 1 if any timer failed (they are retried on the next run).
+            Run it from cron every minute or so. It reads what is due from the timers read model \
+            (read_models.timers_v1), so the projection daemon (gigctl projections run --follow) \
+            must be running; it warns on stderr when that read model is behind the log or failed. \
+            It is idempotent and safe to run twice at once: each timer's command id is derived \
+            from the gig or delivery it acts on, so a second run appends nothing; the domain \
+            decides each timer, so a gig or contract that moved on is left alone. Exits 1 if any \
+            timer failed (they are retried on the next run), 78 if the read model does not exist.
 
             Example (cron): * * * * * gigctl timers run --json >> /var/log/gigledger-timers.log
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "Act as if it were this time (ISO 8601), e.g. for backfills and simulations.") var now: String?
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             var when = Date()
             if let now {
                 guard let parsed = ISO8601DateFormatter().date(from: now) else {
@@ -465,12 +474,22 @@ struct TimersRun: AsyncParsableCommand {
                 }
                 when = parsed
             }
-            let report = try await global.withPool(maxConnections: 2) { pool in
-                try await TimerJob(
-                    service: MarketplaceService(
-                        store: EventStore(pool: pool, logger: global.logger), logger: global.logger),
-                    logger: global.logger
-                ).run(now: when)
+            let report: TimerJob.Report
+            do {
+                report = try await global.withPool(maxConnections: 2) { pool in
+                    try await TimerJob(
+                        service: MarketplaceService(
+                            store: EventStore(pool: pool, logger: global.logger), logger: global.logger),
+                        logger: global.logger
+                    ).run(now: when)
+                }
+            } catch let error as DueTimersError {
+                throw CLIError(.configuration, error.description)
+            }
+            if report.readModel.state != "running" || report.readModel.lagEvents > 0 {
+                Output.error(
+                    "warning: the timers read model is \(report.readModel.state), \(report.readModel.lagEvents) event(s) behind the log; timers of those events wait for the projection daemon (gigctl projections status)."
+                )
             }
             if global.json {
                 try Output.json(report)

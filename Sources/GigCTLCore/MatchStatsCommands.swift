@@ -51,9 +51,9 @@ struct MatchGig: AsyncParsableCommand {
     @Argument(help: "The gig's id.") var gig: String
     @Option(name: .shortAndLong, help: "How many.") var k: Int = 10
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let id = try uuid(gig, "GIG")
-            let matches = try await global.withPool(maxConnections: 1) {
+            let matches = try await global.withReadPool(maxConnections: 1) {
                 try await Matching(pool: $0).candidates(forGig: id, k: k)
             }
             try printMatches(matches, json: global.json, by: \.freelancerID, label: "FREELANCER")
@@ -68,9 +68,9 @@ struct MatchFreelancer: AsyncParsableCommand {
     @Argument(help: "The freelancer's id.") var freelancer: String
     @Option(name: .shortAndLong, help: "How many.") var k: Int = 10
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let id = try uuid(freelancer, "FREELANCER")
-            let matches = try await global.withPool(maxConnections: 1) {
+            let matches = try await global.withReadPool(maxConnections: 1) {
                 try await Matching(pool: $0).feed(forFreelancer: id, k: k)
             }
             try printMatches(matches, json: global.json, by: \.gigID, label: "GIG")
@@ -85,10 +85,10 @@ struct MatchExplain: AsyncParsableCommand {
     @Argument(help: "The gig's id.") var gig: String
     @Argument(help: "The freelancer's id.") var freelancer: String
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let (g, f) = (try uuid(gig, "GIG"), try uuid(freelancer, "FREELANCER"))
             guard
-                let match = try await global.withPool(
+                let match = try await global.withReadPool(
                     maxConnections: 1, { try await Matching(pool: $0).explain(gig: g, freelancer: f) })
             else {
                 throw CLIError(
@@ -133,8 +133,8 @@ struct StatsCompetition: AsyncParsableCommand {
     @Option(help: "One skill slug.") var skill: String?
     @Option(help: "How many recent weeks.") var weeks: Int = 4
     func run() async throws {
-        try await runReportingErrors {
-            try await global.withPool(maxConnections: 1) { pool in
+        try await runReportingErrors(json: global.json) {
+            try await global.withReadPool(maxConnections: 1) { pool in
                 if let gig {
                     let id = try uuid(gig, "--gig")
                     let rows = try await pool.query(
@@ -239,8 +239,8 @@ struct StatsPrices: AsyncParsableCommand {
     @Option(help: "The skill slug.") var skill: String
     @Option(help: "ISO 4217 currency (default: every currency with data).") var currency: String?
     func run() async throws {
-        try await runReportingErrors {
-            try await global.withPool(maxConnections: 1) { pool in
+        try await runReportingErrors(json: global.json) {
+            try await global.withReadPool(maxConnections: 1) { pool in
                 let rows = try await pool.query(
                     """
                     SELECT series, currency, iso_week, n, p10, p25, median, p75, p90, mean::float8 AS mean, to_budget_median::float8 AS ratio,
@@ -333,8 +333,8 @@ struct StatsPriceWars: AsyncParsableCommand {
     )
     @OptionGroup var global: GlobalOptions
     func run() async throws {
-        try await runReportingErrors {
-            try await global.withPool(maxConnections: 1) { pool in
+        try await runReportingErrors(json: global.json) {
+            try await global.withReadPool(maxConnections: 1) { pool in
                 let rows = try await pool.query(
                     """
                     SELECT skill, currency, slope_pct_per_week::float8 AS slope, bid_to_budget_median::float8 AS ratio, reasons

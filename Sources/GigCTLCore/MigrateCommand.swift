@@ -35,7 +35,7 @@ struct MigrateApply: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let json = global.json
             let applied = try await global.withPool(maxConnections: 1) { pool in
                 try await pool.withConnection { conn in
@@ -67,7 +67,7 @@ struct MigrateStatus: AsyncParsableCommand {
     var check = false
 
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let states = try await global.withPool(maxConnections: 1) { pool in
                 try await pool.withConnection { try await Migrator(logger: global.logger).status(on: $0) }
             }

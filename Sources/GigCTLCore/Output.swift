@@ -2,6 +2,9 @@ import Foundation
 
 /// Writes command output: JSON for machines (`--json`), aligned text for people.
 enum Output {
+    /// Where error text goes: stderr; a test captures it by binding another sink for its task.
+    @TaskLocal static var standardError: @Sendable (Data) -> Void = { FileHandle.standardError.write($0) }
+
     static func json<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -16,11 +19,11 @@ enum Output {
     }
 
     static func errorNoNewline(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        standardError(Data(text.utf8))
     }
 
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        standardError(Data((text + "\n").utf8))
     }
 
     /// A table with a header row; columns padded to their widest cell.
@@ -47,16 +50,20 @@ enum Output {
     }
 }
 
-/// Runs a subcommand body, printing a failure's message to stderr and exiting with its code.
-func runReportingErrors(_ body: () async throws -> Void) async throws {
+/// Runs a subcommand body; a failure is reported once, through ``CLIError/reporting(_:)``: its
+/// message on stderr (`error: …`), or under `--json` one JSON object on stderr (`code`, `message`,
+/// `exitCode` and the rule's fields), and the documented exit code.
+func runReportingErrors(json: Bool, _ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch {
-        let wrapped = CLIError.wrap(error)
-        if let cliError = wrapped as? CLIError {
-            Output.error("error: \(cliError.message)")
-            throw cliError.exitCode()
+        let reported = CLIError.reporting(error)
+        guard let cliError = reported as? CLIError else { throw reported }
+        if json {
+            Output.standardError(cliError.jsonObject() + Data("\n".utf8))
+        } else {
+            Output.error("error: \(cliError.text)")
         }
-        throw wrapped
+        throw cliError.exitCode()
     }
 }

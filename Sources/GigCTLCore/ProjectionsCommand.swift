@@ -9,7 +9,7 @@ struct ProjectionsGroup: AsyncParsableCommand {
         abstract: "Run, rebuild and verify projectors, and show how far behind the log they are.",
         discussion: """
             Projections (read models) are folds of the log into tables in the read_models schema. \
-            Names: competition_gigs, competition_skills, price_trends, matching.
+            Names: competition_gigs, competition_skills, price_trends, matching, timers.
 
             Examples:
               gigctl projections status                  what each projector has done, and its lag
@@ -37,8 +37,8 @@ struct ProjectionsStatus: AsyncParsableCommand {
             """)
     @OptionGroup var global: GlobalOptions
     func run() async throws {
-        try await runReportingErrors {
-            let (statuses, log, builds) = try await global.withPool(maxConnections: 2) { pool in
+        try await runReportingErrors(json: global.json) {
+            let (statuses, log, builds) = try await global.withReadPool(maxConnections: 2) { pool in
                 let store = EventStore(pool: pool, logger: global.logger)
                 let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, logger: global.logger)
                 return (try await engine.status(), try await store.status(), try await engine.builds())
@@ -117,7 +117,7 @@ struct ProjectionsRun: AsyncParsableCommand {
         guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be 1…100000.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             try await global.withPool(
                 maxConnections: 3, sessionSettings: durableCommits ? [] : [("synchronous_commit", "off")]
             ) { pool in
@@ -193,7 +193,7 @@ struct ProjectionsSkip: AsyncParsableCommand {
         }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             try await global.withPool(maxConnections: 1) { pool in
                 try await ProjectionEngine(store: EventStore(pool: pool), projectors: []).skip(
                     name, version: version, position: position, reason: reason)
@@ -211,7 +211,7 @@ struct ProjectionsReset: AsyncParsableCommand {
     @Argument(help: "The projector's name.") var name: String
     @Option(help: "The projector's version.") var version: Int = 1
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             try await global.withPool(maxConnections: 1) { pool in
                 try await ProjectionEngine(store: EventStore(pool: pool), projectors: []).reset(name, version: version)
             }
@@ -223,11 +223,7 @@ struct ProjectionsReset: AsyncParsableCommand {
 /// Picks the projectors a rebuild or verify works on: the named ones, or all.
 func chooseProjectors(_ names: [String], all: Bool, engine: ProjectionEngine) throws -> [any Projector] {
     if all || names.isEmpty { return engine.projectors }
-    do {
-        return try names.map { try engine.projector(named: $0) }
-    } catch {
-        throw CLIError(.usage, "\(error)")
-    }
+    return try names.map { try engine.projector(named: $0) }
 }
 
 extension ProgressPrinter {
@@ -273,7 +269,7 @@ struct ProjectionsRebuild: AsyncParsableCommand {
         guard !(restart && abandon) else { throw ValidationError("--restart and --abandon exclude each other.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             try await global.withPool(maxConnections: 2) { pool in
                 let engine = ProjectionEngine(
                     store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all,
@@ -351,7 +347,7 @@ struct ProjectionsVerify: AsyncParsableCommand {
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be 1…10000.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let reports = try await global.withPool(maxConnections: 2) { pool in
                 let engine = ProjectionEngine(
                     store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all,
@@ -427,8 +423,8 @@ struct ReplayCommand: AsyncParsableCommand {
               gigctl replay matching --from 120000
             """)
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The projection (competition_gigs, competition_skills, price_trends, matching).") var projection:
-        String
+    @Argument(help: "The projection (competition_gigs, competition_skills, price_trends, matching, timers).")
+    var projection: String
     @Option(help: "Replay the events from this log position on.") var from: Int64?
     @Option(help: "Replay only this stream's events.") var stream: String?
     @Flag(help: "Show what would change, then roll back.") var dryRun = false
@@ -441,7 +437,7 @@ struct ReplayCommand: AsyncParsableCommand {
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be 1…10000.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let report = try await global.withPool(maxConnections: 2) { pool in
                 let engine = ProjectionEngine(
                     store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all,
@@ -449,8 +445,6 @@ struct ReplayCommand: AsyncParsableCommand {
                 let projector = try chooseProjectors([projection], all: false, engine: engine)[0]
                 do {
                     return try await engine.replay(projector, from: from, stream: stream, dryRun: dryRun, limit: limit)
-                } catch let error as ProjectionAdminError {
-                    throw CLIError(.usage, error.description)
                 } catch let failure as ProjectionFailure {
                     throw CLIError(.problemFound, "\(failure) Nothing was changed.")
                 }

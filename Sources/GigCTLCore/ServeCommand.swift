@@ -58,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let environment = ProcessInfo.processInfo.environment
             let keys: [TokenKey]
             do {

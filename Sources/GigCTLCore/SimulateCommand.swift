@@ -20,12 +20,19 @@ struct SimulateCommand: AsyncParsableCommand {
             deliveries, change requests, approvals and payments, disputes, cancellations, reviews, \
             expiries — and a few commands meant to be refused (duplicate or late bids).
 
+            The calendar ends in the current ISO week (UTC): the last simulated week of postings \
+            is this week, and the lifecycles of its gigs (awards, deliveries, reviews) run on into \
+            the weeks after it as scheduled business time. The same --seed in the same week gives \
+            the same log; --end-week DATE anchors the calendar to the week holding DATE instead, \
+            for the same log on any day.
+
             Scales: tiny (seconds), small (a demo, under a minute), medium (~100k events), \
             large (≥ 1M events; minutes). Explicit --freelancers/--clients/--weeks override.
 
             Examples:
               gigctl simulate --scale small --seed 7
               gigctl simulate --freelancers 500 --clients 120 --weeks 10 --seed 1 --json
+              gigctl simulate --scale tiny --seed 3 --end-week 2026-03-02
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -35,6 +42,23 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Weeks of business time.") var weeks: Int?
     @Option(help: "Random seed: the same seed gives the same market.") var seed: UInt64 = 1
     @Option(help: "Concurrent writers (database connections).") var workers: Int = 8
+    @Option(
+        help: ArgumentHelp(
+            "End the calendar in the ISO week holding this day (YYYY-MM-DD, UTC) instead of the current week.",
+            valueName: "date")
+    )
+    var endWeek: String?
+
+    /// `--end-week` as a time, or nil when absent.
+    func anchor() throws -> Date? {
+        guard let endWeek else { return nil }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        guard let date = formatter.date(from: endWeek) else {
+            throw ValidationError("--end-week \(endWeek) is not a day such as 2026-03-02.")
+        }
+        return date
+    }
 
     func validate() throws {
         guard SimulationConfig.scale(scale, seed: 0) != nil else {
@@ -46,11 +70,12 @@ struct SimulateCommand: AsyncParsableCommand {
             }
         }
         guard (1...64).contains(workers) else { throw ValidationError("--workers must be between 1 and 64.") }
+        _ = try anchor()
     }
 
     func run() async throws {
-        try await runReportingErrors {
-            guard var config = SimulationConfig.scale(scale, seed: seed) else {
+        try await runReportingErrors(json: global.json) {
+            guard var config = SimulationConfig.scale(scale, seed: seed, endingInWeekOf: try anchor() ?? Date()) else {
                 throw CLIError(.usage, "unknown scale \(scale)")
             }
             if let freelancers { config.freelancers = freelancers }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import EventStore
 import Foundation
-import PQ
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,22 +31,17 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let report = try await global.withPool(maxConnections: 2) { pool in
-                let (server, database) = try await pool.withConnection { conn in
-                    let row = try await conn.query(
-                        "SELECT current_setting('server_version') AS v, current_database() AS db"
-                    ).first
-                    return (try row?.decode(String.self, "v") ?? "?", try row?.decode(String.self, "db") ?? "?")
-                }
+                let store = EventStore(pool: pool, logger: global.logger)
+                let server = try await store.server()
                 let states = try await pool.withConnection { try await Migrator(logger: global.logger).status(on: $0) }
                 let migrations = Report.Migrations(
                     applied: states.filter { $0.status == .applied }.count,
                     pending: states.filter { $0.status == .pending }.count,
                     edited: states.filter { $0.status == .edited }.map(\.name))
-                let log =
-                    migrations.applied > 0 ? try await EventStore(pool: pool, logger: global.logger).status() : nil
-                return Report(database: database, server: server, migrations: migrations, log: log)
+                let log = migrations.applied > 0 ? try await store.status() : nil
+                return Report(database: server.database, server: server.version, migrations: migrations, log: log)
             }
             if global.json {
                 try Output.json(report)

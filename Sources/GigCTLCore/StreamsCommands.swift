@@ -20,7 +20,9 @@ struct StreamsGroup: AsyncParsableCommand {
         subcommands: [StreamsList.self, StreamsShow.self, StreamsState.self])
 }
 
-/// An event as gigctl prints it.
+/// An event as gigctl prints it. An event whose metadata is not GigLedger's (written by another
+/// tool, say without `actor`) is printed as stored: `metadata` holds the raw JSON, `undecodable`
+/// says why, and the decoded metadata fields are absent.
 struct EventView: Encodable {
     let position: Int64
     let stream: String
@@ -29,11 +31,15 @@ struct EventView: Encodable {
     let schemaVersion: Int
     let occurredAt: Date
     let recordedAt: Date
-    let actor: String
-    let commandId: String
-    let correlationId: String
+    let actor: String?
+    let commandId: String?
+    let correlationId: String?
     let causationId: String?
     let data: JSONValue
+    /// Only for an undecodable event: its metadata as stored.
+    let metadata: JSONValue?
+    /// Only for an undecodable event: why it could not be decoded.
+    let undecodable: String?
 
     init(_ event: RecordedEvent) {
         position = event.position
@@ -47,9 +53,36 @@ struct EventView: Encodable {
         commandId = event.metadata.commandId.uuidString.lowercased()
         correlationId = event.metadata.correlationId.uuidString.lowercased()
         causationId = event.metadata.causationId?.uuidString.lowercased()
-        data =
-            (try? JSONDecoder().decode(JSONValue.self, from: event.data.data))
-            ?? .string(String(decoding: event.data.data, as: UTF8.self))
+        data = Self.json(event.data)
+        metadata = nil
+        undecodable = nil
+    }
+
+    /// The decoded view when the event decodes; otherwise the event as stored, and why.
+    init(_ stored: StoredEvent) {
+        do { self.init(try RecordedEvent(stored)) } catch { self.init(undecodable: stored, reason: error.message) }
+    }
+
+    private init(undecodable stored: StoredEvent, reason: String) {
+        position = stored.position
+        stream = stored.stream
+        version = stored.version
+        type = stored.type
+        schemaVersion = stored.schemaVersion
+        occurredAt = stored.occurredAt
+        recordedAt = stored.recordedAt
+        actor = nil
+        commandId = nil
+        correlationId = nil
+        causationId = nil
+        data = Self.json(stored.data)
+        metadata = Self.json(stored.metadata)
+        undecodable = reason
+    }
+
+    private static func json(_ value: PGJSON) -> JSONValue {
+        (try? JSONDecoder().decode(JSONValue.self, from: value.data))
+            ?? .string(String(decoding: value.data, as: UTF8.self))
     }
 
     /// One compact JSON line (NDJSON).
@@ -62,16 +95,24 @@ struct EventView: Encodable {
 
     func printText() {
         Output.line("#\(position)  \(stream) v\(version)  \(type) (schema \(schemaVersion))")
-        Output.line(
-            "    occurred \(Output.timestamp(occurredAt))  recorded \(Output.timestamp(recordedAt))  actor \(actor)")
-        Output.line("    command \(commandId)  correlation \(correlationId)  causation \(causationId ?? "-")")
-        Output.line("    data \(String(decoding: compactData(), as: UTF8.self))")
+        if let undecodable, let metadata {
+            Output.line("    occurred \(Output.timestamp(occurredAt))  recorded \(Output.timestamp(recordedAt))")
+            Output.line("    undecodable: \(undecodable)")
+            Output.line("    metadata \(String(decoding: Self.compact(metadata), as: UTF8.self))")
+        } else {
+            Output.line(
+                "    occurred \(Output.timestamp(occurredAt))  recorded \(Output.timestamp(recordedAt))  actor \(actor ?? "-")"
+            )
+            Output.line(
+                "    command \(commandId ?? "-")  correlation \(correlationId ?? "-")  causation \(causationId ?? "-")")
+        }
+        Output.line("    data \(String(decoding: Self.compact(data), as: UTF8.self))")
     }
 
-    private func compactData() -> Data {
+    private static func compact(_ value: JSONValue) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(data)) ?? Data()
+        return (try? encoder.encode(value)) ?? Data()
     }
 }
 
@@ -114,10 +155,10 @@ struct StreamsList: AsyncParsableCommand {
         if let until { _ = try parseTime(until, option: "--until") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let sinceDate = try since.map { try parseTime($0, option: "--since") }
             let untilDate = try until.map { try parseTime($0, option: "--until") }
-            let streams = try await global.withPool(maxConnections: 1) { pool in
+            let streams = try await global.withReadPool(maxConnections: 1) { pool in
                 try await EventStore(pool: pool, logger: global.logger).listStreams(
                     category: category, since: sinceDate, until: untilDate, after: after, limit: limit)
             }
@@ -158,9 +199,9 @@ struct StreamsShow: AsyncParsableCommand {
         guard (1...1_000_000).contains(limit) else { throw ValidationError("--limit must be 1…1000000.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let name = try validateStreamName(stream)
-            let events = try await global.withPool(maxConnections: 1) { pool in
+            let events = try await global.withReadPool(maxConnections: 1) { pool in
                 try await EventStore(pool: pool, logger: global.logger).readStream(
                     name, from: fromVersion, limit: limit)
             }
@@ -205,22 +246,17 @@ struct StreamsState: AsyncParsableCommand {
         if businessTime && atTime == nil { throw ValidationError("--business-time goes with --at-time.") }
     }
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             var point = FoldPoint.latest
             if let atVersion { point = .version(atVersion) }
             if let atTime {
                 let time = try parseTime(atTime, option: "--at-time")
                 point = businessTime ? .occurredAt(time) : .recordedAt(time)
             }
-            let folded: FoldedStream
-            do {
-                folded = try await global.withPool(maxConnections: 1) { pool in
-                    try await MarketplaceService(
-                        store: EventStore(pool: pool, logger: global.logger), logger: global.logger
-                    ).fold(stream, to: point)
-                }
-            } catch {
-                throw CLIError.from(error)
+            let folded = try await global.withReadPool(maxConnections: 1) { pool in
+                try await MarketplaceService(
+                    store: EventStore(pool: pool, logger: global.logger), logger: global.logger
+                ).fold(stream, to: point)
             }
             if global.json {
                 struct Report: Encodable {
@@ -260,7 +296,9 @@ struct LogTail: AsyncParsableCommand {
         discussion: """
             Events come in gap-safe log order (an event is printed once no earlier transaction can \
             still commit before it), so --follow never skips one. --json prints one JSON object \
-            per line (NDJSON). Stop --follow with Ctrl-C.
+            per line (NDJSON). An event gigctl cannot decode (metadata written by another tool, \
+            say) is printed as stored, its raw metadata with "undecodable" saying why, and the \
+            tail goes on. Stop --follow with Ctrl-C.
 
             Examples:
               gigctl log tail                               the last 20 events
@@ -278,66 +316,28 @@ struct LogTail: AsyncParsableCommand {
         if let from, from < 1 { throw ValidationError("--from must be a log position (1 or more).") }
     }
     func run() async throws {
-        try await runReportingErrors {
-            try await global.withPool(maxConnections: 2) { pool in
+        try await runReportingErrors(json: global.json) {
+            try await global.withReadPool(maxConnections: 1) { pool in
                 let store = EventStore(pool: pool, logger: global.logger)
-                var checkpoint = try await startCheckpoint(pool)
-                let listener: Connection? = follow ? try await Connection.connect(pool.config) : nil
-                if let listener { try await listener.listen(EventStore.notificationChannel) }
-                defer { if let listener { Task { await listener.close() } } }
-                while true {
-                    let batch = try await store.readAll(
-                        after: checkpoint, limit: 1000, categories: category.isEmpty ? nil : category,
-                        types: type.isEmpty ? nil : type)
+                let filter = LogFilter(
+                    categories: category.isEmpty ? nil : category, types: type.isEmpty ? nil : type)
+                let start: LogCheckpoint
+                if let from {
+                    start = try await store.checkpoint(atPosition: from)
+                } else {
+                    start = try await store.checkpoint(beforeLatest: lines, filter: filter)
+                }
+                // An event this tool cannot decode is printed as stored, and the tail goes on.
+                for try await batch in store.follow(
+                    after: start, filter: filter, batchSize: 1000, mode: follow ? .live : .untilCaughtUp)
+                {
                     for event in batch.events {
                         let view = EventView(event)
                         if global.json { Output.line(view.jsonLine) } else { view.printText() }
                     }
-                    checkpoint = batch.next
-                    if batch.events.count == 1000 { continue }
-                    guard let listener else { return }
-                    if Task.isCancelled { return }
-                    _ = try await listener.waitForNotification(timeout: .seconds(1))
                 }
             }
         }
-    }
-
-    /// Just before the first event to print.
-    func startCheckpoint(_ pool: ConnectionPool) async throws -> LogCheckpoint {
-        let row: Row?
-        if let from {
-            row = try await pool.query(
-                """
-                SELECT transaction_id, global_position FROM ledger.events WHERE global_position >= \(from) ORDER BY global_position LIMIT 1
-                """
-            ).first
-        } else if lines == 0 {
-            row = nil
-        } else {
-            row = try await pool.query(
-                """
-                SELECT transaction_id, global_position FROM ledger.events
-                WHERE (\(category.isEmpty ? nil : category)::text[] IS NULL OR category = ANY(\(category.isEmpty ? nil : category)::text[]))
-                  AND (\(type.isEmpty ? nil : type)::text[] IS NULL OR event_type = ANY(\(type.isEmpty ? nil : type)::text[]))
-                ORDER BY global_position DESC OFFSET \(lines - 1) LIMIT 1
-                """
-            ).first
-        }
-        if let row {
-            return LogCheckpoint(
-                transactionID: try row.decode(UInt64.self, at: 0), position: try row.decode(Int64.self, at: 1) - 1)
-        }
-        if from != nil || lines == 0 {
-            // Past the head (or nothing old wanted): start at the head.
-            let head = try await pool.query(
-                "SELECT transaction_id, global_position FROM ledger.events ORDER BY global_position DESC LIMIT 1"
-            ).first
-            guard let head else { return .start }
-            return LogCheckpoint(
-                transactionID: try head.decode(UInt64.self, at: 0), position: try head.decode(Int64.self, at: 1))
-        }
-        return .start  // fewer events than --lines: all of them
     }
 }
 
@@ -356,7 +356,7 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Write to this file (default: standard output).") var output: String?
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let handle: FileHandle
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: nil),
@@ -369,7 +369,7 @@ struct ExportCommand: AsyncParsableCommand {
                 handle = FileHandle.standardOutput
             }
             let sink = LineSink(handle)
-            let count = try await global.withPool(maxConnections: 1) { pool in
+            let count = try await global.withReadPool(maxConnections: 1) { pool in
                 try await EventStore(pool: pool, logger: global.logger).export { try sink.write($0) }
             }
             try sink.flush()
@@ -423,7 +423,7 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Read this file (default: standard input).") var input: String?
     @Flag(help: "Import even though the log already has events.") var allowNonEmpty = false
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: global.json) {
             let handle: FileHandle
             if let input {
                 guard let opened = FileHandle(forReadingAtPath: input) else {
@@ -443,7 +443,9 @@ struct ImportCommand: AsyncParsableCommand {
                         }
                     }
                 }
-            } catch let error as PQError where error.server != nil {
+            } catch let error as PQError
+                where error.server != nil && ErrorClassification(error).category == .internalError
+            {
                 throw CLIError(
                     .usage,
                     "The import was refused and nothing was stored: \(error.message)"

@@ -26,7 +26,7 @@ struct TokensKeygen: AsyncParsableCommand {
     @Flag(help: "Print machine-readable JSON instead of text.") var json = false
 
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: json) {
             let key: TokenKey
             do { key = try TokenKey.generate(kid: kid, algorithm: algorithm) } catch let error as AuthError {
                 throw CLIError(.usage, error.message)
@@ -73,6 +73,7 @@ struct TokensIssue: AsyncParsableCommand {
     )
     var tokenKey: String?
     @Option(help: ArgumentHelp("The audience the token names.", valueName: "aud")) var audience = "gigledger"
+    @Flag(help: "Report errors as one JSON object on stderr.") var json = false
 
     func validate() throws {
         guard Self.seconds(ttl) != nil else {
@@ -84,7 +85,7 @@ struct TokensIssue: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReportingErrors {
+        try await runReportingErrors(json: json) {
             do {
                 let principal = try Principal(subject: actor, scopes: Set(scope))
                 let keys =

@@ -1,11 +1,12 @@
 import EventStore
 import Marketplace
+import PQ
 
 /// Why a command did not take effect. Nothing was appended in any of these cases.
 public struct CommandError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case rejected, invalidCommand, conflict, unavailable, corruptStream, internalError
+            case rejected, invalidCommand, conflict, unavailable, notMigrated, corruptStream, internalError
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -17,6 +18,8 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
         public static let conflict = Code(.conflict)
         /// The database could not be reached.
         public static let unavailable = Code(.unavailable)
+        /// The database has no GigLedger schema (or an edited one): run `gigctl migrate`.
+        public static let notMigrated = Code(.notMigrated)
         /// A stored event could not be read back.
         public static let corruptStream = Code(.corruptStream)
         public static let internalError = Code(.internalError)
@@ -28,28 +31,49 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
     /// The rule that refused the command, for ``Code/rejected`` (and input checks the domain made).
     public let domain: DomainError?
     public let cause: (any Error & Sendable)?
+    /// The input field at fault, for ``Code/invalidCommand`` when one is to blame (`"gigId"`).
+    public let field: String?
+    /// The command that failed (`PlaceBid`) and the stream that decides it, when known.
+    public private(set) var command: String?
+    public private(set) var stream: String?
 
-    public init(_ code: Code, _ message: String, domain: DomainError? = nil, cause: (any Error & Sendable)? = nil) {
+    public init(
+        _ code: Code, _ message: String, domain: DomainError? = nil, field: String? = nil,
+        cause: (any Error & Sendable)? = nil
+    ) {
         self.code = code
         self.message = message
         self.domain = domain
+        self.field = field
         self.cause = cause
     }
 
+    /// This error, naming the command and stream it happened to.
+    func about(_ command: MarketplaceCommand) -> CommandError {
+        var named = self
+        named.command = command.name
+        named.stream = command.stream.name
+        return named
+    }
+
     /// The stable machine code: the domain rule's (`GIG_NOT_OPEN`), else `CONCURRENCY_CONFLICT`,
-    /// `INVALID_COMMAND`, `DATABASE_UNAVAILABLE`, `CORRUPT_STREAM` or `INTERNAL_ERROR`.
+    /// `INVALID_COMMAND`, `DATABASE_UNAVAILABLE`, `NOT_MIGRATED`, `CORRUPT_STREAM` or `INTERNAL_ERROR`.
     public var stableCode: String {
         if let domain { return domain.code.rawValue }
         switch code {
         case .conflict: return "CONCURRENCY_CONFLICT"
         case .invalidCommand: return "INVALID_COMMAND"
         case .unavailable: return "DATABASE_UNAVAILABLE"
+        case .notMigrated: return "NOT_MIGRATED"
         case .corruptStream: return "CORRUPT_STREAM"
         default: return "INTERNAL_ERROR"
         }
     }
 
     public var description: String { "\(stableCode): \(message)" }
+
+    /// The store failed (as opposed to the command or a rule): its cause is an `EventStoreError`.
+    var isStoreFailure: Bool { cause is EventStoreError }
 
     static func rejected(_ error: DomainError) -> CommandError {
         let code: Code = error.code == .invalidInput || error.code == .invalidStreamName ? .invalidCommand : .rejected
@@ -62,9 +86,15 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
         }
         switch error.code {
         case .wrongExpectedVersion: return CommandError(.conflict, error.message, cause: error)
-        case .notMigrated: return CommandError(.unavailable, error.message, cause: error)
+        case .notMigrated, .migrationEdited, .migrationFailed:
+            return CommandError(.notMigrated, error.message, cause: error)
         case .invalidAppend, .invalidStreamName: return CommandError(.invalidCommand, error.message, cause: error)
         default: return CommandError(.internalError, error.description, cause: error)
         }
     }
+}
+
+extension CommandError: PQErrorWrapping {
+    /// A database failure met while handling a command (lending a connection, a stream's lock).
+    public static func wrapping(_ error: PQError) -> CommandError { store(EventStoreError.wrapping(error)) }
 }

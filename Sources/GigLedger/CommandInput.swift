@@ -58,147 +58,139 @@ public struct CommandInput: Sendable {
         let context = CommandContext(
             commandID: CommandID(try optionalUUID("commandId") ?? newID()), actor: try actor(),
             occurredAt: try optionalDate("occurredAt") ?? now)
-        do {
-            switch name {
-            case "RegisterFreelancer":
-                return .freelancer(
-                    .registerFreelancer(
-                        .init(
-                            context: context, freelancerID: FreelancerID(try uuid("freelancerId")),
-                            name: try string("name"),
-                            skills: try skillClaims("skills"), hourlyRate: try money("hourlyRate"),
-                            hoursPerWeek: try int("hoursPerWeek"))))
-            case "UpdateSkills":
-                return .freelancer(
-                    .updateSkills(
-                        .init(
-                            context: context, freelancerID: FreelancerID(try uuid("freelancerId")),
-                            skills: try skillClaims("skills"))))
-            case "ChangeRate":
-                return .freelancer(
-                    .changeRate(
-                        .init(
-                            context: context, freelancerID: FreelancerID(try uuid("freelancerId")),
-                            hourlyRate: try money("hourlyRate"))))
-            case "ChangeAvailability":
-                return .freelancer(
-                    .changeAvailability(
-                        .init(
-                            context: context, freelancerID: FreelancerID(try uuid("freelancerId")),
-                            hoursPerWeek: try int("hoursPerWeek"))))
-            case "RegisterClient":
-                return .client(
-                    .registerClient(
-                        .init(
-                            context: context, clientID: ClientID(try uuid("clientId")), name: try string("name"),
-                            country: try string("country"), paymentVerified: try bool("paymentVerified", default: false)
-                        )))
-            case "PostGig":
-                return .gig(
-                    .postGig(
-                        .init(
-                            context: context, gigID: GigID(try optionalUUID("gigId") ?? newID()),
-                            clientID: ClientID(try uuid("clientId")),
-                            title: try string("title"), description: try string("description", default: ""),
-                            skills: try strings("skills"),
-                            budgetMin: try money("budgetMin"), budgetMax: try money("budgetMax"),
-                            biddingClosesAt: try date("biddingClosesAt"), clientRegistered: false)))
-            case "PlaceBid":
-                return .gig(
-                    .placeBid(
-                        .init(
-                            context: context, gigID: GigID(try uuid("gigId")),
-                            bidID: BidID(try optionalUUID("bidId") ?? newID()),
-                            amount: try money("amount"), estimatedDays: try int("estimatedDays"),
-                            bidderRegistered: false)))
-            case "ReviseBid":
-                return .gig(
-                    .reviseBid(
-                        .init(
-                            context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")),
-                            amount: try money("amount"), estimatedDays: try int("estimatedDays"))))
-            case "WithdrawBid":
-                return .gig(
-                    .withdrawBid(
-                        .init(context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")))))
-            case "DeclineBid":
-                return .gig(
-                    .declineBid(
-                        .init(
-                            context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")),
-                            reason: try enumeration("reason", default: BidDeclineReason.other))))
-            case "AcceptBid":
-                return .gig(
-                    .acceptBid(
-                        .init(
-                            context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")),
-                            contractID: ContractID(try optionalUUID("contractId") ?? newID()))))
-            case "CancelGig":
-                return .gig(.cancelGig(.init(context: context, gigID: GigID(try uuid("gigId")))))
-            case "ExpireGig":
-                return .gig(.expireGig(.init(context: context, gigID: GigID(try uuid("gigId")))))
-            case "SubmitDelivery":
-                return .contract(
-                    .submitDelivery(
-                        .init(
-                            context: context, contractID: ContractID(try uuid("contractId")),
-                            deliveryID: DeliveryID(try optionalUUID("deliveryId") ?? newID()),
-                            note: try string("note", default: ""), artifacts: try strings("artifacts", default: []))))
-            case "RequestChanges":
-                return .contract(
-                    .requestChanges(
-                        .init(
-                            context: context, contractID: ContractID(try uuid("contractId")),
-                            deliveryID: DeliveryID(try uuid("deliveryId")),
-                            reason: try string("reason"))))
-            case "ApproveDelivery":
-                return .contract(
-                    .approveDelivery(
-                        .init(
-                            context: context, contractID: ContractID(try uuid("contractId")),
-                            deliveryID: DeliveryID(try uuid("deliveryId")))))
-            case "AutoApproveDelivery":
-                return .contract(
-                    .autoApproveDelivery(
-                        .init(
-                            context: context, contractID: ContractID(try uuid("contractId")),
-                            deliveryID: DeliveryID(try uuid("deliveryId")))))
-            case "OpenDispute":
-                return .contract(
-                    .openDispute(
-                        .init(
-                            context: context, contractID: ContractID(try uuid("contractId")),
-                            disputeID: DisputeID(try optionalUUID("disputeId") ?? newID()),
-                            reason: try string("reason"))))
-            case "ResolveDispute":
-                return .contract(
-                    .resolveDispute(
-                        .init(
-                            context: context, contractID: ContractID(try uuid("contractId")),
-                            disputeID: DisputeID(try uuid("disputeId")),
-                            resolution: try enumeration("resolution", default: nil as DisputeResolution?),
-                            note: try string("note", default: ""))))
-            case "SubmitReview":
-                return .contract(
-                    .submitReview(
-                        .init(
-                            context: context, contractID: ContractID(try uuid("contractId")), rating: try int("rating"),
-                            text: try string("text", default: ""))))
-            case "CancelContract":
-                return .contract(
-                    .cancelContract(.init(context: context, contractID: ContractID(try uuid("contractId")))))
-            default:
-                throw CommandError(
-                    .invalidCommand,
-                    "Unknown command \"\(name.prefix(60))\". Known commands: \(Self.commandNames.joined(separator: ", "))."
-                )
-            }
-        } catch let error as CommandError {
-            throw error
-        } catch let error as DomainError {
-            throw CommandError.rejected(error)
-        } catch {
-            throw CommandError(.invalidCommand, "\(name): \(error)")
+        switch name {
+        case "RegisterFreelancer":
+            return .freelancer(
+                .registerFreelancer(
+                    .init(
+                        context: context, freelancerID: FreelancerID(try uuid("freelancerId")),
+                        name: try string("name"),
+                        skills: try skillClaims("skills"), hourlyRate: try money("hourlyRate"),
+                        hoursPerWeek: try int("hoursPerWeek"))))
+        case "UpdateSkills":
+            return .freelancer(
+                .updateSkills(
+                    .init(
+                        context: context, freelancerID: FreelancerID(try uuid("freelancerId")),
+                        skills: try skillClaims("skills"))))
+        case "ChangeRate":
+            return .freelancer(
+                .changeRate(
+                    .init(
+                        context: context, freelancerID: FreelancerID(try uuid("freelancerId")),
+                        hourlyRate: try money("hourlyRate"))))
+        case "ChangeAvailability":
+            return .freelancer(
+                .changeAvailability(
+                    .init(
+                        context: context, freelancerID: FreelancerID(try uuid("freelancerId")),
+                        hoursPerWeek: try int("hoursPerWeek"))))
+        case "RegisterClient":
+            return .client(
+                .registerClient(
+                    .init(
+                        context: context, clientID: ClientID(try uuid("clientId")), name: try string("name"),
+                        country: try string("country"), paymentVerified: try bool("paymentVerified", default: false)
+                    )))
+        case "PostGig":
+            return .gig(
+                .postGig(
+                    .init(
+                        context: context, gigID: GigID(try optionalUUID("gigId") ?? newID()),
+                        clientID: ClientID(try uuid("clientId")),
+                        title: try string("title"), description: try string("description", default: ""),
+                        skills: try strings("skills"),
+                        budgetMin: try money("budgetMin"), budgetMax: try money("budgetMax"),
+                        biddingClosesAt: try date("biddingClosesAt"), clientRegistered: false)))
+        case "PlaceBid":
+            return .gig(
+                .placeBid(
+                    .init(
+                        context: context, gigID: GigID(try uuid("gigId")),
+                        bidID: BidID(try optionalUUID("bidId") ?? newID()),
+                        amount: try money("amount"), estimatedDays: try int("estimatedDays"),
+                        bidderRegistered: false)))
+        case "ReviseBid":
+            return .gig(
+                .reviseBid(
+                    .init(
+                        context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")),
+                        amount: try money("amount"), estimatedDays: try int("estimatedDays"))))
+        case "WithdrawBid":
+            return .gig(
+                .withdrawBid(
+                    .init(context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")))))
+        case "DeclineBid":
+            return .gig(
+                .declineBid(
+                    .init(
+                        context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")),
+                        reason: try enumeration("reason", default: BidDeclineReason.other))))
+        case "AcceptBid":
+            return .gig(
+                .acceptBid(
+                    .init(
+                        context: context, gigID: GigID(try uuid("gigId")), bidID: BidID(try uuid("bidId")),
+                        contractID: ContractID(try optionalUUID("contractId") ?? newID()))))
+        case "CancelGig":
+            return .gig(.cancelGig(.init(context: context, gigID: GigID(try uuid("gigId")))))
+        case "ExpireGig":
+            return .gig(.expireGig(.init(context: context, gigID: GigID(try uuid("gigId")))))
+        case "SubmitDelivery":
+            return .contract(
+                .submitDelivery(
+                    .init(
+                        context: context, contractID: ContractID(try uuid("contractId")),
+                        deliveryID: DeliveryID(try optionalUUID("deliveryId") ?? newID()),
+                        note: try string("note", default: ""), artifacts: try strings("artifacts", default: []))))
+        case "RequestChanges":
+            return .contract(
+                .requestChanges(
+                    .init(
+                        context: context, contractID: ContractID(try uuid("contractId")),
+                        deliveryID: DeliveryID(try uuid("deliveryId")),
+                        reason: try string("reason"))))
+        case "ApproveDelivery":
+            return .contract(
+                .approveDelivery(
+                    .init(
+                        context: context, contractID: ContractID(try uuid("contractId")),
+                        deliveryID: DeliveryID(try uuid("deliveryId")))))
+        case "AutoApproveDelivery":
+            return .contract(
+                .autoApproveDelivery(
+                    .init(
+                        context: context, contractID: ContractID(try uuid("contractId")),
+                        deliveryID: DeliveryID(try uuid("deliveryId")))))
+        case "OpenDispute":
+            return .contract(
+                .openDispute(
+                    .init(
+                        context: context, contractID: ContractID(try uuid("contractId")),
+                        disputeID: DisputeID(try optionalUUID("disputeId") ?? newID()),
+                        reason: try string("reason"))))
+        case "ResolveDispute":
+            return .contract(
+                .resolveDispute(
+                    .init(
+                        context: context, contractID: ContractID(try uuid("contractId")),
+                        disputeID: DisputeID(try uuid("disputeId")),
+                        resolution: try enumeration("resolution", default: nil as DisputeResolution?),
+                        note: try string("note", default: ""))))
+        case "SubmitReview":
+            return .contract(
+                .submitReview(
+                    .init(
+                        context: context, contractID: ContractID(try uuid("contractId")), rating: try int("rating"),
+                        text: try string("text", default: ""))))
+        case "CancelContract":
+            return .contract(
+                .cancelContract(.init(context: context, contractID: ContractID(try uuid("contractId")))))
+        default:
+            throw CommandError(
+                .invalidCommand,
+                "Unknown command \"\(name.prefix(60))\". Known commands: \(Self.commandNames.joined(separator: ", "))."
+            )
         }
     }
 
@@ -207,12 +199,12 @@ public struct CommandInput: Sendable {
     private func missing(_ key: String, _ expected: String) -> CommandError {
         CommandError(
             .invalidCommand,
-            "Field \"\(key)\" is missing: \(fields["command"].map { _ in "this command needs" } ?? "it needs") \(expected)."
-        )
+            "Field \"\(key)\" is missing: \(fields["command"].map { _ in "this command needs" } ?? "it needs") \(expected).",
+            field: key)
     }
 
     private func wrong(_ key: String, _ expected: String, _ got: JSONValue) -> CommandError {
-        CommandError(.invalidCommand, "Field \"\(key)\" must be \(expected), not \(Self.kind(got)).")
+        CommandError(.invalidCommand, "Field \"\(key)\" must be \(expected), not \(Self.kind(got)).", field: key)
     }
 
     func string(_ key: String, default fallback: String? = nil) throws(CommandError) -> String {
@@ -223,7 +215,8 @@ public struct CommandInput: Sendable {
         guard case .string(let text) = value else { throw wrong(key, "a string", value) }
         guard text.utf8.count <= 100_000 else {
             throw CommandError(
-                .invalidCommand, "Field \"\(key)\" is \(text.utf8.count) bytes long; at most 100,000 are accepted.")
+                .invalidCommand, "Field \"\(key)\" is \(text.utf8.count) bytes long; at most 100,000 are accepted.",
+                field: key)
         }
         return text
     }
@@ -264,8 +257,8 @@ public struct CommandInput: Sendable {
         guard let id = UUID(uuidString: text) else {
             throw CommandError(
                 .invalidCommand,
-                "Field \"\(key)\" must be a UUID such as 6f1c0e4e-7a55-4c1b-9d7e-1b2c3d4e5f60; \"\(Self.preview(text))\" is not one."
-            )
+                "Field \"\(key)\" must be a UUID such as 6f1c0e4e-7a55-4c1b-9d7e-1b2c3d4e5f60; \"\(Self.preview(text))\" is not one.",
+                field: key)
         }
         return id
     }
@@ -281,8 +274,8 @@ public struct CommandInput: Sendable {
         guard let date = Self.parseDate(text) else {
             throw CommandError(
                 .invalidCommand,
-                "Field \"\(key)\" must be an ISO 8601 time such as 2026-12-01T12:00:00Z; \"\(Self.preview(text))\" is not one."
-            )
+                "Field \"\(key)\" must be an ISO 8601 time such as 2026-12-01T12:00:00Z; \"\(Self.preview(text))\" is not one.",
+                field: key)
         }
         return date
     }
@@ -322,8 +315,8 @@ public struct CommandInput: Sendable {
             guard minor.rounded() == minor, abs(minor) <= 9_007_199_254_740_991 else {
                 throw CommandError(
                     .invalidCommand,
-                    "Field \"\(key).minorUnits\" must be a whole number of minor units (cents), within ±9007199254740991."
-                )
+                    "Field \"\(key).minorUnits\" must be a whole number of minor units (cents), within ±9007199254740991.",
+                    field: "\(key).minorUnits")
             }
             return Money(minorUnits: Int64(minor), currency: currency)
         }
@@ -331,8 +324,8 @@ public struct CommandInput: Sendable {
             guard let minor = Self.minorUnits(amount, digits: currency.minorUnitDigits) else {
                 throw CommandError(
                     .invalidCommand,
-                    "Field \"\(key).amount\" must be a decimal amount with at most \(currency.minorUnitDigits) decimals for \(currency.code), e.g. \"450.00\"."
-                )
+                    "Field \"\(key).amount\" must be a decimal amount with at most \(currency.minorUnitDigits) decimals for \(currency.code), e.g. \"450.00\".",
+                    field: "\(key).amount")
             }
             return Money(minorUnits: minor, currency: currency)
         }

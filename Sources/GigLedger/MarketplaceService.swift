@@ -32,6 +32,14 @@ public final class MarketplaceService: Sendable {
     public func execute(_ command: MarketplaceCommand, correlationId: UUID? = nil, causationId: UUID? = nil)
         async throws(CommandError) -> CommandOutcome
     {
+        do { return try await run(command, correlationId: correlationId, causationId: causationId) } catch {
+            throw error.about(command)
+        }
+    }
+
+    private func run(_ command: MarketplaceCommand, correlationId: UUID?, causationId: UUID?)
+        async throws(CommandError) -> CommandOutcome
+    {
         let context = command.context
         let metadata = EventMetadata(
             actor: context.actor.description, commandId: context.commandID.uuid,
@@ -61,18 +69,13 @@ public final class MarketplaceService: Sendable {
             }
             let plan: AppendPlan
             do {
-                plan = try await decide(command)
-            } catch let error as CommandError {
-                if let earlier = try await firstResult(of: command, attempts: attempt) { return earlier }
-                throw error
-            } catch let error as DomainError {
-                // A repeat of a command that succeeded may now break a rule (its effect is there).
-                if let earlier = try await firstResult(of: command, attempts: attempt) { return earlier }
-                throw CommandError.rejected(error)
-            } catch let error as EventStoreError {
-                throw CommandError.store(error)
+                plan = try await planned(command)
             } catch {
-                throw CommandError(.internalError, "Deciding \(command.name) failed: \(error).")
+                // A repeat of a command that succeeded may now break a rule (its effect is there).
+                if !error.isStoreFailure, let earlier = try await firstResult(of: command, attempts: attempt) {
+                    return earlier
+                }
+                throw error
             }
             if plan.streams.isEmpty {
                 if let earlier = try await firstResult(of: command, attempts: attempt) { return earlier }
@@ -112,9 +115,9 @@ public final class MarketplaceService: Sendable {
     {
         let stream: StreamName
         do { stream = try StreamName(validating: command.stream.name) } catch { throw CommandError.store(error) }
-        do {
-            return try await store.withStreamLock([stream]) { connection in
-                let plan = try await self.decide(command, on: connection)
+        do throws(CommandError) {
+            return try await store.withStreamLock([stream]) { connection throws(CommandError) -> LockedOutcome in
+                let plan = try await self.planned(command, on: connection)
                 if plan.streams.isEmpty {
                     return .done(
                         try await self.firstResult(of: command, attempts: attempt)
@@ -122,37 +125,31 @@ public final class MarketplaceService: Sendable {
                                 command: command.name, commandId: metadata.commandId, events: [], duplicate: false,
                                 attempts: attempt))
                 }
-                do {
-                    let result = try await self.store.append(
+                let result: AppendResult
+                do throws(EventStoreError) {
+                    result = try await self.store.append(
                         AppendRequest(metadata: metadata, streams: plan.streams), within: connection)
-                    return .done(
-                        CommandOutcome(
-                            command: command.name, commandId: metadata.commandId,
-                            events: plan.describe(result), duplicate: result.duplicate, attempts: attempt))
-                } catch let error as EventStoreError where error.code == .wrongExpectedVersion {
-                    throw LockedConflict(error: error)
+                } catch {
+                    // A conflict (`.conflict`, the store's error as cause) rolls the transaction back.
+                    throw CommandError.store(error)
                 }
+                return .done(
+                    CommandOutcome(
+                        command: command.name, commandId: metadata.commandId,
+                        events: plan.describe(result), duplicate: result.duplicate, attempts: attempt))
             }
-        } catch let conflict as LockedConflict {
-            forgetIfStale(conflict.error)
-            if let earlier = try await firstResult(of: command, attempts: attempt) { return .done(earlier) }
-            return .conflict(conflict.error)
-        } catch let error as CommandError {
-            if let earlier = try await firstResult(of: command, attempts: attempt) { return .done(earlier) }
-            throw error
-        } catch let error as DomainError {
-            if let earlier = try await firstResult(of: command, attempts: attempt) { return .done(earlier) }
-            throw CommandError.rejected(error)
-        } catch let error as EventStoreError {
-            throw CommandError.store(error)
-        } catch let error as PQError {
-            throw CommandError.store(EventStore.mapReadError(error))
         } catch {
-            throw CommandError(.internalError, "Running \(command.name) failed: \(error).")
+            if error.code == .conflict, let conflict = error.cause as? EventStoreError {
+                forgetIfStale(conflict)
+                if let earlier = try await firstResult(of: command, attempts: attempt) { return .done(earlier) }
+                return .conflict(conflict)
+            }
+            if !error.isStoreFailure, let earlier = try await firstResult(of: command, attempts: attempt) {
+                return .done(earlier)
+            }
+            throw error
         }
     }
-
-    private struct LockedConflict: Error { let error: EventStoreError }
 
     /// A stream never shrinks: a conflict that found fewer events than the version expected means
     /// the cached state comes from a history the server no longer has, so it is dropped and the
@@ -205,6 +202,22 @@ public final class MarketplaceService: Sendable {
                 CommandOutcome.Appended(
                     stream: $0.stream.rawValue, version: $0.version, position: $0.position,
                     type: types["\($0.stream.rawValue)#\($0.version)"] ?? "?")
+            }
+        }
+    }
+
+    /// ``decide(_:on:)`` with every failure as a ``CommandError``: a rule's refusal is
+    /// ``CommandError/Code/rejected`` (or ``CommandError/Code/invalidCommand``), a store failure
+    /// ``CommandError/store(_:)``.
+    func planned(_ command: MarketplaceCommand, on connection: Connection? = nil) async throws(CommandError)
+        -> AppendPlan
+    {
+        do { return try await decide(command, on: connection) } catch {
+            switch error {
+            case let error as CommandError: throw error
+            case let error as DomainError: throw CommandError.rejected(error)
+            case let error as EventStoreError: throw CommandError.store(error)
+            default: throw CommandError(.internalError, "Deciding \(command.name) failed: \(error).")
             }
         }
     }

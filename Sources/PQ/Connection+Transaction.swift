@@ -8,16 +8,33 @@ public enum IsolationLevel: String, Sendable {
 extension Connection {
     /// Runs `body` inside `BEGIN … COMMIT`. Any error thrown by `body` (or by `COMMIT`) rolls the
     /// transaction back and is rethrown; the rollback runs even when the task was cancelled.
+    /// A body declared `throws(E)` (``PQErrorWrapping``) makes this throw `E`, with a failing
+    /// `BEGIN` or `COMMIT` wrapped into it; any other body throws `any Error`.
+    public nonisolated(nonsending) func withTransaction<R, E: PQErrorWrapping>(
+        _ level: IsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        _ body: (Connection) async throws(E) -> R
+    ) async throws(E) -> R {
+        try await transaction(level, readOnly: readOnly, wrapping: E.wrapping, body)
+    }
+
+    /// Runs `body` inside `BEGIN … COMMIT`, for a body that may throw any error.
     public nonisolated(nonsending) func withTransaction<R>(
         _ level: IsolationLevel = .readCommitted,
         readOnly: Bool = false,
         _ body: (Connection) async throws -> R
     ) async throws -> R {
+        try await transaction(level, readOnly: readOnly, wrapping: { $0 }, body)
+    }
+
+    private nonisolated(nonsending) func transaction<R, E: Error>(
+        _ level: IsolationLevel, readOnly: Bool, wrapping: (PQError) -> E, _ body: (Connection) async throws(E) -> R
+    ) async throws(E) -> R {
         let begin = "BEGIN ISOLATION LEVEL \(level.rawValue)\(readOnly ? " READ ONLY" : "")"
-        try await executeScript(begin)
-        do {
+        do { try await executeScript(begin) } catch { throw wrapping(error) }
+        do throws(E) {
             let value = try await body(self)
-            try await executeScript("COMMIT")
+            do { try await executeScript("COMMIT") } catch { throw wrapping(error) }
             return value
         } catch {
             await rollbackQuietly()

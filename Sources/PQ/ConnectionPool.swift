@@ -1,5 +1,6 @@
 import Logging
 
+// swift-format-ignore: AmbiguousTrailingClosureOverload
 /// A bounded pool of connections lent to concurrent callers.
 ///
 /// ```swift
@@ -29,11 +30,57 @@ public final class ConnectionPool: Sendable {
         self.state = PoolState(capacity: max(1, maxConnections))
     }
 
+    // (swift-format's AmbiguousTrailingClosureOverload is off for this type: the two overloads
+    // differ in the body's error type: a body declared `throws(E)` picks this one, any other the
+    // untyped one, so Swift resolves every trailing-closure call unambiguously.)
     /// Lends a connection to `body` and takes it back afterwards, whatever happens.
+    ///
+    /// Typed throws: a body declared `throws(E)`, where `E` can carry a database failure
+    /// (``PQErrorWrapping``: `PQError`, `EventStoreError`, `CommandError`), makes this throw `E`
+    /// too — the pool's own failures (no connection could be opened or became free in time, the
+    /// pool is closed) arrive wrapped by `E.wrapping(_:)`. A body without a declared error type
+    /// throws `any Error`, and so does this.
+    public nonisolated(nonsending) func withConnection<R, E: PQErrorWrapping>(
+        _ body: (Connection) async throws(E) -> R
+    ) async throws(E) -> R {
+        try await lend(wrapping: E.wrapping, body)
+    }
+
+    /// Lends a connection to a body that may throw any error (see the typed overload).
     public nonisolated(nonsending) func withConnection<R>(
         _ body: (Connection) async throws -> R
     ) async throws -> R {
-        let connection = try await borrow()
+        try await lend(wrapping: { $0 }, body)
+    }
+
+    /// Runs `body` in a transaction on a pooled connection (see `Connection.withTransaction`);
+    /// typed like `withConnection`.
+    public nonisolated(nonsending) func withTransaction<R, E: PQErrorWrapping>(
+        _ level: IsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        _ body: (Connection) async throws(E) -> R
+    ) async throws(E) -> R {
+        try await lend(
+            wrapping: E.wrapping,
+            { connection throws(E) in try await connection.withTransaction(level, readOnly: readOnly, body) })
+    }
+
+    /// Runs `body` in a transaction on a pooled connection, for a body that may throw any error.
+    public nonisolated(nonsending) func withTransaction<R>(
+        _ level: IsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        _ body: (Connection) async throws -> R
+    ) async throws -> R {
+        try await lend(
+            wrapping: { $0 }, { connection in try await connection.withTransaction(level, readOnly: readOnly, body) })
+    }
+
+    /// The one lending path: borrow (a failure is wrapped into `E`), run, give back.
+    private nonisolated(nonsending) func lend<R, E: Error>(
+        wrapping: (PQError) -> E, _ body: (Connection) async throws(E) -> R
+    ) async throws(E) -> R {
+        let connection: Connection
+        do { connection = try await borrow() } catch { throw wrapping(error) }
         do {
             let value = try await body(connection)
             await giveBack(connection)
@@ -44,27 +91,10 @@ public final class ConnectionPool: Sendable {
         }
     }
 
-    /// Runs `body` in a transaction on a pooled connection (see ``Connection/withTransaction(_:readOnly:isolation:_:)``).
-    public nonisolated(nonsending) func withTransaction<R>(
-        _ level: IsolationLevel = .readCommitted,
-        readOnly: Bool = false,
-        _ body: (Connection) async throws -> R
-    ) async throws -> R {
-        let connection = try await borrow()
-        do {
-            let value = try await connection.withTransaction(level, readOnly: readOnly, body)
-            await giveBack(connection)
-            return value
-        } catch {
-            await giveBack(connection)
-            throw error
-        }
-    }
-
     /// Runs one statement on a pooled connection.
     @discardableResult
-    public func query(_ sql: SQL) async throws -> QueryResult {
-        try await withConnection { try await $0.query(sql) }
+    public func query(_ sql: SQL) async throws(PQError) -> QueryResult {
+        try await withConnection { connection throws(PQError) in try await connection.query(sql) }
     }
 
     /// Closes idle connections and refuses new borrowers; lent connections close when returned.
@@ -76,7 +106,7 @@ public final class ConnectionPool: Sendable {
     /// Connections currently open (idle or lent) and idle.
     public func counts() async -> (open: Int, idle: Int) { await state.counts() }
 
-    func borrow() async throws -> Connection {
+    func borrow() async throws(PQError) -> Connection {
         while true {
             let lease = try await state.acquire(timeout: acquireTimeout)
             switch lease {
@@ -124,11 +154,11 @@ actor PoolState {
     private var open = 0
     private var closed = false
     private var nextWaiter = 0
-    private var waiters: [(id: Int, continuation: CheckedContinuation<Lease, any Error>)] = []
+    private var waiters: [(id: Int, continuation: CheckedContinuation<Result<Lease, PQError>, Never>)] = []
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func acquire(timeout: Duration) async throws -> Lease {
+    func acquire(timeout: Duration) async throws(PQError) -> Lease {
         if closed { throw PQError(.poolClosed, "The connection pool is closed.") }
         if let connection = idle.popLast() { return .existing(connection) }
         if open < capacity {
@@ -148,24 +178,24 @@ actor PoolState {
         }
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
+            await withCheckedContinuation { continuation in
                 waiters.append((id, continuation))
             }
         } onCancel: {
             Task {
                 await self.fail(id, PQError(.cancelled, "Stopped waiting for a connection: the task was cancelled."))
             }
-        }
+        }.get()
     }
 
     private func fail(_ id: Int, _ error: PQError) {
         guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
-        waiters.remove(at: index).continuation.resume(throwing: error)
+        waiters.remove(at: index).continuation.resume(returning: .failure(error))
     }
 
     func release(_ connection: Connection) {
         if !waiters.isEmpty {
-            waiters.removeFirst().continuation.resume(returning: .existing(connection))
+            waiters.removeFirst().continuation.resume(returning: .success(.existing(connection)))
         } else if closed {
             open -= 1
             Task { await connection.close() }
@@ -177,7 +207,7 @@ actor PoolState {
     /// A lent connection was closed instead of returned, or could not be opened.
     func discarded() {
         if !waiters.isEmpty && !closed {
-            waiters.removeFirst().continuation.resume(returning: .create)
+            waiters.removeFirst().continuation.resume(returning: .success(.create))
         } else {
             open -= 1
         }
@@ -186,7 +216,7 @@ actor PoolState {
     func shutDown() -> [Connection] {
         closed = true
         for waiter in waiters {
-            waiter.continuation.resume(throwing: PQError(.poolClosed, "The connection pool was closed."))
+            waiter.continuation.resume(returning: .failure(PQError(.poolClosed, "The connection pool was closed.")))
         }
         waiters.removeAll()
         let all = idle

@@ -113,3 +113,15 @@ public struct PQError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         return text
     }
 }
+
+/// An error type that can carry a ``PQError``: what lets the pool and the transaction helpers
+/// throw a body's own typed error (`ConnectionPool.withConnection`, `Connection.withTransaction`)
+/// when the failure is theirs (connecting, `BEGIN`, `COMMIT`). Each layer wraps once, with the
+/// same mapping it uses everywhere (SQLSTATE and constraint, never message text).
+public protocol PQErrorWrapping: Error {
+    static func wrapping(_ error: PQError) -> Self
+}
+
+extension PQError: PQErrorWrapping {
+    public static func wrapping(_ error: PQError) -> PQError { error }
+}

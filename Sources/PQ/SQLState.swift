@@ -29,6 +29,8 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let invalidPassword = SQLState("28P01")
     public static let invalidAuthorization = SQLState("28000")
     public static let invalidCatalogName = SQLState("3D000")
+    /// A schema named in the statement (e.g. `ledger`) does not exist.
+    public static let invalidSchemaName = SQLState("3F000")
     // Objects and syntax.
     public static let undefinedTable = SQLState("42P01")
     public static let undefinedFunction = SQLState("42883")
@@ -37,11 +39,24 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let syntaxError = SQLState("42601")
     public static let lockNotAvailable = SQLState("55P03")
     public static let objectInUse = SQLState("55006")
+    /// `DROP … RESTRICT` refused because other objects (e.g. someone's view) depend on it.
+    public static let dependentObjectsStillExist = SQLState("2BP01")
     /// `RAISE EXCEPTION` without an explicit code.
     public static let raiseException = SQLState("P0001")
     public static let invalidTextRepresentation = SQLState("22P02")
     public static let numericValueOutOfRange = SQLState("22003")
     public static let stringDataRightTruncation = SQLState("22001")
+
+    // GigLedger's own codes (class GL), raised by `sql/0001_event_log.sql`; a test checks each
+    // against the migration text.
+    /// `ledger.append`: a stream is not at the version the append expected. The error's detail is
+    /// JSON `{"stream", "expected", "actual"}`; nothing was stored.
+    public static let appendConflict = SQLState("GL409")
+    /// `ledger.append`: malformed arguments (event type, schema version, data that is not a JSON
+    /// object, streams out of order); nothing was stored.
+    public static let appendRejected = SQLState("GL422")
+    /// The log's triggers refused an UPDATE, DELETE or TRUNCATE: the log is append-only.
+    public static let appendOnlyViolation = SQLState("GL403")
 
     /// Codes after which the same transaction may succeed when simply run again.
     public var isTransient: Bool {

@@ -2,7 +2,7 @@ import EventStore
 import Foundation
 import PQ
 
-/// Competition per gig (DOMAIN.md): bids total and live, unique bidders, first bid time, min /
+/// Competition per gig (sql/READ_MODELS.md): bids total and live, unique bidders, first bid time, min /
 /// median / max bid, median bid ÷ budget max, and the public bucket of the bid count.
 ///
 /// Tables (version 1): `read_models.competition_gigs_v1` (one row per gig) and its working set

@@ -2,7 +2,7 @@ import EventStore
 import Foundation
 import PQ
 
-/// Competition per skill and ISO week (DOMAIN.md): gigs posted, bids, bids per gig, gigs with no
+/// Competition per skill and ISO week (sql/READ_MODELS.md): gigs posted, bids, bids per gig, gigs with no
 /// bids, contracts started, fill rate, supply, demand ÷ supply, win rate.
 ///
 /// This projector keeps who offers which skill since when

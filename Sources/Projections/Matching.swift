@@ -2,7 +2,7 @@ import EventStore
 import Foundation
 import PQ
 
-/// Scores how well a freelancer fits a gig, explained component by component (DOMAIN.md):
+/// Scores how well a freelancer fits a gig, explained component by component (sql/READ_MODELS.md):
 ///
 /// - **skill coverage**: Σ over the gig's skills the freelancer has of idf(s) × level/3, divided
 ///   by Σ idf(s) over the gig's skills, with idf(s) = ln((N+1)/(df(s)+1)) + 1 over registered

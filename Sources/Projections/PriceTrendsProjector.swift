@@ -2,7 +2,7 @@ import EventStore
 import Foundation
 import PQ
 
-/// Price trends (DOMAIN.md), per skill, currency and ISO week, in three series: `budget` (what
+/// Price trends (sql/READ_MODELS.md), per skill, currency and ISO week, in three series: `budget` (what
 /// gigs post: their budget max), `bid` (what freelancers offer: each bid's latest amount, in the
 /// week it was placed) and `clearing` (accepted amounts, in the week of the award). Currencies
 /// never mix: every figure is per currency.

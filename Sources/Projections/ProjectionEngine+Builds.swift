@@ -376,7 +376,7 @@ extension ProjectionEngine {
                 do {
                     try await conn.execute("DROP TABLE IF EXISTS read_models.\(identifier: table)")
                 } catch {
-                    guard error.sqlState?.rawValue == "2BP01" else { throw error }
+                    guard error.sqlState == .dependentObjectsStillExist else { throw error }
                     let detail = error.server?.detail ?? error.message
                     throw ProjectionAdminError(
                         "read_models.\(table) cannot be swapped: other objects depend on it (\(detail)). Nothing was changed; the rebuilt tables "
@@ -408,13 +408,13 @@ extension ProjectionEngine {
             do {
                 return try await swap()
             } catch let error as PQError
-                where ["55P03", "40P01"].contains(error.sqlState?.rawValue ?? "") && attempt < Self.swapAttempts
+                where [.lockNotAvailable, .deadlockDetected].contains(error.sqlState) && attempt < Self.swapAttempts
             {
                 attempt += 1
                 logger.info(
                     "swap waits for readers", metadata: ["projection.tables": "\(tables)", "attempt": "\(attempt)"])
                 try await Task.sleep(for: .milliseconds(min(2_000, 50 * attempt)))
-            } catch let error as PQError where ["55P03", "40P01"].contains(error.sqlState?.rawValue ?? "") {
+            } catch let error as PQError where [.lockNotAvailable, .deadlockDetected].contains(error.sqlState) {
                 throw ProjectionAdminError(
                     "The rebuilt tables could not be swapped in: readers held \(tables) "
                         + "without a pause for \(Self.swapAttempts) attempts (\(error.message)). Nothing was changed; run the rebuild again and it resumes at the swap."

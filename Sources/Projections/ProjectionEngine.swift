@@ -3,8 +3,10 @@ import Foundation
 import Logging
 import PQ
 
-/// Runs projectors: each reads the log in batches after its checkpoint and applies a batch and
-/// its new checkpoint in one transaction; then it follows the log live, woken by NOTIFY.
+/// Runs projectors: they read the log in batches after their checkpoints and apply a batch and
+/// their new checkpoints in one transaction (``stepAll()``); then they follow the log live,
+/// woken by ``LogListener`` (EventStore's log-following primitive; the engine reads inside its
+/// own transaction because its checkpoints live in `ledger.projections`, locked per batch).
 ///
 /// One active instance per projector: an instance must hold the projector's lease (a row in
 /// `ledger.projections`, renewed with every batch, expiring after ``leaseDuration``) to apply a
@@ -59,42 +61,6 @@ public final class ProjectionEngine: Sendable {
                 try await conn.execute("SET LOCAL search_path TO read_models")
                 try await projector.prepare(on: conn)
             }
-        }
-    }
-
-    /// Applies one batch of `projector`: lease, read after the checkpoint, apply, move the
-    /// checkpoint, all in one transaction. A failing event rolls the batch back and marks the
-    /// projector failed (in a transaction of its own), naming the event.
-    public func step(_ projector: any Projector) async throws -> BatchOutcome {
-        let leaseSeconds = Double(leaseDuration.components.seconds)
-        return try await store.pool.withTransaction { conn -> BatchOutcome in
-            guard
-                let row = try await conn.query(
-                    """
-                    SELECT transaction_id, global_position, state,
-                           (lease_owner IS NULL OR lease_owner = \(self.owner) OR lease_until < now()) AS may_lease
-                    FROM ledger.projections WHERE name = \(projector.name) AND version = \(projector.version) FOR UPDATE
-                    """
-                ).first
-            else {
-                throw ProjectionFailure(
-                    projector: projector.name, version: projector.version, position: 0, stream: "-", type: "-",
-                    reason: "not prepared (run prepare first)")
-            }
-            if try row.decode(String.self, "state") == "failed" { return .failed }
-            guard try row.decode(Bool.self, "may_lease") else { return .leasedElsewhere }
-            try await conn.execute(
-                """
-                UPDATE ledger.projections SET lease_owner = \(self.owner), lease_until = now() + make_interval(secs => \(leaseSeconds))
-                WHERE name = \(projector.name) AND version = \(projector.version)
-                """)
-            let checkpoint = LogCheckpoint(
-                transactionID: try row.decode(UInt64.self, "transaction_id"),
-                position: try row.decode(Int64.self, "global_position"))
-            let events = try await self.applyNextBatch(projector, on: conn, into: "read_models", after: checkpoint)
-            guard let last = events.last else { return .caughtUp }
-            try await self.advance(projector, to: last, applied: events.count, on: conn)
-            return .applied(events.count)
         }
     }
 
@@ -178,88 +144,123 @@ public final class ProjectionEngine: Sendable {
         }
     }
 
-    /// Runs `step` until `projector` is caught up, fails or is leased elsewhere.
-    @discardableResult
-    public func catchUp(_ projector: any Projector) async throws -> Int {
-        var total = 0
-        while true {
-            let outcome: BatchOutcome
-            do {
-                outcome = try await step(projector)
-            } catch let failure as ProjectionFailure {
-                try await markFailed(failure)
-                return total
-            }
-            guard case .applied(let count) = outcome else { return total }
-            total += count
-        }
-    }
-
-    /// Catches every projector up once; a failed projector does not stop the others.
-    ///
-    /// All projectors move together, one batch per transaction: the log is read once, after the
-    /// earliest of their checkpoints, each applies the events after its own, and every checkpoint
-    /// moves in the same commit (one read and one commit per batch instead of one per projector
-    /// — what keeps lag low). A projector that fails at an event is marked failed and the batch
-    /// is run again without it. Nothing is written while there is nothing to read.
+    /// Catches every projector up (``stepAll()`` until no projector applies anything); a failed
+    /// projector does not stop the others. Returns the events each applied.
     @discardableResult
     public func catchUpAll() async throws -> [String: Int] {
         var applied: [String: Int] = Dictionary(uniqueKeysWithValues: projectors.map { ($0.name, 0) })
-        var stopped: Set<String> = []
         while true {
-            let group = projectors.filter { !stopped.contains($0.name) }
-            guard !group.isEmpty, try await hasUnreadEvents(group, readableNow: true) else { return applied }
-            let counts: [String: Int]
-            do {
-                counts = try await stepAll(group)
-            } catch let failure as ProjectionFailure {
-                try await markFailed(failure)
-                stopped.insert(failure.projector)
-                continue
+            var progressed = false
+            for (name, outcome) in try await stepAll() {
+                guard case .applied(let count) = outcome, count > 0 else { continue }
+                applied[name, default: 0] += count
+                progressed = true
             }
-            if counts.values.reduce(0, +) == 0 { return applied }
-            for (name, count) in counts { applied[name, default: 0] += count }
+            if !progressed { return applied }
         }
     }
 
-    /// Whether any of `group` (not failed, and not leased by another live instance) has events
-    /// after its checkpoint: any at all, or (`readableNow`) only those a gap-safe read can pass
-    /// now — so "some, but none readable" means held back by an older open transaction.
-    /// Read-only: costs no commit.
-    func hasUnreadEvents(_ group: [any Projector], readableNow: Bool) async throws -> Bool {
+    /// One batch for every projector of this engine: the one path by which projectors apply
+    /// events, for the daemon (``follow(fallbackPoll:)``, ``catchUpAll()``) and tests alike.
+    ///
+    /// All projectors move together, in one transaction: it locks their rows in
+    /// `ledger.projections`, takes or renews the leases this instance may hold, reads the log
+    /// once after the earliest of their checkpoints, has each apply the events after its own, and
+    /// moves every checkpoint in the same commit (one read and one commit per batch instead of
+    /// one per projector: what keeps lag low). A projector that fails at an event is marked
+    /// failed (in a transaction of its own) and the batch is run again without it. A read-only
+    /// look comes first, so nothing is written, and no transaction is opened, while there is
+    /// nothing to read. Returns each projector's outcome (a projector not prepared yet has
+    /// none: ``prepare()`` first).
+    @discardableResult
+    public func stepAll() async throws -> [String: BatchOutcome] {
+        var stopped: [String: BatchOutcome] = [:]
+        while true {
+            let group = projectors.filter { stopped[$0.name] == nil }
+            guard !group.isEmpty else { return stopped }
+            let (idle, readable) = try await look(group)
+            guard readable else { return idle.merging(stopped) { _, failed in failed } }
+            do {
+                return try await applyBatch(group).merging(stopped) { _, failed in failed }
+            } catch let failure as ProjectionFailure {
+                try await markFailed(failure)
+                stopped[failure.projector] = .failed
+            }
+        }
+    }
+
+    /// Read-only (costs no commit): whether a projector of `group` that may run here has events
+    /// after its checkpoint that a gap-safe read can pass now, and the outcome of those that
+    /// have none (`.failed`, `.leasedElsewhere`, `.caughtUp`).
+    func look(_ group: [any Projector]) async throws -> (idle: [String: BatchOutcome], readable: Bool) {
+        var idle: [String: BatchOutcome] = [:]
+        var readable = false
+        for row in try await store.pool.query(
+            """
+            SELECT p.name, p.state = 'failed' AS failed,
+                   NOT (p.lease_owner IS NULL OR p.lease_owner = \(owner) OR p.lease_until < now()) AS elsewhere,
+                   EXISTS (SELECT 1 FROM ledger.events e
+                           WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)
+                             AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())) AS readable
+            FROM ledger.projections p
+            WHERE (p.name, p.version) IN (SELECT * FROM unnest(\(group.map(\.name))::text[], \(group.map(\.version))::int[]))
+            """
+        ).rows {
+            let name = try row.decode(String.self, at: 0)
+            if try row.decode(Bool.self, at: 1) {
+                idle[name] = .failed
+            } else if try row.decode(Bool.self, at: 2) {
+                idle[name] = .leasedElsewhere
+            } else if try row.decode(Bool.self, at: 3) {
+                readable = true
+            } else {
+                idle[name] = .caughtUp
+            }
+        }
+        return (idle, readable)
+    }
+
+    /// Whether a projector this instance may run has events after its checkpoint that the
+    /// gap-safe read cannot pass yet (called once caught up: an older transaction is still open,
+    /// so the daemon looks again soon by itself). Read-only.
+    func hasHeldBackEvents() async throws -> Bool {
         try await store.pool.query(
             """
             SELECT EXISTS (
                 SELECT 1 FROM ledger.projections p
-                WHERE (p.name, p.version) IN (SELECT * FROM unnest(\(group.map(\.name))::text[], \(group.map(\.version))::int[]))
+                WHERE (p.name, p.version) IN (SELECT * FROM unnest(\(projectors.map(\.name))::text[], \(projectors.map(\.version))::int[]))
                   AND p.state <> 'failed'
                   AND (p.lease_owner IS NULL OR p.lease_owner = \(owner) OR p.lease_until < now())
                   AND EXISTS (SELECT 1 FROM ledger.events e
-                              WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)
-                                AND (NOT \(readableNow) OR e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()))))
+                              WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)))
             """
         ).scalar(Bool.self)
     }
 
-    /// One batch for every projector of `group` this instance may run, in one transaction.
-    /// Returns the events each applied.
-    func stepAll(_ group: [any Projector]) async throws -> [String: Int] {
+    /// The transaction of ``stepAll()`` for `group`; a failing event throws its ``ProjectionFailure``.
+    func applyBatch(_ group: [any Projector]) async throws -> [String: BatchOutcome] {
         let leaseSeconds = Double(leaseDuration.components.seconds)
-        return try await store.pool.withTransaction { conn -> [String: Int] in
+        return try await store.pool.withTransaction { conn -> [String: BatchOutcome] in
             let rows = try await conn.query(
                 """
                 SELECT name, version, transaction_id, global_position,
                        state <> 'failed' AND (lease_owner IS NULL OR lease_owner = \(self.owner) OR lease_until < now()) AS runs_here,
-                       lease_owner IS NOT DISTINCT FROM \(self.owner) AND lease_until > now() + make_interval(secs => \(leaseSeconds / 2)) AS lease_fresh
+                       lease_owner IS NOT DISTINCT FROM \(self.owner) AND lease_until > now() + make_interval(secs => \(leaseSeconds / 2)) AS lease_fresh,
+                       state = 'failed' AS failed
                 FROM ledger.projections
                 WHERE (name, version) IN (SELECT * FROM unnest(\(group.map(\.name))::text[], \(group.map(\.version))::int[]))
                 ORDER BY name, version FOR UPDATE
                 """
             ).rows
+            var outcomes: [String: BatchOutcome] = [:]
             var active: [(projector: any Projector, checkpoint: LogCheckpoint)] = []
             var renew: [String] = []
-            for row in rows where try row.decode(Bool.self, at: 4) {
+            for row in rows {
                 let name = try row.decode(String.self, at: 0)
+                guard try row.decode(Bool.self, at: 4) else {
+                    outcomes[name] = try row.decode(Bool.self, at: 6) ? .failed : .leasedElsewhere
+                    continue
+                }
                 let version = try row.decode(Int.self, at: 1)
                 guard let projector = group.first(where: { $0.name == name && $0.version == version }) else { continue }
                 active.append(
@@ -271,7 +272,7 @@ public final class ProjectionEngine: Sendable {
                     ))
                 if !(try row.decode(Bool.self, at: 5)) { renew.append(name) }
             }
-            guard let from = active.map(\.checkpoint).min() else { return [:] }
+            guard let from = active.map(\.checkpoint).min() else { return outcomes }
             if !renew.isEmpty {
                 try await conn.execute(
                     """
@@ -281,74 +282,50 @@ public final class ProjectionEngine: Sendable {
             }
             let events = try await EventStore.readAll(on: conn, after: from, limit: self.batchSize)
             let skipped = try await self.skippedPositions(of: active.map(\.projector), among: events, on: conn)
-            var counts: [String: Int] = [:]
             for (projector, checkpoint) in active {
                 let mine = checkpoint == from ? events : events.filter { $0.checkpoint > checkpoint }
-                counts[projector.name] = mine.count
-                guard let last = mine.last else { continue }
+                guard let last = mine.last else {
+                    outcomes[projector.name] = .caughtUp
+                    continue
+                }
+                outcomes[projector.name] = .applied(mine.count)
                 try await self.applyEvents(
                     mine, to: projector, on: conn, into: "read_models", skipping: skipped[projector.name] ?? [])
                 try await self.advance(projector, to: last, applied: mine.count, on: conn)
             }
-            return counts
+            return outcomes
         }
     }
 
-    /// Catches up, then follows the log until cancelled, woken by the log's NOTIFY (with a
-    /// fallback poll so an expired lease elsewhere is taken over).
+    /// Catches up, then follows the log until cancelled, woken by ``LogListener`` (the log's
+    /// NOTIFY; looking again by itself while events are held back by an older open transaction;
+    /// a fallback poll so an expired lease elsewhere is taken over). A lost connection or a
+    /// restarting server is waited out (250 ms growing to 10 s); nothing is applied twice.
     public func follow(fallbackPoll: Duration = .seconds(5)) async throws {
         try await prepare()
-        let listener = try await Connection.connect(store.pool.config)
+        let listener = LogListener(config: store.pool.config, fallbackPoll: fallbackPoll, logger: logger)
         defer {
             Task {
                 await listener.close()
                 try? await self.releaseLeases()
             }
         }
-        try await listener.listen(EventStore.notificationChannel)
-        var listening: Connection? = listener
+        try await listener.start()
         var pause = Duration.milliseconds(250)
-        var heldBackRetry = Duration.milliseconds(10)
         while !Task.isCancelled {
             do {
                 try await catchUpAll()
-                if listening == nil {
-                    let fresh = try await Connection.connect(store.pool.config)
-                    try await fresh.listen(EventStore.notificationChannel)
-                    listening = fresh
-                }
+                try await listener.wait(after: try await hasHeldBackEvents() ? .heldBack : .caughtUp)
                 pause = .milliseconds(250)
-                // Events past a checkpoint that the gap-safe read could not yet pass (an older
-                // transaction is still open): their NOTIFY may already be spent, so look again
-                // soon (backing off to 1 s) rather than waiting for the next one.
-                if try await hasUnreadEvents(projectors, readableNow: false) {
-                    if let listening, try await listening.waitForNotification(timeout: heldBackRetry) != nil {
-                        while try await listening.waitForNotification(timeout: .zero) != nil {}
-                        heldBackRetry = .milliseconds(10)
-                    } else {
-                        heldBackRetry = min(heldBackRetry * 2, .seconds(1))
-                    }
-                    continue
-                }
-                heldBackRetry = .milliseconds(10)
-                if let listening, try await listening.waitForNotification(timeout: fallbackPoll) != nil {
-                    while try await listening.waitForNotification(timeout: .zero) != nil {}
-                }
             } catch  where ProjectionFault.isPassing(error) && !Task.isCancelled {
-                // The database restarted or the connection broke: nothing was applied by the
-                // failed batch; wait (growing to 10 s) and carry on, listening afresh.
+                // The database restarted or a connection broke: nothing was applied by the failed
+                // batch; wait and carry on (the listener listens afresh on its next wait).
                 logger.warning(
                     "projections wait for the database", metadata: ["error": "\(error)", "retry.in": "\(pause)"])
-                if let stale = listening, stale !== listener { await stale.close() }
-                listening = nil
                 try await Task.sleep(for: pause)
                 pause = min(pause * 2, .seconds(10))
-            } catch {
-                if let extra = listening, extra !== listener { await extra.close() }
-                throw error
             }
         }
-        if let extra = listening, extra !== listener { await extra.close() }
     }
 
     /// Gives up this instance's leases, so another instance can take over at once (called when a

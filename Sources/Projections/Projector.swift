@@ -57,7 +57,7 @@ public enum ProjectionFault {
         if error.isConnectionLost || error.isTransient { return true }
         if [.poolTimeout, .poolClosed, .cancelled, .timeout].contains(error.code) { return true }
         // 55P03 lock_not_available (lock_timeout), 57014 query_canceled (statement_timeout, cancel).
-        return ["55P03", "57014"].contains(error.sqlState?.rawValue ?? "")
+        return [.lockNotAvailable, .queryCanceled].contains(error.sqlState)
     }
 }
 

@@ -1,6 +1,9 @@
 /// The projectors GigLedger ships, in the order they run.
 public enum ShippedProjectors {
     public static var all: [any Projector] {
-        [CompetitionByGigProjector(), CompetitionBySkillProjector(), PriceTrendsProjector(), MatchingProjector()]
+        [
+            CompetitionByGigProjector(), CompetitionBySkillProjector(), PriceTrendsProjector(), MatchingProjector(),
+            TimersProjector(),
+        ]
     }
 }

@@ -46,7 +46,8 @@ public struct MarketPlan: Sendable {
         let week: Int
         let client: Int
         let skills: [Int]
-        let postedAt: Date
+        /// Business time of the posting.
+        public let postedAt: Date
     }
 
     public let config: SimulationConfig

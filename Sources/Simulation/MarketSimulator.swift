@@ -125,8 +125,8 @@ public final class MarketSimulator: Sendable {
                 }
             }
         } catch {
-            guard let refusal = error as? CommandError, refusal.code == .rejected || refusal.code == .invalidCommand
-            else { throw error }
+            let refusal = error
+            guard refusal.code == .rejected || refusal.code == .invalidCommand else { throw error }
             let code = refusal.stableCode
             let message = "\(planned.command.name): \(refusal.description)"
             tally.summary.withLock { summary in

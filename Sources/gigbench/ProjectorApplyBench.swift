@@ -24,7 +24,7 @@ enum ProjectorApplyBench {
         // Baselines: COPY out, then COPY in (into a plain table, no index).
         var chunks: [Data] = []
         var t = ContinuousClock.now
-        try await pool.withConnection { conn in
+        _ = try await pool.withConnection { conn in
             try await conn.copyOut("COPY ledger.events TO STDOUT") { chunks.append(Data($0)) }
         }
         let copyOut = seconds(t)
@@ -107,7 +107,7 @@ enum ProjectorApplyBench {
                     format: "| all four projectors one after another, batches of %d | %.2f | %.0f |", batch, total,
                     Double(events) / total))
         }
-        try await pool.withConnection { try await $0.execute("DROP SCHEMA IF EXISTS bench_rebuild CASCADE") }
+        _ = try await pool.withConnection { try await $0.execute("DROP SCHEMA IF EXISTS bench_rebuild CASCADE") }
         await pool.close()
     }
 }

@@ -33,6 +33,7 @@ struct GapSafeReadingTests {
         await connectionA.close()
 
         let after = try await readAll(store, categories: [category], atLeast: 2, after: checkpointInBetween)
+        try #require(after.count == 2, "both events readable once A committed")
         #expect(after.map(\.type) == ["FromA", "FromB"])
         #expect(after[0].position < after[1].position)
         // Reading from the start gives the same, in the same order.

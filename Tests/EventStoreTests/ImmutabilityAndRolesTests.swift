@@ -26,7 +26,7 @@ struct ImmutabilityAndRolesTests {
         let error = await #expect(throws: PQError.self) {
             try await pool.query(SQL(unsafeText: statement, binds: [PGBind(text: s.rawValue, type: .text)]))
         }
-        #expect(error?.sqlState?.rawValue == "GL403")
+        #expect(error?.sqlState == .appendOnlyViolation)
         #expect(error?.server?.hint?.contains("compensating event") == true)
         #expect(try await EventStore(pool: pool).readStream(s).count == 1)
     }
@@ -37,7 +37,7 @@ struct ImmutabilityAndRolesTests {
         let error = await #expect(throws: PQError.self) {
             try await pool.query(SQL(unsafeText: "TRUNCATE \(table) CASCADE"))
         }
-        #expect(error?.sqlState?.rawValue == "GL403")
+        #expect(error?.sqlState == .appendOnlyViolation)
     }
 
     /// Runs `sql` as `role` (SET ROLE inside a transaction that is always rolled back).
@@ -82,7 +82,7 @@ struct ImmutabilityAndRolesTests {
         #expect(update?.sqlState == .insufficientPrivilege)
         let checkpoint = await asRole(
             pool, "gigledger_writer",
-            "INSERT INTO ledger.subscription_checkpoints (subscription, transaction_id, global_position) VALUES ('w', '1', 1)"
+            "INSERT INTO ledger.projections (name, version) VALUES ('w', 1)"
         )
         #expect(checkpoint?.sqlState == .insufficientPrivilege)
     }
@@ -96,7 +96,7 @@ struct ImmutabilityAndRolesTests {
         #expect(
             await asRole(
                 pool, "gigledger_projector",
-                "INSERT INTO ledger.subscription_checkpoints (subscription, transaction_id, global_position) VALUES ('p', '1', 1)"
+                "INSERT INTO ledger.projections (name, version) VALUES ('p', 1)"
             ) == nil)
         let append = await asRole(
             pool, "gigledger_projector", try EventStoreTestAccess.appendSQL(stream: stream(uniqueCategory())))

@@ -21,10 +21,25 @@ struct CLIRunTests {
         #expect(options.connectionConfig(environment: ["PGHOST": "/tmp"]).target == "")
     }
 
+    @Test func readURLPrecedence() throws {
+        let environment = ["DATABASE_URL": "postgresql://b@h/primary", "READ_DATABASE_URL": "postgresql://b@h/standby"]
+        let parsed = try GigCTL.parseAsRoot(["match", "gig", UUID().uuidString, "--read-url", "postgresql://a@r/one"])
+        var options = try #require(parsed as? MatchGig).global
+        #expect(options.readConnectionConfig(environment: environment).target == "postgresql://a@r/one")
+        #expect(options.connectionConfig(environment: environment).target == "postgresql://b@h/primary")
+        options.readURL = nil
+        #expect(options.readConnectionConfig(environment: environment).target == "postgresql://b@h/standby")
+        // Without a read URL, reads go where writes go.
+        options.databaseURL = "postgresql://a@h/given"
+        #expect(
+            options.readConnectionConfig(environment: ["DATABASE_URL": "postgresql://b@h/primary"]).target
+                == "postgresql://a@h/given")
+    }
+
     @Test func migrateAppliesOnceAndStatusReportsIt() async throws {
         let pool = try await TestDatabase.fresh("climigrate", migrated: false)
         let url = pool.config.target
-        var migrate = try GigCTL.parseAsRoot(["migrate", "apply", "--database-url", url, "--json"]) as? MigrateApply
+        let migrate = try GigCTL.parseAsRoot(["migrate", "apply", "--database-url", url, "--json"]) as? MigrateApply
         try await migrate?.run()
         let states = try await pool.withConnection { try await Migrator().status(on: $0) }
         #expect(states.allSatisfy { $0.status == .applied })
@@ -46,5 +61,16 @@ struct CLIRunTests {
         let error = await #expect(throws: (any Error).self) { try await command?.run() }
         #expect(GigCTL.exitCode(for: try #require(error)).rawValue == 69)
         #expect(!String(describing: error).contains("hunter2"))
+    }
+
+    /// `timers run` reads the timers read model: before a projection daemon has created it, the
+    /// run exits 78 (configuration) and says what to start.
+    @Test func timersBeforeTheReadModelExistsExitWithConfiguration() async throws {
+        let pool = try await TestDatabase.fresh("clitimers")
+        let command =
+            try GigCTL.parseAsRoot(["timers", "run", "--database-url", pool.config.target, "--json"]) as? TimersRun
+        let error = await #expect(throws: (any Error).self) { try await command?.run() }
+        // (The message, printed to stderr, is checked in TimerTests.)
+        #expect(GigCTL.exitCode(for: try #require(error)).rawValue == 78)
     }
 }

@@ -7,7 +7,10 @@ import Testing
 struct HelpTests {
     @Test func rootHelpListsSubcommandsDatabaseChoiceAndExitCodes() {
         let help = GigCTL.helpMessage(columns: 400)
-        for word in ["migrate", "status", "version", "DATABASE_URL", "Exit codes", "69", "78", "scripts/db-up"] {
+        for word in [
+            "migrate", "status", "version", "DATABASE_URL", "READ_DATABASE_URL", "Exit codes", "69", "78",
+            "scripts/db-up",
+        ] {
             #expect(help.contains(word), "root help lacks \(word)")
         }
     }

@@ -23,7 +23,7 @@ struct ConnectionTests {
             #expect(error?.server?.detail?.contains("already exists") == true)
             // The detail holds the duplicate value: kept out of the description.
             #expect(error?.description.contains("(id)=(1)") == false)
-            #expect(try await conn.isUsable)
+            #expect(await conn.isUsable)
         }
     }
 
@@ -38,7 +38,7 @@ struct ConnectionTests {
                 throw Boom()
             }
         }
-        try await pool.withTransaction { conn in
+        _ = try await pool.withTransaction { conn in
             try await conn.execute("INSERT INTO \(identifier: table) VALUES (\(Int32(2)))")
         }
         #expect(try await pool.query("SELECT array_agg(v) FROM \(identifier: table)").scalar([Int32].self) == [2])

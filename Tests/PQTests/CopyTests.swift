@@ -58,7 +58,7 @@ struct CopyTests {
                 }
             }
             #expect(try await conn.query("SELECT count(*) FROM copy_abort").scalar(Int.self) == 0)
-            #expect(try await conn.isIdle)
+            #expect(await conn.isIdle)
         }
     }
 }

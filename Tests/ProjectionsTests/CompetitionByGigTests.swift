@@ -56,7 +56,7 @@ struct CompetitionByGigTests {
             // Bounded polling: other suites' open transactions may briefly hold the horizon back.
             let expected = try await pool.query("SELECT count(*) FROM ledger.events").scalar(Int.self)
             _ = try await eventually { () async throws -> Bool? in
-                try await engine.catchUp(projector)
+                try await engine.catchUpAll()
                 let status = try await engine.status().first
                 return status.map { $0.eventsApplied >= Int64(expected) } == true ? true : nil
             }

@@ -66,15 +66,15 @@ struct ProjectionEngineTests {
         // A small batch size: several transactions; a second engine (a restart) resumes.
         let first = ProjectionEngine(store: store, projectors: [projector], owner: "one", batchSize: 5)
         try await first.prepare()
-        #expect(try await first.step(projector) == .applied(5))
+        #expect(try await first.stepAll() == ["once": .applied(5)])
         let restarted = ProjectionEngine(store: store, projectors: [projector], owner: "one", batchSize: 5)
         // (Bounded polling: other suites' open transactions may briefly hold gap-safe readers back.)
         _ = try await eventually { () async throws -> Bool? in
-            try await restarted.catchUp(projector)
+            try await restarted.catchUpAll()
             return try await counts(pool, projector).values.reduce(0, +) == 12 ? true : nil
         }
         #expect(try await counts(pool, projector) == ["A": 7, "B": 5])
-        #expect(try await restarted.step(projector) == .caughtUp)
+        #expect(try await restarted.stepAll() == ["once": .caughtUp])
         let status = try #require(try await restarted.status().first { $0.name == "once" })
         #expect(status.checkpoint == status.head)
         #expect(status.lagEvents == 0)
@@ -105,7 +105,7 @@ struct ProjectionEngineTests {
         #expect(failed.checkpoint < (failed.errorPosition ?? 0))
         // Nothing of the failed batch was applied.
         #expect(try await counts(pool, poisoned.inner).isEmpty)
-        #expect(try await engine.step(poisoned) == .failed)
+        #expect(try await engine.stepAll() == ["poisoned": .failed, "healthy": .caughtUp])
         #expect(status.first { $0.name == "healthy" }?.state == "running")
 
         // The documented resolution for an event no version should handle: skip it on the record.
@@ -133,10 +133,10 @@ struct ProjectionEngineTests {
         let flaky = HookedCounting.sessionKilledOnce(name: "flaky")
         let engine = ProjectionEngine(store: store, projectors: [flaky], owner: "one")
         try await engine.prepare()
-        await #expect(throws: PQError.self) { try await engine.catchUp(flaky) }
+        await #expect(throws: PQError.self) { try await engine.catchUpAll() }
         #expect(try await engine.status().first?.state != "failed")
         #expect(try await counts(pool, flaky.inner).isEmpty, "the broken batch left nothing behind")
-        #expect(try await engine.catchUp(flaky) == 2)
+        #expect(try await engine.catchUpAll() == ["flaky": 2])
         #expect(try await counts(pool, flaky.inner) == ["A": 1, "B": 1])
     }
 
@@ -145,6 +145,8 @@ struct ProjectionEngineTests {
         let store = EventStore(pool: pool)
         let counting = CountingProjector(name: "held")
         let engine = ProjectionEngine(store: store, projectors: [counting], owner: "daemon")
+        // Its table exists before the first count below (the daemon would create it too, racing it).
+        try await engine.prepare()
         let daemon = Task { try await engine.follow(fallbackPoll: .seconds(120)) }
         defer { daemon.cancel() }
         // An older transaction with an xid stays open while an event is appended and announced:
@@ -159,7 +161,7 @@ struct ProjectionEngineTests {
         await holder.close()
         // No further append, so no further NOTIFY: the daemon must look again by itself, well
         // before its two-minute fallback poll.
-        let applied = try await eventually(timeout: .seconds(20)) { try await counts(pool, counting)["Held"] }
+        let applied = try await eventually(timeout: .seconds(60)) { try await counts(pool, counting)["Held"] }
         #expect(applied == 1)
     }
 
@@ -172,13 +174,13 @@ struct ProjectionEngineTests {
         let one = ProjectionEngine(store: store, projectors: [projector], owner: "daemon-1", batchSize: 1)
         let two = ProjectionEngine(store: store, projectors: [projector], owner: "daemon-2", batchSize: 1)
         try await one.prepare()
-        _ = try await eventually { try await one.step(projector) == .applied(1) ? true : nil }
-        #expect(try await two.step(projector) == .leasedElsewhere)
+        _ = try await eventually { try await one.stepAll() == ["leased": .applied(1)] ? true : nil }
+        #expect(try await two.stepAll() == ["leased": .leasedElsewhere])
         #expect(try await two.leasedElsewhere() == ["leased": "daemon-1"])
         #expect(try await counts(pool, projector) == ["A": 1])
         // When the first instance's run ends it gives its lease up: the second takes over at once.
         try await one.releaseLeases()
-        #expect(try await two.step(projector) == .applied(1))
+        #expect(try await two.stepAll() == ["leased": .applied(1)])
         #expect(try await counts(pool, projector) == ["A": 2])
     }
 }

@@ -16,25 +16,6 @@ import Testing
 struct LongTransactionTests {
     static let holdSeconds = ProcessInfo.processInfo.environment["GIGLEDGER_CHAOS_HOLD_SECONDS"].flatMap(Int.init) ?? 0
 
-    func fields(_ command: String, _ actor: String, _ extra: [String: JSONValue]) -> [String: JSONValue] {
-        var fields = extra
-        fields["command"] = .string(command)
-        fields["actor"] = .string(actor)
-        return fields
-    }
-
-    func postGig(_ client: String) -> [String: JSONValue] {
-        fields(
-            "PostGig", "client:\(client)",
-            [
-                "gigId": .string(UUID().uuidString), "clientId": .string(client), "title": "Annotate images",
-                "skills": ["computer-vision"],
-                "budgetMin": .object(["currency": "EUR", "minorUnits": 50_000]),
-                "budgetMax": .object(["currency": "EUR", "minorUnits": 90_000]),
-                "biddingClosesAt": .string(ISO8601DateFormatter().string(from: Date().addingTimeInterval(7 * 86_400))),
-            ])
-    }
-
     @Test func readersWaitForItStatusNamesItsPidAndNothingIsLostWhenItEnds() async throws {
         let cluster = try await ThrowawayCluster.start("longtx")
         defer { cluster.destroy() }
@@ -42,14 +23,7 @@ struct LongTransactionTests {
         let store = EventStore(pool: pool)
         let service = MarketplaceService(store: store)
         let client = UUID().uuidString.lowercased()
-        try await service.execute(
-            try CommandInput(
-                fields: fields(
-                    "RegisterClient", "client:\(client)",
-                    [
-                        "clientId": .string(client), "name": "Acme", "country": "DE",
-                    ])
-            ).command())
+        try await service.execute(try Commands.registerClient(client))
         let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "longtx")
         try await engine.prepare()
         try await engine.catchUpAll()
@@ -57,7 +31,7 @@ struct LongTransactionTests {
         // The long transaction: a gig appended, then left open (idle in transaction).
         let holder = try await Connection.connect(cluster.config)
         try await holder.execute("BEGIN")
-        let held = try CommandInput(fields: postGig(client)).command()
+        let held = try Commands.postGig(UUID().uuidString.lowercased(), by: client)
         let heldPlan = try await service.decide(held)
         _ = try await store.append(
             AppendRequest(
@@ -70,7 +44,7 @@ struct LongTransactionTests {
         let until = ContinuousClock.now.advanced(by: .seconds(Self.holdSeconds))
         repeat {
             for _ in 0..<5 {
-                try await service.execute(try CommandInput(fields: postGig(client)).command())
+                try await service.execute(try Commands.postGig(UUID().uuidString.lowercased(), by: client))
                 written += 1
             }
             try await engine.catchUpAll()

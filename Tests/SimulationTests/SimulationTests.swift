@@ -10,7 +10,11 @@ import Testing
 @Suite("The market simulator")
 struct SimulationTests {
     static let config = SimulationConfig(
-        freelancers: 30, clients: 8, weeks: 2, seed: 42, gigsPerClientPerWeek: 1.2, workers: 4)
+        freelancers: 30, clients: 8, weeks: 2, seed: 42, gigsPerClientPerWeek: 1.2, workers: 4,
+        endingInWeekOf: Self.fixedWeek)
+    /// A fixed anchor: the runs this suite compares are byte-identical on any day (around
+    /// midnight of a Sunday two runs anchored at "now" could fall in two different weeks).
+    static let fixedWeek = Date(timeIntervalSince1970: 1_768_176_000)  // Monday 2026-01-12
 
     func simulate(_ label: String, _ config: SimulationConfig = Self.config) async throws -> (
         EventStore, SimulationSummary
@@ -116,5 +120,29 @@ struct SimulationTests {
         var paidByCurrency: [String: Int64] = [:]
         for row in paid.rows { paidByCurrency[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1) }
         #expect(paidByCurrency == summary.paid)
+    }
+
+    @Test func theCalendarEndsInTheAnchorsISOWeek() throws {
+        // By default the last simulated week is the current one (UTC).
+        let now = Date()
+        let current = SimulationConfig(freelancers: 10, clients: 5, weeks: 4, seed: 1)
+        // (Read the clock on both sides: a run at midnight of a Sunday may see two weeks.)
+        #expect(
+            [SimulationConfig.weekStart(of: now), SimulationConfig.weekStart(of: Date())].contains(current.lastWeek))
+        #expect(current.start == current.lastWeek.addingTimeInterval(-3 * 7 * 86_400))
+        let plan = MarketPlan(current)
+        let lastPosted = try #require(plan.gigs.last?.postedAt)
+        #expect(lastPosted >= current.lastWeek && lastPosted < current.lastWeek.addingTimeInterval(7 * 86_400))
+
+        // An explicit anchor: any day of a week gives that week, hence the same plan on any day.
+        let wednesday = Date(timeIntervalSince1970: 1_768_348_800)  // 2026-01-14, a Wednesday
+        let sunday = Date(timeIntervalSince1970: 1_768_694_399)  // 2026-01-18 23:59:59, its Sunday
+        #expect(SimulationConfig.weekStart(of: wednesday) == Self.fixedWeek)
+        #expect(SimulationConfig.weekStart(of: sunday) == Self.fixedWeek)
+        #expect(SimulationConfig.weekStart(of: Self.fixedWeek) == Self.fixedWeek)
+        #expect(SimulationConfig.weekStart(of: Self.fixedWeek.addingTimeInterval(-1)) == Self.fixedWeek - 7 * 86_400)
+        let a = MarketPlan(SimulationConfig(freelancers: 10, clients: 5, weeks: 4, seed: 1, endingInWeekOf: wednesday))
+        let b = MarketPlan(SimulationConfig(freelancers: 10, clients: 5, weeks: 4, seed: 1, endingInWeekOf: sunday))
+        #expect(a.gigs.map(\.postedAt) == b.gigs.map(\.postedAt))
     }
 }

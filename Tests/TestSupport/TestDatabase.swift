@@ -137,12 +137,44 @@ public enum TestDatabase {
 /// Polls `body` until it returns a value, for reads that other suites' open transactions may
 /// briefly hold back (gap-safe reading waits for every older transaction on the server).
 public func eventually<T>(
-    timeout: Duration = .seconds(20), _ body: () async throws -> T?
+    timeout: Duration = .seconds(90), _ body: () async throws -> T?
 ) async throws -> T? {
     let deadline = ContinuousClock.now.advanced(by: timeout)
     while true {
         if let value = try await body() { return value }
         if ContinuousClock.now >= deadline { return nil }
         try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+extension TestDatabase {
+    /// The server's transactions that hold gap-safe readers back (those with an xid, oldest
+    /// first), described for a failing test: when a wait for the log to become readable times
+    /// out, this names the culprit instead of leaving a bare timeout.
+    public static func horizonHolders(_ pool: ConnectionPool) async -> String {
+        do {
+            let rows = try await pool.query(
+                """
+                SELECT pid, datname, application_name, state, backend_xid::text,
+                       coalesce(extract(epoch FROM now() - xact_start)::int, -1), left(query, 120)
+                FROM pg_stat_activity
+                WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+                ORDER BY age(backend_xid) DESC
+                """
+            ).rows
+            let lines = try rows.map { row in
+                let pid = try row.decode(Int32.self, at: 0)
+                let database = try row.decode(String?.self, at: 1) ?? "-"
+                let application = try row.decode(String?.self, at: 2) ?? "-"
+                let state = try row.decode(String?.self, at: 3) ?? "-"
+                let xid = try row.decode(String.self, at: 4)
+                let seconds = try row.decode(Int32.self, at: 5)
+                let query = try row.decode(String?.self, at: 6) ?? "-"
+                return "pid \(pid) db \(database) app \(application) \(state) xid \(xid) open \(seconds) s: \(query)"
+            }
+            return lines.isEmpty ? "none with an xid" : lines.joined(separator: "; ")
+        } catch {
+            return "(could not read pg_stat_activity: \(error))"
+        }
     }
 }

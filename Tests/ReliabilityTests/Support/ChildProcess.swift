@@ -31,7 +31,9 @@ struct ChildProcess: Sendable {
         let stdinPath = base + ".in"
         let stdoutPath = base + ".out"
         let stderrPath = base + ".err"
-        FileManager.default.createFile(atPath: stdinPath, contents: stdin ?? Data())
+        guard FileManager.default.createFile(atPath: stdinPath, contents: stdin ?? Data()) else {
+            throw Failure(description: "could not create the child's stdin file \(stdinPath)")
+        }
         defer { try? FileManager.default.removeItem(atPath: stdinPath) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

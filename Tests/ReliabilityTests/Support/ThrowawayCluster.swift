@@ -10,11 +10,17 @@ import PQ
 /// or hold a transaction open (which would hold back gap-safe readers of every other suite on the
 /// shared cluster). It listens on a Unix socket of its own and on 127.0.0.1 (a free port), with
 /// `fsync` off; as root the server runs as `postgres`. ``destroy()`` stops it and deletes it.
+///
+/// The same folder can hold a hot standby of it (``startStandby()``, made by `scripts/db-up
+/// --replica`) and clusters restored from its backups (``restore(to:)``, by `scripts/restore`):
+/// the scripts run on it as on the local cluster, through their environment overrides.
 final class ThrowawayCluster: Sendable {
     let folder: String
     let port: Int
     let binDir: String
-    var dataDir: String { folder + "/pg" }
+    let dataDir: String
+    /// Whether ``destroy()`` deletes the whole folder (the primary) or only ``dataDir``.
+    let ownsFolder: Bool
     var socketDir: String { folder + "/sock" }
 
     /// The `gigledger` database, as the superuser, over the socket. `synchronous_commit` stays on
@@ -47,7 +53,8 @@ final class ThrowawayCluster: Sendable {
         if getuid() == 0 {
             for path in [folder, folder + "/pg", folder + "/sock"] { try run("/bin/chown", ["postgres", path]) }
         }
-        let cluster = ThrowawayCluster(folder: folder, port: try freePort(), binDir: binDir)
+        let cluster = ThrowawayCluster(
+            folder: folder, port: try freePort(), binDir: binDir, dataDir: folder + "/pg", ownsFolder: true)
         try cluster.asOwner(
             "initdb", ["-D", cluster.dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"])
         try cluster.writeOwned(
@@ -82,14 +89,66 @@ final class ThrowawayCluster: Sendable {
         return cluster
     }
 
-    private init(folder: String, port: Int, binDir: String) {
+    private init(folder: String, port: Int, binDir: String, dataDir: String, ownsFolder: Bool) {
         self.folder = folder
         self.port = port
         self.binDir = binDir
+        self.dataDir = dataDir
+        self.ownsFolder = ownsFolder
     }
 
+    /// A hot standby of this cluster, started by `scripts/db-up --replica` (which first lets this
+    /// cluster feed one: the `local replication` line, archive_mode, and a restart for it).
+    func startStandby() async throws -> ThrowawayCluster {
+        let standbyPort = try Self.freePort()
+        let url = try await runScript("db-up", ["--replica"], environment: ["GIGLEDGER_REPLICA_PORT": "\(standbyPort)"])
+        guard url.contains("port=\(standbyPort)") else {
+            throw Failure(description: "scripts/db-up --replica printed \(url), not the standby's URL")
+        }
+        return ThrowawayCluster(
+            folder: folder, port: standbyPort, binDir: binDir, dataDir: folder + "/replica", ownsFolder: false)
+    }
+
+    /// Restores the newest backup before `time` (`scripts/restore --to`) into a cluster of its
+    /// own in this folder, promoted at that moment.
+    func restore(to time: String) async throws -> ThrowawayCluster {
+        let restoredPort = try Self.freePort()
+        let target = folder + "/restored-\(restoredPort)"
+        _ = try await runScript("restore", ["--to", time, "--target-dir", target, "--port", "\(restoredPort)"])
+        return ThrowawayCluster(folder: folder, port: restoredPort, binDir: binDir, dataDir: target, ownsFolder: false)
+    }
+
+    /// Runs `scripts/<name>` on this cluster as if it were the local one (its folder, port and
+    /// database through the scripts' environment overrides; the URL file inside this folder) and
+    /// returns what it printed on stdout, trimmed.
+    @discardableResult
+    func runScript(_ name: String, _ arguments: [String], environment extra: [String: String] = [:]) async throws
+        -> String
+    {
+        var environment = ProcessInfo.processInfo.environment
+        environment["GIGLEDGER_PGDATA"] = folder + "/pg"
+        environment["GIGLEDGER_PGPORT"] = "\(port)"
+        environment["GIGLEDGER_PGDB"] = "gigledger"
+        environment["GIGLEDGER_URL_FILE"] = folder + "/database-url"
+        environment["GIGLEDGER_FORCE_LOCAL"] = "1"
+        environment.merge(extra) { $1 }
+        let result = try await ChildProcess.run(
+            Tools.repositoryRoot + "/scripts/" + name, arguments, environment: environment)
+        guard result.exitCode == 0 else {
+            throw Failure(
+                description:
+                    "scripts/\(name) \(arguments.joined(separator: " ")) failed (\(result.exitCode.map { "exit \($0)" } ?? "signal")): \(result.stderr)"
+            )
+        }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Starts the server (on this cluster's port and socket folder, whatever its configuration
+    /// file says: a standby's is a copy of its primary's).
     func startServer() throws {
-        try asOwner("pg_ctl", ["-D", dataDir, "-l", folder + "/server.log", "-w", "-t", "120", "start"])
+        let log = ownsFolder ? folder + "/server.log" : dataDir + "/server.log"
+        try asOwner(
+            "pg_ctl", ["-D", dataDir, "-l", log, "-w", "-t", "120", "-o", "-p \(port) -k \(socketDir)", "start"])
     }
 
     /// Stops the server with `mode` and starts it again, off the cooperative pool (pg_ctl blocks
@@ -118,9 +177,10 @@ final class ThrowawayCluster: Sendable {
         try startServer()
     }
 
+    /// Stops the server and deletes the folder (a standby or restored cluster: its data folder).
     func destroy() {
         try? stopServer(mode: "immediate")
-        try? FileManager.default.removeItem(atPath: folder)
+        try? FileManager.default.removeItem(atPath: ownsFolder ? folder : dataDir)
     }
 
     /// Writes a file into the data folder, owned by the server's user.

@@ -1,0 +1,43 @@
+import Foundation
+import PQ
+
+/// An event exactly as the log stores it: metadata as raw JSON and the stream name as text.
+///
+/// Reading one never fails on its content, so a reader that must show every event (`gigctl log
+/// tail`, an HTTP event stream) can show one written by another tool, say with metadata that has
+/// no `actor`, and go on. ``RecordedEvent/init(_:)`` decodes it into GigLedger's own form.
+public struct StoredEvent: Sendable, Hashable {
+    public let position: Int64
+    public let transactionID: UInt64
+    public let stream: String
+    public let version: Int64
+    public let type: String
+    public let schemaVersion: Int
+    /// The event's data: a JSON object.
+    public let data: PGJSON
+    /// The event's metadata as stored (GigLedger writes ``EventMetadata``; other tools may not).
+    public let metadata: PGJSON
+    public let occurredAt: Date
+    public let recordedAt: Date
+
+    /// The checkpoint just after this event.
+    public var checkpoint: LogCheckpoint { LogCheckpoint(transactionID: transactionID, position: position) }
+
+    static let columns: SQL = """
+        global_position, transaction_id, stream_id, stream_version, event_type, schema_version, \
+        data, metadata, occurred_at, recorded_at
+        """
+
+    init(row: Row) throws {
+        position = try row.decode(Int64.self, at: 0)
+        transactionID = try row.decode(UInt64.self, at: 1)
+        stream = try row.decode(String.self, at: 2)
+        version = try row.decode(Int64.self, at: 3)
+        type = try row.decode(String.self, at: 4)
+        schemaVersion = try row.decode(Int.self, at: 5)
+        data = try row.decode(PGJSON.self, at: 6)
+        metadata = try row.decode(PGJSON.self, at: 7)
+        occurredAt = try row.decode(Date.self, at: 8)
+        recordedAt = try row.decode(Date.self, at: 9)
+    }
+}
