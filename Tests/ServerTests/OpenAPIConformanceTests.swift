@@ -158,7 +158,7 @@ struct OpenAPIConformanceTests {
             }
             let read = try await client.withProjectors {
                 try await client.send(
-                    .get, "/v1/gigs/\(gig)/candidates?minPosition=\(Int64(position))&waitMs=10000", as: owner)
+                    .get, "/v1/gigs/\(gig)/candidates?minPosition=\(Int64(position))&waitMs=90000", as: owner)
             }
             check(read, "GET", candidates)
             check(

@@ -43,7 +43,7 @@ struct OperationsTests {
 
     @Test("over the concurrency cap, requests are answered 503 OVERLOADED at once")
     func shedsLoad() async throws {
-        var limits = ServerConfiguration.Limits()
+        var limits = ServerHarness.testLimits
         limits.maxConcurrentRequests = 1
         try await ServerHarness.withServer("server_ops_shed", limits: limits, setup: .ahc(.http)) { client in
             let c = UUID()

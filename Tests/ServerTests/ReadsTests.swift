@@ -42,7 +42,7 @@ struct ReadsTests {
             // The projectors run while the read waits; their NOTIFY wakes it.
             let response = try await client.withProjectors {
                 try await client.send(
-                    .get, "/v1/gigs/\(gig)/candidates?minPosition=\(position)&waitMs=10000", as: owner)
+                    .get, "/v1/gigs/\(gig)/candidates?minPosition=\(position)&waitMs=90000", as: owner)
             }
             #expect(response.status == .ok, "\(response.text)")
             let checkpoint = try #require(response.headers[.init("GigLedger-Checkpoint")!].flatMap { Int64($0) })
@@ -113,7 +113,7 @@ struct ReadsTests {
             }
             let first = try await client.withProjectors {
                 try await client.send(
-                    .get, "/v1/gigs/\(gig)/candidates?minPosition=\(Int64(position))&waitMs=10000",
+                    .get, "/v1/gigs/\(gig)/candidates?minPosition=\(Int64(position))&waitMs=90000",
                     as: "client:\(c.wire)")
             }
             #expect(first.status == .ok)

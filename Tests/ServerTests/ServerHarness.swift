@@ -12,11 +12,19 @@ import TestSupport
 /// A live server on loopback over a database of the suite's own, and a client that speaks to
 /// it with tokens.
 struct ServerHarness {
+    /// Other suites' transactions hold the gap-safe horizon back while the whole suite runs, so
+    /// reads may wait long for the projectors (tests pass waitMs=90000).
+    static var testLimits: ServerConfiguration.Limits {
+        var limits = ServerConfiguration.Limits()
+        limits.readWaitMax = .seconds(90)
+        return limits
+    }
+
     static let key = TokenKey(kid: "test", material: .hs256(secret: Array(repeating: 7, count: 32)))
 
     /// Runs `body` against a live server (a real socket) on the database of `suite`.
     static func withServer<Value: Sendable>(
-        _ suite: String, database: ConnectionConfig? = nil, limits: ServerConfiguration.Limits = .init(),
+        _ suite: String, database: ConnectionConfig? = nil, limits: ServerConfiguration.Limits = Self.testLimits,
         keys: [TokenKey] = [key], setup: TestingSetup = .live,
         _ body: @Sendable (Client) async throws -> Value
     ) async throws -> Value {
