@@ -39,17 +39,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The append-only event log: append, read, subscribe, checkpoints, migrations.
+        // The vocabulary every module shares, Foundation only: JSONValue and the error classification.
+        .target(name: "LedgerBasics", swiftSettings: strict),
+        // The append-only event log: append, read, follow, checkpoints, migrations.
         .target(
             name: "EventStore",
             dependencies: [
+                "LedgerBasics",
                 "PQ",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         // The marketplace domain: per aggregate Command, Event, State, decide, evolve. No I/O.
-        .target(name: "Marketplace", swiftSettings: strict),
+        .target(name: "Marketplace", dependencies: ["LedgerBasics"], swiftSettings: strict),
         // Command handling: load, fold, decide, append with the version read.
         .target(
             name: "GigLedger",
@@ -59,7 +62,7 @@ let package = Package(
         // The projector engine: checkpointed batches, a lease per projector, status.
         .target(
             name: "Projections",
-            dependencies: ["EventStore", "PQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Marketplace", "EventStore", "PQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // The timers job: reads what is due from the timers read model, sends the domain's commands.
@@ -180,7 +183,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GigCTLTests",
-            dependencies: ["GigCTLCore", "GigLedger", "EventStore", "PQ", "TestSupport"],
+            dependencies: ["GigCTLCore", "GigLedger", "EventStore", "Marketplace", "PQ", "TestSupport"],
             swiftSettings: strict
         ),
     ],

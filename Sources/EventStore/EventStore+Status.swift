@@ -9,16 +9,16 @@ public struct LogStatus: Sendable, Codable, Hashable {
     /// Events stored (from the streams' versions, so it costs no scan).
     public let eventCount: Int64
     /// The oldest transaction still running: gap-safe readers cannot pass events it may commit.
-    public let oldestOpenTransaction: BlockingTransaction?
+    @NullEncoded public var oldestOpenTransaction: BlockingTransaction?
 }
 
 /// A transaction that holds gap-safe readers back while it stays open.
 public struct BlockingTransaction: Sendable, Codable, Hashable {
     public let pid: Int32
-    public let database: String?
-    public let applicationName: String?
-    public let state: String?
-    public let transactionStart: Date?
+    @NullEncoded public var database: String?
+    @NullEncoded public var applicationName: String?
+    @NullEncoded public var state: String?
+    @NullableRFC3339Time public var transactionStart: Date?
     /// Seconds since the transaction began.
     public let ageSeconds: Double
     public let transactionID: UInt64

@@ -2,6 +2,7 @@ import ArgumentParser
 import EventStore
 import Foundation
 import GigLedger
+import Marketplace
 import Projections
 import Timers
 

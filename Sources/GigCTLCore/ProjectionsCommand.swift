@@ -38,19 +38,12 @@ struct ProjectionsStatus: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     func run() async throws {
         try await runReportingErrors(json: global.json) {
-            let (statuses, log, builds) = try await global.withReadPool(maxConnections: 2) { pool in
-                let store = EventStore(pool: pool, logger: global.logger)
-                let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, logger: global.logger)
-                return (try await engine.status(), try await store.status(), try await engine.builds())
+            let report = try await global.withReadPool(maxConnections: 2) {
+                try await ProjectionMonitor(pool: $0).report()
             }
+            let statuses = report.projections
             if global.json {
-                struct Report: Encodable {
-                    let projections: [ProjectionStatus]
-                    let oldestOpenTransaction: BlockingTransaction?
-                    let builds: [BuildStatus]
-                }
-                try Output.json(
-                    Report(projections: statuses, oldestOpenTransaction: log.oldestOpenTransaction, builds: builds))
+                try Output.json(report)
             } else {
                 Output.table(
                     ["NAME", "VERSION", "CHECKPOINT", "HEAD", "LAG EVENTS", "LAG S", "STATE", "LAST ERROR"],
@@ -67,7 +60,7 @@ struct ProjectionsStatus: AsyncParsableCommand {
                     )
                 }
                 if statuses.isEmpty { Output.line("No projector has run yet: gigctl projections run") }
-                for build in builds {
+                for build in report.builds {
                     Output.line(
                         "\(build.purpose.rawValue) of \(build.name) v\(build.version) in progress or interrupted: \(build.eventsApplied) events applied "
                             + "(position \(build.position)) in schema \(build.schema), last batch \(Output.timestamp(build.updatedAt)). "
@@ -75,7 +68,7 @@ struct ProjectionsStatus: AsyncParsableCommand {
                                 ? "`gigctl projections rebuild \(build.name)` resumes it; --abandon drops it."
                                 : "The next verify starts it over."))
                 }
-                if let open = log.oldestOpenTransaction {
+                if let open = report.oldestOpenTransaction {
                     Output.line(
                         String(
                             format:
@@ -86,7 +79,7 @@ struct ProjectionsStatus: AsyncParsableCommand {
                     Output.line("No open transaction is holding projectors back.")
                 }
             }
-            if statuses.contains(where: { $0.state == "failed" }) {
+            if report.anyFailed {
                 throw CLIError(.problemFound, "A projector has failed; see above.")
             }
         }

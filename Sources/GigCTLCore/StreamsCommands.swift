@@ -2,6 +2,7 @@ import ArgumentParser
 import EventStore
 import Foundation
 import GigLedger
+import Marketplace
 import PQ
 import Synchronization
 
@@ -28,18 +29,31 @@ struct EventView: Encodable {
     let stream: String
     let version: Int64
     let type: String
-    let schemaVersion: Int
+    var schemaVersion: Int
     let occurredAt: Date
     let recordedAt: Date
     let actor: String?
     let commandId: String?
     let correlationId: String?
     let causationId: String?
-    let data: JSONValue
+    var data: JSONValue
     /// Only for an undecodable event: its metadata as stored.
     let metadata: JSONValue?
     /// Only for an undecodable event: why it could not be decoded.
     let undecodable: String?
+
+    /// `event` with its data upcast to its type's current schema version by `registry`
+    /// (`streams show --upcast`).
+    ///
+    /// - Throws: the registry's ``DomainError`` for an event it cannot read (unknown type,
+    ///   newer version, missing or failing upcaster).
+    init(_ event: RecordedEvent, upcastWith registry: EventRegistry) throws(DomainError) {
+        self.init(event)
+        let current = try registry.upcast(
+            EncodedEvent(type: event.type, schemaVersion: event.schemaVersion, data: event.data.data))
+        schemaVersion = current.schemaVersion
+        data = (try? JSONDecoder().decode(JSONValue.self, from: current.data)) ?? data
+    }
 
     init(_ event: RecordedEvent) {
         position = event.position
@@ -187,12 +201,16 @@ struct StreamsShow: AsyncParsableCommand {
         discussion: """
             Per event: version, log position, type and schema version, business (occurred) and \
             recorded time, actor, command / correlation / causation ids, and the data. --json \
-            prints an array.
+            prints an array. The data is shown as stored, with the schema version it was written \
+            with; --upcast shows what GigLedger reads instead: the data brought to the type's \
+            current schema version by its upcasters (an event it cannot read stays as stored, \
+            with the reason on stderr).
             """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The stream, e.g. gig-3f2a9c1e-...") var stream: String
     @Option(help: "Start at this version.") var fromVersion: Int64 = 1
     @Option(help: "Most events to print.") var limit: Int = 10_000
+    @Flag(help: "Show each event's data upcast to its type's current schema version.") var upcast = false
     func validate() throws {
         _ = try validateStreamName(stream)
         guard fromVersion >= 1 else { throw ValidationError("--from-version must be 1 or more.") }
@@ -209,10 +227,19 @@ struct StreamsShow: AsyncParsableCommand {
                 throw CLIError(
                     .problemFound, "Stream \(stream) has no events. `gigctl streams list` shows the streams there are.")
             }
+            let views = events.map { event in
+                guard upcast else { return EventView(event) }
+                do throws(DomainError) { return try EventView(event, upcastWith: .marketplace) } catch {
+                    Output.error(
+                        "Event \(event.position) (\(event.type) v\(event.schemaVersion)) is shown as stored: \(error.message)"
+                    )
+                    return EventView(event)
+                }
+            }
             if global.json {
-                try Output.json(events.map(EventView.init))
+                try Output.json(views)
             } else {
-                for event in events { EventView(event).printText() }
+                for view in views { view.printText() }
             }
         }
     }

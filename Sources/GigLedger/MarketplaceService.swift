@@ -12,17 +12,21 @@ public final class MarketplaceService: Sendable {
     public let maxAttempts: Int
     /// Contract terms (review window, platform fee) given to newly accepted bids.
     public let contractTerms: ContractTerms
+    /// Reads every event of the streams it folds (upcasting older schema versions) and stamps
+    /// the events it appends with their current version.
+    public let registry: EventRegistry
     let logger: Logger
     let cache: StateCache
 
     /// `cachedStreams` bounds the in-memory cache of folded states (0 disables it).
     public init(
         store: EventStore, maxAttempts: Int = 12, contractTerms: ContractTerms = .standard, cachedStreams: Int = 10_000,
-        logger: Logger = Logger(label: "gigledger.marketplace")
+        registry: EventRegistry = .marketplace, logger: Logger = Logger(label: "gigledger.marketplace")
     ) {
         self.store = store
         self.maxAttempts = max(1, maxAttempts)
         self.contractTerms = contractTerms
+        self.registry = registry
         self.cache = StateCache(capacity: cachedStreams)
         self.logger = logger
     }
@@ -228,13 +232,15 @@ public final class MarketplaceService: Sendable {
             let loaded = try await load(FreelancerDecider.self, command.stream, on: connection)
             let events = try FreelancerDecider.decide(command, loaded.state)
             return try plan(
-                [StreamWrite(stream: command.stream, events: events)], versions: [command.stream: loaded.version],
+                [StreamWrite(stream: command.stream, events: events, registry: registry)],
+                versions: [command.stream: loaded.version],
                 at: command.context)
         case .client(let command):
             let loaded = try await load(ClientDecider.self, command.stream, on: connection)
             let events = try ClientDecider.decide(command, loaded.state)
             return try plan(
-                [StreamWrite(stream: command.stream, events: events)], versions: [command.stream: loaded.version],
+                [StreamWrite(stream: command.stream, events: events, registry: registry)],
+                versions: [command.stream: loaded.version],
                 at: command.context)
         case .gig(var command):
             // Facts from other aggregates, read just before deciding. Registrations are never
@@ -258,12 +264,14 @@ public final class MarketplaceService: Sendable {
             }
             let loaded = try await load(GigDecider.self, command.stream, on: connection)
             let decision = try GigDecider.decide(command, loaded.state)
-            return try plan(try decision.writes(), versions: [command.stream: loaded.version], at: command.context)
+            return try plan(
+                try decision.writes(in: registry), versions: [command.stream: loaded.version], at: command.context)
         case .contract(let command):
             let loaded = try await load(ContractDecider.self, command.stream, on: connection)
             let events = try ContractDecider.decide(command, loaded.state)
             return try plan(
-                [StreamWrite(stream: command.stream, events: events)], versions: [command.stream: loaded.version],
+                [StreamWrite(stream: command.stream, events: events, registry: registry)],
+                versions: [command.stream: loaded.version],
                 at: command.context)
         }
     }
@@ -309,7 +317,8 @@ public final class MarketplaceService: Sendable {
             for recorded in page {
                 do {
                     let event = try D.Event.decode(
-                        type: recorded.type, schemaVersion: recorded.schemaVersion, data: recorded.data.data)
+                        type: recorded.type, schemaVersion: recorded.schemaVersion, data: recorded.data.data,
+                        in: registry)
                     state = D.evolve(state, event)
                 } catch {
                     throw CommandError(

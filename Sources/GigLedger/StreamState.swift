@@ -65,7 +65,8 @@ extension MarketplaceService {
                 do {
                     state = D.evolve(
                         state,
-                        try D.Event.decode(type: event.type, schemaVersion: event.schemaVersion, data: event.data.data))
+                        try D.Event.decode(
+                            type: event.type, schemaVersion: event.schemaVersion, data: event.data.data, in: registry))
                 } catch {
                     throw CommandError(
                         .corruptStream,

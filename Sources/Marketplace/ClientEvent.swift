@@ -28,10 +28,6 @@ public enum ClientEvent: DomainEvent {
         }
     }
 
-    public static var schemaVersions: [String: Int] {
-        [ClientRegistered.eventType: ClientRegistered.schemaVersion]
-    }
-
     /// The wrapped data.
     public var payload: any EventPayload {
         switch self {
@@ -39,17 +35,12 @@ public enum ClientEvent: DomainEvent {
         }
     }
 
-    public var eventType: String { type(of: payload).eventType }
-    public var schemaVersion: Int { type(of: payload).schemaVersion }
+    public static var category: StreamCategory { .client }
 
-    public func encoded() throws(DomainError) -> EncodedEvent {
-        try EventCoding.encode(payload)
-    }
+    public var marketplaceEvent: MarketplaceEvent { .client(self) }
 
-    public static func decode(_ event: EncodedEvent) throws(DomainError) -> ClientEvent {
-        switch event.type {
-        case ClientRegistered.eventType: .clientRegistered(try EventCoding.decode(event, as: ClientRegistered.self))
-        default: throw EventCoding.unknownType(event.type, in: "client")
-        }
+    public init?(_ event: MarketplaceEvent) {
+        guard case .client(let event) = event else { return nil }
+        self = event
     }
 }

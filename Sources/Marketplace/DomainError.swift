@@ -149,9 +149,11 @@ public struct DomainError: Error, Sendable, CustomStringConvertible {
         public static let contractNotEnded = Code(.contractNotEnded)
         /// This side already reviewed the contract, differently.
         public static let duplicateReview = Code(.duplicateReview)
-        /// A stored event's type is unknown to this version.
+        /// A stored event's type is unknown to this version (or belongs to another aggregate's
+        /// streams).
         public static let unknownEventType = Code(.unknownEventType)
-        /// A stored event's schema version is unknown to this version.
+        /// A stored event's schema version cannot be read: newer than the type's current version
+        /// in ``EventRegistry``, below 1, or with no upcaster to the next version.
         public static let unsupportedSchemaVersion = Code(.unsupportedSchemaVersion)
         /// A stored event's data does not decode.
         public static let undecodableEvent = Code(.undecodableEvent)

@@ -1,9 +1,9 @@
 import Foundation
 
-/// The JSON rules of stored event data, shared by every event enum.
+/// The JSON rules of stored event data (sorted keys, times as ``EventTime`` strings), used by
+/// ``EventRegistry``, which decides types and versions.
 enum EventCoding {
-    /// Encodes `payload` with sorted keys and times as ``EventTime`` strings.
-    static func encode<Payload: EventPayload>(_ payload: Payload) throws(DomainError) -> EncodedEvent {
+    static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
@@ -16,25 +16,22 @@ enum EventCoding {
             var container = encoder.singleValueContainer()
             try container.encode(text)
         }
-        do {
-            let data = try encoder.encode(payload)
-            return EncodedEvent(type: Payload.eventType, schemaVersion: Payload.schemaVersion, data: data)
-        } catch {
+        return encoder
+    }
+
+    /// Encodes `payload` with sorted keys and times as ``EventTime`` strings.
+    static func encode<Payload: EventPayload>(_ payload: Payload) throws(DomainError) -> Data {
+        do { return try encoder().encode(payload) } catch {
             throw DomainError(
                 .unencodableEvent, "The \(Payload.eventType) event cannot be encoded; this is a bug in the domain.",
                 cause: error)
         }
     }
 
-    /// Decodes the data of `event` as `Payload`, which must match its type and schema version.
-    static func decode<Payload: EventPayload>(_ event: EncodedEvent, as _: Payload.Type) throws(DomainError) -> Payload
+    /// Decodes `data`, already at the current schema `version` of `type`, as `Payload`.
+    static func decode<Payload: EventPayload>(_: Payload.Type, from data: Data, type: String, version: Int)
+        throws(DomainError) -> Payload
     {
-        guard event.schemaVersion == Payload.schemaVersion else {
-            throw DomainError(
-                .unsupportedSchemaVersion,
-                "\(event.type) schema version \(event.schemaVersion) is unknown to this version, which reads version \(Payload.schemaVersion): upgrade GigLedger, or add an upcaster for it."
-            )
-        }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
@@ -46,20 +43,12 @@ enum EventCoding {
             return date
         }
         do {
-            return try decoder.decode(Payload.self, from: event.data)
+            return try decoder.decode(Payload.self, from: data)
         } catch {
             throw DomainError(
                 .undecodableEvent,
-                "The data of a \(event.type) v\(event.schemaVersion) event does not decode: the stored event is corrupt or from another system.",
+                "The data of a \(type) v\(version) event does not decode: the stored event is corrupt or from another system.",
                 cause: error)
         }
-    }
-
-    /// The error for a type name no event enum of `aggregate` has.
-    static func unknownType(_ type: String, in aggregate: String) -> DomainError {
-        DomainError(
-            .unknownEventType,
-            "The event type \(type.prefix(80)) is not a \(aggregate) event this version knows: upgrade GigLedger, or check the stream holds \(aggregate) events."
-        )
     }
 }

@@ -7,15 +7,6 @@ public enum FreelancerEvent: DomainEvent {
     case rateChanged(RateChanged)
     case availabilityChanged(AvailabilityChanged)
 
-    public static var schemaVersions: [String: Int] {
-        [
-            FreelancerRegistered.eventType: FreelancerRegistered.schemaVersion,
-            SkillsUpdated.eventType: SkillsUpdated.schemaVersion,
-            RateChanged.eventType: RateChanged.schemaVersion,
-            AvailabilityChanged.eventType: AvailabilityChanged.schemaVersion,
-        ]
-    }
-
     /// The wrapped data.
     public var payload: any EventPayload {
         switch self {
@@ -26,22 +17,12 @@ public enum FreelancerEvent: DomainEvent {
         }
     }
 
-    public var eventType: String { type(of: payload).eventType }
-    public var schemaVersion: Int { type(of: payload).schemaVersion }
+    public static var category: StreamCategory { .freelancer }
 
-    public func encoded() throws(DomainError) -> EncodedEvent {
-        try EventCoding.encode(payload)
-    }
+    public var marketplaceEvent: MarketplaceEvent { .freelancer(self) }
 
-    public static func decode(_ event: EncodedEvent) throws(DomainError) -> FreelancerEvent {
-        switch event.type {
-        case FreelancerRegistered.eventType:
-            .freelancerRegistered(try EventCoding.decode(event, as: FreelancerRegistered.self))
-        case SkillsUpdated.eventType: .skillsUpdated(try EventCoding.decode(event, as: SkillsUpdated.self))
-        case RateChanged.eventType: .rateChanged(try EventCoding.decode(event, as: RateChanged.self))
-        case AvailabilityChanged.eventType:
-            .availabilityChanged(try EventCoding.decode(event, as: AvailabilityChanged.self))
-        default: throw EventCoding.unknownType(event.type, in: "freelancer")
-        }
+    public init?(_ event: MarketplaceEvent) {
+        guard case .freelancer(let event) = event else { return nil }
+        self = event
     }
 }

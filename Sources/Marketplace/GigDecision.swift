@@ -36,16 +36,19 @@ public struct GigDecision: Hashable, Sendable {
     public var isEmpty: Bool { gigEvents.isEmpty && (startedContract?.events.isEmpty ?? true) }
 
     /// The encoded appends, one per stream with events: the gig's (version as read), then the new
-    /// contract's (no stream).
-    public func writes() throws(DomainError) -> [StreamWrite] {
+    /// contract's (no stream), encoded through `registry`.
+    public func writes(in registry: EventRegistry = .marketplace) throws(DomainError) -> [StreamWrite] {
         var writes: [StreamWrite] = []
         if !gigEvents.isEmpty {
-            writes.append(try StreamWrite(stream: gigID.stream, expectation: .versionAsRead, events: gigEvents))
+            writes.append(
+                try StreamWrite(
+                    stream: gigID.stream, expectation: .versionAsRead, events: gigEvents, registry: registry))
         }
         if let startedContract, !startedContract.events.isEmpty {
             writes.append(
                 try StreamWrite(
-                    stream: startedContract.contractID.stream, expectation: .noStream, events: startedContract.events))
+                    stream: startedContract.contractID.stream, expectation: .noStream, events: startedContract.events,
+                    registry: registry))
         }
         return writes
     }

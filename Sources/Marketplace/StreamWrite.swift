@@ -23,14 +23,15 @@ public struct StreamWrite: Hashable, Sendable {
         self.events = events
     }
 
-    /// Encodes `events` for `stream`.
+    /// Encodes `events` for `stream` through `registry` (which stamps each type's version).
     public init<Event: DomainEvent>(
-        stream: MarketplaceStream, expectation: Expectation = .versionAsRead, events: [Event]
+        stream: MarketplaceStream, expectation: Expectation = .versionAsRead, events: [Event],
+        registry: EventRegistry = .marketplace
     ) throws(DomainError) {
         var encoded: [EncodedEvent] = []
         encoded.reserveCapacity(events.count)
         for event in events {
-            encoded.append(try event.encoded())
+            encoded.append(try registry.encode(event))
         }
         self.init(stream: stream, expectation: expectation, events: encoded)
     }

@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import Marketplace
 import PQ
 
 /// Competition per gig (sql/READ_MODELS.md): bids total and live, unique bidders, first bid time, min /
@@ -12,11 +13,17 @@ import PQ
 /// latest amount (withdrawn and declined bids included: they are part of the market). Amounts
 /// are minor units of the gig's currency. `status`: open, awarded (also once the awarded gig is
 /// closed as filled) or closed (cancelled or expired). Deterministic: business times only.
-public struct CompetitionByGigProjector: Projector {
+public struct CompetitionByGigProjector: MarketplaceProjector {
     public let name = "competition_gigs"
     public let version = 1
     public let tables = ["competition_gigs_v1", "competition_bids_v1"]
-    public init() {}
+    public let eventTypes: Set<String> = [
+        GigEvent.GigPosted.eventType, GigEvent.BidPlaced.eventType, GigEvent.BidRevised.eventType,
+        GigEvent.BidWithdrawn.eventType, GigEvent.BidDeclined.eventType, GigEvent.BidAccepted.eventType,
+        GigEvent.GigClosed.eventType,
+    ]
+    public let registry: EventRegistry
+    public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
     public func prepare(on connection: Connection) async throws {
         try await connection.execute(
@@ -56,28 +63,9 @@ public struct CompetitionByGigProjector: Projector {
             """)
     }
 
-    private struct Payload: Decodable {
-        struct Amount: Decodable {
-            let currency: String
-            let minorUnits: Int64
-        }
-        let gigId: EventID
-        let clientId: EventID?
-        let bidId: EventID?
-        let freelancerId: EventID?
-        let amount: Amount?
-        let budgetMin: Amount?
-        let budgetMax: Amount?
-        let skills: [String]?
-    }
-
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
         try await apply(batch: [event], on: connection)
     }
-
-    private static let interesting: Set<String> = [
-        "GigPosted", "BidPlaced", "BidRevised", "BidWithdrawn", "BidDeclined", "BidAccepted", "GigClosed",
-    ]
 
     /// Set-based: the batch is folded in Swift (per gig and bid, in log order), then written with
     /// at most seven statements whatever its size. Every write is keyed (insert once, assign the
@@ -91,36 +79,37 @@ public struct CompetitionByGigProjector: Projector {
         var dropped = LastWins<[UUID], Bool>()
         var terminal = LastWins<UUID, String>()
         var touched = LastWins<UUID, Bool>()
-        for event in events where Self.interesting.contains(event.type) {
-            let data = try event.payload(Payload.self)
-            let gig = data.gigId.value
-            switch event.type {
-            case "GigPosted":
-                guard let client = data.clientId?.value, let min = data.budgetMin, let max = data.budgetMax,
-                    let skills = data.skills
-                else {
-                    throw event.missing("clientId, budget or skills")
-                }
-                posted.append((gig, client, max.currency, min.minorUnits, max.minorUnits, skills, event.occurredAt))
+        for event in events where eventTypes.contains(event.type) {
+            guard case .gig(let decoded) = try event.decoded(with: registry) else { continue }
+            let gig: UUID
+            switch decoded {
+            case .gigPosted(let p):
+                posted.append(
+                    (
+                        p.gigID.uuid, p.clientID.uuid, p.budgetMax.currency.code, p.budgetMin.minorUnits,
+                        p.budgetMax.minorUnits, p.skills.map(\.slug), event.occurredAt
+                    ))
                 continue
-            case "BidPlaced":
-                guard let bid = data.bidId?.value, let freelancer = data.freelancerId?.value, let amount = data.amount
-                else {
-                    throw event.missing("bidId, freelancerId or amount")
-                }
-                placed.append((gig, bid, freelancer, amount.minorUnits, event.occurredAt))
-            case "BidRevised":
-                guard let bid = data.bidId?.value, let amount = data.amount else {
-                    throw event.missing("bidId or amount")
-                }
-                revised.set([gig, bid], amount.minorUnits)
-            case "BidWithdrawn", "BidDeclined":
-                guard let bid = data.bidId?.value else { throw event.missing("bidId") }
-                dropped.set([gig, bid], true)
-            default:
-                // Awarded or closed: every bid lapses; the first terminal event sets the status
-                // (a gig closed after its award — filled — stays "awarded").
-                if terminal[gig] == nil { terminal.set(gig, event.type == "BidAccepted" ? "awarded" : "closed") }
+            case .bidPlaced(let p):
+                gig = p.gigID.uuid
+                placed.append((gig, p.bidID.uuid, p.freelancerID.uuid, p.amount.minorUnits, event.occurredAt))
+            case .bidRevised(let p):
+                gig = p.gigID.uuid
+                revised.set([gig, p.bidID.uuid], p.amount.minorUnits)
+            case .bidWithdrawn(let p):
+                gig = p.gigID.uuid
+                dropped.set([gig, p.bidID.uuid], true)
+            case .bidDeclined(let p):
+                gig = p.gigID.uuid
+                dropped.set([gig, p.bidID.uuid], true)
+            // Awarded or closed: every bid lapses; the first terminal event sets the status (a
+            // gig closed after its award — filled — stays "awarded").
+            case .bidAccepted(let p):
+                gig = p.gigID.uuid
+                if terminal[gig] == nil { terminal.set(gig, "awarded") }
+            case .gigClosed(let p):
+                gig = p.gigID.uuid
+                if terminal[gig] == nil { terminal.set(gig, "closed") }
             }
             touched.set(gig, true)
         }

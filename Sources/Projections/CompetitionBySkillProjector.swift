@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import Marketplace
 import PQ
 
 /// Competition per skill and ISO week (sql/READ_MODELS.md): gigs posted, bids, bids per gig, gigs with no
@@ -13,12 +14,16 @@ import PQ
 /// - supply: freelancers offering the skill at the end of that week;
 /// - fill rate = contracts started ÷ gigs posted; win rate = contracts started ÷ bids;
 ///   demand ÷ supply = gigs posted ÷ supply (NULL when no supply).
-public struct CompetitionBySkillProjector: Projector {
+public struct CompetitionBySkillProjector: MarketplaceProjector {
     public let name = "competition_skills"
     public let version = 1
     public let tables = ["competition_freelancer_skills_v1"]
     public let views = ["competition_skill_weeks_v1"]
-    public init() {}
+    public let eventTypes: Set<String> = [
+        FreelancerEvent.FreelancerRegistered.eventType, FreelancerEvent.SkillsUpdated.eventType,
+    ]
+    public let registry: EventRegistry
+    public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
     public func prepare(on connection: Connection) async throws {
         try await CompetitionByGigProjector().prepare(on: connection)
@@ -65,12 +70,6 @@ public struct CompetitionBySkillProjector: Projector {
             """)
     }
 
-    private struct Claims: Decodable {
-        struct Claim: Decodable { let skill: String }
-        let freelancerId: EventID
-        let skills: [Claim]
-    }
-
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
         try await apply(batch: [event], on: connection)
     }
@@ -87,13 +86,18 @@ public struct CompetitionBySkillProjector: Projector {
     public func apply(batch events: [RecordedEvent], on connection: Connection) async throws {
         var rounds: [[(freelancer: UUID, at: Date, skills: [String])]] = []
         var claimsSoFar: [UUID: Int] = [:]
-        for event in events where event.type == "FreelancerRegistered" || event.type == "SkillsUpdated" {
-            let claims = try event.payload(Claims.self)
-            let round = claimsSoFar[claims.freelancerId.value, default: 0]
-            claimsSoFar[claims.freelancerId.value] = round + 1
+        for event in events where eventTypes.contains(event.type) {
+            let freelancer: FreelancerID
+            let skills: [SkillProficiency]
+            switch try event.decoded(with: registry) {
+            case .freelancer(.freelancerRegistered(let p)): (freelancer, skills) = (p.freelancerID, p.skills)
+            case .freelancer(.skillsUpdated(let p)): (freelancer, skills) = (p.freelancerID, p.skills)
+            default: continue
+            }
+            let round = claimsSoFar[freelancer.uuid, default: 0]
+            claimsSoFar[freelancer.uuid] = round + 1
             if round == rounds.count { rounds.append([]) }
-            rounds[round].append(
-                (claims.freelancerId.value, event.occurredAt, Array(Set(claims.skills.map(\.skill))).sorted()))
+            rounds[round].append((freelancer.uuid, event.occurredAt, Array(Set(skills.map(\.skill.slug))).sorted()))
         }
         for round in rounds {
             let skillRows = round.enumerated().flatMap { index, claim in claim.skills.map { (Int32(index), $0) } }

@@ -16,10 +16,14 @@ import PQ
 ///   from 1–5 to 0–1) and half the Bayesian completion rate ((completed + α) ÷ (ended + α + β)),
 ///   so a newcomer starts at the prior, not at zero.
 ///
-/// Score = the weighted sum (weights are versioned); ties broken by freelancer id (gig id for a
-/// feed). The fairness re-rank keeps one top-k slot for the best *qualified newcomer* (no
-/// contract yet, coverage ≥ ``Weights/newcomerMinimumCoverage``, budget fit > 0) when none made
-/// the top k (k ≥ 2) on score alone: the last slot goes to it.
+/// Score = the weighted sum (weights are versioned); ranked by the exact score, ties broken by
+/// freelancer id (gig id for a feed). The fairness re-rank keeps one top-k slot for the best
+/// *qualified newcomer* (no contract yet, coverage ≥ ``Weights/newcomerMinimumCoverage``, budget
+/// fit > 0) when no qualified newcomer made the top k (k ≥ 2) on score alone — a newcomer who
+/// does not qualify does not count — : the last slot goes to it. Feeds have no such slot.
+///
+/// Results are published with every score and component rounded to 4 decimals
+/// (sql/READ_MODELS.md, docs/JSON.md) and carry the `matching` checkpoint they reflect.
 ///
 /// Reads the version-2 tables of ``MatchingProjector`` (idf from maintained document
 /// frequencies; candidates and feeds read a few hundred rows in bound order instead of scoring
@@ -45,23 +49,50 @@ public struct Matching: Sendable {
             version: 1, coverage: 0.5, budget: 0.2, availability: 0.1, reputation: 0.2, typicalGigHours: 40,
             hoursPerActiveContract: 10, ratingPrior: 4, ratingPriorWeight: 5, completionAlpha: 2, completionBeta: 1,
             newcomerMinimumCoverage: 0.25)
+
+        /// A newcomer who may take the newcomer slot: coverage ≥ ``newcomerMinimumCoverage`` and
+        /// a budget fit above 0.
+        func qualifiesForNewcomerSlot(_ m: Match) -> Bool {
+            m.newcomer && m.coverage >= newcomerMinimumCoverage && m.budgetFit > 0
+        }
     }
 
-    /// One scored pair, with every component.
+    static let projections: [any Projector] = [MatchingProjector()]
+
+    /// One scored pair, with every component (each in 0…1; 4 decimals once published).
     public struct Match: Sendable, Hashable, Codable {
-        public let gigID: UUID
-        public let freelancerID: UUID
-        public let score: Double
-        public let coverage: Double
-        public let budgetFit: Double
-        public let availability: Double
-        public let reputation: Double
+        @LowercaseUUID public var gigID: UUID
+        @LowercaseUUID public var freelancerID: UUID
+        public var score: Double
+        public var coverage: Double
+        public var budgetFit: Double
+        public var availability: Double
+        public var reputation: Double
+        /// No contract started yet.
         public let newcomer: Bool
         /// Put in the top k by the newcomer slot rather than by score.
         public var viaNewcomerSlot: Bool
         public let matchedSkills: [String]
         public let missingSkills: [String]
         public let weightsVersion: Int
+
+        enum CodingKeys: String, CodingKey {
+            case gigID = "gigId"
+            case freelancerID = "freelancerId"
+            case score, coverage, budgetFit, availability, reputation,
+                newcomer, viaNewcomerSlot, matchedSkills, missingSkills, weightsVersion
+        }
+
+        /// Scores and components rounded to the published 4 decimals.
+        func published() -> Match {
+            var m = self
+            m.score = rounded(score, places: 4)
+            m.coverage = rounded(coverage, places: 4)
+            m.budgetFit = rounded(budgetFit, places: 4)
+            m.availability = rounded(availability, places: 4)
+            m.reputation = rounded(reputation, places: 4)
+            return m
+        }
     }
 
     public let pool: ConnectionPool
@@ -89,32 +120,25 @@ public struct Matching: Sendable {
     /// for every combination of levels on the gig's skills, its coverage plus a full budget fit
     /// plus the best unread freelancer's own part stays below it. The newcomer slot searches the
     /// newcomers' lists the same way. Results equal scoring every candidate.
-    public func candidates(forGig gig: UUID, k: Int = 10) async throws -> [Match] {
-        try await read { conn in
-            guard k > 0, let context = try await gigContext(gig, conn) else { return [] }
-            let fetch: CandidateSearch.Fetch = { try await self.fetch($0, gigSkills: $1, newcomersOnly: $2, conn) }
-            var search = CandidateSearch(
-                gig: context, weights: weights, exhaustive: !Self.rankKeyFits(weights), firstRead: tuning.firstRead)
-            try await search.run(k: k, newcomersOnly: false, qualifies: { _ in true }, fetch: fetch)
-            let byID: (Match, Match) -> Bool = { $0.freelancerID.uuidString < $1.freelancerID.uuidString }
-            let top = Self.rank(Array(search.scored.values), k: k, tieBreak: byID, weights: weights)
-            guard k >= 2, !top.contains(where: \.newcomer) else { return top }
-            let w = weights
-            try await search.run(
-                k: 1, newcomersOnly: true,
-                qualifies: { $0.newcomer && $0.coverage >= w.newcomerMinimumCoverage && $0.budgetFit > 0 }, fetch: fetch
-            )
-            return Self.rank(Array(search.scored.values), k: k, tieBreak: byID, weights: weights)
+    public func candidates(forGig gig: UUID, k: Int = 10) async throws -> Snapshot<[Match]> {
+        let (matches, checkpoints) = try await ReadModels.read(pool, Self.projections) { conn in
+            try await candidates(gig, k: k, conn).map { $0.published() }
         }
+        return Snapshot(data: matches, checkpoints: checkpoints)
     }
 
-    /// Runs a query's reads in one read-only snapshot (so a search's rounds see one state of
-    /// the tables) with JIT compilation off (it costs more than these short queries take).
-    private func read<R: Sendable>(_ body: (Connection) async throws -> R) async throws -> R {
-        try await pool.withTransaction(.repeatableRead, readOnly: true) { conn in
-            try await conn.execute("SET LOCAL jit = off")
-            return try await body(conn)
-        }
+    private func candidates(_ gig: UUID, k: Int, _ conn: Connection) async throws -> [Match] {
+        guard k > 0, let context = try await gigContext(gig, conn) else { return [] }
+        let fetch: CandidateSearch.Fetch = { try await self.fetch($0, gigSkills: $1, newcomersOnly: $2, conn) }
+        var search = CandidateSearch(
+            gig: context, weights: weights, exhaustive: !Self.rankKeyFits(weights), firstRead: tuning.firstRead)
+        try await search.run(k: k, newcomersOnly: false, qualifies: { _ in true }, fetch: fetch)
+        let byID: (Match, Match) -> Bool = { $0.freelancerID.uuidString < $1.freelancerID.uuidString }
+        let top = Self.rank(Array(search.scored.values), k: k, tieBreak: byID, weights: weights)
+        let w = weights
+        guard k >= 2, !top.contains(where: w.qualifiesForNewcomerSlot) else { return top }
+        try await search.run(k: 1, newcomersOnly: true, qualifies: w.qualifiesForNewcomerSlot, fetch: fetch)
+        return Self.rank(Array(search.scored.values), k: k, tieBreak: byID, weights: weights)
     }
 
     /// The best `k` open gigs for `freelancer` (open gigs sharing at least one of its skills).
@@ -123,9 +147,11 @@ public struct Matching: Sendable {
     /// has the same coverage, so groups are visited best bound first and, in each, only the `k`
     /// gigs with the best budget fit are read; visiting stops when a group's bound (a full budget
     /// fit) falls below the k-th score.
-    public func feed(forFreelancer freelancer: UUID, k: Int = 10) async throws -> [Match] {
-        guard k > 0 else { return [] }
-        return try await read { conn in try await feed(freelancer, k: k, conn) }
+    public func feed(forFreelancer freelancer: UUID, k: Int = 10) async throws -> Snapshot<[Match]> {
+        let (matches, checkpoints) = try await ReadModels.read(pool, Self.projections) { conn in
+            k > 0 ? try await feed(freelancer, k: k, conn).map { $0.published() } : []
+        }
+        return Snapshot(data: matches, checkpoints: checkpoints)
     }
 
     private func feed(_ freelancer: UUID, k: Int, _ conn: Connection) async throws -> [Match] {
@@ -183,10 +209,12 @@ public struct Matching: Sendable {
             next += chunk.count
             for gigRow in try await conn.query(
                 """
-                SELECT g.n::int AS n, x.gig_id, x.budget_fit
+                SELECT g.n::int AS n, x.gig_id, x.currency, x.budget_min_minor, x.budget_max_minor
                 FROM unnest(\(chunk.map(\.key))::text[]) WITH ORDINALITY AS g(skill_set, n)
                 CROSS JOIN LATERAL (
-                    SELECT o.gig_id,
+                    -- Ordered by ``budgetFit`` (the same expression, for the order only: the value
+                    -- is computed in Swift from the row).
+                    SELECT o.gig_id, o.currency, o.budget_min_minor, o.budget_max_minor,
                            coalesce(CASE WHEN o.currency <> \(me.currency) THEN 0
                                 ELSE greatest(0, 1 - greatest(o.budget_min_minor - \(me.rate) * \(w.typicalGigHours),
                                                                \(me.rate) * \(w.typicalGigHours) - o.budget_max_minor, 0)
@@ -197,10 +225,13 @@ public struct Matching: Sendable {
                 """
             ).rows {
                 let group = chunk[try gigRow.decode(Int.self, "n") - 1]
+                let budgetFit = Self.budgetFit(
+                    currency: try gigRow.decode(String.self, "currency"),
+                    min: try gigRow.decode(Int64.self, "budget_min_minor"),
+                    max: try gigRow.decode(Int64.self, "budget_max_minor"), freelancer: me, weights: w)
                 best.append(
                     Self.match(
-                        gig: try gigRow.decode(UUID.self, "gig_id"), currency: me.currency,
-                        budgetFit: try gigRow.decode(Double.self, "budget_fit"),
+                        gig: try gigRow.decode(UUID.self, "gig_id"), currency: me.currency, budgetFit: budgetFit,
                         skills: group.skills, idf: group.idf, levels: mine, freelancer: me, weights: w))
             }
             best.sort(by: order)
@@ -209,9 +240,13 @@ public struct Matching: Sendable {
         return best
     }
 
-    /// Every component of `freelancer` against `gig`, with matched and missing skills.
-    public func explain(gig: UUID, freelancer: UUID) async throws -> Match? {
-        try await read { conn in try await explain(gig, freelancer, conn) }
+    /// Every component of `freelancer` against `gig`, with matched and missing skills; nil when
+    /// the read model has no such gig or freelancer.
+    public func explain(gig: UUID, freelancer: UUID) async throws -> Snapshot<Match>? {
+        let (match, checkpoints) = try await ReadModels.read(pool, Self.projections) { conn in
+            try await explain(gig, freelancer, conn)?.published()
+        }
+        return match.map { Snapshot(data: $0, checkpoints: checkpoints) }
     }
 
     private func explain(_ gig: UUID, _ freelancer: UUID, _ conn: Connection) async throws -> Match? {
@@ -235,11 +270,10 @@ public struct Matching: Sendable {
     static func rank(_ all: [Match], k: Int, tieBreak: (Match, Match) -> Bool, weights: Weights) -> [Match] {
         let sorted = all.sorted { $0.score != $1.score ? $0.score > $1.score : tieBreak($0, $1) }
         var top = Array(sorted.prefix(max(0, k)))
-        // With k = 1 the best score keeps the only slot; the newcomer slot is the last of k ≥ 2.
-        guard k >= 2, !top.contains(where: \.newcomer),
-            var newcomer = sorted.dropFirst(top.count).first(where: {
-                $0.newcomer && $0.coverage >= weights.newcomerMinimumCoverage && $0.budgetFit > 0
-            })
+        // With k = 1 the best score keeps the only slot; the newcomer slot is the last of k ≥ 2,
+        // given when no qualified newcomer made the top k (an unqualified one does not count).
+        guard k >= 2, !top.contains(where: weights.qualifiesForNewcomerSlot),
+            var newcomer = sorted.dropFirst(top.count).first(where: weights.qualifiesForNewcomerSlot)
         else { return top }
         newcomer.viaNewcomerSlot = true
         top[top.count - 1] = newcomer
@@ -348,6 +382,13 @@ public struct Matching: Sendable {
             availability: availability,
             reputation: reputation, newcomer: f.started == 0, viaNewcomerSlot: false, matchedSkills: matched.sorted(),
             missingSkills: missing.sorted(), weightsVersion: w.version)
+    }
+
+    /// The freelancer's own part of the score, negated: −(w.availability × availability +
+    /// w.reputation × reputation). ``MatchingProjector`` stores it as `rank_key` (under
+    /// ``MatchingProjector/rankWeights``), so the index order and the score share this definition.
+    static func rankKey(_ f: FreelancerFacts, _ w: Weights) -> Double {
+        -(w.availability * f.availability(w) + w.reputation * f.reputation(w))
     }
 
     /// `rank_key` orders candidates by −(availability × w.availability + reputation × w.reputation)

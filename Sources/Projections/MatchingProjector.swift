@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import Marketplace
 import PQ
 
 /// The facts matching needs, kept from the log (version 2 tables in `read_models`), shaped so a
@@ -8,9 +9,10 @@ import PQ
 /// - `match_freelancers_v2`: rate, hours per week and the reputation inputs (ratings, contracts
 ///   started, completed, failed, active), each recomputed from the freelancer's contracts;
 /// - `match_freelancer_skills_v2`: skill and level, plus `newcomer` and `rank_key` =
-///   −(availability × 0.1 + reputation × 0.2) under ``rankWeights`` (the part of the score that
-///   depends on the freelancer alone), indexed per (skill, level) so candidates come in order of
-///   an upper bound of their score;
+///   ``Matching/rankKey(_:_:)`` under ``rankWeights``, −(availability × 0.1 + reputation × 0.2)
+///   (the part of the score that depends on the freelancer alone), computed by the scoring code
+///   itself and indexed per (skill, level) so candidates come in order of an upper bound of
+///   their score;
 /// - `match_skill_df_v2` and `match_population_v2`: per-skill document frequencies and the
 ///   number of registered freelancers, so idf needs no count at query time;
 /// - `match_gigs_v2` (skills, budget, status, and `skill_set`, the skills as one key) and
@@ -21,7 +23,7 @@ import PQ
 ///
 /// Scoring itself is ``Matching``. Every write is keyed and counts move by exactly what a
 /// statement inserted or deleted, so re-applying events already applied changes nothing.
-public struct MatchingProjector: Projector {
+public struct MatchingProjector: MarketplaceProjector {
     public let name = "matching"
     public let version = 2
     public let tables = [
@@ -31,7 +33,8 @@ public struct MatchingProjector: Projector {
     /// The weights `rank_key` is computed with. ``Matching`` uses the index bound only when its
     /// weights agree with these on availability and reputation; otherwise it scans every candidate.
     public static let rankWeights = Matching.Weights.v1
-    public init() {}
+    public let registry: EventRegistry
+    public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
     public func prepare(on connection: Connection) async throws {
         try await connection.executeScript(
@@ -94,45 +97,12 @@ public struct MatchingProjector: Projector {
             """)
     }
 
-    private struct Payload: Decodable {
-        struct Amount: Decodable {
-            let currency: String
-            let minorUnits: Int64
-        }
-        struct Claim: Decodable {
-            let skill: String
-            let level: Int
-        }
-        let freelancerId: EventID?
-        let gigId: EventID?
-        let clientId: EventID?
-        let contractId: EventID?
-        let skills: FlexibleSkills?
-        let hourlyRate: Amount?
-        let hoursPerWeek: Int?
-        let budgetMin: Amount?
-        let budgetMax: Amount?
-        let authorSide: String?
-        let rating: Int?
-
-        /// Freelancer skills are objects, gig skills are slugs.
-        enum FlexibleSkills: Decodable {
-            case claims([Claim])
-            case slugs([String])
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.singleValueContainer()
-                if let claims = try? container.decode([Claim].self) {
-                    self = .claims(claims)
-                } else {
-                    self = .slugs(try container.decode([String].self))
-                }
-            }
-        }
-    }
-
-    private static let types: Set<String> = [
-        "FreelancerRegistered", "SkillsUpdated", "RateChanged", "AvailabilityChanged", "GigPosted", "BidAccepted",
-        "GigClosed", "ContractStarted", "ContractCompleted", "ContractCancelled", "ReviewSubmitted",
+    public let eventTypes: Set<String> = [
+        FreelancerEvent.FreelancerRegistered.eventType, FreelancerEvent.SkillsUpdated.eventType,
+        FreelancerEvent.RateChanged.eventType, FreelancerEvent.AvailabilityChanged.eventType,
+        GigEvent.GigPosted.eventType, GigEvent.BidAccepted.eventType, GigEvent.GigClosed.eventType,
+        ContractEvent.ContractStarted.eventType, ContractEvent.ContractCompleted.eventType,
+        ContractEvent.ContractCancelled.eventType, ContractEvent.ReviewSubmitted.eventType,
     ]
 
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
@@ -146,7 +116,7 @@ public struct MatchingProjector: Projector {
         var registered = LastWins<UUID, (rate: Int64, currency: String, hours: Int, at: Date)>()
         var rates = LastWins<UUID, (rate: Int64, currency: String)>()
         var hours = LastWins<UUID, Int>()
-        var claims = LastWins<UUID, [Payload.Claim]>()
+        var claims = LastWins<UUID, [SkillProficiency]>()
         var posted = LastWins<
             UUID, (client: UUID, currency: String, min: Int64, max: Int64, skills: [String], at: Date)
         >()
@@ -154,60 +124,46 @@ public struct MatchingProjector: Projector {
         var started = LastWins<UUID, UUID>()
         var ended = LastWins<UUID, String>()
         var ratings = LastWins<UUID, Int>()
-        for event in events where Self.types.contains(event.type) {
-            let d = try event.payload(Payload.self)
-            switch event.type {
-            case "FreelancerRegistered":
-                guard let id = d.freelancerId?.value, let rate = d.hourlyRate, let h = d.hoursPerWeek,
-                    case .claims(let c)? = d.skills
-                else {
-                    throw event.missing("freelancerId, skills, rate or hours")
+        for event in events where eventTypes.contains(event.type) {
+            switch try event.decoded(with: registry) {
+            case .freelancer(.freelancerRegistered(let p)):
+                let id = p.freelancerID.uuid
+                if registered[id] == nil {
+                    registered.set(
+                        id, (p.hourlyRate.minorUnits, p.hourlyRate.currency.code, p.hoursPerWeek, event.occurredAt))
                 }
-                if registered[id] == nil { registered.set(id, (rate.minorUnits, rate.currency, h, event.occurredAt)) }
-                claims.set(id, c)
-            case "SkillsUpdated":
-                guard let id = d.freelancerId?.value, case .claims(let c)? = d.skills else {
-                    throw event.missing("freelancerId or skills")
+                claims.set(id, p.skills)
+            case .freelancer(.skillsUpdated(let p)):
+                claims.set(p.freelancerID.uuid, p.skills)
+            case .freelancer(.rateChanged(let p)):
+                rates.set(p.freelancerID.uuid, (p.hourlyRate.minorUnits, p.hourlyRate.currency.code))
+            case .freelancer(.availabilityChanged(let p)):
+                hours.set(p.freelancerID.uuid, p.hoursPerWeek)
+            case .gig(.gigPosted(let p)):
+                if posted[p.gigID.uuid] == nil {
+                    posted.set(
+                        p.gigID.uuid,
+                        (
+                            p.clientID.uuid, p.budgetMax.currency.code, p.budgetMin.minorUnits, p.budgetMax.minorUnits,
+                            p.skills.map(\.slug), event.occurredAt
+                        ))
                 }
-                claims.set(id, c)
-            case "RateChanged":
-                guard let id = d.freelancerId?.value, let rate = d.hourlyRate else {
-                    throw event.missing("freelancerId or hourlyRate")
-                }
-                rates.set(id, (rate.minorUnits, rate.currency))
-            case "AvailabilityChanged":
-                guard let id = d.freelancerId?.value, let h = d.hoursPerWeek else {
-                    throw event.missing("freelancerId or hoursPerWeek")
-                }
-                hours.set(id, h)
-            case "GigPosted":
-                guard let gig = d.gigId?.value, let client = d.clientId?.value, let min = d.budgetMin,
-                    let max = d.budgetMax, case .slugs(let skills)? = d.skills
-                else {
-                    throw event.missing("gig, client, budget or skills")
-                }
-                if posted[gig] == nil {
-                    posted.set(gig, (client, max.currency, min.minorUnits, max.minorUnits, skills, event.occurredAt))
-                }
-            case "BidAccepted", "GigClosed":
-                guard let gig = d.gigId?.value else { throw event.missing("gigId") }
-                closed.set(gig, true)
-            case "ContractStarted":
-                guard let contract = d.contractId?.value, let freelancer = d.freelancerId?.value else {
-                    throw event.missing("contractId or freelancerId")
-                }
-                if started[contract] == nil { started.set(contract, freelancer) }
-            case "ContractCompleted", "ContractCancelled":
-                guard let contract = d.contractId?.value else { throw event.missing("contractId") }
-                // The first end counts.
-                if ended[contract] == nil {
-                    ended.set(contract, event.type == "ContractCompleted" ? "completed" : "failed")
-                }
-            default:  // ReviewSubmitted: the client's review rates the freelancer
-                guard let contract = d.contractId?.value, let rating = d.rating else {
-                    throw event.missing("contractId or rating")
-                }
-                if d.authorSide == "client" { ratings.set(contract, rating) }
+            case .gig(.bidAccepted(let p)):
+                closed.set(p.gigID.uuid, true)
+            case .gig(.gigClosed(let p)):
+                closed.set(p.gigID.uuid, true)
+            case .contract(.contractStarted(let p)):
+                if started[p.contractID.uuid] == nil { started.set(p.contractID.uuid, p.freelancerID.uuid) }
+            // The first end counts.
+            case .contract(.contractCompleted(let p)):
+                if ended[p.contractID.uuid] == nil { ended.set(p.contractID.uuid, "completed") }
+            case .contract(.contractCancelled(let p)):
+                if ended[p.contractID.uuid] == nil { ended.set(p.contractID.uuid, "failed") }
+            case .contract(.reviewSubmitted(let p)):
+                // The client's review rates the freelancer.
+                if p.authorSide == .client { ratings.set(p.contractID.uuid, p.rating) }
+            default:
+                continue
             }
         }
         // Freelancers whose rank key may change.
@@ -219,26 +175,30 @@ public struct MatchingProjector: Projector {
         try await writeGigs(posted, closed, connection)
         let reputation = try await writeContracts(started, ended, ratings, connection)
         rerank.formUnion(reputation)
-        guard !rerank.isEmpty else { return }
-        try await connection.execute(
-            """
-            UPDATE match_freelancer_skills_v2 s SET newcomer = f.contracts_started = 0, rank_key = \(Self.rankKey)
-            FROM match_freelancers_v2 f
-            WHERE s.freelancer_id = f.freelancer_id AND f.freelancer_id = ANY(\(rerank.sorted { $0.uuidString < $1.uuidString })::uuid[])
-              AND (s.newcomer, s.rank_key) IS DISTINCT FROM (f.contracts_started = 0, \(Self.rankKey))
-            """)
+        try await writeRankKeys(rerank, connection)
     }
 
-    /// −(availability × w.availability + reputation × w.reputation) of the freelancer row `f`,
-    /// under ``rankWeights`` (the same expressions as ``Matching``).
-    static var rankKey: SQL {
-        let w = rankWeights
-        return """
-            -(\(w.availability) * (CASE WHEN f.hours_per_week <= 0 THEN 0
-                   ELSE greatest(0, (f.hours_per_week - \(w.hoursPerActiveContract) * f.active_contracts) / f.hours_per_week::float8) END)
-              + \(w.reputation) * (0.5 * (((\(w.ratingPriorWeight) * \(w.ratingPrior) + f.ratings_sum) / (\(w.ratingPriorWeight) + f.ratings_n) - 1) / 4)
-                   + 0.5 * ((f.completed + \(w.completionAlpha)) / (f.completed + f.failed + \(w.completionAlpha) + \(w.completionBeta)))))
+    /// Recomputes `newcomer` and `rank_key` of `freelancers`' skill rows with
+    /// ``Matching/rankKey(_:_:)`` under ``rankWeights`` — the scoring code itself, so the index
+    /// order and the scores cannot disagree.
+    private func writeRankKeys(_ freelancers: Set<UUID>, _ connection: Connection) async throws {
+        guard !freelancers.isEmpty else { return }
+        let facts = try await connection.query(
             """
+            SELECT freelancer_id, hourly_rate_minor, currency, hours_per_week, active_contracts, ratings_sum, ratings_n,
+                   completed, failed, contracts_started
+            FROM match_freelancers_v2 WHERE freelancer_id = ANY(\(freelancers.sorted { $0.uuidString < $1.uuidString })::uuid[])
+            ORDER BY freelancer_id
+            """
+        ).rows.map { try Matching.FreelancerFacts(row: $0) }
+        guard !facts.isEmpty else { return }
+        try await connection.execute(
+            """
+            UPDATE match_freelancer_skills_v2 s SET newcomer = u.newcomer, rank_key = u.rank_key
+            FROM unnest(\(facts.map(\.id))::uuid[], \(facts.map { $0.started == 0 })::bool[],
+                        \(facts.map { Matching.rankKey($0, Self.rankWeights) })::float8[]) AS u(freelancer_id, newcomer, rank_key)
+            WHERE s.freelancer_id = u.freelancer_id AND (s.newcomer, s.rank_key) IS DISTINCT FROM (u.newcomer, u.rank_key)
+            """)
     }
 
     private func writeFreelancers(
@@ -287,7 +247,7 @@ public struct MatchingProjector: Projector {
 
     /// Replaces each claiming freelancer's skills with its latest claims; document frequencies
     /// move by exactly the rows deleted and inserted.
-    private func writeSkills(_ claims: LastWins<UUID, [Payload.Claim]>, _ connection: Connection) async throws {
+    private func writeSkills(_ claims: LastWins<UUID, [SkillProficiency]>, _ connection: Connection) async throws {
         guard !claims.isEmpty else { return }
         var ids: [UUID] = []
         var skills: [String] = []
@@ -295,7 +255,7 @@ public struct MatchingProjector: Projector {
         for (id, list) in claims.entries {
             // One row per skill (the last level claimed for it wins).
             var level: [String: Int] = [:]
-            for claim in list { level[claim.skill] = claim.level }
+            for claim in list { level[claim.skill.slug] = claim.level.rawValue }
             for skill in level.keys.sorted() {
                 ids.append(id)
                 skills.append(skill)
@@ -317,9 +277,9 @@ public struct MatchingProjector: Projector {
             for row in try await connection.query(
                 """
                 INSERT INTO match_freelancer_skills_v2 (freelancer_id, skill, level, newcomer, rank_key)
-                SELECT c.freelancer_id, c.skill, c.level, coalesce(f.contracts_started = 0, true), coalesce(\(Self.rankKey), 0)
+                -- newcomer and rank_key are set by writeRankKeys at the end of the batch.
+                SELECT c.freelancer_id, c.skill, c.level, true, 0
                 FROM unnest(\(ids)::uuid[], \(skills)::text[], \(levels)::int4[]) AS c(freelancer_id, skill, level)
-                LEFT JOIN match_freelancers_v2 f ON f.freelancer_id = c.freelancer_id
                 ON CONFLICT (freelancer_id, skill) DO NOTHING
                 RETURNING skill
                 """

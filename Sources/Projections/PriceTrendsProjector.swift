@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import Marketplace
 import PQ
 
 /// Price trends (sql/READ_MODELS.md), per skill, currency and ISO week, in three series: `budget` (what
@@ -9,20 +10,25 @@ import PQ
 ///
 /// The projector keeps the observations (`read_models.price_observations_v1`); the views
 /// compute, deterministically from them:
-/// - `price_weeks_v1`: n, p10, p25, median, p75, p90, mean (minor units), bid ÷ budget median
-///   and the lowball share (bids under half the gig's budget min), per series;
-/// - `price_trends_v1`: per skill and currency, the Theil–Sen slope of the weekly clearing
-///   medians over the last 8 weeks that have n ≥ 5, in % of the latest median per week, the
-///   slope of bids per gig, and the price-war flag with its reasons: clearing prices falling
-///   (slope ≤ −2 %/week), bids well under budget (bid ÷ budget median < 0.75 in the latest
-///   week), and bids per gig rising;
+/// - `price_weeks_v1`: n, p10, p25, median, p75, p90, mean (minor units, 1 decimal), bid ÷
+///   budget median and the lowball share (bids under half the gig's budget min), per series;
+/// - `price_trends_v1`: per skill and currency with any observation, the Theil–Sen slope of the
+///   weekly clearing medians over the last 8 weeks that have n ≥ 5 (NULL below 2 such weeks), in
+///   % of the latest median per week, the slope of bids per gig, and the price-war flag with its
+///   reasons: clearing prices falling (slope ≤ −2 %/week), bids well under budget (bid ÷ budget
+///   median < 0.75 in the latest week), and bids per gig rising;
 /// - `rate_guidance_v1`: the p25–p75 clearing band over the last 8 weeks.
-public struct PriceTrendsProjector: Projector {
+public struct PriceTrendsProjector: MarketplaceProjector {
     public let name = "price_trends"
     public let version = 1
     public let tables = ["price_observations_v1"]
     public let views = ["price_weeks_v1", "price_trends_v1", "rate_guidance_v1"]
-    public init() {}
+    public let eventTypes: Set<String> = [
+        GigEvent.GigPosted.eventType, GigEvent.BidPlaced.eventType, GigEvent.BidRevised.eventType,
+        GigEvent.BidAccepted.eventType,
+    ]
+    public let registry: EventRegistry
+    public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
     public func prepare(on connection: Connection) async throws {
         try await connection.execute(
@@ -50,30 +56,33 @@ public struct PriceTrendsProjector: Projector {
             CREATE OR REPLACE VIEW price_weeks_v1 AS
             SELECT o.series, o.skill, o.currency,
                    to_char(date_trunc('week', o.at AT TIME ZONE 'UTC'), 'IYYY-"W"IW') AS iso_week,
-                   date_trunc('week', o.at AT TIME ZONE 'UTC') AS week_start,
+                   date_trunc('week', o.at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS week_start,
                    count(*)::int AS n,
-                   percentile_cont(0.10) WITHIN GROUP (ORDER BY o.amount_minor) AS p10,
-                   percentile_cont(0.25) WITHIN GROUP (ORDER BY o.amount_minor) AS p25,
-                   percentile_cont(0.50) WITHIN GROUP (ORDER BY o.amount_minor) AS median,
-                   percentile_cont(0.75) WITHIN GROUP (ORDER BY o.amount_minor) AS p75,
-                   percentile_cont(0.90) WITHIN GROUP (ORDER BY o.amount_minor) AS p90,
+                   round((percentile_cont(0.10) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p10,
+                   round((percentile_cont(0.25) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p25,
+                   round((percentile_cont(0.50) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS median,
+                   round((percentile_cont(0.75) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p75,
+                   round((percentile_cont(0.90) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p90,
                    round(avg(o.amount_minor), 1) AS mean,
                    round((percentile_cont(0.5) WITHIN GROUP (ORDER BY o.amount_minor::float8 / o.budget_max_minor))::numeric, 4) AS to_budget_median,
                    CASE WHEN o.series = 'bid' THEN round(avg((o.amount_minor * 2 < o.budget_min_minor)::int), 4) END AS lowball_share
             FROM price_observations_v1 o
             GROUP BY o.series, o.skill, o.currency, date_trunc('week', o.at AT TIME ZONE 'UTC')
             """)
+        // Every (skill, currency) with an observation has a row; the slope needs 2 clearing weeks
+        // with n ≥ 5, and the price-war conditions are tested on the published (rounded) values.
         try await connection.execute(
             """
             CREATE OR REPLACE VIEW price_trends_v1 AS
-            WITH clearing AS (
+            WITH pairs AS (SELECT DISTINCT skill, currency FROM price_observations_v1),
+            clearing AS (
                 SELECT skill, currency, week_start, median,
                        row_number() OVER (PARTITION BY skill, currency ORDER BY week_start DESC) AS recency
                 FROM price_weeks_v1 WHERE series = 'clearing' AND n >= 5
             ), recent AS (SELECT * FROM clearing WHERE recency <= 8),
             slopes AS (
                 SELECT a.skill, a.currency,
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY (b.median - a.median) / (extract(epoch FROM b.week_start - a.week_start) / 604800)) AS slope
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY ((b.median - a.median) / (extract(epoch FROM b.week_start - a.week_start) / 604800))::float8) AS slope
                 FROM recent a JOIN recent b ON a.skill = b.skill AND a.currency = b.currency AND b.week_start > a.week_start
                 GROUP BY a.skill, a.currency
             ), latest AS (SELECT skill, currency, median, week_start FROM recent WHERE recency = 1),
@@ -83,7 +92,7 @@ public struct PriceTrendsProjector: Projector {
                 FROM price_weeks_v1 WHERE series = 'bid' ORDER BY skill, currency, week_start DESC
             ),
             crowding AS (
-                SELECT b.skill, b.currency, b.week_start, b.n::float8 / nullif(g.n, 0) AS bids_per_gig
+                SELECT b.skill, b.currency, b.week_start, b.n::float8 / g.n AS bids_per_gig
                 FROM price_weeks_v1 b
                 JOIN price_weeks_v1 g ON g.series = 'budget' AND g.skill = b.skill AND g.currency = b.currency AND g.week_start = b.week_start
                 WHERE b.series = 'bid'
@@ -91,35 +100,39 @@ public struct PriceTrendsProjector: Projector {
                 SELECT *, row_number() OVER (PARTITION BY skill, currency ORDER BY week_start DESC) AS recency FROM crowding
             ), crowding_slope AS (
                 SELECT a.skill, a.currency,
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY (b.bids_per_gig - a.bids_per_gig) / (extract(epoch FROM b.week_start - a.week_start) / 604800)) AS slope
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY (b.bids_per_gig - a.bids_per_gig) / (extract(epoch FROM b.week_start - a.week_start)::float8 / 604800)) AS slope
                 FROM crowding_recent a JOIN crowding_recent b ON a.skill = b.skill AND a.currency = b.currency AND b.week_start > a.week_start
                 WHERE a.recency <= 8 AND b.recency <= 8
                 GROUP BY a.skill, a.currency
+            ), published AS (
+                SELECT p.skill, p.currency, coalesce(w.weeks, 0) AS weeks_used, l.median AS latest_clearing_median,
+                       round((100 * s.slope / nullif(l.median, 0))::numeric, 2) AS slope_pct_per_week,
+                       r.to_budget_median AS bid_to_budget_median,
+                       round(c.slope::numeric, 3) AS bids_per_gig_slope
+                FROM pairs p
+                LEFT JOIN weeks_counted w USING (skill, currency)
+                LEFT JOIN latest l USING (skill, currency)
+                LEFT JOIN slopes s USING (skill, currency)
+                LEFT JOIN bid_ratio r USING (skill, currency)
+                LEFT JOIN crowding_slope c USING (skill, currency)
             )
-            SELECT l.skill, l.currency, w.weeks AS weeks_used, l.median AS latest_clearing_median,
-                   round((100 * s.slope / nullif(l.median, 0))::numeric, 2) AS slope_pct_per_week,
-                   r.to_budget_median AS bid_to_budget_median,
-                   round(c.slope::numeric, 3) AS bids_per_gig_slope,
-                   (s.slope / nullif(l.median, 0) <= -0.02 AND r.to_budget_median < 0.75 AND c.slope > 0) AS price_war,
+            SELECT skill, currency, weeks_used, latest_clearing_median, slope_pct_per_week, bid_to_budget_median,
+                   bids_per_gig_slope,
+                   coalesce(slope_pct_per_week <= -2 AND bid_to_budget_median < 0.75 AND bids_per_gig_slope > 0, false) AS price_war,
                    array_remove(ARRAY[
-                       CASE WHEN s.slope / nullif(l.median, 0) <= -0.02 THEN 'clearing prices falling ' || round((100 * s.slope / l.median)::numeric, 1) || ' %/week' END,
-                       CASE WHEN r.to_budget_median < 0.75 THEN 'bids at ' || round(r.to_budget_median * 100) || ' % of budget' END,
-                       CASE WHEN c.slope > 0 THEN 'bids per gig rising' END
+                       CASE WHEN slope_pct_per_week <= -2 THEN 'clearing prices falling ' || round(slope_pct_per_week, 1) || ' %/week' END,
+                       CASE WHEN bid_to_budget_median < 0.75 THEN 'bids at ' || round(bid_to_budget_median * 100) || ' % of budget' END,
+                       CASE WHEN bids_per_gig_slope > 0 THEN 'bids per gig rising' END
                    ], NULL) AS reasons
-            FROM latest l
-            JOIN weeks_counted w USING (skill, currency)
-            LEFT JOIN slopes s USING (skill, currency)
-            LEFT JOIN bid_ratio r USING (skill, currency)
-            LEFT JOIN crowding_slope c USING (skill, currency)
-            WHERE w.weeks >= 2
+            FROM published
             """)
         try await connection.execute(
             """
             CREATE OR REPLACE VIEW rate_guidance_v1 AS
             SELECT o.skill, o.currency, count(*)::int AS n,
-                   percentile_cont(0.25) WITHIN GROUP (ORDER BY o.amount_minor) AS p25,
-                   percentile_cont(0.50) WITHIN GROUP (ORDER BY o.amount_minor) AS median,
-                   percentile_cont(0.75) WITHIN GROUP (ORDER BY o.amount_minor) AS p75
+                   round((percentile_cont(0.25) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p25,
+                   round((percentile_cont(0.50) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS median,
+                   round((percentile_cont(0.75) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p75
             FROM price_observations_v1 o
             JOIN (SELECT skill, currency, max(at) AS last_at FROM price_observations_v1 WHERE series = 'clearing' GROUP BY 1, 2) m
               USING (skill, currency)
@@ -128,25 +141,9 @@ public struct PriceTrendsProjector: Projector {
             """)
     }
 
-    private struct Payload: Decodable {
-        struct Amount: Decodable {
-            let currency: String
-            let minorUnits: Int64
-        }
-        let gigId: EventID
-        let bidId: EventID?
-        let amount: Amount?
-        let agreedAmount: Amount?
-        let budgetMin: Amount?
-        let budgetMax: Amount?
-        let skills: [String]?
-    }
-
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
         try await apply(batch: [event], on: connection)
     }
-
-    private static let interesting: Set<String> = ["GigPosted", "BidPlaced", "BidRevised", "BidAccepted"]
 
     /// Set-based: budgets, then bid and clearing observations (joined to the gig's budget rows),
     /// then each revised bid's latest amount — three statements per batch at most. Observations
@@ -156,31 +153,29 @@ public struct PriceTrendsProjector: Projector {
         var budgets: [(gig: UUID, skill: String, currency: String, at: Date, min: Int64, max: Int64)] = []
         var offers: [(series: String, gig: UUID, bid: UUID, currency: String, at: Date, amount: Int64)] = []
         var revised = LastWins<[UUID], Int64>()
-        for event in events where Self.interesting.contains(event.type) {
-            let data = try event.payload(Payload.self)
-            switch event.type {
-            case "GigPosted":
-                guard let min = data.budgetMin, let max = data.budgetMax, let skills = data.skills else {
-                    throw event.missing("budget or skills")
-                }
-                for skill in skills {
+        for event in events where eventTypes.contains(event.type) {
+            switch try event.decoded(with: registry) {
+            case .gig(.gigPosted(let p)):
+                for skill in p.skills {
                     budgets.append(
-                        (data.gigId.value, skill, max.currency, event.occurredAt, min.minorUnits, max.minorUnits))
+                        (
+                            p.gigID.uuid, skill.slug, p.budgetMax.currency.code, event.occurredAt,
+                            p.budgetMin.minorUnits, p.budgetMax.minorUnits
+                        ))
                 }
-            case "BidPlaced", "BidAccepted":
-                guard let bid = data.bidId?.value, let amount = data.amount ?? data.agreedAmount else {
-                    throw event.missing("bidId or amount")
-                }
+            case .gig(.bidPlaced(let p)):
+                offers.append(
+                    ("bid", p.gigID.uuid, p.bidID.uuid, p.amount.currency.code, event.occurredAt, p.amount.minorUnits))
+            case .gig(.bidAccepted(let p)):
                 offers.append(
                     (
-                        event.type == "BidPlaced" ? "bid" : "clearing", data.gigId.value, bid, amount.currency,
-                        event.occurredAt, amount.minorUnits
+                        "clearing", p.gigID.uuid, p.bidID.uuid, p.agreedAmount.currency.code, event.occurredAt,
+                        p.agreedAmount.minorUnits
                     ))
-            default:  // BidRevised: the bid's latest amount counts
-                guard let bid = data.bidId?.value, let amount = data.amount else {
-                    throw event.missing("bidId or amount")
-                }
-                revised.set([data.gigId.value, bid], amount.minorUnits)
+            case .gig(.bidRevised(let p)):  // the bid's latest amount counts
+                revised.set([p.gigID.uuid, p.bidID.uuid], p.amount.minorUnits)
+            default:
+                continue
             }
         }
         if !budgets.isEmpty {

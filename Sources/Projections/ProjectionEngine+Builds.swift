@@ -79,16 +79,16 @@ public struct ReplayReport: Sendable, Codable {
 }
 
 /// A build that is in progress (or was interrupted).
-public struct BuildStatus: Sendable, Codable {
+public struct BuildStatus: Sendable, Codable, Hashable {
     public let name: String
     public let version: Int
     public let purpose: BuildPurpose
     public let schema: String
     public let position: Int64
     public let eventsApplied: Int64
-    public let owner: String?
-    public let startedAt: Date
-    public let updatedAt: Date
+    @NullEncoded public var owner: String?
+    @RFC3339Time public var startedAt: Date
+    @RFC3339Time public var updatedAt: Date
 }
 
 /// Operator errors of rebuild, verify and replay, worded for the operator.

@@ -428,7 +428,7 @@ public final class ProjectionEngine: Sendable {
                 checkpoint: try row.decode(Int64.self, "checkpoint_position"),
                 head: try row.decode(Int64.self, "head_position"),
                 lagEvents: try row.decode(Int64.self, "lag_events"),
-                lagSeconds: try row.decode(Double.self, "lag_seconds"),
+                lagSeconds: rounded(try row.decode(Double.self, "lag_seconds"), places: 1),
                 lastError: try row.decode(String?.self, "last_error"),
                 errorPosition: try row.decode(Int64?.self, "error_position"),
                 errorStream: try row.decode(String?.self, "error_stream"),
@@ -439,19 +439,22 @@ public final class ProjectionEngine: Sendable {
     }
 }
 
-/// One row of `read_models.projection_status`.
+/// One row of `read_models.projection_status` (sql/READ_MODELS.md).
 public struct ProjectionStatus: Sendable, Codable, Hashable {
     public let name: String
     public let version: Int
+    /// `idle` (never ran), `running` (applied at least one batch) or `failed` (stopped at an event).
     public let state: String
+    /// The global position of the last event applied (0: none).
     public let checkpoint: Int64
     public let head: Int64
     public let lagEvents: Int64
+    /// Seconds since the oldest unapplied event was recorded, 1 decimal (0 when caught up).
     public let lagSeconds: Double
-    public let lastError: String?
-    public let errorPosition: Int64?
-    public let errorStream: String?
-    public let errorType: String?
+    @NullEncoded public var lastError: String?
+    @NullEncoded public var errorPosition: Int64?
+    @NullEncoded public var errorStream: String?
+    @NullEncoded public var errorType: String?
     public let eventsApplied: Int64
-    public let leaseOwner: String?
+    @NullEncoded public var leaseOwner: String?
 }

@@ -20,3 +20,12 @@ extension ProjectionFailure: ClassifiedError {
             ])
     }
 }
+
+extension ReadQueryError: ClassifiedError {
+    /// A read-model query refused as asked (a cursor the list did not return, a limit or
+    /// argument out of range): ``ErrorCategory/malformed``, code `INVALID_CURSOR`,
+    /// `INVALID_LIMIT` or `INVALID_ARGUMENT`.
+    public var classification: ErrorClassification {
+        ErrorClassification(.malformed, code: codeName, message: description)
+    }
+}

@@ -1,4 +1,5 @@
 import EventStore
+import Marketplace
 import PQ
 
 /// A read model kept up to date from the log.
@@ -43,6 +44,20 @@ extension Projector {
             }
         }
     }
+}
+
+/// A projector of marketplace events: every shipped projector is one.
+///
+/// It reads events through ``registry`` (`RecordedEvent.decoded(with:)`), so data stored by an
+/// older schema version arrives upcast to the payload struct's current shape, and it names the
+/// types it reads by the domain's constants (`GigEvent.GigPosted.eventType`), never by string
+/// literals. A test fails if a shipped projector is not one, or names a type the registry lacks.
+public protocol MarketplaceProjector: Projector {
+    /// The event types this projector reads; it ignores every other type.
+    var eventTypes: Set<String> { get }
+    /// Where the projector's events are decoded (``EventRegistry/marketplace`` unless a test
+    /// gives another).
+    var registry: EventRegistry { get }
 }
 
 /// Which errors during a batch are about the event, and which are passing faults of the database

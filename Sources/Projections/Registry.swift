@@ -1,9 +1,15 @@
+import Marketplace
+
 /// The projectors GigLedger ships, in the order they run.
 public enum ShippedProjectors {
-    public static var all: [any Projector] {
+    public static var all: [any Projector] { all(registry: .marketplace) }
+
+    /// The shipped projectors reading events through `registry` (a test's variant, say).
+    public static func all(registry: EventRegistry) -> [any Projector] {
         [
-            CompetitionByGigProjector(), CompetitionBySkillProjector(), PriceTrendsProjector(), MatchingProjector(),
-            TimersProjector(),
+            CompetitionByGigProjector(registry: registry), CompetitionBySkillProjector(registry: registry),
+            PriceTrendsProjector(registry: registry), MatchingProjector(registry: registry),
+            TimersProjector(registry: registry),
         ]
     }
 }

@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import Marketplace
 import PQ
 
 /// The marketplace's timers as a read model: for each gig, when its bidding deadline passes while
@@ -21,11 +22,13 @@ import PQ
 /// or a stream's events changes nothing. The row is only a hint: the job sends the domain's
 /// timer command and the domain decides (a stale row yields no event). Deterministic: business
 /// times only.
-public struct TimersProjector: Projector {
+public struct TimersProjector: MarketplaceProjector {
     public let name = "timers"
     public let version = 1
     public let tables = ["timers_v1"]
-    public init() {}
+    public let eventTypes = gigEvents.union(contractEvents)
+    public let registry: EventRegistry
+    public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
     public func prepare(on connection: Connection) async throws {
         try await connection.execute(
@@ -51,21 +54,15 @@ public struct TimersProjector: Projector {
         try await apply(batch: [event], on: connection)
     }
 
-    static let gigEvents: Set<String> = ["GigPosted", "BidAccepted", "GigClosed"]
-    static let contractEvents: Set<String> = [
-        "ContractStarted", "DeliverySubmitted", "ChangesRequested", "DeliveryApproved", "DisputeOpened",
-        "DisputeResolved", "ContractCompleted", "ContractCancelled",
+    static let gigEvents: Set<String> = [
+        GigEvent.GigPosted.eventType, GigEvent.BidAccepted.eventType, GigEvent.GigClosed.eventType,
     ]
-
-    private struct Payload: Decodable {
-        let gigId: EventID?
-        let contractId: EventID?
-        let deliveryId: EventID?
-        let biddingClosesAt: String?
-        let submittedAt: String?
-        let reviewWindowDays: Int?
-        let resolution: String?
-    }
+    static let contractEvents: Set<String> = [
+        ContractEvent.ContractStarted.eventType, ContractEvent.DeliverySubmitted.eventType,
+        ContractEvent.ChangesRequested.eventType, ContractEvent.DeliveryApproved.eventType,
+        ContractEvent.DisputeOpened.eventType, ContractEvent.DisputeResolved.eventType,
+        ContractEvent.ContractCompleted.eventType, ContractEvent.ContractCancelled.eventType,
+    ]
 
     /// One row of `timers_v1`.
     struct Timer: Equatable {
@@ -87,21 +84,20 @@ public struct TimersProjector: Projector {
     /// Swift (events at or below a row's version are skipped), one keyed upsert that only ever
     /// moves a row to a newer version.
     public func apply(batch events: [RecordedEvent], on connection: Connection) async throws {
-        var relevant: [(event: RecordedEvent, key: Key, data: Payload)] = []
-        for event in events {
-            let kind: String
-            if Self.gigEvents.contains(event.type) {
-                kind = "gig_expiry"
-            } else if Self.contractEvents.contains(event.type) {
-                kind = "delivery_review"
-            } else {
-                continue
+        var relevant: [(event: RecordedEvent, key: Key, data: MarketplaceEvent)] = []
+        for event in events where eventTypes.contains(event.type) {
+            let data = try event.decoded(with: registry)
+            let key: Key
+            switch data {
+            case .gig(.gigPosted(let p)): key = Key(kind: "gig_expiry", subject: p.gigID.uuid)
+            case .gig(.bidAccepted(let p)): key = Key(kind: "gig_expiry", subject: p.gigID.uuid)
+            case .gig(.gigClosed(let p)): key = Key(kind: "gig_expiry", subject: p.gigID.uuid)
+            case .contract(let contract):
+                guard let id = Self.contractID(of: contract) else { continue }
+                key = Key(kind: "delivery_review", subject: id.uuid)
+            default: continue
             }
-            let data = try event.payload(Payload.self)
-            guard let subject = (kind == "gig_expiry" ? data.gigId : data.contractId)?.value else {
-                throw event.missing(kind == "gig_expiry" ? "gigId" : "contractId")
-            }
-            relevant.append((event, Key(kind: kind, subject: subject), data))
+            relevant.append((event, key, data))
         }
         guard !relevant.isEmpty else { return }
 
@@ -130,27 +126,24 @@ public struct TimersProjector: Projector {
             if let row = rows[key], row.version >= event.version { continue }
             var row = rows[key] ?? Timer(version: event.version)
             row.version = event.version
-            switch event.type {
-            case "GigPosted":
-                guard let text = data.biddingClosesAt else { throw event.missing("biddingClosesAt") }
-                row.closesAt = try Self.time(text, of: event)
-            case "BidAccepted", "GigClosed":
+            switch data {
+            case .gig(.gigPosted(let p)):
+                row.closesAt = p.biddingClosesAt
+            case .gig(.bidAccepted), .gig(.gigClosed):
                 row.closesAt = nil
-            case "ContractStarted":
-                guard let days = data.reviewWindowDays else { throw event.missing("reviewWindowDays") }
-                row.reviewWindowDays = days
-            case "DeliverySubmitted":
-                guard let delivery = data.deliveryId?.value, let text = data.submittedAt else {
-                    throw event.missing("deliveryId or submittedAt")
+            case .contract(.contractStarted(let p)):
+                row.reviewWindowDays = p.reviewWindowDays
+            case .contract(.deliverySubmitted(let p)):
+                guard let days = row.reviewWindowDays else {
+                    throw UnhandledEvent(event: event, reason: "DeliverySubmitted without a ContractStarted before it")
                 }
-                guard let days = row.reviewWindowDays else { throw event.missing("a ContractStarted before it") }
-                row.deliveryID = delivery
-                row.reviewEndsAt = try Self.time(text, of: event).addingTimeInterval(Double(days) * 86_400)
-            case "DisputeOpened":
+                row.deliveryID = p.deliveryID.uuid
+                row.reviewEndsAt = p.submittedAt.addingTimeInterval(Double(days) * 86_400)
+            case .contract(.disputeOpened):
                 row.onHold = true
-            case "DisputeResolved":
+            case .contract(.disputeResolved(let p)):
                 row.onHold = false
-                if data.resolution != "resumeWork" { (row.deliveryID, row.reviewEndsAt) = (nil, nil) }
+                if p.resolution != .resumeWork { (row.deliveryID, row.reviewEndsAt) = (nil, nil) }
             default:  // ChangesRequested, DeliveryApproved, ContractCompleted, ContractCancelled
                 (row.deliveryID, row.reviewEndsAt, row.onHold) = (nil, nil, false)
             }
@@ -181,10 +174,18 @@ public struct TimersProjector: Projector {
             """)
     }
 
-    /// A time in event data (`2026-03-01T09:30:00.000Z`).
-    static func time(_ text: String, of event: RecordedEvent) throws -> Date {
-        do { return try Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) } catch {
-            throw UnhandledEvent(event: event, reason: "\(event.type) has a time that is not ISO 8601: \(text)")
+    /// The contract of a contract event the timers read.
+    static func contractID(of event: ContractEvent) -> ContractID? {
+        switch event {
+        case .contractStarted(let p): p.contractID
+        case .deliverySubmitted(let p): p.contractID
+        case .changesRequested(let p): p.contractID
+        case .deliveryApproved(let p): p.contractID
+        case .disputeOpened(let p): p.contractID
+        case .disputeResolved(let p): p.contractID
+        case .contractCompleted(let p): p.contractID
+        case .contractCancelled(let p): p.contractID
+        default: nil
         }
     }
 }

@@ -91,7 +91,7 @@ struct ReadsController: Sendable {
         }
         let paging = try Paging(request)
         let checkpoint = try await ready(request, projectors: Self.matchingProjectors)
-        let found = try await matching.candidates(forGig: gig, k: paging.offset + paging.limit + 1)
+        let found = try await matching.candidates(forGig: gig, k: paging.offset + paging.limit + 1).data
         return try respond(request, paging.page(found.map(Match.init), checkpoint: checkpoint), checkpoint: checkpoint)
     }
 
@@ -107,7 +107,7 @@ struct ReadsController: Sendable {
         }
         let paging = try Paging(request)
         let checkpoint = try await ready(request, projectors: Self.matchingProjectors)
-        let found = try await matching.feed(forFreelancer: freelancer, k: paging.offset + paging.limit + 1)
+        let found = try await matching.feed(forFreelancer: freelancer, k: paging.offset + paging.limit + 1).data
         return try respond(request, paging.page(found.map(Match.init), checkpoint: checkpoint), checkpoint: checkpoint)
     }
 
@@ -129,7 +129,7 @@ struct ReadsController: Sendable {
             }
         }
         let checkpoint = try await ready(request, projectors: Self.matchingProjectors)
-        guard let match = try await matching.explain(gig: gig, freelancer: freelancer) else {
+        guard let match = try await matching.explain(gig: gig, freelancer: freelancer)?.data else {
             throw Problem(
                 .notFound, code: "NOT_FOUND",
                 detail: "The matching read model has no such gig or freelancer (as of position \(checkpoint)).")

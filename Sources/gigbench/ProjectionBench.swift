@@ -142,7 +142,7 @@ enum ProjectionBench {
             let t = ContinuousClock.now
             let everyone = try await scoreEveryCandidate(pool, gig: gig, k: 10)
             baselineTimes.append(millis(t))
-            if try await matching.candidates(forGig: gig, k: 10).map(\.freelancerID) == everyone { agreed += 1 }
+            if try await matching.candidates(forGig: gig, k: 10).data.map(\.freelancerID) == everyone { agreed += 1 }
         }
         for n in 0..<200 {
             var t = ContinuousClock.now

@@ -31,9 +31,9 @@ struct LogFollowTests {
             }
         }
 
-        /// The next `count` events; empty if they do not arrive within 30 s.
+        /// The next `count` events; empty if they do not arrive within 90 s.
         func next(_ count: Int) async throws -> [StoredEvent] {
-            try await eventually(timeout: .seconds(30)) { await self.received.take(count) } ?? []
+            try await eventually(timeout: .seconds(90)) { await self.received.take(count) } ?? []
         }
     }
 

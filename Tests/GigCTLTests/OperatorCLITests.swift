@@ -44,6 +44,21 @@ struct OperatorCLITests {
         #expect(await exitCode(["projections", "rebuild", "competition_gigs", "--batch-size", "100"] + db) == 0)
         #expect(await exitCode(["projections", "rebuild", "no_such_projection"] + db) == 64)
         #expect(await exitCode(["projections", "status"] + db) == 0)
+        // The read-model commands print the library's results; bad limits are usage errors.
+        let matchable = try await pool.query(
+            "SELECT gig_id::text FROM read_models.match_gigs_v2 ORDER BY gig_id LIMIT 1"
+        ).scalar(String.self)
+        let skill = try await pool.query(
+            "SELECT skill FROM read_models.price_weeks_v1 ORDER BY n DESC, skill LIMIT 1"
+        ).scalar(String.self)
+        #expect(await exitCode(["match", "gig", matchable, "-k", "3"] + db) == 0)
+        #expect(await exitCode(["match", "gig", matchable, "-k", "0"] + db) == 64)
+        #expect(await exitCode(["stats", "competition", "--gig", matchable] + db) == 0)
+        #expect(await exitCode(["stats", "competition", "--weeks", "2", "--limit", "5"] + db) == 0)
+        #expect(await exitCode(["stats", "competition", "--limit", "0"] + db) == 64)
+        #expect(await exitCode(["stats", "prices", "--skill", skill] + db) == 0)
+        #expect(await exitCode(["stats", "prices", "--skill", skill, "--database-url", pool.config.target]) == 0)
+        #expect(await exitCode(["stats", "price-wars"] + db) == 0)
 
         let gig = try await pool.query(
             "SELECT gig_id::text FROM read_models.competition_gigs_v1 ORDER BY gig_id LIMIT 1"

@@ -41,7 +41,8 @@ func splitMix64(_ state: inout UInt64) -> UInt64 {
             coverage.noOps += simulation.coverage.noOps
             coverage.conflicts += simulation.coverage.conflicts
         }
-        let expected = Set(GigEvent.schemaVersions.keys).union(ContractEvent.schemaVersions.keys)
+        let expected = Set(
+            EventRegistry.marketplace.schemas.filter { [.gig, .contract].contains($0.category) }.map(\.type))
         #expect(Set(coverage.eventTypes.keys) == expected, "missing: \(expected.subtracting(coverage.eventTypes.keys))")
         #expect(coverage.noOps > 0, "\(coverage)")
         #expect(coverage.conflicts > 0)

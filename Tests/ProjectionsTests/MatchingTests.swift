@@ -107,38 +107,39 @@ struct MatchingTests {
         let idfXAI = log(5.0 / 3.0) + 1
         let sum = idfPython + idfXAI
         let a = try #require(
-            try await matching.explain(gig: UUID(uuidString: target)!, freelancer: UUID(uuidString: veteranA)!))
-        #expect(abs(a.coverage - (idfXAI * 3 / 3 + idfPython * 2 / 3) / sum) < 1e-9)
+            try await matching.explain(gig: UUID(uuidString: target)!, freelancer: UUID(uuidString: veteranA)!)?.data)
+        // Published to 4 decimals: within half a unit of the 4th decimal of the exact value.
+        #expect(abs(a.coverage - (idfXAI * 3 / 3 + idfPython * 2 / 3) / sum) <= 0.00005)
         #expect(a.budgetFit == 1)
         #expect(a.availability == 1)  // its contract ended: no active contract
         // Reputation: ratings (5·4 + 5)/(5 + 1) = 25/6 → (25/6 − 1)/4; completion (1 + 2)/(1 + 2 + 1) = 0.75.
-        #expect(abs(a.reputation - (0.5 * ((25.0 / 6 - 1) / 4) + 0.5 * 0.75)) < 1e-9)
+        #expect(abs(a.reputation - (0.5 * ((25.0 / 6 - 1) / 4) + 0.5 * 0.75)) <= 0.00005)
         #expect(a.matchedSkills == ["explainable-ai", "python"])
         #expect(a.missingSkills.isEmpty)
         let w = try #require(
-            try await matching.explain(gig: UUID(uuidString: target)!, freelancer: UUID(uuidString: weak)!))
+            try await matching.explain(gig: UUID(uuidString: target)!, freelancer: UUID(uuidString: weak)!)?.data)
         // 8000.00 against a 4000.00 maximum: one budget-max away → 0.
         #expect(w.budgetFit == 0)
         #expect(w.missingSkills == ["explainable-ai"])
         let n = try #require(
-            try await matching.explain(gig: UUID(uuidString: target)!, freelancer: UUID(uuidString: newcomer)!))
+            try await matching.explain(gig: UUID(uuidString: target)!, freelancer: UUID(uuidString: newcomer)!)?.data)
         #expect(n.newcomer)
         // A newcomer starts at the prior: (4 − 1)/4 and 2/3, not at zero.
-        #expect(abs(n.reputation - (0.5 * 0.75 + 0.5 * (2.0 / 3))) < 1e-9)
-        #expect(abs(n.score - (0.5 * n.coverage + 0.2 + 0.1 + 0.2 * n.reputation)) < 1e-9)
+        #expect(abs(n.reputation - (0.5 * 0.75 + 0.5 * (2.0 / 3))) <= 0.00005)
+        #expect(abs(n.score - (0.5 * n.coverage + 0.2 + 0.1 + 0.2 * n.reputation)) <= 0.0001)
 
         // Top 2 on score: A, then B or the newcomer; the newcomer slot guarantees the newcomer.
-        let top = try await matching.candidates(forGig: UUID(uuidString: target)!, k: 2)
+        let top = try await matching.candidates(forGig: UUID(uuidString: target)!, k: 2).data
         #expect(top.count == 2)
         #expect(top[0].freelancerID == UUID(uuidString: veteranA))
         #expect(top.contains { $0.freelancerID == UUID(uuidString: newcomer) })
         #expect(top.allSatisfy { $0.weightsVersion == 1 })
-        let all = try await matching.candidates(forGig: UUID(uuidString: target)!, k: 10)
+        let all = try await matching.candidates(forGig: UUID(uuidString: target)!, k: 10).data
         #expect(all.count == 4)
         #expect(zip(all, all.dropFirst()).allSatisfy { $0.score >= $1.score })
         #expect(all.allSatisfy { !$0.viaNewcomerSlot })
         // The feed: the newcomer sees the target gig (the only open one it fits).
-        let feed = try await matching.feed(forFreelancer: UUID(uuidString: newcomer)!, k: 5)
+        let feed = try await matching.feed(forFreelancer: UUID(uuidString: newcomer)!, k: 5).data
         #expect(feed.map(\.gigID) == [UUID(uuidString: target)])
     }
 
@@ -166,6 +167,20 @@ struct MatchingTests {
             [m(1, 0.9, newcomer: false), m(2, 0.8, newcomer: false), m(3, 0.7, newcomer: true, coverage: 0.1)], k: 2,
             tieBreak: byID, weights: .v1)
         #expect(unqualified.map(\.score) == [0.9, 0.8])
+        // A newcomer who does not qualify in the top k does not keep the slot from one who does:
+        // the best qualified newcomer outside the top k takes the last place.
+        let crowded = Matching.rank(
+            [
+                m(1, 0.9, newcomer: false), m(2, 0.8, newcomer: true, coverage: 0.1), m(3, 0.7, newcomer: false),
+                m(4, 0.6, newcomer: true),
+            ], k: 3, tieBreak: byID, weights: .v1)
+        #expect(crowded.map(\.score) == [0.9, 0.8, 0.6])
+        #expect(crowded.map(\.viaNewcomerSlot) == [false, false, true])
+        // A qualified newcomer already in the top k: no slot is given.
+        let inTop = Matching.rank(
+            [m(1, 0.9, newcomer: true), m(2, 0.8, newcomer: false), m(3, 0.7, newcomer: true)], k: 2,
+            tieBreak: byID, weights: .v1)
+        #expect(inTop.map(\.score) == [0.9, 0.8])
         // Ties are broken by id.
         let tied = Matching.rank(
             [m(5, 0.5, newcomer: true), m(4, 0.5, newcomer: true)], k: 2, tieBreak: byID, weights: .v1)

@@ -131,10 +131,19 @@ struct PriceTrendsTests {
             ).first)
         #expect(try stable.decode(Double.self, "slope") == 0)
         #expect(try stable.decode(Bool.self, "price_war") == false)
-        // The single USD gig is its own series, below the n ≥ 5 threshold: no trend, no mixing.
-        #expect(
-            try await pool.query("SELECT count(*) FROM read_models.price_trends_v1 WHERE currency = 'USD'").scalar(
-                Int.self) == 0)
+        // The single USD gig is its own series, below the n ≥ 5 threshold: a row with no week
+        // used, no slope and no price war (every pair with prices has a row), and no mixing.
+        let usdTrend = try #require(
+            try await pool.query(
+                """
+                SELECT weeks_used, latest_clearing_median, slope_pct_per_week, price_war
+                FROM read_models.price_trends_v1 WHERE skill = 'seo' AND currency = 'USD'
+                """
+            ).first)
+        #expect(try usdTrend.decode(Int.self, "weeks_used") == 0)
+        #expect(try usdTrend.decode(Double?.self, "latest_clearing_median") == nil)
+        #expect(try usdTrend.decode(Double?.self, "slope_pct_per_week") == nil)
+        #expect(try usdTrend.decode(Bool.self, "price_war") == false)
         let usd = try await pool.query(
             "SELECT n FROM read_models.price_weeks_v1 WHERE series = 'clearing' AND currency = 'USD'"
         ).scalar(Int.self)

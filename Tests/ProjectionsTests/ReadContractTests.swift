@@ -36,6 +36,7 @@ struct ReadContractTests {
             "competition_gigs_v1", "competition_skill_weeks_v1", "price_weeks_v1", "price_trends_v1",
             "rate_guidance_v1",
             "match_freelancers_v2", "match_freelancer_skills_v2", "match_gigs_v2", "projection_status",
+            "projection_checkpoints",
         ] {
             #expect(
                 await asRole(pool, "gigledger_reader", "SELECT count(*) FROM read_models.\(identifier: table)") == nil,

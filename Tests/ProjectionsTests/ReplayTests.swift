@@ -1,6 +1,7 @@
 import EventStore
 import Foundation
 import GigLedger
+import Marketplace
 import PQ
 import Projections
 import Simulation

@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import Marketplace
 import PQ
 import Projections
 import Testing

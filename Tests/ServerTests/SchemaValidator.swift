@@ -15,6 +15,11 @@ struct SchemaValidator {
         if let type = schema["type"]?.stringValue, !Self.matches(value, type) {
             return ["\(path): expected \(type), got \(value)"]
         }
+        if case .array(let types)? = schema["type"],
+            !types.contains(where: { Self.matches(value, $0.stringValue ?? "") })
+        {
+            return ["\(path): expected one of \(types), got \(value)"]
+        }
         if let constant = schema["const"], constant != value { found.append("\(path): expected \(constant)") }
         if case .array(let choices)? = schema["enum"], !choices.contains(value) { found.append("\(path): not in enum") }
         if case .number(let number) = value {

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A JSON value, for reshaping event data in upcasters without knowing its Swift type.
+/// A JSON value, for reshaping event data in upcasters (``EventRegistry/Upcast``) without
+/// knowing its Swift type. Numbers are doubles: exact for integers up to 2^53.
 public enum JSONValue: Hashable, Sendable, Codable {
     case null
     case bool(Bool)
