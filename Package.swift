@@ -17,6 +17,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // libpq, found by pkg-config (Debian: libpq-dev). Only `PQ` imports it.
@@ -75,10 +80,30 @@ let package = Package(
             dependencies: ["GigLedger", "Marketplace", "EventStore"],
             swiftSettings: strict
         ),
+        // The HTTP service: commands, reads and the event stream over Hummingbird, JWT-authenticated.
+        .target(
+            name: "Server",
+            dependencies: [
+                "PQ",
+                "EventStore",
+                "Marketplace",
+                "GigLedger",
+                "Projections",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("openapi.json")],
+            swiftSettings: strict
+        ),
         // The admin CLI's commands, as a library so tests can drive them.
         .target(
             name: "GigCTLCore",
             dependencies: [
+                "Server",
                 "PQ",
                 "EventStore",
                 "Marketplace",
@@ -88,6 +113,9 @@ let package = Package(
                 "Timers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
@@ -139,6 +167,17 @@ let package = Package(
             dependencies: [
                 "GigLedger", "Marketplace", "EventStore", "PQ", "Projections", "Simulation", "GigCTLCore",
                 "TestSupport",
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "GigLedger", "Marketplace", "EventStore", "PQ", "Projections", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

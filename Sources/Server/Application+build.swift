@@ -1,0 +1,76 @@
+import EventStore
+import GigLedger
+import Hummingbird
+import Logging
+import PQ
+import Projections
+import ServiceLifecycle
+
+/// What `buildApplication` made, beside the application: tests reach the pool and the token
+/// authority through it.
+public struct ServerParts: Sendable {
+    public let pool: ConnectionPool
+    public let authority: TokenAuthority
+    public let metrics: ServerMetrics
+    public let store: EventStore
+    /// Every route the router serves, as `METHOD /path/{param}`.
+    public let routes: [String]
+}
+
+/// Builds the GigLedger HTTP service: router, middleware, and the services it owns (the pool,
+/// closed last on shutdown, and the projection watcher). `gigctl serve` runs it in a
+/// `ServiceGroup` that shuts it down gracefully on SIGTERM/SIGINT; tests call it too.
+public func buildApplication(configuration: ServerConfiguration) async throws -> (
+    application: some ApplicationProtocol, parts: ServerParts
+) {
+    let logger = configuration.logger
+    let authority = try await TokenAuthority(keys: configuration.tokenKeys, audience: configuration.audience)
+    let pool = ConnectionPool(config: configuration.database, maxConnections: configuration.poolSize, logger: logger)
+    let store = EventStore(pool: pool, logger: logger)
+    let service = MarketplaceService(store: store, logger: logger)
+    let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "gigledger-server")
+    let watcher = ProjectionWatcher(
+        pool: pool, config: configuration.database, projectors: ShippedProjectors.all, logger: logger)
+    let metrics = ServerMetrics()
+
+    let router = Router(context: ServerContext.self)
+    router.add(
+        middleware: RequestMiddleware(
+            metrics: metrics, gate: ConcurrencyGate(limit: configuration.limits.maxConcurrentRequests),
+            bodyLimit: configuration.limits.maxBodyBytes))
+    OperationsController(
+        pool: pool, engine: engine, metrics: metrics, poolSize: configuration.poolSize, maxLagEvents: 10_000
+    ).addRoutes(to: router)
+    let v1 = router.group("v1").add(middleware: AuthMiddleware(authority: authority))
+    CommandsController(service: service, metrics: metrics).addRoutes(to: v1)
+    ReadsController(
+        service: service, matching: Matching(pool: pool), watcher: watcher, engine: engine,
+        limits: configuration.limits
+    ).addRoutes(to: v1)
+
+    let idle = configuration.limits.idleTimeout
+    var application = Application(
+        router: router,
+        server: .http1(
+            configuration: .init(
+                idleTimeout: .nanoseconds(
+                    idle.components.seconds * 1_000_000_000 + idle.components.attoseconds / 1_000_000_000)
+            )),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "GigLedger"),
+        onServerRunning: { channel in await configuration.onListening?(channel.localAddress?.port ?? 0) },
+        logger: logger)
+    application.addServices(PoolService(pool: pool), watcher)
+    let routes = router.routes.map { "\($0.method.rawValue) \($0.path.description)" }
+    return (application, ServerParts(pool: pool, authority: authority, metrics: metrics, store: store, routes: routes))
+}
+
+/// Owns the pool: closes it once graceful shutdown reaches it, after the server has finished
+/// its in-flight requests (services shut down in reverse order, the server first).
+struct PoolService: Service {
+    let pool: ConnectionPool
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await pool.close()
+    }
+}
