@@ -21,36 +21,9 @@ struct ReadsController: Sendable {
 
     static let matchingProjectors = ["matching"]
 
-    /// One scored pair on the wire.
-    struct Match: Codable, Sendable, Equatable {
-        let gigId: String
-        let freelancerId: String
-        let score: Double
-        let coverage: Double
-        let budgetFit: Double
-        let availability: Double
-        let reputation: Double
-        let newcomer: Bool
-        let viaNewcomerSlot: Bool
-        let matchedSkills: [String]
-        let missingSkills: [String]
-        let weightsVersion: Int
-
-        init(_ match: Matching.Match) {
-            gigId = match.gigID.uuidString.lowercased()
-            freelancerId = match.freelancerID.uuidString.lowercased()
-            score = match.score
-            coverage = match.coverage
-            budgetFit = match.budgetFit
-            availability = match.availability
-            reputation = match.reputation
-            newcomer = match.newcomer
-            viaNewcomerSlot = match.viaNewcomerSlot
-            matchedSkills = match.matchedSkills
-            missingSkills = match.missingSkills
-            weightsVersion = match.weightsVersion
-        }
-    }
+    /// One scored pair on the wire: the library's own result, the one JSON contract that
+    /// `gigctl match --json` prints too (docs/JSON.md).
+    typealias Match = Matching.Match
 
     /// A page of a ranked list.
     struct Page: Codable, Sendable, Equatable {
@@ -92,7 +65,7 @@ struct ReadsController: Sendable {
         let paging = try Paging(request)
         let checkpoint = try await ready(request, projectors: Self.matchingProjectors)
         let found = try await matching.candidates(forGig: gig, k: paging.offset + paging.limit + 1).data
-        return try respond(request, paging.page(found.map(Match.init), checkpoint: checkpoint), checkpoint: checkpoint)
+        return try respond(request, paging.page(found, checkpoint: checkpoint), checkpoint: checkpoint)
     }
 
     func feed(_ request: Request, _ context: ServerContext) async throws -> Response {
@@ -108,7 +81,7 @@ struct ReadsController: Sendable {
         let paging = try Paging(request)
         let checkpoint = try await ready(request, projectors: Self.matchingProjectors)
         let found = try await matching.feed(forFreelancer: freelancer, k: paging.offset + paging.limit + 1).data
-        return try respond(request, paging.page(found.map(Match.init), checkpoint: checkpoint), checkpoint: checkpoint)
+        return try respond(request, paging.page(found, checkpoint: checkpoint), checkpoint: checkpoint)
     }
 
     func explain(_ request: Request, _ context: ServerContext) async throws -> Response {
@@ -134,7 +107,7 @@ struct ReadsController: Sendable {
                 .notFound, code: "NOT_FOUND",
                 detail: "The matching read model has no such gig or freelancer (as of position \(checkpoint)).")
         }
-        return try respond(request, Explanation(checkpoint: checkpoint, match: Match(match)), checkpoint: checkpoint)
+        return try respond(request, Explanation(checkpoint: checkpoint, match: match), checkpoint: checkpoint)
     }
 
     func status(_ request: Request, _ context: ServerContext) async throws -> Response {
