@@ -20,6 +20,11 @@ struct ServeCommand: AsyncParsableCommand {
             kid:algorithm:material. SIGTERM or SIGINT stops accepting connections, finishes the \
             requests in flight, then closes the database pool.
 
+            Reads (read models, and the waits of reads with minPosition) go to --read-url or \
+            READ_DATABASE_URL when set, e.g. a hot standby (scripts/db-up --replica), which the \
+            server polls for the projectors' replicated checkpoints; commands always go to the \
+            primary.
+
             Example:
               export GIGLEDGER_TOKEN_KEYS=$(gigctl tokens keygen --kid k1 --algorithm hs256)
               gigctl serve --port 8080
@@ -80,11 +85,14 @@ struct ServeCommand: AsyncParsableCommand {
             logger.logLevel = global.verbose ? .debug : .info
             var database = global.connectionConfig()
             database.applicationName = "gigledger-server"
+            var readDatabase = global.readConnectionConfig()
+            readDatabase.applicationName = "gigledger-server"
             var limits = ServerConfiguration.Limits()
             limits.maxConcurrentRequests = maxConcurrent
             var configuration = ServerConfiguration(
                 host: bind ?? environment["GIGLEDGER_BIND"] ?? "127.0.0.1", port: chosenPort, database: database,
                 poolSize: poolSize, tokenKeys: keys, audience: audience, limits: limits, logger: logger)
+            if readDatabase.target != database.target { configuration.readDatabase = readDatabase }
             let host = configuration.host
             configuration.onListening = { port in
                 Output.line("listening on http://\(host):\(port)")

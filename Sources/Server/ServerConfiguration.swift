@@ -7,8 +7,12 @@ public struct ServerConfiguration: Sendable {
     public var host: String
     /// Port to bind; 0 picks a free one (tests).
     public var port: Int
-    /// The database.
+    /// The database: commands, and reads too unless ``readDatabase`` is set.
     public var database: ConnectionConfig
+    /// Where the read endpoints read the read models and wait for `minPosition`, e.g. a hot
+    /// standby of ``database`` (`gigctl serve --read-url`); nil reads from ``database``. A standby
+    /// trails the primary by its replication lag, which a read with `minPosition` waits out.
+    public var readDatabase: ConnectionConfig?
     /// Connections in the pool (commands and reads); one more is held for projector notifications.
     public var poolSize: Int
     /// Keys that verify bearer tokens (the first that signs also issues, for `gigctl tokens issue`).
