@@ -42,6 +42,7 @@ struct EventsController: Sendable {
     let settings: ServerConfiguration.EventStream
     let streams: ConcurrencyGate
     let logger: Logger
+    let wire = WireCache()
 
     static let maxLimit = 1000
     static let defaultLimit = 100
@@ -74,7 +75,7 @@ struct EventsController: Sendable {
         let batch = try await batches.next()
         var body = ByteBuffer()
         for event in batch?.events ?? [] {
-            body.writeBytes(WireEvent.json(event))
+            body.writeBytes(wire.json(event))
             body.writeInteger(UInt8(ascii: "\n"))
         }
         let next = batch?.next ?? query.after
@@ -97,12 +98,13 @@ struct EventsController: Sendable {
         let follow = store.follow(
             after: query.after, filter: query.filter, batchSize: settings.batchSize, idleAfter: settings.heartbeat)
         let logger = context.logger
+        let wire = self.wire
         let body = ResponseBody { writer in
             defer { slot.release() }
             let box = WriterBox(writer)
             do {
                 try await request.body.consumeWithCancellationOnInboundClose { _ in
-                    try await cancelWhenGracefulShutdown { try await Self.pump(follow, into: box) }
+                    try await cancelWhenGracefulShutdown { try await Self.pump(follow, wire: wire, into: box) }
                 }
             } catch is CancellationError {
                 // The client went away or the server is shutting down: nothing to report.
@@ -120,7 +122,7 @@ struct EventsController: Sendable {
 
     /// Writes the follow's batches as SSE frames, one batch at a time, until the follow ends
     /// (cancelled) or a write fails (the client is gone).
-    static func pump(_ follow: LogFollow, into box: WriterBox) async throws {
+    static func pump(_ follow: LogFollow, wire: WireCache, into box: WriterBox) async throws {
         try await box.writer.write(ByteBuffer(string: ": gigledger events\n\n"))
         for try await batch in follow {
             var frames = ByteBuffer()
@@ -129,7 +131,7 @@ struct EventsController: Sendable {
             }
             for event in batch.events {
                 frames.writeString("id: \(event.checkpoint.token)\ndata: ")
-                frames.writeBytes(WireEvent.json(event))
+                frames.writeBytes(wire.json(event))
                 frames.writeString("\n\n")
             }
             try await box.writer.write(frames)
@@ -242,6 +244,39 @@ struct EventsController: Sendable {
             }
             return result
         }
+    }
+}
+
+/// The wire form of recent events, shared by every stream of one server: events are immutable
+/// and their JSON deterministic, so when 100 subscribers follow the head each event is upcast
+/// and encoded once. Bounded: the oldest entries go first.
+final class WireCache: Sendable {
+    private struct State {
+        var entries: [LogCheckpoint: [UInt8]] = [:]
+        var order: [LogCheckpoint] = []
+        var next = 0
+    }
+    private let state = Mutex(State())
+    let capacity: Int
+
+    init(capacity: Int = 4096) { self.capacity = max(1, capacity) }
+
+    func json(_ event: StoredEvent) -> [UInt8] {
+        let key = event.checkpoint
+        if let found = state.withLock({ $0.entries[key] }) { return found }
+        let encoded = WireEvent.json(event)
+        state.withLock { state in
+            guard state.entries[key] == nil else { return }
+            if state.order.count < capacity {
+                state.order.append(key)
+            } else {
+                state.entries[state.order[state.next]] = nil
+                state.order[state.next] = key
+                state.next = (state.next + 1) % capacity
+            }
+            state.entries[key] = encoded
+        }
+        return encoded
     }
 }
 
