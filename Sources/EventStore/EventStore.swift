@@ -18,6 +18,8 @@ public final class EventStore: Sendable {
     let logger: Logger
     /// How often an append whose connection broke is sent again (safe: it is idempotent).
     public let reconnectAttempts: Int
+    /// Identical reads of followers in flight, shared (see ``readStored(after:filter:limit:)``).
+    let sharedReads = SharedReads()
 
     public init(
         pool: ConnectionPool, reconnectAttempts: Int = 5, logger: Logger = Logger(label: "gigledger.eventstore")

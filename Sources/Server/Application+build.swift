@@ -53,6 +53,10 @@ public func buildApplication(configuration: ServerConfiguration) async throws ->
         service: service, matching: Matching(pool: readPool), watcher: watcher, engine: engine,
         limits: configuration.limits
     ).addRoutes(to: v1)
+    EventsController(
+        store: store, settings: configuration.events,
+        streams: ConcurrencyGate(limit: configuration.limits.maxEventStreams), logger: logger
+    ).addRoutes(to: v1)
 
     let idle = configuration.limits.idleTimeout
     var application = Application(

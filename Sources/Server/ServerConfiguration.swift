@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     /// The `aud` a token must carry.
     public var audience: String
     public var limits: Limits
+    /// How `GET /v1/events` streams.
+    public var events = EventStream()
     public var logger: Logger
     /// Called once the server listens, with the port it bound (useful with port 0).
     public var onListening: (@Sendable (Int) async -> Void)?
@@ -40,6 +42,17 @@ public struct ServerConfiguration: Sendable {
         public var readWaitDefault: Duration = .seconds(2)
         /// The most a client may ask a read to wait (`waitMs`).
         public var readWaitMax: Duration = .seconds(10)
+        public init() {}
+    }
+
+    /// How `GET /v1/events` streams (Server-Sent Events).
+    public struct EventStream: Sendable {
+        /// A `: heartbeat` comment goes out after this long without an event, so proxies keep
+        /// the connection and a client notices a dead one.
+        public var heartbeat: Duration = .seconds(15)
+        /// The most events one read of the log takes for one stream (also the most a stream
+        /// holds in memory: it writes a batch before reading the next).
+        public var batchSize: Int = 500
         public init() {}
     }
 
