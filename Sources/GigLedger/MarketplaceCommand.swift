@@ -33,6 +33,7 @@ public enum MarketplaceCommand: Hashable, Sendable {
         case .freelancer(.updateSkills): "UpdateSkills"
         case .freelancer(.changeRate): "ChangeRate"
         case .freelancer(.changeAvailability): "ChangeAvailability"
+        case .freelancer(.setPreferences): "SetPreferences"
         case .client(.registerClient): "RegisterClient"
         case .gig(.postGig): "PostGig"
         case .gig(.placeBid): "PlaceBid"

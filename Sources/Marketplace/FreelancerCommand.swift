@@ -11,6 +11,8 @@ public enum FreelancerCommand: Hashable, Sendable {
     case changeRate(ChangeRate)
     /// Changes the hours per week the freelancer can take on.
     case changeAvailability(ChangeAvailability)
+    /// Replaces the freelancer's preferences.
+    case setPreferences(SetPreferences)
 
     /// Registers freelancer ``freelancerID``.
     ///
@@ -27,10 +29,12 @@ public enum FreelancerCommand: Hashable, Sendable {
         public var hourlyRate: Money
         /// 0–168.
         public var hoursPerWeek: Int
+        /// ISO 3166-1 alpha-2, two upper-case letters (`INVALID_INPUT` otherwise); nil: not said.
+        public var country: String?
 
         public init(
             context: CommandContext, freelancerID: FreelancerID, name: String, skills: [SkillClaim],
-            hourlyRate: Money, hoursPerWeek: Int
+            hourlyRate: Money, hoursPerWeek: Int, country: String? = nil
         ) {
             self.context = context
             self.freelancerID = freelancerID
@@ -38,6 +42,7 @@ public enum FreelancerCommand: Hashable, Sendable {
             self.skills = skills
             self.hourlyRate = hourlyRate
             self.hoursPerWeek = hoursPerWeek
+            self.country = country
         }
     }
 
@@ -83,6 +88,37 @@ public enum FreelancerCommand: Hashable, Sendable {
         }
     }
 
+    /// Replaces the freelancer's preferences (minimum budget per gig, currencies accepted,
+    /// skills wanted more of, maximum concurrent contracts). The same set again decides nothing.
+    ///
+    /// Checks: registered (`FREELANCER_NOT_FOUND`); a positive minimum budget within the cap
+    /// (`INVALID_AMOUNT`); known currencies (`UNKNOWN_CURRENCY`) and skills (`UNKNOWN_SKILL`), at
+    /// most 20 of each (`INVALID_INPUT`); 1–50 concurrent contracts (`INVALID_INPUT`).
+    public struct SetPreferences: Hashable, Sendable {
+        public var context: CommandContext
+        public var freelancerID: FreelancerID
+        /// nil: any budget.
+        public var minimumBudget: Money?
+        /// ISO 4217 codes; empty: any currency. Duplicates are merged.
+        public var currencies: [String]
+        /// Skill slugs; duplicates are merged.
+        public var wantedSkills: [String]
+        /// nil: no limit of their own.
+        public var maxConcurrentContracts: Int?
+
+        public init(
+            context: CommandContext, freelancerID: FreelancerID, minimumBudget: Money?, currencies: [String],
+            wantedSkills: [String], maxConcurrentContracts: Int?
+        ) {
+            self.context = context
+            self.freelancerID = freelancerID
+            self.minimumBudget = minimumBudget
+            self.currencies = currencies
+            self.wantedSkills = wantedSkills
+            self.maxConcurrentContracts = maxConcurrentContracts
+        }
+    }
+
     /// The command's id, actor and time.
     public var context: CommandContext {
         switch self {
@@ -90,6 +126,7 @@ public enum FreelancerCommand: Hashable, Sendable {
         case .updateSkills(let command): command.context
         case .changeRate(let command): command.context
         case .changeAvailability(let command): command.context
+        case .setPreferences(let command): command.context
         }
     }
 
@@ -100,6 +137,7 @@ public enum FreelancerCommand: Hashable, Sendable {
         case .updateSkills(let command): command.freelancerID
         case .changeRate(let command): command.freelancerID
         case .changeAvailability(let command): command.freelancerID
+        case .setPreferences(let command): command.freelancerID
         }
     }
 

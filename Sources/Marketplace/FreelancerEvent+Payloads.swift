@@ -1,7 +1,8 @@
 extension FreelancerEvent {
     /// `FreelancerRegistered` v1:
     /// `{"freelancerId", "name", "skills": [{"skill", "level"}], "hourlyRate": Money, "hoursPerWeek"}`.
-    /// Skills are sorted by slug.
+    /// Skills are sorted by slug. `country` (ISO 3166-1 alpha-2) is optional: absent in events
+    /// written before freelancers said where they work, and when they do not say.
     public struct FreelancerRegistered: EventPayload {
         public static let eventType = "FreelancerRegistered"
         public let freelancerID: FreelancerID
@@ -9,15 +10,19 @@ extension FreelancerEvent {
         public let skills: [SkillProficiency]
         public let hourlyRate: Money
         public let hoursPerWeek: Int
+        /// Where the freelancer works (the fairness audit's country cohorts); nil: not said.
+        public let country: String?
 
         public init(
-            freelancerID: FreelancerID, name: String, skills: [SkillProficiency], hourlyRate: Money, hoursPerWeek: Int
+            freelancerID: FreelancerID, name: String, skills: [SkillProficiency], hourlyRate: Money, hoursPerWeek: Int,
+            country: String? = nil
         ) {
             self.freelancerID = freelancerID
             self.name = name
             self.skills = skills
             self.hourlyRate = hourlyRate
             self.hoursPerWeek = hoursPerWeek
+            self.country = country
         }
 
         private enum CodingKeys: String, CodingKey {
@@ -26,6 +31,7 @@ extension FreelancerEvent {
             case skills
             case hourlyRate
             case hoursPerWeek
+            case country
         }
     }
 
@@ -78,6 +84,56 @@ extension FreelancerEvent {
         private enum CodingKeys: String, CodingKey {
             case freelancerID = "freelancerId"
             case hoursPerWeek
+        }
+    }
+
+    /// `PreferencesSet` v1: `{"freelancerId", "minimumBudget": Money | null, "currencies": [code],
+    /// "wantedSkills": [slug], "maxConcurrentContracts": int | null}`, the freelancer's whole set
+    /// of preferences (see ``FreelancerPreferences``); currencies and skills sorted, each once.
+    public struct PreferencesSet: EventPayload {
+        public static let eventType = "PreferencesSet"
+        public let freelancerID: FreelancerID
+        public let preferences: FreelancerPreferences
+
+        public init(freelancerID: FreelancerID, preferences: FreelancerPreferences) {
+            self.freelancerID = freelancerID
+            self.preferences = preferences
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case freelancerID = "freelancerId"
+            case minimumBudget
+            case currencies
+            case wantedSkills
+            case maxConcurrentContracts
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            freelancerID = try container.decode(FreelancerID.self, forKey: .freelancerID)
+            preferences = FreelancerPreferences(
+                minimumBudget: try container.decodeIfPresent(Money.self, forKey: .minimumBudget),
+                currencies: try container.decode([Currency].self, forKey: .currencies),
+                wantedSkills: try container.decode([Skill].self, forKey: .wantedSkills),
+                maxConcurrentContracts: try container.decodeIfPresent(Int.self, forKey: .maxConcurrentContracts))
+        }
+
+        /// Writes every key, `null` for an absent minimum budget or contract limit.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(freelancerID, forKey: .freelancerID)
+            if let minimum = preferences.minimumBudget {
+                try container.encode(minimum, forKey: .minimumBudget)
+            } else {
+                try container.encodeNil(forKey: .minimumBudget)
+            }
+            try container.encode(preferences.currencies, forKey: .currencies)
+            try container.encode(preferences.wantedSkills, forKey: .wantedSkills)
+            if let limit = preferences.maxConcurrentContracts {
+                try container.encode(limit, forKey: .maxConcurrentContracts)
+            } else {
+                try container.encodeNil(forKey: .maxConcurrentContracts)
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ public enum FreelancerEvent: DomainEvent {
     case skillsUpdated(SkillsUpdated)
     case rateChanged(RateChanged)
     case availabilityChanged(AvailabilityChanged)
+    case preferencesSet(PreferencesSet)
 
     /// The wrapped data.
     public var payload: any EventPayload {
@@ -14,6 +15,7 @@ public enum FreelancerEvent: DomainEvent {
         case .skillsUpdated(let payload): payload
         case .rateChanged(let payload): payload
         case .availabilityChanged(let payload): payload
+        case .preferencesSet(let payload): payload
         }
     }
 

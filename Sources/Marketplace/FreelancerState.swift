@@ -24,6 +24,8 @@ public struct FreelancerProfile: Equatable, Sendable, Encodable {
     public internal(set) var skills: [SkillProficiency]
     public internal(set) var hourlyRate: Money
     public internal(set) var hoursPerWeek: Int
+    /// ``FreelancerPreferences/none`` until the freelancer sets some.
+    public internal(set) var preferences: FreelancerPreferences
     /// The registration as first recorded, so a repeated registration can be recognised.
     public let registration: FreelancerEvent.FreelancerRegistered
 
@@ -33,6 +35,7 @@ public struct FreelancerProfile: Equatable, Sendable, Encodable {
         skills = registration.skills
         hourlyRate = registration.hourlyRate
         hoursPerWeek = registration.hoursPerWeek
+        preferences = .none
         self.registration = registration
     }
 }

@@ -23,7 +23,8 @@ public enum GigCommand: Hashable, Sendable {
     /// under the id decides nothing when the posting is identical, else `ID_IN_USE`;
     /// `clientRegistered` (`CLIENT_NOT_FOUND`); title, description (`INVALID_INPUT`); at least one
     /// known skill (`UNKNOWN_SKILL`); one currency (`CURRENCY_MISMATCH`); `0 < min ≤ max ≤ cap`
-    /// (`INVALID_BUDGET`); deadline after `occurredAt`, within a year (`INVALID_INPUT`).
+    /// (`INVALID_BUDGET`); deadline after `occurredAt`, within a year (`INVALID_INPUT`); an hourly
+    /// engagement's hours 1–2000 (`INVALID_INPUT`).
     public struct PostGig: Hashable, Sendable {
         public var context: CommandContext
         /// A new id, chosen by the caller.
@@ -42,10 +43,15 @@ public enum GigCommand: Hashable, Sendable {
         public var biddingClosesAt: Date
         /// Handler-supplied fact: ``ClientState/isRegistered`` of `client-<clientID>`.
         public var clientRegistered: Bool
+        /// The experience wanted; `any` unless the client says.
+        public var experience: ExperienceLevel
+        /// Fixed price (the default) or hourly with 1–2000 hours (`INVALID_INPUT` otherwise).
+        public var engagement: Engagement
 
         public init(
             context: CommandContext, gigID: GigID, clientID: ClientID, title: String, description: String,
-            skills: [String], budgetMin: Money, budgetMax: Money, biddingClosesAt: Date, clientRegistered: Bool
+            skills: [String], budgetMin: Money, budgetMax: Money, biddingClosesAt: Date, clientRegistered: Bool,
+            experience: ExperienceLevel = .any, engagement: Engagement = .fixedPrice
         ) {
             self.context = context
             self.gigID = gigID
@@ -57,6 +63,8 @@ public enum GigCommand: Hashable, Sendable {
             self.budgetMax = budgetMax
             self.biddingClosesAt = biddingClosesAt
             self.clientRegistered = clientRegistered
+            self.experience = experience
+            self.engagement = engagement
         }
     }
 

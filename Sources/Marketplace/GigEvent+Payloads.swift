@@ -1,10 +1,13 @@
 import Foundation
 
 extension GigEvent {
-    /// `GigPosted` v1: `{"gigId", "clientId", "title", "description", "skills": [slug],
-    /// "budgetMin": Money, "budgetMax": Money, "biddingClosesAt": time}`. Skills are sorted and
-    /// unique; both budget amounts are in the gig's currency. `biddingClosesAt` is rounded to whole
-    /// milliseconds (the stored precision) so the event equals itself read back.
+    /// `GigPosted` v2: `{"gigId", "clientId", "title", "description", "skills": [slug],
+    /// "budgetMin": Money, "budgetMax": Money, "biddingClosesAt": time, "experience": level,
+    /// "engagement": {"kind", "hours"?}}`. Skills are sorted and unique; both budget amounts are in
+    /// the gig's currency. `biddingClosesAt` is rounded to whole milliseconds (the stored
+    /// precision) so the event equals itself read back. Version 1 had neither `experience` nor
+    /// `engagement`; its upcaster (``EventRegistry/marketplace``) reads them as `any` and
+    /// `fixedPrice`.
     public struct GigPosted: EventPayload {
         public static let eventType = "GigPosted"
         public let gigID: GigID
@@ -15,10 +18,15 @@ extension GigEvent {
         public let budgetMin: Money
         public let budgetMax: Money
         public let biddingClosesAt: Date
+        /// The experience wanted (v2).
+        public let experience: ExperienceLevel
+        /// Fixed price or hourly, with hours (v2).
+        public let engagement: Engagement
 
         public init(
             gigID: GigID, clientID: ClientID, title: String, description: String, skills: [Skill],
-            budgetMin: Money, budgetMax: Money, biddingClosesAt: Date
+            budgetMin: Money, budgetMax: Money, biddingClosesAt: Date, experience: ExperienceLevel,
+            engagement: Engagement
         ) {
             self.gigID = gigID
             self.clientID = clientID
@@ -28,6 +36,8 @@ extension GigEvent {
             self.budgetMin = budgetMin
             self.budgetMax = budgetMax
             self.biddingClosesAt = EventTime.normalized(biddingClosesAt)
+            self.experience = experience
+            self.engagement = engagement
         }
 
         /// The gig's currency: every bid must use it.
@@ -42,6 +52,8 @@ extension GigEvent {
             case budgetMin
             case budgetMax
             case biddingClosesAt
+            case experience
+            case engagement
         }
     }
 
