@@ -128,11 +128,8 @@ public final class ConnectionPool: Sendable {
     }
 
     func giveBack(_ connection: Connection) async {
-        if await connection.isUsable, await !connection.isIdle {
-            // The borrower left a transaction open (e.g. it threw between BEGIN and COMMIT).
-            await connection.rollbackQuietly()
-        }
-        if await connection.isUsable, await connection.isIdle {
+        // A transaction the borrower left open (it threw between BEGIN and COMMIT) is rolled back.
+        if await connection.readyForReuse() {
             await state.release(connection)
         } else {
             await connection.close()

@@ -1,11 +1,21 @@
-/// One value bound to a `$n` placeholder, in PostgreSQL's text format.
+/// One value bound to a `$n` placeholder, in PostgreSQL's text format or, for values whose text
+/// costs (arrays of JSON, built by ``PGBinary``), in its binary format.
 public struct PGBind: Sendable, Hashable {
-    /// `nil` is SQL `NULL`.
+    /// `nil` is SQL `NULL` (unless ``binary`` is set).
     public var text: String?
     public var type: PGType
+    /// The value in PostgreSQL's binary format for `type`; when set, `text` is ignored.
+    public var binary: [UInt8]?
     public init(text: String?, type: PGType) {
         self.text = text
         self.type = type
+        self.binary = nil
+    }
+    /// A value already in PostgreSQL's binary format for `type` (see ``PGBinary``).
+    public init(binary: [UInt8], type: PGType) {
+        self.text = nil
+        self.type = type
+        self.binary = binary
     }
 }
 
@@ -30,6 +40,9 @@ extension PGBind {
 public struct SQL: Sendable, Hashable, ExpressibleByStringInterpolation, CustomStringConvertible {
     public private(set) var text: String
     public private(set) var binds: [PGBind]
+    /// Prepared once per connection (by its text) and then sent by name: for hot statements
+    /// whose planning and parsing would otherwise repeat on every call (see ``prepared()``).
+    public private(set) var isPrepared = false
 
     public init(stringLiteral value: String) {
         text = value
@@ -61,6 +74,14 @@ public struct SQL: Sendable, Hashable, ExpressibleByStringInterpolation, CustomS
     public static func + (lhs: SQL, rhs: SQL) -> SQL {
         var copy = lhs
         copy.append(rhs)
+        return copy
+    }
+
+    /// This statement, prepared on each connection the first time it runs there and then sent
+    /// with `PQsendQueryPrepared` (the parameter types must not change between calls).
+    public func prepared() -> SQL {
+        var copy = self
+        copy.isPrepared = true
         return copy
     }
 
