@@ -14,11 +14,13 @@ public final class EventStore: Sendable {
     /// The channel `NOTIFY`-ed after every append; the payload is the last position written.
     public static let notificationChannel = "gigledger_events"
 
+    /// The connection pool every read and append runs on.
     public let pool: ConnectionPool
     let logger: Logger
     /// How often an append whose connection broke is sent again (safe: it is idempotent).
     public let reconnectAttempts: Int
 
+    /// A store over `pool`; `reconnectAttempts` bounds how often an append is resent after its connection broke.
     public init(
         pool: ConnectionPool, reconnectAttempts: Int = 5, logger: Logger = Logger(label: "gigledger.eventstore")
     ) {
@@ -210,6 +212,7 @@ public final class EventStore: Sendable {
 
     // MARK: - Reading
 
+    /// Which way ``readStream(_:from:direction:limit:on:)`` reads: ascending or descending versions.
     public enum Direction: Sendable { case forward, backward }
 
     /// Reads up to `limit` events of `stream`, forward from version `from` (inclusive) or backward

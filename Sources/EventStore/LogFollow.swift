@@ -24,6 +24,7 @@ import PQ
 /// }
 /// ```
 public struct LogFollow: AsyncSequence, Sendable {
+    /// Each element is a batch of events as stored, with the checkpoint just after it.
     public typealias Element = LogBatch<StoredEvent>
 
     /// Whether the sequence ends once caught up.
@@ -46,6 +47,7 @@ public struct LogFollow: AsyncSequence, Sendable {
         Iterator(follow: self, cursor: checkpoint)
     }
 
+    /// Reads the batches; it holds a ``LogListener`` connection while following live, closed when the sequence ends.
     public struct Iterator: AsyncIteratorProtocol {
         let follow: LogFollow
         var cursor: LogCheckpoint
