@@ -2,7 +2,9 @@
 public struct PGBind: Sendable, Hashable {
     /// `nil` is SQL `NULL`.
     public var text: String?
+    /// The parameter's type; ``PGType/unspecified`` lets the server infer it.
     public var type: PGType
+    /// A bind of `text` (`nil` for `NULL`) typed `type`.
     public init(text: String?, type: PGType) {
         self.text = text
         self.type = type
@@ -31,11 +33,13 @@ public struct SQL: Sendable, Hashable, ExpressibleByStringInterpolation, CustomS
     public private(set) var text: String
     public private(set) var binds: [PGBind]
 
+    /// A statement with no parameters.
     public init(stringLiteral value: String) {
         text = value
         binds = []
     }
 
+    /// A statement built by interpolation: each interpolated value became a `$n` placeholder and a bind.
     public init(stringInterpolation: StringInterpolation) {
         text = stringInterpolation.text
         binds = stringInterpolation.binds
@@ -58,6 +62,7 @@ public struct SQL: Sendable, Hashable, ExpressibleByStringInterpolation, CustomS
         binds += other.binds
     }
 
+    /// The two statements joined, the right one's placeholders renumbered after the left one's.
     public static func + (lhs: SQL, rhs: SQL) -> SQL {
         var copy = lhs
         copy.append(rhs)
@@ -98,15 +103,18 @@ public struct SQL: Sendable, Hashable, ExpressibleByStringInterpolation, CustomS
         return out
     }
 
+    /// Collects the statement text and its binds while a `SQL` literal is interpolated.
     public struct StringInterpolation: StringInterpolationProtocol {
         var text = ""
         var binds: [PGBind] = []
 
+        /// Reserves room for the literal text and the binds.
         public init(literalCapacity: Int, interpolationCount: Int) {
             text.reserveCapacity(literalCapacity + interpolationCount * 3)
             binds.reserveCapacity(interpolationCount)
         }
 
+        /// Appends literal text as it is.
         public mutating func appendLiteral(_ literal: String) { text += literal }
 
         /// A bound value: becomes `$n`.
