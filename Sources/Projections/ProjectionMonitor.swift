@@ -5,9 +5,12 @@ import PQ
 /// How the projections stand: each projector's checkpoint, lag, state and last error, the
 /// builds in progress, and the open transaction holding every projector back, if any.
 public struct ProjectionMonitor: Sendable {
+    /// Where the projections are read from.
     public let pool: ConnectionPool
+    /// The projectors whose builds it reports (the status rows come from every projector in the database).
     public let projectors: [any Projector]
 
+    /// A monitor of the projections in the database behind `pool`.
     public init(pool: ConnectionPool, projectors: [any Projector] = ShippedProjectors.all) {
         self.pool = pool
         self.projectors = projectors
@@ -28,6 +31,8 @@ public struct ProjectionMonitor: Sendable {
         public var anyFailed: Bool { projections.contains { $0.state == "failed" } }
     }
 
+    /// Reads every projector's status, the builds, the log's head and the oldest open transaction. Throws the
+    /// database's error; the reads are separate statements, so the parts may be moments apart.
     public func report() async throws -> Report {
         let store = EventStore(pool: pool)
         let engine = ProjectionEngine(store: store, projectors: projectors)
