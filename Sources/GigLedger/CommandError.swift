@@ -38,8 +38,9 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
     public let cause: (any Error & Sendable)?
     /// The input field at fault, for ``Code/invalidCommand`` when one is to blame (`"gigId"`).
     public let field: String?
-    /// The command that failed (`PlaceBid`) and the stream that decides it, when known.
+    /// The command that failed (`PlaceBid`), when known.
     public private(set) var command: String?
+    /// The stream that decides that command (`gig-<uuid>`), when known.
     public private(set) var stream: String?
 
     /// Creates an error; ``command`` and ``stream`` are filled in by ``MarketplaceService/execute(_:correlationId:causationId:)``.

@@ -30,7 +30,9 @@ extension PGBind {
 /// Text that must be spliced (an identifier chosen by code, never by input) goes through
 /// `\(identifier:)` which quotes it, or the deliberately named `\(unsafeRaw:)`.
 public struct SQL: Sendable, Hashable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    /// The statement text with `$1`, `$2`, … placeholders.
     public private(set) var text: String
+    /// The bound values, `binds[0]` for `$1`.
     public private(set) var binds: [PGBind]
 
     /// A statement with no parameters.
