@@ -72,5 +72,6 @@ public struct ErrorClassification: Sendable, Hashable, Codable {
 /// (`PQError`, ``EventStoreError``, and in their modules `CommandError`, `DomainError`,
 /// `ProjectionAdminError`, `ProjectionFailure`); so may an application's own.
 public protocol ClassifiedError: Error {
+    /// What this error is: category, stable code, message and fields.
     var classification: ErrorClassification { get }
 }

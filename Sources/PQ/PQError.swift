@@ -136,6 +136,7 @@ public struct PQError: Error, Sendable, CustomStringConvertible, CustomDebugStri
 /// when the failure is theirs (connecting, `BEGIN`, `COMMIT`). Each layer wraps once, with the
 /// same mapping it uses everywhere (SQLSTATE and constraint, never message text).
 public protocol PQErrorWrapping: Error {
+    /// `error` as this type, mapped the way this layer maps database failures everywhere else.
     static func wrapping(_ error: PQError) -> Self
 }
 

@@ -68,6 +68,7 @@ public struct Competition: Sendable {
         public let isoWeek: String
         /// Monday 00:00 UTC of that week.
         @RFC3339Time public var weekStart: Date
+        /// Gigs posted that week that ask for the skill.
         public let gigsPosted: Int
         /// Bids ever placed on those gigs (withdrawn and declined included).
         public let bids: Int
