@@ -24,8 +24,11 @@ import PQ
 /// Scoring itself is ``Matching``. Every write is keyed and counts move by exactly what a
 /// statement inserted or deleted, so re-applying events already applied changes nothing.
 public struct MatchingProjector: MarketplaceProjector {
+    /// Its name in `ledger.projections`, the status and the read checkpoints.
     public let name = "matching"
+    /// Read-model version 2: the `_v2` of its tables.
     public let version = 2
+    /// The tables it writes (in `read_models`).
     public let tables = [
         "match_freelancers_v2", "match_freelancer_skills_v2", "match_skill_df_v2", "match_population_v2",
         "match_gigs_v2", "match_open_skill_sets_v2", "match_contracts_v2",
@@ -33,9 +36,12 @@ public struct MatchingProjector: MarketplaceProjector {
     /// The weights `rank_key` is computed with. ``Matching`` uses the index bound only when its
     /// weights agree with these on availability and reputation; otherwise it scans every candidate.
     public static let rankWeights = Matching.Weights.v1
+    /// Where its events are decoded (``EventRegistry/marketplace`` unless a test gives another).
     public let registry: EventRegistry
+    /// A projector decoding its events through `registry`.
     public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
+    /// Creates its seven tables and their indexes if missing (idempotent).
     public func prepare(on connection: Connection) async throws {
         try await connection.executeScript(
             """
@@ -97,6 +103,7 @@ public struct MatchingProjector: MarketplaceProjector {
             """)
     }
 
+    /// The event types it reads (the domain's own constants); it ignores every other type.
     public let eventTypes: Set<String> = [
         FreelancerEvent.FreelancerRegistered.eventType, FreelancerEvent.SkillsUpdated.eventType,
         FreelancerEvent.RateChanged.eventType, FreelancerEvent.AvailabilityChanged.eventType,
@@ -105,6 +112,7 @@ public struct MatchingProjector: MarketplaceProjector {
         ContractEvent.ContractCancelled.eventType, ContractEvent.ReviewSubmitted.eventType,
     ]
 
+    /// Applies one event, as a batch of one (``apply(batch:on:)``).
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
         try await apply(batch: [event], on: connection)
     }
