@@ -473,7 +473,8 @@ public struct ProjectionStatus: Sendable, Codable, Hashable {
     @NullEncoded public var errorStream: String?
     /// That event's type, while `failed`.
     @NullEncoded public var errorType: String?
-    /// Events applied since the projector's row was created.
+    /// Events applied since the projector's row was created (a rebuild sets it to the events the
+    /// rebuilt tables reflect).
     public let eventsApplied: Int64
     /// The instance that holds (or last held, if expired) the projector's lease; `null` once released or never taken.
     @NullEncoded public var leaseOwner: String?

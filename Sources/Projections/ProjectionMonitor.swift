@@ -7,7 +7,8 @@ import PQ
 public struct ProjectionMonitor: Sendable {
     /// Where the projections are read from.
     public let pool: ConnectionPool
-    /// The projectors whose builds it reports (the status rows come from every projector in the database).
+    /// The projectors it was made with; ``report()`` lists every projector and build recorded in the
+    /// database, whichever these are.
     public let projectors: [any Projector]
 
     /// A monitor of the projections in the database behind `pool`.
