@@ -39,8 +39,8 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let insufficientPrivilege = SQLState("42501")
     /// `28P01` invalid_password: authentication failed.
     public static let invalidPassword = SQLState("28P01")
-    /// `28000` invalid_authorization_specification: the role may not connect (no such role, or `pg_hba.conf` refuses
-    /// it).
+    /// `28000` invalid_authorization_specification: the role may not connect (for example
+    /// `pg_hba.conf` rejects it).
     public static let invalidAuthorization = SQLState("28000")
     /// `3D000` invalid_catalog_name: the database named in the connection does not exist.
     public static let invalidCatalogName = SQLState("3D000")
