@@ -21,7 +21,8 @@ public struct BlockingTransaction: Sendable, Codable, Hashable {
     @NullEncoded public var database: String?
     /// The session's `application_name`; `null` when it has none.
     @NullEncoded public var applicationName: String?
-    /// The session's state (`active`, `idle in transaction`, …); `null` when not visible to this role.
+    /// The session's state (`active`, `idle in transaction`, …); `null` when not visible to this
+    /// role.
     @NullEncoded public var state: String?
     /// When the transaction began; `null` when not visible to this role.
     @NullableRFC3339Time public var transactionStart: Date?

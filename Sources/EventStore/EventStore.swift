@@ -20,7 +20,8 @@ public final class EventStore: Sendable {
     /// How often an append whose connection broke is sent again (safe: it is idempotent).
     public let reconnectAttempts: Int
 
-    /// A store over `pool`; `reconnectAttempts` bounds how often an append is resent after its connection broke.
+    /// A store over `pool`; `reconnectAttempts` bounds how often an append is resent after its
+    /// connection broke.
     public init(
         pool: ConnectionPool, reconnectAttempts: Int = 5, logger: Logger = Logger(label: "gigledger.eventstore")
     ) {
@@ -212,7 +213,8 @@ public final class EventStore: Sendable {
 
     // MARK: - Reading
 
-    /// Which way ``readStream(_:from:direction:limit:on:)`` reads: ascending or descending versions.
+    /// Which way ``readStream(_:from:direction:limit:on:)`` reads: ascending or descending
+    /// versions.
     public enum Direction: Sendable { case forward, backward }
 
     /// Reads up to `limit` events of `stream`, forward from version `from` (inclusive) or backward

@@ -3,8 +3,8 @@ import PQ
 /// Every error the event store throws: a stable code, a message for the person who reads it
 /// (what was wrong, which input, what to do), and the underlying cause.
 public struct EventStoreError: Error, Sendable, CustomStringConvertible {
-    /// The kind of failure: a closed set compared with `==` against the static members; its `description` is the stable
-    /// upper-case code (`WRONG_EXPECTED_VERSION`).
+    /// The kind of failure: a closed set compared with `==` against the static members; its
+    /// `description` is the stable upper-case code (`WRONG_EXPECTED_VERSION`).
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case wrongExpectedVersion = "WRONG_EXPECTED_VERSION"
@@ -30,9 +30,11 @@ public struct EventStoreError: Error, Sendable, CustomStringConvertible {
         public static let unknownEventType = Code(.unknownEventType)
         /// An event's data does not decode (or upcast) into its registered type.
         public static let undecodableEvent = Code(.undecodableEvent)
-        /// An applied migration's file was changed since: restore the file (migrations are forward-only).
+        /// An applied migration's file was changed since: restore the file (migrations are
+        /// forward-only).
         public static let migrationEdited = Code(.migrationEdited)
-        /// A migration's SQL failed; its transaction was rolled back and later migrations were not run.
+        /// A migration's SQL failed; its transaction was rolled back and later migrations were not
+        /// run.
         public static let migrationFailed = Code(.migrationFailed)
         /// The database has not been migrated (`gigctl migrate`).
         public static let notMigrated = Code(.notMigrated)

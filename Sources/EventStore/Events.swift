@@ -12,8 +12,8 @@ public struct EventMetadata: Hashable, Sendable, Codable {
     /// The command or event that caused this command, if any.
     public var causationId: UUID?
 
-    /// Metadata for the events of command `commandId`; `correlationId` defaults to `commandId` (the command starts its
-    /// own conversation).
+    /// Metadata for the events of command `commandId`; `correlationId` defaults to `commandId` (the
+    /// command starts its own conversation).
     public init(actor: String, commandId: UUID, correlationId: UUID? = nil, causationId: UUID? = nil) {
         self.actor = actor
         self.commandId = commandId
@@ -26,7 +26,8 @@ public struct EventMetadata: Hashable, Sendable, Codable {
 public struct NewEvent: Sendable, Hashable {
     /// A CamelCase past-tense name (`BidPlaced`). A storage format: never renamed.
     public var type: String
-    /// The version of the data's shape for `type`, starting at 1; raised (with an upcaster) when the shape changes.
+    /// The version of the data's shape for `type`, starting at 1; raised (with an upcaster) when
+    /// the shape changes.
     public var schemaVersion: Int
     /// A JSON object.
     public var data: PGJSON
@@ -203,7 +204,8 @@ public struct LogCheckpoint: Hashable, Comparable, Sendable, Codable, CustomStri
 public struct RecordedEvent: Sendable, Hashable {
     /// The global position: unique, increasing in append order, with gaps (rolled-back appends).
     public let position: Int64
-    /// The id of the transaction that appended it; with ``position`` its place in the gap-safe order.
+    /// The id of the transaction that appended it; with ``position`` its place in the gap-safe
+    /// order.
     public let transactionID: UInt64
     /// The stream it belongs to.
     public let stream: StreamName

@@ -47,8 +47,8 @@ public struct LogFollow: AsyncSequence, Sendable {
         Iterator(follow: self, cursor: checkpoint)
     }
 
-    /// Reads the batches. Following live it holds a ``LogListener`` connection, closed when the sequence
-    /// ends or the iterator is dropped.
+    /// Reads the batches. Following live it holds a ``LogListener`` connection, closed when the
+    /// sequence ends or the iterator is dropped.
     public struct Iterator: AsyncIteratorProtocol {
         let follow: LogFollow
         var cursor: LogCheckpoint

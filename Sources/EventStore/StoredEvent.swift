@@ -9,7 +9,8 @@ import PQ
 public struct StoredEvent: Sendable, Hashable {
     /// The global position (see ``RecordedEvent/position``).
     public let position: Int64
-    /// The id of the transaction that appended it; with ``position`` its place in the gap-safe order.
+    /// The id of the transaction that appended it; with ``position`` its place in the gap-safe
+    /// order.
     public let transactionID: UInt64
     /// The stream name as stored (not validated: another tool may have written something else).
     public let stream: String

@@ -23,7 +23,8 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
         public static let notMigrated = Code(.notMigrated)
         /// A stored event could not be read back.
         public static let corruptStream = Code(.corruptStream)
-        /// A bug, or a store failure that fits none of the other codes; ``CommandError/cause`` holds the error.
+        /// A bug, or a store failure that fits none of the other codes; ``CommandError/cause``
+        /// holds the error.
         public static let internalError = Code(.internalError)
         public var description: String { base.rawValue }
     }
@@ -34,7 +35,8 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// The rule that refused the command, for ``Code/rejected`` (and input checks the domain made).
     public let domain: DomainError?
-    /// The underlying error (an `EventStoreError` or `PQError`) when a lower layer failed, else `nil`.
+    /// The underlying error (an `EventStoreError` or `PQError`) when a lower layer failed, else
+    /// `nil`.
     public let cause: (any Error & Sendable)?
     /// The input field at fault, for ``Code/invalidCommand`` when one is to blame (`"gigId"`).
     public let field: String?
@@ -43,7 +45,8 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
     /// The stream that decides that command (`gig-<uuid>`), when known.
     public private(set) var stream: String?
 
-    /// Creates an error; ``command`` and ``stream`` are filled in by ``MarketplaceService/execute(_:correlationId:causationId:)``.
+    /// Creates an error; ``command`` and ``stream`` are filled in by
+    /// ``MarketplaceService/execute(_:correlationId:causationId:)``.
     public init(
         _ code: Code, _ message: String, domain: DomainError? = nil, field: String? = nil,
         cause: (any Error & Sendable)? = nil

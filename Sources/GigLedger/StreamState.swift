@@ -13,7 +13,8 @@ public struct FoldedStream: Sendable {
     public let currentVersion: Int64
     /// Business and recorded time of the last event folded.
     public let occurredAt: Date?
-    /// When the log recorded the last event folded; `nil`, like ``occurredAt``, when no event was folded (version 0).
+    /// When the log recorded the last event folded; `nil`, like ``occurredAt``, when no event was
+    /// folded (version 0).
     public let recordedAt: Date?
     /// The folded state as JSON (sorted keys).
     public let stateJSON: Data

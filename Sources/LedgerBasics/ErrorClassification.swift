@@ -44,10 +44,12 @@ public struct ErrorClassification: Sendable, Hashable, Codable {
     public var code: String
     /// The explanation for the person who sees the error, naming what to do next.
     public var message: String
-    /// The structured details the rule names (`rule`, `stream`, `expected`, `field`, …); empty when there are none.
+    /// The structured details the rule names (`rule`, `stream`, `expected`, `field`, …); empty when
+    /// there are none.
     public var fields: [String: JSONValue]
 
-    /// Creates a classification from its parts, for an error type's ``ClassifiedError/classification``.
+    /// Creates a classification from its parts, for an error type's
+    /// ``ClassifiedError/classification``.
     public init(_ category: ErrorCategory, code: String, message: String, fields: [String: JSONValue] = [:]) {
         self.category = category
         self.code = code

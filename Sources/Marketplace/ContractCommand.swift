@@ -32,7 +32,8 @@ public enum ContractCommand: Hashable, Sendable {
         /// Up to 20 references (URLs or storage keys), each 1–2000 characters on one line.
         public var artifacts: [String]
 
-        /// A `SubmitDelivery` command with these fields; `decide` checks the rules, not this initializer.
+        /// A `SubmitDelivery` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(
             context: CommandContext, contractID: ContractID, deliveryID: DeliveryID, note: String, artifacts: [String]
         ) {
@@ -61,7 +62,8 @@ public enum ContractCommand: Hashable, Sendable {
         /// 1–2000 characters; newline and tab allowed.
         public var reason: String
 
-        /// A `RequestChanges` command with these fields; `decide` checks the rules, not this initializer.
+        /// A `RequestChanges` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, contractID: ContractID, deliveryID: DeliveryID, reason: String) {
             self.context = context
             self.contractID = contractID
@@ -81,7 +83,8 @@ public enum ContractCommand: Hashable, Sendable {
         /// The delivery, one of the contract's.
         public var deliveryID: DeliveryID
 
-        /// An `ApproveDelivery` command with these fields; `decide` checks the rules, not this initializer.
+        /// An `ApproveDelivery` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, contractID: ContractID, deliveryID: DeliveryID) {
             self.context = context
             self.contractID = contractID
@@ -104,7 +107,8 @@ public enum ContractCommand: Hashable, Sendable {
         /// The delivery, one of the contract's.
         public var deliveryID: DeliveryID
 
-        /// An `AutoApproveDelivery` command with these fields; `decide` checks the rules, not this initializer.
+        /// An `AutoApproveDelivery` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, contractID: ContractID, deliveryID: DeliveryID) {
             self.context = context
             self.contractID = contractID
@@ -125,7 +129,8 @@ public enum ContractCommand: Hashable, Sendable {
         /// 1–2000 characters; newline and tab allowed.
         public var reason: String
 
-        /// An `OpenDispute` command with these fields; `decide` checks the rules, not this initializer.
+        /// An `OpenDispute` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, contractID: ContractID, disputeID: DisputeID, reason: String) {
             self.context = context
             self.contractID = contractID
@@ -149,7 +154,8 @@ public enum ContractCommand: Hashable, Sendable {
         /// Up to 2000 characters, shown to both parties; newline and tab allowed.
         public var note: String
 
-        /// A `ResolveDispute` command with these fields; `decide` checks the rules, not this initializer.
+        /// A `ResolveDispute` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(
             context: CommandContext, contractID: ContractID, disputeID: DisputeID, resolution: DisputeResolution,
             note: String
@@ -176,7 +182,8 @@ public enum ContractCommand: Hashable, Sendable {
         /// Up to 2000 characters; newline and tab allowed.
         public var text: String
 
-        /// A `SubmitReview` command with these fields; `decide` checks the rules, not this initializer.
+        /// A `SubmitReview` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, contractID: ContractID, rating: Int, text: String) {
             self.context = context
             self.contractID = contractID
@@ -197,7 +204,8 @@ public enum ContractCommand: Hashable, Sendable {
         /// The contract; its stream decides the command.
         public var contractID: ContractID
 
-        /// A `CancelContract` command with these fields; `decide` checks the rules, not this initializer.
+        /// A `CancelContract` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, contractID: ContractID) {
             self.context = context
             self.contractID = contractID

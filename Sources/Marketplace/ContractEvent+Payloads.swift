@@ -74,7 +74,8 @@ extension ContractEvent {
         public let note: String
         /// References to the delivered work (URLs or storage keys), in the order given.
         public let artifacts: [String]
-        /// When it was submitted (the command's time, rounded to whole milliseconds); the review window runs from here.
+        /// When it was submitted (the command's time, rounded to whole milliseconds); the review
+        /// window runs from here.
         public let submittedAt: Date
 
         /// A submission with these fields; `submittedAt` is rounded to whole milliseconds.
@@ -155,7 +156,8 @@ extension ContractEvent {
         public static let eventType = "PaymentReleased"
         /// The contract (the id of its `contract-<id>` stream).
         public let contractID: ContractID
-        /// `INV-<year>-<contract id in upper-case hex>` (see ``Invoice/number(contractID:issuedAt:)``).
+        /// `INV-<year>-<contract id in upper-case hex>` (see
+        /// ``Invoice/number(contractID:issuedAt:)``).
         public let invoiceNumber: String
         /// The agreed amount, paid by the client.
         public let gross: Money
@@ -271,7 +273,8 @@ extension ContractEvent {
         public static let eventType = "ContractCancelled"
         /// The contract (the id of its `contract-<id>` stream).
         public let contractID: ContractID
-        /// Who cancelled it: a party or an admin, or the admin who resolved a dispute with a refund.
+        /// Who cancelled it: a party or an admin, or the admin who resolved a dispute with a
+        /// refund.
         public let cancelledBy: ActorRef
 
         /// A `ContractCancelled` with these fields, as `decide` records it.

@@ -30,7 +30,8 @@ public enum FreelancerCommand: Hashable, Sendable {
         /// 0–168.
         public var hoursPerWeek: Int
 
-        /// A `RegisterFreelancer` command with these fields; `decide` checks the rules, not this initializer.
+        /// A `RegisterFreelancer` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(
             context: CommandContext, freelancerID: FreelancerID, name: String, skills: [SkillClaim],
             hourlyRate: Money, hoursPerWeek: Int
@@ -53,7 +54,8 @@ public enum FreelancerCommand: Hashable, Sendable {
         /// 1–50 known skills, each once, levels 1–3; order does not matter.
         public var skills: [SkillClaim]
 
-        /// An `UpdateSkills` command with these fields; `decide` checks the rules, not this initializer.
+        /// An `UpdateSkills` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, freelancerID: FreelancerID, skills: [SkillClaim]) {
             self.context = context
             self.freelancerID = freelancerID
@@ -70,7 +72,8 @@ public enum FreelancerCommand: Hashable, Sendable {
         /// Positive, at most ``MarketplaceLimits/maximumAmountMinorUnits``.
         public var hourlyRate: Money
 
-        /// A `ChangeRate` command with these fields; `decide` checks the rules, not this initializer.
+        /// A `ChangeRate` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, freelancerID: FreelancerID, hourlyRate: Money) {
             self.context = context
             self.freelancerID = freelancerID
@@ -87,7 +90,8 @@ public enum FreelancerCommand: Hashable, Sendable {
         /// 0–168.
         public var hoursPerWeek: Int
 
-        /// A `ChangeAvailability` command with these fields; `decide` checks the rules, not this initializer.
+        /// A `ChangeAvailability` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, freelancerID: FreelancerID, hoursPerWeek: Int) {
             self.context = context
             self.freelancerID = freelancerID

@@ -121,7 +121,8 @@ public enum GigCommand: Hashable, Sendable {
         /// The new estimate in days, 1–365.
         public var estimatedDays: Int
 
-        /// A `ReviseBid` command with these fields; `decide` checks the rules, not this initializer.
+        /// A `ReviseBid` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, gigID: GigID, bidID: BidID, amount: Money, estimatedDays: Int) {
             self.context = context
             self.gigID = gigID
@@ -144,7 +145,8 @@ public enum GigCommand: Hashable, Sendable {
         /// The bid, one of the gig's.
         public var bidID: BidID
 
-        /// A `WithdrawBid` command with these fields; `decide` checks the rules, not this initializer.
+        /// A `WithdrawBid` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, gigID: GigID, bidID: BidID) {
             self.context = context
             self.gigID = gigID
@@ -167,7 +169,8 @@ public enum GigCommand: Hashable, Sendable {
         /// Why, as the freelancer is told.
         public var reason: BidDeclineReason
 
-        /// A `DeclineBid` command with these fields; `decide` checks the rules, not this initializer.
+        /// A `DeclineBid` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, gigID: GigID, bidID: BidID, reason: BidDeclineReason) {
             self.context = context
             self.gigID = gigID
@@ -197,7 +200,8 @@ public enum GigCommand: Hashable, Sendable {
         /// The platform terms, from the handler's configuration (not from the client).
         public var terms: ContractTerms
 
-        /// An `AcceptBid` command with these fields; `decide` checks the rules, not this initializer.
+        /// An `AcceptBid` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(
             context: CommandContext, gigID: GigID, bidID: BidID, contractID: ContractID,
             terms: ContractTerms = .standard
@@ -218,7 +222,8 @@ public enum GigCommand: Hashable, Sendable {
         /// The gig; its stream decides the command.
         public var gigID: GigID
 
-        /// A `CancelGig` command with these fields; `decide` checks the rules, not this initializer.
+        /// A `CancelGig` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, gigID: GigID) {
             self.context = context
             self.gigID = gigID
@@ -238,7 +243,8 @@ public enum GigCommand: Hashable, Sendable {
         /// The gig; its stream decides the command.
         public var gigID: GigID
 
-        /// An `ExpireGig` command with these fields; `decide` checks the rules, not this initializer.
+        /// An `ExpireGig` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, gigID: GigID) {
             self.context = context
             self.gigID = gigID
@@ -264,7 +270,8 @@ public enum GigCommand: Hashable, Sendable {
         /// How the contract ended: `completed` closes the gig as filled, `cancelled` as cancelled.
         public var outcome: ContractOutcome
 
-        /// A `CloseAwardedGig` command with these fields; `decide` checks the rules, not this initializer.
+        /// A `CloseAwardedGig` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, gigID: GigID, contractID: ContractID, outcome: ContractOutcome) {
             self.context = context
             self.gigID = gigID

@@ -26,7 +26,8 @@ public struct GigDecision: Hashable, Sendable {
     /// Events for a new `contract-<id>` stream, when a bid was accepted.
     public let startedContract: StartedContract?
 
-    /// A decision appending `gigEvents` to the gig's stream and, when given, starting `startedContract`.
+    /// A decision appending `gigEvents` to the gig's stream and, when given, starting
+    /// `startedContract`.
     public init(gigID: GigID, gigEvents: [GigEvent], startedContract: StartedContract? = nil) {
         self.gigID = gigID
         self.gigEvents = gigEvents

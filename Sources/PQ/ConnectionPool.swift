@@ -22,7 +22,8 @@ public final class ConnectionPool: Sendable {
     let logger: Logger
     let state: PoolState
 
-    /// A pool of up to `maxConnections` connections (at least 1) to `config`; none is opened until the first is needed.
+    /// A pool of up to `maxConnections` connections (at least 1) to `config`; none is opened until
+    /// the first is needed.
     public init(
         config: ConnectionConfig, maxConnections: Int = 8, acquireTimeout: Duration = .seconds(30),
         logger: Logger = Logger(label: "gigledger.pq.pool")

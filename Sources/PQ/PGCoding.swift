@@ -40,8 +40,8 @@ extension Optional: PGDecodable where Wrapped: PGDecodable {
 // MARK: - Text
 
 extension String: PGEncodable, PGDecodable {
-    /// Unspecified: the server infers the parameter's type from the statement (cast it, `$1::text`, where that is
-    /// ambiguous).
+    /// Unspecified: the server infers the parameter's type from the statement (cast it, `$1::text`,
+    /// where that is ambiguous).
     public static var pgType: PGType { .unspecified }
     /// The string itself.
     public var pgText: String { self }
@@ -74,8 +74,8 @@ extension Int: PGEncodable, PGDecodable {
     public static var pgType: PGType { .int8 }
     /// Decimal digits.
     public var pgText: String { String(self) }
-    /// Accepts any integer column, `xid8`, `numeric` without a fraction, or text; throws `malformed` when the value
-    /// does not fit.
+    /// Accepts any integer column, `xid8`, `numeric` without a fraction, or text; throws
+    /// `malformed` when the value does not fit.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> Int {
         try decodeInteger(text, type)
     }
@@ -86,8 +86,8 @@ extension Int64: PGEncodable, PGDecodable {
     public static var pgType: PGType { .int8 }
     /// Decimal digits.
     public var pgText: String { String(self) }
-    /// Accepts any integer column, `xid8`, `numeric` without a fraction, or text; throws `malformed` when the value
-    /// does not fit.
+    /// Accepts any integer column, `xid8`, `numeric` without a fraction, or text; throws
+    /// `malformed` when the value does not fit.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> Int64 {
         try decodeInteger(text, type)
     }
@@ -98,8 +98,8 @@ extension Int32: PGEncodable, PGDecodable {
     public static var pgType: PGType { .int4 }
     /// Decimal digits.
     public var pgText: String { String(self) }
-    /// Accepts any integer column, `xid8`, `numeric` without a fraction, or text; throws `malformed` when the value
-    /// does not fit.
+    /// Accepts any integer column, `xid8`, `numeric` without a fraction, or text; throws
+    /// `malformed` when the value does not fit.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> Int32 {
         try decodeInteger(text, type)
     }
@@ -110,8 +110,8 @@ extension Int16: PGEncodable, PGDecodable {
     public static var pgType: PGType { .int2 }
     /// Decimal digits.
     public var pgText: String { String(self) }
-    /// Accepts any integer column, `xid8`, `numeric` without a fraction, or text; throws `malformed` when the value
-    /// does not fit.
+    /// Accepts any integer column, `xid8`, `numeric` without a fraction, or text; throws
+    /// `malformed` when the value does not fit.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> Int16 {
         try decodeInteger(text, type)
     }
@@ -123,8 +123,8 @@ extension UInt64: PGEncodable, PGDecodable {
     public static var pgType: PGType { .xid8 }
     /// Decimal digits.
     public var pgText: String { String(self) }
-    /// Accepts `xid8`, any integer column, `numeric` without a fraction, or text; throws `malformed` for a negative
-    /// value.
+    /// Accepts `xid8`, any integer column, `numeric` without a fraction, or text; throws
+    /// `malformed` for a negative value.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> UInt64 {
         try decodeInteger(text, type)
     }
@@ -152,14 +152,15 @@ extension Bool: PGEncodable, PGDecodable {
 extension Double: PGEncodable, PGDecodable {
     /// `double precision` (`float8`).
     public static var pgType: PGType { .float8 }
-    /// Swift's shortest round-tripping decimal; `NaN`, `Infinity` and `-Infinity` as PostgreSQL spells them.
+    /// Swift's shortest round-tripping decimal; `NaN`, `Infinity` and `-Infinity` as PostgreSQL
+    /// spells them.
     public var pgText: String {
         if isNaN { return "NaN" }
         if isInfinite { return self > 0 ? "Infinity" : "-Infinity" }
         return "\(self)"
     }
-    /// Accepts `double precision`, `real`, `numeric`, any integer column, or text (`NaN` and `±Infinity` included). A
-    /// `numeric` may lose digits: decode ``PGNumeric`` to keep them.
+    /// Accepts `double precision`, `real`, `numeric`, any integer column, or text (`NaN` and
+    /// `±Infinity` included). A `numeric` may lose digits: decode ``PGNumeric`` to keep them.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> Double {
         let text = try require(text)
         guard type == .float8 || type == .float4 || type == .numeric || type.isInteger || type.isTextual else {
@@ -178,7 +179,8 @@ extension Double: PGEncodable, PGDecodable {
 
 /// An exact `numeric` value, kept as PostgreSQL's own text so no digit is lost.
 public struct PGNumeric: PGEncodable, PGDecodable, Hashable, CustomStringConvertible {
-    /// The number as PostgreSQL prints it (`-12.50`): an optional minus, digits, an optional fraction.
+    /// The number as PostgreSQL prints it (`-12.50`): an optional minus, digits, an optional
+    /// fraction.
     public let text: String
     /// `text` must be a plain decimal number (`-12.50`).
     public init?(_ text: String) {
@@ -194,8 +196,8 @@ public struct PGNumeric: PGEncodable, PGDecodable, Hashable, CustomStringConvert
     public var description: String { text }
     /// The value as a `Decimal` (exact up to 38 significant digits).
     public var decimal: Decimal? { Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) }
-    /// Accepts `numeric`, any integer column, or text; throws `malformed` for `NaN` or anything but a plain decimal
-    /// number.
+    /// Accepts `numeric`, any integer column, or text; throws `malformed` for `NaN` or anything but
+    /// a plain decimal number.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> PGNumeric {
         let text = try require(text)
         guard type == .numeric || type.isInteger || type.isTextual else { throw .typeMismatch(accepted: "numeric") }
@@ -303,8 +305,8 @@ public struct PGJSON: PGEncodable, PGDecodable, Hashable, CustomStringConvertibl
     /// ``text``.
     public var pgText: String { text }
     public var description: String { text }
-    /// A new encoder with sorted keys and unescaped slashes (dates in `JSONEncoder`'s default form); each access
-    /// returns a fresh instance.
+    /// A new encoder with sorted keys and unescaped slashes (dates in `JSONEncoder`'s default
+    /// form); each access returns a fresh instance.
     public static var defaultEncoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -447,15 +449,16 @@ package enum PGTimestamp {
 // MARK: - Arrays (one-dimensional)
 
 extension Array: PGEncodable where Element: PGEncodable {
-    /// The element type's array type (`int8[]` for `[Int64]`); unspecified when the element type has no array type
-    /// listed in ``PGType``.
+    /// The element type's array type (`int8[]` for `[Int64]`); unspecified when the element type
+    /// has no array type listed in ``PGType``.
     public static var pgType: PGType { Element.pgType.arrayType }
     /// A one-dimensional array literal (`{1,2,3}`, elements quoted where needed).
     public var pgText: String { PGArrayText.encode(map { Optional($0.pgText) }) }
 }
 
 extension Array: PGDecodable where Element: PGDecodable {
-    /// Decodes a one-dimensional array; each element as `Element` (an SQL `NULL` element needs an optional `Element`).
+    /// Decodes a one-dimensional array; each element as `Element` (an SQL `NULL` element needs an
+    /// optional `Element`).
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> [Element] {
         let text = try require(text)
         let elements = try PGArrayText.decode(text)

@@ -9,7 +9,8 @@ public struct ServerErrorFields: Sendable, Hashable {
     public var severity: String
     /// The server's primary message (localised; never branch on it).
     public var message: String
-    /// Secondary detail; may contain row values, so it appears only in ``PQError/debugDescription``.
+    /// Secondary detail; may contain row values, so it appears only in
+    /// ``PQError/debugDescription``.
     public var detail: String?
     /// The server's suggestion of what to do, if any.
     public var hint: String?

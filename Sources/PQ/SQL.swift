@@ -41,7 +41,8 @@ public struct SQL: Sendable, Hashable, ExpressibleByStringInterpolation, CustomS
         binds = []
     }
 
-    /// A statement built by interpolation: each interpolated value became a `$n` placeholder and a bind.
+    /// A statement built by interpolation: each interpolated value became a `$n` placeholder and a
+    /// bind.
     public init(stringInterpolation: StringInterpolation) {
         text = stringInterpolation.text
         binds = stringInterpolation.binds

@@ -12,7 +12,8 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public var description: String { rawValue }
 
     // Integrity constraints (class 23).
-    /// `23505` unique_violation: a row duplicates a unique key (the error's constraint names which).
+    /// `23505` unique_violation: a row duplicates a unique key (the error's constraint names
+    /// which).
     public static let uniqueViolation = SQLState("23505")
     /// `23503` foreign_key_violation: a referenced row does not exist, or is still referenced.
     public static let foreignKeyViolation = SQLState("23503")
@@ -21,7 +22,8 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     /// `23502` not_null_violation: a `NOT NULL` column got `NULL`.
     public static let notNullViolation = SQLState("23502")
     // Transactions (class 40).
-    /// `40001` serialization_failure: a concurrent transaction made this one's snapshot invalid; run it again.
+    /// `40001` serialization_failure: a concurrent transaction made this one's snapshot invalid;
+    /// run it again.
     public static let serializationFailure = SQLState("40001")
     /// `40P01` deadlock_detected: this transaction was chosen to break a lock cycle; run it again.
     public static let deadlockDetected = SQLState("40P01")
@@ -59,7 +61,8 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let syntaxError = SQLState("42601")
     /// `55P03` lock_not_available: a lock could not be taken (`NOWAIT`, or `lock_timeout` ran out).
     public static let lockNotAvailable = SQLState("55P03")
-    /// `55006` object_in_use: the object is in use by other sessions (`DROP DATABASE` with connections open).
+    /// `55006` object_in_use: the object is in use by other sessions (`DROP DATABASE` with
+    /// connections open).
     public static let objectInUse = SQLState("55006")
     /// `DROP … RESTRICT` refused because other objects (e.g. someone's view) depend on it.
     public static let dependentObjectsStillExist = SQLState("2BP01")

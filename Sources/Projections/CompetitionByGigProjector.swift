@@ -31,7 +31,8 @@ public struct CompetitionByGigProjector: MarketplaceProjector {
     /// A projector decoding its events through `registry`.
     public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
-    /// Creates `competition_gigs_v1` and `competition_bids_v1` with their indexes if missing (idempotent).
+    /// Creates `competition_gigs_v1` and `competition_bids_v1` with their indexes if missing
+    /// (idempotent).
     public func prepare(on connection: Connection) async throws {
         try await connection.execute(
             """

@@ -32,8 +32,9 @@ public struct CompetitionBySkillProjector: MarketplaceProjector {
     /// A projector decoding its events through `registry`.
     public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
-    /// Creates `competition_freelancer_skills_v1` if missing, and (re)creates the view `competition_skill_weeks_v1`;
-    /// prepares ``CompetitionByGigProjector``'s tables first, as the view reads them.
+    /// Creates `competition_freelancer_skills_v1` if missing, and (re)creates the view
+    /// `competition_skill_weeks_v1`; prepares ``CompetitionByGigProjector``'s tables first, as the
+    /// view reads them.
     public func prepare(on connection: Connection) async throws {
         try await CompetitionByGigProjector().prepare(on: connection)
         try await connection.execute(

@@ -30,8 +30,8 @@ import PQ
 /// everyone, with the same results — `MatchingSearchTests` checks them against the version-1
 /// query). Each call reads one snapshot.
 public struct Matching: Sendable {
-    /// The weights and parameters of the score, versioned: results name the ``version`` they were scored with. ``v1``
-    /// is the shipped set.
+    /// The weights and parameters of the score, versioned: results name the ``version`` they were
+    /// scored with. ``v1`` is the shipped set.
     public struct Weights: Sendable, Hashable, Codable {
         /// Published with every result as ``Match/weightsVersion``.
         public var version: Int
@@ -43,7 +43,8 @@ public struct Matching: Sendable {
         public var availability: Double
         /// Weight of reputation in the score.
         public var reputation: Double
-        /// Hours of work a typical gig takes: the hourly rate times this is the freelancer's typical price.
+        /// Hours of work a typical gig takes: the hourly rate times this is the freelancer's
+        /// typical price.
         public var typicalGigHours: Double
         /// Weekly hours each active contract takes from the freelancer's availability.
         public var hoursPerActiveContract: Double
@@ -79,7 +80,8 @@ public struct Matching: Sendable {
         @LowercaseUUID public var gigID: UUID
         /// The freelancer scored.
         @LowercaseUUID public var freelancerID: UUID
-        /// The weighted sum of the four components (0…1 when the weights sum to 1, as ``Weights/v1``'s do).
+        /// The weighted sum of the four components (0…1 when the weights sum to 1, as
+        /// ``Weights/v1``'s do).
         public var score: Double
         /// Skill coverage, 0…1.
         public var coverage: Double
@@ -133,9 +135,9 @@ public struct Matching: Sendable {
         var groupsPerRound = 16
     }
 
-    /// Queries over the matching read model in the database behind `pool`, scoring with `weights`. With weights that
-    /// differ from ``MatchingProjector/rankWeights`` in the availability or reputation parts (weights or parameters)
-    /// the queries stay exact but score every candidate.
+    /// Queries over the matching read model in the database behind `pool`, scoring with `weights`.
+    /// With weights that differ from ``MatchingProjector/rankWeights`` in the availability or
+    /// reputation parts (weights or parameters) the queries stay exact but score every candidate.
     public init(pool: ConnectionPool, weights: Weights = .v1) {
         self.pool = pool
         self.weights = weights

@@ -37,7 +37,8 @@ public struct PriceTrendsProjector: MarketplaceProjector {
     /// A projector decoding its events through `registry`.
     public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
-    /// Creates `price_observations_v1` if missing and (re)creates its three views, in dependency order.
+    /// Creates `price_observations_v1` if missing and (re)creates its three views, in dependency
+    /// order.
     public func prepare(on connection: Connection) async throws {
         try await connection.execute(
             """

@@ -114,7 +114,8 @@ public struct BuildStatus: Sendable, Codable, Hashable {
     public let position: Int64
     /// Events the build has applied, across interrupted runs.
     public let eventsApplied: Int64
-    /// The instance that started or last resumed the build (it may have stopped since: compare ``updatedAt``).
+    /// The instance that started or last resumed the build (it may have stopped since: compare
+    /// ``updatedAt``).
     @NullEncoded public var owner: String?
     /// When the build began.
     @RFC3339Time public var startedAt: Date

@@ -14,23 +14,25 @@ import PQ
 /// proxies such as PgBouncer; session advisory locks would not.) A projector that fails at an
 /// event is marked `failed` with the event's position, stream and type; the others go on.
 public final class ProjectionEngine: Sendable {
-    /// The channel `NOTIFY`-ed in the transaction of every applied batch; the payload is JSON `{"projector", "version",
-    /// "position"}` (the projector's new checkpoint).
+    /// The channel `NOTIFY`-ed in the transaction of every applied batch; the payload is JSON
+    /// `{"projector", "version", "position"}` (the projector's new checkpoint).
     public static let notificationChannel = "gigledger_projections"
     /// The log the projectors read.
     public let store: EventStore
     /// The projectors this engine runs, in the order they apply each batch.
     public let projectors: [any Projector]
-    /// This instance's name in the leases (`host:pid` by default); instances sharing a database need distinct owners.
+    /// This instance's name in the leases (`host:pid` by default); instances sharing a database
+    /// need distinct owners.
     public let owner: String
     /// The most events read per batch (at least 1).
     public let batchSize: Int
-    /// How long a lease lasts without renewal; a crashed instance's projectors are taken over after this.
+    /// How long a lease lasts without renewal; a crashed instance's projectors are taken over after
+    /// this.
     public let leaseDuration: Duration
     let logger: Logger
 
-    /// An engine running `projectors` over `store`'s log. Nothing happens until ``prepare()``, ``stepAll()``,
-    /// ``catchUpAll()`` or ``follow(fallbackPoll:)`` is called.
+    /// An engine running `projectors` over `store`'s log. Nothing happens until ``prepare()``,
+    /// ``stepAll()``, ``catchUpAll()`` or ``follow(fallbackPoll:)`` is called.
     public init(
         store: EventStore, projectors: [any Projector],
         owner: String = "\(ProcessInfo.processInfo.hostName):\(getpid())",
@@ -461,7 +463,8 @@ public struct ProjectionStatus: Sendable, Codable, Hashable {
     public let checkpoint: Int64
     /// The highest global position in the log (0 when empty).
     public let head: Int64
-    /// Events of the log after the checkpoint, in gap-safe order: the events this projector has yet to apply.
+    /// Events of the log after the checkpoint, in gap-safe order: the events this projector has yet
+    /// to apply.
     public let lagEvents: Int64
     /// Seconds since the oldest unapplied event was recorded, 1 decimal (0 when caught up).
     public let lagSeconds: Double
@@ -476,6 +479,7 @@ public struct ProjectionStatus: Sendable, Codable, Hashable {
     /// Events applied since the projector's row was created (a rebuild sets it to the events the
     /// rebuilt tables reflect).
     public let eventsApplied: Int64
-    /// The instance that holds (or last held, if expired) the projector's lease; `null` once released or never taken.
+    /// The instance that holds (or last held, if expired) the projector's lease; `null` once
+    /// released or never taken.
     @NullEncoded public var leaseOwner: String?
 }

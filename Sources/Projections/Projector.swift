@@ -37,8 +37,9 @@ extension Projector {
     /// None, unless the projector says otherwise.
     public var views: [String] { [] }
 
-    /// Applies the events one by one with ``apply(_:on:)``. A passing fault (``ProjectionFault/isPassing(_:)``) is
-    /// rethrown as it is; any other error becomes an ``UnhandledEvent`` naming the event that raised it.
+    /// Applies the events one by one with ``apply(_:on:)``. A passing fault
+    /// (``ProjectionFault/isPassing(_:)``) is rethrown as it is; any other error becomes an
+    /// ``UnhandledEvent`` naming the event that raised it.
     public func apply(batch events: [RecordedEvent], on connection: Connection) async throws {
         for event in events {
             do { try await apply(event, on: connection) } catch let error as UnhandledEvent { throw error } catch {

@@ -50,7 +50,8 @@ public struct Page<Item: Sendable & Codable & Hashable>: Sendable, Codable, Hash
     /// The checkpoint of each projection the page was read from.
     public let checkpoints: [ReadCheckpoint]
 
-    /// A page of `data`, continued by `nextCursor` (`nil` for the last page), read at `checkpoints`.
+    /// A page of `data`, continued by `nextCursor` (`nil` for the last page), read at
+    /// `checkpoints`.
     public init(data: [Item], nextCursor: String?, checkpoints: [ReadCheckpoint]) {
         self.data = data
         self.nextCursor = nextCursor
