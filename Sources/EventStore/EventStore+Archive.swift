@@ -21,8 +21,8 @@ public struct ImportReport: Sendable, Codable, Hashable {
     public let events: Int64
     /// Streams created or advanced by this import.
     public let streams: Int64
-    /// Command results rebuilt from the events' `commandId` metadata (events without one are not
-    /// counted).
+    /// Command results recorded from the imported events' `commandId` metadata, one per command (a
+    /// command already recorded is not counted again).
     public let commands: Int64
     /// The log's highest global position after the import.
     public let headPosition: Int64

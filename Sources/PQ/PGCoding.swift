@@ -179,8 +179,7 @@ extension Double: PGEncodable, PGDecodable {
 
 /// An exact `numeric` value, kept as PostgreSQL's own text so no digit is lost.
 public struct PGNumeric: PGEncodable, PGDecodable, Hashable, CustomStringConvertible {
-    /// The number as PostgreSQL prints it (`-12.50`): an optional minus, digits, an optional
-    /// fraction.
+    /// A plain decimal number (`-12.50`): an optional minus, digits, an optional fraction.
     public let text: String
     /// `text` must be a plain decimal number (`-12.50`).
     public init?(_ text: String) {
