@@ -27,6 +27,7 @@ import PQ
 /// }
 /// ```
 public struct LogFollow: AsyncSequence, Sendable {
+    /// Each element is a batch of events as stored, with the checkpoint just after it.
     public typealias Element = LogBatch<StoredEvent>
 
     /// Whether the sequence ends once caught up.
@@ -50,6 +51,8 @@ public struct LogFollow: AsyncSequence, Sendable {
         Iterator(follow: self, cursor: checkpoint)
     }
 
+    /// Reads the batches. Following live it holds a ``LogListener`` connection, closed when the
+    /// sequence ends or the iterator is dropped.
     public struct Iterator: AsyncIteratorProtocol {
         let follow: LogFollow
         var cursor: LogCheckpoint

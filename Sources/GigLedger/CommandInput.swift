@@ -14,6 +14,8 @@ import Marketplace
 /// ids a command creates (`gigId` of PostGig, `bidId`, `contractId`, `deliveryId`, `disputeId`)
 /// to new ones. Amounts are `{"currency", "minorUnits"}` or `{"currency", "amount": "450.00"}`.
 public struct CommandInput: Sendable {
+    /// The value of `"command"` for each marketplace command this parser accepts, in the order the
+    /// CLI lists them.
     public static let commandNames = [
         "RegisterFreelancer", "UpdateSkills", "ChangeRate", "ChangeAvailability", "SetPreferences", "RegisterClient",
         "PostGig", "PlaceBid", "ReviseBid", "WithdrawBid", "DeclineBid", "AcceptBid", "CancelGig", "ExpireGig",
@@ -25,6 +27,9 @@ public struct CommandInput: Sendable {
     let now: Date
     let newID: @Sendable () -> UUID
 
+    /// An input over `fields` (the JSON object's members). `now` is the default `occurredAt`;
+    /// `newID` makes the ids of a command that creates something (and the default `commandId`) when
+    /// the input names none.
     public init(fields: [String: JSONValue], now: Date = Date(), newID: @escaping @Sendable () -> UUID = { UUID() }) {
         self.fields = fields
         self.now = now

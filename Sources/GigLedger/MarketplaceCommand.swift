@@ -7,6 +7,7 @@ public enum MarketplaceCommand: Hashable, Sendable {
     case gig(GigCommand)
     case contract(ContractCommand)
 
+    /// The command's id, actor and business time.
     public var context: CommandContext {
         switch self {
         case .freelancer(let command): command.context

@@ -32,6 +32,8 @@ public struct EventRegistry: Sendable {
         /// The transformation. Throw for data it cannot carry forward.
         public let transform: @Sendable (JSONValue) throws -> JSONValue
 
+        /// A step reading version `from` into version `from + 1`; `example` is a version-`from`
+        /// payload the tests carry through every later step.
         public init(from: Int, example: JSONValue, _ transform: @escaping @Sendable (JSONValue) throws -> JSONValue) {
             self.from = from
             self.example = example

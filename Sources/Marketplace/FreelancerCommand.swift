@@ -19,7 +19,9 @@ public enum FreelancerCommand: Hashable, Sendable {
     /// Repeating it with the same data decides nothing; registering an id already registered with
     /// other data fails with ``DomainError/Code/alreadyRegistered`` (use the update commands).
     public struct RegisterFreelancer: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The freelancer (the id of their stream).
         public var freelancerID: FreelancerID
         /// 1–200 characters, no control characters.
         public var name: String
@@ -32,6 +34,8 @@ public enum FreelancerCommand: Hashable, Sendable {
         /// ISO 3166-1 alpha-2, two upper-case letters (`INVALID_INPUT` otherwise); nil: not said.
         public var country: String?
 
+        /// A `RegisterFreelancer` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(
             context: CommandContext, freelancerID: FreelancerID, name: String, skills: [SkillClaim],
             hourlyRate: Money, hoursPerWeek: Int, country: String? = nil
@@ -48,11 +52,15 @@ public enum FreelancerCommand: Hashable, Sendable {
 
     /// Replaces the skill set. The same set again decides nothing.
     public struct UpdateSkills: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The freelancer (the id of their stream).
         public var freelancerID: FreelancerID
         /// 1–50 known skills, each once, levels 1–3; order does not matter.
         public var skills: [SkillClaim]
 
+        /// An `UpdateSkills` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, freelancerID: FreelancerID, skills: [SkillClaim]) {
             self.context = context
             self.freelancerID = freelancerID
@@ -62,11 +70,15 @@ public enum FreelancerCommand: Hashable, Sendable {
 
     /// Sets the hourly rate (its currency may change too). The current rate again decides nothing.
     public struct ChangeRate: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The freelancer (the id of their stream).
         public var freelancerID: FreelancerID
         /// Positive, at most ``MarketplaceLimits/maximumAmountMinorUnits``.
         public var hourlyRate: Money
 
+        /// A `ChangeRate` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, freelancerID: FreelancerID, hourlyRate: Money) {
             self.context = context
             self.freelancerID = freelancerID
@@ -76,11 +88,15 @@ public enum FreelancerCommand: Hashable, Sendable {
 
     /// Sets the hours per week. The current value again decides nothing.
     public struct ChangeAvailability: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The freelancer (the id of their stream).
         public var freelancerID: FreelancerID
         /// 0–168.
         public var hoursPerWeek: Int
 
+        /// A `ChangeAvailability` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, freelancerID: FreelancerID, hoursPerWeek: Int) {
             self.context = context
             self.freelancerID = freelancerID

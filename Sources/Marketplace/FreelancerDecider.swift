@@ -1,5 +1,6 @@
 /// Decides and applies freelancer events.
 public enum FreelancerDecider: Decider {
+    /// Before the stream's first event: not registered.
     public static let initialState = FreelancerState.unregistered
 
     /// The events `command` causes. See ``FreelancerCommand`` for what repeats decide.

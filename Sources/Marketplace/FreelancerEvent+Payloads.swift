@@ -4,15 +4,22 @@ extension FreelancerEvent {
     /// Skills are sorted by slug. `country` (ISO 3166-1 alpha-2) is optional: absent in events
     /// written before freelancers said where they work, and when they do not say.
     public struct FreelancerRegistered: EventPayload {
+        /// The stored type name.
         public static let eventType = "FreelancerRegistered"
+        /// The new freelancer: the id of their `freelancer-<id>` stream.
         public let freelancerID: FreelancerID
+        /// The freelancer's name.
         public let name: String
+        /// The skills offered, sorted by slug.
         public let skills: [SkillProficiency]
+        /// The hourly rate.
         public let hourlyRate: Money
+        /// Hours a week available, 0–168.
         public let hoursPerWeek: Int
         /// Where the freelancer works (the fairness audit's country cohorts); nil: not said.
         public let country: String?
 
+        /// A `FreelancerRegistered` with these fields, as `decide` records it.
         public init(
             freelancerID: FreelancerID, name: String, skills: [SkillProficiency], hourlyRate: Money, hoursPerWeek: Int,
             country: String? = nil
@@ -38,10 +45,14 @@ extension FreelancerEvent {
     /// `SkillsUpdated` v1: `{"freelancerId", "skills": [{"skill", "level"}]}`, the whole new set,
     /// sorted by slug.
     public struct SkillsUpdated: EventPayload {
+        /// The stored type name.
         public static let eventType = "SkillsUpdated"
+        /// The freelancer (the id of their stream).
         public let freelancerID: FreelancerID
+        /// The whole new skill set, sorted by slug.
         public let skills: [SkillProficiency]
 
+        /// A `SkillsUpdated` with these fields, as `decide` records it.
         public init(freelancerID: FreelancerID, skills: [SkillProficiency]) {
             self.freelancerID = freelancerID
             self.skills = skills
@@ -55,10 +66,14 @@ extension FreelancerEvent {
 
     /// `RateChanged` v1: `{"freelancerId", "hourlyRate": Money}`.
     public struct RateChanged: EventPayload {
+        /// The stored type name.
         public static let eventType = "RateChanged"
+        /// The freelancer (the id of their stream).
         public let freelancerID: FreelancerID
+        /// The hourly rate.
         public let hourlyRate: Money
 
+        /// A `RateChanged` with these fields, as `decide` records it.
         public init(freelancerID: FreelancerID, hourlyRate: Money) {
             self.freelancerID = freelancerID
             self.hourlyRate = hourlyRate
@@ -72,10 +87,14 @@ extension FreelancerEvent {
 
     /// `AvailabilityChanged` v1: `{"freelancerId", "hoursPerWeek"}`.
     public struct AvailabilityChanged: EventPayload {
+        /// The stored type name.
         public static let eventType = "AvailabilityChanged"
+        /// The freelancer (the id of their stream).
         public let freelancerID: FreelancerID
+        /// Hours a week available, 0–168.
         public let hoursPerWeek: Int
 
+        /// An `AvailabilityChanged` with these fields, as `decide` records it.
         public init(freelancerID: FreelancerID, hoursPerWeek: Int) {
             self.freelancerID = freelancerID
             self.hoursPerWeek = hoursPerWeek

@@ -19,10 +19,13 @@ public enum FreelancerEvent: DomainEvent {
         }
     }
 
+    /// `freelancer`.
     public static var category: StreamCategory { .freelancer }
 
+    /// This event wrapped as ``MarketplaceEvent/freelancer(_:)``.
     public var marketplaceEvent: MarketplaceEvent { .freelancer(self) }
 
+    /// `event` when it is a freelancer event; `nil` otherwise.
     public init?(_ event: MarketplaceEvent) {
         guard case .freelancer(let event) = event else { return nil }
         self = event

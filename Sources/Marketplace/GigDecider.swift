@@ -7,6 +7,7 @@ import Foundation
 /// "bidding closes at" ends the gig's open phase, so the outcome never depends on when the
 /// expiry timer happens to run.
 public enum GigDecider: Decider {
+    /// Before the stream's first event: no gig posted.
     public static let initialState = GigState.notPosted
 
     /// The events `command` causes, grouped per stream.

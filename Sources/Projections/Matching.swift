@@ -39,20 +39,37 @@ import PQ
 /// everyone, with the same results — `MatchingSearchTests` checks them against scoring every
 /// candidate). Each call reads one snapshot.
 public struct Matching: Sendable {
+    /// The weights and parameters of the score, versioned: results name the ``version`` they were
+    /// scored with. ``v1`` is the shipped set.
     public struct Weights: Sendable, Hashable, Codable {
+        /// Published with every result as ``Match/weightsVersion``.
         public var version: Int
+        /// Weight of skill coverage in the score.
         public var coverage: Double
+        /// Weight of budget fit in the score.
         public var budget: Double
+        /// Weight of availability in the score.
         public var availability: Double
+        /// Weight of reputation in the score.
         public var reputation: Double
+        /// Weight of experience fit in the score (0 in ``v1``).
         public var experience: Double
+        /// Weight of preference fit in the score (0 in ``v1``).
         public var preference: Double
+        /// Hours of work a typical gig takes: the hourly rate times this is the freelancer's
+        /// typical price.
         public var typicalGigHours: Double
+        /// Weekly hours each active contract takes from the freelancer's availability.
         public var hoursPerActiveContract: Double
+        /// The prior rating (1–5) of the Bayesian average.
         public var ratingPrior: Double
+        /// How many ratings the prior counts as (C in the Bayesian average).
         public var ratingPriorWeight: Double
+        /// α of the completion rate: prior completed contracts.
         public var completionAlpha: Double
+        /// β of the completion rate: prior failed contracts.
         public var completionBeta: Double
+        /// The coverage a newcomer needs to qualify for the newcomer slot.
         public var newcomerMinimumCoverage: Double
         /// Completed contracts in a skill that make a full experience fit for an `intermediate` gig.
         public var intermediateContracts: Double
@@ -83,21 +100,36 @@ public struct Matching: Sendable {
 
     /// One scored pair, with every component (each in 0…1; 4 decimals once published).
     public struct Match: Sendable, Hashable, Codable {
+        /// The gig scored.
         @LowercaseUUID public var gigID: UUID
+        /// The freelancer scored.
         @LowercaseUUID public var freelancerID: UUID
+        /// The weighted sum of the components (0…1 when the weights sum to 1, as ``Weights/v1``'s
+        /// and ``Weights/v2``'s do).
         public var score: Double
+        /// Skill coverage, 0…1.
         public var coverage: Double
+        /// Budget fit, 0…1 (0 in another currency).
         public var budgetFit: Double
+        /// Availability, 0…1 (0 at capacity).
         public var availability: Double
+        /// Reputation, 0…1.
         public var reputation: Double
+        /// Experience fit, 0…1: completed contracts in the gig's skills, and their ratings, against
+        /// the level the gig asks for.
         public var experienceFit: Double
+        /// Preference fit, 0…1: the gig against the freelancer's minimum budget, currencies,
+        /// capacity and wanted skills.
         public var preferenceFit: Double
         /// No contract started yet.
         public let newcomer: Bool
         /// Put in the top k by the newcomer slot rather than by score.
         public var viaNewcomerSlot: Bool
+        /// The gig's skills the freelancer has, sorted.
         public let matchedSkills: [String]
+        /// The gig's skills the freelancer lacks, sorted.
         public let missingSkills: [String]
+        /// The ``Weights/version`` the score was computed with.
         public let weightsVersion: Int
         /// Every component in words (explain only; null in candidates and feeds).
         @NullEncoded public var explanation: [String]?
@@ -123,7 +155,9 @@ public struct Matching: Sendable {
         }
     }
 
+    /// Where the matching read model is read.
     public let pool: ConnectionPool
+    /// The weights every query of this value scores with.
     public let weights: Weights
     /// How much the searches read per round (tests shrink it to exercise every stopping rule).
     var tuning = Tuning()
@@ -135,6 +169,9 @@ public struct Matching: Sendable {
         var groupsPerRound = 16
     }
 
+    /// Queries over the matching read model in the database behind `pool`, scoring with `weights`.
+    /// With weights that differ from ``MatchingProjector/rankWeights`` in the availability or
+    /// reputation parts (weights or parameters) the queries stay exact but score every candidate.
     public init(pool: ConnectionPool, weights: Weights = .v2) {
         self.pool = pool
         self.weights = weights

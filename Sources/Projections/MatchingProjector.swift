@@ -33,8 +33,11 @@ import PQ
 /// Scoring itself is ``Matching``. Every write is keyed and counts move by exactly what a
 /// statement inserted or deleted, so re-applying events already applied changes nothing.
 public struct MatchingProjector: MarketplaceProjector {
+    /// Its name in `ledger.projections`, the status and the read checkpoints.
     public let name = "matching"
+    /// Read-model version 3: the `_v3` of its tables.
     public let version = 3
+    /// The tables it writes (in `read_models`).
     public let tables = [
         "match_freelancers_v3", "match_freelancer_skills_v3", "match_skill_df_v3", "match_population_v3",
         "match_gigs_v3", "match_open_skill_sets_v3", "match_contracts_v3", "match_experience_v3", "match_bids_v3",
@@ -42,9 +45,12 @@ public struct MatchingProjector: MarketplaceProjector {
     /// The weights `rank_key` is computed with. ``Matching`` uses the index bound only when its
     /// weights agree with these on availability and reputation; otherwise it scans every candidate.
     public static let rankWeights = Matching.Weights.v2
+    /// Where its events are decoded (``EventRegistry/marketplace`` unless a test gives another).
     public let registry: EventRegistry
+    /// A projector decoding its events through `registry`.
     public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
+    /// Creates its tables and their indexes if missing (idempotent).
     public func prepare(on connection: Connection) async throws {
         try await connection.executeScript(
             """
@@ -130,6 +136,7 @@ public struct MatchingProjector: MarketplaceProjector {
             """)
     }
 
+    /// The event types it reads (the domain's own constants); it ignores every other type.
     public let eventTypes: Set<String> = [
         FreelancerEvent.FreelancerRegistered.eventType, FreelancerEvent.SkillsUpdated.eventType,
         FreelancerEvent.RateChanged.eventType, FreelancerEvent.AvailabilityChanged.eventType,
@@ -140,6 +147,7 @@ public struct MatchingProjector: MarketplaceProjector {
         ContractEvent.ContractCancelled.eventType, ContractEvent.ReviewSubmitted.eventType,
     ]
 
+    /// Applies one event, as a batch of one (``apply(batch:on:)``).
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
         try await apply(batch: [event], on: connection)
     }
