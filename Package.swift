@@ -172,7 +172,9 @@ let package = Package(
             name: "ReliabilityTests",
             dependencies: [
                 "GigLedger", "Marketplace", "EventStore", "PQ", "Projections", "Simulation", "GigCTLCore",
-                "TestSupport",
+                "Server", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),

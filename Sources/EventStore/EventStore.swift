@@ -14,13 +14,18 @@ public final class EventStore: Sendable {
     /// The channel `NOTIFY`-ed after every append; the payload is the last position written.
     public static let notificationChannel = "gigledger_events"
 
+    /// The connection pool every read and append runs on.
     public let pool: ConnectionPool
     let logger: Logger
     /// How often an append whose connection broke is sent again (safe: it is idempotent).
     public let reconnectAttempts: Int
+    /// Identical reads of followers in flight, shared (see ``readStored(after:filter:limit:)``).
+    let sharedReads = SharedReads()
     /// Set when concurrent appends are coalesced into groups (see ``AppendGrouping``).
     let grouper: AppendGrouper?
 
+    /// A store over `pool`; `reconnectAttempts` bounds how often an append is resent after its
+    /// connection broke.
     /// - Parameter grouping: coalesce concurrent appends into one transaction and round trip per
     ///   group (``AppendGrouping``); `nil` (the default) sends each append on its own.
     public init(
@@ -191,6 +196,8 @@ public final class EventStore: Sendable {
 
     // MARK: - Reading
 
+    /// Which way ``readStream(_:from:direction:limit:on:)`` reads: ascending or descending
+    /// versions.
     public enum Direction: Sendable { case forward, backward }
 
     /// Reads up to `limit` events of `stream`, forward from version `from` (inclusive) or backward

@@ -17,6 +17,7 @@ public actor Connection {
     var handle: OpaquePointer?
     var cancelHandle = CancelHandle(nil)
     private let noticeSink: NoticeSink
+    /// What this connection was opened with.
     public nonisolated let config: ConnectionConfig
     nonisolated let logger: Logger
     /// The server process serving this session.

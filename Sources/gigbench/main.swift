@@ -40,6 +40,8 @@ struct Options {
                         + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S] [--reuse]\n"
                         + "       gigbench rebuild [--database NAME] [--batch-size N]   (engine rebuild of all projections vs COPY; a log of gigctl simulate --scale large)\n"
                         + "       gigbench apply [--batches 2000,5000] [--database-url URL]   (each projector applied from zero, on a log already there)\n"
+                        + "       gigbench http-baseline [--clients N] [--pool-size N] [--seconds S] [--database-url URL]   (scripts/bench-http: the library side of the HTTP command figures)\n"
+                        + "       gigbench sse --port P --token T [--subscribers N] [--rate R] [--seconds S] [--server-pid PID] [--database-url URL]   (scripts/bench-http: SSE fan-out latency)\n"
                         + "Measures appends/s of EventStore.append against pgbench -M prepared of the same ledger.append call\n"
                         + "and of a raw INSERT, side by side; group append from many callers; then bids on one hot gig against 8 gigs."
                 )
@@ -106,6 +108,34 @@ if CommandLine.arguments.dropFirst().first == "projections" {
     try await ProjectionBench.run(
         config: config, freelancers: value("--freelancers", 100_000), gigs: value("--gigs", 10_000),
         rate: value("--rate", 500), seconds: value("--seconds", 20), reuse: args.contains("--reuse"))
+    exit(0)
+}
+
+if ["http-baseline", "sse"].contains(CommandLine.arguments.dropFirst().first) {
+    let args = Array(CommandLine.arguments.dropFirst(2))
+    func value(_ flag: String) -> String? {
+        args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
+    }
+    var config = ConnectionConfig.resolve(value("--database-url"), applicationName: "gigbench")
+    config.sessionSettings = [("synchronous_commit", "on")]
+    do {
+        if CommandLine.arguments[1] == "http-baseline" {
+            try await HTTPBench.baseline(
+                config: config, clients: Int(value("--clients") ?? "") ?? 8,
+                poolSize: Int(value("--pool-size") ?? "") ?? 16, seconds: Double(value("--seconds") ?? "") ?? 10)
+        } else {
+            guard let port = value("--port").flatMap(Int.init), let token = value("--token") else {
+                throw HTTPBench.BenchError("gigbench sse needs --port and --token")
+            }
+            try await HTTPBench.sse(
+                config: config, port: port, token: token, subscribers: Int(value("--subscribers") ?? "") ?? 100,
+                rate: Int(value("--rate") ?? "") ?? 500, seconds: Double(value("--seconds") ?? "") ?? 20,
+                serverPID: value("--server-pid").flatMap(Int32.init))
+        }
+    } catch {
+        FileHandle.standardError.write(Data("gigbench \(CommandLine.arguments[1]): \(error)\n".utf8))
+        exit(1)
+    }
     exit(0)
 }
 

@@ -111,7 +111,22 @@ struct OpenAPIConformanceTests {
                     Issue.record("\(method) \(path) \(status): content type \(contentType) is not documented")
                     return
                 }
-                if contentType.hasSuffix("json") {
+                if contentType == "application/x-ndjson" {
+                    // One item per line, each valid against the item schema the document names.
+                    guard case .string(let reference)? = contents[contentType]?["x-item-schema"]?["$ref"] else {
+                        Issue.record("\(method) \(path) \(status): NDJSON without an x-item-schema")
+                        return
+                    }
+                    let item = validator.resolve(reference)
+                    for line in response.text.split(separator: "\n") {
+                        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)) else {
+                            Issue.record("\(method) \(path) \(status): a line is not JSON: \(line)")
+                            continue
+                        }
+                        let problems = validator.errors(value, item)
+                        #expect(problems.isEmpty, "\(method) \(path) \(status): \(problems)")
+                    }
+                } else if contentType.hasSuffix("json") {
                     guard let body = response.json else {
                         Issue.record("\(method) \(path) \(status): body is not JSON")
                         return
@@ -180,12 +195,24 @@ struct OpenAPIConformanceTests {
                 "/v1/gigs/{gigId}/explain/{freelancerId}")
             check(
                 try await client.send(.get, "/v1/projections/status", as: "admin:ops"), "GET", "/v1/projections/status")
+            let events = "/v1/events"
+            let tail = ("service:tail", Set([Principal.Scope.events]))
+            check(try await client.send(.get, events, as: tail.0, scopes: tail.1), "GET", events)
+            check(
+                try await client.send(.get, "\(events)?format=ndjson&limit=2&type=GigPosted", as: "admin:ops"), "GET",
+                events)
+            check(try await client.send(.get, "\(events)?limit=0", as: tail.0, scopes: tail.1), "GET", events)
+            check(try await client.send(.get, events), "GET", events)
+            check(try await client.send(.get, events, as: owner), "GET", events)
             check(try await client.send(.get, "/health/live"), "GET", "/health/live")
             check(try await client.send(.get, "/health/ready"), "GET", "/health/ready")
             check(try await client.send(.get, "/metrics"), "GET", "/metrics")
             check(try await client.send(.get, "/openapi.json"), "GET", "/openapi.json")
             for status in ["200", "201", "400", "401", "403", "404", "413", "415", "422"] {
                 #expect(checked.contains("POST \(commands) \(status)"), "no command answered \(status)")
+            }
+            for status in ["200", "400", "401", "403"] {
+                #expect(checked.contains("GET \(events) \(status)"), "no events read answered \(status)")
             }
             for status in ["200", "304", "400", "401", "403", "404", "503"] {
                 #expect(checked.contains("GET \(candidates) \(status)"), "no candidates read answered \(status)")
