@@ -33,16 +33,27 @@ public struct FairnessAudit: Sendable {
         public let qualified: Int
         /// Top-k places the cohort's freelancers took.
         public let exposed: Int
+        /// The cohort's qualified pairs ÷ all qualified pairs of the dimension.
         public let qualifiedShare: Double
+        /// The cohort's top-k places ÷ all top-k places.
         public let exposureShare: Double
+        /// Exposure share ÷ qualified share; `null` below ``FairnessAudit/minimumSample`` qualified
+        /// pairs or when nobody was exposed.
         @NullEncoded public var exposureRatio: Double?
+        /// Exposure ratio ÷ the dimension's best exposure ratio; `null` when the ratio is.
         @NullEncoded public var exposureDisparity: Double?
         /// Bids the cohort placed on the window's gigs, and gigs awarded to it.
         public let bids: Int
+        /// Gigs of the window awarded to the cohort's freelancers.
         public let awards: Int
+        /// The cohort's bids ÷ all bids on the window's gigs.
         public let bidShare: Double
+        /// The cohort's awards ÷ all awards of the window's gigs.
         public let awardShare: Double
+        /// Award share ÷ bid share; `null` below ``FairnessAudit/minimumSample`` bids or when
+        /// nothing was awarded.
         @NullEncoded public var awardRatio: Double?
+        /// Award ratio ÷ the dimension's best award ratio; `null` when the ratio is.
         @NullEncoded public var awardDisparity: Double?
         /// A disparity under the threshold.
         public let flagged: Bool
@@ -50,26 +61,35 @@ public struct FairnessAudit: Sendable {
 
     /// The audit: its window, its parameters, every cohort (by dimension, then cohort).
     public struct Report: Sendable, Codable, Hashable {
+        /// The window's length in weeks.
         public let weeks: Int
+        /// The length of the top-k lists audited.
         public let k: Int
         /// Gigs posted in the window.
         public let gigs: Int
         /// The window: after `from`, up to and including `to` (null when no gig was posted at all).
         @NullableRFC3339Time public var from: Date?
+        /// The latest posting time (the window's end); `null` when no gig was posted at all.
         @NullableRFC3339Time public var to: Date?
+        /// The disparity under which a cohort is flagged (``FairnessAudit/threshold``).
         public let threshold: Double
+        /// The sample below which a disparity is not judged (``FairnessAudit/minimumSample``).
         public let minimumSample: Int
+        /// Every cohort, by dimension (`tenure`, `country`, `rateBand`), then by cohort name.
         public let cohorts: [Cohort]
 
         /// The flagged cohorts.
         public var flagged: [Cohort] { cohorts.filter(\.flagged) }
     }
 
+    /// Where the matching read model is read.
     public let pool: ConnectionPool
+    /// The weights the top-k lists are computed with.
     public let weights: Matching.Weights
     /// Below this many qualified pairs (bids) a cohort's exposure (award) disparity is not judged.
     public var minimumSample = 20
 
+    /// An audit of the matching read model behind `pool`, ranking with `weights`.
     public init(pool: ConnectionPool, weights: Matching.Weights = .v2) {
         self.pool = pool
         self.weights = weights
