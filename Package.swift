@@ -8,9 +8,15 @@ let strict: [SwiftSetting] = [
 let package = Package(
     name: "GigLedger",
     platforms: [.macOS(.v15)],
+    // The libraries a platform links: their `public` declarations are the API (documented). Server,
+    // GigCTLCore and Simulation are parts of the gigctl and gigbench executables, `package` only.
     products: [
         .library(name: "PQ", targets: ["PQ"]),
         .library(name: "EventStore", targets: ["EventStore"]),
+        .library(name: "Marketplace", targets: ["Marketplace"]),
+        .library(name: "GigLedger", targets: ["GigLedger"]),
+        .library(name: "Projections", targets: ["Projections"]),
+        .library(name: "Timers", targets: ["Timers"]),
         .executable(name: "gigctl", targets: ["gigctl"]),
     ],
     dependencies: [
@@ -166,7 +172,9 @@ let package = Package(
             name: "ReliabilityTests",
             dependencies: [
                 "GigLedger", "Marketplace", "EventStore", "PQ", "Projections", "Simulation", "GigCTLCore",
-                "TestSupport",
+                "Server", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),

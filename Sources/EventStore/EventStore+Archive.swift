@@ -3,18 +3,28 @@ import PQ
 
 /// A stream as listed by `gigctl streams list`.
 public struct StreamInfo: Sendable, Codable, Hashable {
+    /// The stream's name (`gig-<uuid>`).
     public let stream: String
+    /// The part of the name before the first hyphen (`gig`).
     public let category: String
+    /// The stream's current version: its number of events.
     public let version: Int64
+    /// When its first event was recorded.
     public let createdAt: Date
+    /// When its last event was recorded.
     public let updatedAt: Date
 }
 
 /// What an import stored.
 public struct ImportReport: Sendable, Codable, Hashable {
+    /// Events inserted by this import.
     public let events: Int64
+    /// Streams created or advanced by this import.
     public let streams: Int64
+    /// Command results recorded from the imported events' `commandId` metadata, one per command (a
+    /// command already recorded is not counted again).
     public let commands: Int64
+    /// The log's highest global position after the import.
     public let headPosition: Int64
 }
 

@@ -1,12 +1,31 @@
 import Foundation
 import PQ
+import Synchronization
 
 extension EventStore {
     /// One gap-safe read of events as stored (see ``readStored(on:after:through:limit:filter:streams:)``).
+    ///
+    /// Followers at the same checkpoint with the same filter (say, many HTTP event streams
+    /// following the head) share one read: a read asked while the same one is in flight waits
+    /// for its answer instead of sending another query. Gap-safety is unchanged: the shared
+    /// answer is a gap-safe read from that checkpoint, begun no earlier than the oldest of them;
+    /// one that came back empty sends the follower to ``hasEvents(after:filter:)``, which asks
+    /// the database itself, so an event committed just after the shared read began is looked for
+    /// again at once rather than missed.
     func readStored(after checkpoint: LogCheckpoint, filter: LogFilter, limit: Int) async throws(EventStoreError)
         -> [StoredEvent]
     {
-        try await run { try await Self.readStored(on: $0, after: checkpoint, limit: limit, filter: filter) }
+        let key = SharedReads.Key(after: checkpoint, filter: filter, limit: limit)
+        let task = sharedReads.task(for: key) {
+            try await self.run { try await Self.readStored(on: $0, after: checkpoint, limit: limit, filter: filter) }
+        }
+        do {
+            return try await task.value
+        } catch let error as EventStoreError {
+            throw error
+        } catch {
+            throw EventStoreError(.database, "A read of the log failed: \(error).")
+        }
     }
 
     /// Whether events of `filter` exist after `checkpoint` that the gap-safe read cannot pass yet
@@ -88,6 +107,33 @@ extension EventStore {
             else { return .start }
             return LogCheckpoint(
                 transactionID: try row.decode(UInt64.self, at: 0), position: try row.decode(Int64.self, at: 1))
+        }
+    }
+}
+
+/// The reads of the log in flight, by what they ask, so that identical reads share one query
+/// (see ``EventStore/readStored(after:filter:limit:)``).
+final class SharedReads: Sendable {
+    struct Key: Hashable, Sendable {
+        let after: LogCheckpoint
+        let filter: LogFilter
+        let limit: Int
+    }
+
+    private let inFlight = Mutex<[Key: Task<[StoredEvent], any Error>]>([:])
+
+    /// The read in flight for `key`, or a new one running `read` (forgotten once it ends).
+    func task(for key: Key, _ read: @escaping @Sendable () async throws -> [StoredEvent]) -> Task<
+        [StoredEvent], any Error
+    > {
+        inFlight.withLock { tasks in
+            if let running = tasks[key] { return running }
+            let task = Task<[StoredEvent], any Error> { [self] in
+                defer { _ = inFlight.withLock { $0.removeValue(forKey: key) } }
+                return try await read()
+            }
+            tasks[key] = task
+            return task
         }
     }
 }

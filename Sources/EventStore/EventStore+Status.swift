@@ -5,6 +5,7 @@ import PQ
 public struct LogStatus: Sendable, Codable, Hashable {
     /// The highest global position stored (0 when empty).
     public let headPosition: Int64
+    /// Streams stored.
     public let streamCount: Int64
     /// Events stored (from the streams' versions, so it costs no scan).
     public let eventCount: Int64
@@ -14,13 +15,20 @@ public struct LogStatus: Sendable, Codable, Hashable {
 
 /// A transaction that holds gap-safe readers back while it stays open.
 public struct BlockingTransaction: Sendable, Codable, Hashable {
+    /// The server process id of the session holding the transaction (`pg_stat_activity.pid`).
     public let pid: Int32
+    /// The database the session is connected to; `null` for a session that has none.
     @NullEncoded public var database: String?
+    /// The session's `application_name`; `null` when it has none.
     @NullEncoded public var applicationName: String?
+    /// The session's state (`active`, `idle in transaction`, …); `null` when not visible to this
+    /// role.
     @NullEncoded public var state: String?
+    /// When the transaction began; `null` when not visible to this role.
     @NullableRFC3339Time public var transactionStart: Date?
     /// Seconds since the transaction began.
     public let ageSeconds: Double
+    /// The transaction's id (`pg_stat_activity.backend_xid`, 32 bits).
     public let transactionID: UInt64
 }
 

@@ -14,18 +14,32 @@ public final class EventStore: Sendable {
     /// The channel `NOTIFY`-ed after every append; the payload is the last position written.
     public static let notificationChannel = "gigledger_events"
 
+    /// The connection pool every read and append runs on.
     public let pool: ConnectionPool
     let logger: Logger
     /// How often an append whose connection broke is sent again (safe: it is idempotent).
     public let reconnectAttempts: Int
+    /// Identical reads of followers in flight, shared (see ``readStored(after:filter:limit:)``).
+    let sharedReads = SharedReads()
+    /// Set when concurrent appends are coalesced into groups (see ``AppendGrouping``).
+    let grouper: AppendGrouper?
 
+    /// A store over `pool`; `reconnectAttempts` bounds how often an append is resent after its
+    /// connection broke.
+    /// - Parameter grouping: coalesce concurrent appends into one transaction and round trip per
+    ///   group (``AppendGrouping``); `nil` (the default) sends each append on its own.
     public init(
-        pool: ConnectionPool, reconnectAttempts: Int = 5, logger: Logger = Logger(label: "gigledger.eventstore")
+        pool: ConnectionPool, reconnectAttempts: Int = 5, grouping: AppendGrouping? = nil,
+        logger: Logger = Logger(label: "gigledger.eventstore")
     ) {
         self.pool = pool
         self.reconnectAttempts = reconnectAttempts
+        self.grouper = grouping.map(AppendGrouper.init)
         self.logger = logger
     }
+
+    /// How this store groups appends, if it does.
+    public var grouping: AppendGrouping? { grouper?.grouping }
 
     // MARK: - Append
 
@@ -47,20 +61,37 @@ public final class EventStore: Sendable {
     ///   and stores nothing — also when two attempts race, or the first one's reply was lost.
     /// - When the connection breaks mid-append the append is sent again on a new connection (the
     ///   command id makes that safe), up to ``reconnectAttempts`` times.
+    /// - With ``AppendGrouping`` the append may travel in one transaction with other callers'
+    ///   appends; its outcome is still its own, and it returns only after that transaction committed.
     @discardableResult
     public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendResult {
-        let statement = try Self.appendStatement(request)
-        return try await run(
-            { connection in try await self.sendAppend(statement, on: connection) },
-            recover: { error throws(EventStoreError) in
-                // A retry that raced its own first attempt fails on the stream row or on the
-                // command id; if the first attempt committed, its result is the answer.
-                let racedItself =
-                    error.sqlState == .appendConflict
-                    || (error.sqlState == .uniqueViolation && error.constraint == "commands_pkey")
-                return racedItself ? try await self.recordedResult(of: request.commandId) : nil
-            },
-            mapError: Self.mapAppendError)
+        if let grouper {
+            let arrays = try AppendArrays(request)
+            return try await grouper.append(request, arrays: arrays, store: self).get()
+        }
+        return try await appendAlone(request).get()
+    }
+
+    /// One append in its own transaction and round trip (retried on a new connection when the
+    /// connection broke; a retry that raced its own first attempt gets the stored first result).
+    func appendAlone(_ request: AppendRequest) async -> Result<AppendResult, EventStoreError> {
+        do throws(EventStoreError) {
+            let statement = try Self.appendStatement(request)
+            return .success(
+                try await run(
+                    { connection in try await self.sendAppend(statement, on: connection) },
+                    recover: { error throws(EventStoreError) in
+                        // A retry that raced its own first attempt fails on the stream row or on
+                        // the command id; if the first attempt committed, its result is the answer.
+                        let racedItself =
+                            error.sqlState == .appendConflict
+                            || (error.sqlState == .uniqueViolation && error.constraint == "commands_pkey")
+                        return racedItself ? try await self.recordedResult(of: request.commandId) : nil
+                    },
+                    mapError: Self.mapAppendError))
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// Sends the append and, in the same round trip but its own transaction, the notification
@@ -74,8 +105,10 @@ public final class EventStore: Sendable {
         return try AppendResult(json: try outcomes[0].get().scalar(PGJSON.self))
     }
 
-    static let notifyStatement: SQL =
-        "SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(notificationChannel), '')"
+    static let notifyStatement: SQL = {
+        let sql: SQL = "SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(notificationChannel), '')"
+        return sql.prepared()
+    }()
 
     /// Advisory-lock class of ``withStreamLock(_:_:)`` (the second key is the stream's hash).
     static let streamLockClass: Int32 = 1_196_313
@@ -125,65 +158,18 @@ public final class EventStore: Sendable {
     }
 
     static func appendStatement(_ request: AppendRequest) throws(EventStoreError) -> SQL {
-        let groups = request.streams.sorted { $0.stream < $1.stream }
-        guard !groups.isEmpty else {
-            throw EventStoreError(
-                .invalidAppend, "An append needs at least one stream with events; nothing was stored.")
-        }
-        for (index, group) in groups.enumerated() {
-            if group.events.isEmpty {
-                throw EventStoreError(
-                    .invalidAppend,
-                    "The append names stream \(group.stream) without events; drop it or give it events. Nothing was stored."
-                )
-            }
-            if index > 0 && groups[index - 1].stream == group.stream {
-                throw EventStoreError(
-                    .invalidAppend,
-                    "The append names stream \(group.stream) twice; put all its events in one StreamAppend. Nothing was stored."
-                )
-            }
-            if case .exactly(let version) = group.expected, version < 1 {
-                throw EventStoreError(
-                    .invalidAppend,
-                    "Expected version \(version) for \(group.stream) is not valid: use .noStream for a new stream, or a version ≥ 1."
-                )
-            }
-        }
-        let metadata: PGJSON
-        do { metadata = try PGJSON(encoding: request.metadata) } catch {
-            throw EventStoreError(.invalidAppend, "The event metadata could not be encoded as JSON: \(error).")
-        }
-        var streams: [String] = []
-        var expected: [Int64] = []
-        var eventStreams: [Int32] = []
-        var types: [String] = []
-        var schemaVersions: [Int32] = []
-        var data: [PGJSON] = []
-        var metadatas: [PGJSON] = []
-        var occurred: [Date?] = []
-        for (index, group) in groups.enumerated() {
-            streams.append(group.stream.rawValue)
-            expected.append(group.expected.code)
-            for event in group.events {
-                guard event.schemaVersion >= 1, event.schemaVersion <= Int(Int32.max) else {
-                    throw EventStoreError(
-                        .invalidAppend,
-                        "Event \(event.type) has schema version \(event.schemaVersion); versions start at 1.")
-                }
-                eventStreams.append(Int32(index + 1))
-                types.append(event.type)
-                schemaVersions.append(Int32(event.schemaVersion))
-                data.append(event.data)
-                metadatas.append(metadata)
-                occurred.append(event.occurredAt)
-            }
-        }
-        let occurredAt = PGBind.array(occurred.map { $0?.pgText }, type: .timestamptzArray)
-        return """
-            SELECT ledger.append(\(request.commandId), \(streams)::text[], \(expected), \(eventStreams), \
-            \(types)::text[], \(schemaVersions), \(data), \(metadatas), \(bind: occurredAt))
+        appendStatement(request.commandId, try AppendArrays(request))
+    }
+
+    static func appendStatement(_ commandId: UUID, _ arrays: AppendArrays) -> SQL {
+        let sql: SQL = """
+            SELECT ledger.append(\(bind: PGBinary.uuid(commandId)), \(bind: PGBinary.textArray(arrays.streams)), \
+            \(bind: PGBinary.int8Array(arrays.expected)), \(bind: PGBinary.int4Array(arrays.eventStreams)), \
+            \(bind: PGBinary.textArray(arrays.types)), \(bind: PGBinary.int4Array(arrays.schemaVersions)), \
+            \(bind: PGBinary.jsonbArray(arrays.data)), \(bind: PGBinary.jsonbArray(arrays.metadata)), \
+            \(bind: PGBinary.timestamptzArray(arrays.occurred)))
             """
+        return sql.prepared()
     }
 
     static func mapAppendError(_ error: PQError) -> EventStoreError {
@@ -210,6 +196,8 @@ public final class EventStore: Sendable {
 
     // MARK: - Reading
 
+    /// Which way ``readStream(_:from:direction:limit:on:)`` reads: ascending or descending
+    /// versions.
     public enum Direction: Sendable { case forward, backward }
 
     /// Reads up to `limit` events of `stream`, forward from version `from` (inclusive) or backward
@@ -348,5 +336,70 @@ extension EventStore {
         }
         guard let stored else { return nil }
         return try AppendResult(json: stored).markedDuplicate()
+    }
+}
+
+/// The per-stream and per-event arrays of one validated append, as `ledger.append` takes them
+/// (streams in ascending order; each event names its stream by 1-based index).
+struct AppendArrays: Sendable {
+    var streams: [String] = []
+    var expected: [Int64] = []
+    var eventStreams: [Int32] = []
+    var types: [String] = []
+    var schemaVersions: [Int32] = []
+    var data: [String] = []
+    var metadata: [String] = []
+    var occurred: [Date?] = []
+
+    /// No streams and no events (the start of a group's concatenated arrays).
+    init() {}
+
+    init(_ request: AppendRequest) throws(EventStoreError) {
+        let groups = request.streams.sorted { $0.stream < $1.stream }
+        guard !groups.isEmpty else {
+            throw EventStoreError(
+                .invalidAppend, "An append needs at least one stream with events; nothing was stored.")
+        }
+        for (index, group) in groups.enumerated() {
+            if group.events.isEmpty {
+                throw EventStoreError(
+                    .invalidAppend,
+                    "The append names stream \(group.stream) without events; drop it or give it events. Nothing was stored."
+                )
+            }
+            if index > 0 && groups[index - 1].stream == group.stream {
+                throw EventStoreError(
+                    .invalidAppend,
+                    "The append names stream \(group.stream) twice; put all its events in one StreamAppend. Nothing was stored."
+                )
+            }
+            if case .exactly(let version) = group.expected, version < 1 {
+                throw EventStoreError(
+                    .invalidAppend,
+                    "Expected version \(version) for \(group.stream) is not valid: use .noStream for a new stream, or a version ≥ 1."
+                )
+            }
+        }
+        let metadata: PGJSON
+        do { metadata = try PGJSON(encoding: request.metadata) } catch {
+            throw EventStoreError(.invalidAppend, "The event metadata could not be encoded as JSON: \(error).")
+        }
+        for (index, group) in groups.enumerated() {
+            streams.append(group.stream.rawValue)
+            expected.append(group.expected.code)
+            for event in group.events {
+                guard event.schemaVersion >= 1, event.schemaVersion <= Int(Int32.max) else {
+                    throw EventStoreError(
+                        .invalidAppend,
+                        "Event \(event.type) has schema version \(event.schemaVersion); versions start at 1.")
+                }
+                eventStreams.append(Int32(index + 1))
+                types.append(event.type)
+                schemaVersions.append(Int32(event.schemaVersion))
+                data.append(event.data.text)
+                self.metadata.append(metadata.text)
+                occurred.append(event.occurredAt)
+            }
+        }
     }
 }

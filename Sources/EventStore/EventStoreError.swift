@@ -3,6 +3,8 @@ import PQ
 /// Every error the event store throws: a stable code, a message for the person who reads it
 /// (what was wrong, which input, what to do), and the underlying cause.
 public struct EventStoreError: Error, Sendable, CustomStringConvertible {
+    /// The kind of failure: a closed set compared with `==` against the static members; its
+    /// `description` is the stable upper-case code (`WRONG_EXPECTED_VERSION`).
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case wrongExpectedVersion = "WRONG_EXPECTED_VERSION"
@@ -22,12 +24,17 @@ public struct EventStoreError: Error, Sendable, CustomStringConvertible {
         public static let wrongExpectedVersion = Code(.wrongExpectedVersion)
         /// The append's arguments are malformed (no events, bad event type, non-object data, …).
         public static let invalidAppend = Code(.invalidAppend)
+        /// A stream name is not `category-id` (see ``StreamName``).
         public static let invalidStreamName = Code(.invalidStreamName)
         /// No decoder is registered for an event's (type, schema version).
         public static let unknownEventType = Code(.unknownEventType)
         /// An event's data does not decode (or upcast) into its registered type.
         public static let undecodableEvent = Code(.undecodableEvent)
+        /// An applied migration's file was changed since: restore the file (migrations are
+        /// forward-only).
         public static let migrationEdited = Code(.migrationEdited)
+        /// A migration's SQL failed; its transaction was rolled back and later migrations were not
+        /// run.
         public static let migrationFailed = Code(.migrationFailed)
         /// The database has not been migrated (`gigctl migrate`).
         public static let notMigrated = Code(.notMigrated)
@@ -40,10 +47,13 @@ public struct EventStoreError: Error, Sendable, CustomStringConvertible {
 
     /// The details of a version conflict.
     public struct Conflict: Sendable, Hashable, Codable {
+        /// The stream whose version did not match.
         public let stream: StreamName
+        /// What the append expected of it.
         public let expected: ExpectedVersion
         /// The stream's version when the append ran (0: the stream did not exist).
         public let actual: Int64
+        /// The conflict of `stream`, expected `expected`, found at version `actual`.
         public init(stream: StreamName, expected: ExpectedVersion, actual: Int64) {
             self.stream = stream
             self.expected = expected
@@ -51,11 +61,16 @@ public struct EventStoreError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// What kind of failure this is.
     public let code: Code
+    /// The explanation for the person who reads it: what was wrong, which input, what to do.
     public let message: String
+    /// The stream, expected and actual version, for ``Code/wrongExpectedVersion``; `nil` otherwise.
     public let conflict: Conflict?
+    /// The underlying error (usually a ``PQError``), when a lower layer failed.
     public let cause: (any Error & Sendable)?
 
+    /// Creates an error; `conflict` belongs with ``Code/wrongExpectedVersion``.
     public init(_ code: Code, _ message: String, conflict: Conflict? = nil, cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message

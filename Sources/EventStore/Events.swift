@@ -12,6 +12,8 @@ public struct EventMetadata: Hashable, Sendable, Codable {
     /// The command or event that caused this command, if any.
     public var causationId: UUID?
 
+    /// Metadata for the events of command `commandId`; `correlationId` defaults to `commandId` (the
+    /// command starts its own conversation).
     public init(actor: String, commandId: UUID, correlationId: UUID? = nil, causationId: UUID? = nil) {
         self.actor = actor
         self.commandId = commandId
@@ -24,12 +26,15 @@ public struct EventMetadata: Hashable, Sendable, Codable {
 public struct NewEvent: Sendable, Hashable {
     /// A CamelCase past-tense name (`BidPlaced`). A storage format: never renamed.
     public var type: String
+    /// The version of the data's shape for `type`, starting at 1; raised (with an upcaster) when
+    /// the shape changes.
     public var schemaVersion: Int
     /// A JSON object.
     public var data: PGJSON
     /// Business time: when it happened in the domain (defaults to the time of the append).
     public var occurredAt: Date?
 
+    /// An event with JSON `data`; `occurredAt` `nil` means the time of the append.
     public init(type: String, schemaVersion: Int = 1, data: PGJSON, occurredAt: Date? = nil) {
         self.type = type
         self.schemaVersion = schemaVersion
@@ -47,9 +52,13 @@ public struct NewEvent: Sendable, Hashable {
 
 /// Events for one stream within an append, with what the append expects of that stream.
 public struct StreamAppend: Sendable, Hashable {
+    /// The stream to append to.
     public var stream: StreamName
+    /// What the stream's current version must be for the append to go ahead.
     public var expected: ExpectedVersion
+    /// The events to append to it, in order; they get consecutive versions.
     public var events: [NewEvent]
+    /// Events for `stream`, stored only if its version matches `expected`.
     public init(stream: StreamName, expected: ExpectedVersion, events: [NewEvent]) {
         self.stream = stream
         self.expected = expected
@@ -59,9 +68,13 @@ public struct StreamAppend: Sendable, Hashable {
 
 /// One atomic append to one or more streams, identified by its command id.
 public struct AppendRequest: Sendable, Hashable {
+    /// Stored with every event of the append; its `commandId` makes the append idempotent.
     public var metadata: EventMetadata
+    /// The streams written, each with its expectation; all or none are stored.
     public var streams: [StreamAppend]
+    /// The command id of ``metadata``: the append's idempotency key.
     public var commandId: UUID { metadata.commandId }
+    /// An append of `streams` under `metadata`.
     public init(metadata: EventMetadata, streams: [StreamAppend]) {
         self.metadata = metadata
         self.streams = streams
@@ -70,25 +83,34 @@ public struct AppendRequest: Sendable, Hashable {
 
 /// What an append stored (or, for a repeated command id, what its first attempt stored).
 public struct AppendResult: Sendable, Hashable {
+    /// A stream written by the append.
     public struct StreamVersion: Sendable, Hashable, Codable {
+        /// The stream written.
         public let stream: StreamName
         /// The stream's version after the append.
         public let version: Int64
     }
+    /// One stored event: where it landed.
     public struct Stored: Sendable, Hashable, Codable {
+        /// The stream it was appended to.
         public let stream: StreamName
+        /// Its version within the stream.
         public let version: Int64
+        /// Its global position in the log.
         public let position: Int64
     }
+    /// The command id the append was made under.
     public let commandId: UUID
     /// `true` when the command id had already been appended: nothing new was stored.
     public let duplicate: Bool
+    /// Every stream written, in byte order of their names (the order their locks were taken in).
     public let streams: [StreamVersion]
     /// Every stored event, in the order it was given (which is position order).
     public let events: [Stored]
 
     /// The version of `stream` after the append.
     public func version(of stream: StreamName) -> Int64? { streams.first { $0.stream == stream }?.version }
+    /// The global positions of ``events``, in order.
     public var positions: [Int64] { events.map(\.position) }
 
     func markedDuplicate() -> AppendResult {
@@ -144,14 +166,18 @@ public struct AppendResult: Sendable, Hashable {
 /// ``token`` turns it into a string (for an HTTP `Last-Event-ID`, a file, a URL) and
 /// ``init(token:)`` back, exactly.
 public struct LogCheckpoint: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    /// The writing transaction's id (`pg_current_xact_id()`); the first key of the order.
     public let transactionID: UInt64
+    /// The global position; the second key, ordering events of one transaction.
     public let position: Int64
+    /// The checkpoint at `position` of transaction `transactionID`.
     public init(transactionID: UInt64, position: Int64) {
         self.transactionID = transactionID
         self.position = position
     }
     /// Before the first event.
     public static let start = LogCheckpoint(transactionID: 0, position: 0)
+    /// Gap-safe log order: by transaction id, then by position.
     public static func < (lhs: LogCheckpoint, rhs: LogCheckpoint) -> Bool {
         (lhs.transactionID, lhs.position) < (rhs.transactionID, rhs.position)
     }
@@ -176,15 +202,26 @@ public struct LogCheckpoint: Hashable, Comparable, Sendable, Codable, CustomStri
 
 /// An event as stored in the log.
 public struct RecordedEvent: Sendable, Hashable {
+    /// The global position: unique, increasing in append order, with gaps (rolled-back appends).
     public let position: Int64
+    /// The id of the transaction that appended it; with ``position`` its place in the gap-safe
+    /// order.
     public let transactionID: UInt64
+    /// The stream it belongs to.
     public let stream: StreamName
+    /// Its version within the stream: 1 for the stream's first event, without gaps.
     public let version: Int64
+    /// The event type name (`BidPlaced`).
     public let type: String
+    /// The schema version of ``data``'s shape for ``type``.
     public let schemaVersion: Int
+    /// The event's data: a JSON object.
     public let data: PGJSON
+    /// Who caused it and under which command.
     public let metadata: EventMetadata
+    /// Business time: when it happened in the domain.
     public let occurredAt: Date
+    /// When the log stored it: `now()` of the appending transaction.
     public let recordedAt: Date
 
     /// The checkpoint just after this event.
@@ -246,12 +283,14 @@ public struct RecordedEvent: Sendable, Hashable {
 /// `Event` is ``RecordedEvent`` (decoded metadata) from ``EventStore/readAll(after:limit:categories:types:)``,
 /// or ``StoredEvent`` (as stored, never failing on content) from ``EventStore/follow(after:filter:batchSize:mode:fallbackPoll:)``.
 public struct LogBatch<Event: Sendable>: Sendable {
+    /// The events, in gap-safe order; empty when nothing readable follows the checkpoint.
     public let events: [Event]
     /// Pass this to the next read: just after the last event returned (or the checkpoint given,
     /// when nothing was returned). Storing it with the batch's effects makes a consumer resume
     /// exactly where it left off: no event is skipped and none repeated.
     public let next: LogCheckpoint
 
+    /// A batch of `events` whose resume point is `next`.
     public init(events: [Event], next: LogCheckpoint) {
         self.events = events
         self.next = next

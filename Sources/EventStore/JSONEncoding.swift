@@ -8,7 +8,9 @@ import Foundation
 /// would leave the key out). Decoding accepts `null` or a missing key.
 @propertyWrapper
 public struct NullEncoded<Value: Codable & Sendable & Hashable>: Codable, Sendable, Hashable {
+    /// The value; `nil` encodes as `null`.
     public var wrappedValue: Value?
+    /// Wraps `wrappedValue`.
     public init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -23,7 +25,9 @@ public struct NullEncoded<Value: Codable & Sendable & Hashable>: Codable, Sendab
 /// A UUID encoded in lower case (`UUID`'s own encoding is upper case).
 @propertyWrapper
 public struct LowercaseUUID: Codable, Sendable, Hashable {
+    /// The id; encoded as its lower-case string.
     public var wrappedValue: UUID
+    /// Wraps `wrappedValue`.
     public init(wrappedValue: UUID) { self.wrappedValue = wrappedValue }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -43,7 +47,9 @@ public struct LowercaseUUID: Codable, Sendable, Hashable {
 /// whatever the encoder's date strategy.
 @propertyWrapper
 public struct RFC3339Time: Codable, Sendable, Hashable {
+    /// The time; encoded as RFC 3339 UTC with milliseconds (sub-millisecond digits are dropped).
     public var wrappedValue: Date
+    /// Wraps `wrappedValue`.
     public init(wrappedValue: Date) { self.wrappedValue = wrappedValue }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -61,7 +67,9 @@ public struct RFC3339Time: Codable, Sendable, Hashable {
 /// ``RFC3339Time`` for a time that may be absent: `null` then.
 @propertyWrapper
 public struct NullableRFC3339Time: Codable, Sendable, Hashable {
+    /// The time, or `nil` (encoded as `null`).
     public var wrappedValue: Date?
+    /// Wraps `wrappedValue`.
     public init(wrappedValue: Date?) { self.wrappedValue = wrappedValue }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()

@@ -7,6 +7,8 @@ public struct LogFilter: Sendable, Hashable, Codable {
     /// Only events of these types (`BidPlaced`, …); `nil` for all.
     public var types: [String]?
 
+    /// A filter on `categories` and `types`; `nil` for either means no condition on it. Both given:
+    /// an event must match both.
     public init(categories: [String]? = nil, types: [String]? = nil) {
         self.categories = categories
         self.types = types

@@ -15,7 +15,10 @@ import PQ
 /// Live, it sleeps on ``LogListener`` between batches: woken by the append's `NOTIFY`, looking
 /// again by itself while events are held back by an older open transaction, and at least every
 /// fallback poll. Cancelling the consuming task ends the sequence promptly (`next()` returns
-/// `nil`); a database failure is thrown as ``EventStoreError``.
+/// `nil`); a database failure is thrown as ``EventStoreError``. With an `idleAfter` duration it
+/// also returns a batch with no events (``LogBatch/next`` unchanged) whenever that long has
+/// passed without one: a consumer that must show it is alive (an HTTP event stream's heartbeat)
+/// needs no timer of its own.
 ///
 /// ```swift
 /// for try await batch in store.follow(after: checkpoint, filter: LogFilter(categories: ["gig"])) {
@@ -24,6 +27,7 @@ import PQ
 /// }
 /// ```
 public struct LogFollow: AsyncSequence, Sendable {
+    /// Each element is a batch of events as stored, with the checkpoint just after it.
     public typealias Element = LogBatch<StoredEvent>
 
     /// Whether the sequence ends once caught up.
@@ -41,16 +45,20 @@ public struct LogFollow: AsyncSequence, Sendable {
     let batchSize: Int
     let mode: Mode
     let fallbackPoll: Duration
+    let idleAfter: Duration?
 
     public func makeAsyncIterator() -> Iterator {
         Iterator(follow: self, cursor: checkpoint)
     }
 
+    /// Reads the batches. Following live it holds a ``LogListener`` connection, closed when the
+    /// sequence ends or the iterator is dropped.
     public struct Iterator: AsyncIteratorProtocol {
         let follow: LogFollow
         var cursor: LogCheckpoint
         var listener: ListenerHandle?
         var finished = false
+        var lastReturned = ContinuousClock.now
 
         init(follow: LogFollow, cursor: LogCheckpoint) {
             self.follow = follow
@@ -65,7 +73,8 @@ public struct LogFollow: AsyncSequence, Sendable {
                     // Listen before the first read, so nothing appended after it goes unnoticed.
                     let handle = ListenerHandle(
                         LogListener(
-                            config: follow.store.pool.config, fallbackPoll: follow.fallbackPoll,
+                            config: follow.store.pool.config,
+                            fallbackPoll: Swift.min(follow.fallbackPoll, follow.idleAfter ?? follow.fallbackPoll),
                             logger: follow.store.logger))
                     listener = handle
                     try await handle.listener.start()
@@ -75,9 +84,14 @@ public struct LogFollow: AsyncSequence, Sendable {
                         after: cursor, filter: follow.filter, limit: follow.batchSize)
                     if let last = events.last {
                         cursor = last.checkpoint
+                        lastReturned = .now
                         return LogBatch(events: events, next: cursor)
                     }
                     guard let listener else { break }
+                    if let idleAfter = follow.idleAfter, lastReturned.duration(to: .now) >= idleAfter {
+                        lastReturned = .now
+                        return LogBatch(events: [], next: cursor)
+                    }
                     let heldBack = try await follow.store.hasEvents(after: cursor, filter: follow.filter)
                     try await listener.listener.wait(after: heldBack ? .heldBack : .caughtUp)
                 }
@@ -123,12 +137,14 @@ extension EventStore {
     ///   - batchSize: the most events per batch.
     ///   - mode: ``LogFollow/Mode/live`` (default) or ``LogFollow/Mode/untilCaughtUp``.
     ///   - fallbackPoll: live, the longest sleep without a notification.
+    ///   - idleAfter: live, return a batch with no events when this long has passed without a
+    ///     batch (a heartbeat); `nil` (default) never does.
     public func follow(
         after checkpoint: LogCheckpoint = .start, filter: LogFilter = .all, batchSize: Int = 500,
-        mode: LogFollow.Mode = .live, fallbackPoll: Duration = .seconds(5)
+        mode: LogFollow.Mode = .live, fallbackPoll: Duration = .seconds(5), idleAfter: Duration? = nil
     ) -> LogFollow {
         LogFollow(
             store: self, checkpoint: checkpoint, filter: filter, batchSize: max(1, batchSize), mode: mode,
-            fallbackPoll: fallbackPoll)
+            fallbackPoll: fallbackPoll, idleAfter: idleAfter)
     }
 }

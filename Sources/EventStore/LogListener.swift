@@ -30,8 +30,12 @@ public actor LogListener {
     }
 
     private let config: ConnectionConfig
+    /// The channel it listens on (the log's, ``EventStore/notificationChannel``, unless told).
+    public let channel: String
     /// The longest wait for a notification before looking anyway.
     public let fallbackPoll: Duration
+    /// Caught up on a hot standby (no notifications), the wait before looking again.
+    public let standbyPoll: Duration
     private let logger: Logger
     private var connection: Connection?
     private var heldBackRetry = LogListener.firstHeldBackRetry
@@ -42,22 +46,29 @@ public actor LogListener {
     static let longestHeldBackRetry = Duration.seconds(1)
 
     /// A listener that connects with `config` (a session of its own, outside any pool: it stays
-    /// in `LISTEN` for as long as the follower runs).
-    public init(config: ConnectionConfig, fallbackPoll: Duration = .seconds(5), logger: Logger? = nil) {
+    /// in `LISTEN` on `channel` for as long as the follower runs). On a hot standby it polls every
+    /// `standbyPoll` (or `fallbackPoll` if shorter) instead.
+    public init(
+        config: ConnectionConfig, channel: String = EventStore.notificationChannel,
+        fallbackPoll: Duration = .seconds(5),
+        standbyPoll: Duration = .seconds(1), logger: Logger? = nil
+    ) {
         self.config = config
+        self.channel = channel
         self.fallbackPoll = fallbackPoll
+        self.standbyPoll = standbyPoll
         self.logger = logger ?? Logger(label: "gigledger.eventstore.listener")
     }
 
     /// Opens the session and starts listening (does nothing when already listening). On a hot
     /// standby, which refuses `LISTEN` and never hears the primary's `NOTIFY`, the session only
-    /// waits: caught up, it looks again every second at most (``fallbackPoll`` if shorter).
+    /// waits: caught up, it looks again every ``standbyPoll`` (``fallbackPoll`` if shorter).
     public func start() async throws {
         guard connection == nil else { return }
         let fresh = try await Connection.connect(config, logger: logger)
         do {
             standby = try await fresh.isInRecovery()
-            if !standby { try await fresh.listen(EventStore.notificationChannel) }
+            if !standby { try await fresh.listen(channel) }
         } catch {
             await fresh.close()
             throw error
@@ -76,7 +87,7 @@ public actor LogListener {
         switch look {
         case .caughtUp:
             heldBackRetry = Self.firstHeldBackRetry
-            timeout = standby ? min(fallbackPoll, .seconds(1)) : fallbackPoll
+            timeout = standby ? min(fallbackPoll, standbyPoll) : fallbackPoll
         case .heldBack:
             timeout = heldBackRetry
         }

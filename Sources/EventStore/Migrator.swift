@@ -4,6 +4,7 @@ import PQ
 
 /// Where a migration stands in one database.
 public struct MigrationState: Sendable, Hashable, Codable {
+    /// How the migration's record in the database compares with the file this build embeds.
     public enum Status: String, Sendable, Codable {
         /// Applied, and the file still has the checksum recorded then.
         case applied
@@ -14,10 +15,15 @@ public struct MigrationState: Sendable, Hashable, Codable {
         /// Recorded in the database but unknown to this build (a newer gigctl applied it).
         case unknown
     }
+    /// The migration's number.
     public let version: Int
+    /// Its file name without `.sql`.
     public let name: String
+    /// Applied, pending, edited since applied, or unknown to this build.
     public let status: Status
+    /// When it was applied; `nil` while pending.
     public let appliedAt: Date?
+    /// SHA-256 (hex) of the SQL: as recorded when applied, or of the file for a pending migration.
     public let checksum: String
 }
 
@@ -26,9 +32,11 @@ public struct MigrationState: Sendable, Hashable, Codable {
 public struct Migrator: Sendable {
     /// Key of the session advisory lock held while migrating (one migrator per database).
     public static let lockKey: Int64 = 0x6967_6c65_6467_6572  // "igledger"
+    /// The migrations it knows, in ascending version order.
     public let migrations: [Migration]
     let logger: Logger
 
+    /// A migrator for `migrations` (by default those embedded from `sql/`), sorted by version.
     public init(migrations: [Migration] = Migration.embedded, logger: Logger = Logger(label: "gigledger.migrate")) {
         self.migrations = migrations.sorted { $0.version < $1.version }
         self.logger = logger

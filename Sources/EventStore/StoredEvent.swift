@@ -7,17 +7,26 @@ import PQ
 /// tail`, an HTTP event stream) can show one written by another tool, say with metadata that has
 /// no `actor`, and go on. ``RecordedEvent/init(_:)`` decodes it into GigLedger's own form.
 public struct StoredEvent: Sendable, Hashable {
+    /// The global position (see ``RecordedEvent/position``).
     public let position: Int64
+    /// The id of the transaction that appended it; with ``position`` its place in the gap-safe
+    /// order.
     public let transactionID: UInt64
+    /// The stream name as stored (not validated: another tool may have written something else).
     public let stream: String
+    /// Its version within the stream.
     public let version: Int64
+    /// The event type name (`BidPlaced`).
     public let type: String
+    /// The schema version of ``data``'s shape for ``type``.
     public let schemaVersion: Int
     /// The event's data: a JSON object.
     public let data: PGJSON
     /// The event's metadata as stored (GigLedger writes ``EventMetadata``; other tools may not).
     public let metadata: PGJSON
+    /// Business time: when it happened in the domain.
     public let occurredAt: Date
+    /// When the log stored it: `now()` of the appending transaction.
     public let recordedAt: Date
 
     /// The checkpoint just after this event.

@@ -25,9 +25,13 @@ public struct StreamName: Hashable, Comparable, Sendable, Codable, CustomStringC
         rawValue = value
     }
 
+    /// The part before the first hyphen (`gig`).
     public var category: String { String(rawValue.prefix { $0 != "-" }) }
+    /// Everything after the first hyphen (may itself contain hyphens).
     public var id: String { String(rawValue.drop { $0 != "-" }.dropFirst()) }
     public var description: String { rawValue }
+    /// Byte order of the names, as PostgreSQL's C collation compares them: the order an append
+    /// locks streams in.
     public static func < (lhs: StreamName, rhs: StreamName) -> Bool {
         // Byte order, as PostgreSQL's C collation compares text (the order locks are taken in).
         lhs.rawValue.utf8.lexicographicallyPrecedes(rhs.rawValue.utf8)

@@ -44,7 +44,8 @@ public struct GigCTL: AsyncParsableCommand {
             FreelancerGroup.self, ClientGroup.self, GigGroup.self, BidGroup.self, ContractGroup.self, Submit.self,
             TimersGroup.self, SimulateCommand.self, ProjectionsGroup.self, ReplayCommand.self, StreamsGroup.self,
             LogGroup.self,
-            ExportCommand.self, ImportCommand.self, MatchGroup.self, StatsGroup.self, ServeCommand.self,
+            ExportCommand.self, ImportCommand.self, MatchGroup.self, AuditGroup.self, StatsGroup.self,
+            ServeCommand.self,
             TokensGroup.self,
             VersionCommand.self,
         ]

@@ -40,7 +40,9 @@ private let jsonDiscussion = """
 struct FreelancerGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "freelancer", abstract: "Register freelancers and change their skills, rate or availability.",
-        subcommands: [RegisterFreelancer.self, UpdateSkills.self, ChangeRate.self, ChangeAvailability.self])
+        subcommands: [
+            RegisterFreelancer.self, UpdateSkills.self, ChangeRate.self, ChangeAvailability.self, SetPreferences.self,
+        ])
 }
 
 struct RegisterFreelancer: AsyncParsableCommand {
@@ -59,13 +61,14 @@ struct RegisterFreelancer: AsyncParsableCommand {
     @Option(help: "Hourly rate, e.g. 90.00.") var rate: String?
     @Option(help: "ISO 4217 currency (default EUR).") var currency: String?
     @Option(help: "Hours per week available (0–168).") var hours: Int?
+    @Option(help: "Where the freelancer works: ISO 3166-1 alpha-2, e.g. DE (optional).") var country: String?
     func run() async throws {
         try await options.execute(
             "RegisterFreelancer",
             fields([
                 ("freelancerId", s(id)), ("name", s(name)),
                 ("skills", skills.isEmpty ? nil : try Fields.skills(skills)),
-                ("hourlyRate", m(rate, currency)), ("hoursPerWeek", n(hours)),
+                ("hourlyRate", m(rate, currency)), ("hoursPerWeek", n(hours)), ("country", s(country)),
             ]), created: ["freelancerId"], actorFrom: ("freelancer", "freelancerId"))
     }
 }
@@ -114,6 +117,40 @@ struct ChangeAvailability: AsyncParsableCommand {
     }
 }
 
+struct SetPreferences: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set-preferences",
+        abstract: "Set a freelancer's terms: minimum budget, currencies, skills wanted, contracts at once.",
+        discussion:
+            "Replaces the whole set: a flag left out means no preference. Matching respects them and explains how.\n\n"
+            + "Example: gigctl freelancer set-preferences --freelancer ID --min-budget 800.00 --currency EUR --accept EUR --accept USD --want nlp --max-contracts 2\n\n"
+            + jsonDiscussion)
+    @OptionGroup var options: CommandOptions
+    @Option(help: "The freelancer's id.") var freelancer: String?
+    @Option(name: .customLong("min-budget"), help: "The least budget maximum a gig must offer, e.g. 800.00.")
+    var minBudget: String?
+    @Option(help: "The minimum budget's ISO 4217 currency (default EUR).") var currency: String?
+    @Option(
+        name: .customLong("accept"),
+        help: ArgumentHelp("A currency accepted (ISO 4217); repeat the flag. None: any.", valueName: "code"))
+    var accepted: [String] = []
+    @Option(
+        name: .customLong("want"), help: ArgumentHelp("A skill wanted more of; repeat the flag.", valueName: "slug"))
+    var wanted: [String] = []
+    @Option(name: .customLong("max-contracts"), help: "At most this many active contracts at once (1–50).")
+    var maxContracts: Int?
+    func run() async throws {
+        try await options.execute(
+            "SetPreferences",
+            fields([
+                ("freelancerId", s(freelancer)), ("minimumBudget", m(minBudget, currency)),
+                ("currencies", .array(accepted.map { .string($0) })),
+                ("wantedSkills", .array(wanted.map { .string($0) })),
+                ("maxConcurrentContracts", n(maxContracts)),
+            ]), defaultActor: actor("freelancer", freelancer))
+    }
+}
+
 struct ClientGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "client", abstract: "Register clients.", subcommands: [RegisterClient.self])
@@ -151,7 +188,7 @@ struct PostGig: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "post", abstract: "Post a gig with its skills, budget and bidding deadline.",
         discussion:
-            "Example: gigctl gig post --client ID --title \"Label 10k images\" --skill data-labeling --budget-min 500 --budget-max 900 --currency EUR --closes-in-days 7\n\n"
+            "Example: gigctl gig post --client ID --title \"Label 10k images\" --skill data-labeling --budget-min 500 --budget-max 900 --currency EUR --closes-in-days 7 --experience expert --engagement hourly --hours 40\n\n"
             + jsonDiscussion)
     @OptionGroup var options: CommandOptions
     @Option(help: "The posting client's id.") var client: String?
@@ -167,6 +204,9 @@ struct PostGig: AsyncParsableCommand {
     @Option(name: .customLong("closes-at"), help: "When bidding closes, ISO 8601.") var closesAt: String?
     @Option(name: .customLong("closes-in-days"), help: "When bidding closes, in days from the command's time.")
     var closesInDays: Double?
+    @Option(help: "Experience wanted: entry, intermediate, expert or any (default any).") var experience: String?
+    @Option(help: "fixedPrice (default) or hourly (then give --hours).") var engagement: String?
+    @Option(help: "Hours of an hourly gig (1–2000).") var hours: Int?
     func run() async throws {
         var closes = closesAt
         if closes == nil, let days = closesInDays {
@@ -179,7 +219,8 @@ struct PostGig: AsyncParsableCommand {
                 ("gigId", s(id)), ("clientId", s(client)), ("title", s(title)), ("description", s(description)),
                 ("skills", skills.isEmpty ? nil : .array(skills.map { .string($0) })),
                 ("budgetMin", m(budgetMin, currency)), ("budgetMax", m(budgetMax, currency)),
-                ("biddingClosesAt", s(closes)),
+                ("biddingClosesAt", s(closes)), ("experience", s(experience)), ("engagement", s(engagement)),
+                ("hours", n(hours)),
             ]), created: ["gigId"], defaultActor: actor("client", client), actorFrom: ("client", "clientId"))
     }
 }

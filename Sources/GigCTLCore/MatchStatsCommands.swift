@@ -8,8 +8,9 @@ struct MatchGroup: AsyncParsableCommand {
         commandName: "match", abstract: "Show who fits a gig, which gigs fit a freelancer, and why.",
         discussion: """
             Scores come from the matching read model (run `gigctl projections run` first): skill \
-            coverage (idf-weighted, times level/3), budget fit, availability and reputation, each in \
-            0…1, weighted (weights v1: 0.5, 0.2, 0.1, 0.2). One top-k slot is kept for the best \
+            coverage (idf-weighted, times level/3), budget fit, availability, reputation, experience \
+            fit and preference fit, each in 0…1, weighted (weights v2: 0.4, 0.15, 0.1, 0.15, 0.1, 0.1; \
+            `explain` says each in words). One top-k slot is kept for the best \
             qualified newcomer (marked *) when no qualified newcomer made the top k. --json prints \
             the library's result (docs/JSON.md): scores to 4 decimals, ids lower-case, and the \
             `matching` checkpoint it reflects.
@@ -35,13 +36,14 @@ private func printMatches(
     }
     let matches = result.data
     Output.table(
-        ["#", label, "SCORE", "SKILLS", "BUDGET", "AVAIL", "REPUTATION", "MISSING"],
+        ["#", label, "SCORE", "SKILLS", "BUDGET", "AVAIL", "REPUTATION", "EXPERIENCE", "PREFS", "MISSING"],
         matches.enumerated().map { index, m in
             [
                 "\(index + 1)\(m.viaNewcomerSlot ? "*" : "")", key(m).uuidString.lowercased(),
                 String(format: "%.3f", m.score), String(format: "%.3f", m.coverage),
                 String(format: "%.2f", m.budgetFit), String(format: "%.2f", m.availability),
-                String(format: "%.3f", m.reputation),
+                String(format: "%.3f", m.reputation), String(format: "%.2f", m.experienceFit),
+                String(format: "%.2f", m.preferenceFit),
                 m.missingSkills.isEmpty ? "-" : m.missingSkills.joined(separator: ","),
             ]
         })
@@ -110,19 +112,17 @@ struct MatchExplain: AsyncParsableCommand {
                 return
             }
             let match = result.data
-            let w = Matching.Weights.v1
             Output.line(String(format: "score %.3f (weights v%d)", match.score, match.weightsVersion))
-            Output.line(
-                String(
-                    format: "  skill coverage %.3f × %.1f   matched: %@   missing: %@", match.coverage, w.coverage,
-                    match.matchedSkills.joined(separator: ", "),
-                    match.missingSkills.isEmpty ? "none" : match.missingSkills.joined(separator: ", ")))
-            Output.line(String(format: "  budget fit     %.3f × %.1f", match.budgetFit, w.budget))
-            Output.line(String(format: "  availability   %.3f × %.1f", match.availability, w.availability))
-            Output.line(
-                String(
-                    format: "  reputation     %.3f × %.1f%@", match.reputation, w.reputation,
-                    match.newcomer ? "   (newcomer: at the prior)" : ""))
+            for (label, value) in [
+                ("skill coverage", match.coverage), ("budget fit", match.budgetFit),
+                ("availability", match.availability), ("reputation", match.reputation),
+                ("experience fit", match.experienceFit), ("preference fit", match.preferenceFit),
+            ] {
+                Output.line(
+                    "  " + label.padding(toLength: 15, withPad: " ", startingAt: 0) + String(format: "%.3f", value))
+            }
+            Output.line("")
+            for line in match.explanation ?? [] { Output.line(line) }
         }
     }
 }

@@ -20,6 +20,11 @@ struct ServeCommand: AsyncParsableCommand {
             kid:algorithm:material. SIGTERM or SIGINT stops accepting connections, finishes the \
             requests in flight, then closes the database pool.
 
+            Reads (read models, and the waits of reads with minPosition) go to --read-url or \
+            READ_DATABASE_URL when set, e.g. a hot standby (scripts/db-up --replica), which the \
+            server polls for the projectors' replicated checkpoints; commands always go to the \
+            primary.
+
             Example:
               export GIGLEDGER_TOKEN_KEYS=$(gigctl tokens keygen --kid k1 --algorithm hs256)
               gigctl serve --port 8080
@@ -51,7 +56,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-concurrent"), help: "Requests handled at once; more are answered 503 at once.")
     var maxConcurrent = 64
 
+    @Option(
+        name: .customLong("event-heartbeat"),
+        help: ArgumentHelp(
+            "Seconds without an event after which /v1/events sends a heartbeat comment.", valueName: "seconds"))
+    var eventHeartbeat = 15.0
+
     func validate() throws {
+        guard eventHeartbeat >= 0.05 && eventHeartbeat <= 3600 else {
+            throw ValidationError("--event-heartbeat must be 0.05…3600 seconds.")
+        }
         guard (0...65535).contains(port ?? 0) else { throw ValidationError("--port must be 0…65535.") }
         guard (1...500).contains(poolSize) else { throw ValidationError("--pool-size must be 1…500.") }
         guard maxConcurrent >= 1 else { throw ValidationError("--max-concurrent must be at least 1.") }
@@ -80,11 +94,15 @@ struct ServeCommand: AsyncParsableCommand {
             logger.logLevel = global.verbose ? .debug : .info
             var database = global.connectionConfig()
             database.applicationName = "gigledger-server"
+            var readDatabase = global.readConnectionConfig()
+            readDatabase.applicationName = "gigledger-server"
             var limits = ServerConfiguration.Limits()
             limits.maxConcurrentRequests = maxConcurrent
             var configuration = ServerConfiguration(
                 host: bind ?? environment["GIGLEDGER_BIND"] ?? "127.0.0.1", port: chosenPort, database: database,
                 poolSize: poolSize, tokenKeys: keys, audience: audience, limits: limits, logger: logger)
+            if readDatabase.target != database.target { configuration.readDatabase = readDatabase }
+            configuration.events.heartbeat = .milliseconds(Int(eventHeartbeat * 1000))
             let host = configuration.host
             configuration.onListening = { port in
                 Output.line("listening on http://\(host):\(port)")

@@ -48,6 +48,11 @@ struct SimulateCommand: AsyncParsableCommand {
             valueName: "date")
     )
     var endWeek: String?
+    @Option(
+        help: ArgumentHelp(
+            "Plant a bias for `gigctl audit matching` to find: clients award gigs to freelancers of this country (ISO 3166-1 alpha-2) whenever one bid.",
+            valueName: "code"))
+    var favourCountry: String?
 
     /// `--end-week` as a time, or nil when absent.
     func anchor() throws -> Date? {
@@ -82,6 +87,7 @@ struct SimulateCommand: AsyncParsableCommand {
             if let clients { config.clients = clients }
             if let weeks { config.weeks = weeks }
             config.workers = workers
+            config.favouredCountry = favourCountry
             let json = global.json
             let terminal = isatty(STDERR_FILENO) == 1
             let summary = try await global.withPool(maxConnections: workers + 1) { pool in

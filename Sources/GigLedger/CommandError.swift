@@ -4,6 +4,7 @@ import PQ
 
 /// Why a command did not take effect. Nothing was appended in any of these cases.
 public struct CommandError: Error, Sendable, CustomStringConvertible {
+    /// The kind of failure: a closed set, compared with `==` against the static members.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case rejected, invalidCommand, conflict, unavailable, notMigrated, corruptStream, internalError
@@ -22,21 +23,30 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
         public static let notMigrated = Code(.notMigrated)
         /// A stored event could not be read back.
         public static let corruptStream = Code(.corruptStream)
+        /// A bug, or a store failure that fits none of the other codes; ``CommandError/cause``
+        /// holds the error.
         public static let internalError = Code(.internalError)
         public var description: String { base.rawValue }
     }
 
+    /// What kind of failure this is.
     public let code: Code
+    /// The explanation for the person who sent the command, naming what to do.
     public let message: String
     /// The rule that refused the command, for ``Code/rejected`` (and input checks the domain made).
     public let domain: DomainError?
+    /// The underlying error (an `EventStoreError` or `PQError`) when a lower layer failed, else
+    /// `nil`.
     public let cause: (any Error & Sendable)?
     /// The input field at fault, for ``Code/invalidCommand`` when one is to blame (`"gigId"`).
     public let field: String?
-    /// The command that failed (`PlaceBid`) and the stream that decides it, when known.
+    /// The command that failed (`PlaceBid`), when known.
     public private(set) var command: String?
+    /// The stream that decides that command (`gig-<uuid>`), when known.
     public private(set) var stream: String?
 
+    /// Creates an error; ``command`` and ``stream`` are filled in by
+    /// ``MarketplaceService/execute(_:correlationId:causationId:)``.
     public init(
         _ code: Code, _ message: String, domain: DomainError? = nil, field: String? = nil,
         cause: (any Error & Sendable)? = nil

@@ -14,8 +14,10 @@ import Marketplace
 /// ids a command creates (`gigId` of PostGig, `bidId`, `contractId`, `deliveryId`, `disputeId`)
 /// to new ones. Amounts are `{"currency", "minorUnits"}` or `{"currency", "amount": "450.00"}`.
 public struct CommandInput: Sendable {
+    /// The value of `"command"` for each marketplace command this parser accepts, in the order the
+    /// CLI lists them.
     public static let commandNames = [
-        "RegisterFreelancer", "UpdateSkills", "ChangeRate", "ChangeAvailability", "RegisterClient",
+        "RegisterFreelancer", "UpdateSkills", "ChangeRate", "ChangeAvailability", "SetPreferences", "RegisterClient",
         "PostGig", "PlaceBid", "ReviseBid", "WithdrawBid", "DeclineBid", "AcceptBid", "CancelGig", "ExpireGig",
         "SubmitDelivery", "RequestChanges", "ApproveDelivery", "AutoApproveDelivery", "OpenDispute", "ResolveDispute",
         "SubmitReview", "CancelContract",
@@ -25,6 +27,9 @@ public struct CommandInput: Sendable {
     let now: Date
     let newID: @Sendable () -> UUID
 
+    /// An input over `fields` (the JSON object's members). `now` is the default `occurredAt`;
+    /// `newID` makes the ids of a command that creates something (and the default `commandId`) when
+    /// the input names none.
     public init(fields: [String: JSONValue], now: Date = Date(), newID: @escaping @Sendable () -> UUID = { UUID() }) {
         self.fields = fields
         self.now = now
@@ -66,7 +71,7 @@ public struct CommandInput: Sendable {
                         context: context, freelancerID: FreelancerID(try uuid("freelancerId")),
                         name: try string("name"),
                         skills: try skillClaims("skills"), hourlyRate: try money("hourlyRate"),
-                        hoursPerWeek: try int("hoursPerWeek"))))
+                        hoursPerWeek: try int("hoursPerWeek"), country: try optionalString("country"))))
         case "UpdateSkills":
             return .freelancer(
                 .updateSkills(
@@ -85,6 +90,15 @@ public struct CommandInput: Sendable {
                     .init(
                         context: context, freelancerID: FreelancerID(try uuid("freelancerId")),
                         hoursPerWeek: try int("hoursPerWeek"))))
+        case "SetPreferences":
+            return .freelancer(
+                .setPreferences(
+                    .init(
+                        context: context, freelancerID: FreelancerID(try uuid("freelancerId")),
+                        minimumBudget: try optionalMoney("minimumBudget"),
+                        currencies: try strings("currencies", default: []),
+                        wantedSkills: try strings("wantedSkills", default: []),
+                        maxConcurrentContracts: try optionalInt("maxConcurrentContracts"))))
         case "RegisterClient":
             return .client(
                 .registerClient(
@@ -101,7 +115,9 @@ public struct CommandInput: Sendable {
                         title: try string("title"), description: try string("description", default: ""),
                         skills: try strings("skills"),
                         budgetMin: try money("budgetMin"), budgetMax: try money("budgetMax"),
-                        biddingClosesAt: try date("biddingClosesAt"), clientRegistered: false)))
+                        biddingClosesAt: try date("biddingClosesAt"), clientRegistered: false,
+                        experience: try enumeration("experience", default: ExperienceLevel.any),
+                        engagement: try engagement())))
         case "PlaceBid":
             return .gig(
                 .placeBid(
@@ -237,6 +253,21 @@ public struct CommandInput: Sendable {
         return out
     }
 
+    func optionalString(_ key: String) throws(CommandError) -> String? {
+        guard let value = fields[key], value != .null else { return nil }
+        return try string(key)
+    }
+
+    func optionalInt(_ key: String) throws(CommandError) -> Int? {
+        guard let value = fields[key], value != .null else { return nil }
+        return try int(key)
+    }
+
+    func optionalMoney(_ key: String) throws(CommandError) -> Money? {
+        guard let value = fields[key], value != .null else { return nil }
+        return try money(key)
+    }
+
     func int(_ key: String) throws(CommandError) -> Int {
         guard let value = fields[key], value != .null else { throw missing(key, "a whole number") }
         guard case .number(let number) = value, number.rounded() == number, abs(number) < 1e15 else {
@@ -300,6 +331,26 @@ public struct CommandInput: Sendable {
             throw wrong(key, "one of \(E.allCases.map(\.rawValue).joined(separator: ", "))", value)
         }
         return choice
+    }
+
+    /// `"engagement": "fixedPrice"` (the default) or `"hourly"` with `"hours"`.
+    func engagement() throws(CommandError) -> Engagement {
+        let kind = try string("engagement", default: "fixedPrice")
+        let hours = fields["hours"].flatMap { $0 == .null ? nil : $0 }
+        switch kind {
+        case "fixedPrice":
+            guard hours == nil else {
+                throw CommandError(
+                    .invalidCommand,
+                    "Field \"hours\" applies to hourly gigs only: send \"engagement\": \"hourly\" with it, or leave it out.",
+                    field: "hours")
+            }
+            return .fixedPrice
+        case "hourly":
+            return .hourly(hours: try int("hours"))
+        default:
+            throw wrong("engagement", "one of fixedPrice, hourly", .string(kind))
+        }
     }
 
     func money(_ key: String) throws(CommandError) -> Money {

@@ -7,6 +7,7 @@ public enum MarketplaceCommand: Hashable, Sendable {
     case gig(GigCommand)
     case contract(ContractCommand)
 
+    /// The command's id, actor and business time.
     public var context: CommandContext {
         switch self {
         case .freelancer(let command): command.context
@@ -33,6 +34,7 @@ public enum MarketplaceCommand: Hashable, Sendable {
         case .freelancer(.updateSkills): "UpdateSkills"
         case .freelancer(.changeRate): "ChangeRate"
         case .freelancer(.changeAvailability): "ChangeAvailability"
+        case .freelancer(.setPreferences): "SetPreferences"
         case .client(.registerClient): "RegisterClient"
         case .gig(.postGig): "PostGig"
         case .gig(.placeBid): "PlaceBid"

@@ -7,6 +7,7 @@ import PQ
 /// Handles marketplace commands: load the stream, fold it, decide, append expecting the version
 /// read; on a version conflict re-read and decide again (bounded). Idempotent by command id.
 public final class MarketplaceService: Sendable {
+    /// The event store it reads streams from and appends to.
     public let store: EventStore
     /// How many times a command is decided before a conflict is reported.
     public let maxAttempts: Int

@@ -5,6 +5,7 @@ import Marketplace
 /// An aggregate folded from its stream up to a point: time travel for operators
 /// (`gigctl streams state`).
 public struct FoldedStream: Sendable {
+    /// The stream's name (`gig-<uuid>`).
     public let stream: String
     /// The version folded to (0: before the first event).
     public let version: Int64
@@ -12,6 +13,8 @@ public struct FoldedStream: Sendable {
     public let currentVersion: Int64
     /// Business and recorded time of the last event folded.
     public let occurredAt: Date?
+    /// When the log recorded the last event folded; `nil`, like ``occurredAt``, when no event was
+    /// folded (version 0).
     public let recordedAt: Date?
     /// The folded state as JSON (sorted keys).
     public let stateJSON: Data

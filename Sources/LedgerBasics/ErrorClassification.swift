@@ -38,11 +38,18 @@ public enum ErrorCategory: String, Sendable, Hashable, Codable, CaseIterable, Cu
 /// }
 /// ```
 public struct ErrorClassification: Sendable, Hashable, Codable {
+    /// Which kind of failure it is; decides the exit code and the HTTP status.
     public var category: ErrorCategory
+    /// The stable machine code in upper snake case (`GIG_NOT_OPEN`); clients may switch on it.
     public var code: String
+    /// The explanation for the person who sees the error, naming what to do next.
     public var message: String
+    /// The structured details the rule names (`rule`, `stream`, `expected`, `field`, …); empty when
+    /// there are none.
     public var fields: [String: JSONValue]
 
+    /// Creates a classification from its parts, for an error type's
+    /// ``ClassifiedError/classification``.
     public init(_ category: ErrorCategory, code: String, message: String, fields: [String: JSONValue] = [:]) {
         self.category = category
         self.code = code
@@ -67,5 +74,6 @@ public struct ErrorClassification: Sendable, Hashable, Codable {
 /// (`PQError`, ``EventStoreError``, and in their modules `CommandError`, `DomainError`,
 /// `ProjectionAdminError`, `ProjectionFailure`); so may an application's own.
 public protocol ClassifiedError: Error {
+    /// What this error is: category, stable code, message and fields.
     var classification: ErrorClassification { get }
 }

@@ -17,6 +17,7 @@ public struct Bid: Equatable, Sendable, Encodable {
     public internal(set) var amount: Money
     /// The current estimate (after revisions).
     public internal(set) var estimatedDays: Int
+    /// Where the bid is now.
     public internal(set) var status: Status
     /// How many times the bid was revised.
     public internal(set) var revisions: Int
@@ -29,6 +30,8 @@ public struct Bid: Equatable, Sendable, Encodable {
         revisions = 0
     }
 
+    /// The bid's id, from its placement.
     public var id: BidID { placement.bidID }
+    /// The bidder, from the placement.
     public var freelancerID: FreelancerID { placement.freelancerID }
 }

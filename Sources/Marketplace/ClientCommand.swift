@@ -11,7 +11,9 @@ public enum ClientCommand: Hashable, Sendable {
     /// Repeating it with the same data decides nothing; registering an id already registered with
     /// other data fails with ``DomainError/Code/alreadyRegistered``.
     public struct RegisterClient: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The client to register: the id of the `client-<id>` stream.
         public var clientID: ClientID
         /// 1–200 characters, no control characters.
         public var name: String
@@ -21,6 +23,7 @@ public enum ClientCommand: Hashable, Sendable {
         /// answer, never from the client's own claim.
         public var paymentVerified: Bool
 
+        /// A registration of `clientID`; the rules are checked by ``ClientDecider``, not here.
         public init(context: CommandContext, clientID: ClientID, name: String, country: String, paymentVerified: Bool) {
             self.context = context
             self.clientID = clientID

@@ -1,5 +1,6 @@
 /// Decides and applies client events.
 public enum ClientDecider: Decider {
+    /// Before the stream's first event: not registered.
     public static let initialState = ClientState.unregistered
 
     /// The events `command` causes. See ``ClientCommand`` for what repeats decide.

@@ -6,13 +6,18 @@ public enum ClientEvent: DomainEvent {
 
     /// `ClientRegistered` v1: `{"clientId", "name", "country", "paymentVerified"}`.
     public struct ClientRegistered: EventPayload {
+        /// The stored type name.
         public static let eventType = "ClientRegistered"
+        /// The client registered (the stream's id).
         public let clientID: ClientID
+        /// The client's name as registered.
         public let name: String
         /// ISO 3166-1 alpha-2.
         public let country: String
+        /// Whether the handler had verified a payment method at registration.
         public let paymentVerified: Bool
 
+        /// The registration of `clientID` as recorded.
         public init(clientID: ClientID, name: String, country: String, paymentVerified: Bool) {
             self.clientID = clientID
             self.name = name
@@ -35,10 +40,13 @@ public enum ClientEvent: DomainEvent {
         }
     }
 
+    /// `client`.
     public static var category: StreamCategory { .client }
 
+    /// This event wrapped as ``MarketplaceEvent/client(_:)``.
     public var marketplaceEvent: MarketplaceEvent { .client(self) }
 
+    /// `event` when it is a client event; `nil` otherwise.
     public init?(_ event: MarketplaceEvent) {
         guard case .client(let event) = event else { return nil }
         self = event

@@ -14,6 +14,7 @@ public struct CommandContext: Hashable, Sendable {
     /// Business time of the command.
     public var occurredAt: Date
 
+    /// A context for command `commandID` issued by `actor` at business time `occurredAt`.
     public init(commandID: CommandID, actor: ActorRef, occurredAt: Date) {
         self.commandID = commandID
         self.actor = actor

@@ -21,7 +21,9 @@ public enum ContractCommand: Hashable, Sendable {
     /// artifacts) decides nothing; reusing the delivery id otherwise fails with
     /// ``DomainError/Code/idInUse``.
     public struct SubmitDelivery: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The contract; its stream decides the command.
         public var contractID: ContractID
         /// A new id, chosen by the caller.
         public var deliveryID: DeliveryID
@@ -30,6 +32,8 @@ public enum ContractCommand: Hashable, Sendable {
         /// Up to 20 references (URLs or storage keys), each 1–2000 characters on one line.
         public var artifacts: [String]
 
+        /// A `SubmitDelivery` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(
             context: CommandContext, contractID: ContractID, deliveryID: DeliveryID, note: String, artifacts: [String]
         ) {
@@ -49,12 +53,17 @@ public enum ContractCommand: Hashable, Sendable {
     /// The client may act until the review timer has approved the delivery, even after the window
     /// passed: whichever append wins the stream version decides.
     public struct RequestChanges: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The contract; its stream decides the command.
         public var contractID: ContractID
+        /// The delivery, one of the contract's.
         public var deliveryID: DeliveryID
         /// 1–2000 characters; newline and tab allowed.
         public var reason: String
 
+        /// A `RequestChanges` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, contractID: ContractID, deliveryID: DeliveryID, reason: String) {
             self.context = context
             self.contractID = contractID
@@ -67,10 +76,15 @@ public enum ContractCommand: Hashable, Sendable {
     /// ``Invoice``) and `ContractCompleted`. Actor: the contract's client (`NOT_CONTRACT_CLIENT`).
     /// Approving an approved delivery decides nothing. Fails like ``RequestChanges`` otherwise.
     public struct ApproveDelivery: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The contract; its stream decides the command.
         public var contractID: ContractID
+        /// The delivery, one of the contract's.
         public var deliveryID: DeliveryID
 
+        /// An `ApproveDelivery` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, contractID: ContractID, deliveryID: DeliveryID) {
             self.context = context
             self.contractID = contractID
@@ -86,10 +100,15 @@ public enum ContractCommand: Hashable, Sendable {
     /// firing before the window passed fails with ``DomainError/Code/reviewWindowOpen``; an
     /// unknown delivery id with ``DomainError/Code/noPendingDelivery``.
     public struct AutoApproveDelivery: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The contract; its stream decides the command.
         public var contractID: ContractID
+        /// The delivery, one of the contract's.
         public var deliveryID: DeliveryID
 
+        /// An `AutoApproveDelivery` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, contractID: ContractID, deliveryID: DeliveryID) {
             self.context = context
             self.contractID = contractID
@@ -101,13 +120,17 @@ public enum ContractCommand: Hashable, Sendable {
     /// party, or an admin. Repeating it decides nothing; a second dispute while one is open fails
     /// with ``DomainError/Code/nothingToDispute``.
     public struct OpenDispute: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The contract; its stream decides the command.
         public var contractID: ContractID
         /// A new id, chosen by the caller.
         public var disputeID: DisputeID
         /// 1–2000 characters; newline and tab allowed.
         public var reason: String
 
+        /// An `OpenDispute` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, contractID: ContractID, disputeID: DisputeID, reason: String) {
             self.context = context
             self.contractID = contractID
@@ -120,13 +143,19 @@ public enum ContractCommand: Hashable, Sendable {
     /// `PaymentReleased` and `ContractCompleted`; `refundClient` decides `ContractCancelled`.
     /// Repeating it with the same resolution decides nothing.
     public struct ResolveDispute: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The contract; its stream decides the command.
         public var contractID: ContractID
+        /// The open dispute.
         public var disputeID: DisputeID
+        /// Resume work, pay the freelancer, or refund the client.
         public var resolution: DisputeResolution
         /// Up to 2000 characters, shown to both parties; newline and tab allowed.
         public var note: String
 
+        /// A `ResolveDispute` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(
             context: CommandContext, contractID: ContractID, disputeID: DisputeID, resolution: DisputeResolution,
             note: String
@@ -144,13 +173,17 @@ public enum ContractCommand: Hashable, Sendable {
     /// review again decides nothing, a different one fails with
     /// ``DomainError/Code/duplicateReview``.
     public struct SubmitReview: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The contract; its stream decides the command.
         public var contractID: ContractID
         /// 1–5.
         public var rating: Int
         /// Up to 2000 characters; newline and tab allowed.
         public var text: String
 
+        /// A `SubmitReview` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, contractID: ContractID, rating: Int, text: String) {
             self.context = context
             self.contractID = contractID
@@ -166,9 +199,13 @@ public enum ContractCommand: Hashable, Sendable {
     /// ``DomainError/Code/contractNotActive``. Anyone else fails with
     /// ``DomainError/Code/notAllowed``. Repeating it on a cancelled contract decides nothing.
     public struct CancelContract: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The contract; its stream decides the command.
         public var contractID: ContractID
 
+        /// A `CancelContract` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, contractID: ContractID) {
             self.context = context
             self.contractID = contractID

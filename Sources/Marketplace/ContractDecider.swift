@@ -4,6 +4,7 @@ import Foundation
 ///
 /// Rules, repeat behaviour and error codes are documented on each ``ContractCommand`` case.
 public enum ContractDecider: Decider {
+    /// Before the stream's first event: no contract started.
     public static let initialState = ContractState.notStarted
 
     /// The events `command` causes.

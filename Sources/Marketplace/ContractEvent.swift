@@ -29,10 +29,13 @@ public enum ContractEvent: DomainEvent {
         }
     }
 
+    /// `contract`.
     public static var category: StreamCategory { .contract }
 
+    /// This event wrapped as ``MarketplaceEvent/contract(_:)``.
     public var marketplaceEvent: MarketplaceEvent { .contract(self) }
 
+    /// `event` when it is a contract event; `nil` otherwise.
     public init?(_ event: MarketplaceEvent) {
         guard case .contract(let event) = event else { return nil }
         self = event

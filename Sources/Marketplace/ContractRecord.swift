@@ -20,6 +20,7 @@ public struct ContractRecord: Equatable, Sendable, Encodable {
 
     /// The start as recorded.
     public let start: ContractEvent.ContractStarted
+    /// Where the contract is now.
     public internal(set) var status: Status
     /// Every delivery, by id.
     public internal(set) var deliveries: [DeliveryID: Delivery]
@@ -39,12 +40,17 @@ public struct ContractRecord: Equatable, Sendable, Encodable {
         reviews = [:]
     }
 
+    /// The contract's id, from its start.
     public var id: ContractID { start.contractID }
+    /// The gig it was awarded from.
     public var gigID: GigID { start.gigID }
+    /// The client who pays.
     public var clientID: ClientID { start.clientID }
+    /// The freelancer who does the work.
     public var freelancerID: FreelancerID { start.freelancerID }
     /// The agreed amount.
     public var amount: Money { start.amount }
+    /// The review window and platform fee fixed when it started.
     public var terms: ContractTerms { start.terms }
 
     /// Whether the contract has completed or been cancelled.

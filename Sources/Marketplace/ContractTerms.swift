@@ -8,6 +8,8 @@ public struct ContractTerms: Hashable, Sendable, Codable {
     /// ``MarketplaceLimits/platformFeeBasisPoints``. Rounded half to even in minor units.
     public var platformFeeBasisPoints: Int
 
+    /// Terms with a review window of `reviewWindowDays` days and a fee of `platformFeeBasisPoints`
+    /// basis points; ``ContractDecider`` validates them when a contract starts.
     public init(reviewWindowDays: Int, platformFeeBasisPoints: Int) {
         self.reviewWindowDays = reviewWindowDays
         self.platformFeeBasisPoints = platformFeeBasisPoints

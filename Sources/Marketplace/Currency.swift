@@ -30,13 +30,20 @@ public struct Currency: Hashable, Comparable, Sendable, Codable, CustomStringCon
 
     public var description: String { code }
 
+    /// Alphabetical by code.
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.code < rhs.code }
 
+    /// US dollar, 2 minor digits.
     public static let usd = Currency("USD", 2)
+    /// Euro, 2 minor digits.
     public static let eur = Currency("EUR", 2)
+    /// Pound sterling, 2 minor digits.
     public static let gbp = Currency("GBP", 2)
+    /// Yen, no minor unit.
     public static let jpy = Currency("JPY", 0)
+    /// Swiss franc, 2 minor digits.
     public static let chf = Currency("CHF", 2)
+    /// Indian rupee, 2 minor digits.
     public static let inr = Currency("INR", 2)
 
     /// Every currency the marketplace accepts, sorted by code. Append only.

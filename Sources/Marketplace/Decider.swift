@@ -9,8 +9,11 @@
 /// The handler folds a stream's events into a state, decides, and appends the result with the
 /// stream version it read (retrying on a concurrency conflict by re-reading and re-deciding).
 public protocol Decider {
+    /// The aggregate's command enum (``GigCommand``, …).
     associatedtype Command: Sendable
+    /// The aggregate's event enum, stored in its streams.
     associatedtype Event: DomainEvent
+    /// The state folded from the aggregate's stream.
     associatedtype State: Equatable & Sendable
     /// What `decide` returns: `[Event]`, or a multi-stream decision (see ``GigDecision``).
     associatedtype Decision: Sendable

@@ -12,6 +12,7 @@ public struct Delivery: Equatable, Sendable, Encodable {
 
     /// The submission as recorded.
     public let submission: ContractEvent.DeliverySubmitted
+    /// Where the delivery is now.
     public internal(set) var status: Status
 
     init(_ submission: ContractEvent.DeliverySubmitted) {
@@ -19,5 +20,6 @@ public struct Delivery: Equatable, Sendable, Encodable {
         status = .pending
     }
 
+    /// The delivery's id, from its submission.
     public var id: DeliveryID { submission.deliveryID }
 }

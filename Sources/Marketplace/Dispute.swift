@@ -13,5 +13,6 @@ public struct Dispute: Equatable, Sendable, Encodable {
         resolution = nil
     }
 
+    /// The dispute's id, from its opening.
     public var id: DisputeID { opening.disputeID }
 }

@@ -168,6 +168,8 @@ public struct DomainError: Error, Sendable, CustomStringConvertible {
     /// The underlying error, when one caused this (e.g. a `DecodingError`).
     public let cause: (any Error & Sendable)?
 
+    /// An error of `code` with `message` for the person who sent the command; `cause` when another
+    /// error led to it.
     public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message

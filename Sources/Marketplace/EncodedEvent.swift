@@ -12,6 +12,7 @@ public struct EncodedEvent: Hashable, Sendable {
     /// A JSON object with camelCase keys, sorted, without whitespace.
     public let data: Data
 
+    /// An event in storage form; `data` must hold a JSON object (the store refuses anything else).
     public init(type: String, schemaVersion: Int, data: Data) {
         self.type = type
         self.schemaVersion = schemaVersion

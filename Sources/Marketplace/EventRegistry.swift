@@ -32,6 +32,8 @@ public struct EventRegistry: Sendable {
         /// The transformation. Throw for data it cannot carry forward.
         public let transform: @Sendable (JSONValue) throws -> JSONValue
 
+        /// A step reading version `from` into version `from + 1`; `example` is a version-`from`
+        /// payload the tests carry through every later step.
         public init(from: Int, example: JSONValue, _ transform: @escaping @Sendable (JSONValue) throws -> JSONValue) {
             self.from = from
             self.example = example
@@ -200,9 +202,10 @@ extension EventRegistry {
         r.register(F.SkillsUpdated.self) { F.skillsUpdated($0) }
         r.register(F.RateChanged.self) { F.rateChanged($0) }
         r.register(F.AvailabilityChanged.self) { F.availabilityChanged($0) }
+        r.register(F.PreferencesSet.self) { F.preferencesSet($0) }
         r.register(ClientEvent.ClientRegistered.self) { ClientEvent.clientRegistered($0) }
         typealias G = GigEvent
-        r.register(G.GigPosted.self) { G.gigPosted($0) }
+        r.register(G.GigPosted.self, version: 2, upcasts: [Upcasts.gigPostedV1]) { G.gigPosted($0) }
         r.register(G.BidPlaced.self) { G.bidPlaced($0) }
         r.register(G.BidRevised.self) { G.bidRevised($0) }
         r.register(G.BidWithdrawn.self) { G.bidWithdrawn($0) }
@@ -222,4 +225,32 @@ extension EventRegistry {
         r.register(C.ReviewSubmitted.self) { C.reviewSubmitted($0) }
         return r
     }()
+}
+
+/// The steps from older schema versions, one per (type, version); each is documented in the
+/// storage format article and kept forever.
+enum Upcasts {
+    /// `GigPosted` v1 → v2: a version 1 posting said nothing of experience or engagement, so it
+    /// reads as `"experience": "any"` and `"engagement": {"kind": "fixedPrice"}` (the budget of a
+    /// version 1 gig was always its total price).
+    static let gigPostedV1 = EventRegistry.Upcast(
+        from: 1,
+        example: [
+            "gigId": "61000000-0000-4000-8000-000000000001", "clientId": "c1000000-0000-4000-8000-000000000001",
+            "title": "Fine-tune a support LLM", "description": "Fine-tune on 20k tickets.\nReport metrics.",
+            "skills": ["llm-fine-tuning", "nlp"], "budgetMin": ["currency": "EUR", "minorUnits": 200_000],
+            "budgetMax": ["currency": "EUR", "minorUnits": 500_000], "biddingClosesAt": "2026-01-15T00:00:00.000Z",
+        ]
+    ) { v1 in
+        guard case .object(var fields) = v1 else {
+            throw DomainError(.undecodableEvent, "A GigPosted v1 event's data is a JSON object.")
+        }
+        guard fields["experience"] == nil, fields["engagement"] == nil else {
+            throw DomainError(
+                .undecodableEvent, "A GigPosted v1 event has no experience or engagement: this data is not version 1.")
+        }
+        fields["experience"] = .string(ExperienceLevel.any.rawValue)
+        fields["engagement"] = ["kind": "fixedPrice"]
+        return .object(fields)
+    }
 }

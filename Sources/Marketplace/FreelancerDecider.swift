@@ -1,5 +1,6 @@
 /// Decides and applies freelancer events.
 public enum FreelancerDecider: Decider {
+    /// Before the stream's first event: not registered.
     public static let initialState = FreelancerState.unregistered
 
     /// The events `command` causes. See ``FreelancerCommand`` for what repeats decide.
@@ -44,6 +45,11 @@ public enum FreelancerDecider: Decider {
             try Validate.number(change.hoursPerWeek, field: "hoursPerWeek", in: MarketplaceLimits.hoursPerWeek)
             guard change.hoursPerWeek != profile.hoursPerWeek else { return [] }
             return [.availabilityChanged(.init(freelancerID: profile.id, hoursPerWeek: change.hoursPerWeek))]
+        case .setPreferences(let set):
+            let profile = try registeredProfile(state, command.freelancerID)
+            let preferences = try Validate.preferences(set)
+            guard preferences != profile.preferences else { return [] }
+            return [.preferencesSet(.init(freelancerID: profile.id, preferences: preferences))]
         }
     }
 
@@ -60,6 +66,9 @@ public enum FreelancerDecider: Decider {
             return .registered(profile)
         case (.registered(var profile), .availabilityChanged(let changed)):
             profile.hoursPerWeek = changed.hoursPerWeek
+            return .registered(profile)
+        case (.registered(var profile), .preferencesSet(let set)):
+            profile.preferences = set.preferences
             return .registered(profile)
         default:
             return state
@@ -82,8 +91,16 @@ public enum FreelancerDecider: Decider {
         let skills = try Validate.freelancerSkills(command.skills)
         try Validate.positiveAmount(command.hourlyRate, field: "hourlyRate")
         try Validate.number(command.hoursPerWeek, field: "hoursPerWeek", in: MarketplaceLimits.hoursPerWeek)
+        if let country = command.country {
+            let letters = country.utf8
+            guard letters.count == 2, letters.allSatisfy({ (65...90).contains($0) }) else {
+                throw DomainError(
+                    .invalidInput,
+                    "country must be an ISO 3166-1 alpha-2 code of two upper-case letters, e.g. DE or US.")
+            }
+        }
         return .init(
             freelancerID: command.freelancerID, name: command.name, skills: skills,
-            hourlyRate: command.hourlyRate, hoursPerWeek: command.hoursPerWeek)
+            hourlyRate: command.hourlyRate, hoursPerWeek: command.hoursPerWeek, country: command.country)
     }
 }

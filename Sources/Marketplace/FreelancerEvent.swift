@@ -6,6 +6,7 @@ public enum FreelancerEvent: DomainEvent {
     case skillsUpdated(SkillsUpdated)
     case rateChanged(RateChanged)
     case availabilityChanged(AvailabilityChanged)
+    case preferencesSet(PreferencesSet)
 
     /// The wrapped data.
     public var payload: any EventPayload {
@@ -14,13 +15,17 @@ public enum FreelancerEvent: DomainEvent {
         case .skillsUpdated(let payload): payload
         case .rateChanged(let payload): payload
         case .availabilityChanged(let payload): payload
+        case .preferencesSet(let payload): payload
         }
     }
 
+    /// `freelancer`.
     public static var category: StreamCategory { .freelancer }
 
+    /// This event wrapped as ``MarketplaceEvent/freelancer(_:)``.
     public var marketplaceEvent: MarketplaceEvent { .freelancer(self) }
 
+    /// `event` when it is a freelancer event; `nil` otherwise.
     public init?(_ event: MarketplaceEvent) {
         guard case .freelancer(let event) = event else { return nil }
         self = event

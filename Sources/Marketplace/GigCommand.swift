@@ -23,11 +23,14 @@ public enum GigCommand: Hashable, Sendable {
     /// under the id decides nothing when the posting is identical, else `ID_IN_USE`;
     /// `clientRegistered` (`CLIENT_NOT_FOUND`); title, description (`INVALID_INPUT`); at least one
     /// known skill (`UNKNOWN_SKILL`); one currency (`CURRENCY_MISMATCH`); `0 < min ≤ max ≤ cap`
-    /// (`INVALID_BUDGET`); deadline after `occurredAt`, within a year (`INVALID_INPUT`).
+    /// (`INVALID_BUDGET`); deadline after `occurredAt`, within a year (`INVALID_INPUT`); an hourly
+    /// engagement's hours 1–2000 (`INVALID_INPUT`).
     public struct PostGig: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
         /// A new id, chosen by the caller.
         public var gigID: GigID
+        /// The posting client; the actor must be this client or an admin.
         public var clientID: ClientID
         /// 1–200 characters, not blank, no control characters.
         public var title: String
@@ -37,15 +40,22 @@ public enum GigCommand: Hashable, Sendable {
         public var skills: [String]
         /// `0 < budgetMin ≤ budgetMax ≤` ``MarketplaceLimits/maximumAmountMinorUnits``, one currency.
         public var budgetMin: Money
+        /// At least ``budgetMin``, in the same currency.
         public var budgetMax: Money
         /// After the command's time, at most ``MarketplaceLimits/maximumBiddingDays`` ahead.
         public var biddingClosesAt: Date
         /// Handler-supplied fact: ``ClientState/isRegistered`` of `client-<clientID>`.
         public var clientRegistered: Bool
+        /// The experience wanted; `any` unless the client says.
+        public var experience: ExperienceLevel
+        /// Fixed price (the default) or hourly with 1–2000 hours (`INVALID_INPUT` otherwise).
+        public var engagement: Engagement
 
+        /// A `PostGig` command with these fields; `decide` checks the rules, not this initializer.
         public init(
             context: CommandContext, gigID: GigID, clientID: ClientID, title: String, description: String,
-            skills: [String], budgetMin: Money, budgetMax: Money, biddingClosesAt: Date, clientRegistered: Bool
+            skills: [String], budgetMin: Money, budgetMax: Money, biddingClosesAt: Date, clientRegistered: Bool,
+            experience: ExperienceLevel = .any, engagement: Engagement = .fixedPrice
         ) {
             self.context = context
             self.gigID = gigID
@@ -57,6 +67,8 @@ public enum GigCommand: Hashable, Sendable {
             self.budgetMax = budgetMax
             self.biddingClosesAt = biddingClosesAt
             self.clientRegistered = clientRegistered
+            self.experience = experience
+            self.engagement = engagement
         }
     }
 
@@ -72,7 +84,9 @@ public enum GigCommand: Hashable, Sendable {
     /// (`CURRENCY_MISMATCH`); `0 < amount ≤ cap` (`INVALID_AMOUNT`, the budget is only a guide);
     /// 1–365 days (`INVALID_INPUT`).
     public struct PlaceBid: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The gig; its stream decides the command.
         public var gigID: GigID
         /// A new id, chosen by the caller.
         public var bidID: BidID
@@ -83,6 +97,7 @@ public enum GigCommand: Hashable, Sendable {
         /// Handler-supplied fact: ``FreelancerState/isRegistered`` of the acting freelancer's stream.
         public var bidderRegistered: Bool
 
+        /// A `PlaceBid` command with these fields; `decide` checks the rules, not this initializer.
         public init(
             context: CommandContext, gigID: GigID, bidID: BidID, amount: Money, estimatedDays: Int,
             bidderRegistered: Bool
@@ -103,12 +118,19 @@ public enum GigCommand: Hashable, Sendable {
     /// bid's current values again decide nothing; then deadline, currency, amount and days as for
     /// ``PlaceBid``.
     public struct ReviseBid: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The gig; its stream decides the command.
         public var gigID: GigID
+        /// The bid, one of the gig's.
         public var bidID: BidID
+        /// The new amount; the same rules as ``PlaceBid/amount``.
         public var amount: Money
+        /// The new estimate in days, 1–365.
         public var estimatedDays: Int
 
+        /// A `ReviseBid` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, gigID: GigID, bidID: BidID, amount: Money, estimatedDays: Int) {
             self.context = context
             self.gigID = gigID
@@ -124,10 +146,15 @@ public enum GigCommand: Hashable, Sendable {
     /// (`BID_NOT_FOUND`); it is the actor's (`NOT_ALLOWED`); a withdrawn bid decides nothing; bid
     /// live (`BID_NOT_LIVE`).
     public struct WithdrawBid: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The gig; its stream decides the command.
         public var gigID: GigID
+        /// The bid, one of the gig's.
         public var bidID: BidID
 
+        /// A `WithdrawBid` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, gigID: GigID, bidID: BidID) {
             self.context = context
             self.gigID = gigID
@@ -141,11 +168,17 @@ public enum GigCommand: Hashable, Sendable {
     /// (`BID_NOT_FOUND`); a declined bid decides nothing (the first reason stands); bid live
     /// (`BID_NOT_LIVE`).
     public struct DeclineBid: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The gig; its stream decides the command.
         public var gigID: GigID
+        /// The bid, one of the gig's.
         public var bidID: BidID
+        /// Why, as the freelancer is told.
         public var reason: BidDeclineReason
 
+        /// A `DeclineBid` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, gigID: GigID, bidID: BidID, reason: BidDeclineReason) {
             self.context = context
             self.gigID = gigID
@@ -164,14 +197,19 @@ public enum GigCommand: Hashable, Sendable {
     /// terms within limits (`INVALID_INPUT`). A contract id already used by another gig is
     /// caught by the append (the contract stream must not exist).
     public struct AcceptBid: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The gig; its stream decides the command.
         public var gigID: GigID
+        /// The bid, one of the gig's.
         public var bidID: BidID
         /// A new id, chosen by the caller, for the contract stream.
         public var contractID: ContractID
         /// The platform terms, from the handler's configuration (not from the client).
         public var terms: ContractTerms
 
+        /// An `AcceptBid` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(
             context: CommandContext, gigID: GigID, bidID: BidID, contractID: ContractID,
             terms: ContractTerms = .standard
@@ -187,9 +225,13 @@ public enum GigCommand: Hashable, Sendable {
     /// Cancels an open gig; its live bids lapse. Actor: the gig's client or an admin. Cancelling
     /// a cancelled gig decides nothing; an awarded, expired or filled gig is not open.
     public struct CancelGig: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The gig; its stream decides the command.
         public var gigID: GigID
 
+        /// A `CancelGig` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, gigID: GigID) {
             self.context = context
             self.gigID = gigID
@@ -204,9 +246,13 @@ public enum GigCommand: Hashable, Sendable {
     /// before the deadline is a scheduling bug and fails with
     /// ``DomainError/Code/deadlineNotPassed``.
     public struct ExpireGig: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The gig; its stream decides the command.
         public var gigID: GigID
 
+        /// An `ExpireGig` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, gigID: GigID) {
             self.context = context
             self.gigID = gigID
@@ -223,12 +269,17 @@ public enum GigCommand: Hashable, Sendable {
             case cancelled
         }
 
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The gig; its stream decides the command.
         public var gigID: GigID
         /// The awarded contract.
         public var contractID: ContractID
+        /// How the contract ended: `completed` closes the gig as filled, `cancelled` as cancelled.
         public var outcome: ContractOutcome
 
+        /// A `CloseAwardedGig` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(context: CommandContext, gigID: GigID, contractID: ContractID, outcome: ContractOutcome) {
             self.context = context
             self.gigID = gigID

@@ -7,6 +7,7 @@ import Foundation
 /// "bidding closes at" ends the gig's open phase, so the outcome never depends on when the
 /// expiry timer happens to run.
 public enum GigDecider: Decider {
+    /// Before the stream's first event: no gig posted.
     public static let initialState = GigState.notPosted
 
     /// The events `command` causes, grouped per stream.
@@ -119,9 +120,13 @@ public enum GigDecider: Decider {
                 "biddingClosesAt must lie after the command's time and at most \(MarketplaceLimits.maximumBiddingDays) days ahead."
             )
         }
+        if case .hourly(let hours) = command.engagement {
+            try Validate.number(hours, field: "hours", in: MarketplaceLimits.engagementHours)
+        }
         return GigEvent.GigPosted(
             gigID: command.gigID, clientID: command.clientID, title: command.title, description: command.description,
-            skills: skills, budgetMin: command.budgetMin, budgetMax: command.budgetMax, biddingClosesAt: closesAt)
+            skills: skills, budgetMin: command.budgetMin, budgetMax: command.budgetMax, biddingClosesAt: closesAt,
+            experience: command.experience, engagement: command.engagement)
     }
 
     // MARK: - Bids

@@ -7,9 +7,12 @@
 public struct GigDecision: Hashable, Sendable {
     /// The first events of a contract stream started by the decision.
     public struct StartedContract: Hashable, Sendable {
+        /// The new contract's id: the stream `contract-<id>` is created by the append.
         public let contractID: ContractID
+        /// Its first events (`ContractStarted`).
         public let events: [ContractEvent]
 
+        /// The start of contract `contractID` with `events`.
         public init(contractID: ContractID, events: [ContractEvent]) {
             self.contractID = contractID
             self.events = events
@@ -23,6 +26,8 @@ public struct GigDecision: Hashable, Sendable {
     /// Events for a new `contract-<id>` stream, when a bid was accepted.
     public let startedContract: StartedContract?
 
+    /// A decision appending `gigEvents` to the gig's stream and, when given, starting
+    /// `startedContract`.
     public init(gigID: GigID, gigEvents: [GigEvent], startedContract: StartedContract? = nil) {
         self.gigID = gigID
         self.gigEvents = gigEvents

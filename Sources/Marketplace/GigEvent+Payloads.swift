@@ -1,24 +1,41 @@
 import Foundation
 
 extension GigEvent {
-    /// `GigPosted` v1: `{"gigId", "clientId", "title", "description", "skills": [slug],
-    /// "budgetMin": Money, "budgetMax": Money, "biddingClosesAt": time}`. Skills are sorted and
-    /// unique; both budget amounts are in the gig's currency. `biddingClosesAt` is rounded to whole
-    /// milliseconds (the stored precision) so the event equals itself read back.
+    /// `GigPosted` v2: `{"gigId", "clientId", "title", "description", "skills": [slug],
+    /// "budgetMin": Money, "budgetMax": Money, "biddingClosesAt": time, "experience": level,
+    /// "engagement": {"kind", "hours"?}}`. Skills are sorted and unique; both budget amounts are in
+    /// the gig's currency. `biddingClosesAt` is rounded to whole milliseconds (the stored
+    /// precision) so the event equals itself read back. Version 1 had neither `experience` nor
+    /// `engagement`; its upcaster (``EventRegistry/marketplace``) reads them as `any` and
+    /// `fixedPrice`.
     public struct GigPosted: EventPayload {
+        /// The stored type name.
         public static let eventType = "GigPosted"
+        /// The new gig: the id of its `gig-<id>` stream.
         public let gigID: GigID
+        /// The client who posted it.
         public let clientID: ClientID
+        /// The gig's title.
         public let title: String
         public let description: String
+        /// The skills the gig needs, sorted by slug, each once.
         public let skills: [Skill]
+        /// The lowest budget; its currency is the gig's.
         public let budgetMin: Money
+        /// The highest budget, in the same currency; at least ``budgetMin``.
         public let budgetMax: Money
+        /// When bidding ends, rounded to whole milliseconds.
         public let biddingClosesAt: Date
+        /// The experience wanted (v2).
+        public let experience: ExperienceLevel
+        /// Fixed price or hourly, with hours (v2).
+        public let engagement: Engagement
 
+        /// A posting with these fields; `biddingClosesAt` is rounded to whole milliseconds.
         public init(
             gigID: GigID, clientID: ClientID, title: String, description: String, skills: [Skill],
-            budgetMin: Money, budgetMax: Money, biddingClosesAt: Date
+            budgetMin: Money, budgetMax: Money, biddingClosesAt: Date, experience: ExperienceLevel,
+            engagement: Engagement
         ) {
             self.gigID = gigID
             self.clientID = clientID
@@ -28,6 +45,8 @@ extension GigEvent {
             self.budgetMin = budgetMin
             self.budgetMax = budgetMax
             self.biddingClosesAt = EventTime.normalized(biddingClosesAt)
+            self.experience = experience
+            self.engagement = engagement
         }
 
         /// The gig's currency: every bid must use it.
@@ -42,18 +61,27 @@ extension GigEvent {
             case budgetMin
             case budgetMax
             case biddingClosesAt
+            case experience
+            case engagement
         }
     }
 
     /// `BidPlaced` v1: `{"gigId", "bidId", "freelancerId", "amount": Money, "estimatedDays"}`.
     public struct BidPlaced: EventPayload {
+        /// The stored type name.
         public static let eventType = "BidPlaced"
+        /// The gig (the id of its `gig-<id>` stream).
         public let gigID: GigID
+        /// The new bid's id, unique within the gig.
         public let bidID: BidID
+        /// The bidder.
         public let freelancerID: FreelancerID
+        /// The offered amount, in the gig's currency.
         public let amount: Money
+        /// The offered delivery time, in days (1–365).
         public let estimatedDays: Int
 
+        /// A `BidPlaced` with these fields, as `decide` records it.
         public init(gigID: GigID, bidID: BidID, freelancerID: FreelancerID, amount: Money, estimatedDays: Int) {
             self.gigID = gigID
             self.bidID = bidID
@@ -74,13 +102,20 @@ extension GigEvent {
     /// `BidRevised` v1: `{"gigId", "bidId", "freelancerId", "amount": Money, "estimatedDays"}`,
     /// the bid's new values.
     public struct BidRevised: EventPayload {
+        /// The stored type name.
         public static let eventType = "BidRevised"
+        /// The gig (the id of its `gig-<id>` stream).
         public let gigID: GigID
+        /// The bid it concerns.
         public let bidID: BidID
+        /// The bidder.
         public let freelancerID: FreelancerID
+        /// The new amount, in the gig's currency.
         public let amount: Money
+        /// The new estimate, in days (1–365).
         public let estimatedDays: Int
 
+        /// A `BidRevised` with these fields, as `decide` records it.
         public init(gigID: GigID, bidID: BidID, freelancerID: FreelancerID, amount: Money, estimatedDays: Int) {
             self.gigID = gigID
             self.bidID = bidID
@@ -100,11 +135,16 @@ extension GigEvent {
 
     /// `BidWithdrawn` v1: `{"gigId", "bidId", "freelancerId"}`.
     public struct BidWithdrawn: EventPayload {
+        /// The stored type name.
         public static let eventType = "BidWithdrawn"
+        /// The gig (the id of its `gig-<id>` stream).
         public let gigID: GigID
+        /// The bid it concerns.
         public let bidID: BidID
+        /// The bidder.
         public let freelancerID: FreelancerID
 
+        /// A `BidWithdrawn` with these fields, as `decide` records it.
         public init(gigID: GigID, bidID: BidID, freelancerID: FreelancerID) {
             self.gigID = gigID
             self.bidID = bidID
@@ -121,12 +161,18 @@ extension GigEvent {
     /// `BidDeclined` v1: `{"gigId", "bidId", "freelancerId", "reason": BidDeclineReason}`; the
     /// reason is visible to the freelancer.
     public struct BidDeclined: EventPayload {
+        /// The stored type name.
         public static let eventType = "BidDeclined"
+        /// The gig (the id of its `gig-<id>` stream).
         public let gigID: GigID
+        /// The bid it concerns.
         public let bidID: BidID
+        /// The bidder.
         public let freelancerID: FreelancerID
+        /// Why, as the freelancer is told.
         public let reason: BidDeclineReason
 
+        /// A `BidDeclined` with these fields, as `decide` records it.
         public init(gigID: GigID, bidID: BidID, freelancerID: FreelancerID, reason: BidDeclineReason) {
             self.gigID = gigID
             self.bidID = bidID
@@ -145,13 +191,20 @@ extension GigEvent {
     /// `BidAccepted` v1: `{"gigId", "bidId", "freelancerId", "agreedAmount": Money, "contractId"}`.
     /// The gig is awarded; its other live bids lapse.
     public struct BidAccepted: EventPayload {
+        /// The stored type name.
         public static let eventType = "BidAccepted"
+        /// The gig (the id of its `gig-<id>` stream).
         public let gigID: GigID
+        /// The bid it concerns.
         public let bidID: BidID
+        /// The bidder.
         public let freelancerID: FreelancerID
+        /// The accepted bid's current amount: what the contract pays.
         public let agreedAmount: Money
+        /// The contract the award starts; its stream is created in the same append.
         public let contractID: ContractID
 
+        /// A `BidAccepted` with these fields, as `decide` records it.
         public init(gigID: GigID, bidID: BidID, freelancerID: FreelancerID, agreedAmount: Money, contractID: ContractID)
         {
             self.gigID = gigID
@@ -172,10 +225,14 @@ extension GigEvent {
 
     /// `GigClosed` v1: `{"gigId", "reason": "filled" | "cancelled" | "expired"}`. Live bids lapse.
     public struct GigClosed: EventPayload {
+        /// The stored type name.
         public static let eventType = "GigClosed"
+        /// The gig (the id of its `gig-<id>` stream).
         public let gigID: GigID
+        /// Why it closed: filled, cancelled or expired.
         public let reason: GigCloseReason
 
+        /// A `GigClosed` with these fields, as `decide` records it.
         public init(gigID: GigID, reason: GigCloseReason) {
             self.gigID = gigID
             self.reason = reason

@@ -23,10 +23,13 @@ public enum GigEvent: DomainEvent {
         }
     }
 
+    /// `gig`.
     public static var category: StreamCategory { .gig }
 
+    /// This event wrapped as ``MarketplaceEvent/gig(_:)``.
     public var marketplaceEvent: MarketplaceEvent { .gig(self) }
 
+    /// `event` when it is a gig event; `nil` otherwise.
     public init?(_ event: MarketplaceEvent) {
         guard case .gig(let event) = event else { return nil }
         self = event

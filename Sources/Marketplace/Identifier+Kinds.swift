@@ -2,38 +2,50 @@
 public enum IdentifierKinds {
     /// A freelancer (owns a `freelancer-…` stream).
     public enum Freelancer: StreamIdentifierKind {
+        /// `freelancer`.
         public static var noun: String { "freelancer" }
+        /// `freelancer`.
         public static var category: StreamCategory { .freelancer }
     }
     /// A client (owns a `client-…` stream).
     public enum Client: StreamIdentifierKind {
+        /// `client`.
         public static var noun: String { "client" }
+        /// `client`.
         public static var category: StreamCategory { .client }
     }
     /// A gig (owns a `gig-…` stream, which also holds the gig's bids).
     public enum Gig: StreamIdentifierKind {
+        /// `gig`.
         public static var noun: String { "gig" }
+        /// `gig`.
         public static var category: StreamCategory { .gig }
     }
     /// A contract (owns a `contract-…` stream).
     public enum Contract: StreamIdentifierKind {
+        /// `contract`.
         public static var noun: String { "contract" }
+        /// `contract`.
         public static var category: StreamCategory { .contract }
     }
     /// A bid, inside its gig's stream.
     public enum Bid: IdentifierKind {
+        /// `bid`.
         public static var noun: String { "bid" }
     }
     /// A delivery, inside its contract's stream.
     public enum Delivery: IdentifierKind {
+        /// `delivery`.
         public static var noun: String { "delivery" }
     }
     /// A dispute, inside its contract's stream.
     public enum Dispute: IdentifierKind {
+        /// `dispute`.
         public static var noun: String { "dispute" }
     }
     /// A command: the idempotency key of an append.
     public enum Command: IdentifierKind {
+        /// `command`.
         public static var noun: String { "command" }
     }
 }

@@ -37,6 +37,7 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
     /// The lower-case UUID string, as stored.
     public var description: String { uuid.uuidString.lowercased() }
 
+    /// Byte order of the UUID, the same as the order of the lower-case strings.
     public static func < (lhs: Self, rhs: Self) -> Bool {
         // Upper-case hex digits sort like their values in ASCII, so this is byte order.
         lhs.uuid.uuidString < rhs.uuid.uuidString
@@ -84,7 +85,9 @@ extension Identifier where Kind: StreamIdentifierKind {
 /// Dictionaries keyed by an identifier (a gig's bids, a contract's deliveries) encode as JSON
 /// objects keyed by the lower-case UUID, as `gigctl streams state` prints them.
 extension Identifier: CodingKeyRepresentable {
+    /// The lower-case UUID string.
     public var codingKey: any CodingKey { IdentifierCodingKey(stringValue: description) }
+    /// Reads a key holding a UUID string; `nil` for any other key.
     public init?<T: CodingKey>(codingKey: T) { self.init(uuidString: codingKey.stringValue) }
 }
 

@@ -32,6 +32,12 @@ public enum MarketplaceLimits {
     public static let reviewWindowDays: ClosedRange<Int> = 1...30
     /// The platform fee, in basis points (at most 50 %).
     public static let platformFeeBasisPoints: ClosedRange<Int> = 0...5000
+    /// The hours of an hourly gig.
+    public static let engagementHours: ClosedRange<Int> = 1...2000
+    /// Currencies accepted and skills wanted, in a freelancer's preferences.
+    public static let preferenceListCount: ClosedRange<Int> = 0...20
+    /// A freelancer's own limit on contracts at once.
+    public static let maxConcurrentContracts: ClosedRange<Int> = 1...50
     /// An admin's login name.
     public static let adminNameLength: ClosedRange<Int> = 1...100
 }

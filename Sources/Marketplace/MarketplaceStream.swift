@@ -45,6 +45,8 @@ public struct MarketplaceStream: Hashable, Comparable, Sendable, CustomStringCon
 
     public var description: String { name }
 
+    /// Byte order of the names, as PostgreSQL's C collation compares them (the order an append
+    /// locks streams in).
     public static func < (lhs: Self, rhs: Self) -> Bool {
         // Byte order of the names, as PostgreSQL's C collation compares them.
         lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8)

@@ -28,9 +28,13 @@ public struct PostedGig: Equatable, Sendable, Encodable {
         bids = [:]
     }
 
+    /// The gig's id, from its posting.
     public var id: GigID { posting.gigID }
+    /// The client who posted it.
     public var clientID: ClientID { posting.clientID }
+    /// The currency of its budget and of every bid on it.
     public var currency: Currency { posting.currency }
+    /// When bidding ends; bids placed at or after it are refused.
     public var biddingClosesAt: Date { posting.biddingClosesAt }
 
     /// The freelancer's live bid, if any (at most one exists).

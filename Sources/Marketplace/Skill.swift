@@ -33,6 +33,7 @@ public struct Skill: Hashable, Comparable, Sendable, Codable, CustomStringConver
 
     public var description: String { slug }
 
+    /// Alphabetical by slug.
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.slug < rhs.slug }
 
     public init(from decoder: any Decoder) throws {

@@ -9,6 +9,7 @@ public struct SkillClaim: Hashable, Sendable, Codable {
     /// 1 (beginner) to 3 (expert).
     public var level: Int
 
+    /// A claim of `slug` at level `level`, validated later by `decide`.
     public init(slug: String, level: Int) {
         self.slug = slug
         self.level = level

@@ -4,5 +4,6 @@ public enum SkillLevel: Int, Hashable, Comparable, Sendable, Codable, CaseIterab
     case intermediate = 2
     case expert = 3
 
+    /// By level: beginner < intermediate < expert.
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }

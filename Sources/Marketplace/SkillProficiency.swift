@@ -5,6 +5,7 @@ public struct SkillProficiency: Hashable, Comparable, Sendable, Codable {
     /// How well the freelancer knows it.
     public let level: SkillLevel
 
+    /// `skill` at `level`.
     public init(skill: Skill, level: SkillLevel) {
         self.skill = skill
         self.level = level
@@ -15,6 +16,7 @@ public struct SkillProficiency: Hashable, Comparable, Sendable, Codable {
         case level
     }
 
+    /// By skill slug, then level.
     public static func < (lhs: Self, rhs: Self) -> Bool {
         (lhs.skill, lhs.level) < (rhs.skill, rhs.level)
     }

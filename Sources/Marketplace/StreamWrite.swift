@@ -17,6 +17,7 @@ public struct StreamWrite: Hashable, Sendable {
     /// The events, in order.
     public let events: [EncodedEvent]
 
+    /// Already encoded `events` for `stream`, to append under `expectation`.
     public init(stream: MarketplaceStream, expectation: Expectation, events: [EncodedEvent]) {
         self.stream = stream
         self.expectation = expectation

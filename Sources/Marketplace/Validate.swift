@@ -95,6 +95,23 @@ enum Validate {
     }
 
     /// Resolves freelancer skill claims: known skills, levels 1–3, each skill once, sorted.
+    /// A freelancer's preferences, normalised: currencies and skills sorted and unique.
+    static func preferences(_ command: FreelancerCommand.SetPreferences) throws(DomainError) -> FreelancerPreferences {
+        if let minimum = command.minimumBudget { try positiveAmount(minimum, field: "minimumBudget") }
+        var currencies = Set<Currency>()
+        for code in command.currencies { currencies.insert(try Currency(code: code)) }
+        var skills = Set<Skill>()
+        for slug in command.wantedSkills { skills.insert(try Skill(slug: slug)) }
+        try number(currencies.count, field: "currencies (count)", in: MarketplaceLimits.preferenceListCount)
+        try number(skills.count, field: "wantedSkills (count)", in: MarketplaceLimits.preferenceListCount)
+        if let limit = command.maxConcurrentContracts {
+            try number(limit, field: "maxConcurrentContracts", in: MarketplaceLimits.maxConcurrentContracts)
+        }
+        return FreelancerPreferences(
+            minimumBudget: command.minimumBudget, currencies: currencies.sorted(),
+            wantedSkills: skills.sorted { $0.slug < $1.slug }, maxConcurrentContracts: command.maxConcurrentContracts)
+    }
+
     static func freelancerSkills(_ claims: [SkillClaim]) throws(DomainError) -> [SkillProficiency] {
         var bySkill: [Skill: SkillLevel] = [:]
         for claim in claims {

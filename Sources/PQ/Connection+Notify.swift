@@ -3,7 +3,9 @@ import Foundation
 
 /// A message sent with `NOTIFY channel, 'payload'` (or `pg_notify`).
 public struct Notification: Sendable, Hashable {
+    /// The channel it was sent on.
     public let channel: String
+    /// The text sent with it (empty when none).
     public let payload: String
     /// The server process that sent it.
     public let senderPID: Int32

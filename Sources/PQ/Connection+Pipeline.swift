@@ -27,14 +27,23 @@ extension Connection {
     private func runPipeline(_ statements: [SQL], mode: PipelineMode) throws(PQError) -> [Result<QueryResult, PQError>]
     {
         let conn = try liveHandle()
+        // Statements to prepare are prepared first, outside the pipeline (once per session).
+        var names: [String?] = []
+        for statement in statements {
+            names.append(statement.isPrepared ? try preparedName(for: statement) : nil)
+        }
         guard PQenterPipelineMode(conn) == 1 else {
             throw PQError(
                 .protocolViolation, "Could not enter pipeline mode (is a statement still running on this connection?).")
         }
         defer { _ = PQexitPipelineMode(conn) }
-        for statement in statements {
-            let sent = try withParameters(statement) { count, types, values in
-                PQsendQueryParams(conn, statement.text, count, types, values, nil, nil, 0)
+        for (statement, name) in zip(statements, names) {
+            let sent = try withParameters(statement) { count, types, values, lengths, formats in
+                if let name {
+                    PQsendQueryPrepared(conn, name, count, values, lengths, formats, 0)
+                } else {
+                    PQsendQueryParams(conn, statement.text, count, types, values, lengths, formats, 0)
+                }
             }
             guard sent == 1 else { throw lostOrFailed(query: statement.text) }
             if mode == .eachOwnTransaction, PQpipelineSync(conn) != 1 { throw lostOrFailed(query: statement.text) }

@@ -17,10 +17,13 @@ public actor Connection {
     var handle: OpaquePointer?
     var cancelHandle = CancelHandle(nil)
     private let noticeSink: NoticeSink
+    /// What this connection was opened with.
     public nonisolated let config: ConnectionConfig
     nonisolated let logger: Logger
     /// The server process serving this session.
     public private(set) var backendPID: Int32 = 0
+    /// Statements prepared on this session (``SQL/prepared()``), by text.
+    var preparedStatements: [String: String] = [:]
 
     private init(config: ConnectionConfig, logger: Logger) {
         self.config = config
@@ -114,6 +117,16 @@ public actor Connection {
 
     func isUsableHandle(_ handle: OpaquePointer) -> Bool { PQstatus(handle) == CONNECTION_OK }
 
+    /// Before the pool takes this connection back: rolls back a transaction the borrower left
+    /// open, and says whether the session can be lent again (usable and idle). One hop to the
+    /// connection's thread instead of one per question.
+    func readyForReuse() -> Bool {
+        guard let handle, PQstatus(handle) == CONNECTION_OK, !noticeSink.sawFatal else { return false }
+        if PQtransactionStatus(handle) != PQTRANS_IDLE { rollbackQuietly() }
+        return PQstatus(handle) == CONNECTION_OK && !noticeSink.sawFatal
+            && PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
+
     /// `true` when the session is idle outside any transaction.
     public var isIdle: Bool {
         guard let handle else { return false }
@@ -181,10 +194,32 @@ public actor Connection {
 
     func runQuery(_ sql: SQL) throws(PQError) -> QueryResult {
         let conn = try liveHandle()
-        let result = try withParameters(sql) { count, types, values in
-            PQexecParams(conn, sql.text, count, types, values, nil, nil, 0)
+        if sql.isPrepared {
+            let name = try preparedName(for: sql)
+            let result = try withParameters(sql) { count, _, values, lengths, formats in
+                PQexecPrepared(conn, name, count, values, lengths, formats, 0)
+            }
+            return try consume(result, sql: sql.text)
+        }
+        let result = try withParameters(sql) { count, types, values, lengths, formats in
+            PQexecParams(conn, sql.text, count, types, values, lengths, formats, 0)
         }
         return try consume(result, sql: sql.text)
+    }
+
+    /// The name under which `sql` is prepared on this session, preparing it on first use (one
+    /// round trip, once per session and statement text).
+    func preparedName(for sql: SQL) throws(PQError) -> String {
+        if let name = preparedStatements[sql.text] { return name }
+        let conn = try liveHandle()
+        let name = "gl_\(preparedStatements.count + 1)"
+        let types = sql.binds.map(\.type.rawValue)
+        let result = types.withUnsafeBufferPointer { typeBuffer in
+            PQprepare(conn, name, sql.text, Int32(types.count), typeBuffer.baseAddress)
+        }
+        _ = try consume(result, sql: sql.text)
+        preparedStatements[sql.text] = name
+        return name
     }
 
     func runScript(_ text: String) throws(PQError) {
@@ -194,24 +229,57 @@ public actor Connection {
         _ = try consume(result, sql: text)
     }
 
-    /// Calls `body` with libpq's parameter arrays for `sql`'s binds.
+    /// Calls `body` with libpq's parameter arrays for `sql`'s binds: count, types, values,
+    /// lengths and formats (1 for a bind given in binary, 0 for text).
     func withParameters<R>(
         _ sql: SQL,
-        _ body: (Int32, UnsafePointer<UInt32>?, UnsafePointer<UnsafePointer<CChar>?>?) -> R
+        _ body: (
+            Int32, UnsafePointer<UInt32>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?,
+            UnsafePointer<Int32>?
+        ) -> R
     ) throws(PQError) -> R {
-        for (index, bind) in sql.binds.enumerated() where bind.text?.utf8.contains(0) == true {
+        for (index, bind) in sql.binds.enumerated() where bind.binary == nil && bind.text?.utf8.contains(0) == true {
             throw PQError(
                 .invalidParameter,
                 "Parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot store; remove it or send the value as bytea.",
                 query: sql.text)
         }
-        let copies: [UnsafeMutablePointer<CChar>?] = sql.binds.map { bind in bind.text.map { strdup($0) } }
-        defer { for copy in copies { free(copy) } }
+        var lengths: [Int32] = []
+        var formats: [Int32] = []
+        lengths.reserveCapacity(sql.binds.count)
+        formats.reserveCapacity(sql.binds.count)
+        let copies: [UnsafeMutablePointer<CChar>?] = sql.binds.map { bind in
+            if let binary = bind.binary {
+                lengths.append(Int32(binary.count))
+                formats.append(1)
+                let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, binary.count))
+                binary.withUnsafeBufferPointer { source in
+                    if let base = source.baseAddress {
+                        UnsafeMutableRawPointer(copy).copyMemory(from: base, byteCount: binary.count)
+                    }
+                }
+                return copy
+            }
+            lengths.append(0)
+            formats.append(0)
+            return bind.text.map { strdup($0) }
+        }
+        defer {
+            for (copy, bind) in zip(copies, sql.binds) {
+                if bind.binary != nil { copy?.deallocate() } else { free(copy) }
+            }
+        }
         let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
         let types = sql.binds.map(\.type.rawValue)
         return types.withUnsafeBufferPointer { typeBuffer in
             pointers.withUnsafeBufferPointer { valueBuffer in
-                body(Int32(sql.binds.count), typeBuffer.baseAddress, valueBuffer.baseAddress)
+                lengths.withUnsafeBufferPointer { lengthBuffer in
+                    formats.withUnsafeBufferPointer { formatBuffer in
+                        body(
+                            Int32(sql.binds.count), typeBuffer.baseAddress, valueBuffer.baseAddress,
+                            lengthBuffer.baseAddress, formatBuffer.baseAddress)
+                    }
+                }
             }
         }
     }

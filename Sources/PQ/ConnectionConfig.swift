@@ -16,6 +16,7 @@ public struct ConnectionConfig: Sendable, CustomStringConvertible {
     /// Seconds libpq waits for the server to accept a connection.
     public var connectTimeoutSeconds: Int
 
+    /// A configuration for `target` (a URL or conninfo string; empty for the `PG*` variables only).
     public init(
         _ target: String, applicationName: String = "gigledger",
         sessionSettings: [(name: String, value: String)] = [], connectTimeoutSeconds: Int = 10

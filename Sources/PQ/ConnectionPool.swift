@@ -13,12 +13,17 @@ import Logging
 /// restart, `pg_terminate_backend`, network) is noticed — on return, or by a cheap check before
 /// it is lent again — and replaced by a new one.
 public final class ConnectionPool: Sendable {
+    /// What every pooled connection is opened with.
     public let config: ConnectionConfig
+    /// The most connections open at once (at least 1).
     public let maxConnections: Int
+    /// How long a caller waits for a free connection before ``PQError/Code/poolTimeout``.
     public let acquireTimeout: Duration
     let logger: Logger
     let state: PoolState
 
+    /// A pool of up to `maxConnections` connections (at least 1) to `config`; none is opened until
+    /// the first is needed.
     public init(
         config: ConnectionConfig, maxConnections: Int = 8, acquireTimeout: Duration = .seconds(30),
         logger: Logger = Logger(label: "gigledger.pq.pool")
@@ -128,11 +133,8 @@ public final class ConnectionPool: Sendable {
     }
 
     func giveBack(_ connection: Connection) async {
-        if await connection.isUsable, await !connection.isIdle {
-            // The borrower left a transaction open (e.g. it threw between BEGIN and COMMIT).
-            await connection.rollbackQuietly()
-        }
-        if await connection.isUsable, await connection.isIdle {
+        // A transaction the borrower left open (it threw between BEGIN and COMMIT) is rolled back.
+        if await connection.readyForReuse() {
             await state.release(connection)
         } else {
             await connection.close()

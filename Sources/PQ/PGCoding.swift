@@ -30,6 +30,7 @@ extension PGDecodable {
 }
 
 extension Optional: PGDecodable where Wrapped: PGDecodable {
+    /// SQL `NULL` decodes as `nil`; any other value as `Wrapped` does.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> Wrapped? {
         guard let text else { return nil }
         return try Wrapped.pgDecode(text, type: type)
@@ -39,7 +40,10 @@ extension Optional: PGDecodable where Wrapped: PGDecodable {
 // MARK: - Text
 
 extension String: PGEncodable, PGDecodable {
+    /// Unspecified: the server infers the parameter's type from the statement (cast it, `$1::text`,
+    /// where that is ambiguous).
     public static var pgType: PGType { .unspecified }
+    /// The string itself.
     public var pgText: String { self }
     /// Any column decodes as its text representation.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> String {
@@ -48,7 +52,9 @@ extension String: PGEncodable, PGDecodable {
 }
 
 extension Substring: PGEncodable {
+    /// Unspecified, as for `String`.
     public static var pgType: PGType { .unspecified }
+    /// The substring as a `String`.
     public var pgText: String { String(self) }
 }
 
@@ -64,32 +70,48 @@ private func decodeInteger<T: FixedWidthInteger>(_ text: String?, _ type: PGType
 }
 
 extension Int: PGEncodable, PGDecodable {
+    /// `bigint` (`int8`).
     public static var pgType: PGType { .int8 }
+    /// Decimal digits.
     public var pgText: String { String(self) }
+    /// Accepts any integer column, `xid8`, `numeric` without a fraction, or text; throws
+    /// `malformed` when the value does not fit.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> Int {
         try decodeInteger(text, type)
     }
 }
 
 extension Int64: PGEncodable, PGDecodable {
+    /// `bigint` (`int8`).
     public static var pgType: PGType { .int8 }
+    /// Decimal digits.
     public var pgText: String { String(self) }
+    /// Accepts any integer column, `xid8`, `numeric` without a fraction, or text; throws
+    /// `malformed` when the value does not fit.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> Int64 {
         try decodeInteger(text, type)
     }
 }
 
 extension Int32: PGEncodable, PGDecodable {
+    /// `integer` (`int4`).
     public static var pgType: PGType { .int4 }
+    /// Decimal digits.
     public var pgText: String { String(self) }
+    /// Accepts any integer column, `xid8`, `numeric` without a fraction, or text; throws
+    /// `malformed` when the value does not fit.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> Int32 {
         try decodeInteger(text, type)
     }
 }
 
 extension Int16: PGEncodable, PGDecodable {
+    /// `smallint` (`int2`).
     public static var pgType: PGType { .int2 }
+    /// Decimal digits.
     public var pgText: String { String(self) }
+    /// Accepts any integer column, `xid8`, `numeric` without a fraction, or text; throws
+    /// `malformed` when the value does not fit.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> Int16 {
         try decodeInteger(text, type)
     }
@@ -97,8 +119,12 @@ extension Int16: PGEncodable, PGDecodable {
 
 /// `xid8` transaction ids and other unsigned 64-bit values.
 extension UInt64: PGEncodable, PGDecodable {
+    /// `xid8`.
     public static var pgType: PGType { .xid8 }
+    /// Decimal digits.
     public var pgText: String { String(self) }
+    /// Accepts `xid8`, any integer column, `numeric` without a fraction, or text; throws
+    /// `malformed` for a negative value.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> UInt64 {
         try decodeInteger(text, type)
     }
@@ -107,8 +133,11 @@ extension UInt64: PGEncodable, PGDecodable {
 // MARK: - Bool, floating point, exact numeric
 
 extension Bool: PGEncodable, PGDecodable {
+    /// `boolean`.
     public static var pgType: PGType { .bool }
+    /// `t` or `f`.
     public var pgText: String { self ? "t" : "f" }
+    /// Accepts `boolean` or text holding `t`, `true`, `f` or `false`.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> Bool {
         let text = try require(text)
         guard type == .bool || type.isTextual else { throw .typeMismatch(accepted: "boolean") }
@@ -121,12 +150,17 @@ extension Bool: PGEncodable, PGDecodable {
 }
 
 extension Double: PGEncodable, PGDecodable {
+    /// `double precision` (`float8`).
     public static var pgType: PGType { .float8 }
+    /// Swift's shortest round-tripping decimal; `NaN`, `Infinity` and `-Infinity` as PostgreSQL
+    /// spells them.
     public var pgText: String {
         if isNaN { return "NaN" }
         if isInfinite { return self > 0 ? "Infinity" : "-Infinity" }
         return "\(self)"
     }
+    /// Accepts `double precision`, `real`, `numeric`, any integer column, or text (`NaN` and
+    /// `±Infinity` included). A `numeric` may lose digits: decode ``PGNumeric`` to keep them.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> Double {
         let text = try require(text)
         guard type == .float8 || type == .float4 || type == .numeric || type.isInteger || type.isTextual else {
@@ -145,18 +179,24 @@ extension Double: PGEncodable, PGDecodable {
 
 /// An exact `numeric` value, kept as PostgreSQL's own text so no digit is lost.
 public struct PGNumeric: PGEncodable, PGDecodable, Hashable, CustomStringConvertible {
+    /// A plain decimal number (`-12.50`): an optional minus, digits, an optional fraction.
     public let text: String
     /// `text` must be a plain decimal number (`-12.50`).
     public init?(_ text: String) {
         guard text.range(of: #"^-?[0-9]+(\.[0-9]+)?$"#, options: .regularExpression) != nil else { return nil }
         self.text = text
     }
+    /// The exact value of `decimal`.
     public init(_ decimal: Decimal) { text = NSDecimalNumber(decimal: decimal).stringValue }
+    /// `numeric`.
     public static var pgType: PGType { .numeric }
+    /// ``text``.
     public var pgText: String { text }
     public var description: String { text }
     /// The value as a `Decimal` (exact up to 38 significant digits).
     public var decimal: Decimal? { Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) }
+    /// Accepts `numeric`, any integer column, or text; throws `malformed` for `NaN` or anything but
+    /// a plain decimal number.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> PGNumeric {
         let text = try require(text)
         guard type == .numeric || type.isInteger || type.isTextual else { throw .typeMismatch(accepted: "numeric") }
@@ -166,7 +206,9 @@ public struct PGNumeric: PGEncodable, PGDecodable, Hashable, CustomStringConvert
 }
 
 extension Decimal: PGEncodable, PGDecodable {
+    /// `numeric`.
     public static var pgType: PGType { .numeric }
+    /// The exact decimal digits.
     public var pgText: String { NSDecimalNumber(decimal: self).stringValue }
     /// Exact: refuses values with more significant digits than `Decimal` holds (38).
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> Decimal {
@@ -182,8 +224,11 @@ extension Decimal: PGEncodable, PGDecodable {
 // MARK: - UUID, bytea, JSON
 
 extension UUID: PGEncodable, PGDecodable {
+    /// `uuid`.
     public static var pgType: PGType { .uuid }
+    /// Lower case with hyphens.
     public var pgText: String { uuidString.lowercased() }
+    /// Accepts `uuid` or text holding a UUID.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> UUID {
         let text = try require(text)
         guard type == .uuid || type.isTextual else { throw .typeMismatch(accepted: "uuid") }
@@ -193,7 +238,9 @@ extension UUID: PGEncodable, PGDecodable {
 }
 
 extension Data: PGEncodable, PGDecodable {
+    /// `bytea`.
     public static var pgType: PGType { .bytea }
+    /// The hex format (`\x0a1b…`).
     public var pgText: String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8](repeating: 0, count: 2 + count * 2)
@@ -207,6 +254,7 @@ extension Data: PGEncodable, PGDecodable {
         }
         return String(decoding: out, as: UTF8.self)
     }
+    /// Accepts `bytea` in the hex output format (the server's default `bytea_output`).
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> Data {
         let text = try require(text)
         guard type == .bytea else { throw .typeMismatch(accepted: "bytea") }
@@ -237,6 +285,7 @@ extension Data: PGEncodable, PGDecodable {
 
 /// A `jsonb` value, carried as its JSON text.
 public struct PGJSON: PGEncodable, PGDecodable, Hashable, CustomStringConvertible {
+    /// The JSON text as the server returned it (or as given).
     public let text: String
     /// `text` must be valid JSON; the server checks it when the value is bound.
     public init(text: String) { self.text = text }
@@ -244,18 +293,25 @@ public struct PGJSON: PGEncodable, PGDecodable, Hashable, CustomStringConvertibl
     public init<T: Encodable>(encoding value: T, encoder: JSONEncoder = PGJSON.defaultEncoder) throws {
         text = String(decoding: try encoder.encode(value), as: UTF8.self)
     }
+    /// Decodes the JSON text into `type`; throws the decoder's `DecodingError`.
     public func decode<T: Decodable>(_ type: T.Type, decoder: JSONDecoder = JSONDecoder()) throws -> T {
         try decoder.decode(T.self, from: Data(text.utf8))
     }
+    /// The JSON text as UTF-8 bytes.
     public var data: Data { Data(text.utf8) }
+    /// `jsonb`.
     public static var pgType: PGType { .jsonb }
+    /// ``text``.
     public var pgText: String { text }
     public var description: String { text }
+    /// A new encoder with sorted keys and unescaped slashes (dates in `JSONEncoder`'s default
+    /// form); each access returns a fresh instance.
     public static var defaultEncoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
+    /// Accepts `jsonb`, `json` or text; the text is not parsed until ``decode(_:decoder:)``.
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> PGJSON {
         let text = try require(text)
         guard type == .jsonb || type == .json || type.isTextual else { throw .typeMismatch(accepted: "jsonb or json") }
@@ -266,6 +322,7 @@ public struct PGJSON: PGEncodable, PGDecodable, Hashable, CustomStringConvertibl
 // MARK: - Time
 
 extension Date: PGEncodable, PGDecodable {
+    /// `timestamp with time zone` (`timestamptz`).
     public static var pgType: PGType { .timestamptz }
     /// ISO 8601 in UTC with microseconds: `2026-11-27T01:02:03.456789Z`.
     public var pgText: String { PGTimestamp.format(self) }
@@ -281,7 +338,7 @@ extension Date: PGEncodable, PGDecodable {
 }
 
 /// Conversions between `Date` and PostgreSQL's ISO timestamp text, to the microsecond.
-public enum PGTimestamp {
+package enum PGTimestamp {
     // Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's algorithm).
     static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
         let y = m <= 2 ? y0 - 1 : y0
@@ -305,7 +362,8 @@ public enum PGTimestamp {
         return (m <= 2 ? y + 1 : y, m, d)
     }
 
-    public static func format(_ date: Date) -> String {
+    /// `date` as `YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC, rounded to the microsecond.
+    package static func format(_ date: Date) -> String {
         let totalMicros = Int((date.timeIntervalSince1970 * 1_000_000).rounded())
         var days = totalMicros / 86_400_000_000
         var rest = totalMicros % 86_400_000_000
@@ -325,7 +383,7 @@ public enum PGTimestamp {
     }
 
     /// Parses `YYYY-MM-DD[ T]HH:MM:SS[.ffffff][Z|±HH[:MM[:SS]]]`.
-    public static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         let b = Array(text.utf8)
         var i = 0
         func number(_ width: Int) -> Int? {
@@ -390,11 +448,16 @@ public enum PGTimestamp {
 // MARK: - Arrays (one-dimensional)
 
 extension Array: PGEncodable where Element: PGEncodable {
+    /// The element type's array type (`int8[]` for `[Int64]`); unspecified when the element type
+    /// has no array type listed in ``PGType``.
     public static var pgType: PGType { Element.pgType.arrayType }
+    /// A one-dimensional array literal (`{1,2,3}`, elements quoted where needed).
     public var pgText: String { PGArrayText.encode(map { Optional($0.pgText) }) }
 }
 
 extension Array: PGDecodable where Element: PGDecodable {
+    /// Decodes a one-dimensional array; each element as `Element` (an SQL `NULL` element needs an
+    /// optional `Element`).
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> [Element] {
         let text = try require(text)
         let elements = try PGArrayText.decode(text)

@@ -3,18 +3,31 @@
 /// `detail` may contain row values (for example the duplicate key of a unique violation), so it is
 /// kept out of ``PQError/description`` and only shown by ``PQError/debugDescription``.
 public struct ServerErrorFields: Sendable, Hashable {
+    /// The five-character error code.
     public var sqlState: SQLState
+    /// `ERROR`, `FATAL` or `PANIC` (not localised).
     public var severity: String
+    /// The server's primary message (localised; never branch on it).
     public var message: String
+    /// Secondary detail; may contain row values, so it appears only in
+    /// ``PQError/debugDescription``.
     public var detail: String?
+    /// The server's suggestion of what to do, if any.
     public var hint: String?
+    /// The constraint that was violated, for integrity errors.
     public var constraint: String?
+    /// The schema of the object the error is about, if the server names one.
     public var schema: String?
+    /// The table the error is about, if the server names one.
     public var table: String?
+    /// The column the error is about, if the server names one.
     public var column: String?
+    /// The data type the error is about, if the server names one.
     public var dataType: String?
+    /// The call stack of PL/pgSQL functions and the like when the error happened.
     public var context: String?
 
+    /// Fields as the server reports them; for tests and for errors built by hand.
     public init(
         sqlState: SQLState, severity: String = "ERROR", message: String, detail: String? = nil,
         hint: String? = nil, constraint: String? = nil, schema: String? = nil, table: String? = nil,
@@ -39,6 +52,7 @@ public struct ServerErrorFields: Sendable, Hashable {
 /// A struct over a private code enum, so new kinds of failure never break a caller's `switch`.
 /// Messages say what went wrong and what to do; they never contain bound values or passwords.
 public struct PQError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// The kind of failure: a closed set compared with `==` against the static members.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case connectionFailed, connectionLost, server, decoding, invalidParameter, cancelled
@@ -69,6 +83,7 @@ public struct PQError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         public var description: String { base.rawValue }
     }
 
+    /// What kind of failure this is.
     public let code: Code
     /// What went wrong and what to do, for the person who reads it.
     public let message: String
@@ -77,6 +92,7 @@ public struct PQError: Error, Sendable, CustomStringConvertible, CustomDebugStri
     /// The SQL text of the statement (never its bound values), when one was running.
     public let query: String?
 
+    /// Creates an error; `query` is the statement's text (never its values).
     public init(_ code: Code, _ message: String, server: ServerErrorFields? = nil, query: String? = nil) {
         self.code = code
         self.message = message
@@ -84,7 +100,9 @@ public struct PQError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         self.query = query
     }
 
+    /// The server's SQLSTATE, when the server reported the error.
     public var sqlState: SQLState? { server?.sqlState }
+    /// The violated constraint's name, when the server reported one.
     public var constraint: String? { server?.constraint }
 
     /// True when the connection that produced this error can no longer be used.
@@ -119,9 +137,11 @@ public struct PQError: Error, Sendable, CustomStringConvertible, CustomDebugStri
 /// when the failure is theirs (connecting, `BEGIN`, `COMMIT`). Each layer wraps once, with the
 /// same mapping it uses everywhere (SQLSTATE and constraint, never message text).
 public protocol PQErrorWrapping: Error {
+    /// `error` as this type, mapped the way this layer maps database failures everywhere else.
     static func wrapping(_ error: PQError) -> Self
 }
 
 extension PQError: PQErrorWrapping {
+    /// The error itself.
     public static func wrapping(_ error: PQError) -> PQError { error }
 }

@@ -1,11 +1,14 @@
 /// A result column: its name and type.
 public struct Column: Sendable, Hashable {
+    /// The column's name as the statement gave it (its alias, if any).
     public let name: String
+    /// The column's type OID as the server reported it.
     public let type: PGType
 }
 
 /// The column layout shared by every row of one result.
 public final class ColumnLayout: Sendable {
+    /// The columns, in result order.
     public let columns: [Column]
     let indexByName: [String: Int]
     init(_ columns: [Column]) {
@@ -19,14 +22,18 @@ public final class ColumnLayout: Sendable {
 /// One row of a result, in text format. Decode its cells with ``decode(_:at:)`` or
 /// ``decode(_:_:)``; errors name the column, the column's type and the Swift type asked for.
 public struct Row: Sendable {
+    /// The result's columns, shared by all its rows.
     public let layout: ColumnLayout
+    /// The cells in PostgreSQL's text format, in column order; `nil` is SQL `NULL`.
     public let values: [String?]
 
-    public init(layout: ColumnLayout, values: [String?]) {
+    /// A row of `values` laid out by `layout`.
+    package init(layout: ColumnLayout, values: [String?]) {
         self.layout = layout
         self.values = values
     }
 
+    /// The result's columns, in order.
     public var columns: [Column] { layout.columns }
 
     /// Decodes the cell at `index`.
@@ -76,14 +83,20 @@ public struct Row: Sendable {
 
 /// The rows a statement returned, and how many rows it affected.
 public struct QueryResult: Sendable {
+    /// The columns, shared by every row.
     public let layout: ColumnLayout
+    /// The rows in the order the server sent them.
     public let rows: [Row]
     /// The count from the command tag (`INSERT 0 5` → 5), or `nil` when the command has none.
     public let affectedRows: Int?
 
+    /// The result's columns, in order.
     public var columns: [Column] { layout.columns }
+    /// The number of rows returned.
     public var count: Int { rows.count }
+    /// `true` when no row was returned.
     public var isEmpty: Bool { rows.isEmpty }
+    /// The first row, or `nil` when there is none.
     public var first: Row? { rows.first }
 
     /// The first row's first cell; throws if there is no row.

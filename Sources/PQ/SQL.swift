@@ -1,11 +1,23 @@
-/// One value bound to a `$n` placeholder, in PostgreSQL's text format.
+/// One value bound to a `$n` placeholder, in PostgreSQL's text format or, for values whose text
+/// costs (arrays of JSON, built by ``PGBinary``), in its binary format.
 public struct PGBind: Sendable, Hashable {
-    /// `nil` is SQL `NULL`.
+    /// `nil` is SQL `NULL` (unless ``binary`` is set).
     public var text: String?
+    /// The parameter's type; ``PGType/unspecified`` lets the server infer it.
     public var type: PGType
+    /// The value in PostgreSQL's binary format for `type`; when set, `text` is ignored.
+    public var binary: [UInt8]?
+    /// A bind of `text` (`nil` for `NULL`) typed `type`.
     public init(text: String?, type: PGType) {
         self.text = text
         self.type = type
+        self.binary = nil
+    }
+    /// A value already in PostgreSQL's binary format for `type` (see ``PGBinary``).
+    public init(binary: [UInt8], type: PGType) {
+        self.text = nil
+        self.type = type
+        self.binary = binary
     }
 }
 
@@ -28,14 +40,22 @@ extension PGBind {
 /// Text that must be spliced (an identifier chosen by code, never by input) goes through
 /// `\(identifier:)` which quotes it, or the deliberately named `\(unsafeRaw:)`.
 public struct SQL: Sendable, Hashable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    /// The statement text with `$1`, `$2`, … placeholders.
     public private(set) var text: String
+    /// The bound values, `binds[0]` for `$1`.
     public private(set) var binds: [PGBind]
+    /// Prepared once per connection (by its text) and then sent by name: for hot statements
+    /// whose planning and parsing would otherwise repeat on every call (see ``prepared()``).
+    public private(set) var isPrepared = false
 
+    /// A statement with no parameters.
     public init(stringLiteral value: String) {
         text = value
         binds = []
     }
 
+    /// A statement built by interpolation: each interpolated value became a `$n` placeholder and a
+    /// bind.
     public init(stringInterpolation: StringInterpolation) {
         text = stringInterpolation.text
         binds = stringInterpolation.binds
@@ -58,9 +78,18 @@ public struct SQL: Sendable, Hashable, ExpressibleByStringInterpolation, CustomS
         binds += other.binds
     }
 
+    /// The two statements joined, the right one's placeholders renumbered after the left one's.
     public static func + (lhs: SQL, rhs: SQL) -> SQL {
         var copy = lhs
         copy.append(rhs)
+        return copy
+    }
+
+    /// This statement, prepared on each connection the first time it runs there and then sent
+    /// with `PQsendQueryPrepared` (the parameter types must not change between calls).
+    public func prepared() -> SQL {
+        var copy = self
+        copy.isPrepared = true
         return copy
     }
 
@@ -98,15 +127,18 @@ public struct SQL: Sendable, Hashable, ExpressibleByStringInterpolation, CustomS
         return out
     }
 
+    /// Collects the statement text and its binds while a `SQL` literal is interpolated.
     public struct StringInterpolation: StringInterpolationProtocol {
         var text = ""
         var binds: [PGBind] = []
 
+        /// Reserves room for the literal text and the binds.
         public init(literalCapacity: Int, interpolationCount: Int) {
             text.reserveCapacity(literalCapacity + interpolationCount * 3)
             binds.reserveCapacity(interpolationCount)
         }
 
+        /// Appends literal text as it is.
         public mutating func appendLiteral(_ literal: String) { text += literal }
 
         /// A bound value: becomes `$n`.

@@ -1,10 +1,11 @@
 import Foundation
 
 /// The top-k search behind ``Matching/candidates(forGig:k:)``: a threshold algorithm over the
-/// (skill, level) lists of `match_freelancer_skills_v2`, each read in `rank_key` order.
+/// (skill, level) lists of `match_freelancer_skills_v3`, each read in `rank_key` order.
 ///
-/// A freelancer's score is coverage (fixed by its levels on the gig's skills) + budget fit (≤ 1)
-/// + its own part (availability and reputation, = −`rank_key`). An unread freelancer with a given
+/// A freelancer's score is coverage (fixed by its levels on the gig's skills) + budget,
+/// experience and preference fits (each ≤ 1) + its own part (availability and reputation,
+/// = −`rank_key`). An unread freelancer with a given
 /// combination of levels is unread in every list of that combination, so its own part is at most
 /// that of the furthest-read of those lists: the combination's bound. Reading stops when every
 /// combination's bound is below the k-th score — or equal to it (within 1e-9 of rounding) with
@@ -26,6 +27,7 @@ struct CandidateSearch {
         let key: Double
         let facts: Matching.FreelancerFacts?
         let levels: [String: Int]
+        let experience: [String: Matching.Experience]
     }
 
     private struct List {
@@ -149,7 +151,8 @@ struct CandidateSearch {
                     }
                     guard let furthest = members.max(by: { frontier($0) < frontier($1) }) else { continue }
                     let (key, id) = frontier(furthest)
-                    let bound = w.coverage * (combination.covered / total) + w.budget - key
+                    let bound =
+                        w.coverage * (combination.covered / total) + w.budget + w.experience + w.preference - key
                     if let kth {
                         if bound < kth.score - Self.epsilon { continue }
                         if bound <= kth.score + Self.epsilon, id >= kth.freelancerID.uuidString { continue }
@@ -198,7 +201,7 @@ struct CandidateSearch {
                 lists[index].key = row.key
                 lists[index].id = row.id
                 if let facts = row.facts, scored[row.id] == nil {
-                    scored[row.id] = gig.match(facts, levels: row.levels, weights: w)
+                    scored[row.id] = gig.match(facts, levels: row.levels, experience: row.experience, weights: w)
                 }
             }
             for (position, index) in order.enumerated() {

@@ -6,8 +6,10 @@ import PQ
 /// sql/READ_MODELS.md has every formula). Each call reads one snapshot and says which
 /// checkpoints it reflects.
 public struct Competition: Sendable {
+    /// Where the read models are read.
     public let pool: ConnectionPool
 
+    /// Queries over the read models in the database behind `pool`.
     public init(pool: ConnectionPool) { self.pool = pool }
 
     /// How crowded one gig is.
@@ -17,19 +19,27 @@ public struct Competition: Sendable {
         public enum Status: String, Sendable, Codable, Hashable {
             case open, awarded, closed
         }
+        /// The gig.
         @LowercaseUUID public var gigID: UUID
+        /// Where the gig stands, by the events applied.
         public let status: Status
         /// ISO 4217; every amount of this object is in minor units of it.
         public let currency: String
+        /// The gig's budget minimum, in minor units.
         public let budgetMinMinor: Int64
+        /// The gig's budget maximum, in minor units.
         public let budgetMaxMinor: Int64
+        /// The gig's skill slugs, as posted.
         public let skills: [String]
+        /// The gig's business time of posting.
         @RFC3339Time public var postedAt: Date
         /// Bids ever placed (withdrawn, declined and lapsed ones included).
         public let bidsTotal: Int
         /// Bids still live: not withdrawn, declined, or lapsed by the award or closing.
         public let bidsLive: Int
+        /// Distinct freelancers who ever bid on it.
         public let uniqueBidders: Int
+        /// When the first bid was placed; `null` without bids.
         @NullableRFC3339Time public var firstBidAt: Date?
         /// Over every bid's latest amount; `null` below 5 bids (withheld).
         @NullEncoded public var minBidMinor: Int64?
@@ -52,16 +62,19 @@ public struct Competition: Sendable {
 
     /// Competition for one skill in one ISO week (a cohort: the gigs posted that week).
     public struct SkillWeek: Sendable, Codable, Hashable {
+        /// The skill slug.
         public let skill: String
         /// `2026-W47`.
         public let isoWeek: String
         /// Monday 00:00 UTC of that week.
         @RFC3339Time public var weekStart: Date
+        /// Gigs posted that week that ask for the skill.
         public let gigsPosted: Int
         /// Bids ever placed on those gigs (withdrawn and declined included).
         public let bids: Int
         /// bids ÷ gigs posted, 2 decimals.
         public let bidsPerGig: Double
+        /// Gigs of the cohort that have received no bid (so far).
         public let gigsWithNoBids: Int
         /// Of those gigs, how many were awarded.
         public let contractsStarted: Int

@@ -14,17 +14,25 @@ import PQ
 /// are minor units of the gig's currency. `status`: open, awarded (also once the awarded gig is
 /// closed as filled) or closed (cancelled or expired). Deterministic: business times only.
 public struct CompetitionByGigProjector: MarketplaceProjector {
+    /// Its name in `ledger.projections`, the status and the read checkpoints.
     public let name = "competition_gigs"
+    /// Read-model version 1: the `_v1` of its tables.
     public let version = 1
+    /// The tables it writes (in `read_models`).
     public let tables = ["competition_gigs_v1", "competition_bids_v1"]
+    /// The event types it reads (the domain's own constants); it ignores every other type.
     public let eventTypes: Set<String> = [
         GigEvent.GigPosted.eventType, GigEvent.BidPlaced.eventType, GigEvent.BidRevised.eventType,
         GigEvent.BidWithdrawn.eventType, GigEvent.BidDeclined.eventType, GigEvent.BidAccepted.eventType,
         GigEvent.GigClosed.eventType,
     ]
+    /// Where its events are decoded (``EventRegistry/marketplace`` unless a test gives another).
     public let registry: EventRegistry
+    /// A projector decoding its events through `registry`.
     public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
+    /// Creates `competition_gigs_v1` and `competition_bids_v1` with their indexes if missing
+    /// (idempotent).
     public func prepare(on connection: Connection) async throws {
         try await connection.execute(
             """
@@ -63,6 +71,7 @@ public struct CompetitionByGigProjector: MarketplaceProjector {
             """)
     }
 
+    /// Applies one event, as a batch of one (``apply(batch:on:)``).
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
         try await apply(batch: [event], on: connection)
     }

@@ -15,16 +15,26 @@ import PQ
 /// - fill rate = contracts started ÷ gigs posted; win rate = contracts started ÷ bids;
 ///   demand ÷ supply = gigs posted ÷ supply (NULL when no supply).
 public struct CompetitionBySkillProjector: MarketplaceProjector {
+    /// Its name in `ledger.projections`, the status and the read checkpoints.
     public let name = "competition_skills"
+    /// Read-model version 1: the `_v1` of its tables.
     public let version = 1
+    /// The tables it writes (in `read_models`).
     public let tables = ["competition_freelancer_skills_v1"]
+    /// The views ``prepare(on:)`` creates over its tables.
     public let views = ["competition_skill_weeks_v1"]
+    /// The event types it reads (the domain's own constants); it ignores every other type.
     public let eventTypes: Set<String> = [
         FreelancerEvent.FreelancerRegistered.eventType, FreelancerEvent.SkillsUpdated.eventType,
     ]
+    /// Where its events are decoded (``EventRegistry/marketplace`` unless a test gives another).
     public let registry: EventRegistry
+    /// A projector decoding its events through `registry`.
     public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
+    /// Creates `competition_freelancer_skills_v1` if missing, and (re)creates the view
+    /// `competition_skill_weeks_v1`; prepares ``CompetitionByGigProjector``'s tables first, as the
+    /// view reads them.
     public func prepare(on connection: Connection) async throws {
         try await CompetitionByGigProjector().prepare(on: connection)
         try await connection.execute(
@@ -70,6 +80,7 @@ public struct CompetitionBySkillProjector: MarketplaceProjector {
             """)
     }
 
+    /// Applies one event, as a batch of one (``apply(batch:on:)``).
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
         try await apply(batch: [event], on: connection)
     }

@@ -7,17 +7,20 @@ import PQ
 public struct DueTimers: Sendable {
     /// A timer whose time has come, by the read model.
     public struct Timer: Sendable, Hashable, Codable {
+        /// What a timer does when due; the raw value is the `kind` column.
         public enum Kind: String, Sendable, Hashable, Codable {
             /// The gig's bidding deadline passed while it was open.
             case gigExpiry = "gig_expiry"
             /// The review window of the contract's pending delivery ended.
             case deliveryReview = "delivery_review"
         }
+        /// What is due.
         public let kind: Kind
         /// The gig (gig expiry) or the contract (delivery review).
         public let subjectID: UUID
         /// The delivery awaiting review (delivery review only).
         public let deliveryID: UUID?
+        /// When it fell due: the bidding deadline, or the end of the review window.
         public let dueAt: Date
     }
 
@@ -28,11 +31,15 @@ public struct DueTimers: Sendable {
         /// The timers projector's state (`running`, `failed`), checkpoint and lag in events: a
         /// timer whose events are not applied yet is found by a later run.
         public let state: String
+        /// The global position of the last event the read model applied.
         public let checkpointPosition: Int64
+        /// Events in the log the read model has not applied yet.
         public let lagEvents: Int64
     }
 
+    /// Where the read model is read.
     public let pool: ConnectionPool
+    /// Reads the timers read model in the database behind `pool`.
     public init(pool: ConnectionPool) { self.pool = pool }
 
     /// Timers due at or before `now`. Throws ``DueTimersError/notBuilt`` when the read model does

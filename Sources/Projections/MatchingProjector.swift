@@ -3,43 +3,58 @@ import Foundation
 import Marketplace
 import PQ
 
-/// The facts matching needs, kept from the log (version 2 tables in `read_models`), shaped so a
+/// The facts matching needs, kept from the log (version 3 tables in `read_models`), shaped so a
 /// query scores a few hundred rows instead of every candidate:
 ///
-/// - `match_freelancers_v2`: rate, hours per week and the reputation inputs (ratings, contracts
-///   started, completed, failed, active), each recomputed from the freelancer's contracts;
-/// - `match_freelancer_skills_v2`: skill and level, plus `newcomer` and `rank_key` =
+/// - `match_freelancers_v3`: rate, hours per week, the reputation inputs (ratings, contracts
+///   started, completed, failed, active), each recomputed from the freelancer's contracts, and
+///   the freelancer's preferences (latest `PreferencesSet`);
+/// - `match_experience_v3`: per freelancer and skill, the completed contracts whose gig asked for
+///   the skill and the client ratings they got (experience fit's inputs), recomputed from
+///   `match_contracts_v3` like the reputation inputs;
+/// - `match_freelancer_skills_v3`: skill and level, plus `newcomer` and `rank_key` =
 ///   ``Matching/rankKey(_:_:)`` under ``rankWeights``, −(availability × 0.1 + reputation × 0.2)
 ///   (the part of the score that depends on the freelancer alone), computed by the scoring code
 ///   itself and indexed per (skill, level) so candidates come in order of an upper bound of
 ///   their score;
-/// - `match_skill_df_v2` and `match_population_v2`: per-skill document frequencies and the
+/// - `match_skill_df_v3` and `match_population_v3`: per-skill document frequencies and the
 ///   number of registered freelancers, so idf needs no count at query time;
-/// - `match_gigs_v2` (skills, budget, status, and `skill_set`, the skills as one key) and
-///   `match_open_skill_sets_v2` (open gigs per skill set), so a feed scores one group of gigs at a
+/// - `match_gigs_v3` (skills, budget, experience wanted, hourly hours, status, and `skill_set`,
+///   the skills as one key) and
+///   `match_open_skill_sets_v3` (open gigs per skill set), so a feed scores one group of gigs at a
 ///   time — every gig of a group has the same coverage for a given freelancer;
-/// - `match_contracts_v2`: each contract's freelancer, outcome and the client's rating (the
-///   keyed facts the reputation columns are recomputed from).
+/// - `match_contracts_v3`: each contract's freelancer, gig, outcome and the client's rating (the
+///   keyed facts the reputation and experience columns are recomputed from).
+///
+/// Version 3 added the preferences, the gigs' experience and engagement, and experience per
+/// skill (version 2 had none of them); it is built beside version 2's tables, which it leaves
+/// alone (drop them once version 3 has caught up).
 ///
 /// Scoring itself is ``Matching``. Every write is keyed and counts move by exactly what a
 /// statement inserted or deleted, so re-applying events already applied changes nothing.
 public struct MatchingProjector: MarketplaceProjector {
+    /// Its name in `ledger.projections`, the status and the read checkpoints.
     public let name = "matching"
-    public let version = 2
+    /// Read-model version 3: the `_v3` of its tables.
+    public let version = 3
+    /// The tables it writes (in `read_models`).
     public let tables = [
-        "match_freelancers_v2", "match_freelancer_skills_v2", "match_skill_df_v2", "match_population_v2",
-        "match_gigs_v2", "match_open_skill_sets_v2", "match_contracts_v2",
+        "match_freelancers_v3", "match_freelancer_skills_v3", "match_skill_df_v3", "match_population_v3",
+        "match_gigs_v3", "match_open_skill_sets_v3", "match_contracts_v3", "match_experience_v3", "match_bids_v3",
     ]
     /// The weights `rank_key` is computed with. ``Matching`` uses the index bound only when its
     /// weights agree with these on availability and reputation; otherwise it scans every candidate.
-    public static let rankWeights = Matching.Weights.v1
+    public static let rankWeights = Matching.Weights.v2
+    /// Where its events are decoded (``EventRegistry/marketplace`` unless a test gives another).
     public let registry: EventRegistry
+    /// A projector decoding its events through `registry`.
     public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
+    /// Creates its tables and their indexes if missing (idempotent).
     public func prepare(on connection: Connection) async throws {
         try await connection.executeScript(
             """
-            CREATE TABLE IF NOT EXISTS match_freelancers_v2 (
+            CREATE TABLE IF NOT EXISTS match_freelancers_v3 (
                 freelancer_id     uuid        PRIMARY KEY,
                 hourly_rate_minor bigint      NOT NULL,
                 currency          text        NOT NULL,
@@ -50,27 +65,33 @@ public struct MatchingProjector: MarketplaceProjector {
                 contracts_started integer     NOT NULL DEFAULT 0,
                 completed         integer     NOT NULL DEFAULT 0,
                 failed            integer     NOT NULL DEFAULT 0,
-                active_contracts  integer     NOT NULL DEFAULT 0
+                active_contracts  integer     NOT NULL DEFAULT 0,
+                min_budget_minor    bigint,
+                min_budget_currency text,
+                accepted_currencies text[]  NOT NULL DEFAULT '{}',
+                wanted_skills       text[]  NOT NULL DEFAULT '{}',
+                max_contracts       integer,
+                country             text
             );
-            CREATE TABLE IF NOT EXISTS match_freelancer_skills_v2 (
+            CREATE TABLE IF NOT EXISTS match_freelancer_skills_v3 (
                 freelancer_id uuid             NOT NULL,
                 skill         text             NOT NULL,
                 level         integer          NOT NULL,
                 newcomer      boolean          NOT NULL,
                 rank_key      double precision NOT NULL,
-                CONSTRAINT match_freelancer_skills_v2_pkey PRIMARY KEY (freelancer_id, skill)
+                CONSTRAINT match_freelancer_skills_v3_pkey PRIMARY KEY (freelancer_id, skill)
             );
-            CREATE INDEX IF NOT EXISTS match_freelancer_skills_v2_rank ON match_freelancer_skills_v2 (skill, level, rank_key, freelancer_id);
-            CREATE INDEX IF NOT EXISTS match_freelancer_skills_v2_newcomers ON match_freelancer_skills_v2 (skill, level, rank_key, freelancer_id) WHERE newcomer;
-            CREATE TABLE IF NOT EXISTS match_skill_df_v2 (
+            CREATE INDEX IF NOT EXISTS match_freelancer_skills_v3_rank ON match_freelancer_skills_v3 (skill, level, rank_key, freelancer_id);
+            CREATE INDEX IF NOT EXISTS match_freelancer_skills_v3_newcomers ON match_freelancer_skills_v3 (skill, level, rank_key, freelancer_id) WHERE newcomer;
+            CREATE TABLE IF NOT EXISTS match_skill_df_v3 (
                 skill       text    PRIMARY KEY,
                 freelancers integer NOT NULL
             );
-            CREATE TABLE IF NOT EXISTS match_population_v2 (
-                singleton   boolean PRIMARY KEY DEFAULT true CONSTRAINT match_population_v2_one_row CHECK (singleton),
+            CREATE TABLE IF NOT EXISTS match_population_v3 (
+                singleton   boolean PRIMARY KEY DEFAULT true CONSTRAINT match_population_v3_one_row CHECK (singleton),
                 freelancers integer NOT NULL
             );
-            CREATE TABLE IF NOT EXISTS match_gigs_v2 (
+            CREATE TABLE IF NOT EXISTS match_gigs_v3 (
                 gig_id           uuid        PRIMARY KEY,
                 client_id        uuid        NOT NULL,
                 currency         text        NOT NULL,
@@ -79,32 +100,54 @@ public struct MatchingProjector: MarketplaceProjector {
                 skills           text[]      NOT NULL,
                 skill_set        text        NOT NULL,
                 status           text        NOT NULL,
-                posted_at        timestamptz NOT NULL
+                posted_at        timestamptz NOT NULL,
+                experience       text        NOT NULL,
+                engagement_hours integer
             );
-            CREATE INDEX IF NOT EXISTS match_gigs_v2_open_by_skill_set ON match_gigs_v2 (skill_set, gig_id) WHERE status = 'open';
-            CREATE TABLE IF NOT EXISTS match_open_skill_sets_v2 (
+            CREATE INDEX IF NOT EXISTS match_gigs_v3_open_by_skill_set ON match_gigs_v3 (skill_set, gig_id) WHERE status = 'open';
+            CREATE TABLE IF NOT EXISTS match_open_skill_sets_v3 (
                 skill_set text    PRIMARY KEY,
                 skills    text[]  NOT NULL,
                 open_gigs integer NOT NULL
             );
-            CREATE TABLE IF NOT EXISTS match_contracts_v2 (
+            CREATE TABLE IF NOT EXISTS match_contracts_v3 (
                 contract_id   uuid    PRIMARY KEY,
                 freelancer_id uuid    NOT NULL,
-                outcome       text    NOT NULL CONSTRAINT match_contracts_v2_outcome CHECK (outcome IN ('active', 'completed', 'failed')),
+                gig_id        uuid    NOT NULL,
+                outcome       text    NOT NULL CONSTRAINT match_contracts_v3_outcome CHECK (outcome IN ('active', 'completed', 'failed')),
                 client_rating integer
             );
-            CREATE INDEX IF NOT EXISTS match_contracts_v2_freelancer ON match_contracts_v2 (freelancer_id)
+            CREATE INDEX IF NOT EXISTS match_contracts_v3_freelancer ON match_contracts_v3 (freelancer_id);
+            CREATE TABLE IF NOT EXISTS match_experience_v3 (
+                freelancer_id uuid    NOT NULL,
+                skill         text    NOT NULL,
+                completed     integer NOT NULL,
+                ratings_sum   integer NOT NULL,
+                ratings_n     integer NOT NULL,
+                CONSTRAINT match_experience_v3_pkey PRIMARY KEY (freelancer_id, skill)
+            );
+            CREATE TABLE IF NOT EXISTS match_bids_v3 (
+                bid_id        uuid        NOT NULL,
+                gig_id        uuid        NOT NULL,
+                freelancer_id uuid        NOT NULL,
+                placed_at     timestamptz NOT NULL,
+                CONSTRAINT match_bids_v3_pkey PRIMARY KEY (gig_id, bid_id)
+            )
             """)
     }
 
+    /// The event types it reads (the domain's own constants); it ignores every other type.
     public let eventTypes: Set<String> = [
         FreelancerEvent.FreelancerRegistered.eventType, FreelancerEvent.SkillsUpdated.eventType,
         FreelancerEvent.RateChanged.eventType, FreelancerEvent.AvailabilityChanged.eventType,
-        GigEvent.GigPosted.eventType, GigEvent.BidAccepted.eventType, GigEvent.GigClosed.eventType,
+        FreelancerEvent.PreferencesSet.eventType, GigEvent.GigPosted.eventType, GigEvent.BidPlaced.eventType,
+        GigEvent.BidAccepted.eventType,
+        GigEvent.GigClosed.eventType,
         ContractEvent.ContractStarted.eventType, ContractEvent.ContractCompleted.eventType,
         ContractEvent.ContractCancelled.eventType, ContractEvent.ReviewSubmitted.eventType,
     ]
 
+    /// Applies one event, as a batch of one (``apply(batch:on:)``).
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
         try await apply(batch: [event], on: connection)
     }
@@ -113,15 +156,15 @@ public struct MatchingProjector: MarketplaceProjector {
     /// with a few statements in a fixed order (freelancers, skills and counts, gigs and open skill
     /// sets, contracts, reputation inputs, rank keys).
     public func apply(batch events: [RecordedEvent], on connection: Connection) async throws {
-        var registered = LastWins<UUID, (rate: Int64, currency: String, hours: Int, at: Date)>()
+        var registered = LastWins<UUID, (rate: Int64, currency: String, hours: Int, at: Date, country: String?)>()
+        var bids: [(gig: UUID, bid: UUID, freelancer: UUID, at: Date)] = []
         var rates = LastWins<UUID, (rate: Int64, currency: String)>()
         var hours = LastWins<UUID, Int>()
         var claims = LastWins<UUID, [SkillProficiency]>()
-        var posted = LastWins<
-            UUID, (client: UUID, currency: String, min: Int64, max: Int64, skills: [String], at: Date)
-        >()
+        var preferences = LastWins<UUID, FreelancerPreferences>()
+        var posted = LastWins<UUID, GigFacts>()
         var closed = LastWins<UUID, Bool>()
-        var started = LastWins<UUID, UUID>()
+        var started = LastWins<UUID, (freelancer: UUID, gig: UUID)>()
         var ended = LastWins<UUID, String>()
         var ratings = LastWins<UUID, Int>()
         for event in events where eventTypes.contains(event.type) {
@@ -130,7 +173,11 @@ public struct MatchingProjector: MarketplaceProjector {
                 let id = p.freelancerID.uuid
                 if registered[id] == nil {
                     registered.set(
-                        id, (p.hourlyRate.minorUnits, p.hourlyRate.currency.code, p.hoursPerWeek, event.occurredAt))
+                        id,
+                        (
+                            p.hourlyRate.minorUnits, p.hourlyRate.currency.code, p.hoursPerWeek, event.occurredAt,
+                            p.country
+                        ))
                 }
                 claims.set(id, p.skills)
             case .freelancer(.skillsUpdated(let p)):
@@ -139,21 +186,27 @@ public struct MatchingProjector: MarketplaceProjector {
                 rates.set(p.freelancerID.uuid, (p.hourlyRate.minorUnits, p.hourlyRate.currency.code))
             case .freelancer(.availabilityChanged(let p)):
                 hours.set(p.freelancerID.uuid, p.hoursPerWeek)
+            case .freelancer(.preferencesSet(let p)):
+                preferences.set(p.freelancerID.uuid, p.preferences)
             case .gig(.gigPosted(let p)):
                 if posted[p.gigID.uuid] == nil {
                     posted.set(
                         p.gigID.uuid,
-                        (
-                            p.clientID.uuid, p.budgetMax.currency.code, p.budgetMin.minorUnits, p.budgetMax.minorUnits,
-                            p.skills.map(\.slug), event.occurredAt
-                        ))
+                        GigFacts(
+                            client: p.clientID.uuid, currency: p.budgetMax.currency.code, min: p.budgetMin.minorUnits,
+                            max: p.budgetMax.minorUnits, skills: p.skills.map(\.slug), at: event.occurredAt,
+                            experience: p.experience.rawValue, hours: p.engagement.hours))
                 }
+            case .gig(.bidPlaced(let p)):
+                bids.append((p.gigID.uuid, p.bidID.uuid, p.freelancerID.uuid, event.occurredAt))
             case .gig(.bidAccepted(let p)):
                 closed.set(p.gigID.uuid, true)
             case .gig(.gigClosed(let p)):
                 closed.set(p.gigID.uuid, true)
             case .contract(.contractStarted(let p)):
-                if started[p.contractID.uuid] == nil { started.set(p.contractID.uuid, p.freelancerID.uuid) }
+                if started[p.contractID.uuid] == nil {
+                    started.set(p.contractID.uuid, (p.freelancerID.uuid, p.gigID.uuid))
+                }
             // The first end counts.
             case .contract(.contractCompleted(let p)):
                 if ended[p.contractID.uuid] == nil { ended.set(p.contractID.uuid, "completed") }
@@ -169,13 +222,58 @@ public struct MatchingProjector: MarketplaceProjector {
         // Freelancers whose rank key may change.
         var rerank = Set<UUID>()
         try await writeFreelancers(registered, rates, hours, connection)
+        try await writePreferences(preferences, connection)
         rerank.formUnion(hours.keys)
         try await writeSkills(claims, connection)
         rerank.formUnion(claims.keys)
         try await writeGigs(posted, closed, connection)
+        if !bids.isEmpty {
+            // Who bid on what and when: the fairness audit's bid shares (bids are never removed).
+            try await connection.execute(
+                """
+                INSERT INTO match_bids_v3 (gig_id, bid_id, freelancer_id, placed_at)
+                SELECT * FROM unnest(\(bids.map(\.gig))::uuid[], \(bids.map(\.bid))::uuid[], \(bids.map(\.freelancer))::uuid[],
+                                     \(bids.map(\.at))::timestamptz[])
+                ON CONFLICT DO NOTHING
+                """)
+        }
         let reputation = try await writeContracts(started, ended, ratings, connection)
         rerank.formUnion(reputation)
         try await writeRankKeys(rerank, connection)
+    }
+
+    /// A gig as matching keeps it.
+    private struct GigFacts {
+        let client: UUID
+        let currency: String
+        let min: Int64
+        let max: Int64
+        let skills: [String]
+        let at: Date
+        let experience: String
+        let hours: Int?
+    }
+
+    /// Each freelancer's latest preferences (they do not enter the rank key).
+    private func writePreferences(_ preferences: LastWins<UUID, FreelancerPreferences>, _ connection: Connection)
+        async throws
+    {
+        guard !preferences.isEmpty else { return }
+        let p = preferences.entries
+        try await connection.execute(
+            """
+            UPDATE match_freelancers_v3 f SET min_budget_minor = u.min_minor, min_budget_currency = u.min_currency,
+                accepted_currencies = ARRAY(SELECT jsonb_array_elements_text(u.currencies)),
+                wanted_skills = ARRAY(SELECT jsonb_array_elements_text(u.wanted)), max_contracts = u.max_contracts
+            FROM unnest(\(p.map(\.key))::uuid[],
+                        \(bind: .array(p.map { $0.value.minimumBudget.map { String($0.minorUnits) } }, type: .int8Array))::int8[],
+                        \(bind: .array(p.map { $0.value.minimumBudget?.currency.code }, type: .textArray))::text[],
+                        \(try p.map { try PGJSON(encoding: $0.value.currencies.map(\.code)) })::jsonb[],
+                        \(try p.map { try PGJSON(encoding: $0.value.wantedSkills.map(\.slug)) })::jsonb[],
+                        \(bind: .array(p.map { $0.value.maxConcurrentContracts.map { String($0) } }, type: .int4Array))::int4[])
+                 AS u(freelancer_id, min_minor, min_currency, currencies, wanted, max_contracts)
+            WHERE f.freelancer_id = u.freelancer_id
+            """)
     }
 
     /// Recomputes `newcomer` and `rank_key` of `freelancers`' skill rows with
@@ -186,15 +284,16 @@ public struct MatchingProjector: MarketplaceProjector {
         let facts = try await connection.query(
             """
             SELECT freelancer_id, hourly_rate_minor, currency, hours_per_week, active_contracts, ratings_sum, ratings_n,
-                   completed, failed, contracts_started
-            FROM match_freelancers_v2 WHERE freelancer_id = ANY(\(freelancers.sorted { $0.uuidString < $1.uuidString })::uuid[])
+                   completed, failed, contracts_started, min_budget_minor, min_budget_currency, accepted_currencies,
+                   wanted_skills, max_contracts
+            FROM match_freelancers_v3 WHERE freelancer_id = ANY(\(freelancers.sorted { $0.uuidString < $1.uuidString })::uuid[])
             ORDER BY freelancer_id
             """
         ).rows.map { try Matching.FreelancerFacts(row: $0) }
         guard !facts.isEmpty else { return }
         try await connection.execute(
             """
-            UPDATE match_freelancer_skills_v2 s SET newcomer = u.newcomer, rank_key = u.rank_key
+            UPDATE match_freelancer_skills_v3 s SET newcomer = u.newcomer, rank_key = u.rank_key
             FROM unnest(\(facts.map(\.id))::uuid[], \(facts.map { $0.started == 0 })::bool[],
                         \(facts.map { Matching.rankKey($0, Self.rankWeights) })::float8[]) AS u(freelancer_id, newcomer, rank_key)
             WHERE s.freelancer_id = u.freelancer_id AND (s.newcomer, s.rank_key) IS DISTINCT FROM (u.newcomer, u.rank_key)
@@ -202,7 +301,7 @@ public struct MatchingProjector: MarketplaceProjector {
     }
 
     private func writeFreelancers(
-        _ registered: LastWins<UUID, (rate: Int64, currency: String, hours: Int, at: Date)>,
+        _ registered: LastWins<UUID, (rate: Int64, currency: String, hours: Int, at: Date, country: String?)>,
         _ rates: LastWins<UUID, (rate: Int64, currency: String)>, _ hours: LastWins<UUID, Int>,
         _ connection: Connection
     ) async throws {
@@ -210,9 +309,10 @@ public struct MatchingProjector: MarketplaceProjector {
             let r = registered.entries
             let inserted = try await connection.query(
                 """
-                INSERT INTO match_freelancers_v2 (freelancer_id, hourly_rate_minor, currency, hours_per_week, registered_at)
+                INSERT INTO match_freelancers_v3 (freelancer_id, hourly_rate_minor, currency, hours_per_week, registered_at, country)
                 SELECT * FROM unnest(\(r.map(\.key))::uuid[], \(r.map(\.value.rate))::int8[], \(r.map(\.value.currency))::text[],
-                                     \(r.map { Int32(clamping: $0.value.hours) })::int4[], \(r.map(\.value.at))::timestamptz[])
+                                     \(r.map { Int32(clamping: $0.value.hours) })::int4[], \(r.map(\.value.at))::timestamptz[],
+                                     \(bind: .array(r.map(\.value.country), type: .textArray))::text[])
                 ON CONFLICT DO NOTHING
                 RETURNING 1
                 """
@@ -220,8 +320,8 @@ public struct MatchingProjector: MarketplaceProjector {
             if inserted > 0 {
                 try await connection.execute(
                     """
-                    INSERT INTO match_population_v2 (singleton, freelancers) VALUES (true, \(inserted))
-                    ON CONFLICT (singleton) DO UPDATE SET freelancers = match_population_v2.freelancers + EXCLUDED.freelancers
+                    INSERT INTO match_population_v3 (singleton, freelancers) VALUES (true, \(inserted))
+                    ON CONFLICT (singleton) DO UPDATE SET freelancers = match_population_v3.freelancers + EXCLUDED.freelancers
                     """)
             }
         }
@@ -229,7 +329,7 @@ public struct MatchingProjector: MarketplaceProjector {
             let r = rates.entries
             try await connection.execute(
                 """
-                UPDATE match_freelancers_v2 f SET hourly_rate_minor = u.rate, currency = u.currency
+                UPDATE match_freelancers_v3 f SET hourly_rate_minor = u.rate, currency = u.currency
                 FROM unnest(\(r.map(\.key))::uuid[], \(r.map(\.value.rate))::int8[], \(r.map(\.value.currency))::text[]) AS u(freelancer_id, rate, currency)
                 WHERE f.freelancer_id = u.freelancer_id AND (f.hourly_rate_minor, f.currency) IS DISTINCT FROM (u.rate, u.currency)
                 """)
@@ -238,7 +338,7 @@ public struct MatchingProjector: MarketplaceProjector {
             let h = hours.entries
             try await connection.execute(
                 """
-                UPDATE match_freelancers_v2 f SET hours_per_week = u.hours
+                UPDATE match_freelancers_v3 f SET hours_per_week = u.hours
                 FROM unnest(\(h.map(\.key))::uuid[], \(h.map { Int32(clamping: $0.value) })::int4[]) AS u(freelancer_id, hours)
                 WHERE f.freelancer_id = u.freelancer_id AND f.hours_per_week <> u.hours
                 """)
@@ -265,7 +365,7 @@ public struct MatchingProjector: MarketplaceProjector {
         var delta: [String: Int] = [:]
         for row in try await connection.query(
             """
-            DELETE FROM match_freelancer_skills_v2 s
+            DELETE FROM match_freelancer_skills_v3 s
             WHERE s.freelancer_id = ANY(\(claims.keys)::uuid[])
               AND (s.freelancer_id, s.skill) NOT IN (SELECT c.freelancer_id, c.skill FROM unnest(\(ids)::uuid[], \(skills)::text[]) AS c(freelancer_id, skill))
             RETURNING s.skill
@@ -276,7 +376,7 @@ public struct MatchingProjector: MarketplaceProjector {
         if !ids.isEmpty {
             for row in try await connection.query(
                 """
-                INSERT INTO match_freelancer_skills_v2 (freelancer_id, skill, level, newcomer, rank_key)
+                INSERT INTO match_freelancer_skills_v3 (freelancer_id, skill, level, newcomer, rank_key)
                 -- newcomer and rank_key are set by writeRankKeys at the end of the batch.
                 SELECT c.freelancer_id, c.skill, c.level, true, 0
                 FROM unnest(\(ids)::uuid[], \(skills)::text[], \(levels)::int4[]) AS c(freelancer_id, skill, level)
@@ -288,7 +388,7 @@ public struct MatchingProjector: MarketplaceProjector {
             }
             try await connection.execute(
                 """
-                UPDATE match_freelancer_skills_v2 s SET level = c.level
+                UPDATE match_freelancer_skills_v3 s SET level = c.level
                 FROM unnest(\(ids)::uuid[], \(skills)::text[], \(levels)::int4[]) AS c(freelancer_id, skill, level)
                 WHERE s.freelancer_id = c.freelancer_id AND s.skill = c.skill AND s.level <> c.level
                 """)
@@ -297,30 +397,33 @@ public struct MatchingProjector: MarketplaceProjector {
         guard !changed.isEmpty else { return }
         try await connection.execute(
             """
-            INSERT INTO match_skill_df_v2 (skill, freelancers)
+            INSERT INTO match_skill_df_v3 (skill, freelancers)
             SELECT * FROM unnest(\(changed.map(\.key))::text[], \(changed.map { Int32(clamping: $0.value) })::int4[])
-            ON CONFLICT (skill) DO UPDATE SET freelancers = match_skill_df_v2.freelancers + EXCLUDED.freelancers
+            ON CONFLICT (skill) DO UPDATE SET freelancers = match_skill_df_v3.freelancers + EXCLUDED.freelancers
             """)
         // No row for a skill nobody offers, however the batches fell.
         try await connection.execute(
-            "DELETE FROM match_skill_df_v2 WHERE skill = ANY(\(changed.map(\.key))::text[]) AND freelancers = 0")
+            "DELETE FROM match_skill_df_v3 WHERE skill = ANY(\(changed.map(\.key))::text[]) AND freelancers = 0")
     }
 
     /// Gigs inserted once and closed once; open gigs per skill set move by exactly those rows.
-    private func writeGigs(
-        _ posted: LastWins<UUID, (client: UUID, currency: String, min: Int64, max: Int64, skills: [String], at: Date)>,
-        _ closed: LastWins<UUID, Bool>, _ connection: Connection
-    ) async throws {
+    private func writeGigs(_ posted: LastWins<UUID, GigFacts>, _ closed: LastWins<UUID, Bool>, _ connection: Connection)
+        async throws
+    {
         var delta: [String: (skills: [String], n: Int)] = [:]
         if !posted.isEmpty {
             let p = posted.entries
             for row in try await connection.query(
                 """
-                INSERT INTO match_gigs_v2 (gig_id, client_id, currency, budget_min_minor, budget_max_minor, skills, skill_set, status, posted_at)
-                SELECT u.gig_id, u.client_id, u.currency, u.budget_min, u.budget_max, s.skills, s.skills::text, 'open', u.posted_at
+                INSERT INTO match_gigs_v3 (gig_id, client_id, currency, budget_min_minor, budget_max_minor, skills, skill_set, status, posted_at,
+                                           experience, engagement_hours)
+                SELECT u.gig_id, u.client_id, u.currency, u.budget_min, u.budget_max, s.skills, s.skills::text, 'open', u.posted_at,
+                       u.experience, u.hours
                 FROM unnest(\(p.map(\.key))::uuid[], \(p.map(\.value.client))::uuid[], \(p.map(\.value.currency))::text[],
                             \(p.map(\.value.min))::int8[], \(p.map(\.value.max))::int8[], \(try p.map { try PGJSON(encoding: $0.value.skills) })::jsonb[],
-                            \(p.map(\.value.at))::timestamptz[]) AS u(gig_id, client_id, currency, budget_min, budget_max, skills, posted_at)
+                            \(p.map(\.value.at))::timestamptz[], \(p.map(\.value.experience))::text[],
+                            \(bind: .array(p.map { $0.value.hours.map { String($0) } }, type: .int4Array))::int4[])
+                     AS u(gig_id, client_id, currency, budget_min, budget_max, skills, posted_at, experience, hours)
                 CROSS JOIN LATERAL (SELECT ARRAY(SELECT jsonb_array_elements_text(u.skills)) AS skills) s
                 ON CONFLICT DO NOTHING
                 RETURNING skill_set, skills
@@ -334,7 +437,7 @@ public struct MatchingProjector: MarketplaceProjector {
         if !closed.isEmpty {
             for row in try await connection.query(
                 """
-                UPDATE match_gigs_v2 SET status = 'closed' WHERE gig_id = ANY(\(closed.keys)::uuid[]) AND status = 'open'
+                UPDATE match_gigs_v3 SET status = 'closed' WHERE gig_id = ANY(\(closed.keys)::uuid[]) AND status = 'open'
                 RETURNING skill_set, skills
                 """
             ).rows {
@@ -347,22 +450,23 @@ public struct MatchingProjector: MarketplaceProjector {
         guard !changed.isEmpty else { return }
         try await connection.execute(
             """
-            INSERT INTO match_open_skill_sets_v2 (skill_set, skills, open_gigs)
+            INSERT INTO match_open_skill_sets_v3 (skill_set, skills, open_gigs)
             SELECT u.skill_set, ARRAY(SELECT jsonb_array_elements_text(u.skills)), u.n
             FROM unnest(\(changed.map(\.key))::text[], \(try changed.map { try PGJSON(encoding: $0.value.skills) })::jsonb[],
                         \(changed.map { Int32(clamping: $0.value.n) })::int4[]) AS u(skill_set, skills, n)
-            ON CONFLICT (skill_set) DO UPDATE SET open_gigs = match_open_skill_sets_v2.open_gigs + EXCLUDED.open_gigs
+            ON CONFLICT (skill_set) DO UPDATE SET open_gigs = match_open_skill_sets_v3.open_gigs + EXCLUDED.open_gigs
             """)
         try await connection.execute(
             """
-            DELETE FROM match_open_skill_sets_v2 WHERE skill_set = ANY(\(changed.map(\.key))::text[]) AND open_gigs = 0
+            DELETE FROM match_open_skill_sets_v3 WHERE skill_set = ANY(\(changed.map(\.key))::text[]) AND open_gigs = 0
             """)
     }
 
     /// Contracts as keyed facts (started once, ended once, rated by the client); the reputation
     /// inputs of their freelancers are recomputed from them. Returns those freelancers.
     private func writeContracts(
-        _ started: LastWins<UUID, UUID>, _ ended: LastWins<UUID, String>, _ ratings: LastWins<UUID, Int>,
+        _ started: LastWins<UUID, (freelancer: UUID, gig: UUID)>, _ ended: LastWins<UUID, String>,
+        _ ratings: LastWins<UUID, Int>,
         _ connection: Connection
     ) async throws -> Set<UUID> {
         var touched = Set<UUID>()
@@ -370,8 +474,9 @@ public struct MatchingProjector: MarketplaceProjector {
             let s = started.entries
             for row in try await connection.query(
                 """
-                INSERT INTO match_contracts_v2 (contract_id, freelancer_id, outcome)
-                SELECT c.contract_id, c.freelancer_id, 'active' FROM unnest(\(s.map(\.key))::uuid[], \(s.map(\.value))::uuid[]) AS c(contract_id, freelancer_id)
+                INSERT INTO match_contracts_v3 (contract_id, freelancer_id, gig_id, outcome)
+                SELECT c.contract_id, c.freelancer_id, c.gig_id, 'active'
+                FROM unnest(\(s.map(\.key))::uuid[], \(s.map(\.value.freelancer))::uuid[], \(s.map(\.value.gig))::uuid[]) AS c(contract_id, freelancer_id, gig_id)
                 ON CONFLICT DO NOTHING
                 RETURNING freelancer_id
                 """
@@ -381,7 +486,7 @@ public struct MatchingProjector: MarketplaceProjector {
             let e = ended.entries
             for row in try await connection.query(
                 """
-                UPDATE match_contracts_v2 c SET outcome = u.outcome
+                UPDATE match_contracts_v3 c SET outcome = u.outcome
                 FROM unnest(\(e.map(\.key))::uuid[], \(e.map(\.value))::text[]) AS u(contract_id, outcome)
                 WHERE c.contract_id = u.contract_id AND c.outcome = 'active'
                 RETURNING c.freelancer_id
@@ -392,7 +497,7 @@ public struct MatchingProjector: MarketplaceProjector {
             let r = ratings.entries
             for row in try await connection.query(
                 """
-                UPDATE match_contracts_v2 c SET client_rating = u.rating
+                UPDATE match_contracts_v3 c SET client_rating = u.rating
                 FROM unnest(\(r.map(\.key))::uuid[], \(r.map { Int32(clamping: $0.value) })::int4[]) AS u(contract_id, rating)
                 WHERE c.contract_id = u.contract_id AND c.client_rating IS DISTINCT FROM u.rating
                 RETURNING c.freelancer_id
@@ -402,16 +507,35 @@ public struct MatchingProjector: MarketplaceProjector {
         guard !touched.isEmpty else { return touched }
         try await connection.execute(
             """
-            UPDATE match_freelancers_v2 f SET contracts_started = a.started, completed = a.completed, failed = a.failed,
+            UPDATE match_freelancers_v3 f SET contracts_started = a.started, completed = a.completed, failed = a.failed,
                 active_contracts = a.active, ratings_sum = a.ratings_sum, ratings_n = a.ratings_n
             FROM (
                 SELECT freelancer_id, count(*)::int AS started, (count(*) FILTER (WHERE outcome = 'completed'))::int AS completed,
                        (count(*) FILTER (WHERE outcome = 'failed'))::int AS failed, (count(*) FILTER (WHERE outcome = 'active'))::int AS active,
                        coalesce(sum(client_rating), 0)::int AS ratings_sum, count(client_rating)::int AS ratings_n
-                FROM match_contracts_v2 WHERE freelancer_id = ANY(\(touched.sorted { $0.uuidString < $1.uuidString })::uuid[])
+                FROM match_contracts_v3 WHERE freelancer_id = ANY(\(touched.sorted { $0.uuidString < $1.uuidString })::uuid[])
                 GROUP BY freelancer_id
             ) a
             WHERE f.freelancer_id = a.freelancer_id
+            """)
+        // Experience per skill: completed contracts whose gig asked for the skill, and their ratings.
+        let ids = touched.sorted { $0.uuidString < $1.uuidString }
+        try await connection.execute(
+            """
+            DELETE FROM match_experience_v3 x WHERE x.freelancer_id = ANY(\(ids)::uuid[])
+              AND NOT EXISTS (SELECT 1 FROM match_contracts_v3 c JOIN match_gigs_v3 g ON g.gig_id = c.gig_id
+                              WHERE c.freelancer_id = x.freelancer_id AND c.outcome = 'completed' AND x.skill = ANY(g.skills))
+            """)
+        try await connection.execute(
+            """
+            INSERT INTO match_experience_v3 AS x (freelancer_id, skill, completed, ratings_sum, ratings_n)
+            SELECT c.freelancer_id, s.skill, count(*)::int, coalesce(sum(c.client_rating), 0)::int, count(c.client_rating)::int
+            FROM match_contracts_v3 c JOIN match_gigs_v3 g ON g.gig_id = c.gig_id CROSS JOIN LATERAL unnest(g.skills) AS s(skill)
+            WHERE c.freelancer_id = ANY(\(ids)::uuid[]) AND c.outcome = 'completed'
+            GROUP BY c.freelancer_id, s.skill
+            ON CONFLICT (freelancer_id, skill) DO UPDATE SET completed = EXCLUDED.completed, ratings_sum = EXCLUDED.ratings_sum,
+                ratings_n = EXCLUDED.ratings_n
+            WHERE (x.completed, x.ratings_sum, x.ratings_n) IS DISTINCT FROM (EXCLUDED.completed, EXCLUDED.ratings_sum, EXCLUDED.ratings_n)
             """)
         return touched
     }

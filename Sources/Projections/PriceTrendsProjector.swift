@@ -19,17 +19,26 @@ import PQ
 ///   median < 0.75 in the latest week), and bids per gig rising;
 /// - `rate_guidance_v1`: the p25–p75 clearing band over the last 8 weeks.
 public struct PriceTrendsProjector: MarketplaceProjector {
+    /// Its name in `ledger.projections`, the status and the read checkpoints.
     public let name = "price_trends"
+    /// Read-model version 1: the `_v1` of its tables.
     public let version = 1
+    /// The tables it writes (in `read_models`).
     public let tables = ["price_observations_v1"]
+    /// The views ``prepare(on:)`` creates over its tables.
     public let views = ["price_weeks_v1", "price_trends_v1", "rate_guidance_v1"]
+    /// The event types it reads (the domain's own constants); it ignores every other type.
     public let eventTypes: Set<String> = [
         GigEvent.GigPosted.eventType, GigEvent.BidPlaced.eventType, GigEvent.BidRevised.eventType,
         GigEvent.BidAccepted.eventType,
     ]
+    /// Where its events are decoded (``EventRegistry/marketplace`` unless a test gives another).
     public let registry: EventRegistry
+    /// A projector decoding its events through `registry`.
     public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
+    /// Creates `price_observations_v1` if missing and (re)creates its three views, in dependency
+    /// order.
     public func prepare(on connection: Connection) async throws {
         try await connection.execute(
             """
@@ -141,6 +150,7 @@ public struct PriceTrendsProjector: MarketplaceProjector {
             """)
     }
 
+    /// Applies one event, as a batch of one (``apply(batch:on:)``).
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
         try await apply(batch: [event], on: connection)
     }

@@ -6,8 +6,10 @@ import PQ
 /// sql/READ_MODELS.md has every formula). Currencies never mix: every figure is per currency.
 /// Each call reads one snapshot and says which checkpoint it reflects.
 public struct Prices: Sendable {
+    /// Where the read models are read.
     public let pool: ConnectionPool
 
+    /// Queries over the read models in the database behind `pool`.
     public init(pool: ConnectionPool) { self.pool = pool }
 
     /// The three price series.
@@ -22,8 +24,11 @@ public struct Prices: Sendable {
 
     /// One series for one skill, currency and ISO week. Amounts are minor units of `currency`.
     public struct Week: Sendable, Codable, Hashable {
+        /// Which series the figures describe.
         public let series: Series
+        /// The skill slug.
         public let skill: String
+        /// ISO 4217 code of every amount in the row.
         public let currency: String
         /// `2026-W47`.
         public let isoWeek: String
@@ -31,11 +36,15 @@ public struct Prices: Sendable {
         @RFC3339Time public var weekStart: Date
         /// Observations (≥ 1: a week without observations has no row).
         public let n: Int
-        /// Continuous percentiles, 1 decimal.
+        /// 10th percentile (all percentiles are continuous: `percentile_cont`), 1 decimal.
         public let p10Minor: Double
+        /// 25th percentile, 1 decimal.
         public let p25Minor: Double
+        /// Median, 1 decimal.
         public let medianMinor: Double
+        /// 75th percentile, 1 decimal.
         public let p75Minor: Double
+        /// 90th percentile, 1 decimal.
         public let p90Minor: Double
         /// 1 decimal.
         public let meanMinor: Double
@@ -48,7 +57,9 @@ public struct Prices: Sendable {
 
     /// The clearing-price trend of one skill in one currency.
     public struct Trend: Sendable, Codable, Hashable {
+        /// The skill slug.
         public let skill: String
+        /// ISO 4217 code of the clearing prices and bids the trend is computed from.
         public let currency: String
         /// Weeks with n ≥ 5 clearing prices among the last 8 such weeks (a slope needs 2).
         public let weeksUsed: Int
@@ -70,13 +81,17 @@ public struct Prices: Sendable {
 
     /// The rate guidance for a new gig: the clearing band of the 8 weeks up to the latest award.
     public struct RateGuidance: Sendable, Codable, Hashable {
+        /// The skill slug.
         public let skill: String
+        /// ISO 4217 code; the amounts are minor units of it.
         public let currency: String
         /// Clearing prices in the window.
         public let n: Int
         /// 1 decimal each.
         public let p25Minor: Double
+        /// Median, 1 decimal.
         public let medianMinor: Double
+        /// 75th percentile, 1 decimal.
         public let p75Minor: Double
     }
 
@@ -218,6 +233,7 @@ public struct Prices: Sendable {
     /// Everything about one skill's prices, read in one snapshot: what `gigctl stats prices`
     /// shows. Weeks are not paged (three series per week and currency).
     public struct Overview: Sendable, Codable, Hashable {
+        /// The skill asked for.
         public let skill: String
         /// By currency, week, series.
         public let weeks: [Week]

@@ -12,7 +12,9 @@ public enum BuildPurpose: String, Sendable, Codable {
 
 /// How far a build has come, reported after every batch.
 public struct BuildProgress: Sendable {
+    /// The projector being built.
     public let projector: String
+    /// Rebuild or verify.
     public let purpose: BuildPurpose
     /// Events applied by this build so far (including those of an earlier, interrupted run).
     public let eventsDone: Int64
@@ -20,6 +22,7 @@ public struct BuildProgress: Sendable {
     public let eventsTotal: Int64
     /// Events applied by this run (for a rate).
     public let eventsThisRun: Int64
+    /// Time since this run of the build started.
     public let elapsed: Duration
     /// ``elapsed`` in seconds.
     public var elapsedSeconds: Double { elapsed.seconds }
@@ -27,14 +30,19 @@ public struct BuildProgress: Sendable {
 
 /// What a rebuild did.
 public struct RebuildReport: Sendable, Codable {
+    /// The projector rebuilt.
     public let projector: String
+    /// Its read-model version.
     public let version: Int
     /// The events the rebuilt tables reflect (the whole log up to the swap).
     public let eventsApplied: Int64
     /// Of those, applied by this run (an interrupted rebuild resumes).
     public let eventsThisRun: Int64
+    /// `true` when this run continued an interrupted rebuild instead of starting from position 0.
     public let resumed: Bool
+    /// Wall-clock seconds this run took.
     public let seconds: Double
+    /// ``eventsThisRun`` divided by ``seconds`` (0 when no time was measured).
     public var eventsPerSecond: Double { seconds > 0 ? Double(eventsThisRun) / seconds : 0 }
     /// The log position the swapped-in tables reflect.
     public let position: Int64
@@ -42,6 +50,7 @@ public struct RebuildReport: Sendable, Codable {
 
 /// A row found in only one of two versions of a table.
 public struct RowDifference: Sendable, Codable, Hashable {
+    /// The table (unqualified) the row belongs to.
     public let table: String
     /// Which side has the row: `live` / `rebuilt` (verify) or `before` / `after` (replay).
     public let onlyIn: String
@@ -51,11 +60,15 @@ public struct RowDifference: Sendable, Codable, Hashable {
 
 /// What verify found.
 public struct VerifyReport: Sendable, Codable {
+    /// The projector verified.
     public let projector: String
+    /// Its read-model version.
     public let version: Int
     /// The checkpoint both sides were compared at.
     public let position: Int64
+    /// Events the scratch build applied to reach ``position``.
     public let eventsApplied: Int64
+    /// Wall-clock seconds the verification took.
     public let seconds: Double
     /// Rows per table in the live tables.
     public let rows: [String: Int64]
@@ -63,31 +76,50 @@ public struct VerifyReport: Sendable, Codable {
     public let differenceCount: Int64
     /// Up to `limit` of the differing rows.
     public let differences: [RowDifference]
+    /// `true` when the rebuilt tables equal the live ones row for row.
     public var identical: Bool { differenceCount == 0 }
 }
 
 /// What a replay did (or would do, with `dryRun`).
 public struct ReplayReport: Sendable, Codable {
+    /// The projector replayed.
     public let projector: String
+    /// Its read-model version.
     public let version: Int
+    /// `true` when the replay was rolled back: the report shows what it would change.
     public let dryRun: Bool
+    /// Events re-applied.
     public let eventsReplayed: Int64
+    /// The global position of the first event re-applied; `nil` when none was.
     public let firstPosition: Int64?
+    /// The global position of the last event re-applied; `nil` when none was.
     public let lastPosition: Int64?
+    /// Rows changed by the replay (counting both the old and the new version of a row).
     public let differenceCount: Int64
+    /// Up to `limit` of those rows.
     public let differences: [RowDifference]
 }
 
 /// A build that is in progress (or was interrupted).
 public struct BuildStatus: Sendable, Codable, Hashable {
+    /// The projector being built.
     public let name: String
+    /// Its read-model version.
     public let version: Int
+    /// Rebuild or verify.
     public let purpose: BuildPurpose
+    /// The schema it builds into (`gigledger_build_…`).
     public let schema: String
+    /// The global position of the last event the build applied (0 before the first batch).
     public let position: Int64
+    /// Events the build has applied, across interrupted runs.
     public let eventsApplied: Int64
+    /// The instance that started or last resumed the build (it may have stopped since: compare
+    /// ``updatedAt``).
     @NullEncoded public var owner: String?
+    /// When the build began.
     @RFC3339Time public var startedAt: Date
+    /// When the build last recorded progress (a batch, or a resume).
     @RFC3339Time public var updatedAt: Date
 }
 
@@ -99,7 +131,7 @@ public struct ProjectionAdminError: Error, Sendable, CustomStringConvertible {
 
 extension ProjectionEngine {
     /// The schema a build of `projector` writes into.
-    public static func buildSchema(_ projector: any Projector, _ purpose: BuildPurpose) -> String {
+    package static func buildSchema(_ projector: any Projector, _ purpose: BuildPurpose) -> String {
         "gigledger_build_\(purpose.rawValue)_\(projector.name)_v\(projector.version)"
     }
 

@@ -14,14 +14,25 @@ import PQ
 /// proxies such as PgBouncer; session advisory locks would not.) A projector that fails at an
 /// event is marked `failed` with the event's position, stream and type; the others go on.
 public final class ProjectionEngine: Sendable {
+    /// The channel `NOTIFY`-ed in the transaction of every applied batch; the payload is JSON
+    /// `{"projector", "version", "position"}` (the projector's new checkpoint).
     public static let notificationChannel = "gigledger_projections"
+    /// The log the projectors read.
     public let store: EventStore
+    /// The projectors this engine runs, in the order they apply each batch.
     public let projectors: [any Projector]
+    /// This instance's name in the leases (`host:pid` by default); instances sharing a database
+    /// need distinct owners.
     public let owner: String
+    /// The most events read per batch (at least 1).
     public let batchSize: Int
+    /// How long a lease lasts without renewal; a crashed instance's projectors are taken over after
+    /// this.
     public let leaseDuration: Duration
     let logger: Logger
 
+    /// An engine running `projectors` over `store`'s log. Nothing happens until ``prepare()``,
+    /// ``stepAll()``, ``catchUpAll()`` or ``follow(fallbackPoll:)`` is called.
     public init(
         store: EventStore, projectors: [any Projector],
         owner: String = "\(ProcessInfo.processInfo.hostName):\(getpid())",
@@ -36,6 +47,7 @@ public final class ProjectionEngine: Sendable {
         self.logger = logger
     }
 
+    /// What one ``stepAll()`` did for one projector.
     public enum BatchOutcome: Sendable, Equatable {
         /// Applied this many events.
         case applied(Int)
@@ -441,20 +453,33 @@ public final class ProjectionEngine: Sendable {
 
 /// One row of `read_models.projection_status` (sql/READ_MODELS.md).
 public struct ProjectionStatus: Sendable, Codable, Hashable {
+    /// The projector's name.
     public let name: String
+    /// The projector's read-model version.
     public let version: Int
     /// `idle` (never ran), `running` (applied at least one batch) or `failed` (stopped at an event).
     public let state: String
     /// The global position of the last event applied (0: none).
     public let checkpoint: Int64
+    /// The highest global position in the log (0 when empty).
     public let head: Int64
+    /// Events of the log after the checkpoint, in gap-safe order: the events this projector has yet
+    /// to apply.
     public let lagEvents: Int64
     /// Seconds since the oldest unapplied event was recorded, 1 decimal (0 when caught up).
     public let lagSeconds: Double
+    /// Why the projector stopped, while it is `failed`; `null` otherwise.
     @NullEncoded public var lastError: String?
+    /// The global position of the event it stopped at, while `failed`.
     @NullEncoded public var errorPosition: Int64?
+    /// That event's stream, while `failed`.
     @NullEncoded public var errorStream: String?
+    /// That event's type, while `failed`.
     @NullEncoded public var errorType: String?
+    /// Events applied since the projector's row was created (a rebuild sets it to the events the
+    /// rebuilt tables reflect).
     public let eventsApplied: Int64
+    /// The instance that holds (or last held, if expired) the projector's lease; `null` once
+    /// released or never taken.
     @NullEncoded public var leaseOwner: String?
 }

@@ -5,9 +5,13 @@ import PQ
 /// How the projections stand: each projector's checkpoint, lag, state and last error, the
 /// builds in progress, and the open transaction holding every projector back, if any.
 public struct ProjectionMonitor: Sendable {
+    /// Where the projections are read from.
     public let pool: ConnectionPool
+    /// The projectors it was made with; ``report()`` lists every projector and build recorded in
+    /// the database, whichever these are.
     public let projectors: [any Projector]
 
+    /// A monitor of the projections in the database behind `pool`.
     public init(pool: ConnectionPool, projectors: [any Projector] = ShippedProjectors.all) {
         self.pool = pool
         self.projectors = projectors
@@ -28,6 +32,9 @@ public struct ProjectionMonitor: Sendable {
         public var anyFailed: Bool { projections.contains { $0.state == "failed" } }
     }
 
+    /// Reads every projector's status, the builds, the log's head and the oldest open transaction.
+    /// Throws the database's error; the reads are separate statements, so the parts may be moments
+    /// apart.
     public func report() async throws -> Report {
         let store = EventStore(pool: pool)
         let engine = ProjectionEngine(store: store, projectors: projectors)

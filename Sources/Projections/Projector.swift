@@ -34,8 +34,12 @@ public protocol Projector: Sendable {
 }
 
 extension Projector {
+    /// None, unless the projector says otherwise.
     public var views: [String] { [] }
 
+    /// Applies the events one by one with ``apply(_:on:)``. A passing fault
+    /// (``ProjectionFault/isPassing(_:)``) is rethrown as it is; any other error becomes an
+    /// ``UnhandledEvent`` naming the event that raised it.
     public func apply(batch events: [RecordedEvent], on connection: Connection) async throws {
         for event in events {
             do { try await apply(event, on: connection) } catch let error as UnhandledEvent { throw error } catch {
@@ -78,8 +82,11 @@ public enum ProjectionFault {
 
 /// Thrown by a projector for the event it cannot handle.
 public struct UnhandledEvent: Error, Sendable, CustomStringConvertible {
+    /// The event the projector could not handle.
     public let event: RecordedEvent
+    /// Why, in words for the operator (it is stored as the projector's `last_error`).
     public let reason: String
+    /// An unhandled `event`, and why.
     public init(event: RecordedEvent, reason: String) {
         self.event = event
         self.reason = reason
@@ -89,11 +96,17 @@ public struct UnhandledEvent: Error, Sendable, CustomStringConvertible {
 
 /// A projector stopped at an event it could not handle.
 public struct ProjectionFailure: Error, Sendable, CustomStringConvertible {
+    /// The projector's name.
     public let projector: String
+    /// The projector's read-model version.
     public let version: Int
+    /// The global position of the event it stopped at.
     public let position: Int64
+    /// That event's stream.
     public let stream: String
+    /// That event's type.
     public let type: String
+    /// Why the projector could not handle it.
     public let reason: String
     public var description: String {
         "Projector \(projector) v\(version) stopped at event \(position) (\(stream), \(type)): \(reason). "

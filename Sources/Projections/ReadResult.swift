@@ -13,6 +13,7 @@ public struct ReadCheckpoint: Sendable, Codable, Hashable {
     /// The global position of the last event it applied.
     public let position: Int64
 
+    /// The checkpoint `position` of projection `projection` at read-model version `version`.
     public init(projection: String, version: Int, position: Int64) {
         self.projection = projection
         self.version = version
@@ -24,9 +25,12 @@ public struct ReadCheckpoint: Sendable, Codable, Hashable {
 ///
 /// JSON: `{"data": …, "checkpoints": [{"projection", "version", "position"}]}`.
 public struct Snapshot<Value: Sendable & Codable & Hashable>: Sendable, Codable, Hashable {
+    /// The answer.
     public let data: Value
+    /// The checkpoint of each projection the answer was read from, in the snapshot of the answer.
     public let checkpoints: [ReadCheckpoint]
 
+    /// An answer of `data` read at `checkpoints`.
     public init(data: Value, checkpoints: [ReadCheckpoint]) {
         self.data = data
         self.checkpoints = checkpoints
@@ -39,10 +43,15 @@ public struct Snapshot<Value: Sendable & Codable & Hashable>: Sendable, Codable,
 ///
 /// JSON: `{"data": [...], "nextCursor": "…" | null, "checkpoints": [...]}`.
 public struct Page<Item: Sendable & Codable & Hashable>: Sendable, Codable, Hashable {
+    /// The items of this page, in the list's documented order.
     public let data: [Item]
+    /// The cursor for the next page; `null` on the last page.
     @NullEncoded public var nextCursor: String?
+    /// The checkpoint of each projection the page was read from.
     public let checkpoints: [ReadCheckpoint]
 
+    /// A page of `data`, continued by `nextCursor` (`nil` for the last page), read at
+    /// `checkpoints`.
     public init(data: [Item], nextCursor: String?, checkpoints: [ReadCheckpoint]) {
         self.data = data
         self.nextCursor = nextCursor
@@ -73,6 +82,7 @@ public struct ReadQueryError: Error, Sendable, Hashable, CustomStringConvertible
         Self(code: .invalidArgument, description: description)
     }
 
+    /// Errors are equal when their codes are (the wording may differ).
     public static func == (a: Self, b: Self) -> Bool { a.code == b.code }
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -23,13 +23,20 @@ import PQ
 /// timer command and the domain decides (a stale row yields no event). Deterministic: business
 /// times only.
 public struct TimersProjector: MarketplaceProjector {
+    /// Its name in `ledger.projections`, the status and the read checkpoints.
     public let name = "timers"
+    /// Read-model version 1: the `_v1` of its tables.
     public let version = 1
+    /// The tables it writes (in `read_models`).
     public let tables = ["timers_v1"]
+    /// The event types it reads (the domain's own constants); it ignores every other type.
     public let eventTypes = gigEvents.union(contractEvents)
+    /// Where its events are decoded (``EventRegistry/marketplace`` unless a test gives another).
     public let registry: EventRegistry
+    /// A projector decoding its events through `registry`.
     public init(registry: EventRegistry = .marketplace) { self.registry = registry }
 
+    /// Creates `timers_v1` and its partial index on `due_at` if missing (idempotent).
     public func prepare(on connection: Connection) async throws {
         try await connection.execute(
             """
@@ -50,6 +57,7 @@ public struct TimersProjector: MarketplaceProjector {
             "CREATE INDEX IF NOT EXISTS timers_v1_due ON timers_v1 (due_at) WHERE due_at IS NOT NULL")
     }
 
+    /// Applies one event, as a batch of one (``apply(batch:on:)``).
     public func apply(_ event: RecordedEvent, on connection: Connection) async throws {
         try await apply(batch: [event], on: connection)
     }

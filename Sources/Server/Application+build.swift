@@ -29,8 +29,14 @@ public func buildApplication(configuration: ServerConfiguration) async throws ->
     let store = EventStore(pool: pool, logger: logger)
     let service = MarketplaceService(store: store, maxAttempts: configuration.commandAttempts, logger: logger)
     let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "gigledger-server")
+    // Reads may go to a hot standby; commands, health and the log's positions stay on the primary.
+    let readPool =
+        configuration.readDatabase.map {
+            ConnectionPool(config: $0, maxConnections: configuration.poolSize, logger: logger)
+        } ?? pool
     let watcher = ProjectionWatcher(
-        pool: pool, config: configuration.database, projectors: ShippedProjectors.all, logger: logger)
+        pool: readPool, config: configuration.readDatabase ?? configuration.database,
+        projectors: ShippedProjectors.all, logger: logger)
     let metrics = ServerMetrics()
 
     let router = Router(context: ServerContext.self)
@@ -45,13 +51,17 @@ public func buildApplication(configuration: ServerConfiguration) async throws ->
     CommandsController(service: service, metrics: metrics).addRoutes(to: v1)
     let reads = ReadResponder(store: store, watcher: watcher, limits: configuration.limits)
     ReadsController(
-        service: service, matching: Matching(pool: pool),
+        service: service, matching: Matching(pool: readPool),
         monitor: ProjectionMonitor(pool: pool, projectors: ShippedProjectors.all), reads: reads
     ).addRoutes(to: v1)
     MarketReadsController(
-        service: service, competition: Competition(pool: pool), prices: Prices(pool: pool), reads: reads
+        service: service, competition: Competition(pool: readPool), prices: Prices(pool: readPool), reads: reads
     )
     .addRoutes(to: v1)
+    EventsController(
+        store: store, settings: configuration.events,
+        streams: ConcurrencyGate(limit: configuration.limits.maxEventStreams), logger: logger
+    ).addRoutes(to: v1)
 
     let idle = configuration.limits.idleTimeout
     var application = Application(
@@ -65,6 +75,7 @@ public func buildApplication(configuration: ServerConfiguration) async throws ->
         onServerRunning: { channel in await configuration.onListening?(channel.localAddress?.port ?? 0) },
         logger: logger)
     application.addServices(PoolService(pool: pool), watcher)
+    if readPool !== pool { application.addServices(PoolService(pool: readPool)) }
     let routes = router.routes.map { "\($0.method.rawValue) \($0.path.description)" }
     return (application, ServerParts(pool: pool, authority: authority, metrics: metrics, store: store, routes: routes))
 }

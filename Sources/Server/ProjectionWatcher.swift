@@ -5,9 +5,11 @@ import Projections
 import ServiceLifecycle
 
 /// Knows how far each projector has got, so a read with `minPosition` can wait for its
-/// projectors to pass a position: it LISTENs on `gigledger_projections` (the daemon announces
-/// every committed batch there), re-reads the checkpoints when told, and wakes the waiters
-/// whose target has been reached. A slow fallback poll covers a missed notification.
+/// projectors to pass a position: on EventStore's `LogListener` (the one way to wait for news), it
+/// listens on `gigledger_projections` (the daemon announces every committed batch there), re-reads
+/// the checkpoints when told, and wakes the waiters whose target has been reached; a slow fallback
+/// poll covers a missed notification. On a hot standby (the server's read database may be one),
+/// which hears no notifications, it polls the replicated checkpoints every `standbyPoll`.
 public final class ProjectionWatcher: Service, Sendable {
     let board = CheckpointBoard()
     let pool: ConnectionPool
@@ -15,31 +17,33 @@ public final class ProjectionWatcher: Service, Sendable {
     let projectors: [any Projector]
     let logger: Logger
     let fallbackPoll: Duration
+    let standbyPoll: Duration
 
     init(
         pool: ConnectionPool, config: ConnectionConfig, projectors: [any Projector], logger: Logger,
-        fallbackPoll: Duration = .seconds(1)
+        fallbackPoll: Duration = .seconds(1), standbyPoll: Duration = .milliseconds(100)
     ) {
         self.pool = pool
         self.config = config
         self.projectors = projectors
         self.logger = logger
         self.fallbackPoll = fallbackPoll
+        self.standbyPoll = standbyPoll
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
+            let listener = LogListener(
+                config: self.config, channel: ProjectionEngine.notificationChannel, fallbackPoll: self.fallbackPoll,
+                standbyPoll: self.standbyPoll, logger: self.logger)
             var failures = 0
             while !Task.isCancelled {
                 do {
-                    let connection = try await Connection.connect(self.config, logger: self.logger)
-                    defer { Task { await connection.close() } }
-                    try await connection.listen("gigledger_projections")
+                    try await self.refresh()
+                    // The first wait (and the first after a broken session) listens afresh and
+                    // returns at once: the refresh above then runs again, after LISTEN.
+                    try await listener.wait(after: .caughtUp)
                     failures = 0
-                    while !Task.isCancelled {
-                        try await self.refresh()
-                        _ = try await connection.waitForNotification(timeout: self.fallbackPoll)
-                    }
                 } catch {
                     if Task.isCancelled { break }
                     failures += 1
@@ -48,6 +52,7 @@ public final class ProjectionWatcher: Service, Sendable {
                     try? await Task.sleep(for: .milliseconds(min(5000, 100 << min(failures, 6))))
                 }
             }
+            await listener.close()
             await self.board.close()
         }
     }

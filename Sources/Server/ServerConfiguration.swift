@@ -7,8 +7,12 @@ public struct ServerConfiguration: Sendable {
     public var host: String
     /// Port to bind; 0 picks a free one (tests).
     public var port: Int
-    /// The database.
+    /// The database: commands, and reads too unless ``readDatabase`` is set.
     public var database: ConnectionConfig
+    /// Where the read endpoints read the read models and wait for `minPosition`, e.g. a hot
+    /// standby of ``database`` (`gigctl serve --read-url`); nil reads from ``database``. A standby
+    /// trails the primary by its replication lag, which a read with `minPosition` waits out.
+    public var readDatabase: ConnectionConfig?
     /// Connections in the pool (commands and reads); one more is held for projector notifications.
     public var poolSize: Int
     /// Keys that verify bearer tokens (the first that signs also issues, for `gigctl tokens issue`).
@@ -19,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     /// How many times a command is decided before concurrent writers' conflicts answer 409
     /// (``MarketplaceService/maxAttempts``).
     public var commandAttempts: Int = 12
+    /// How `GET /v1/events` streams.
+    public var events = EventStream()
     public var logger: Logger
     /// Called once the server listens, with the port it bound (useful with port 0).
     public var onListening: (@Sendable (Int) async -> Void)?
@@ -40,6 +46,17 @@ public struct ServerConfiguration: Sendable {
         public var readWaitDefault: Duration = .seconds(2)
         /// The most a client may ask a read to wait (`waitMs`).
         public var readWaitMax: Duration = .seconds(10)
+        public init() {}
+    }
+
+    /// How `GET /v1/events` streams (Server-Sent Events).
+    public struct EventStream: Sendable {
+        /// A `: heartbeat` comment goes out after this long without an event, so proxies keep
+        /// the connection and a client notices a dead one.
+        public var heartbeat: Duration = .seconds(15)
+        /// The most events one read of the log takes for one stream (also the most a stream
+        /// holds in memory: it writes a batch before reading the next).
+        public var batchSize: Int = 500
         public init() {}
     }
 

@@ -36,7 +36,11 @@ public struct MarketPlan: Sendable {
     public struct Freelancer: Sendable {
         let id: UUID
         let skills: [(Int, Int)]
+        var country = ""
     }
+
+    /// Where simulated freelancers work.
+    static let countries = ["DE", "FR", "IN", "BR", "US"]
     public struct Client: Sendable {
         let id: UUID
         let currency: Currency
@@ -100,6 +104,11 @@ public struct MarketPlan: Sendable {
             for (skill, _) in claims { bySkill[skill].append(index) }
             freelancers.append(Freelancer(id: random.uuid(), skills: claims))
         }
+        // Countries from a random stream of their own, so the rest of the market is unchanged.
+        var placement = SeededRandom(seed: config.seed, stream: 4)
+        for index in freelancers.indices {
+            freelancers[index].country = Self.countries[placement.int(0...(Self.countries.count - 1))]
+        }
         self.freelancers = freelancers
         self.bySkill = bySkill
         clients = (0..<max(0, config.clients)).map { _ in
@@ -159,7 +168,36 @@ public struct MarketPlan: Sendable {
                                 freelancerID: FreelancerID(freelancer.id),
                                 name: "Freelancer \(n + 1)", skills: claims,
                                 hourlyRate: Money(minorUnits: best / 40 + Int64(random.int(0...2_000)), currency: .eur),
-                                hoursPerWeek: random.int(10...40)))),
+                                hoursPerWeek: random.int(10...40), country: freelancer.country))),
+                    expectedRejection: nil, effect: nil))
+        }
+        return commands
+    }
+
+    /// Preferences of about a third of the freelancers, set an hour after the registrations
+    /// (run after all of them): a minimum budget, the currencies they take, skills they want more
+    /// of, a limit on contracts at once. Drawn from a random stream of their own, so the rest of
+    /// the market is the same with or without them.
+    public func preferences() -> [PlannedCommand] {
+        var random = SeededRandom(seed: config.seed, stream: 3)
+        let at = config.start.addingTimeInterval(-82_800)
+        var commands: [PlannedCommand] = []
+        for freelancer in freelancers {
+            guard random.chance(0.35) else { continue }
+            let best = freelancer.skills.map { skills[$0.0].basePrice }.max() ?? 90_000
+            let wanted = random.chance(0.5) ? [skills[random.int(0...(skills.count - 1))].slug] : []
+            let currencies: [String] = random.chance(0.6) ? [] : random.chance(0.5) ? ["EUR"] : ["EUR", "USD"]
+            commands.append(
+                PlannedCommand(
+                    command: .freelancer(
+                        .setPreferences(
+                            .init(
+                                context: context(&random, .freelancer(FreelancerID(freelancer.id)), at),
+                                freelancerID: FreelancerID(freelancer.id),
+                                minimumBudget: random.chance(0.5)
+                                    ? Money(minorUnits: best * Int64(random.int(3...6)) / 10, currency: .eur) : nil,
+                                currencies: currencies, wantedSkills: wanted,
+                                maxConcurrentContracts: random.chance(0.5) ? random.int(1...3) : nil))),
                     expectedRejection: nil, effect: nil))
         }
         return commands
@@ -167,6 +205,15 @@ public struct MarketPlan: Sendable {
 
     private func context(_ random: inout SeededRandom, _ actor: ActorRef, _ at: Date) -> CommandContext {
         CommandContext(commandID: CommandID(random.uuid()), actor: actor, occurredAt: at)
+    }
+
+    /// The experience a gig asks for and how it pays, drawn from a random stream of its own (so
+    /// the rest of its lifecycle is the same as before gigs said either).
+    static func terms(of gig: Gig, seed: UInt64) -> (experience: ExperienceLevel, engagement: Engagement) {
+        var random = SeededRandom(seed: seed, stream: 500_000 + UInt64(gig.index))
+        let experience: [ExperienceLevel] = [.any, .any, .entry, .intermediate, .intermediate, .expert]
+        let level = experience[random.int(0...(experience.count - 1))]
+        return (level, random.chance(0.3) ? .hourly(hours: random.int(10...120)) : .fixedPrice)
     }
 
     /// The lifecycle of gig `gig`, in business-time order.
@@ -181,6 +228,7 @@ public struct MarketPlan: Sendable {
         let budgetMin = Money(minorUnits: budget * 6 / 10, currency: client.currency)
         let budgetMax = Money(minorUnits: budget, currency: client.currency)
         let deadline = gig.postedAt.addingTimeInterval(Double(random.int(3...10)) * 86_400)
+        let terms = Self.terms(of: gig, seed: config.seed)
         var timeline: [(Date, PlannedCommand)] = []
         func add(_ at: Date, _ command: MarketplaceCommand, expect: String? = nil, effect: PlannedCommand.Effect? = nil)
         {
@@ -201,7 +249,8 @@ public struct MarketPlan: Sendable {
                         description:
                             "Week \(gig.week + 1) gig in \(gig.skills.map { skills[$0].slug }.joined(separator: ", ")).",
                         skills: gig.skills.map { skills[$0].slug }, budgetMin: budgetMin, budgetMax: budgetMax,
-                        biddingClosesAt: deadline, clientRegistered: true))))
+                        biddingClosesAt: deadline, clientRegistered: true, experience: terms.experience,
+                        engagement: terms.engagement))))
 
         // Bidders: crowded skills draw many, and more every week in a price war; niches few.
         let candidates = bySkill[gig.skills[0]]
@@ -301,7 +350,13 @@ public struct MarketPlan: Sendable {
             return timeline.sorted { $0.0 < $1.0 }.map(\.1)
         }
         let sortedLive = live.sorted { $0.amount < $1.amount || ($0.amount == $1.amount && $0.id < $1.id) }
-        let winner = random.chance(0.65) ? sortedLive[0] : sortedLive[random.int(0...(sortedLive.count - 1))]
+        var winner = random.chance(0.65) ? sortedLive[0] : sortedLive[random.int(0...(sortedLive.count - 1))]
+        if let favoured = config.favouredCountry,
+            let preferred = sortedLive.first(where: { freelancers[$0.freelancer].country == favoured })
+        {
+            // The planted bias: a client who prefers one country picks its cheapest bid.
+            winner = preferred
+        }
         let contractID = ContractID(random.uuid())
         add(
             decisionAt,

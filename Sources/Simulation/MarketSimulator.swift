@@ -55,8 +55,9 @@ public final class MarketSimulator: Sendable {
         let started = ContinuousClock.now
         let tally = Tally()
         let registrations = plan.registrations()
+        let preferences = plan.preferences()
         // Drawing every script once more is cheap next to running it, and makes progress exact.
-        let planned = registrations.count + plan.gigs.reduce(0) { $0 + plan.script(for: $1).count }
+        let planned = registrations.count + preferences.count + plan.gigs.reduce(0) { $0 + plan.script(for: $1).count }
         let workers = max(1, plan.config.workers)
         let reporter = Task {
             while !Task.isCancelled {
@@ -70,15 +71,18 @@ public final class MarketSimulator: Sendable {
         }
         defer { reporter.cancel() }
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<workers {
-                group.addTask {
-                    for (n, command) in registrations.enumerated() where n % workers == worker {
-                        try await self.execute(command, tally)
+        // Registrations, then preferences (of registered freelancers only), each wave on every worker.
+        for wave in [registrations, preferences] {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<workers {
+                    group.addTask {
+                        for (n, command) in wave.enumerated() where n % workers == worker {
+                            try await self.execute(command, tally)
+                        }
                     }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<workers {

@@ -10,6 +10,9 @@ public struct SimulationConfig: Sendable, Hashable, Codable {
     public var gigsPerClientPerWeek: Double
     /// Concurrent writers (connections).
     public var workers: Int
+    /// A planted bias for the fairness audit: when set, clients award a gig to a live bid of a
+    /// freelancer from this country whenever there is one (nil: the market is fair).
+    public var favouredCountry: String? = nil
     /// Monday 00:00 UTC of the last simulated ISO week: the calendar is anchored at its end, so
     /// that by default the simulated market ends in the current week.
     public var lastWeek: Date

@@ -22,6 +22,8 @@ import Projections
 /// (`Projections`): it reads a read model and sends commands, so neither of the two needs to
 /// depend on the other.
 public struct TimerJob: Sendable {
+    /// What one ``TimerJob/run(now:)`` did. Streams are named as in the log (`gig-<uuid>`,
+    /// `contract-<uuid>`).
     public struct Report: Sendable, Codable, Hashable {
         /// Gig streams expired by this run.
         public var expiredGigs: [String] = []
@@ -34,16 +36,26 @@ public struct TimerJob: Sendable {
         /// The timers read model this run read: its projector's state, checkpoint and lag.
         public var readModel = ReadModel()
 
+        /// The state of the timers read model when the run read it.
         public struct ReadModel: Sendable, Codable, Hashable {
+            /// The timers projector's state in `read_models.projection_status` (`running`,
+            /// `failed`, …).
             public var state = ""
+            /// The last log position the read model had applied.
             public var checkpointPosition: Int64 = 0
+            /// How many events of the log the read model had not applied yet; timers those events
+            /// create are found by a later run.
             public var lagEvents: Int64 = 0
         }
     }
 
+    /// The command handler the timer commands are sent through; its store's pool is also where the
+    /// read model is read.
     public let service: MarketplaceService
     let logger: Logger
 
+    /// Creates a job that sends its commands through `service` and logs failed timers to `logger`
+    /// at warning level.
     public init(service: MarketplaceService, logger: Logger = Logger(label: "gigledger.timers")) {
         self.service = service
         self.logger = logger

@@ -22,10 +22,10 @@ enum ProjectionBench {
             // The market of an earlier run (same projector versions), for measuring again.
             let pool = ConnectionPool(config: base.withDatabase("gigledger_bench_projections"), maxConnections: 10)
             let freelancerIDs = try await pool.query(
-                "SELECT freelancer_id::text FROM read_models.match_freelancers_v2 ORDER BY 1"
+                "SELECT freelancer_id::text FROM read_models.match_freelancers_v3 ORDER BY 1"
             ).rows.map { try $0.decode(String.self, at: 0) }
             let gigIDs = try await pool.query(
-                "SELECT gig_id::text FROM read_models.match_gigs_v2 WHERE status = 'open' ORDER BY 1"
+                "SELECT gig_id::text FROM read_models.match_gigs_v3 WHERE status = 'open' ORDER BY 1"
             ).rows.map { try $0.decode(String.self, at: 0) }
             try await measure(pool: pool, freelancerIDs: freelancerIDs, gigIDs: gigIDs, rate: rate, seconds: seconds)
             return
@@ -128,6 +128,8 @@ enum ProjectionBench {
         // Matching latency: the three queries, and as the baseline (same run, same tables) the
         // version-1 way of answering candidates — every candidate scored at query time.
         let matching = Matching(pool: pool)
+        // The baseline scores under weights v1 (no experience or preference fit): compared with the same.
+        let baseline = Matching(pool: pool, weights: .v1)
         func millis(_ since: ContinuousClock.Instant) -> Double {
             let d = since.duration(to: .now)
             return Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
@@ -142,7 +144,7 @@ enum ProjectionBench {
             let t = ContinuousClock.now
             let everyone = try await scoreEveryCandidate(pool, gig: gig, k: 10)
             baselineTimes.append(millis(t))
-            if try await matching.candidates(forGig: gig, k: 10).data.map(\.freelancerID) == everyone { agreed += 1 }
+            if try await baseline.candidates(forGig: gig, k: 10).data.map(\.freelancerID) == everyone { agreed += 1 }
         }
         for n in 0..<200 {
             var t = ContinuousClock.now
@@ -183,7 +185,7 @@ enum ProjectionBench {
             for (n, time) in gigTimes.enumerated().sorted(by: { $0.1 > $1.1 }).prefix(8) {
                 let gig = gigIDs[(n * 7919) % gigs]
                 let skills = try await pool.query(
-                    "SELECT skills::text || ' ' || budget_max_minor FROM read_models.match_gigs_v2 WHERE gig_id = \(UUID(uuidString: gig)!)"
+                    "SELECT skills::text || ' ' || budget_max_minor FROM read_models.match_gigs_v3 WHERE gig_id = \(UUID(uuidString: gig)!)"
                 ).scalar(String.self)
                 print(String(format: "slow candidates: %.1f ms %@ %@", time, gig, skills))
             }
@@ -280,24 +282,24 @@ enum ProjectionBench {
         let w = Matching.Weights.v1
         return try await pool.query(
             """
-            WITH gig AS (SELECT * FROM read_models.match_gigs_v2 WHERE gig_id = \(gig)),
-            population AS (SELECT count(*)::float8 AS n FROM read_models.match_freelancers_v2),
+            WITH gig AS (SELECT * FROM read_models.match_gigs_v3 WHERE gig_id = \(gig)),
+            population AS (SELECT count(*)::float8 AS n FROM read_models.match_freelancers_v3),
             need AS (
-                SELECT s.skill, ln((p.n + 1) / ((SELECT count(*) FROM read_models.match_freelancer_skills_v2 fs WHERE fs.skill = s.skill) + 1)) + 1 AS idf
+                SELECT s.skill, ln((p.n + 1) / ((SELECT count(*) FROM read_models.match_freelancer_skills_v3 fs WHERE fs.skill = s.skill) + 1)) + 1 AS idf
                 FROM gig, unnest(gig.skills) AS s(skill), population p
             ),
             total AS (SELECT sum(idf) AS total FROM need),
             pool AS (
-                SELECT f.* FROM read_models.match_freelancers_v2 f
-                WHERE EXISTS (SELECT 1 FROM read_models.match_freelancer_skills_v2 fs JOIN need USING (skill) WHERE fs.freelancer_id = f.freelancer_id)
+                SELECT f.* FROM read_models.match_freelancers_v3 f
+                WHERE EXISTS (SELECT 1 FROM read_models.match_freelancer_skills_v3 fs JOIN need USING (skill) WHERE fs.freelancer_id = f.freelancer_id)
             ),
             scored AS (
                 SELECT f.freelancer_id,
-                       \(w.coverage) * coalesce(coalesce((SELECT sum(need.idf * fs.level / 3.0) FROM read_models.match_freelancer_skills_v2 fs JOIN need USING (skill)
+                       \(w.coverage) * coalesce(coalesce((SELECT sum(need.idf * fs.level / 3.0) FROM read_models.match_freelancer_skills_v3 fs JOIN need USING (skill)
                                  WHERE fs.freelancer_id = f.freelancer_id), 0) / nullif(total.total, 0), 0)
                        + \(w.budget) * CASE WHEN f.currency <> gig.currency THEN 0
-                            ELSE greatest(0, 1 - greatest(gig.budget_min_minor - f.hourly_rate_minor * \(w.typicalGigHours),
-                                                           f.hourly_rate_minor * \(w.typicalGigHours) - gig.budget_max_minor, 0)
+                            ELSE greatest(0, 1 - greatest(gig.budget_min_minor - f.hourly_rate_minor * coalesce(gig.engagement_hours, \(w.typicalGigHours)),
+                                                           f.hourly_rate_minor * coalesce(gig.engagement_hours, \(w.typicalGigHours)) - gig.budget_max_minor, 0)
                                               / nullif(gig.budget_max_minor, 0)::float8) END
                        + \(w.availability) * CASE WHEN f.hours_per_week <= 0 THEN 0
                             ELSE greatest(0, (f.hours_per_week - \(w.hoursPerActiveContract) * f.active_contracts) / f.hours_per_week::float8) END

@@ -12,6 +12,12 @@ struct Options {
     var seconds = 6.0
     var rounds = 2
     var url: String?
+    var events = [1, 10]
+    var connections = [1, 8]
+    var hotGig = true
+    var group = true
+    var callers = [8, 64]
+    var groupsInFlight = AppendGrouping().maxGroupsInFlight
     static func parse() -> Options {
         var options = Options()
         var args = CommandLine.arguments.dropFirst()
@@ -20,13 +26,25 @@ struct Options {
             case "--seconds": options.seconds = Double(args.popFirst() ?? "") ?? options.seconds
             case "--rounds": options.rounds = Int(args.popFirst() ?? "") ?? options.rounds
             case "--database-url": options.url = args.popFirst()
+            case "--events": options.events = (args.popFirst() ?? "").split(separator: ",").compactMap { Int($0) }
+            case "--connections":
+                options.connections = (args.popFirst() ?? "").split(separator: ",").compactMap { Int($0) }
+            case "--no-hot-gig": options.hotGig = false
+            case "--no-group": options.group = false
+            case "--callers": options.callers = (args.popFirst() ?? "").split(separator: ",").compactMap { Int($0) }
+            case "--groups-in-flight": options.groupsInFlight = Int(args.popFirst() ?? "") ?? options.groupsInFlight
             case "-h", "--help":
                 print(
-                    "usage: gigbench [--seconds S] [--rounds N] [--database-url URL]\n"
+                    "usage: gigbench [--seconds S] [--rounds N] [--events 1,10] [--connections 1,8] [--no-hot-gig]\n"
+                        + "                [--no-group] [--callers 8,64] [--groups-in-flight N] [--database-url URL]\n"
                         + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S] [--reuse]\n"
                         + "       gigbench rebuild [--database NAME] [--batch-size N]   (engine rebuild of all projections vs COPY; a log of gigctl simulate --scale large)\n"
                         + "       gigbench apply [--batches 2000,5000] [--database-url URL]   (each projector applied from zero, on a log already there)\n"
-                        + "Measures appends/s of the event log and of a raw INSERT baseline, side by side.")
+                        + "       gigbench http-baseline [--clients N] [--pool-size N] [--seconds S] [--database-url URL]   (scripts/bench-http: the library side of the HTTP command figures)\n"
+                        + "       gigbench sse --port P --token T [--subscribers N] [--rate R] [--seconds S] [--server-pid PID] [--database-url URL]   (scripts/bench-http: SSE fan-out latency)\n"
+                        + "Measures appends/s of EventStore.append against pgbench -M prepared of the same ledger.append call\n"
+                        + "and of a raw INSERT, side by side; group append from many callers; then bids on one hot gig against 8 gigs."
+                )
                 exit(0)
             default:
                 FileHandle.standardError.write(Data("unknown argument \(arg); see --help\n".utf8))
@@ -93,6 +111,34 @@ if CommandLine.arguments.dropFirst().first == "projections" {
     exit(0)
 }
 
+if ["http-baseline", "sse"].contains(CommandLine.arguments.dropFirst().first) {
+    let args = Array(CommandLine.arguments.dropFirst(2))
+    func value(_ flag: String) -> String? {
+        args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
+    }
+    var config = ConnectionConfig.resolve(value("--database-url"), applicationName: "gigbench")
+    config.sessionSettings = [("synchronous_commit", "on")]
+    do {
+        if CommandLine.arguments[1] == "http-baseline" {
+            try await HTTPBench.baseline(
+                config: config, clients: Int(value("--clients") ?? "") ?? 8,
+                poolSize: Int(value("--pool-size") ?? "") ?? 16, seconds: Double(value("--seconds") ?? "") ?? 10)
+        } else {
+            guard let port = value("--port").flatMap(Int.init), let token = value("--token") else {
+                throw HTTPBench.BenchError("gigbench sse needs --port and --token")
+            }
+            try await HTTPBench.sse(
+                config: config, port: port, token: token, subscribers: Int(value("--subscribers") ?? "") ?? 100,
+                rate: Int(value("--rate") ?? "") ?? 500, seconds: Double(value("--seconds") ?? "") ?? 20,
+                serverPID: value("--server-pid").flatMap(Int32.init))
+        }
+    } catch {
+        FileHandle.standardError.write(Data("gigbench \(CommandLine.arguments[1]): \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
+
 if CommandLine.arguments.dropFirst().first == "rebuild" {
     let args = Array(CommandLine.arguments.dropFirst(2))
     func value(_ flag: String) -> String? {
@@ -131,9 +177,9 @@ try await pool.query(
         data jsonb NOT NULL, metadata jsonb NOT NULL, occurred_at timestamptz NOT NULL)
     """)
 let store = EventStore(pool: pool)
-let metadataJSON = try PGJSON(encoding: EventMetadata(actor: "freelancer:bench", commandId: UUID()))
 
-/// Per writer, 100 streams appended in turn with exact expected versions (no conflicts).
+/// Per writer one stream per case, appended with exact expected versions (no conflicts), as the
+/// pgbench baseline does with its `\gset` version.
 actor Versions {
     var versions: [String: Int64] = [:]
     func next(_ stream: String, by count: Int) -> Int64 {
@@ -144,18 +190,8 @@ actor Versions {
 }
 let versions = Versions()
 
-func rawAppend(_ writer: Int, _ n: Int, events: Int) async throws {
-    let stream = "bid-w\(writer)-s\(n % 100)-\(events)"
-    var sql: SQL = "INSERT INTO bench_raw (stream_id, event_type, data, metadata, occurred_at) VALUES "
-    for i in 0..<events {
-        if i > 0 { sql.append(", ") }
-        sql.append("(\(stream), 'BidPlaced', \(payload(n * events + i)), \(metadataJSON), \(Date()))")
-    }
-    try await pool.query(sql)
-}
-
-func logAppend(_ writer: Int, _ n: Int, events: Int) async throws {
-    let stream = try StreamName(validating: "bid-w\(writer)s\(n % 100)e\(events)")
+func logAppend(_ writer: Int, _ n: Int, events: Int, round: Int, store: EventStore = store) async throws {
+    let stream = try StreamName(validating: "bid-w\(writer)e\(events)r\(round)")
     let current = await versions.next(stream.rawValue, by: events)
     let batch = (0..<events).map { NewEvent(type: "BidPlaced", data: payload(n * events + $0), occurredAt: Date()) }
     try await store.append(
@@ -167,28 +203,91 @@ FileHandle.standardError.write(
     Data(
         "PostgreSQL \(version), fsync=\(fsync), synchronous_commit=on; \(options.rounds) round(s) of \(options.seconds) s per side\n"
             .utf8))
-print("| events per append | connections | raw INSERT appends/s | event log appends/s | log events/s | log ÷ raw |")
-print("|---:|---:|---:|---:|---:|---:|")
-for events in [1, 10] {
-    for writers in [1, 8] {
+print("Load average at the start: \(loadAverage())")
+print("")
+print(
+    "| events per append | connections | raw INSERT (pgbench) appends/s | `ledger.append` (pgbench) appends/s "
+        + "| `EventStore.append` appends/s | EventStore events/s | function ÷ raw | EventStore ÷ pgbench |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+let seconds = max(1, Int(options.seconds.rounded()))
+var round = 0
+for events in options.events {
+    for writers in options.connections {
         var raw: [Double] = []
+        var function: [Double] = []
         var log: [Double] = []
-        // Alternate the two sides so drift on a noisy machine hits both alike.
+        // Alternate the three sides so drift on a noisy machine hits them alike.
         for _ in 0..<options.rounds {
+            round += 1
             raw.append(
-                try await measure(writers: writers, seconds: options.seconds) {
-                    try await rawAppend($0, $1, events: events)
-                })
+                try Pgbench.run(
+                    script: Pgbench.rawScript(events: events), clients: writers, seconds: seconds,
+                    target: config.target))
+            function.append(
+                try Pgbench.run(
+                    script: Pgbench.appendScript(events: events, tag: "r\(round)"), clients: writers,
+                    seconds: seconds, target: config.target, defines: ["version=0"]))
+            let thisRound = round
             log.append(
-                try await measure(writers: writers, seconds: options.seconds) {
-                    try await logAppend($0, $1, events: events)
+                try await measure(writers: writers, seconds: Double(seconds)) {
+                    try await logAppend($0, $1, events: events, round: thisRound)
                 })
         }
         let r = raw.reduce(0, +) / Double(raw.count)
+        let f = function.reduce(0, +) / Double(function.count)
         let l = log.reduce(0, +) / Double(log.count)
         print(
-            String(format: "| %d | %d | %.0f | %.0f | %.0f | %.2f |", events, writers, r, l, l * Double(events), l / r))
+            String(
+                format: "| %d | %d | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f |", events, writers, r, f, l,
+                l * Double(events), f / r, l / f))
     }
+}
+print("")
+
+// MARK: - Group append (issue 14): 1-event appends from many concurrent callers on a store that
+// coalesces them, against the raw INSERT baseline with 8 connections (pgbench) in the same run.
+if options.group {
+    let grouped = EventStore(pool: pool, grouping: AppendGrouping(maxGroupsInFlight: options.groupsInFlight))
+    print(
+        "Group append: at most \(grouped.grouping?.maxCommands ?? 0) commands per group, \(options.groupsInFlight) groups in flight."
+    )
+    print("")
+    print(
+        "| group append, 1 event per command | callers | raw INSERT (pgbench, 8 connections) appends/s "
+            + "| `EventStore.append`, no grouping, appends/s | grouped appends/s | grouped ÷ raw |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for callers in options.callers {
+        var raw: [Double] = []
+        var alone: [Double] = []
+        var together: [Double] = []
+        for _ in 0..<options.rounds {
+            round += 1
+            raw.append(
+                try Pgbench.run(
+                    script: Pgbench.rawScript(events: 1), clients: 8, seconds: seconds, target: config.target))
+            let thisRound = round
+            alone.append(
+                try await measure(writers: callers, seconds: Double(seconds)) {
+                    try await logAppend($0, $1, events: 1, round: thisRound, store: store)
+                })
+            round += 1
+            let groupRound = round
+            together.append(
+                try await measure(writers: callers, seconds: Double(seconds)) {
+                    try await logAppend($0, $1, events: 1, round: groupRound, store: grouped)
+                })
+        }
+        let r = raw.reduce(0, +) / Double(raw.count)
+        let a = alone.reduce(0, +) / Double(alone.count)
+        let g = together.reduce(0, +) / Double(together.count)
+        print(String(format: "| | %d | %.0f | %.0f | %.0f | %.2f |", callers, r, a, g, g / r))
+    }
+    print("")
+}
+print("Load average at the end: \(loadAverage())")
+if !options.hotGig {
+    await pool.close()
+    exit(0)
 }
 // MARK: - Bids on a hot gig (issue 4): 8 writers on one gig against 8 writers on 8 gigs.
 

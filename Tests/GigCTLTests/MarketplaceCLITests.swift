@@ -99,9 +99,61 @@ struct MarketplaceCLITests {
                 == 65)
     }
 
+    /// The flags of GigPosted v2 and of preferences reach the stored events.
+    @Test func experienceEngagementAndPreferencesFlags() async throws {
+        let pool = try await TestDatabase.pool(for: "cliv2")
+        let db = ["--database-url", pool.config.target]
+        let client = UUID().uuidString.lowercased()
+        let freelancer = UUID().uuidString.lowercased()
+        let gig = UUID().uuidString.lowercased()
+        try await run(["client", "register", "--id", client, "--name", "Acme", "--country", "DE"] + db)
+        try await run(
+            [
+                "freelancer", "register", "--id", freelancer, "--name", "Ada", "--skill", "nlp:3", "--rate", "90.00",
+                "--hours", "30",
+            ] + db)
+        try await run(
+            [
+                "gig", "post", "--id", gig, "--client", client, "--title", "Label", "--skill", "nlp", "--budget-min",
+                "1000", "--budget-max", "3000", "--closes-in-days", "7", "--experience", "expert", "--engagement",
+                "hourly", "--hours", "40",
+            ] + db)
+        try await run(
+            [
+                "freelancer", "set-preferences", "--freelancer", freelancer, "--min-budget", "800.00", "--accept",
+                "USD",
+                "--accept", "EUR", "--want", "nlp", "--max-contracts", "2",
+            ] + db)
+        let store = EventStore(pool: pool)
+        let posted = try #require(try await store.readStream(try StreamName(validating: "gig-\(gig)")).first)
+        #expect(posted.schemaVersion == 2)
+        let data = try posted.data.decode(JSONValue.self)
+        #expect(data["experience"] == "expert")
+        #expect(data["engagement"] == ["hours": 40, "kind": "hourly"])
+        let set = try #require(try await store.readStream(try StreamName(validating: "freelancer-\(freelancer)")).last)
+        #expect(set.type == "PreferencesSet")
+        let preferences = try set.data.decode(JSONValue.self)
+        #expect(preferences["minimumBudget"] == ["currency": "EUR", "minorUnits": 80_000])
+        #expect(preferences["currencies"] == ["EUR", "USD"])
+        #expect(preferences["wantedSkills"] == ["nlp"])
+        #expect(preferences["maxConcurrentContracts"] == 2)
+        // Hours without an hourly engagement, an unknown level, or too many contracts: malformed or rejected.
+        let base = [
+            "gig", "post", "--client", client, "--title", "T", "--skill", "nlp", "--budget-min", "1", "--budget-max",
+            "2", "--closes-in-days", "3",
+        ]
+        #expect(await exitCode(base + ["--hours", "5"] + db) == 64)
+        #expect(await exitCode(base + ["--experience", "guru"] + db) == 64)
+        #expect(await exitCode(base + ["--engagement", "hourly", "--hours", "0"] + db) == 65)
+        #expect(
+            await exitCode(["freelancer", "set-preferences", "--freelancer", freelancer, "--max-contracts", "99"] + db)
+                == 65)
+    }
+
     @Test func everyMarketplaceSubcommandHasHelp() {
         let commands: [any ParsableCommand.Type] = [
-            RegisterFreelancer.self, UpdateSkills.self, ChangeRate.self, ChangeAvailability.self, RegisterClient.self,
+            RegisterFreelancer.self, UpdateSkills.self, ChangeRate.self, ChangeAvailability.self, SetPreferences.self,
+            RegisterClient.self,
             PostGig.self, CancelGig.self, PlaceBid.self, ReviseBid.self, WithdrawBid.self, DeclineBid.self,
             AcceptBid.self,
             Deliver.self, RequestChanges.self, Approve.self, OpenDispute.self, ResolveDispute.self, Review.self,

@@ -66,7 +66,7 @@ struct EventRegistryTests {
     /// through every later step into the current payload; no version lacks its step.
     @Test(arguments: [("shipped", EventRegistry.marketplace), ("test v3", ClientRegisteredV3.registry())])
     func everyRegisteredUpcasterPathReads(_ name: String, _ registry: EventRegistry) throws {
-        #expect(registry.types.count == 22)
+        #expect(registry.types.count == 23)
         for schema in registry.schemas {
             #expect(
                 schema.missingUpcasts.isEmpty, "\(name): \(schema.type) lacks upcasters from \(schema.missingUpcasts)")
@@ -79,13 +79,65 @@ struct EventRegistryTests {
         }
     }
 
-    @Test func theShippedRegistryKnowsEveryAggregatesTypesAtVersionOne() {
+    @Test func theShippedRegistryKnowsEveryAggregatesTypesAtTheirVersions() {
         let byCategory = Dictionary(grouping: EventRegistry.marketplace.schemas, by: \.category)
-        #expect(byCategory[.freelancer]?.count == 4)
+        #expect(byCategory[.freelancer]?.count == 5)
         #expect(byCategory[.client]?.count == 1)
         #expect(byCategory[.gig]?.count == 7)
         #expect(byCategory[.contract]?.count == 10)
-        #expect(EventRegistry.marketplace.schemas.allSatisfy { $0.version == 1 && $0.upcasts.isEmpty })
+        let evolved = EventRegistry.marketplace.schemas.filter { $0.version != 1 || !$0.upcasts.isEmpty }
+        #expect(evolved.map(\.type) == ["GigPosted"])
+        #expect(evolved.first?.version == 2 && evolved.first?.upcasts.keys.sorted() == [1])
+    }
+
+    /// `GigPosted` v1 in every shape it was stored in (with and without a description, one skill
+    /// or many, any currency) reads as v2 with the documented defaults: `any`, `fixedPrice`.
+    @Test func gigPostedVersionOneUpcastsWithTheDocumentedDefaults() throws {
+        let registry = EventRegistry.marketplace
+        let base: [String: JSONValue] = [
+            "gigId": "61000000-0000-4000-8000-000000000001", "clientId": "c1000000-0000-4000-8000-000000000001",
+            "title": "Old", "skills": ["nlp"], "budgetMin": ["currency": "JPY", "minorUnits": 1],
+            "budgetMax": ["currency": "JPY", "minorUnits": 9], "biddingClosesAt": "2026-01-15T00:00:00.000Z",
+        ]
+        for description: JSONValue in ["", "Two\nlines"] {
+            for skills: JSONValue in [["nlp"], ["llm-fine-tuning", "nlp", "python"]] {
+                var v1 = base
+                v1["description"] = description
+                v1["skills"] = skills
+                let stored = EncodedEvent(
+                    type: "GigPosted", schemaVersion: 1, data: try JSONEncoder().encode(JSONValue.object(v1)))
+                guard case .gig(.gigPosted(let posted)) = try registry.decode(stored) else {
+                    Issue.record("a GigPosted v1 did not decode as GigPosted")
+                    continue
+                }
+                #expect(posted.experience == .any)
+                #expect(posted.engagement == .fixedPrice)
+                #expect(posted.skills.count == (skills == ["nlp"] ? 1 : 3))
+                let upcast = try JSONDecoder().decode(JSONValue.self, from: try registry.upcast(stored).data)
+                #expect(upcast["experience"] == "any")
+                #expect(upcast["engagement"] == ["kind": "fixedPrice"])
+                #expect(try registry.upcast(stored).schemaVersion == 2)
+            }
+        }
+        // Data that already says either is not version 1: refused, not silently overwritten.
+        var wrong = base
+        wrong["description"] = ""
+        wrong["experience"] = "expert"
+        let error = failure {
+            _ = try registry.decode(
+                EncodedEvent(
+                    type: "GigPosted", schemaVersion: 1, data: try JSONEncoder().encode(JSONValue.object(wrong))))
+        }
+        #expect(error?.code == .undecodableEvent)
+        // Version 2 data without the new fields is refused (they are required from version 2 on).
+        var bare = base
+        bare["description"] = ""
+        let missing = failure {
+            _ = try registry.decode(
+                EncodedEvent(
+                    type: "GigPosted", schemaVersion: 2, data: try JSONEncoder().encode(JSONValue.object(bare))))
+        }
+        #expect(missing?.code == .undecodableEvent)
     }
 
     func failure(_ body: () throws -> Void) -> DomainError? {

@@ -18,6 +18,12 @@ enum EventSamples {
             .init(freelancerID: F.alice, skills: [SkillProficiency(skill: F.skills("nlp")[0], level: .beginner)])),
         .rateChanged(.init(freelancerID: F.alice, hourlyRate: F.eur(9_500))),
         .availabilityChanged(.init(freelancerID: F.alice, hoursPerWeek: 20)),
+        .preferencesSet(
+            .init(
+                freelancerID: F.alice,
+                preferences: FreelancerPreferences(
+                    minimumBudget: F.eur(80_000), currencies: [.eur, .usd], wantedSkills: F.skills("explainable-ai"),
+                    maxConcurrentContracts: 2))),
     ]
 
     static let client: [ClientEvent] = [

@@ -47,7 +47,8 @@ enum Fixtures {
             .init(
                 gigID: gigID, clientID: clientID, title: "Fine-tune a support LLM",
                 description: "Fine-tune on 20k tickets.\nReport metrics.", skills: skills("llm-fine-tuning", "nlp"),
-                budgetMin: eur(200_000), budgetMax: eur(500_000), biddingClosesAt: deadline))
+                budgetMin: eur(200_000), budgetMax: eur(500_000), biddingClosesAt: deadline, experience: .any,
+                engagement: .fixedPrice))
     }
 
     static func bidPlaced(

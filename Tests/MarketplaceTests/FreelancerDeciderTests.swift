@@ -144,4 +144,49 @@ import Testing
         #expect(state.isRegistered)
         #expect(!FreelancerDecider.initialState.isRegistered)
     }
+
+    func setPreferences(
+        _ actor: ActorRef? = nil, minimum: Money? = Fixtures.eur(80_000), currencies: [String] = ["USD", "EUR", "EUR"],
+        wanted: [String] = ["nlp"], limit: Int? = 2
+    ) -> FreelancerCommand {
+        .setPreferences(
+            .init(
+                context: F.context(actor ?? me), freelancerID: F.alice, minimumBudget: minimum, currencies: currencies,
+                wantedSkills: wanted, maxConcurrentContracts: limit))
+    }
+
+    var preferencesSet: FreelancerEvent {
+        .preferencesSet(
+            .init(
+                freelancerID: F.alice,
+                preferences: FreelancerPreferences(
+                    minimumBudget: F.eur(80_000), currencies: [.eur, .usd], wantedSkills: F.skills("nlp"),
+                    maxConcurrentContracts: 2)))
+    }
+
+    @Test func setsPreferencesSortedAndUnique() {
+        Given(FreelancerDecider.self, [registered]).when(setPreferences()).then([preferencesSet])
+        Given(FreelancerDecider.self, [registered]).when(setPreferences(F.admin)).then([preferencesSet])
+    }
+
+    @Test func theSamePreferencesAgainDecideNothingAndNoneAtAllIsAPreference() {
+        Given(FreelancerDecider.self, [registered, preferencesSet]).when(setPreferences()).thenNothing()
+        Given(FreelancerDecider.self, [registered, preferencesSet])
+            .when(setPreferences(minimum: nil, currencies: [], wanted: [], limit: nil))
+            .then([.preferencesSet(.init(freelancerID: F.alice, preferences: .none))])
+        // A freelancer who never set any has none: setting none decides nothing.
+        Given(FreelancerDecider.self, [registered])
+            .when(setPreferences(minimum: nil, currencies: [], wanted: [], limit: nil)).thenNothing()
+    }
+
+    @Test func validatesPreferences() {
+        let given = Given(FreelancerDecider.self, [registered])
+        given.when(setPreferences(minimum: F.eur(0))).thenFails(.invalidAmount)
+        given.when(setPreferences(currencies: ["XXX"])).thenFails(.unknownCurrency)
+        given.when(setPreferences(wanted: ["alchemy"])).thenFails(.unknownSkill)
+        given.when(setPreferences(limit: 0)).thenFails(.invalidInput)
+        given.when(setPreferences(limit: 51)).thenFails(.invalidInput)
+        given.when(setPreferences(.freelancer(F.bob))).thenFails(.notAllowed)
+        Given(FreelancerDecider.self).when(setPreferences()).thenFails(.freelancerNotFound)
+    }
 }

@@ -11,8 +11,9 @@ import Testing
 
 /// The indexed searches give exactly what scoring every candidate gives: `Reference` scores
 /// every candidate with the one scoring definition (`Matching.GigContext.match`), counting
-/// idf's document frequencies and population from the rows at query time instead of reading the
-/// maintained counts, and without any index order or bound.
+/// idf's document frequencies and population, and each freelancer's experience per skill, from
+/// the rows at query time instead of reading the maintained counts, and without any index order
+/// or bound.
 @Suite("Matching searches equal scoring every candidate")
 struct MatchingSearchTests {
     enum Reference {
@@ -22,28 +23,39 @@ struct MatchingSearchTests {
             guard
                 let g = try await pool.query(
                     """
-                    SELECT currency, budget_min_minor, budget_max_minor, skills,
-                           ARRAY(SELECT (SELECT count(*) FROM read_models.match_freelancer_skills_v2 fs WHERE fs.skill = s.skill)::int
+                    SELECT currency, budget_min_minor, budget_max_minor, experience, engagement_hours, skills,
+                           ARRAY(SELECT (SELECT count(*) FROM read_models.match_freelancer_skills_v3 fs WHERE fs.skill = s.skill)::int
                                  FROM unnest(skills) WITH ORDINALITY AS s(skill, n) ORDER BY s.n) AS df,
-                           (SELECT count(*) FROM read_models.match_freelancers_v2)::int AS population
-                    FROM read_models.match_gigs_v2 WHERE gig_id = \(gig)
+                           (SELECT count(*) FROM read_models.match_freelancers_v3)::int AS population
+                    FROM read_models.match_gigs_v3 WHERE gig_id = \(gig)
                     """
                 ).rows.first
             else { return [] }
             let skills = try g.decode([String].self, "skills")
             let population = try g.decode(Int.self, "population")
             let context = Matching.GigContext(
-                id: gig, currency: try g.decode(String.self, "currency"),
-                budgetMin: try g.decode(Int64.self, "budget_min_minor"),
-                budgetMax: try g.decode(Int64.self, "budget_max_minor"), skills: skills,
+                terms: try Matching.GigTerms(id: gig, row: g), skills: skills,
                 idf: try g.decode([Int].self, "df").map { Matching.idf(population: population, df: $0) })
             let rows = try await pool.query(
                 """
                 SELECT f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week, f.active_contracts, f.ratings_sum,
-                       f.ratings_n, f.completed, f.failed, f.contracts_started,
-                       ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v2 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS skills,
-                       ARRAY(SELECT s.level FROM read_models.match_freelancer_skills_v2 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS levels
-                FROM read_models.match_freelancers_v2 f
+                       f.ratings_n, f.completed, f.failed, f.contracts_started, f.min_budget_minor, f.min_budget_currency,
+                       f.accepted_currencies, f.wanted_skills, f.max_contracts,
+                       ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v3 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS skills,
+                       ARRAY(SELECT s.level FROM read_models.match_freelancer_skills_v3 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS levels,
+                       coalesce(x.skills, '{}') AS x_skills, coalesce(x.completed, '{}') AS x_completed,
+                       coalesce(x.ratings_sum, '{}') AS x_ratings_sum, coalesce(x.ratings_n, '{}') AS x_ratings_n
+                FROM read_models.match_freelancers_v3 f
+                -- Experience counted from the contracts and their gigs, not read from match_experience_v3.
+                LEFT JOIN LATERAL (
+                    SELECT array_agg(e.skill ORDER BY e.skill) AS skills, array_agg(e.completed ORDER BY e.skill) AS completed,
+                           array_agg(e.ratings_sum ORDER BY e.skill) AS ratings_sum, array_agg(e.ratings_n ORDER BY e.skill) AS ratings_n
+                    FROM (SELECT s.skill, count(*)::int AS completed, coalesce(sum(c.client_rating), 0)::int AS ratings_sum,
+                                 count(c.client_rating)::int AS ratings_n
+                          FROM read_models.match_contracts_v3 c JOIN read_models.match_gigs_v3 cg ON cg.gig_id = c.gig_id
+                          CROSS JOIN LATERAL unnest(cg.skills) AS s(skill)
+                          WHERE c.freelancer_id = f.freelancer_id AND c.outcome = 'completed' GROUP BY s.skill) e
+                ) x ON true
                 WHERE (\(freelancer)::uuid IS NULL OR f.freelancer_id = \(freelancer)::uuid)
                 """
             ).rows
@@ -53,7 +65,10 @@ struct MatchingSearchTests {
                     uniquingKeysWith: { $1 })
                 // Candidates have at least one of the gig's skills.
                 guard skills.contains(where: { levels[$0] != nil }) else { return nil }
-                return context.match(try Matching.FreelancerFacts(row: row), levels: levels, weights: w)
+                return context.match(
+                    try Matching.FreelancerFacts(row: row), levels: levels,
+                    experience: try Matching.Experience.bySkill(row),
+                    weights: w)
             }
         }
     }
@@ -66,7 +81,9 @@ struct MatchingSearchTests {
         for (a, b) in zip(got, expected.map { $0.published() }) {
             #expect(
                 a.score == b.score && a.coverage == b.coverage && a.budgetFit == b.budgetFit
-                    && a.availability == b.availability && a.reputation == b.reputation, "\(label): components")
+                    && a.availability == b.availability && a.reputation == b.reputation
+                    && a.experienceFit == b.experienceFit && a.preferenceFit == b.preferenceFit,
+                "\(label): components")
         }
     }
 
@@ -106,6 +123,9 @@ struct MatchingSearchTests {
                     "budgetMin": ["currency": currency, "minorUnits": .number(Double(50_000 + 10_000 * (n % 5)))],
                     "budgetMax": ["currency": currency, "minorUnits": .number(Double(120_000 + 40_000 * (n % 7)))],
                     "biddingClosesAt": closes,
+                    "experience": .string(["any", "entry", "intermediate", "expert"][n % 4]),
+                    "engagement": n % 3 == 0 ? "hourly" : "fixedPrice",
+                    "hours": n % 3 == 0 ? .number(Double(10 + n)) : .null,
                 ]).command())
         }
         _ = try await eventually(timeout: .seconds(90)) {
@@ -114,27 +134,34 @@ struct MatchingSearchTests {
         let engine = ProjectionEngine(store: store, projectors: [MatchingProjector()], owner: "search", batchSize: 700)
         try await engine.prepare()
         try await engine.catchUpAll()
-        let gigs = try await pool.query("SELECT gig_id FROM read_models.match_gigs_v2 ORDER BY gig_id").rows.map {
+        let gigs = try await pool.query("SELECT gig_id FROM read_models.match_gigs_v3 ORDER BY gig_id").rows.map {
             try $0.decode(UUID.self, at: 0)
         }
         let freelancers = try await pool.query(
-            "SELECT freelancer_id FROM read_models.match_freelancers_v2 ORDER BY freelancer_id"
+            "SELECT freelancer_id FROM read_models.match_freelancers_v3 ORDER BY freelancer_id"
         ).rows.map { try $0.decode(UUID.self, at: 0) }
         #expect(gigs.count > 30)
         #expect(
-            try await pool.query("SELECT count(*) FROM read_models.match_gigs_v2 WHERE status = 'open'").scalar(
+            try await pool.query("SELECT count(*) FROM read_models.match_gigs_v3 WHERE status = 'open'").scalar(
                 Int.self) >= 5)
         #expect(
-            try await pool.query("SELECT count(*) FROM read_models.match_freelancers_v2 WHERE contracts_started > 0")
+            try await pool.query("SELECT count(*) FROM read_models.match_freelancers_v3 WHERE contracts_started > 0")
                 .scalar(Int.self) > 10)
+        // The new components vary across the market: experience of completed contracts, preferences set.
+        #expect(try await pool.query("SELECT count(*) FROM read_models.match_experience_v3").scalar(Int.self) > 10)
+        #expect(
+            try await pool.query(
+                "SELECT count(*) FROM read_models.match_freelancers_v3 WHERE max_contracts IS NOT NULL OR min_budget_minor IS NOT NULL"
+            ).scalar(Int.self) > 5)
 
         // Every stored rank key and newcomer flag is the scoring definition's, for every
         // freelancer of the market (random facts: rates, hours, contracts, ratings).
         let keyed = try await pool.query(
             """
             SELECT f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week, f.active_contracts, f.ratings_sum,
-                   f.ratings_n, f.completed, f.failed, f.contracts_started, s.rank_key, s.newcomer
-            FROM read_models.match_freelancers_v2 f JOIN read_models.match_freelancer_skills_v2 s USING (freelancer_id)
+                   f.ratings_n, f.completed, f.failed, f.contracts_started, f.min_budget_minor, f.min_budget_currency,
+                   f.accepted_currencies, f.wanted_skills, f.max_contracts, s.rank_key, s.newcomer
+            FROM read_models.match_freelancers_v3 f JOIN read_models.match_freelancer_skills_v3 s USING (freelancer_id)
             """
         ).rows
         #expect(keyed.count > 80)
@@ -146,11 +173,12 @@ struct MatchingSearchTests {
 
         // Weights the rank key fits (pruned search, read one row per list first so every
         // stopping rule runs), and weights it does not fit (every list read).
-        var other = Matching.Weights.v1
+        var other = Matching.Weights.v2
         other.version = 99
         other.availability = 0.3
         other.coverage = 0.3
-        for weights in [Matching.Weights.v1, other] {
+        other.experience = 0.3
+        for weights in [Matching.Weights.v2, other, Matching.Weights.v1] {
             var matching = Matching(pool: pool, weights: weights)
             matching.tuning.firstRead = 1
             matching.tuning.groupsPerRound = 1
@@ -170,8 +198,8 @@ struct MatchingSearchTests {
             for (n, freelancer) in freelancers.enumerated() {
                 let open = try await pool.query(
                     """
-                    SELECT g.gig_id FROM read_models.match_gigs_v2 g
-                    WHERE g.status = 'open' AND g.skills && ARRAY(SELECT skill FROM read_models.match_freelancer_skills_v2 WHERE freelancer_id = \(freelancer))
+                    SELECT g.gig_id FROM read_models.match_gigs_v3 g
+                    WHERE g.status = 'open' AND g.skills && ARRAY(SELECT skill FROM read_models.match_freelancer_skills_v3 WHERE freelancer_id = \(freelancer))
                     """
                 ).rows.map { try $0.decode(UUID.self, at: 0) }
                 if !open.isEmpty { fedFreelancers += 1 }

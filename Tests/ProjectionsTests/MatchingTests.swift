@@ -126,14 +126,16 @@ struct MatchingTests {
         #expect(n.newcomer)
         // A newcomer starts at the prior: (4 − 1)/4 and 2/3, not at zero.
         #expect(abs(n.reputation - (0.5 * 0.75 + 0.5 * (2.0 / 3))) <= 0.00005)
-        #expect(abs(n.score - (0.5 * n.coverage + 0.2 + 0.1 + 0.2 * n.reputation)) <= 0.0001)
+        // Weights v2; the gig asks for any experience and the newcomer set no preference: both fit 1.
+        #expect(n.experienceFit == 1 && n.preferenceFit == 1)
+        #expect(abs(n.score - (0.4 * n.coverage + 0.15 + 0.1 + 0.15 * n.reputation + 0.1 + 0.1)) <= 0.0001)
 
         // Top 2 on score: A, then B or the newcomer; the newcomer slot guarantees the newcomer.
         let top = try await matching.candidates(forGig: UUID(uuidString: target)!, k: 2).data
         #expect(top.count == 2)
         #expect(top[0].freelancerID == UUID(uuidString: veteranA))
         #expect(top.contains { $0.freelancerID == UUID(uuidString: newcomer) })
-        #expect(top.allSatisfy { $0.weightsVersion == 1 })
+        #expect(top.allSatisfy { $0.weightsVersion == 2 })
         let all = try await matching.candidates(forGig: UUID(uuidString: target)!, k: 10).data
         #expect(all.count == 4)
         #expect(zip(all, all.dropFirst()).allSatisfy { $0.score >= $1.score })
@@ -141,6 +143,55 @@ struct MatchingTests {
         // The feed: the newcomer sees the target gig (the only open one it fits).
         let feed = try await matching.feed(forFreelancer: UUID(uuidString: newcomer)!, k: 5).data
         #expect(feed.map(\.gigID) == [UUID(uuidString: target)])
+
+        // Experience and preferences, by hand. An expert gig on both skills; veteran A has one
+        // completed python contract, rated 5, and sets its own terms.
+        let expertGig = UUID().uuidString.lowercased()
+        try await market.run(
+            [
+                "command": "PostGig", "actor": .string("client:\(market.client)"), "clientId": .string(market.client),
+                "gigId": .string(expertGig), "title": "G", "skills": ["explainable-ai", "python"],
+                "budgetMin": ["currency": "EUR", "amount": "1500.00"],
+                "budgetMax": ["currency": "EUR", "amount": "4000.00"],
+                "biddingClosesAt": .string(
+                    ISO8601DateFormatter().string(from: market.day.addingTimeInterval(5 * 86_400))),
+                "experience": "expert", "engagement": "hourly", "hours": 30,
+            ], 400)
+        try await market.run(
+            [
+                "command": "SetPreferences", "actor": .string("freelancer:\(veteranA)"),
+                "freelancerId": .string(veteranA),
+                "minimumBudget": ["currency": "EUR", "amount": "5000.00"], "currencies": ["USD"],
+                "wantedSkills": ["nlp"],
+                "maxConcurrentContracts": 2,
+            ], 420)
+        let all2 = try await pool.query("SELECT count(*) FROM ledger.events").scalar(Int.self)
+        _ = try await eventually { () async throws -> Bool? in
+            try await engine.catchUpAll()
+            return try await engine.status().allSatisfy { $0.eventsApplied >= Int64(all2) } ? true : nil
+        }
+        let x = try #require(
+            try await matching.explain(gig: UUID(uuidString: expertGig)!, freelancer: UUID(uuidString: veteranA)!)?.data
+        )
+        // Evidence: (explainable-ai 0 + python min(1, 1/5)) / 2 = 0.1; quality (25/6 − 1)/4.
+        #expect(abs(x.experienceFit - 0.1 * (0.5 + 0.5 * ((25.0 / 6 - 1) / 4))) <= 0.00005)
+        // Budget 4000/5000 = 0.8, currency EUR not accepted 0, capacity 2 of 2 free 1, no wanted skill 0.5.
+        #expect(abs(x.preferenceFit - (0.8 + 0 + 1 + 0.5) / 4) <= 0.00005)
+        // Hourly: 95.00 × 30 hours = 2850.00, inside the budget.
+        #expect(x.budgetFit == 1)
+        let words = try #require(x.explanation)
+        #expect(words.contains { $0.hasPrefix("Experience: the gig asks for expert") && $0.contains("python 1") })
+        #expect(words.contains { $0.hasPrefix("Preferences:") && $0.contains("they accept only USD") })
+        #expect(words.contains { $0.contains("the gig's 30 hours") })
+        // The newcomer, with no completed contract, fits the expert gig 0; candidates carry no words.
+        let nx = try #require(
+            try await matching.explain(gig: UUID(uuidString: expertGig)!, freelancer: UUID(uuidString: newcomer)!)?.data
+        )
+        #expect(nx.experienceFit == 0)
+        let expertTop = try await matching.candidates(forGig: UUID(uuidString: expertGig)!, k: 2).data
+        #expect(expertTop.allSatisfy { $0.explanation == nil })
+        // The newcomer slot still holds: the qualified newcomer keeps a place in the top 2.
+        #expect(expertTop.contains { $0.freelancerID == UUID(uuidString: newcomer) })
     }
 
     @Test func theNewcomerSlotOnlyReplacesWhenNoNewcomerMadeIt() {
@@ -148,9 +199,9 @@ struct MatchingTests {
             Matching.Match(
                 gigID: UUID(), freelancerID: UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", id))!,
                 score: score,
-                coverage: coverage, budgetFit: 1, availability: 1, reputation: 0.5, newcomer: newcomer,
-                viaNewcomerSlot: false,
-                matchedSkills: [], missingSkills: [], weightsVersion: 1)
+                coverage: coverage, budgetFit: 1, availability: 1, reputation: 0.5, experienceFit: 1, preferenceFit: 1,
+                newcomer: newcomer, viaNewcomerSlot: false, matchedSkills: [], missingSkills: [], weightsVersion: 1,
+                explanation: nil)
         }
         let byID: (Matching.Match, Matching.Match) -> Bool = { $0.freelancerID.uuidString < $1.freelancerID.uuidString }
         let ranked = Matching.rank(

@@ -156,7 +156,7 @@ struct ReadContractRecomputeTests {
         }
         var freelancers: [String: Freelancer] = [:]
         var contracts: [String: Contract] = [:]
-        var gigs: [String: (skills: [String], currency: String, min: Int64, max: Int64)] = [:]
+        var gigs: [String: (skills: [String], currency: String, min: Int64, max: Int64, hours: Int?)] = [:]
         let events = try await pool.query(
             """
             SELECT event_type, data::text FROM ledger.events ORDER BY transaction_id, global_position
@@ -198,7 +198,8 @@ struct ReadContractRecomputeTests {
             case "GigPosted":
                 let (min, currency) = money(data["budgetMin"])
                 let (max, _) = money(data["budgetMax"])
-                gigs[data["gigId"] as? String ?? ""] = (data["skills"] as? [String] ?? [], currency, min, max)
+                let hours = ((data["engagement"] as? [String: Any])?["hours"] as? NSNumber)?.intValue
+                gigs[data["gigId"] as? String ?? ""] = (data["skills"] as? [String] ?? [], currency, min, max, hours)
             case "ContractStarted": contracts[contract] = Contract(freelancer: freelancer)
             case "ContractCompleted" where contracts[contract]?.outcome == nil:
                 contracts[contract]?.outcome = "completed"
@@ -225,7 +226,8 @@ struct ReadContractRecomputeTests {
         let total = gig.skills.map(idf).reduce(0, +)
         let covered = gig.skills.map { skill in idf(skill) * Double(me.skills[skill] ?? 0) / 3 }.reduce(0, +)
         let coverage = covered / total
-        let price = Double(me.rate) * 40
+        // An hourly gig's own hours, else 40.
+        let price = Double(me.rate) * Double(gig.hours ?? 40)
         let budgetFit =
             me.currency != gig.currency
             ? 0 : max(0, 1 - max(Double(gig.min) - price, price - Double(gig.max), 0) / Double(gig.max))
@@ -242,7 +244,8 @@ struct ReadContractRecomputeTests {
 
         let gigUUID = try #require(UUID(uuidString: gigID))
         let freelancerUUID = try #require(UUID(uuidString: veteran))
-        let served = try #require(try await Matching(pool: pool).explain(gig: gigUUID, freelancer: freelancerUUID))
+        let served = try #require(
+            try await Matching(pool: pool, weights: .v1).explain(gig: gigUUID, freelancer: freelancerUUID))
         let tolerance = 0.00005 + 1e-12
         #expect(abs(served.data.coverage - coverage) <= tolerance)
         #expect(abs(served.data.budgetFit - budgetFit) <= tolerance)
@@ -322,8 +325,8 @@ struct ReadContractRecomputeTests {
 
         let someGig = try await pool.query(
             """
-            SELECT g.gig_id FROM read_models.match_gigs_v2 g
-            WHERE EXISTS (SELECT 1 FROM read_models.match_freelancer_skills_v2 s WHERE s.skill = ANY(g.skills))
+            SELECT g.gig_id FROM read_models.match_gigs_v3 g
+            WHERE EXISTS (SELECT 1 FROM read_models.match_freelancer_skills_v3 s WHERE s.skill = ANY(g.skills))
             ORDER BY g.gig_id LIMIT 1
             """
         ).scalar(UUID.self)

@@ -7,33 +7,13 @@ import Projections
 import TestSupport
 import Testing
 
-/// A schema version 2 of `GigPosted` that exists only here: its version 1 (as this test pretends
-/// it was once stored) had one `skill` where version 2 — today's payload struct — has `skills`.
-enum GigPostedV2 {
-    static let registry: EventRegistry = {
-        var registry = EventRegistry.marketplace
-        registry.register(
-            GigEvent.GigPosted.self, version: 2,
-            upcasts: [
-                EventRegistry.Upcast(from: 1, example: v1(gig: UUID(), client: UUID(), skill: "swift")) { v1 in
-                    guard case .string(let skill)? = v1["skill"] else {
-                        throw DomainError(.undecodableEvent, "A GigPosted v1 has a skill.")
-                    }
-                    var v2 = v1
-                    v2["skill"] = nil
-                    v2["skills"] = [.string(skill)]
-                    return v2
-                }
-            ]
-        ) { GigEvent.gigPosted($0) }
-        return registry
-    }()
-
-    /// A `GigPosted` as version 1 stored it.
-    static func v1(gig: UUID, client: UUID, skill: String) -> JSONValue {
+/// `GigPosted` as version 1 stored it: no `experience`, no `engagement` (version 2 added both).
+enum GigPostedV1 {
+    static func payload(gig: UUID, client: UUID, skills: [String]) -> JSONValue {
         [
             "gigId": .string(gig.uuidString.lowercased()), "clientId": .string(client.uuidString.lowercased()),
-            "title": "Old gig", "description": "Posted before skills were a list", "skill": .string(skill),
+            "title": "Old gig", "description": "Posted before gigs said their experience and engagement",
+            "skills": .array(skills.map { .string($0) }),
             "budgetMin": ["currency": "EUR", "minorUnits": 50_000],
             "budgetMax": ["currency": "EUR", "minorUnits": 90_000],
             "biddingClosesAt": "2027-06-01T00:00:00.000Z",
@@ -41,12 +21,12 @@ enum GigPostedV2 {
     }
 }
 
-@Suite("Schema evolution: a test-only GigPosted v2 read by the domain, the projectors and time travel")
+@Suite("Schema evolution: GigPosted v1 events read as v2 by the domain, the projectors and time travel")
 struct SchemaEvolutionTests {
     @Test func aVersionOneEventIsReadByTheDomainTheProjectorsAndTimeTravel() async throws {
         let pool = try await TestDatabase.fresh("schemav2")
         let store = EventStore(pool: pool)
-        let service = MarketplaceService(store: store, registry: GigPostedV2.registry)
+        let service = MarketplaceService(store: store)
         let now = Date(timeIntervalSince1970: 1_795_000_000)
         func run(_ fields: [String: JSONValue]) async throws {
             try await service.execute(try CommandInput(fields: fields, now: now).command())
@@ -69,7 +49,8 @@ struct SchemaEvolutionTests {
             [
                 NewEvent(
                     type: GigEvent.GigPosted.eventType, schemaVersion: 1,
-                    payload: GigPostedV2.v1(gig: oldGig, client: client, skill: "data-labeling"), occurredAt: now)
+                    payload: GigPostedV1.payload(gig: oldGig, client: client, skills: ["data-labeling"]),
+                    occurredAt: now)
             ], to: try StreamName(validating: oldStream), expecting: .noStream,
             metadata: EventMetadata(actor: "client:\(client.uuidString.lowercased())", commandId: UUID()))
         // The domain folds it (upcast) and decides on it: a bid in the gig's currency is placed.
@@ -86,21 +67,27 @@ struct SchemaEvolutionTests {
             "clientId": .string(client.uuidString.lowercased()), "gigId": .string(newGig), "title": "New",
             "skills": ["data-labeling", "swift"], "budgetMin": ["currency": "EUR", "amount": "100.00"],
             "budgetMax": ["currency": "EUR", "amount": "200.00"], "biddingClosesAt": "2027-06-01T00:00:00Z",
+            "experience": "expert", "engagement": "hourly", "hours": 12,
         ])
         let stored = try await store.readStream(try StreamName(validating: "gig-\(newGig)"))
         #expect(stored.map(\.schemaVersion) == [2])
+        let newData = try #require(stored.first).data.decode(JSONValue.self)
+        #expect(newData["experience"] == "expert")
+        #expect(newData["engagement"] == ["hours": 12, "kind": "hourly"])
         #expect(try await store.readStream(try StreamName(validating: oldStream)).map(\.schemaVersion) == [1, 1])
 
         // Time travel: the old gig folded to version 1 and to the latest.
         let atPosting = try await service.fold(oldStream, to: .version(1))
         let posted = try JSONDecoder().decode(JSONValue.self, from: atPosting.stateJSON)
         #expect("\(posted)".contains("data-labeling"))
+        // The upcaster's defaults are in the folded state: only it could have said "fixedPrice".
+        #expect("\(posted)".contains("fixedPrice"))
         #expect(!"\(posted)".contains(bid))
         let latest = try JSONDecoder().decode(JSONValue.self, from: try await service.fold(oldStream).stateJSON)
         #expect("\(latest)".contains(bid))
 
         // The projectors, through the same registry.
-        let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all(registry: GigPostedV2.registry))
+        let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all)
         try await engine.prepare()
         let expected = try await pool.query("SELECT count(*) FROM ledger.events").scalar(Int.self)
         _ = try await eventually { () async throws -> Bool? in
@@ -124,7 +111,7 @@ struct SchemaEvolutionTests {
         ).rows.map { try $0.decode(String.self, at: 0) }
         #expect(budgets == ["data-labeling"])
         let matched = try await pool.query(
-            "SELECT skills FROM read_models.match_gigs_v2 WHERE gig_id = \(oldGig)"
+            "SELECT skills FROM read_models.match_gigs_v3 WHERE gig_id = \(oldGig)"
         ).first
         #expect(try matched?.decode([String].self, "skills") == ["data-labeling"])
         let newSkills = try await pool.query(
@@ -132,10 +119,18 @@ struct SchemaEvolutionTests {
         ).first
         #expect(try newSkills?.decode([String].self, "skills") == ["data-labeling", "swift"])
 
-        // The shipped registry does not know version 2 and says so, naming type and version.
-        let shipped = MarketplaceService(store: store, cachedStreams: 0)
-        let error = await #expect(throws: CommandError.self) { _ = try await shipped.fold("gig-\(newGig)") }
-        #expect(error?.message.contains("GigPosted schema version 2 is newer than version 1") == true)
+        // A version newer than the registry's is refused, naming type and version.
+        let future = UUID()
+        try await store.append(
+            [
+                NewEvent(
+                    type: GigEvent.GigPosted.eventType, schemaVersion: 3,
+                    payload: GigPostedV1.payload(gig: future, client: client, skills: ["swift"]), occurredAt: now)
+            ], to: try StreamName(validating: GigID(future).streamName), expecting: .noStream,
+            metadata: EventMetadata(actor: "client:\(client.uuidString.lowercased())", commandId: UUID()))
+        let fresh = MarketplaceService(store: store, cachedStreams: 0)
+        let error = await #expect(throws: CommandError.self) { _ = try await fresh.fold(GigID(future).streamName) }
+        #expect(error?.message.contains("GigPosted schema version 3 is newer than version 2") == true)
     }
 
     @Test func shippedProjectorsNameOnlyTypesTheDomainHas() throws {

@@ -19,14 +19,18 @@ struct DatabaseRestartTests {
     static let perRestart =
         ProcessInfo.processInfo.environment["GIGLEDGER_CHAOS_COMMANDS_PER_RESTART"].flatMap(Int.init) ?? 60
 
-    @Test func everyAcknowledgedCommandIsInTheLogExactlyOnce() async throws {
-        let cluster = try await ThrowawayCluster.start("restart")
+    /// `grouped`: the stores coalesce concurrent appends (``AppendGrouping``), so restarts also
+    /// hit groups in flight: a group whose outcome is unknown is sent again command by command.
+    @Test(arguments: [false, true])
+    func everyAcknowledgedCommandIsInTheLogExactlyOnce(grouped: Bool) async throws {
+        let cluster = try await ThrowawayCluster.start(grouped ? "restartgroup" : "restart")
         defer { cluster.destroy() }
         let pool = ConnectionPool(config: cluster.config, maxConnections: 8, acquireTimeout: .seconds(120))
         // Half the writers see every broken connection themselves (no retry inside the store), so
         // the writer's own retry by command id is exercised; the other half use the store's.
-        let impatient = MarketplaceService(store: EventStore(pool: pool, reconnectAttempts: 0))
-        let patient = MarketplaceService(store: EventStore(pool: pool))
+        let grouping = grouped ? AppendGrouping(maxCommands: 8, maxGroupsInFlight: 1) : nil
+        let impatient = MarketplaceService(store: EventStore(pool: pool, reconnectAttempts: 0, grouping: grouping))
+        let patient = MarketplaceService(store: EventStore(pool: pool, grouping: grouping))
         let shared = Shared()
         let startTimes = Mutex<Set<String>>([])
         func noteStart() async throws {
@@ -94,7 +98,7 @@ struct DatabaseRestartTests {
         #expect(try await pool.query("SELECT count(*) FROM ledger.events").scalar(Int.self) == eventsBefore)
         await pool.close()
         Figures.record(
-            "db-restarts",
+            grouped ? "db-restarts-grouped" : "db-restarts",
             [
                 "restarts": tally.restarts, "writers": 8, "acknowledged": acknowledged.count,
                 "distinctInLog": logged.count,

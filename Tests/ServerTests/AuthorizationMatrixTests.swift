@@ -76,6 +76,13 @@ struct AuthorizationMatrixTests {
             try await step(
                 ["command": "ChangeAvailability", "freelancerId": .string(f.wire), "hoursPerWeek": 25],
                 by: admin, refused: [Refusal(free2), Refusal(client2), reader])
+            try await step(
+                [
+                    "command": "SetPreferences", "freelancerId": .string(f.wire),
+                    "minimumBudget": Commands.money(50_000), "currencies": ["EUR"], "wantedSkills": ["nlp"],
+                    "maxConcurrentContracts": 3,
+                ],
+                by: free1, refused: [Refusal(free2), Refusal(client1), reader])
 
             // A gig from post to paid.
             let gig = try id(

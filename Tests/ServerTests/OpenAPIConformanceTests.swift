@@ -148,12 +148,24 @@ struct OpenAPIConformanceTests {
                 "/v1/gigs/{gigId}/explain/{freelancerId}")
             check(
                 try await client.send(.get, "/v1/projections/status", as: "admin:ops"), "GET", "/v1/projections/status")
+            let events = "/v1/events"
+            let tail = ("service:tail", Set([Principal.Scope.events]))
+            check(try await client.send(.get, events, as: tail.0, scopes: tail.1), "GET", events)
+            check(
+                try await client.send(.get, "\(events)?format=ndjson&limit=2&type=GigPosted", as: "admin:ops"), "GET",
+                events)
+            check(try await client.send(.get, "\(events)?limit=0", as: tail.0, scopes: tail.1), "GET", events)
+            check(try await client.send(.get, events), "GET", events)
+            check(try await client.send(.get, events, as: owner), "GET", events)
             check(try await client.send(.get, "/health/live"), "GET", "/health/live")
             check(try await client.send(.get, "/health/ready"), "GET", "/health/ready")
             check(try await client.send(.get, "/metrics"), "GET", "/metrics")
             check(try await client.send(.get, "/openapi.json"), "GET", "/openapi.json")
             for status in ["200", "201", "400", "401", "403", "404", "413", "415", "422"] {
                 #expect(conformance.checked.contains("POST \(commands) \(status)"), "no command answered \(status)")
+            }
+            for status in ["200", "400", "401", "403"] {
+                #expect(conformance.checked.contains("GET \(events) \(status)"), "no events read answered \(status)")
             }
             for status in ["200", "304", "400", "401", "403", "404", "503"] {
                 #expect(

@@ -38,7 +38,22 @@ struct ResponseConformance {
             Issue.record("\(method) \(path) \(status): content type \(contentType) is not documented")
             return
         }
-        if contentType.hasSuffix("json") {
+        if contentType == "application/x-ndjson" {
+            // One item per line, each valid against the item schema the document names.
+            guard case .string(let reference)? = contents[contentType]?["x-item-schema"]?["$ref"] else {
+                Issue.record("\(method) \(path) \(status): NDJSON without an x-item-schema")
+                return
+            }
+            let item = validator.resolve(reference)
+            for line in String(buffer: response.body).split(separator: "\n") {
+                guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)) else {
+                    Issue.record("\(method) \(path) \(status): a line is not JSON: \(line)")
+                    continue
+                }
+                let problems = validator.errors(value, item)
+                #expect(problems.isEmpty, "\(method) \(path) \(status): \(problems)")
+            }
+        } else if contentType.hasSuffix("json") {
             guard let body = try? JSONDecoder().decode(JSONValue.self, from: Data(response.body.readableBytesView))
             else {
                 Issue.record("\(method) \(path) \(status): body is not JSON")

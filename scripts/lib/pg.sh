@@ -2,7 +2,8 @@
 # Every value can be overridden from the environment:
 #   GIGLEDGER_PGDATA   data folder          (default: <repo>/.gigledger/pg, or /tmp/gigledger-<hash>/pg
 #                                            when the postgres user cannot reach the checkout)
-#   GIGLEDGER_PGPORT   port                 (default: 54000 + a number derived from the data folder)
+#   GIGLEDGER_PGPORT   port                 (default: the one recorded in <state>/port, else 54000 + a
+#                                            number derived from the data folder, or the next free one)
 #   GIGLEDGER_PGDB     database name        (default: gigledger)
 #   GIGLEDGER_REPLICA_PORT  the hot standby's port (default: the primary's + 900)
 #   GIGLEDGER_URL_FILE where db-up records the primary's URL for gigctl (default: <repo>/.gigledger/database-url)
@@ -57,13 +58,49 @@ fi
 GL_SOCKDIR="$GL_STATE/sock"
 # A Unix socket path must stay under ~100 bytes.
 if [ ${#GL_SOCKDIR} -gt 80 ]; then GL_SOCKDIR="/tmp/gigledger-sock-$(gl_hash "$GL_PGDATA")"; fi
-GL_PORT=${GIGLEDGER_PGPORT:-$((54000 + $(gl_hash "$GL_PGDATA") % 900))}
 GL_DB=${GIGLEDGER_PGDB:-gigledger}
-GL_URL="postgresql:///$GL_DB?host=$GL_SOCKDIR&port=$GL_PORT&user=postgres"
 GL_URL_FILE=${GIGLEDGER_URL_FILE:-"$GL_ROOT/.gigledger/database-url"}
 GL_REPLICA_DATA="$GL_STATE/replica"
-GL_REPLICA_PORT=${GIGLEDGER_REPLICA_PORT:-$((GL_PORT + 900))}
-GL_REPLICA_URL="postgresql:///$GL_DB?host=$GL_SOCKDIR&port=$GL_REPLICA_PORT&user=postgres"
+# The port the cluster was last started on (db-up records it: the derived port may have been
+# taken by another program, and then db-up chose the next free one).
+GL_PORT_FILE="$GL_STATE/port"
+
+# Sets the port and everything derived from it: gl_use_port PORT
+gl_use_port() {
+    GL_PORT=$1
+    GL_URL="postgresql:///$GL_DB?host=$GL_SOCKDIR&port=$GL_PORT&user=postgres"
+    GL_REPLICA_PORT=${GIGLEDGER_REPLICA_PORT:-$((GL_PORT + 900))}
+    GL_REPLICA_URL="postgresql:///$GL_DB?host=$GL_SOCKDIR&port=$GL_REPLICA_PORT&user=postgres"
+}
+
+# Does anything accept TCP connections on 127.0.0.1:PORT?
+gl_port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+if [ -n "${GIGLEDGER_PGPORT:-}" ]; then
+    gl_use_port "$GIGLEDGER_PGPORT"
+elif [ -s "$GL_PORT_FILE" ]; then
+    gl_use_port "$(cat "$GL_PORT_FILE")"
+else
+    gl_use_port $((54000 + $(gl_hash "$GL_PGDATA") % 900))
+fi
+
+# Before starting the cluster: when its port is taken by another server (another checkout's
+# cluster, say) and no port was asked for, moves to the next free port in 54000-54899 and records
+# it. A port given in GIGLEDGER_PGPORT is kept (starting then fails with the server's own message).
+gl_choose_free_port() {
+    if [ -z "${GIGLEDGER_PGPORT:-}" ] && gl_port_in_use "$GL_PORT"; then
+        local base=$GL_PORT candidate i
+        for i in $(seq 1 899); do
+            candidate=$((54000 + (base - 54000 + i) % 900))
+            if ! gl_port_in_use "$candidate" && ! gl_port_in_use $((candidate + 900)); then
+                echo "Port $base is taken by another server; using $candidate." >&2
+                gl_use_port "$candidate"
+                break
+            fi
+        done
+    fi
+    if [ -z "${GIGLEDGER_PGPORT:-}" ]; then echo "$GL_PORT" >"$GL_PORT_FILE"; fi
+}
 # The primary keeps the WAL the standby has not received yet for this slot.
 GL_REPLICA_SLOT=gigledger_replica
 GL_ARCHIVE="$GL_STATE/wal-archive"

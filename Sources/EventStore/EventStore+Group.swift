@@ -1,0 +1,177 @@
+import Foundation
+import PQ
+import Synchronization
+
+/// How an ``EventStore`` coalesces concurrent appends (group append): commands that wait while
+/// earlier groups are being written are sent together, as one `ledger.append_group` call in one
+/// transaction and one round trip, each command in a subtransaction of its own.
+///
+/// Every command's outcome is its own: a conflict, a malformed append or a repeated command id in
+/// one never fails another. No caller is answered before the group's commit returned (with
+/// `synchronous_commit` on: before it is durable). A group whose outcome is unknown (the
+/// connection broke) is sent again command by command on the ordinary path, which the command
+/// ids make safe: what had committed is answered with its first result.
+public struct AppendGrouping: Sendable, Hashable {
+    /// The most commands in one group.
+    public var maxCommands: Int
+    /// How many groups may be in flight at once (each on a connection of its own). While all are
+    /// in flight, new appends wait and form the next group: the busier the store, the larger the
+    /// groups. A group of one takes the ordinary single-append path.
+    public var maxGroupsInFlight: Int
+
+    /// At most 32 commands per group (each command's subtransaction gets a transaction id of its
+    /// own; PostgreSQL caches 64 per session before snapshots get slower), 2 groups in flight.
+    public init(maxCommands: Int = 32, maxGroupsInFlight: Int = 2) {
+        self.maxCommands = max(1, min(maxCommands, 64))
+        self.maxGroupsInFlight = max(1, maxGroupsInFlight)
+    }
+}
+
+/// The waiting commands of a store with ``AppendGrouping`` and the groups in flight.
+final class AppendGrouper: Sendable {
+    struct Pending: Sendable {
+        let request: AppendRequest
+        let arrays: AppendArrays
+        let continuation: CheckedContinuation<Result<AppendResult, EventStoreError>, Never>
+    }
+    struct State: Sendable {
+        var waiting: [Pending] = []
+        var inFlight = 0
+    }
+
+    let grouping: AppendGrouping
+    private let state = Mutex(State())
+
+    init(_ grouping: AppendGrouping) { self.grouping = grouping }
+
+    /// Queues `request` and returns its own outcome once its group has committed (or failed).
+    func append(_ request: AppendRequest, arrays: AppendArrays, store: EventStore) async -> Result<
+        AppendResult, EventStoreError
+    > {
+        await withCheckedContinuation { continuation in
+            let lead = state.withLock { state in
+                state.waiting.append(Pending(request: request, arrays: arrays, continuation: continuation))
+                guard state.inFlight < grouping.maxGroupsInFlight else { return false }
+                state.inFlight += 1
+                return true
+            }
+            if lead { Task { await self.lead(store) } }
+        }
+    }
+
+    /// Writes groups of what waits until nothing does, then gives up its slot.
+    private func lead(_ store: EventStore) async {
+        while true {
+            let group: [Pending] = state.withLock { state in
+                guard !state.waiting.isEmpty else {
+                    state.inFlight -= 1
+                    return []
+                }
+                let count = min(grouping.maxCommands, state.waiting.count)
+                let taken = Array(state.waiting.prefix(count))
+                state.waiting.removeFirst(count)
+                return taken
+            }
+            if group.isEmpty { return }
+            await store.write(group)
+        }
+    }
+}
+
+extension EventStore {
+    /// Writes one group and answers each of its callers.
+    func write(_ group: [AppendGrouper.Pending]) async {
+        if group.count == 1, let only = group.first {
+            only.continuation.resume(returning: await appendAlone(only.request))
+            return
+        }
+        let statement = Self.groupStatement(group.map { ($0.request.commandId, $0.arrays) })
+        let rows: [Row]
+        do {
+            rows = try await pool.withConnection { connection in
+                let outcomes = try await connection.pipeline(
+                    [statement, Self.notifyStatement], mode: .eachOwnTransaction)
+                return try outcomes[0].get().rows
+            }
+        } catch {
+            // The group's outcome is unknown or it was refused as a whole: each command goes
+            // again on its own (idempotent by command id; committed ones get their first result).
+            await withTaskGroup(of: Void.self) { tasks in
+                for pending in group {
+                    tasks.addTask { pending.continuation.resume(returning: await self.appendAlone(pending.request)) }
+                }
+            }
+            return
+        }
+        await withTaskGroup(of: Void.self) { tasks in
+            for (index, pending) in group.enumerated() {
+                let row = index < rows.count ? rows[index] : nil
+                tasks.addTask {
+                    pending.continuation.resume(returning: await self.outcome(of: pending.request, row: row))
+                }
+            }
+        }
+    }
+
+    /// One command's outcome from its row of `ledger.append_group`.
+    private func outcome(of request: AppendRequest, row: Row?) async -> Result<AppendResult, EventStoreError> {
+        guard let row else { return await appendAlone(request) }
+        do {
+            if let stored = try row.decode(PGJSON?.self, at: 0) {
+                return .success(try AppendResult(json: stored))
+            }
+            let state = try row.decode(String?.self, at: 1) ?? ""
+            let error = PQError(
+                .server, "PostgreSQL rejected the append: \(try row.decode(String?.self, at: 2) ?? "unknown error").",
+                server: ServerErrorFields(
+                    sqlState: SQLState(state), message: try row.decode(String?.self, at: 2) ?? "unknown error",
+                    detail: try row.decode(String?.self, at: 3), constraint: try row.decode(String?.self, at: 4)))
+            let sqlState = SQLState(state)
+            // A retry that raced its own first attempt: the stored first result is the answer.
+            if sqlState == .appendConflict || (sqlState == .uniqueViolation && error.constraint == "commands_pkey") {
+                if let recorded = try await recordedResult(of: request.commandId) { return .success(recorded) }
+            }
+            // The command's own refusal (conflict, malformed, a constraint): final, as alone.
+            if sqlState == .appendConflict || state.hasPrefix("GL") || state.hasPrefix("22") || state.hasPrefix("23") {
+                return .failure(Self.mapAppendError(error))
+            }
+            // Anything else (a deadlock with another group, a lock timeout): on its own again.
+            return await appendAlone(request)
+        } catch let error as EventStoreError {
+            return .failure(error)
+        } catch {
+            return .failure(EventStoreError(.database, "The group append's row could not be read: \(error)."))
+        }
+    }
+
+    /// `SELECT * FROM ledger.append_group(…)` of the group's commands, in order, binary arrays.
+    static func groupStatement(_ group: [(commandId: UUID, arrays: AppendArrays)]) -> SQL {
+        var commandIds: [UUID] = []
+        var streamCounts: [Int32] = []
+        var eventCounts: [Int32] = []
+        var all = AppendArrays()
+        for (commandId, arrays) in group {
+            commandIds.append(commandId)
+            streamCounts.append(Int32(arrays.streams.count))
+            eventCounts.append(Int32(arrays.types.count))
+            all.streams += arrays.streams
+            all.expected += arrays.expected
+            all.eventStreams += arrays.eventStreams
+            all.types += arrays.types
+            all.schemaVersions += arrays.schemaVersions
+            all.data += arrays.data
+            all.metadata += arrays.metadata
+            all.occurred += arrays.occurred
+        }
+        let sql: SQL = """
+            SELECT result, error_state, error_message, error_detail, error_constraint FROM ledger.append_group(\
+            \(bind: PGBinary.uuidArray(commandIds)), \(bind: PGBinary.int4Array(streamCounts)), \
+            \(bind: PGBinary.int4Array(eventCounts)), \(bind: PGBinary.textArray(all.streams)), \
+            \(bind: PGBinary.int8Array(all.expected)), \(bind: PGBinary.int4Array(all.eventStreams)), \
+            \(bind: PGBinary.textArray(all.types)), \(bind: PGBinary.int4Array(all.schemaVersions)), \
+            \(bind: PGBinary.jsonbArray(all.data)), \(bind: PGBinary.jsonbArray(all.metadata)), \
+            \(bind: PGBinary.timestamptzArray(all.occurred)))
+            """
+        return sql.prepared()
+    }
+}

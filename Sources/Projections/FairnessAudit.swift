@@ -1,0 +1,218 @@
+import EventStore
+import Foundation
+import Marketplace
+import PQ
+
+/// Whom matching favours: per cohort of freelancers — newcomers vs established, country, rate
+/// band — its share of top-k exposure against its share of qualified freelancers, and its share
+/// of awards against its share of bids, over the gigs posted in the audited weeks
+/// (sql/READ_MODELS.md, "The fairness audit").
+///
+/// For every gig posted in the window (the `weeks` ISO-week-long periods ending with the latest
+/// posting), the top `k` candidates are computed as ``Matching/candidates(forGig:k:)`` computes
+/// them (newcomer slot included), and the *qualified* freelancers counted: those with at least one
+/// of the gig's skills whose rate is in the gig's currency with a budget fit above 0. Per cohort:
+/// exposure ratio = exposure share ÷ qualified share; award ratio = award share ÷ bid share.
+/// Within a dimension, a cohort's disparity is its ratio ÷ the best cohort's ratio; under
+/// ``threshold`` (the four-fifths rule) it is flagged. Cohorts with fewer than
+/// ``minimumSample`` qualified pairs (bids) get no exposure (award) disparity: too few to judge.
+///
+/// Newcomers are freelancers with no contract on a gig posted before the window; rate bands are
+/// the hourly rate in its currency's major unit: under 50, 50 to under 100, 100 and over.
+public struct FairnessAudit: Sendable {
+    /// The four-fifths rule.
+    public static let threshold = 0.8
+
+    /// One cohort's figures. Shares are of the dimension's total (each 0…1, 4 decimals).
+    public struct Cohort: Sendable, Codable, Hashable {
+        /// `tenure`, `country` or `rateBand`.
+        public let dimension: String
+        /// `newcomer` / `established`; a country code or `unknown`; `under 50`, `50–100`, `100+`.
+        public let cohort: String
+        /// (gig, qualified freelancer) pairs of the cohort.
+        public let qualified: Int
+        /// Top-k places the cohort's freelancers took.
+        public let exposed: Int
+        public let qualifiedShare: Double
+        public let exposureShare: Double
+        @NullEncoded public var exposureRatio: Double?
+        @NullEncoded public var exposureDisparity: Double?
+        /// Bids the cohort placed on the window's gigs, and gigs awarded to it.
+        public let bids: Int
+        public let awards: Int
+        public let bidShare: Double
+        public let awardShare: Double
+        @NullEncoded public var awardRatio: Double?
+        @NullEncoded public var awardDisparity: Double?
+        /// A disparity under the threshold.
+        public let flagged: Bool
+    }
+
+    /// The audit: its window, its parameters, every cohort (by dimension, then cohort).
+    public struct Report: Sendable, Codable, Hashable {
+        public let weeks: Int
+        public let k: Int
+        /// Gigs posted in the window.
+        public let gigs: Int
+        /// The window: after `from`, up to and including `to` (null when no gig was posted at all).
+        @NullableRFC3339Time public var from: Date?
+        @NullableRFC3339Time public var to: Date?
+        public let threshold: Double
+        public let minimumSample: Int
+        public let cohorts: [Cohort]
+
+        /// The flagged cohorts.
+        public var flagged: [Cohort] { cohorts.filter(\.flagged) }
+    }
+
+    public let pool: ConnectionPool
+    public let weights: Matching.Weights
+    /// Below this many qualified pairs (bids) a cohort's exposure (award) disparity is not judged.
+    public var minimumSample = 20
+
+    public init(pool: ConnectionPool, weights: Matching.Weights = .v2) {
+        self.pool = pool
+        self.weights = weights
+    }
+
+    /// Audits the gigs posted in the last `weeks` weeks (1–520) with top-`k` lists (1–100).
+    public func run(weeks: Int = 4, k: Int = 10) async throws -> Snapshot<Report> {
+        guard (1...520).contains(weeks) else {
+            throw ReadQueryError.invalidArgument("weeks must be 1…520; got \(weeks).")
+        }
+        guard (1...100).contains(k) else { throw ReadQueryError.invalidArgument("k must be 1…100; got \(k).") }
+        let matching = Matching(pool: pool, weights: weights)
+        let (report, checkpoints) = try await ReadModels.read(pool, Matching.projections) { conn in
+            try await audit(weeks: weeks, k: k, matching: matching, conn)
+        }
+        return Snapshot(data: report, checkpoints: checkpoints)
+    }
+
+    private struct Member {
+        let tenure: String
+        let country: String
+        let rateBand: String
+    }
+
+    private func audit(weeks: Int, k: Int, matching: Matching, _ conn: Connection) async throws -> Report {
+        let head = try await conn.query("SELECT max(posted_at) FROM read_models.match_gigs_v3").rows.first
+        guard let latest = try head?.decode(Date?.self, at: 0) ?? nil else { return empty(weeks: weeks, k: k) }
+        let to = latest
+        let from = latest.addingTimeInterval(-Double(weeks) * 7 * 86_400)
+        let gigs = try await conn.query(
+            """
+            SELECT gig_id FROM read_models.match_gigs_v3 WHERE posted_at > \(from) AND posted_at <= \(to) ORDER BY gig_id
+            """
+        ).rows.map { try $0.decode(UUID.self, at: 0) }
+        // Every freelancer's cohorts.
+        var members: [UUID: Member] = [:]
+        for row in try await conn.query(
+            """
+            SELECT f.freelancer_id, f.hourly_rate_minor, f.currency, coalesce(f.country, 'unknown') AS country,
+                   EXISTS (SELECT 1 FROM read_models.match_contracts_v3 c JOIN read_models.match_gigs_v3 g ON g.gig_id = c.gig_id
+                           WHERE c.freelancer_id = f.freelancer_id AND g.posted_at <= \(from)) AS established
+            FROM read_models.match_freelancers_v3 f
+            """
+        ).rows {
+            let digits = (try? Currency(code: try row.decode(String.self, "currency")))?.minorUnitDigits ?? 2
+            let major = Double(try row.decode(Int64.self, "hourly_rate_minor")) / pow(10, Double(digits))
+            members[try row.decode(UUID.self, "freelancer_id")] = Member(
+                tenure: try row.decode(Bool.self, "established") ? "established" : "newcomer",
+                country: try row.decode(String.self, "country"),
+                rateBand: major < 50 ? "under 50" : major < 100 ? "50–100" : "100+")
+        }
+        // Qualified pairs per freelancer: one of the gig's skills, the gig's currency, a budget fit above 0.
+        var qualified: [UUID: Int] = [:]
+        for row in try await conn.query(
+            """
+            SELECT f.freelancer_id, count(*)::int8 AS n
+            FROM read_models.match_gigs_v3 g
+            CROSS JOIN LATERAL (SELECT DISTINCT s.freelancer_id FROM read_models.match_freelancer_skills_v3 s WHERE s.skill = ANY(g.skills)) q
+            JOIN read_models.match_freelancers_v3 f ON f.freelancer_id = q.freelancer_id
+            WHERE g.gig_id = ANY(\(gigs)::uuid[]) AND f.currency = g.currency AND g.budget_max_minor > 0
+              AND 1 - greatest(g.budget_min_minor - f.hourly_rate_minor * coalesce(g.engagement_hours, \(weights.typicalGigHours)),
+                               f.hourly_rate_minor * coalesce(g.engagement_hours, \(weights.typicalGigHours)) - g.budget_max_minor, 0)
+                      / g.budget_max_minor::float8 > 0
+            GROUP BY f.freelancer_id
+            """
+        ).rows {
+            qualified[try row.decode(UUID.self, "freelancer_id")] = Int(try row.decode(Int64.self, "n"))
+        }
+        // Top-k places.
+        var exposed: [UUID: Int] = [:]
+        for gig in gigs {
+            for match in try await matching.candidates(gig, k: k, conn) { exposed[match.freelancerID, default: 0] += 1 }
+        }
+        // Bids placed on, and awards of, the window's gigs.
+        var bids: [UUID: Int] = [:]
+        for row in try await conn.query(
+            """
+            SELECT freelancer_id, count(*)::int8 FROM read_models.match_bids_v3 WHERE gig_id = ANY(\(gigs)::uuid[]) GROUP BY freelancer_id
+            """
+        ).rows { bids[try row.decode(UUID.self, at: 0)] = Int(try row.decode(Int64.self, at: 1)) }
+        var awards: [UUID: Int] = [:]
+        for row in try await conn.query(
+            """
+            SELECT freelancer_id, count(*)::int8 FROM read_models.match_contracts_v3 WHERE gig_id = ANY(\(gigs)::uuid[]) GROUP BY freelancer_id
+            """
+        ).rows { awards[try row.decode(UUID.self, at: 0)] = Int(try row.decode(Int64.self, at: 1)) }
+
+        var cohorts: [Cohort] = []
+        for (dimension, key) in [
+            ("tenure", \Member.tenure), ("country", \Member.country), ("rateBand", \Member.rateBand),
+        ] as [(String, KeyPath<Member, String>)] {
+            var tally: [String: [Int]] = [:]
+            for (id, member) in members {
+                let counts = [qualified[id] ?? 0, exposed[id] ?? 0, bids[id] ?? 0, awards[id] ?? 0]
+                tally[member[keyPath: key], default: [0, 0, 0, 0]] =
+                    zip(tally[member[keyPath: key]] ?? [0, 0, 0, 0], counts).map { $0 + $1 }
+            }
+            cohorts += Self.cohorts(dimension, tally, minimumSample: minimumSample)
+        }
+        return Report(
+            weeks: weeks, k: k, gigs: gigs.count, from: from, to: to,
+            threshold: Self.threshold, minimumSample: minimumSample, cohorts: cohorts)
+    }
+
+    /// One dimension's cohorts from their counts (qualified, exposed, bids, awards).
+    static func cohorts(_ dimension: String, _ tally: [String: [Int]], minimumSample: Int) -> [Cohort] {
+        let total = (0..<4).map { i in tally.values.reduce(0) { $0 + $1[i] } }
+        func share(_ n: Int, _ of: Int) -> Double { of > 0 ? Double(n) / Double(of) : 0 }
+        let names = tally.keys.sorted()
+        var exposureRatio: [String: Double] = [:]
+        var awardRatio: [String: Double] = [:]
+        for name in names {
+            let c = tally[name] ?? [0, 0, 0, 0]
+            if c[0] >= minimumSample, total[1] > 0 {
+                exposureRatio[name] = share(c[1], total[1]) / share(c[0], total[0])
+            }
+            if c[2] >= minimumSample, total[3] > 0 {
+                awardRatio[name] = share(c[3], total[3]) / share(c[2], total[2])
+            }
+        }
+        let bestExposure = exposureRatio.values.max() ?? 0
+        let bestAward = awardRatio.values.max() ?? 0
+        return names.map { name in
+            let c = tally[name] ?? [0, 0, 0, 0]
+            let exposureDisparity = exposureRatio[name].map { bestExposure > 0 ? $0 / bestExposure : 1 }
+            let awardDisparity = awardRatio[name].map { bestAward > 0 ? $0 / bestAward : 1 }
+            let flagged = [exposureDisparity, awardDisparity].contains { ($0 ?? 1) < threshold }
+            return Cohort(
+                dimension: dimension, cohort: name, qualified: c[0], exposed: c[1],
+                qualifiedShare: rounded(share(c[0], total[0]), places: 4),
+                exposureShare: rounded(share(c[1], total[1]), places: 4),
+                exposureRatio: exposureRatio[name].map { rounded($0, places: 4) },
+                exposureDisparity: exposureDisparity.map { rounded($0, places: 4) }, bids: c[2], awards: c[3],
+                bidShare: rounded(share(c[2], total[2]), places: 4),
+                awardShare: rounded(share(c[3], total[3]), places: 4),
+                awardRatio: awardRatio[name].map { rounded($0, places: 4) },
+                awardDisparity: awardDisparity.map { rounded($0, places: 4) }, flagged: flagged)
+        }
+    }
+
+    private func empty(weeks: Int, k: Int) -> Report {
+        Report(
+            weeks: weeks, k: k, gigs: 0, from: nil, to: nil, threshold: Self.threshold, minimumSample: minimumSample,
+            cohorts: [])
+    }
+}
