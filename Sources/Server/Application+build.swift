@@ -27,7 +27,7 @@ public func buildApplication(configuration: ServerConfiguration) async throws ->
     let authority = try await TokenAuthority(keys: configuration.tokenKeys, audience: configuration.audience)
     let pool = ConnectionPool(config: configuration.database, maxConnections: configuration.poolSize, logger: logger)
     let store = EventStore(pool: pool, logger: logger)
-    let service = MarketplaceService(store: store, logger: logger)
+    let service = MarketplaceService(store: store, maxAttempts: configuration.commandAttempts, logger: logger)
     let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "gigledger-server")
     // Reads may go to a hot standby; commands, health and the log's positions stay on the primary.
     let readPool =
@@ -49,10 +49,15 @@ public func buildApplication(configuration: ServerConfiguration) async throws ->
     ).addRoutes(to: router)
     let v1 = router.group("v1").add(middleware: AuthMiddleware(authority: authority))
     CommandsController(service: service, metrics: metrics).addRoutes(to: v1)
+    let reads = ReadResponder(store: store, watcher: watcher, limits: configuration.limits)
     ReadsController(
-        service: service, matching: Matching(pool: readPool), watcher: watcher, engine: engine,
-        limits: configuration.limits
+        service: service, matching: Matching(pool: readPool),
+        monitor: ProjectionMonitor(pool: pool, projectors: ShippedProjectors.all), reads: reads
     ).addRoutes(to: v1)
+    MarketReadsController(
+        service: service, competition: Competition(pool: readPool), prices: Prices(pool: readPool), reads: reads
+    )
+    .addRoutes(to: v1)
     EventsController(
         store: store, settings: configuration.events,
         streams: ConcurrencyGate(limit: configuration.limits.maxEventStreams), logger: logger

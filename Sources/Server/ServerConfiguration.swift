@@ -20,6 +20,9 @@ public struct ServerConfiguration: Sendable {
     /// The `aud` a token must carry.
     public var audience: String
     public var limits: Limits
+    /// How many times a command is decided before concurrent writers' conflicts answer 409
+    /// (``MarketplaceService/maxAttempts``).
+    public var commandAttempts: Int = 12
     /// How `GET /v1/events` streams.
     public var events = EventStream()
     public var logger: Logger
@@ -30,8 +33,9 @@ public struct ServerConfiguration: Sendable {
     public struct Limits: Sendable {
         /// Largest request body accepted (413 beyond).
         public var maxBodyBytes: Int = 64 * 1024
-        /// A connection with no traffic for this long is closed (also bounds a client that stops
-        /// sending headers half-way).
+        /// A connection with no traffic for this long is closed. It is also the header read
+        /// timeout: a connection counts as idle until a whole request head has arrived, so a
+        /// client that sends half its headers (or a body that stops) is cut off after it.
         public var idleTimeout: Duration = .seconds(30)
         /// Requests handled at once; one more answers 503 at once instead of queueing (event
         /// streams are counted separately).
