@@ -4,13 +4,13 @@ import Logging
 import PQ
 
 /// Options every subcommand takes.
-public struct GlobalOptions: ParsableArguments {
+package struct GlobalOptions: ParsableArguments {
     @Option(
         name: .customLong("database-url"),
         help: ArgumentHelp(
             "PostgreSQL URL or conninfo (default: DATABASE_URL, the PG* variables, then the local cluster).",
             valueName: "url"))
-    public var databaseURL: String?
+    package var databaseURL: String?
 
     /// Where the read commands read (see GlobalOptions+Reads.swift).
     @Option(
@@ -19,18 +19,18 @@ public struct GlobalOptions: ParsableArguments {
             "Read commands (match, stats, streams, log tail, export, projections status) read here, e.g. a hot standby "
                 + "(default: READ_DATABASE_URL, else the --database-url choice). A standby trails the primary.",
             valueName: "url"))
-    public var readURL: String?
+    package var readURL: String?
 
     @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
-    public var json = false
+    package var json = false
 
     @Flag(name: .shortAndLong, help: "Log what gigctl does (to stderr).")
-    public var verbose = false
+    package var verbose = false
 
-    public init() {}
+    package init() {}
 
     /// Where to connect, in the documented order of precedence.
-    public func connectionConfig(environment: [String: String] = ProcessInfo.processInfo.environment)
+    package func connectionConfig(environment: [String: String] = ProcessInfo.processInfo.environment)
         -> ConnectionConfig
     {
         if let databaseURL, !databaseURL.isEmpty { return ConnectionConfig(databaseURL, applicationName: "gigctl") }
@@ -61,7 +61,7 @@ public struct GlobalOptions: ParsableArguments {
         return nil
     }
 
-    public var logger: Logger {
+    package var logger: Logger {
         var logger = Logger(label: "gigctl")
         logger.logLevel = verbose ? .debug : .warning
         return logger
@@ -69,7 +69,7 @@ public struct GlobalOptions: ParsableArguments {
 
     /// A pool for this invocation; closed by ``withPool(maxConnections:_:)``.
     /// `config` defaults to ``connectionConfig(environment:)`` (the primary).
-    public func withPool<R>(
+    package func withPool<R>(
         maxConnections: Int = 4, sessionSettings: [(String, String)] = [], config: ConnectionConfig? = nil,
         _ body: (ConnectionPool) async throws -> R
     ) async throws -> R {

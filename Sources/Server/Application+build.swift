@@ -8,19 +8,19 @@ import ServiceLifecycle
 
 /// What `buildApplication` made, beside the application: tests reach the pool and the token
 /// authority through it.
-public struct ServerParts: Sendable {
-    public let pool: ConnectionPool
-    public let authority: TokenAuthority
-    public let metrics: ServerMetrics
-    public let store: EventStore
+package struct ServerParts: Sendable {
+    package let pool: ConnectionPool
+    package let authority: TokenAuthority
+    package let metrics: ServerMetrics
+    package let store: EventStore
     /// Every route the router serves, as `METHOD /path/{param}`.
-    public let routes: [String]
+    package let routes: [String]
 }
 
 /// Builds the GigLedger HTTP service: router, middleware, and the services it owns (the pool,
 /// closed last on shutdown, and the projection watcher). `gigctl serve` runs it in a
 /// `ServiceGroup` that shuts it down gracefully on SIGTERM/SIGINT; tests call it too.
-public func buildApplication(configuration: ServerConfiguration) async throws -> (
+package func buildApplication(configuration: ServerConfiguration) async throws -> (
     application: some ApplicationProtocol, parts: ServerParts
 ) {
     let logger = configuration.logger

@@ -5,22 +5,22 @@ import PQ
 import Projections
 
 /// What a process other than the API server needs to serve its operations endpoints.
-public struct OperationsConfiguration: Sendable {
+package struct OperationsConfiguration: Sendable {
     /// Address to bind; loopback unless told otherwise.
-    public var host: String
+    package var host: String
     /// Port to bind; 0 picks a free one (tests).
-    public var port: Int
+    package var port: Int
     /// The process's pool, whose use `/metrics` reports; health reads through it.
-    public var pool: ConnectionPool
+    package var pool: ConnectionPool
     /// The pool's size, reported as `gigledger_pool_connections_max`.
-    public var poolSize: Int
+    package var poolSize: Int
     /// Ready only while every projector is within this many events of the head.
-    public var maxLagEvents: Int64
-    public var logger: Logger
+    package var maxLagEvents: Int64
+    package var logger: Logger
     /// Called once the server listens, with the port it bound (useful with port 0).
-    public var onListening: (@Sendable (Int) async -> Void)?
+    package var onListening: (@Sendable (Int) async -> Void)?
 
-    public init(
+    package init(
         host: String = "127.0.0.1", port: Int, pool: ConnectionPool, poolSize: Int, maxLagEvents: Int64 = 10_000,
         logger: Logger = Logger(label: "gigledger.operations"), onListening: (@Sendable (Int) async -> Void)? = nil
     ) {
@@ -39,7 +39,7 @@ public struct OperationsConfiguration: Sendable {
 /// (`gigctl projections run --follow --metrics-port P`). The same ``OperationsController`` as the
 /// API server's, so both answer alike. Run it as a `Service` (`runService()`); it does not own
 /// the pool.
-public func buildOperationsApplication(configuration: OperationsConfiguration) -> some ApplicationProtocol {
+package func buildOperationsApplication(configuration: OperationsConfiguration) -> some ApplicationProtocol {
     let metrics = ServerMetrics()
     let engine = ProjectionEngine(store: EventStore(pool: configuration.pool), projectors: ShippedProjectors.all)
     let router = Router(context: ServerContext.self)
