@@ -274,6 +274,14 @@ public final class EventStore: Sendable {
     /// The gap-safe read itself, events as stored (see ``StoredEvent``): at most `limit` events
     /// after `checkpoint` in `(transaction_id, global_position)` order, only from transactions
     /// older than every transaction still running.
+    ///
+    /// On the partitioned log (sql/0012) this is a Merge Append of every partition's
+    /// `(transaction_id, global_position)` index, which `transaction_id` cannot prune. Two things
+    /// keep its cost near the unpartitioned log's: the upper bound on `global_position` (the
+    /// position sequence's last value, which no event exceeds: an init plan, so PostgreSQL prunes
+    /// the empty partitions made ahead when the executor starts, sql/0014), and, without a streams
+    /// filter, a prepared statement, so the plan over all partitions is made once per connection
+    /// rather than per batch.
     package static func readStored(
         on connection: Connection, after checkpoint: LogCheckpoint, through end: LogCheckpoint? = nil, limit: Int,
         filter: LogFilter = .all, streams: [String]? = nil
@@ -282,6 +290,7 @@ public final class EventStore: Sendable {
             SELECT \(StoredEvent.columns) FROM ledger.events
             WHERE (transaction_id, global_position) > (\(checkpoint.transactionID)::xid8, \(checkpoint.position))
               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+              AND global_position <= (SELECT last_value FROM ledger.events_position_seq)
             """
         if let end {
             sql.append(" AND (transaction_id, global_position) <= (\(end.transactionID)::xid8, \(end.position))")
@@ -289,7 +298,8 @@ public final class EventStore: Sendable {
         if let streams { sql.append(" AND stream_id = ANY(\(streams)::text[])") }
         filter.append(to: &sql)
         sql.append(" ORDER BY transaction_id, global_position LIMIT \(max(0, limit))")
-        return try await connection.query(sql).rows.map(StoredEvent.init(row:))
+        // A streams filter reads a few streams: its plan depends on which, so it is planned per call.
+        return try await connection.query(streams == nil ? sql.prepared() : sql).rows.map(StoredEvent.init(row:))
     }
 
     private func readEvents(_ sql: SQL) async throws(EventStoreError) -> [RecordedEvent] {
