@@ -16,11 +16,13 @@ enum ProjectionBench {
     }
 
     static func run(
-        config base: ConnectionConfig, freelancers: Int, gigs: Int, rate: Int, seconds: Int, reuse: Bool = false
+        config base: ConnectionConfig, freelancers: Int, gigs: Int, rate: Int, seconds: Int, reuse: Bool = false,
+        database: String = "gigledger_bench_projections"
     ) async throws {
         if reuse {
-            // The market of an earlier run (same projector versions), for measuring again.
-            let pool = ConnectionPool(config: base.withDatabase("gigledger_bench_projections"), maxConnections: 10)
+            // The market of an earlier run (same projector versions), or another market with its
+            // read models built (`--database`, e.g. the log of `scripts/bench-scale`), measured again.
+            let pool = ConnectionPool(config: base.withDatabase(database), maxConnections: 10)
             let freelancerIDs = try await pool.query(
                 "SELECT freelancer_id::text FROM read_models.match_freelancers_v3 ORDER BY 1"
             ).rows.map { try $0.decode(String.self, at: 0) }
