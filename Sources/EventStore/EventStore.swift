@@ -276,12 +276,13 @@ public final class EventStore: Sendable {
     /// older than every transaction still running.
     ///
     /// On the partitioned log (sql/0012) this is a Merge Append of every partition's
-    /// `(transaction_id, global_position)` index, which `transaction_id` cannot prune. Two things
-    /// keep its cost near the unpartitioned log's: the upper bound on `global_position` (the
-    /// position sequence's last value, which no event exceeds: an init plan, so PostgreSQL prunes
-    /// the empty partitions made ahead when the executor starts, sql/0014), and, without a streams
-    /// filter, a prepared statement, so the plan over all partitions is made once per connection
-    /// rather than per batch.
+    /// `(transaction_id, global_position)` index, which `transaction_id` cannot prune, and
+    /// planning it per batch cost more than running it (EXPLAIN ANALYZE, BENCHMARKS.md): without
+    /// a streams filter the statement is prepared, so PostgreSQL plans it once per connection
+    /// (a generic plan after five runs) instead of per batch. A bound `global_position <= the
+    /// sequence's last value` would prune the empty partitions made ahead, but it turned the
+    /// unpartitioned plan into a scan of the position index and a sort (88 ms instead of 0.6
+    /// ms per batch), so it is not there.
     package static func readStored(
         on connection: Connection, after checkpoint: LogCheckpoint, through end: LogCheckpoint? = nil, limit: Int,
         filter: LogFilter = .all, streams: [String]? = nil
@@ -290,7 +291,6 @@ public final class EventStore: Sendable {
             SELECT \(StoredEvent.columns) FROM ledger.events
             WHERE (transaction_id, global_position) > (\(checkpoint.transactionID)::xid8, \(checkpoint.position))
               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-              AND global_position <= (SELECT last_value FROM ledger.events_position_seq)
             """
         if let end {
             sql.append(" AND (transaction_id, global_position) <= (\(end.transactionID)::xid8, \(end.position))")
