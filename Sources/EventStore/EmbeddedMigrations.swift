@@ -3,786 +3,804 @@
 extension Migration {
     /// The migrations of `sql/`, in order.
     public static let embedded: [Migration] = [
-        Migration(version: 1, name: "0001_event_log", sql: ##"""
--- 0001_event_log: the append-only event log, GigLedger's only source of truth.
---
--- ledger.streams   one row per stream (aggregate instance): its category and current version.
--- ledger.events    every event ever appended; never updated, deleted or truncated.
--- ledger.commands  the result of every append, by command id, so a repeated command is answered
---                  with its first result and appends nothing.
--- ledger.append()  the only way in: checks expectations, then appends atomically (see below).
---
--- Gap-safe reading: each event stores the id of the transaction that wrote it. Readers order by
--- (transaction_id, global_position) and read only below pg_snapshot_xmin(pg_current_snapshot()),
--- the oldest transaction still running, so they never pass an event that an open transaction may
--- yet commit. A reader's checkpoint is that pair.
+        Migration(
+            version: 1, name: "0001_event_log",
+            sql: ##"""
+                -- 0001_event_log: the append-only event log, GigLedger's only source of truth.
+                --
+                -- ledger.streams   one row per stream (aggregate instance): its category and current version.
+                -- ledger.events    every event ever appended; never updated, deleted or truncated.
+                -- ledger.commands  the result of every append, by command id, so a repeated command is answered
+                --                  with its first result and appends nothing.
+                -- ledger.append()  the only way in: checks expectations, then appends atomically (see below).
+                --
+                -- Gap-safe reading: each event stores the id of the transaction that wrote it. Readers order by
+                -- (transaction_id, global_position) and read only below pg_snapshot_xmin(pg_current_snapshot()),
+                -- the oldest transaction still running, so they never pass an event that an open transaction may
+                -- yet commit. A reader's checkpoint is that pair.
 
-CREATE SCHEMA ledger;
-COMMENT ON SCHEMA ledger IS 'GigLedger event log (append-only). Write only through ledger.append().';
+                CREATE SCHEMA ledger;
+                COMMENT ON SCHEMA ledger IS 'GigLedger event log (append-only). Write only through ledger.append().';
 
-CREATE TABLE ledger.streams (
-    stream_id   text        NOT NULL,
-    category    text        NOT NULL,
-    version     bigint      NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    updated_at  timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT streams_pkey PRIMARY KEY (stream_id),
-    CONSTRAINT streams_version_nonnegative CHECK (version >= 0),
-    CONSTRAINT streams_category_matches CHECK (category = split_part(stream_id, '-', 1))
-);
-COMMENT ON TABLE ledger.streams IS 'One row per stream: category and current version (number of events).';
+                CREATE TABLE ledger.streams (
+                    stream_id   text        NOT NULL,
+                    category    text        NOT NULL,
+                    version     bigint      NOT NULL,
+                    created_at  timestamptz NOT NULL DEFAULT now(),
+                    updated_at  timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT streams_pkey PRIMARY KEY (stream_id),
+                    CONSTRAINT streams_version_nonnegative CHECK (version >= 0),
+                    CONSTRAINT streams_category_matches CHECK (category = split_part(stream_id, '-', 1))
+                );
+                COMMENT ON TABLE ledger.streams IS 'One row per stream: category and current version (number of events).';
 
-CREATE SEQUENCE ledger.events_position_seq AS bigint NO CYCLE;
+                CREATE SEQUENCE ledger.events_position_seq AS bigint NO CYCLE;
 
-CREATE TABLE ledger.events (
-    global_position bigint      NOT NULL DEFAULT nextval('ledger.events_position_seq'),
-    stream_id       text        NOT NULL,
-    stream_version  bigint      NOT NULL,
-    category        text        NOT NULL,
-    event_type      text        NOT NULL,
-    schema_version  integer     NOT NULL,
-    data            jsonb       NOT NULL,
-    metadata        jsonb       NOT NULL,
-    occurred_at     timestamptz NOT NULL,
-    recorded_at     timestamptz NOT NULL DEFAULT now(),
-    transaction_id  xid8        NOT NULL DEFAULT pg_current_xact_id(),
-    CONSTRAINT events_pkey PRIMARY KEY (global_position),
-    CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version),
-    CONSTRAINT events_stream_version_positive CHECK (stream_version >= 1),
-    CONSTRAINT events_event_type_format CHECK (event_type ~ '^[A-Z][A-Za-z0-9]{0,99}$'),
-    CONSTRAINT events_schema_version_positive CHECK (schema_version >= 1),
-    CONSTRAINT events_data_is_object CHECK (jsonb_typeof(data) = 'object'),
-    CONSTRAINT events_metadata_is_object CHECK (jsonb_typeof(metadata) = 'object')
-);
-ALTER SEQUENCE ledger.events_position_seq OWNED BY ledger.events.global_position;
-COMMENT ON TABLE ledger.events IS 'Every event, in stream order (stream_id, stream_version) and log order (transaction_id, global_position).';
-COMMENT ON COLUMN ledger.events.transaction_id IS 'Writing transaction (pg_current_xact_id()); gap-safe readers order by it.';
-COMMENT ON COLUMN ledger.events.occurred_at IS 'Business time, supplied by the command (backfills, simulation); recorded_at is when it was stored.';
+                CREATE TABLE ledger.events (
+                    global_position bigint      NOT NULL DEFAULT nextval('ledger.events_position_seq'),
+                    stream_id       text        NOT NULL,
+                    stream_version  bigint      NOT NULL,
+                    category        text        NOT NULL,
+                    event_type      text        NOT NULL,
+                    schema_version  integer     NOT NULL,
+                    data            jsonb       NOT NULL,
+                    metadata        jsonb       NOT NULL,
+                    occurred_at     timestamptz NOT NULL,
+                    recorded_at     timestamptz NOT NULL DEFAULT now(),
+                    transaction_id  xid8        NOT NULL DEFAULT pg_current_xact_id(),
+                    CONSTRAINT events_pkey PRIMARY KEY (global_position),
+                    CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version),
+                    CONSTRAINT events_stream_version_positive CHECK (stream_version >= 1),
+                    CONSTRAINT events_event_type_format CHECK (event_type ~ '^[A-Z][A-Za-z0-9]{0,99}$'),
+                    CONSTRAINT events_schema_version_positive CHECK (schema_version >= 1),
+                    CONSTRAINT events_data_is_object CHECK (jsonb_typeof(data) = 'object'),
+                    CONSTRAINT events_metadata_is_object CHECK (jsonb_typeof(metadata) = 'object')
+                );
+                ALTER SEQUENCE ledger.events_position_seq OWNED BY ledger.events.global_position;
+                COMMENT ON TABLE ledger.events IS 'Every event, in stream order (stream_id, stream_version) and log order (transaction_id, global_position).';
+                COMMENT ON COLUMN ledger.events.transaction_id IS 'Writing transaction (pg_current_xact_id()); gap-safe readers order by it.';
+                COMMENT ON COLUMN ledger.events.occurred_at IS 'Business time, supplied by the command (backfills, simulation); recorded_at is when it was stored.';
 
--- Read paths: a stream in order (events_stream_version_key), the whole log in gap-safe order
--- (below), a position (events_pkey: the head and lookups by position). Nothing more.
-CREATE INDEX events_log_order_idx ON ledger.events (transaction_id, global_position);
+                -- Read paths: a stream in order (events_stream_version_key), the whole log in gap-safe order
+                -- (below), a position (events_pkey: the head and lookups by position). Nothing more.
+                CREATE INDEX events_log_order_idx ON ledger.events (transaction_id, global_position);
 
-CREATE TABLE ledger.commands (
-    command_id  uuid        NOT NULL,
-    result      jsonb       NOT NULL,
-    recorded_at timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT commands_pkey PRIMARY KEY (command_id)
-);
-COMMENT ON TABLE ledger.commands IS 'The first result of every append, by command id (idempotency).';
+                CREATE TABLE ledger.commands (
+                    command_id  uuid        NOT NULL,
+                    result      jsonb       NOT NULL,
+                    recorded_at timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT commands_pkey PRIMARY KEY (command_id)
+                );
+                COMMENT ON TABLE ledger.commands IS 'The first result of every append, by command id (idempotency).';
 
-CREATE TABLE ledger.subscription_checkpoints (
-    subscription    text        NOT NULL,
-    transaction_id  xid8        NOT NULL,
-    global_position bigint      NOT NULL,
-    updated_at      timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT subscription_checkpoints_pkey PRIMARY KEY (subscription)
-);
-COMMENT ON TABLE ledger.subscription_checkpoints IS 'Where each subscription has read to, written in the same transaction as its effects.';
+                CREATE TABLE ledger.subscription_checkpoints (
+                    subscription    text        NOT NULL,
+                    transaction_id  xid8        NOT NULL,
+                    global_position bigint      NOT NULL,
+                    updated_at      timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT subscription_checkpoints_pkey PRIMARY KEY (subscription)
+                );
+                COMMENT ON TABLE ledger.subscription_checkpoints IS 'Where each subscription has read to, written in the same transaction as its effects.';
 
--- Immutability, enforced by the database itself.
-CREATE FUNCTION ledger.refuse_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'ledger.% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'GL403',
-              HINT = 'Events are facts: correct one by appending a compensating event.';
-END;
-$$;
+                -- Immutability, enforced by the database itself.
+                CREATE FUNCTION ledger.refuse_change() RETURNS trigger
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION 'ledger.% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
+                        USING ERRCODE = 'GL403',
+                              HINT = 'Events are facts: correct one by appending a compensating event.';
+                END;
+                $$;
 
-CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON ledger.events
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ledger.events
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER commands_append_only BEFORE UPDATE OR DELETE ON ledger.commands
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER commands_no_truncate BEFORE TRUNCATE ON ledger.commands
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER streams_no_delete BEFORE DELETE ON ledger.streams
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER streams_no_truncate BEFORE TRUNCATE ON ledger.streams
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON ledger.events
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ledger.events
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER commands_append_only BEFORE UPDATE OR DELETE ON ledger.commands
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER commands_no_truncate BEFORE TRUNCATE ON ledger.commands
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER streams_no_delete BEFORE DELETE ON ledger.streams
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER streams_no_truncate BEFORE TRUNCATE ON ledger.streams
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
 
--- ledger.append: one round trip appends events to one or more streams atomically.
---
---   p_command_id       idempotency key: a repeat returns the first result (with "duplicate": true)
---   p_streams          the streams written, each once, in ascending order (rows are locked in
---                      this order, so concurrent multi-stream appends cannot deadlock)
---   p_expected         per stream: -1 any, -2 stream exists, 0 no stream, n > 0 exactly version n
---   p_event_streams    per event: 1-based index into p_streams
---   p_types, p_schema_versions, p_data, p_metadata, p_occurred_at: per event
---
--- Returns {"commandId", "streams": [name], "versions": [version after], "eventStreams": [index],
---          "eventVersions": [version], "positions": [position]} (per event, in the order given).
--- Errors: SQLSTATE GL409 wrong expected version (DETAIL is JSON {"stream","expected","actual"}),
---         GL422 malformed arguments. Every expectation is checked, each with the stream's row
---         locked, before any position is drawn. A retry racing its first attempt waits on the
---         stream row or the commands key and then fails (GL409 or 23505 on commands_pkey); the
---         client then answers with the stored first result.
-CREATE FUNCTION ledger.append(
-    p_command_id      uuid,
-    p_streams         text[],
-    p_expected        bigint[],
-    p_event_streams   integer[],
-    p_types           text[],
-    p_schema_versions integer[],
-    p_data            jsonb[],
-    p_metadata        jsonb[],
-    p_occurred_at     timestamptz[]
-) RETURNS jsonb
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_stream_count integer := coalesce(cardinality(p_streams), 0);
-    v_event_count  integer := coalesce(cardinality(p_types), 0);
-    v_versions     bigint[] := '{}';
-    v_counts       integer[];
-    v_event_versions bigint[];
-    v_positions    bigint[];
-    v_version      bigint;
-    v_expected     bigint;
-    v_stream       text;
-    v_result       jsonb;
-    i              integer;
-BEGIN
-    IF p_command_id IS NULL OR v_stream_count = 0 OR v_event_count = 0 THEN
-        RAISE EXCEPTION 'an append needs a command id, at least one stream and at least one event'
-            USING ERRCODE = 'GL422';
-    END IF;
-    IF coalesce(cardinality(p_expected), 0) <> v_stream_count
-       OR coalesce(cardinality(p_event_streams), 0) <> v_event_count
-       OR coalesce(cardinality(p_schema_versions), 0) <> v_event_count
-       OR coalesce(cardinality(p_data), 0) <> v_event_count
-       OR coalesce(cardinality(p_metadata), 0) <> v_event_count
-       OR coalesce(cardinality(p_occurred_at), 0) <> v_event_count THEN
-        RAISE EXCEPTION 'append arrays differ in length' USING ERRCODE = 'GL422';
-    END IF;
+                -- ledger.append: one round trip appends events to one or more streams atomically.
+                --
+                --   p_command_id       idempotency key: a repeat returns the first result (with "duplicate": true)
+                --   p_streams          the streams written, each once, in ascending order (rows are locked in
+                --                      this order, so concurrent multi-stream appends cannot deadlock)
+                --   p_expected         per stream: -1 any, -2 stream exists, 0 no stream, n > 0 exactly version n
+                --   p_event_streams    per event: 1-based index into p_streams
+                --   p_types, p_schema_versions, p_data, p_metadata, p_occurred_at: per event
+                --
+                -- Returns {"commandId", "streams": [name], "versions": [version after], "eventStreams": [index],
+                --          "eventVersions": [version], "positions": [position]} (per event, in the order given).
+                -- Errors: SQLSTATE GL409 wrong expected version (DETAIL is JSON {"stream","expected","actual"}),
+                --         GL422 malformed arguments. Every expectation is checked, each with the stream's row
+                --         locked, before any position is drawn. A retry racing its first attempt waits on the
+                --         stream row or the commands key and then fails (GL409 or 23505 on commands_pkey); the
+                --         client then answers with the stored first result.
+                CREATE FUNCTION ledger.append(
+                    p_command_id      uuid,
+                    p_streams         text[],
+                    p_expected        bigint[],
+                    p_event_streams   integer[],
+                    p_types           text[],
+                    p_schema_versions integer[],
+                    p_data            jsonb[],
+                    p_metadata        jsonb[],
+                    p_occurred_at     timestamptz[]
+                ) RETURNS jsonb
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                    v_stream_count integer := coalesce(cardinality(p_streams), 0);
+                    v_event_count  integer := coalesce(cardinality(p_types), 0);
+                    v_versions     bigint[] := '{}';
+                    v_counts       integer[];
+                    v_event_versions bigint[];
+                    v_positions    bigint[];
+                    v_version      bigint;
+                    v_expected     bigint;
+                    v_stream       text;
+                    v_result       jsonb;
+                    i              integer;
+                BEGIN
+                    IF p_command_id IS NULL OR v_stream_count = 0 OR v_event_count = 0 THEN
+                        RAISE EXCEPTION 'an append needs a command id, at least one stream and at least one event'
+                            USING ERRCODE = 'GL422';
+                    END IF;
+                    IF coalesce(cardinality(p_expected), 0) <> v_stream_count
+                       OR coalesce(cardinality(p_event_streams), 0) <> v_event_count
+                       OR coalesce(cardinality(p_schema_versions), 0) <> v_event_count
+                       OR coalesce(cardinality(p_data), 0) <> v_event_count
+                       OR coalesce(cardinality(p_metadata), 0) <> v_event_count
+                       OR coalesce(cardinality(p_occurred_at), 0) <> v_event_count THEN
+                        RAISE EXCEPTION 'append arrays differ in length' USING ERRCODE = 'GL422';
+                    END IF;
 
-    -- 1. Idempotency: a command id seen before gets its first result back.
-    SELECT c.result INTO v_result FROM ledger.commands c WHERE c.command_id = p_command_id;
-    IF FOUND THEN
-        RETURN v_result || '{"duplicate": true}'::jsonb;
-    END IF;
+                    -- 1. Idempotency: a command id seen before gets its first result back.
+                    SELECT c.result INTO v_result FROM ledger.commands c WHERE c.command_id = p_command_id;
+                    IF FOUND THEN
+                        RETURN v_result || '{"duplicate": true}'::jsonb;
+                    END IF;
 
-    v_counts := array_fill(0, ARRAY[v_stream_count]);
-    FOR i IN 1..v_event_count LOOP
-        IF p_event_streams[i] IS NULL OR p_event_streams[i] < 1 OR p_event_streams[i] > v_stream_count THEN
-            RAISE EXCEPTION 'event % names stream index %, outside 1..%', i, p_event_streams[i], v_stream_count
-                USING ERRCODE = 'GL422';
-        END IF;
-        v_counts[p_event_streams[i]] := v_counts[p_event_streams[i]] + 1;
-    END LOOP;
+                    v_counts := array_fill(0, ARRAY[v_stream_count]);
+                    FOR i IN 1..v_event_count LOOP
+                        IF p_event_streams[i] IS NULL OR p_event_streams[i] < 1 OR p_event_streams[i] > v_stream_count THEN
+                            RAISE EXCEPTION 'event % names stream index %, outside 1..%', i, p_event_streams[i], v_stream_count
+                                USING ERRCODE = 'GL422';
+                        END IF;
+                        v_counts[p_event_streams[i]] := v_counts[p_event_streams[i]] + 1;
+                    END LOOP;
 
-    -- 2. Expectations, stream by stream in ascending order, before any position is drawn. Each
-    --    statement locks the stream's row and moves its version only if the expectation holds.
-    FOR i IN 1..v_stream_count LOOP
-        v_stream := p_streams[i];
-        v_expected := p_expected[i];
-        IF v_stream IS NULL OR v_stream !~ '^[a-z][a-z0-9]{0,39}-[A-Za-z0-9._:-]{1,200}$' THEN
-            RAISE EXCEPTION 'stream name % is not of the form category-id', quote_nullable(v_stream)
-                USING ERRCODE = 'GL422';
-        END IF;
-        -- Byte order (COLLATE "C"), as clients sort, whatever the database's collation.
-        IF i > 1 AND v_stream COLLATE "C" <= p_streams[i - 1] COLLATE "C" THEN
-            RAISE EXCEPTION 'streams must be distinct and in ascending order' USING ERRCODE = 'GL422';
-        END IF;
-        IF v_expected IS NULL OR v_expected < -2 THEN
-            RAISE EXCEPTION 'expected version % is not valid', v_expected USING ERRCODE = 'GL422';
-        END IF;
-        IF v_counts[i] = 0 THEN
-            RAISE EXCEPTION 'stream % has no events in this append', v_stream USING ERRCODE = 'GL422';
-        END IF;
+                    -- 2. Expectations, stream by stream in ascending order, before any position is drawn. Each
+                    --    statement locks the stream's row and moves its version only if the expectation holds.
+                    FOR i IN 1..v_stream_count LOOP
+                        v_stream := p_streams[i];
+                        v_expected := p_expected[i];
+                        IF v_stream IS NULL OR v_stream !~ '^[a-z][a-z0-9]{0,39}-[A-Za-z0-9._:-]{1,200}$' THEN
+                            RAISE EXCEPTION 'stream name % is not of the form category-id', quote_nullable(v_stream)
+                                USING ERRCODE = 'GL422';
+                        END IF;
+                        -- Byte order (COLLATE "C"), as clients sort, whatever the database's collation.
+                        IF i > 1 AND v_stream COLLATE "C" <= p_streams[i - 1] COLLATE "C" THEN
+                            RAISE EXCEPTION 'streams must be distinct and in ascending order' USING ERRCODE = 'GL422';
+                        END IF;
+                        IF v_expected IS NULL OR v_expected < -2 THEN
+                            RAISE EXCEPTION 'expected version % is not valid', v_expected USING ERRCODE = 'GL422';
+                        END IF;
+                        IF v_counts[i] = 0 THEN
+                            RAISE EXCEPTION 'stream % has no events in this append', v_stream USING ERRCODE = 'GL422';
+                        END IF;
 
-        v_version := NULL;
-        IF v_expected = -1 THEN
-            INSERT INTO ledger.streams AS s (stream_id, category, version)
-            VALUES (v_stream, split_part(v_stream, '-', 1), v_counts[i])
-            ON CONFLICT (stream_id) DO UPDATE SET version = s.version + v_counts[i], updated_at = now()
-            RETURNING s.version INTO v_version;
-        ELSIF v_expected = 0 THEN
-            -- A concurrent creator makes this wait for it and then insert nothing: a conflict,
-            -- never a silent merge.
-            INSERT INTO ledger.streams (stream_id, category, version)
-            VALUES (v_stream, split_part(v_stream, '-', 1), v_counts[i])
-            ON CONFLICT (stream_id) DO NOTHING
-            RETURNING version INTO v_version;
-        ELSE
-            UPDATE ledger.streams s SET version = s.version + v_counts[i], updated_at = now()
-            WHERE s.stream_id = v_stream AND (v_expected = -2 OR s.version = v_expected)
-            RETURNING s.version INTO v_version;
-        END IF;
-        IF v_version IS NULL THEN
-            SELECT s.version INTO v_version FROM ledger.streams s WHERE s.stream_id = v_stream;
-            RAISE EXCEPTION 'wrong expected version for stream %', v_stream
-                USING ERRCODE = 'GL409',
-                      DETAIL = jsonb_build_object('stream', v_stream, 'expected', v_expected, 'actual', coalesce(v_version, 0))::text,
-                      HINT = 'Re-read the stream, decide again, and append with the version read.';
-        END IF;
-        v_versions := v_versions || v_version;
-    END LOOP;
+                        v_version := NULL;
+                        IF v_expected = -1 THEN
+                            INSERT INTO ledger.streams AS s (stream_id, category, version)
+                            VALUES (v_stream, split_part(v_stream, '-', 1), v_counts[i])
+                            ON CONFLICT (stream_id) DO UPDATE SET version = s.version + v_counts[i], updated_at = now()
+                            RETURNING s.version INTO v_version;
+                        ELSIF v_expected = 0 THEN
+                            -- A concurrent creator makes this wait for it and then insert nothing: a conflict,
+                            -- never a silent merge.
+                            INSERT INTO ledger.streams (stream_id, category, version)
+                            VALUES (v_stream, split_part(v_stream, '-', 1), v_counts[i])
+                            ON CONFLICT (stream_id) DO NOTHING
+                            RETURNING version INTO v_version;
+                        ELSE
+                            UPDATE ledger.streams s SET version = s.version + v_counts[i], updated_at = now()
+                            WHERE s.stream_id = v_stream AND (v_expected = -2 OR s.version = v_expected)
+                            RETURNING s.version INTO v_version;
+                        END IF;
+                        IF v_version IS NULL THEN
+                            SELECT s.version INTO v_version FROM ledger.streams s WHERE s.stream_id = v_stream;
+                            RAISE EXCEPTION 'wrong expected version for stream %', v_stream
+                                USING ERRCODE = 'GL409',
+                                      DETAIL = jsonb_build_object('stream', v_stream, 'expected', v_expected, 'actual', coalesce(v_version, 0))::text,
+                                      HINT = 'Re-read the stream, decide again, and append with the version read.';
+                        END IF;
+                        v_versions := v_versions || v_version;
+                    END LOOP;
 
-    -- 3. The events, in the order given, with contiguous versions; positions are drawn here.
-    v_event_versions := array_fill(0::bigint, ARRAY[v_event_count]);
-    FOR i IN 1..v_event_count LOOP
-        v_event_versions[i] := v_versions[p_event_streams[i]] - v_counts[p_event_streams[i]] + 1;
-        v_counts[p_event_streams[i]] := v_counts[p_event_streams[i]] - 1;
-    END LOOP;
-    WITH inserted AS (
-        INSERT INTO ledger.events (stream_id, stream_version, category, event_type, schema_version,
-                                   data, metadata, occurred_at)
-        SELECT p_streams[e.s], e.v, split_part(p_streams[e.s], '-', 1), e.t, e.sv, e.d, e.m, coalesce(e.o, now())
-        FROM unnest(p_event_streams, v_event_versions, p_types, p_schema_versions, p_data, p_metadata, p_occurred_at)
-             AS e(s, v, t, sv, d, m, o)
-        RETURNING global_position
-    )
-    SELECT array_agg(global_position ORDER BY global_position) INTO v_positions FROM inserted;
+                    -- 3. The events, in the order given, with contiguous versions; positions are drawn here.
+                    v_event_versions := array_fill(0::bigint, ARRAY[v_event_count]);
+                    FOR i IN 1..v_event_count LOOP
+                        v_event_versions[i] := v_versions[p_event_streams[i]] - v_counts[p_event_streams[i]] + 1;
+                        v_counts[p_event_streams[i]] := v_counts[p_event_streams[i]] - 1;
+                    END LOOP;
+                    WITH inserted AS (
+                        INSERT INTO ledger.events (stream_id, stream_version, category, event_type, schema_version,
+                                                   data, metadata, occurred_at)
+                        SELECT p_streams[e.s], e.v, split_part(p_streams[e.s], '-', 1), e.t, e.sv, e.d, e.m, coalesce(e.o, now())
+                        FROM unnest(p_event_streams, v_event_versions, p_types, p_schema_versions, p_data, p_metadata, p_occurred_at)
+                             AS e(s, v, t, sv, d, m, o)
+                        RETURNING global_position
+                    )
+                    SELECT array_agg(global_position ORDER BY global_position) INTO v_positions FROM inserted;
 
-    v_result := jsonb_build_object(
-        'commandId', p_command_id, 'streams', to_jsonb(p_streams), 'versions', to_jsonb(v_versions),
-        'eventStreams', to_jsonb(p_event_streams), 'eventVersions', to_jsonb(v_event_versions),
-        'positions', to_jsonb(v_positions));
-    INSERT INTO ledger.commands (command_id, result) VALUES (p_command_id, v_result);
-    RETURN v_result || '{"duplicate": false}'::jsonb;
-END;
-$$;
--- ledger.lock_streams: locks the rows of existing streams (in ascending order) for the rest of
--- the caller's transaction. A writer that lost a race calls it before reading, deciding and
--- appending, so no other append to those streams can slip in between: they wait, then conflict,
--- then queue here in turn. Streams that do not exist yet are skipped (nothing to lock).
-CREATE FUNCTION ledger.lock_streams(p_streams text[]) RETURNS void
-LANGUAGE sql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT NULL::void FROM (
-        SELECT 1 FROM ledger.streams WHERE stream_id = ANY(p_streams) ORDER BY stream_id COLLATE "C" FOR UPDATE
-    ) AS locked
-$$;
+                    v_result := jsonb_build_object(
+                        'commandId', p_command_id, 'streams', to_jsonb(p_streams), 'versions', to_jsonb(v_versions),
+                        'eventStreams', to_jsonb(p_event_streams), 'eventVersions', to_jsonb(v_event_versions),
+                        'positions', to_jsonb(v_positions));
+                    INSERT INTO ledger.commands (command_id, result) VALUES (p_command_id, v_result);
+                    RETURN v_result || '{"duplicate": false}'::jsonb;
+                END;
+                $$;
+                -- ledger.lock_streams: locks the rows of existing streams (in ascending order) for the rest of
+                -- the caller's transaction. A writer that lost a race calls it before reading, deciding and
+                -- appending, so no other append to those streams can slip in between: they wait, then conflict,
+                -- then queue here in turn. Streams that do not exist yet are skipped (nothing to lock).
+                CREATE FUNCTION ledger.lock_streams(p_streams text[]) RETURNS void
+                LANGUAGE sql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                    SELECT NULL::void FROM (
+                        SELECT 1 FROM ledger.streams WHERE stream_id = ANY(p_streams) ORDER BY stream_id COLLATE "C" FOR UPDATE
+                    ) AS locked
+                $$;
 
-COMMENT ON FUNCTION ledger.append IS 'Appends events to one or more streams atomically, with expected versions and an idempotent command id.';
+                COMMENT ON FUNCTION ledger.append IS 'Appends events to one or more streams atomically, with expected versions and an idempotent command id.';
 
--- Roles (cluster-wide, so created only if missing). The migrating role needs CREATEROLE.
-DO $$
-DECLARE r text;
-BEGIN
-    FOREACH r IN ARRAY ARRAY['gigledger_writer', 'gigledger_projector', 'gigledger_reader'] LOOP
-        BEGIN
-            EXECUTE format('CREATE ROLE %I NOLOGIN', r);
-        EXCEPTION WHEN duplicate_object OR unique_violation THEN
-            NULL; -- exists already (another database on this server, or a concurrent migration)
-        END;
-    END LOOP;
-END;
-$$;
+                -- Roles (cluster-wide, so created only if missing). The migrating role needs CREATEROLE.
+                DO $$
+                DECLARE r text;
+                BEGIN
+                    FOREACH r IN ARRAY ARRAY['gigledger_writer', 'gigledger_projector', 'gigledger_reader'] LOOP
+                        BEGIN
+                            EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+                        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                            NULL; -- exists already (another database on this server, or a concurrent migration)
+                        END;
+                    END LOOP;
+                END;
+                $$;
 
-REVOKE ALL ON SCHEMA ledger FROM PUBLIC;
-REVOKE ALL ON ALL TABLES IN SCHEMA ledger FROM PUBLIC;
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA ledger FROM PUBLIC;
-REVOKE ALL ON FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION ledger.refuse_change() FROM PUBLIC;
-REVOKE ALL ON FUNCTION ledger.lock_streams(text[]) FROM PUBLIC;
+                REVOKE ALL ON SCHEMA ledger FROM PUBLIC;
+                REVOKE ALL ON ALL TABLES IN SCHEMA ledger FROM PUBLIC;
+                REVOKE ALL ON ALL SEQUENCES IN SCHEMA ledger FROM PUBLIC;
+                REVOKE ALL ON FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) FROM PUBLIC;
+                REVOKE ALL ON FUNCTION ledger.refuse_change() FROM PUBLIC;
+                REVOKE ALL ON FUNCTION ledger.lock_streams(text[]) FROM PUBLIC;
 
--- Writer: appends (only through ledger.append) and reads streams to decide commands.
-GRANT USAGE ON SCHEMA ledger TO gigledger_writer, gigledger_projector;
-GRANT SELECT ON ledger.events, ledger.streams, ledger.commands TO gigledger_writer;
-GRANT EXECUTE ON FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) TO gigledger_writer;
-GRANT EXECUTE ON FUNCTION ledger.lock_streams(text[]) TO gigledger_writer;
--- Projector: reads the log, keeps its checkpoints (read-model grants come with the read schema).
-GRANT SELECT ON ledger.events, ledger.streams TO gigledger_projector;
-GRANT SELECT, INSERT, UPDATE ON ledger.subscription_checkpoints TO gigledger_projector;
-"""##),
-        Migration(version: 2, name: "0002_projections", sql: ##"""
--- 0002_projections: where projectors keep their place, and the schema of the read models.
---
--- ledger.projections   one row per projector and version: checkpoint (gap-safe pair), state,
---                      the event that stopped it, and a lease naming the one active instance.
--- read_models          the schema downstream services read (role gigledger_reader).
+                -- Writer: appends (only through ledger.append) and reads streams to decide commands.
+                GRANT USAGE ON SCHEMA ledger TO gigledger_writer, gigledger_projector;
+                GRANT SELECT ON ledger.events, ledger.streams, ledger.commands TO gigledger_writer;
+                GRANT EXECUTE ON FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) TO gigledger_writer;
+                GRANT EXECUTE ON FUNCTION ledger.lock_streams(text[]) TO gigledger_writer;
+                -- Projector: reads the log, keeps its checkpoints (read-model grants come with the read schema).
+                GRANT SELECT ON ledger.events, ledger.streams TO gigledger_projector;
+                GRANT SELECT, INSERT, UPDATE ON ledger.subscription_checkpoints TO gigledger_projector;
+                """##),
+        Migration(
+            version: 2, name: "0002_projections",
+            sql: ##"""
+                -- 0002_projections: where projectors keep their place, and the schema of the read models.
+                --
+                -- ledger.projections   one row per projector and version: checkpoint (gap-safe pair), state,
+                --                      the event that stopped it, and a lease naming the one active instance.
+                -- read_models          the schema downstream services read (role gigledger_reader).
 
-CREATE TABLE ledger.projections (
-    name            text        NOT NULL,
-    version         integer     NOT NULL,
-    transaction_id  xid8        NOT NULL DEFAULT '0',
-    global_position bigint      NOT NULL DEFAULT 0,
-    state           text        NOT NULL DEFAULT 'idle',
-    last_error      text,
-    error_position  bigint,
-    error_stream    text,
-    error_type      text,
-    lease_owner     text,
-    lease_until     timestamptz,
-    events_applied  bigint      NOT NULL DEFAULT 0,
-    updated_at      timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT projections_pkey PRIMARY KEY (name, version),
-    CONSTRAINT projections_state_known CHECK (state IN ('idle', 'running', 'failed')),
-    CONSTRAINT projections_version_positive CHECK (version >= 1)
-);
-COMMENT ON TABLE ledger.projections IS 'Each projector''s checkpoint, state, last error and lease (one active instance).';
+                CREATE TABLE ledger.projections (
+                    name            text        NOT NULL,
+                    version         integer     NOT NULL,
+                    transaction_id  xid8        NOT NULL DEFAULT '0',
+                    global_position bigint      NOT NULL DEFAULT 0,
+                    state           text        NOT NULL DEFAULT 'idle',
+                    last_error      text,
+                    error_position  bigint,
+                    error_stream    text,
+                    error_type      text,
+                    lease_owner     text,
+                    lease_until     timestamptz,
+                    events_applied  bigint      NOT NULL DEFAULT 0,
+                    updated_at      timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT projections_pkey PRIMARY KEY (name, version),
+                    CONSTRAINT projections_state_known CHECK (state IN ('idle', 'running', 'failed')),
+                    CONSTRAINT projections_version_positive CHECK (version >= 1)
+                );
+                COMMENT ON TABLE ledger.projections IS 'Each projector''s checkpoint, state, last error and lease (one active instance).';
 
-CREATE SCHEMA read_models;
-COMMENT ON SCHEMA read_models IS 'GigLedger read models for downstream services (read with gigledger_reader).';
+                CREATE SCHEMA read_models;
+                COMMENT ON SCHEMA read_models IS 'GigLedger read models for downstream services (read with gigledger_reader).';
 
-GRANT USAGE ON SCHEMA read_models TO gigledger_reader, gigledger_projector;
-GRANT CREATE ON SCHEMA read_models TO gigledger_projector;
--- Read-model tables are created by whoever runs the projectors: the migrating role (locally) or
--- gigledger_projector (in production). Either way readers may read them and projectors write them.
-ALTER DEFAULT PRIVILEGES IN SCHEMA read_models GRANT SELECT ON TABLES TO gigledger_reader;
-ALTER DEFAULT PRIVILEGES IN SCHEMA read_models GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO gigledger_projector;
-ALTER DEFAULT PRIVILEGES FOR ROLE gigledger_projector IN SCHEMA read_models GRANT SELECT ON TABLES TO gigledger_reader;
-REVOKE ALL ON ledger.projections FROM PUBLIC;
-GRANT SELECT, INSERT, UPDATE ON ledger.projections TO gigledger_projector;
+                GRANT USAGE ON SCHEMA read_models TO gigledger_reader, gigledger_projector;
+                GRANT CREATE ON SCHEMA read_models TO gigledger_projector;
+                -- Read-model tables are created by whoever runs the projectors: the migrating role (locally) or
+                -- gigledger_projector (in production). Either way readers may read them and projectors write them.
+                ALTER DEFAULT PRIVILEGES IN SCHEMA read_models GRANT SELECT ON TABLES TO gigledger_reader;
+                ALTER DEFAULT PRIVILEGES IN SCHEMA read_models GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO gigledger_projector;
+                ALTER DEFAULT PRIVILEGES FOR ROLE gigledger_projector IN SCHEMA read_models GRANT SELECT ON TABLES TO gigledger_reader;
+                REVOKE ALL ON ledger.projections FROM PUBLIC;
+                GRANT SELECT, INSERT, UPDATE ON ledger.projections TO gigledger_projector;
 
--- What each projector has done and how far behind the log it is.
-CREATE VIEW read_models.projection_status AS
-SELECT p.name, p.version, p.state, p.global_position AS checkpoint_position,
-       h.head_position,
-       (SELECT count(*) FROM ledger.events e
-        WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)) AS lag_events,
-       coalesce(extract(epoch FROM (
-           SELECT now() - min(e.recorded_at) FROM ledger.events e
-           WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position))), 0)::float8 AS lag_seconds,
-       p.last_error, p.error_position, p.error_stream, p.error_type, p.events_applied,
-       p.lease_owner, p.lease_until, p.updated_at
-FROM ledger.projections p
-CROSS JOIN (SELECT coalesce(max(global_position), 0) AS head_position FROM ledger.events) h;
-COMMENT ON VIEW read_models.projection_status IS 'Per projector: checkpoint, head of the log, lag in events and seconds, state, last error.';
-GRANT SELECT ON read_models.projection_status TO gigledger_reader, gigledger_projector;
-"""##),
-        Migration(version: 3, name: "0003_projection_builds", sql: ##"""
--- 0003_projection_builds: rebuilds and verifications of projections, built beside the live tables.
---
--- A rebuild builds a projector's tables from position 0 into a shadow schema while the live tables
--- keep serving, then swaps them in in one transaction. A verification builds them into a scratch
--- schema and compares. Each build keeps its own checkpoint here, in the same transaction as its
--- batch, so an interrupted build resumes where it stopped (or is abandoned, dropping its schema).
+                -- What each projector has done and how far behind the log it is.
+                CREATE VIEW read_models.projection_status AS
+                SELECT p.name, p.version, p.state, p.global_position AS checkpoint_position,
+                       h.head_position,
+                       (SELECT count(*) FROM ledger.events e
+                        WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)) AS lag_events,
+                       coalesce(extract(epoch FROM (
+                           SELECT now() - min(e.recorded_at) FROM ledger.events e
+                           WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position))), 0)::float8 AS lag_seconds,
+                       p.last_error, p.error_position, p.error_stream, p.error_type, p.events_applied,
+                       p.lease_owner, p.lease_until, p.updated_at
+                FROM ledger.projections p
+                CROSS JOIN (SELECT coalesce(max(global_position), 0) AS head_position FROM ledger.events) h;
+                COMMENT ON VIEW read_models.projection_status IS 'Per projector: checkpoint, head of the log, lag in events and seconds, state, last error.';
+                GRANT SELECT ON read_models.projection_status TO gigledger_reader, gigledger_projector;
+                """##),
+        Migration(
+            version: 3, name: "0003_projection_builds",
+            sql: ##"""
+                -- 0003_projection_builds: rebuilds and verifications of projections, built beside the live tables.
+                --
+                -- A rebuild builds a projector's tables from position 0 into a shadow schema while the live tables
+                -- keep serving, then swaps them in in one transaction. A verification builds them into a scratch
+                -- schema and compares. Each build keeps its own checkpoint here, in the same transaction as its
+                -- batch, so an interrupted build resumes where it stopped (or is abandoned, dropping its schema).
 
-CREATE TABLE ledger.projection_builds (
-    name            text        NOT NULL,
-    version         integer     NOT NULL,
-    purpose         text        NOT NULL,
-    schema_name     text        NOT NULL,
-    transaction_id  xid8        NOT NULL DEFAULT '0',
-    global_position bigint      NOT NULL DEFAULT 0,
-    events_applied  bigint      NOT NULL DEFAULT 0,
-    owner           text,
-    started_at      timestamptz NOT NULL DEFAULT now(),
-    updated_at      timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT projection_builds_pkey PRIMARY KEY (name, version, purpose),
-    CONSTRAINT projection_builds_schema_key UNIQUE (schema_name),
-    CONSTRAINT projection_builds_purpose_known CHECK (purpose IN ('rebuild', 'verify')),
-    CONSTRAINT projection_builds_schema_prefixed CHECK (schema_name LIKE 'gigledger\_build\_%')
-);
-COMMENT ON TABLE ledger.projection_builds IS
-    'Rebuilds and verifications in progress: the schema each builds into and its checkpoint.';
+                CREATE TABLE ledger.projection_builds (
+                    name            text        NOT NULL,
+                    version         integer     NOT NULL,
+                    purpose         text        NOT NULL,
+                    schema_name     text        NOT NULL,
+                    transaction_id  xid8        NOT NULL DEFAULT '0',
+                    global_position bigint      NOT NULL DEFAULT 0,
+                    events_applied  bigint      NOT NULL DEFAULT 0,
+                    owner           text,
+                    started_at      timestamptz NOT NULL DEFAULT now(),
+                    updated_at      timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT projection_builds_pkey PRIMARY KEY (name, version, purpose),
+                    CONSTRAINT projection_builds_schema_key UNIQUE (schema_name),
+                    CONSTRAINT projection_builds_purpose_known CHECK (purpose IN ('rebuild', 'verify')),
+                    CONSTRAINT projection_builds_schema_prefixed CHECK (schema_name LIKE 'gigledger\_build\_%')
+                );
+                COMMENT ON TABLE ledger.projection_builds IS
+                    'Rebuilds and verifications in progress: the schema each builds into and its checkpoint.';
 
-REVOKE ALL ON ledger.projection_builds FROM PUBLIC;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ledger.projection_builds TO gigledger_projector;
+                REVOKE ALL ON ledger.projection_builds FROM PUBLIC;
+                GRANT SELECT, INSERT, UPDATE, DELETE ON ledger.projection_builds TO gigledger_projector;
 
--- Projectors create (and drop) their build schemas.
-DO $$
-BEGIN
-    EXECUTE format('GRANT CREATE ON DATABASE %I TO gigledger_projector', current_database());
-END;
-$$;
-"""##),
-        Migration(version: 4, name: "0004_projection_skips", sql: ##"""
--- 0004_projection_skips: an operator's decision that a projector skips one event it cannot handle.
---
--- The log is immutable, so an event no projector version can handle (malformed, or of a type the
--- read model should never have seen) is resolved by deciding, on the record, that this
--- projector skips it. Live runs, rebuilds, verifications and replays all honour the decision, so
--- a rebuild still equals the live tables. Recorded with who decided and why; never edited.
+                -- Projectors create (and drop) their build schemas.
+                DO $$
+                BEGIN
+                    EXECUTE format('GRANT CREATE ON DATABASE %I TO gigledger_projector', current_database());
+                END;
+                $$;
+                """##),
+        Migration(
+            version: 4, name: "0004_projection_skips",
+            sql: ##"""
+                -- 0004_projection_skips: an operator's decision that a projector skips one event it cannot handle.
+                --
+                -- The log is immutable, so an event no projector version can handle (malformed, or of a type the
+                -- read model should never have seen) is resolved by deciding, on the record, that this
+                -- projector skips it. Live runs, rebuilds, verifications and replays all honour the decision, so
+                -- a rebuild still equals the live tables. Recorded with who decided and why; never edited.
 
-CREATE TABLE ledger.projection_skips (
-    name            text        NOT NULL,
-    version         integer     NOT NULL,
-    global_position bigint      NOT NULL,
-    reason          text        NOT NULL,
-    skipped_by      text        NOT NULL DEFAULT current_user,
-    skipped_at      timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT projection_skips_pkey PRIMARY KEY (name, version, global_position),
-    CONSTRAINT projection_skips_reason_given CHECK (length(btrim(reason)) > 0)
-);
-COMMENT ON TABLE ledger.projection_skips IS
-    'Events a projector skips by an operator''s recorded decision (gigctl projections skip).';
+                CREATE TABLE ledger.projection_skips (
+                    name            text        NOT NULL,
+                    version         integer     NOT NULL,
+                    global_position bigint      NOT NULL,
+                    reason          text        NOT NULL,
+                    skipped_by      text        NOT NULL DEFAULT current_user,
+                    skipped_at      timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT projection_skips_pkey PRIMARY KEY (name, version, global_position),
+                    CONSTRAINT projection_skips_reason_given CHECK (length(btrim(reason)) > 0)
+                );
+                COMMENT ON TABLE ledger.projection_skips IS
+                    'Events a projector skips by an operator''s recorded decision (gigctl projections skip).';
 
-CREATE TRIGGER projection_skips_append_only BEFORE UPDATE OR DELETE ON ledger.projection_skips
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER projection_skips_append_only BEFORE UPDATE OR DELETE ON ledger.projection_skips
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
 
-REVOKE ALL ON ledger.projection_skips FROM PUBLIC;
-GRANT SELECT ON ledger.projection_skips TO gigledger_projector;
-"""##),
-        Migration(version: 5, name: "0005_drop_subscription_checkpoints", sql: ##"""
--- 0005: retire ledger.subscription_checkpoints.
---
--- The table kept the checkpoints of EventStore.Subscription, which nothing outside its own tests
--- used. The log is now followed through one primitive (EventStore.follow / LogListener) whose
--- consumers own their checkpoints: the projection engine keeps them in ledger.projections,
--- moved in each batch's transaction; gigctl log tail and the HTTP event stream keep them in
--- memory or in the client's Last-Event-ID. Dropping the table drops its primary key, its comment
--- and the privileges granted on it to gigledger_projector.
---
--- Upgrade note: a deployment that stored checkpoints here through Subscription (none shipped)
--- must copy them out before migrating.
+                REVOKE ALL ON ledger.projection_skips FROM PUBLIC;
+                GRANT SELECT ON ledger.projection_skips TO gigledger_projector;
+                """##),
+        Migration(
+            version: 5, name: "0005_drop_subscription_checkpoints",
+            sql: ##"""
+                -- 0005: retire ledger.subscription_checkpoints.
+                --
+                -- The table kept the checkpoints of EventStore.Subscription, which nothing outside its own tests
+                -- used. The log is now followed through one primitive (EventStore.follow / LogListener) whose
+                -- consumers own their checkpoints: the projection engine keeps them in ledger.projections,
+                -- moved in each batch's transaction; gigctl log tail and the HTTP event stream keep them in
+                -- memory or in the client's Last-Event-ID. Dropping the table drops its primary key, its comment
+                -- and the privileges granted on it to gigledger_projector.
+                --
+                -- Upgrade note: a deployment that stored checkpoints here through Subscription (none shipped)
+                -- must copy them out before migrating.
 
-DROP TABLE ledger.subscription_checkpoints;
-"""##),
-        Migration(version: 7, name: "0007_read_contract", sql: ##"""
--- 0007_read_contract: what the read contract (sql/READ_MODELS.md, docs/JSON.md) needs of the schema.
---
--- read_models.projection_checkpoints   each projector's checkpoint, readable by gigledger_reader
---                                      (ledger.projections is not), so every query result can say
---                                      which position of the log it reflects, read in the same
---                                      snapshot as its rows; a primary-key lookup, unlike
---                                      projection_status, which counts the lag.
---
--- One timestamp type: `week_start` was `timestamp` in price_weeks_v1 and `timestamptz` in
--- competition_skill_weeks_v1. The price views (owned by the price_trends projector, which
--- creates them) now say `timestamptz`, round percentiles to 1 decimal, and serve a trend row for
--- every (skill, currency) with prices; a view's column types cannot change in place, so the old
--- views are dropped here, in read_models and in any build schema, and the projector creates the
--- new ones when it next starts (`gigctl projections run`, or the daemon's start).
+                DROP TABLE ledger.subscription_checkpoints;
+                """##),
+        Migration(
+            version: 7, name: "0007_read_contract",
+            sql: ##"""
+                -- 0007_read_contract: what the read contract (sql/READ_MODELS.md, docs/JSON.md) needs of the schema.
+                --
+                -- read_models.projection_checkpoints   each projector's checkpoint, readable by gigledger_reader
+                --                                      (ledger.projections is not), so every query result can say
+                --                                      which position of the log it reflects, read in the same
+                --                                      snapshot as its rows; a primary-key lookup, unlike
+                --                                      projection_status, which counts the lag.
+                --
+                -- One timestamp type: `week_start` was `timestamp` in price_weeks_v1 and `timestamptz` in
+                -- competition_skill_weeks_v1. The price views (owned by the price_trends projector, which
+                -- creates them) now say `timestamptz`, round percentiles to 1 decimal, and serve a trend row for
+                -- every (skill, currency) with prices; a view's column types cannot change in place, so the old
+                -- views are dropped here, in read_models and in any build schema, and the projector creates the
+                -- new ones when it next starts (`gigctl projections run`, or the daemon's start).
 
-CREATE VIEW read_models.projection_checkpoints AS
-SELECT p.name, p.version, p.global_position AS checkpoint_position, p.state
-FROM ledger.projections p;
-COMMENT ON VIEW read_models.projection_checkpoints IS 'Per projector and version: the global position of the last event applied, and its state.';
-GRANT SELECT ON read_models.projection_checkpoints TO gigledger_reader, gigledger_projector;
+                CREATE VIEW read_models.projection_checkpoints AS
+                SELECT p.name, p.version, p.global_position AS checkpoint_position, p.state
+                FROM ledger.projections p;
+                COMMENT ON VIEW read_models.projection_checkpoints IS 'Per projector and version: the global position of the last event applied, and its state.';
+                GRANT SELECT ON read_models.projection_checkpoints TO gigledger_reader, gigledger_projector;
 
-DO $$
-DECLARE
-    s name;
-BEGIN
-    FOR s IN SELECT nspname FROM pg_namespace WHERE nspname = 'read_models' OR nspname LIKE 'gigledger\_build\_%' LOOP
-        EXECUTE format('DROP VIEW IF EXISTS %I.price_trends_v1', s);
-        EXECUTE format('DROP VIEW IF EXISTS %I.rate_guidance_v1', s);
-        EXECUTE format('DROP VIEW IF EXISTS %I.price_weeks_v1', s);
-    END LOOP;
-END
-$$;
-"""##),
-        Migration(version: 10, name: "0010_group_append", sql: ##"""
--- 0010_group_append: several commands' appends in one transaction and one round trip.
---
--- ledger.append_group runs ledger.append for each command in the order given, each in a
--- subtransaction of its own (a PL/pgSQL block with an exception handler), so a conflict, a
--- malformed append or a duplicate command id in one command never undoes or fails another: the
--- command's subtransaction is rolled back and its error returned in its row. The caller commits
--- once for all of them; nothing is acknowledged before that commit (the client resumes its callers
--- only after it). Every guarantee of ledger.append holds per command, because it is ledger.append
--- that runs: expectations before positions, streams locked in ascending order, idempotency (a
--- command id repeated later in the same group sees the first one's result), one transaction id for
--- the whole group (gap-safe readers see all of it or none of it).
---
---   p_command_ids        per command: its idempotency key
---   p_stream_counts      per command: how many of p_streams/p_expected are its
---   p_event_counts       per command: how many of the per-event arrays are its
---   p_streams, p_expected: the commands' stream arrays, concatenated in command order
---   p_event_streams      per event: 1-based index into its own command's streams
---   p_types, p_schema_versions, p_data, p_metadata, p_occurred_at: per event, concatenated
---
--- Returns one row per command, in order: `result` (what ledger.append returned) or the error
--- (`error_state` SQLSTATE, `error_message`, `error_detail`, `error_constraint`).
--- A group whose arrays do not add up raises GL422 and stores nothing.
-CREATE FUNCTION ledger.append_group(
-    p_command_ids     uuid[],
-    p_stream_counts   integer[],
-    p_event_counts    integer[],
-    p_streams         text[],
-    p_expected        bigint[],
-    p_event_streams   integer[],
-    p_types           text[],
-    p_schema_versions integer[],
-    p_data            jsonb[],
-    p_metadata        jsonb[],
-    p_occurred_at     timestamptz[]
-) RETURNS TABLE (result jsonb, error_state text, error_message text, error_detail text, error_constraint text)
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_count       integer := coalesce(cardinality(p_command_ids), 0);
-    v_stream_sum  bigint;
-    v_event_sum   bigint;
-    v_first_stream integer := 1;
-    v_first_event  integer := 1;
-    v_streams     integer;
-    v_events      integer;
-    i             integer;
-BEGIN
-    SELECT sum(n) INTO v_stream_sum FROM unnest(p_stream_counts) AS n;
-    SELECT sum(n) INTO v_event_sum FROM unnest(p_event_counts) AS n;
-    IF v_count = 0
-       OR coalesce(cardinality(p_stream_counts), 0) <> v_count
-       OR coalesce(cardinality(p_event_counts), 0) <> v_count
-       OR EXISTS (SELECT 1 FROM unnest(p_stream_counts || p_event_counts) AS n WHERE n IS NULL OR n < 1)
-       OR v_stream_sum <> coalesce(cardinality(p_streams), 0)
-       OR v_stream_sum <> coalesce(cardinality(p_expected), 0)
-       OR v_event_sum <> coalesce(cardinality(p_event_streams), 0)
-       OR v_event_sum <> coalesce(cardinality(p_types), 0)
-       OR v_event_sum <> coalesce(cardinality(p_schema_versions), 0)
-       OR v_event_sum <> coalesce(cardinality(p_data), 0)
-       OR v_event_sum <> coalesce(cardinality(p_metadata), 0)
-       OR v_event_sum <> coalesce(cardinality(p_occurred_at), 0) THEN
-        RAISE EXCEPTION 'append_group arrays do not add up: each command needs at least one stream and one event'
-            USING ERRCODE = 'GL422';
-    END IF;
+                DO $$
+                DECLARE
+                    s name;
+                BEGIN
+                    FOR s IN SELECT nspname FROM pg_namespace WHERE nspname = 'read_models' OR nspname LIKE 'gigledger\_build\_%' LOOP
+                        EXECUTE format('DROP VIEW IF EXISTS %I.price_trends_v1', s);
+                        EXECUTE format('DROP VIEW IF EXISTS %I.rate_guidance_v1', s);
+                        EXECUTE format('DROP VIEW IF EXISTS %I.price_weeks_v1', s);
+                    END LOOP;
+                END
+                $$;
+                """##),
+        Migration(
+            version: 10, name: "0010_group_append",
+            sql: ##"""
+                -- 0010_group_append: several commands' appends in one transaction and one round trip.
+                --
+                -- ledger.append_group runs ledger.append for each command in the order given, each in a
+                -- subtransaction of its own (a PL/pgSQL block with an exception handler), so a conflict, a
+                -- malformed append or a duplicate command id in one command never undoes or fails another: the
+                -- command's subtransaction is rolled back and its error returned in its row. The caller commits
+                -- once for all of them; nothing is acknowledged before that commit (the client resumes its callers
+                -- only after it). Every guarantee of ledger.append holds per command, because it is ledger.append
+                -- that runs: expectations before positions, streams locked in ascending order, idempotency (a
+                -- command id repeated later in the same group sees the first one's result), one transaction id for
+                -- the whole group (gap-safe readers see all of it or none of it).
+                --
+                --   p_command_ids        per command: its idempotency key
+                --   p_stream_counts      per command: how many of p_streams/p_expected are its
+                --   p_event_counts       per command: how many of the per-event arrays are its
+                --   p_streams, p_expected: the commands' stream arrays, concatenated in command order
+                --   p_event_streams      per event: 1-based index into its own command's streams
+                --   p_types, p_schema_versions, p_data, p_metadata, p_occurred_at: per event, concatenated
+                --
+                -- Returns one row per command, in order: `result` (what ledger.append returned) or the error
+                -- (`error_state` SQLSTATE, `error_message`, `error_detail`, `error_constraint`).
+                -- A group whose arrays do not add up raises GL422 and stores nothing.
+                CREATE FUNCTION ledger.append_group(
+                    p_command_ids     uuid[],
+                    p_stream_counts   integer[],
+                    p_event_counts    integer[],
+                    p_streams         text[],
+                    p_expected        bigint[],
+                    p_event_streams   integer[],
+                    p_types           text[],
+                    p_schema_versions integer[],
+                    p_data            jsonb[],
+                    p_metadata        jsonb[],
+                    p_occurred_at     timestamptz[]
+                ) RETURNS TABLE (result jsonb, error_state text, error_message text, error_detail text, error_constraint text)
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                    v_count       integer := coalesce(cardinality(p_command_ids), 0);
+                    v_stream_sum  bigint;
+                    v_event_sum   bigint;
+                    v_first_stream integer := 1;
+                    v_first_event  integer := 1;
+                    v_streams     integer;
+                    v_events      integer;
+                    i             integer;
+                BEGIN
+                    SELECT sum(n) INTO v_stream_sum FROM unnest(p_stream_counts) AS n;
+                    SELECT sum(n) INTO v_event_sum FROM unnest(p_event_counts) AS n;
+                    IF v_count = 0
+                       OR coalesce(cardinality(p_stream_counts), 0) <> v_count
+                       OR coalesce(cardinality(p_event_counts), 0) <> v_count
+                       OR EXISTS (SELECT 1 FROM unnest(p_stream_counts || p_event_counts) AS n WHERE n IS NULL OR n < 1)
+                       OR v_stream_sum <> coalesce(cardinality(p_streams), 0)
+                       OR v_stream_sum <> coalesce(cardinality(p_expected), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_event_streams), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_types), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_schema_versions), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_data), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_metadata), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_occurred_at), 0) THEN
+                        RAISE EXCEPTION 'append_group arrays do not add up: each command needs at least one stream and one event'
+                            USING ERRCODE = 'GL422';
+                    END IF;
 
-    FOR i IN 1..v_count LOOP
-        v_streams := p_stream_counts[i];
-        v_events := p_event_counts[i];
-        result := NULL;
-        error_state := NULL;
-        error_message := NULL;
-        error_detail := NULL;
-        error_constraint := NULL;
-        BEGIN
-            result := ledger.append(
-                p_command_ids[i],
-                p_streams[v_first_stream:v_first_stream + v_streams - 1],
-                p_expected[v_first_stream:v_first_stream + v_streams - 1],
-                p_event_streams[v_first_event:v_first_event + v_events - 1],
-                p_types[v_first_event:v_first_event + v_events - 1],
-                p_schema_versions[v_first_event:v_first_event + v_events - 1],
-                p_data[v_first_event:v_first_event + v_events - 1],
-                p_metadata[v_first_event:v_first_event + v_events - 1],
-                p_occurred_at[v_first_event:v_first_event + v_events - 1]);
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS
-                error_state = RETURNED_SQLSTATE,
-                error_message = MESSAGE_TEXT,
-                error_detail = PG_EXCEPTION_DETAIL,
-                error_constraint = CONSTRAINT_NAME;
-        END;
-        RETURN NEXT;
-        v_first_stream := v_first_stream + v_streams;
-        v_first_event := v_first_event + v_events;
-    END LOOP;
-END;
-$$;
+                    FOR i IN 1..v_count LOOP
+                        v_streams := p_stream_counts[i];
+                        v_events := p_event_counts[i];
+                        result := NULL;
+                        error_state := NULL;
+                        error_message := NULL;
+                        error_detail := NULL;
+                        error_constraint := NULL;
+                        BEGIN
+                            result := ledger.append(
+                                p_command_ids[i],
+                                p_streams[v_first_stream:v_first_stream + v_streams - 1],
+                                p_expected[v_first_stream:v_first_stream + v_streams - 1],
+                                p_event_streams[v_first_event:v_first_event + v_events - 1],
+                                p_types[v_first_event:v_first_event + v_events - 1],
+                                p_schema_versions[v_first_event:v_first_event + v_events - 1],
+                                p_data[v_first_event:v_first_event + v_events - 1],
+                                p_metadata[v_first_event:v_first_event + v_events - 1],
+                                p_occurred_at[v_first_event:v_first_event + v_events - 1]);
+                        EXCEPTION WHEN OTHERS THEN
+                            GET STACKED DIAGNOSTICS
+                                error_state = RETURNED_SQLSTATE,
+                                error_message = MESSAGE_TEXT,
+                                error_detail = PG_EXCEPTION_DETAIL,
+                                error_constraint = CONSTRAINT_NAME;
+                        END;
+                        RETURN NEXT;
+                        v_first_stream := v_first_stream + v_streams;
+                        v_first_event := v_first_event + v_events;
+                    END LOOP;
+                END;
+                $$;
 
-COMMENT ON FUNCTION ledger.append_group IS 'Runs ledger.append for several commands in one transaction, each in its own subtransaction; one result or error row per command.';
+                COMMENT ON FUNCTION ledger.append_group IS 'Runs ledger.append for several commands in one transaction, each in its own subtransaction; one result or error row per command.';
 
-REVOKE ALL ON FUNCTION ledger.append_group(uuid[], integer[], integer[], text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ledger.append_group(uuid[], integer[], integer[], text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) TO gigledger_writer;
-"""##),
-        Migration(version: 11, name: "0011_checkpoint_transactions", sql: ##"""
--- 0011: read_models.projection_checkpoints also gives each checkpoint's transaction id.
---
--- A checkpoint is a (transaction id, position) pair: the log's gap-safe order. With the pair in
--- the view, one query reads projector checkpoints for everyone: query results (the position they
--- reflect, read in the same snapshot as their rows) and readers waiting for their own write
--- (the HTTP service's minPosition compares pairs), as gigledger_reader, which cannot read
--- ledger.projections. A column added at the end: the view keeps its grants and its readers.
+                REVOKE ALL ON FUNCTION ledger.append_group(uuid[], integer[], integer[], text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) FROM PUBLIC;
+                GRANT EXECUTE ON FUNCTION ledger.append_group(uuid[], integer[], integer[], text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) TO gigledger_writer;
+                """##),
+        Migration(
+            version: 11, name: "0011_checkpoint_transactions",
+            sql: ##"""
+                -- 0011: read_models.projection_checkpoints also gives each checkpoint's transaction id.
+                --
+                -- A checkpoint is a (transaction id, position) pair: the log's gap-safe order. With the pair in
+                -- the view, one query reads projector checkpoints for everyone: query results (the position they
+                -- reflect, read in the same snapshot as their rows) and readers waiting for their own write
+                -- (the HTTP service's minPosition compares pairs), as gigledger_reader, which cannot read
+                -- ledger.projections. A column added at the end: the view keeps its grants and its readers.
 
-CREATE OR REPLACE VIEW read_models.projection_checkpoints AS
-SELECT p.name, p.version, p.global_position AS checkpoint_position, p.state, p.transaction_id
-FROM ledger.projections p;
-COMMENT ON VIEW read_models.projection_checkpoints IS 'Per projector and version: the global position of the last event applied, its state, and the transaction id of that event (the checkpoint is the pair).';
-"""##),
-        Migration(version: 12, name: "0012_partitioned_log", sql: ##"""
--- 0012_partitioned_log: ledger.events partitioned by position range, partitions made ahead of
--- need, and the bookkeeping archival needs.
---
--- ledger.events              now PARTITION BY RANGE (global_position). The table as it was is
---                            renamed ledger.events_1 and attached as the first partition (no row
---                            is copied: the attach uses a CHECK added first instead of a second
---                            scan under the lock); an empty one is dropped.
--- ledger.event_partitioning  the settings: positions per new partition, partitions kept ahead.
--- ledger.event_partitions    one row per partition ever made: its range and, once archived, when,
---                            how many events and the SHA-256 of the archive file.
--- ledger.attach_event_partition() attaches a table for a range, with the index and trigger
---                            every partition carries (ledger.guard_event_partition).
--- ledger.prepare_partitions() makes partitions until `partitions_ahead` lie wholly above the
---                            head. Run by the migration, `gigctl log partitions prepare`, the
---                            projection daemon at start and hourly, and the nightly job.
---
--- Versions stay unique per stream without a unique constraint across partitions (a partitioned
--- table can only enforce uniqueness on columns that include the partition key): ledger.append
--- draws versions only from the stream's row in ledger.streams (unpartitioned, primary key
--- stream_id), with that row locked to commit, so two appends to one stream serialise and the
--- second continues from the first; no role but the owner can write ledger.events otherwise. Each
--- partition also has a unique index on (stream_id, stream_version): the second line of defence
--- inside a partition, and the index the stream-order read path uses.
---
--- Immutability: the row triggers refusing UPDATE and DELETE are on the parent, and PostgreSQL
--- clones them to every partition, present and future. A TRUNCATE trigger is not cloned, so each
--- partition gets its own (ledger.guard_event_partition, run for every partition attached).
--- DETACH PARTITION is not a change to a row and fires no trigger: only the owner can run it, and
--- that is archival.
---
--- Why not pg_partman: CREATE EXTENSION pg_partman needs a superuser and the package on every
--- server the migration runs on, its background worker needs shared_preload_libraries and a
--- restart, and what the log needs beyond "create the next range" (a unique index and a TRUNCATE
--- trigger per partition, the archive's checksum) it would not do. What is left is the loop below.
---
--- Upgrade note: the migration takes an ACCESS EXCLUSIVE lock on ledger.events for one CHECK scan
--- of the existing rows (seconds per ten million events); writers and readers wait, then resume.
+                CREATE OR REPLACE VIEW read_models.projection_checkpoints AS
+                SELECT p.name, p.version, p.global_position AS checkpoint_position, p.state, p.transaction_id
+                FROM ledger.projections p;
+                COMMENT ON VIEW read_models.projection_checkpoints IS 'Per projector and version: the global position of the last event applied, its state, and the transaction id of that event (the checkpoint is the pair).';
+                """##),
+        Migration(
+            version: 12, name: "0012_partitioned_log",
+            sql: ##"""
+                -- 0012_partitioned_log: ledger.events partitioned by position range, partitions made ahead of
+                -- need, and the bookkeeping archival needs.
+                --
+                -- ledger.events              now PARTITION BY RANGE (global_position). The table as it was is
+                --                            renamed ledger.events_1 and attached as the first partition (no row
+                --                            is copied: the attach uses a CHECK added first instead of a second
+                --                            scan under the lock); an empty one is dropped.
+                -- ledger.event_partitioning  the settings: positions per new partition, partitions kept ahead.
+                -- ledger.event_partitions    one row per partition ever made: its range and, once archived, when,
+                --                            how many events and the SHA-256 of the archive file.
+                -- ledger.attach_event_partition() attaches a table for a range, with the index and trigger
+                --                            every partition carries (ledger.guard_event_partition).
+                -- ledger.prepare_partitions() makes partitions until `partitions_ahead` lie wholly above the
+                --                            head. Run by the migration, `gigctl log partitions prepare`, the
+                --                            projection daemon at start and hourly, and the nightly job.
+                --
+                -- Versions stay unique per stream without a unique constraint across partitions (a partitioned
+                -- table can only enforce uniqueness on columns that include the partition key): ledger.append
+                -- draws versions only from the stream's row in ledger.streams (unpartitioned, primary key
+                -- stream_id), with that row locked to commit, so two appends to one stream serialise and the
+                -- second continues from the first; no role but the owner can write ledger.events otherwise. Each
+                -- partition also has a unique index on (stream_id, stream_version): the second line of defence
+                -- inside a partition, and the index the stream-order read path uses.
+                --
+                -- Immutability: the row triggers refusing UPDATE and DELETE are on the parent, and PostgreSQL
+                -- clones them to every partition, present and future. A TRUNCATE trigger is not cloned, so each
+                -- partition gets its own (ledger.guard_event_partition, run for every partition attached).
+                -- DETACH PARTITION is not a change to a row and fires no trigger: only the owner can run it, and
+                -- that is archival.
+                --
+                -- Why not pg_partman: CREATE EXTENSION pg_partman needs a superuser and the package on every
+                -- server the migration runs on, its background worker needs shared_preload_libraries and a
+                -- restart, and what the log needs beyond "create the next range" (a unique index and a TRUNCATE
+                -- trigger per partition, the archive's checksum) it would not do. What is left is the loop below.
+                --
+                -- Upgrade note: the migration takes an ACCESS EXCLUSIVE lock on ledger.events for one CHECK scan
+                -- of the existing rows (seconds per ten million events); writers and readers wait, then resume.
 
-LOCK TABLE ledger.events IN ACCESS EXCLUSIVE MODE;
+                LOCK TABLE ledger.events IN ACCESS EXCLUSIVE MODE;
 
-CREATE TABLE ledger.event_partitioning (
-    singleton        boolean NOT NULL DEFAULT true,
-    partition_size   bigint  NOT NULL DEFAULT 10000000,
-    partitions_ahead integer NOT NULL DEFAULT 4,
-    CONSTRAINT event_partitioning_pkey PRIMARY KEY (singleton),
-    CONSTRAINT event_partitioning_singleton CHECK (singleton),
-    CONSTRAINT event_partitioning_size_positive CHECK (partition_size >= 1),
-    CONSTRAINT event_partitioning_ahead_positive CHECK (partitions_ahead >= 1)
-);
-COMMENT ON TABLE ledger.event_partitioning IS 'How ledger.prepare_partitions() makes partitions of ledger.events: positions per partition, partitions kept ahead of the head.';
-INSERT INTO ledger.event_partitioning DEFAULT VALUES;
+                CREATE TABLE ledger.event_partitioning (
+                    singleton        boolean NOT NULL DEFAULT true,
+                    partition_size   bigint  NOT NULL DEFAULT 10000000,
+                    partitions_ahead integer NOT NULL DEFAULT 4,
+                    CONSTRAINT event_partitioning_pkey PRIMARY KEY (singleton),
+                    CONSTRAINT event_partitioning_singleton CHECK (singleton),
+                    CONSTRAINT event_partitioning_size_positive CHECK (partition_size >= 1),
+                    CONSTRAINT event_partitioning_ahead_positive CHECK (partitions_ahead >= 1)
+                );
+                COMMENT ON TABLE ledger.event_partitioning IS 'How ledger.prepare_partitions() makes partitions of ledger.events: positions per partition, partitions kept ahead of the head.';
+                INSERT INTO ledger.event_partitioning DEFAULT VALUES;
 
-CREATE TABLE ledger.event_partitions (
-    partition_name  text        NOT NULL,
-    first_position  bigint      NOT NULL,
-    end_position    bigint      NOT NULL,
-    created_at      timestamptz NOT NULL DEFAULT now(),
-    archived_at     timestamptz,
-    archive_events  bigint,
-    archive_sha256  text,
-    CONSTRAINT event_partitions_pkey PRIMARY KEY (partition_name),
-    CONSTRAINT event_partitions_range CHECK (first_position < end_position),
-    CONSTRAINT event_partitions_archive_complete CHECK (
-        (archived_at IS NULL) = (archive_events IS NULL) AND (archived_at IS NULL) = (archive_sha256 IS NULL))
-);
-COMMENT ON TABLE ledger.event_partitions IS 'Every partition of ledger.events ever made: positions [first_position, end_position); once archived, when, how many events and the SHA-256 of the archive file.';
+                CREATE TABLE ledger.event_partitions (
+                    partition_name  text        NOT NULL,
+                    first_position  bigint      NOT NULL,
+                    end_position    bigint      NOT NULL,
+                    created_at      timestamptz NOT NULL DEFAULT now(),
+                    archived_at     timestamptz,
+                    archive_events  bigint,
+                    archive_sha256  text,
+                    CONSTRAINT event_partitions_pkey PRIMARY KEY (partition_name),
+                    CONSTRAINT event_partitions_range CHECK (first_position < end_position),
+                    CONSTRAINT event_partitions_archive_complete CHECK (
+                        (archived_at IS NULL) = (archive_events IS NULL) AND (archived_at IS NULL) = (archive_sha256 IS NULL))
+                );
+                COMMENT ON TABLE ledger.event_partitions IS 'Every partition of ledger.events ever made: positions [first_position, end_position); once archived, when, how many events and the SHA-256 of the archive file.';
 
--- The unique index and the TRUNCATE trigger every partition carries.
-CREATE FUNCTION ledger.guard_event_partition(p_partition text) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    EXECUTE format('CREATE UNIQUE INDEX %I ON ledger.%I (stream_id, stream_version)',
-                   p_partition || '_stream_version_key', p_partition);
-    EXECUTE format('CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ledger.%I '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change()', p_partition);
-END;
-$$;
+                -- The unique index and the TRUNCATE trigger every partition carries.
+                CREATE FUNCTION ledger.guard_event_partition(p_partition text) RETURNS void
+                LANGUAGE plpgsql
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                BEGIN
+                    EXECUTE format('CREATE UNIQUE INDEX %I ON ledger.%I (stream_id, stream_version)',
+                                   p_partition || '_stream_version_key', p_partition);
+                    EXECUTE format('CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ledger.%I '
+                                   'FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change()', p_partition);
+                END;
+                $$;
 
--- ledger.attach_event_partition: attaches the table ledger.<p_partition> (made LIKE
--- ledger.events) for positions [p_first, p_end), then guards it. A CHECK of the range is added
--- first, so ATTACH (SHARE UPDATE EXCLUSIVE on ledger.events: writers and readers go on) skips its
--- own scan, which would run under the lock. Used for new partitions and for archives restored for
--- a rebuild.
-CREATE FUNCTION ledger.attach_event_partition(p_partition text, p_first bigint, p_end bigint) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    EXECUTE format('ALTER TABLE ledger.%I ADD CONSTRAINT %I CHECK (global_position >= %s AND global_position < %s)',
-                   p_partition, p_partition || '_range', p_first, p_end);
-    EXECUTE format('ALTER TABLE ledger.events ATTACH PARTITION ledger.%I FOR VALUES FROM (%s) TO (%s)',
-                   p_partition, p_first, p_end);
-    EXECUTE format('ALTER TABLE ledger.%I DROP CONSTRAINT %I', p_partition, p_partition || '_range');
-    PERFORM ledger.guard_event_partition(p_partition);
-END;
-$$;
+                -- ledger.attach_event_partition: attaches the table ledger.<p_partition> (made LIKE
+                -- ledger.events) for positions [p_first, p_end), then guards it. A CHECK of the range is added
+                -- first, so ATTACH (SHARE UPDATE EXCLUSIVE on ledger.events: writers and readers go on) skips its
+                -- own scan, which would run under the lock. Used for new partitions and for archives restored for
+                -- a rebuild.
+                CREATE FUNCTION ledger.attach_event_partition(p_partition text, p_first bigint, p_end bigint) RETURNS void
+                LANGUAGE plpgsql
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                BEGIN
+                    EXECUTE format('ALTER TABLE ledger.%I ADD CONSTRAINT %I CHECK (global_position >= %s AND global_position < %s)',
+                                   p_partition, p_partition || '_range', p_first, p_end);
+                    EXECUTE format('ALTER TABLE ledger.events ATTACH PARTITION ledger.%I FOR VALUES FROM (%s) TO (%s)',
+                                   p_partition, p_first, p_end);
+                    EXECUTE format('ALTER TABLE ledger.%I DROP CONSTRAINT %I', p_partition, p_partition || '_range');
+                    PERFORM ledger.guard_event_partition(p_partition);
+                END;
+                $$;
 
--- The table as it was becomes the first partition, under names that leave the parent's free.
-ALTER TABLE ledger.events RENAME TO events_1;
-ALTER TABLE ledger.events_1 RENAME CONSTRAINT events_pkey TO events_1_pkey;
-ALTER TABLE ledger.events_1 RENAME CONSTRAINT events_stream_version_key TO events_1_stream_version_key;
-ALTER INDEX ledger.events_log_order_idx RENAME TO events_1_log_order_idx;
--- The parent's row triggers are cloned onto it when attached.
-DROP TRIGGER events_append_only ON ledger.events_1;
+                -- The table as it was becomes the first partition, under names that leave the parent's free.
+                ALTER TABLE ledger.events RENAME TO events_1;
+                ALTER TABLE ledger.events_1 RENAME CONSTRAINT events_pkey TO events_1_pkey;
+                ALTER TABLE ledger.events_1 RENAME CONSTRAINT events_stream_version_key TO events_1_stream_version_key;
+                ALTER INDEX ledger.events_log_order_idx RENAME TO events_1_log_order_idx;
+                -- The parent's row triggers are cloned onto it when attached.
+                DROP TRIGGER events_append_only ON ledger.events_1;
 
-CREATE TABLE ledger.events (LIKE ledger.events_1 INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING COMMENTS)
-    PARTITION BY RANGE (global_position);
-ALTER TABLE ledger.events ADD CONSTRAINT events_pkey PRIMARY KEY (global_position);
-CREATE INDEX events_log_order_idx ON ledger.events (transaction_id, global_position);
-ALTER SEQUENCE ledger.events_position_seq OWNED BY ledger.events.global_position;
-COMMENT ON TABLE ledger.events IS 'Every event, in stream order (stream_id, stream_version) and log order (transaction_id, global_position); partitioned by position range (ledger.event_partitions).';
+                CREATE TABLE ledger.events (LIKE ledger.events_1 INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING COMMENTS)
+                    PARTITION BY RANGE (global_position);
+                ALTER TABLE ledger.events ADD CONSTRAINT events_pkey PRIMARY KEY (global_position);
+                CREATE INDEX events_log_order_idx ON ledger.events (transaction_id, global_position);
+                ALTER SEQUENCE ledger.events_position_seq OWNED BY ledger.events.global_position;
+                COMMENT ON TABLE ledger.events IS 'Every event, in stream order (stream_id, stream_version) and log order (transaction_id, global_position); partitioned by position range (ledger.event_partitions).';
 
-CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON ledger.events
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ledger.events
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON ledger.events
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ledger.events
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
 
--- The view bound to the old table's OID follows the rename; bind it to the parent again.
-CREATE OR REPLACE VIEW read_models.projection_status AS
-SELECT p.name, p.version, p.state, p.global_position AS checkpoint_position,
-       h.head_position,
-       (SELECT count(*) FROM ledger.events e
-        WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)) AS lag_events,
-       coalesce(extract(epoch FROM (
-           SELECT now() - min(e.recorded_at) FROM ledger.events e
-           WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position))), 0)::float8 AS lag_seconds,
-       p.last_error, p.error_position, p.error_stream, p.error_type, p.events_applied,
-       p.lease_owner, p.lease_until, p.updated_at
-FROM ledger.projections p
-CROSS JOIN (SELECT coalesce(max(global_position), 0) AS head_position FROM ledger.events) h;
+                -- The view bound to the old table's OID follows the rename; bind it to the parent again.
+                CREATE OR REPLACE VIEW read_models.projection_status AS
+                SELECT p.name, p.version, p.state, p.global_position AS checkpoint_position,
+                       h.head_position,
+                       (SELECT count(*) FROM ledger.events e
+                        WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)) AS lag_events,
+                       coalesce(extract(epoch FROM (
+                           SELECT now() - min(e.recorded_at) FROM ledger.events e
+                           WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position))), 0)::float8 AS lag_seconds,
+                       p.last_error, p.error_position, p.error_stream, p.error_type, p.events_applied,
+                       p.lease_owner, p.lease_until, p.updated_at
+                FROM ledger.projections p
+                CROSS JOIN (SELECT coalesce(max(global_position), 0) AS head_position FROM ledger.events) h;
 
-DO $$
-DECLARE
-    v_end bigint;
-BEGIN
-    -- Above every stored event and every position drawn (a rolled-back append leaves a gap).
-    SELECT greatest(coalesce((SELECT max(global_position) FROM ledger.events_1), 0),
-                    CASE WHEN s.is_called THEN s.last_value ELSE 0 END) + 1
-    INTO v_end FROM ledger.events_position_seq s;
-    IF v_end = 1 THEN
-        DROP TABLE ledger.events_1;
-    ELSE
-        EXECUTE format('ALTER TABLE ledger.events_1 ADD CONSTRAINT events_1_range CHECK (global_position >= 1 AND global_position < %s)', v_end);
-        EXECUTE format('ALTER TABLE ledger.events ATTACH PARTITION ledger.events_1 FOR VALUES FROM (1) TO (%s)', v_end);
-        ALTER TABLE ledger.events_1 DROP CONSTRAINT events_1_range;
-        INSERT INTO ledger.event_partitions (partition_name, first_position, end_position) VALUES ('events_1', 1, v_end);
-    END IF;
-END;
-$$;
+                DO $$
+                DECLARE
+                    v_end bigint;
+                BEGIN
+                    -- Above every stored event and every position drawn (a rolled-back append leaves a gap).
+                    SELECT greatest(coalesce((SELECT max(global_position) FROM ledger.events_1), 0),
+                                    CASE WHEN s.is_called THEN s.last_value ELSE 0 END) + 1
+                    INTO v_end FROM ledger.events_position_seq s;
+                    IF v_end = 1 THEN
+                        DROP TABLE ledger.events_1;
+                    ELSE
+                        EXECUTE format('ALTER TABLE ledger.events_1 ADD CONSTRAINT events_1_range CHECK (global_position >= 1 AND global_position < %s)', v_end);
+                        EXECUTE format('ALTER TABLE ledger.events ATTACH PARTITION ledger.events_1 FOR VALUES FROM (1) TO (%s)', v_end);
+                        ALTER TABLE ledger.events_1 DROP CONSTRAINT events_1_range;
+                        INSERT INTO ledger.event_partitions (partition_name, first_position, end_position) VALUES ('events_1', 1, v_end);
+                    END IF;
+                END;
+                $$;
 
--- ledger.prepare_partitions: makes partitions, each of partition_size positions after the last
--- one ever made, until partitions_ahead of them lie wholly above the head (the last position
--- drawn). Each is made as a table of its own and then attached, which takes only a SHARE UPDATE
--- EXCLUSIVE lock on ledger.events: writers and readers go on. Concurrent runs queue on the
--- settings row. Returns the names of the partitions made. SECURITY DEFINER, so the projection
--- daemon's role can run it: it makes empty ranges and nothing else.
-CREATE FUNCTION ledger.prepare_partitions() RETURNS SETOF text
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_size  bigint;
-    v_ahead integer;
-    v_head  bigint;
-    v_end   bigint;
-    v_have  integer;
-    v_name  text;
-BEGIN
-    SELECT partition_size, partitions_ahead INTO v_size, v_ahead FROM ledger.event_partitioning FOR UPDATE;
-    SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO v_head FROM ledger.events_position_seq s;
-    SELECT coalesce(max(end_position), 1) INTO v_end FROM ledger.event_partitions;
-    SELECT count(*) INTO v_have FROM ledger.event_partitions WHERE first_position > v_head;
-    WHILE v_have < v_ahead OR v_end <= v_head LOOP
-        v_name := 'events_' || v_end;
-        EXECUTE format('CREATE TABLE ledger.%I (LIKE ledger.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', v_name);
-        PERFORM ledger.attach_event_partition(v_name, v_end, v_end + v_size);
-        INSERT INTO ledger.event_partitions (partition_name, first_position, end_position)
-        VALUES (v_name, v_end, v_end + v_size);
-        IF v_end > v_head THEN
-            v_have := v_have + 1;
-        END IF;
-        v_end := v_end + v_size;
-        RETURN NEXT v_name;
-    END LOOP;
-END;
-$$;
-COMMENT ON FUNCTION ledger.prepare_partitions IS 'Makes partitions of ledger.events until partitions_ahead of them lie wholly above the head; returns their names.';
+                -- ledger.prepare_partitions: makes partitions, each of partition_size positions after the last
+                -- one ever made, until partitions_ahead of them lie wholly above the head (the last position
+                -- drawn). Each is made as a table of its own and then attached, which takes only a SHARE UPDATE
+                -- EXCLUSIVE lock on ledger.events: writers and readers go on. Concurrent runs queue on the
+                -- settings row. Returns the names of the partitions made. SECURITY DEFINER, so the projection
+                -- daemon's role can run it: it makes empty ranges and nothing else.
+                CREATE FUNCTION ledger.prepare_partitions() RETURNS SETOF text
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                    v_size  bigint;
+                    v_ahead integer;
+                    v_head  bigint;
+                    v_end   bigint;
+                    v_have  integer;
+                    v_name  text;
+                BEGIN
+                    SELECT partition_size, partitions_ahead INTO v_size, v_ahead FROM ledger.event_partitioning FOR UPDATE;
+                    SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO v_head FROM ledger.events_position_seq s;
+                    SELECT coalesce(max(end_position), 1) INTO v_end FROM ledger.event_partitions;
+                    SELECT count(*) INTO v_have FROM ledger.event_partitions WHERE first_position > v_head;
+                    WHILE v_have < v_ahead OR v_end <= v_head LOOP
+                        v_name := 'events_' || v_end;
+                        EXECUTE format('CREATE TABLE ledger.%I (LIKE ledger.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', v_name);
+                        PERFORM ledger.attach_event_partition(v_name, v_end, v_end + v_size);
+                        INSERT INTO ledger.event_partitions (partition_name, first_position, end_position)
+                        VALUES (v_name, v_end, v_end + v_size);
+                        IF v_end > v_head THEN
+                            v_have := v_have + 1;
+                        END IF;
+                        v_end := v_end + v_size;
+                        RETURN NEXT v_name;
+                    END LOOP;
+                END;
+                $$;
+                COMMENT ON FUNCTION ledger.prepare_partitions IS 'Makes partitions of ledger.events until partitions_ahead of them lie wholly above the head; returns their names.';
 
-SELECT count(*) FROM ledger.prepare_partitions();
+                SELECT count(*) FROM ledger.prepare_partitions();
 
-REVOKE ALL ON ledger.events, ledger.event_partitioning, ledger.event_partitions FROM PUBLIC;
-REVOKE ALL ON FUNCTION ledger.prepare_partitions() FROM PUBLIC;
-REVOKE ALL ON FUNCTION ledger.guard_event_partition(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION ledger.attach_event_partition(text, bigint, bigint) FROM PUBLIC;
-GRANT SELECT ON ledger.events TO gigledger_writer, gigledger_projector;
-GRANT SELECT ON ledger.event_partitions TO gigledger_projector;
-GRANT EXECUTE ON FUNCTION ledger.prepare_partitions() TO gigledger_projector;
-"""##),
+                REVOKE ALL ON ledger.events, ledger.event_partitioning, ledger.event_partitions FROM PUBLIC;
+                REVOKE ALL ON FUNCTION ledger.prepare_partitions() FROM PUBLIC;
+                REVOKE ALL ON FUNCTION ledger.guard_event_partition(text) FROM PUBLIC;
+                REVOKE ALL ON FUNCTION ledger.attach_event_partition(text, bigint, bigint) FROM PUBLIC;
+                GRANT SELECT ON ledger.events TO gigledger_writer, gigledger_projector;
+                GRANT SELECT ON ledger.event_partitions TO gigledger_projector;
+                GRANT EXECUTE ON FUNCTION ledger.prepare_partitions() TO gigledger_projector;
+                """##),
     ]
 }
