@@ -210,11 +210,12 @@ enum ScaleBench {
 
             // Rebuild of every projection against COPY out of the same rows.
             var rebuildCell = "not run (--no-rebuild)"
+            let engine = ProjectionEngine(
+                store: store, projectors: ShippedProjectors.all, owner: "gigbench", batchSize: 5_000)
+            try await pool.query("UPDATE ledger.projections SET lease_owner = NULL, lease_until = NULL")
+            try await engine.prepare()
             if rebuild {
                 let copy = try await RebuildBench.copyRate(pool)
-                let engine = ProjectionEngine(
-                    store: store, projectors: ShippedProjectors.all, owner: "gigbench", batchSize: 5_000)
-                try await pool.query("UPDATE ledger.projections SET lease_owner = NULL, lease_until = NULL")
                 let start = ContinuousClock.now
                 _ = try await engine.rebuild(ShippedProjectors.all, restart: true) { _ in }
                 let rebuildRate = Double(events) / secondsOf(start.duration(to: .now))
