@@ -222,12 +222,14 @@ public final class EventStore: Sendable {
                 ORDER BY stream_version DESC LIMIT \(limit)
                 """
         }
+        // Prepared: planning a read of the partitioned log costs more than running it (every
+        // partition's indexes are considered), and every command reads its streams.
         if let connection {
-            do { return try await connection.query(sql).rows.map(RecordedEvent.init(row:)) } catch {
+            do { return try await connection.query(sql.prepared()).rows.map(RecordedEvent.init(row:)) } catch {
                 throw Self.mapReadError(error)
             }
         }
-        return try await readEvents(sql)
+        return try await readEvents(sql.prepared())
     }
 
     /// Maps any error of a read to ``EventStoreError`` (by SQLSTATE, never by message text).
@@ -289,7 +291,9 @@ public final class EventStore: Sendable {
         if let streams { sql.append(" AND stream_id = ANY(\(streams)::text[])") }
         filter.append(to: &sql)
         sql.append(" ORDER BY transaction_id, global_position LIMIT \(max(0, limit))")
-        return try await connection.query(sql).rows.map(StoredEvent.init(row:))
+        // Prepared (one plan per shape of filter and connection): the read runs in every batch of
+        // every follower, and planning it over the log's partitions costs more than running it.
+        return try await connection.query(sql.prepared()).rows.map(StoredEvent.init(row:))
     }
 
     private func readEvents(_ sql: SQL) async throws(EventStoreError) -> [RecordedEvent] {
