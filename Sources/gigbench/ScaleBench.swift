@@ -225,7 +225,7 @@ enum ScaleBench {
 
             // Query latencies over the read models (as the rebuild left them) and stream reads.
             let gigs = try await pool.query(
-                "SELECT gig_id::text FROM read_models.match_gigs_v3 ORDER BY gig_id LIMIT 2000"
+                "SELECT gig_id::text FROM read_models.match_gigs_v4 ORDER BY gig_id LIMIT 2000"
             ).rows.compactMap { UUID(uuidString: try $0.decode(String.self, at: 0)) }
             let streams = try await pool.query(
                 "SELECT stream_id FROM ledger.streams ORDER BY stream_id LIMIT 2000"
