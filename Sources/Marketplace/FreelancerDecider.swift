@@ -23,7 +23,8 @@ public enum FreelancerDecider: Decider {
         case .registerFreelancer(let register):
             let registered = try registration(register)
             guard let profile = state.profile else { return [.freelancerRegistered(registered)] }
-            guard profile.registration == registered else {
+            // Compared without the name: no rule reads a personal field (it may be sealed or erased).
+            guard profile.registration.sameFacts(as: registered) else {
                 throw DomainError(
                     .alreadyRegistered,
                     "Freelancer \(command.freelancerID) is already registered with other details: update skills, rate or availability instead."

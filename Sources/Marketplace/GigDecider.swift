@@ -82,7 +82,8 @@ public enum GigDecider: Decider {
                 "Only client \(command.clientID) or an admin may post a gig for client \(command.clientID).")
         }
         if let gig = state.gig {
-            guard (try? posting(command)) == gig.posting else {
+            // Compared without title and description: no rule reads a personal field.
+            guard let posting = try? posting(command), posting.sameFacts(as: gig.posting) else {
                 throw DomainError(
                     .idInUse,
                     "Gig \(command.gigID) is already posted with other details: post a new gig under a new id.")

@@ -27,7 +27,13 @@ public func buildApplication(configuration: ServerConfiguration) async throws ->
     let authority = try await TokenAuthority(keys: configuration.tokenKeys, audience: configuration.audience)
     let pool = ConnectionPool(config: configuration.database, maxConnections: configuration.poolSize, logger: logger)
     let store = EventStore(pool: pool, logger: logger)
-    let service = MarketplaceService(store: store, logger: logger)
+    // A missing or wrong master key fails here, before the server listens.
+    let vault = PersonalDataVault(pool: pool, masterKey: try configuration.masterKey ?? MasterKey.configured())
+    do { try await vault.verifyMasterKey() } catch {
+        await pool.close()
+        throw error
+    }
+    let service = MarketplaceService(store: store, vault: vault, logger: logger)
     let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "gigledger-server")
     // Reads may go to a hot standby; commands, health and the log's positions stay on the primary.
     let readPool =
@@ -49,6 +55,7 @@ public func buildApplication(configuration: ServerConfiguration) async throws ->
     ).addRoutes(to: router)
     let v1 = router.group("v1").add(middleware: AuthMiddleware(authority: authority))
     CommandsController(service: service, metrics: metrics).addRoutes(to: v1)
+    PrivacyController(vault: vault).addRoutes(to: v1)
     ReadsController(
         service: service, matching: Matching(pool: readPool), watcher: watcher, engine: engine,
         limits: configuration.limits

@@ -37,7 +37,9 @@ struct FairnessAuditTests {
             freelancers: 150, clients: 30, weeks: 4, seed: 21, gigsPerClientPerWeek: 3, workers: 4,
             endingInWeekOf: Date(timeIntervalSince1970: 1_790_000_000))
         config.favouredCountry = country
-        let summary = try await MarketSimulator(service: MarketplaceService(store: store), config: config).run()
+        let summary = try await MarketSimulator(
+            service: MarketplaceService(store: store, masterKey: .forTests), config: config
+        ).run()
         #expect(summary.unexpectedRejections == 0)
         let engine = ProjectionEngine(store: store, projectors: [MatchingProjector()], owner: label, batchSize: 1_000)
         try await engine.prepare()
