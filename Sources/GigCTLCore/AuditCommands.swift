@@ -17,8 +17,8 @@ struct AuditMatching: AsyncParsableCommand {
             freelancers (one of its skills, its currency, a budget fit above 0). Per cohort — tenure \
             (newcomer: no contract before the window), country, rate band — its share of top-k \
             places against its share of qualified freelancers, and its share of awards against its \
-            share of bids; a cohort whose ratio is under 0.8 of its dimension's best is flagged \
-            (cohorts with too few pairs or bids are not judged). Definitions: sql/READ_MODELS.md. \
+            share of bids; a cohort whose ratio is under 0.8 of its dimension's best, with a \
+            significant gap (z ≥ 1.96), is flagged (cohorts with too few pairs or bids are not judged). Definitions: sql/READ_MODELS.md. \
             --json prints the library's report (docs/JSON.md); --html FILE writes a page with charts.
 
             Exit codes: 0 nothing flagged, 1 a cohort flagged, 69 database unavailable, 78 not migrated.

@@ -7,8 +7,8 @@ import Projections
 
 /// An error gigctl reports: the documented exit code, a stable code, the message for the operator
 /// and the structured fields of the rule (printed as one JSON object under `--json`).
-public struct CLIError: Error, CustomStringConvertible {
-    public enum Exit: Int32, Sendable {
+package struct CLIError: Error, CustomStringConvertible {
+    package enum Exit: Int32, Sendable {
         case problemFound = 1
         case usage = 64
         case rejected = 65
@@ -42,16 +42,16 @@ public struct CLIError: Error, CustomStringConvertible {
             }
         }
     }
-    public let exit: Exit
+    package let exit: Exit
     /// The stable machine code (`GIG_NOT_OPEN`, `NOT_MIGRATED`, `USAGE`, …).
-    public let code: String
-    public let message: String
+    package let code: String
+    package let message: String
     /// The rule's fields (see `ErrorClassification.fields`).
-    public let fields: [String: JSONValue]
+    package let fields: [String: JSONValue]
     /// What text mode prints after `error: `.
     let text: String
 
-    public init(_ exit: Exit, _ message: String) {
+    package init(_ exit: Exit, _ message: String) {
         self.init(exit, code: exit.code, message: message, fields: [:], text: message)
     }
 
@@ -63,7 +63,7 @@ public struct CLIError: Error, CustomStringConvertible {
         self.text = text
     }
 
-    public var description: String { text }
+    package var description: String { text }
 
     /// The one place that maps an error to what gigctl reports: a library error by its
     /// `ErrorClassification` (category → exit code), a stopped projector as exit 1 (the command

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 
 /// `gigctl`: the GigLedger admin CLI.
-public struct GigCTL: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct GigCTL: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "gigctl",
         abstract: "Operate GigLedger, the event-sourced core of the gig marketplace.",
         discussion: """
@@ -52,19 +52,19 @@ public struct GigCTL: AsyncParsableCommand {
         ]
     )
 
-    public init() {}
+    package init() {}
 }
 
 /// The version `gigctl version` reports.
-public enum GigLedgerVersion {
-    public static let current = "0.1.0"
+package enum GigLedgerVersion {
+    package static let current = "0.1.0"
 }
 
 extension GigCTL {
     /// Parses the command line and runs the chosen subcommand, exiting with its documented code.
     /// (What `AsyncParsableCommand.main()` does; called from `main.swift`, where the synchronous
     /// overloads would otherwise be chosen.)
-    public static func runMain(_ arguments: [String]? = nil) async {
+    package static func runMain(_ arguments: [String]? = nil) async {
         do {
             let command = try await asyncParseAsRoot(arguments)
             if let asyncCommand = command as? any AsyncParsableCommand {

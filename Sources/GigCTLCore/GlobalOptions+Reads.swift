@@ -11,7 +11,7 @@ import PQ
 extension GlobalOptions {
     /// Where the read commands connect: `--read-url`, else `READ_DATABASE_URL`, else the primary
     /// (``connectionConfig(environment:)``).
-    public func readConnectionConfig(environment: [String: String] = ProcessInfo.processInfo.environment)
+    package func readConnectionConfig(environment: [String: String] = ProcessInfo.processInfo.environment)
         -> ConnectionConfig
     {
         if let readURL, !readURL.isEmpty { return ConnectionConfig(readURL, applicationName: "gigctl") }
@@ -22,7 +22,7 @@ extension GlobalOptions {
     }
 
     /// ``withPool(maxConnections:sessionSettings:config:_:)`` on ``readConnectionConfig(environment:)``.
-    public func withReadPool<R>(
+    package func withReadPool<R>(
         maxConnections: Int = 4, sessionSettings: [(String, String)] = [],
         _ body: (ConnectionPool) async throws -> R
     ) async throws -> R {

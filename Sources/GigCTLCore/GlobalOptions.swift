@@ -6,13 +6,13 @@ import Logging
 import PQ
 
 /// Options every subcommand takes.
-public struct GlobalOptions: ParsableArguments {
+package struct GlobalOptions: ParsableArguments {
     @Option(
         name: .customLong("database-url"),
         help: ArgumentHelp(
             "PostgreSQL URL or conninfo (default: DATABASE_URL, the PG* variables, then the local cluster).",
             valueName: "url"))
-    public var databaseURL: String?
+    package var databaseURL: String?
 
     /// Where the read commands read (see GlobalOptions+Reads.swift).
     @Option(
@@ -21,7 +21,7 @@ public struct GlobalOptions: ParsableArguments {
             "Read commands (match, stats, streams, log tail, export, projections status) read here, e.g. a hot standby "
                 + "(default: READ_DATABASE_URL, else the --database-url choice). A standby trails the primary.",
             valueName: "url"))
-    public var readURL: String?
+    package var readURL: String?
 
     /// The master key for personal data (PRIVACY.md; see ``masterKey()``).
     @Option(
@@ -30,18 +30,18 @@ public struct GlobalOptions: ParsableArguments {
             "File holding the master key for personal data (default: GIGLEDGER_MASTER_KEY_FILE, GIGLEDGER_MASTER_KEY, "
                 + "then the local cluster's .gigledger/master-key).",
             valueName: "path"))
-    public var masterKeyFile: String?
+    package var masterKeyFile: String?
 
     @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
-    public var json = false
+    package var json = false
 
     @Flag(name: .shortAndLong, help: "Log what gigctl does (to stderr).")
-    public var verbose = false
+    package var verbose = false
 
-    public init() {}
+    package init() {}
 
     /// Where to connect, in the documented order of precedence.
-    public func connectionConfig(environment: [String: String] = ProcessInfo.processInfo.environment)
+    package func connectionConfig(environment: [String: String] = ProcessInfo.processInfo.environment)
         -> ConnectionConfig
     {
         if let databaseURL, !databaseURL.isEmpty { return ConnectionConfig(databaseURL, applicationName: "gigctl") }
@@ -76,26 +76,26 @@ public struct GlobalOptions: ParsableArguments {
     /// `GIGLEDGER_MASTER_KEY`, then the local cluster's `.gigledger/master-key`.
     ///
     /// - Throws: ``PrivacyError`` (exit 78) when none is configured or it is malformed.
-    public func masterKey(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> MasterKey {
+    package func masterKey(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> MasterKey {
         try MasterKey.configured(file: masterKeyFile, environment: environment)
     }
 
     /// The personal-data vault over `pool`, its master key checked against the database's:
     /// a missing or wrong key fails here, at start, with exit 78, before anything is written.
-    public func vault(_ pool: ConnectionPool) async throws -> PersonalDataVault {
+    package func vault(_ pool: ConnectionPool) async throws -> PersonalDataVault {
         let vault = PersonalDataVault(pool: pool, masterKey: try masterKey())
         try await vault.verifyMasterKey()
         return vault
     }
 
     /// The command handler over `pool`, its vault checked (``vault(_:)``).
-    public func service(_ pool: ConnectionPool, cachedStreams: Int = 10_000) async throws -> MarketplaceService {
+    package func service(_ pool: ConnectionPool, cachedStreams: Int = 10_000) async throws -> MarketplaceService {
         MarketplaceService(
             store: EventStore(pool: pool, logger: logger), vault: try await vault(pool), cachedStreams: cachedStreams,
             logger: logger)
     }
 
-    public var logger: Logger {
+    package var logger: Logger {
         var logger = Logger(label: "gigctl")
         logger.logLevel = verbose ? .debug : .warning
         return logger
@@ -103,7 +103,7 @@ public struct GlobalOptions: ParsableArguments {
 
     /// A pool for this invocation; closed by ``withPool(maxConnections:_:)``.
     /// `config` defaults to ``connectionConfig(environment:)`` (the primary).
-    public func withPool<R>(
+    package func withPool<R>(
         maxConnections: Int = 4, sessionSettings: [(String, String)] = [], config: ConnectionConfig? = nil,
         _ body: (ConnectionPool) async throws -> R
     ) async throws -> R {

@@ -2,6 +2,7 @@ import ArgumentParser
 import EventStore
 import Foundation
 import Projections
+import Server
 
 struct ProjectionsGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -106,18 +107,42 @@ struct ProjectionsRun: AsyncParsableCommand {
     @Flag(help: "Keep running and follow the log live.") var follow = false
     @Flag(help: "Wait for each batch's WAL flush (slower; see above).") var durableCommits = false
     @Option(help: "Events per batch.") var batchSize: Int = 500
+    @Option(
+        help: ArgumentHelp(
+            "With --follow, serve /metrics (projector lag), /health/live and /health/ready on this port.",
+            valueName: "port"))
+    var metricsPort: Int?
+    @Option(help: ArgumentHelp("The address --metrics-port binds.", valueName: "address"))
+    var metricsBind = "127.0.0.1"
     func validate() throws {
         guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be 1…100000.") }
+        if let metricsPort {
+            guard follow else { throw ValidationError("--metrics-port needs --follow (a one-off run ends at once).") }
+            guard (1...65_535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 1…65535.") }
+        }
     }
     func run() async throws {
         try await runReportingErrors(json: global.json) {
+            let poolSize = metricsPort == nil ? 3 : 4
             try await global.withPool(
-                maxConnections: 3, sessionSettings: durableCommits ? [] : [("synchronous_commit", "off")]
+                maxConnections: poolSize, sessionSettings: durableCommits ? [] : [("synchronous_commit", "off")]
             ) { pool in
                 let engine = ProjectionEngine(
                     store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all,
                     batchSize: batchSize, logger: global.logger)
-                if follow {
+                if follow, let metricsPort {
+                    let operations = buildOperationsApplication(
+                        configuration: OperationsConfiguration(
+                            host: metricsBind, port: metricsPort, pool: pool, poolSize: poolSize,
+                            logger: global.logger))
+                    // Whichever ends first (the daemon failing, or the server) ends the other.
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await engine.follow() }
+                        group.addTask { try await operations.runService() }
+                        defer { group.cancelAll() }
+                        _ = try await group.next()
+                    }
+                } else if follow {
                     try await engine.follow()
                 } else {
                     try await engine.prepare()

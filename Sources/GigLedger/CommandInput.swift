@@ -336,10 +336,11 @@ public struct CommandInput: Sendable {
     /// `"engagement": "fixedPrice"` (the default) or `"hourly"` with `"hours"`.
     func engagement() throws(CommandError) -> Engagement {
         let kind = try string("engagement", default: "fixedPrice")
-        let hours = fields["hours"].flatMap { $0 == .null ? nil : $0 }
+        // (`null` counts as absent, as for every optional field.)
+        let hasHours = (fields["hours"] ?? .null) != .null
         switch kind {
         case "fixedPrice":
-            guard hours == nil else {
+            guard !hasHours else {
                 throw CommandError(
                     .invalidCommand,
                     "Field \"hours\" applies to hourly gigs only: send \"engagement\": \"hourly\" with it, or leave it out.",

@@ -111,7 +111,9 @@ public enum FreelancerCommand: Hashable, Sendable {
     /// (`INVALID_AMOUNT`); known currencies (`UNKNOWN_CURRENCY`) and skills (`UNKNOWN_SKILL`), at
     /// most 20 of each (`INVALID_INPUT`); 1–50 concurrent contracts (`INVALID_INPUT`).
     public struct SetPreferences: Hashable, Sendable {
+        /// The command's id, actor and business time.
         public var context: CommandContext
+        /// The freelancer (the id of their stream).
         public var freelancerID: FreelancerID
         /// nil: any budget.
         public var minimumBudget: Money?
@@ -122,6 +124,8 @@ public enum FreelancerCommand: Hashable, Sendable {
         /// nil: no limit of their own.
         public var maxConcurrentContracts: Int?
 
+        /// A `SetPreferences` command with these fields; `decide` checks the rules, not this
+        /// initializer.
         public init(
             context: CommandContext, freelancerID: FreelancerID, minimumBudget: Money?, currencies: [String],
             wantedSkills: [String], maxConcurrentContracts: Int?

@@ -110,10 +110,14 @@ extension FreelancerEvent {
     /// "wantedSkills": [slug], "maxConcurrentContracts": int | null}`, the freelancer's whole set
     /// of preferences (see ``FreelancerPreferences``); currencies and skills sorted, each once.
     public struct PreferencesSet: EventPayload {
+        /// The stored type name.
         public static let eventType = "PreferencesSet"
+        /// The freelancer (the id of their stream).
         public let freelancerID: FreelancerID
+        /// The whole new set, replacing the previous one.
         public let preferences: FreelancerPreferences
 
+        /// A `PreferencesSet` with these fields, as `decide` records it.
         public init(freelancerID: FreelancerID, preferences: FreelancerPreferences) {
             self.freelancerID = freelancerID
             self.preferences = preferences

@@ -11,6 +11,8 @@ public struct FreelancerPreferences: Hashable, Sendable, Codable {
     /// At most this many active contracts at once (1–50); nil: no limit of their own.
     public var maxConcurrentContracts: Int?
 
+    /// Preferences as given, not checked: `decide` builds validated, sorted ones from a
+    /// `SetPreferences` command.
     public init(minimumBudget: Money?, currencies: [Currency], wantedSkills: [Skill], maxConcurrentContracts: Int?) {
         self.minimumBudget = minimumBudget
         self.currencies = currencies

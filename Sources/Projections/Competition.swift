@@ -132,7 +132,7 @@ public struct Competition: Sendable {
         guard (1...520).contains(weeks) else {
             throw ReadQueryError.invalidArgument("weeks must be 1…520; got \(weeks).")
         }
-        let key = try ReadModels.key(after, parts: 3)
+        let key = try ReadModels.key(after, [.time, .integer, .text])
         let (rows, checkpoints) = try await ReadModels.read(pool, Self.skillProjections) { conn in
             try await conn.query(
                 """

@@ -13,15 +13,20 @@ import PQ
 /// them (newcomer slot included), and the *qualified* freelancers counted: those with at least one
 /// of the gig's skills whose rate is in the gig's currency with a budget fit above 0. Per cohort:
 /// exposure ratio = exposure share ÷ qualified share; award ratio = award share ÷ bid share.
-/// Within a dimension, a cohort's disparity is its ratio ÷ the best cohort's ratio; under
-/// ``threshold`` (the four-fifths rule) it is flagged. Cohorts with fewer than
-/// ``minimumSample`` qualified pairs (bids) get no exposure (award) disparity: too few to judge.
+/// Within a dimension, a cohort's disparity is its ratio ÷ the best cohort's ratio; it is flagged
+/// when a disparity is under ``threshold`` (the four-fifths rule) *and* the gap is significant:
+/// z ≥ ``significance`` comparing the cohort's rate (places per qualified pair, awards per bid)
+/// with the best cohort's as Poisson rates, so that chance in a small market is not called bias.
+/// Cohorts with fewer than ``minimumSample`` qualified pairs (bids) get no exposure (award)
+/// disparity: too few to judge.
 ///
 /// Newcomers are freelancers with no contract on a gig posted before the window; rate bands are
 /// the hourly rate in its currency's major unit: under 50, 50 to under 100, 100 and over.
 public struct FairnessAudit: Sendable {
     /// The four-fifths rule.
     public static let threshold = 0.8
+    /// The z a gap must reach to be flagged (two-sided 95 %).
+    public static let significance = 1.96
 
     /// One cohort's figures. Shares are of the dimension's total (each 0…1, 4 decimals).
     public struct Cohort: Sendable, Codable, Hashable {
@@ -33,43 +38,66 @@ public struct FairnessAudit: Sendable {
         public let qualified: Int
         /// Top-k places the cohort's freelancers took.
         public let exposed: Int
+        /// The cohort's qualified pairs ÷ all qualified pairs of the dimension.
         public let qualifiedShare: Double
+        /// The cohort's top-k places ÷ all top-k places.
         public let exposureShare: Double
+        /// Exposure share ÷ qualified share; `null` below ``FairnessAudit/minimumSample`` qualified
+        /// pairs or when nobody was exposed.
         @NullEncoded public var exposureRatio: Double?
+        /// Exposure ratio ÷ the dimension's best exposure ratio; `null` when the ratio is.
         @NullEncoded public var exposureDisparity: Double?
+        /// z of the gap to the best cohort's rate (0 for the best; null when not judged).
+        @NullEncoded public var exposureZ: Double?
         /// Bids the cohort placed on the window's gigs, and gigs awarded to it.
         public let bids: Int
+        /// Gigs of the window awarded to the cohort's freelancers.
         public let awards: Int
+        /// The cohort's bids ÷ all bids on the window's gigs.
         public let bidShare: Double
+        /// The cohort's awards ÷ all awards of the window's gigs.
         public let awardShare: Double
+        /// Award share ÷ bid share; `null` below ``FairnessAudit/minimumSample`` bids or when
+        /// nothing was awarded.
         @NullEncoded public var awardRatio: Double?
+        /// Award ratio ÷ the dimension's best award ratio; `null` when the ratio is.
         @NullEncoded public var awardDisparity: Double?
-        /// A disparity under the threshold.
+        @NullEncoded public var awardZ: Double?
+        /// A disparity under the threshold with a significant gap.
         public let flagged: Bool
     }
 
     /// The audit: its window, its parameters, every cohort (by dimension, then cohort).
     public struct Report: Sendable, Codable, Hashable {
+        /// The window's length in weeks.
         public let weeks: Int
+        /// The length of the top-k lists audited.
         public let k: Int
         /// Gigs posted in the window.
         public let gigs: Int
         /// The window: after `from`, up to and including `to` (null when no gig was posted at all).
         @NullableRFC3339Time public var from: Date?
+        /// The latest posting time (the window's end); `null` when no gig was posted at all.
         @NullableRFC3339Time public var to: Date?
+        /// The disparity under which a cohort is flagged (``FairnessAudit/threshold``).
         public let threshold: Double
+        /// The sample below which a disparity is not judged (``FairnessAudit/minimumSample``).
         public let minimumSample: Int
+        /// Every cohort, by dimension (`tenure`, `country`, `rateBand`), then by cohort name.
         public let cohorts: [Cohort]
 
         /// The flagged cohorts.
         public var flagged: [Cohort] { cohorts.filter(\.flagged) }
     }
 
+    /// Where the matching read model is read.
     public let pool: ConnectionPool
+    /// The weights the top-k lists are computed with.
     public let weights: Matching.Weights
     /// Below this many qualified pairs (bids) a cohort's exposure (award) disparity is not judged.
     public var minimumSample = 20
 
+    /// An audit of the matching read model behind `pool`, ranking with `weights`.
     public init(pool: ConnectionPool, weights: Matching.Weights = .v2) {
         self.pool = pool
         self.weights = weights
@@ -192,21 +220,37 @@ public struct FairnessAudit: Sendable {
         }
         let bestExposure = exposureRatio.values.max() ?? 0
         let bestAward = awardRatio.values.max() ?? 0
+        // The best cohort of each measure (ties: the first by name), for the significance of gaps.
+        let exposureLeader = names.first { exposureRatio[$0] == bestExposure && exposureRatio[$0] != nil }
+        let awardLeader = names.first { awardRatio[$0] == bestAward && awardRatio[$0] != nil }
+        /// z of rate n/of against the leader's rate, both as Poisson rates; 0 without a spread.
+        func z(_ n: Int, _ of: Int, _ leader: String?, _ num: Int, _ den: Int) -> Double {
+            guard let leader, let l = tally[leader], l[den] > 0, of > 0 else { return 0 }
+            let (rate, best) = (Double(n) / Double(of), Double(l[num]) / Double(l[den]))
+            let variance = Double(n) / Double(of * of) + Double(l[num]) / Double(l[den] * l[den])
+            return variance > 0 ? (best - rate) / variance.squareRoot() : 0
+        }
         return names.map { name in
             let c = tally[name] ?? [0, 0, 0, 0]
             let exposureDisparity = exposureRatio[name].map { bestExposure > 0 ? $0 / bestExposure : 1 }
             let awardDisparity = awardRatio[name].map { bestAward > 0 ? $0 / bestAward : 1 }
-            let flagged = [exposureDisparity, awardDisparity].contains { ($0 ?? 1) < threshold }
+            let exposureZ = exposureRatio[name].map { _ in z(c[1], c[0], exposureLeader, 1, 0) }
+            let awardZ = awardRatio[name].map { _ in z(c[3], c[2], awardLeader, 3, 2) }
+            let flagged =
+                ((exposureDisparity ?? 1) < threshold && (exposureZ ?? 0) >= significance)
+                || ((awardDisparity ?? 1) < threshold && (awardZ ?? 0) >= significance)
             return Cohort(
                 dimension: dimension, cohort: name, qualified: c[0], exposed: c[1],
                 qualifiedShare: rounded(share(c[0], total[0]), places: 4),
                 exposureShare: rounded(share(c[1], total[1]), places: 4),
                 exposureRatio: exposureRatio[name].map { rounded($0, places: 4) },
-                exposureDisparity: exposureDisparity.map { rounded($0, places: 4) }, bids: c[2], awards: c[3],
+                exposureDisparity: exposureDisparity.map { rounded($0, places: 4) },
+                exposureZ: exposureZ.map { rounded($0, places: 4) }, bids: c[2], awards: c[3],
                 bidShare: rounded(share(c[2], total[2]), places: 4),
                 awardShare: rounded(share(c[3], total[3]), places: 4),
                 awardRatio: awardRatio[name].map { rounded($0, places: 4) },
-                awardDisparity: awardDisparity.map { rounded($0, places: 4) }, flagged: flagged)
+                awardDisparity: awardDisparity.map { rounded($0, places: 4) },
+                awardZ: awardZ.map { rounded($0, places: 4) }, flagged: flagged)
         }
     }
 

@@ -103,7 +103,7 @@ public struct Prices: Sendable {
         async throws -> Page<Week>
     {
         try ReadModels.validate(limit: limit)
-        let key = try ReadModels.key(after, parts: 3)
+        let key = try ReadModels.key(after, [.text, .time, .text])
         let (rows, checkpoints) = try await ReadModels.read(pool, Self.projections) { conn in
             try await Self.weeks(skill: skill, currency: currency, key: key, limit: limit + 1, conn)
         }
@@ -161,7 +161,7 @@ public struct Prices: Sendable {
         async throws -> Page<Trend>
     {
         try ReadModels.validate(limit: limit)
-        let key = try ReadModels.key(after, parts: warsOnly ? 3 : 2)
+        let key = try ReadModels.key(after, warsOnly ? [.number, .text, .text] : [.text, .text])
         let (rows, checkpoints) = try await ReadModels.read(pool, Self.projections) { conn in
             try await Self.trends(
                 skill: skill, currency: currency, warsOnly: warsOnly, key: key, limit: limit + 1, conn)

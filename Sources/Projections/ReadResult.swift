@@ -111,18 +111,35 @@ enum ReadModels {
     private static func checkpointsWithoutJIT(_ projections: [any Projector], _ conn: Connection) async throws
         -> [ReadCheckpoint]
     {
+        try await checkpoints(projections, conn).map(\.read)
+    }
+
+    /// The one read of projector checkpoints (`read_models.projection_checkpoints`, readable by
+    /// `gigledger_reader`): per projector, in the order given, its position (for a result to
+    /// say what it reflects) and the whole (transaction id, position) pair (for a reader waiting
+    /// for its own write: ``ProjectionEngine/checkpoints(of:pool:)``). A projector that never ran
+    /// is at ``LogCheckpoint/start``. Sets `jit` off for the rest of the transaction (inside one;
+    /// outside, for this statement only).
+    static func checkpoints(_ projections: [any Projector], _ conn: Connection) async throws -> [(
+        read: ReadCheckpoint, log: LogCheckpoint
+    )] {
         try await conn.query(
             """
-            SELECT p.name, p.version, coalesce(c.checkpoint_position, 0) AS position
+            SELECT p.name, p.version, coalesce(c.checkpoint_position, 0) AS position, c.transaction_id
             FROM (SELECT set_config('jit', 'off', true)) AS s(jit)
             CROSS JOIN unnest(\(projections.map(\.name))::text[], \(projections.map { Int32($0.version) })::int4[]) WITH ORDINALITY AS p(name, version, n)
             LEFT JOIN read_models.projection_checkpoints c ON c.name = p.name AND c.version = p.version
             ORDER BY p.n
             """
         ).rows.map {
-            ReadCheckpoint(
-                projection: try $0.decode(String.self, at: 0), version: try $0.decode(Int.self, at: 1),
-                position: try $0.decode(Int64.self, at: 2))
+            let position = try $0.decode(Int64.self, at: 2)
+            let transaction = try $0.decode(UInt64?.self, at: 3)
+            return (
+                ReadCheckpoint(
+                    projection: try $0.decode(String.self, at: 0), version: try $0.decode(Int.self, at: 1),
+                    position: position),
+                transaction.map { LogCheckpoint(transactionID: $0, position: position) } ?? .start
+            )
         }
     }
 
@@ -148,6 +165,26 @@ enum ReadModels {
         else { throw .invalidCursor() }
         return key
     }
+
+    /// The sort key inside `cursor` whose parts are of the kinds given (`cursor` is opaque, but a
+    /// client can still hand-craft one: a part of the wrong kind must be refused here, not reach
+    /// PostgreSQL as a failed cast).
+    static func key(_ cursor: String?, _ kinds: [CursorPart]) throws(ReadQueryError) -> [String]? {
+        guard let key = try key(cursor, parts: kinds.count) else { return nil }
+        for (part, kind) in zip(key, kinds) {
+            let valid: Bool
+            switch kind {
+            case .text: valid = true
+            case .integer: valid = Int64(part) != nil
+            case .number: valid = Double(part).map { $0.isFinite } ?? false
+            case .time: valid = RFC3339.parse(part) != nil
+            }
+            guard valid else { throw .invalidCursor() }
+        }
+        return key
+    }
+
+    enum CursorPart { case text, integer, number, time }
 
     /// `rows` cut to `limit`, with the cursor of the last one kept when more follow.
     static func page<Item>(_ rows: [Item], limit: Int, key: (Item) -> [String]) -> ([Item], String?) {

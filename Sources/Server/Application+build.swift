@@ -8,19 +8,19 @@ import ServiceLifecycle
 
 /// What `buildApplication` made, beside the application: tests reach the pool and the token
 /// authority through it.
-public struct ServerParts: Sendable {
-    public let pool: ConnectionPool
-    public let authority: TokenAuthority
-    public let metrics: ServerMetrics
-    public let store: EventStore
+package struct ServerParts: Sendable {
+    package let pool: ConnectionPool
+    package let authority: TokenAuthority
+    package let metrics: ServerMetrics
+    package let store: EventStore
     /// Every route the router serves, as `METHOD /path/{param}`.
-    public let routes: [String]
+    package let routes: [String]
 }
 
 /// Builds the GigLedger HTTP service: router, middleware, and the services it owns (the pool,
 /// closed last on shutdown, and the projection watcher). `gigctl serve` runs it in a
 /// `ServiceGroup` that shuts it down gracefully on SIGTERM/SIGINT; tests call it too.
-public func buildApplication(configuration: ServerConfiguration) async throws -> (
+package func buildApplication(configuration: ServerConfiguration) async throws -> (
     application: some ApplicationProtocol, parts: ServerParts
 ) {
     let logger = configuration.logger
@@ -33,7 +33,8 @@ public func buildApplication(configuration: ServerConfiguration) async throws ->
         await pool.close()
         throw error
     }
-    let service = MarketplaceService(store: store, vault: vault, logger: logger)
+    let service = MarketplaceService(
+        store: store, vault: vault, maxAttempts: configuration.commandAttempts, logger: logger)
     let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "gigledger-server")
     // Reads may go to a hot standby; commands, health and the log's positions stay on the primary.
     let readPool =
@@ -56,10 +57,15 @@ public func buildApplication(configuration: ServerConfiguration) async throws ->
     let v1 = router.group("v1").add(middleware: AuthMiddleware(authority: authority))
     CommandsController(service: service, metrics: metrics).addRoutes(to: v1)
     PrivacyController(vault: vault).addRoutes(to: v1)
+    let reads = ReadResponder(store: store, watcher: watcher, limits: configuration.limits)
     ReadsController(
-        service: service, matching: Matching(pool: readPool), watcher: watcher, engine: engine,
-        limits: configuration.limits
+        service: service, matching: Matching(pool: readPool),
+        monitor: ProjectionMonitor(pool: pool, projectors: ShippedProjectors.all), reads: reads
     ).addRoutes(to: v1)
+    MarketReadsController(
+        service: service, competition: Competition(pool: readPool), prices: Prices(pool: readPool), reads: reads
+    )
+    .addRoutes(to: v1)
     EventsController(
         store: store, settings: configuration.events,
         streams: ConcurrencyGate(limit: configuration.limits.maxEventStreams), logger: logger

@@ -11,6 +11,8 @@ import Marketplace
 ///   and appends nothing. Ids the command creates (`gigId` of PostGig, `bidId`, `contractId`,
 ///   `deliveryId`, `disputeId`) default to ids derived from the command id, so a repeat names the
 ///   same ones.
+/// - The key is bound to the actor who first used it: the same key from another actor is
+///   refused with 409 `COMMAND_ID_TAKEN` (nothing appended, no one else's result revealed).
 /// - 201 with the created ids, the events and their positions; `position` is what a read's
 ///   `minPosition` waits for.
 struct CommandsController: Sendable {
@@ -138,6 +140,14 @@ struct CommandsController: Sendable {
             metrics.command(name, outcome: ProblemMapping.problem(for: error).code, duration: start.duration(to: .now))
             throw error
         }
+        if outcome.duplicate, let first = try await firstActor(of: outcome), first != actor.description {
+            metrics.command(name, outcome: Self.commandIDTaken, duration: start.duration(to: .now))
+            throw Problem(
+                .conflict, code: Self.commandIDTaken,
+                detail:
+                    "Another actor already used this Idempotency-Key (command id); nothing was done. Send your command with a key of your own."
+            )
+        }
         metrics.command(
             name, outcome: outcome.duplicate ? "duplicate" : outcome.changedNothing ? "unchanged" : "appended",
             duration: start.duration(to: .now))
@@ -150,6 +160,18 @@ struct CommandsController: Sendable {
             position: outcome.events.map(\.position).max() ?? 0)
         let created = !outcome.duplicate && !outcome.changedNothing
         return try JSONBody.response(result, status: created ? .created : .ok)
+    }
+
+    /// A repeated command id sent by an actor other than the one who first used it.
+    static let commandIDTaken = "COMMAND_ID_TAKEN"
+
+    /// The actor who first ran a repeated command: the metadata of the first event it appended.
+    /// An idempotency key is bound to its actor, so a repeat by anyone else gets 409 instead of
+    /// the first actor's result.
+    private func firstActor(of outcome: CommandOutcome) async throws -> String? {
+        guard let first = outcome.events.first else { return nil }
+        let stream = try StreamName(validating: first.stream)
+        return try await service.store.readStream(stream, from: first.version, limit: 1).first?.metadata.actor
     }
 
     private func tooLarge(_ limit: Int) -> Problem {

@@ -2,9 +2,9 @@ import Foundation
 
 /// The OpenAPI 3.1 document of this server (`Sources/Server/openapi.json`, a resource), served
 /// at `/openapi.json`. `OpenAPIConformanceTests` proves it equal to the router both ways.
-public enum OpenAPIDocument {
+package enum OpenAPIDocument {
     /// The document's bytes, as committed.
-    public static let data: [UInt8] = {
+    package static let data: [UInt8] = {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
             let data = try? Data(contentsOf: url)
         else {

@@ -4,8 +4,10 @@ import Hummingbird
 import PQ
 import Projections
 
-/// `/health/live`, `/health/ready`, `/metrics` and `/openapi.json`: unauthenticated, for the
-/// platform's probes, Prometheus and clients.
+/// `/health/live`, `/health/ready`, `/metrics` and (on the API server) `/openapi.json`:
+/// unauthenticated, for the platform's probes, Prometheus and clients. The one implementation of
+/// health and metrics: the API server mounts it, and so does the projection daemon's ops server
+/// (``buildOperationsApplication(configuration:)``, `gigctl projections run --follow --metrics-port`).
 struct OperationsController: Sendable {
     let pool: ConnectionPool
     let engine: ProjectionEngine
@@ -13,6 +15,8 @@ struct OperationsController: Sendable {
     let poolSize: Int
     /// Ready only while every projector is within this many events of the head.
     let maxLagEvents: Int64
+    /// Serve `/openapi.json` (the API server; the daemon has no API to describe).
+    var servesDocument = true
 
     struct Readiness: Codable, Sendable, Equatable {
         struct Check: Codable, Sendable, Equatable {
@@ -28,6 +32,7 @@ struct OperationsController: Sendable {
         router.get("health/live") { _, _ in try JSONBody.response(["status": "live"]) }
         router.get("health/ready") { _, _ in try await self.ready() }
         router.get("metrics") { _, _ in try await self.scrape() }
+        guard servesDocument else { return }
         router.get("openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],

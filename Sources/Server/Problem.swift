@@ -12,25 +12,25 @@ import Hummingbird
 ///
 /// `field` names the request field at fault (400), `checkpoint` the position a read reflects
 /// (503 from `minPosition`). ``ProblemMapping`` decides which library error becomes which problem.
-public struct Problem: Error, Sendable, HTTPResponseError, Equatable {
+package struct Problem: Error, Sendable, HTTPResponseError, Equatable {
     /// The JSON body.
-    public struct Body: Codable, Sendable, Equatable {
-        public var type: String
-        public var title: String
-        public var status: Int
-        public var code: String
-        public var detail: String
-        public var field: String?
-        public var checkpoint: Int64?
-        public var requestId: String?
+    package struct Body: Codable, Sendable, Equatable {
+        package var type: String
+        package var title: String
+        package var status: Int
+        package var code: String
+        package var detail: String
+        package var field: String?
+        package var checkpoint: Int64?
+        package var requestId: String?
     }
 
-    public let status: HTTPResponse.Status
-    public var body: Body
+    package let status: HTTPResponse.Status
+    package var body: Body
     /// Seconds to wait before retrying (503), sent as `Retry-After`.
-    public var retryAfter: Int?
+    package var retryAfter: Int?
 
-    public init(
+    package init(
         _ status: HTTPResponse.Status, code: String, detail: String, field: String? = nil, checkpoint: Int64? = nil,
         retryAfter: Int? = nil
     ) {
@@ -41,14 +41,14 @@ public struct Problem: Error, Sendable, HTTPResponseError, Equatable {
         self.retryAfter = retryAfter
     }
 
-    public var code: String { body.code }
+    package var code: String { body.code }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         response(requestID: (context as? ServerContext)?.requestID)
     }
 
     /// The response carrying this problem.
-    public func response(requestID: String?) -> Response {
+    package func response(requestID: String?) -> Response {
         var body = self.body
         body.requestId = requestID
         let encoder = JSONEncoder()

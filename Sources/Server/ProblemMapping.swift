@@ -18,14 +18,14 @@ import PQ
 /// | 422 | a marketplace rule refused the command | the rule's code, e.g. `GIG_NOT_OPEN` |
 /// | 503 | the database is unreachable or not migrated (`Retry-After`) | `DATABASE_UNAVAILABLE` |
 /// | 500 | a stored event cannot be read, or a bug | `CORRUPT_STREAM`, `INTERNAL_ERROR` |
-public enum ProblemMapping {
+package enum ProblemMapping {
     /// Seconds a client should wait after a 503.
-    public static let retryAfterSeconds = 2
+    package static let retryAfterSeconds = 2
 
     /// The problem for any error a handler let through: the server's own problems and
     /// ``AuthError`` as they are, Hummingbird's `HTTPError` by its status, and every library
     /// error by its ``ErrorClassification`` (the one classification the CLI's exit codes use too).
-    public static func problem(for error: any Error) -> Problem {
+    package static func problem(for error: any Error) -> Problem {
         switch error {
         case let problem as Problem: return problem
         case let error as AuthError:
@@ -39,7 +39,7 @@ public enum ProblemMapping {
         }
     }
 
-    public static func problem(for classified: ErrorClassification) -> Problem {
+    package static func problem(for classified: ErrorClassification) -> Problem {
         switch classified.category {
         case .malformed:
             return Problem(
@@ -62,7 +62,7 @@ public enum ProblemMapping {
     }
 
     /// A query or header parameter that is malformed.
-    public static func invalidParameter(_ name: String, _ detail: String) -> Problem {
+    package static func invalidParameter(_ name: String, _ detail: String) -> Problem {
         Problem(.badRequest, code: "INVALID_PARAMETER", detail: detail, field: name)
     }
 

@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// the checkpoints when told, and wakes the waiters whose target has been reached; a slow fallback
 /// poll covers a missed notification. On a hot standby (the server's read database may be one),
 /// which hears no notifications, it polls the replicated checkpoints every `standbyPoll`.
-public final class ProjectionWatcher: Service, Sendable {
+package final class ProjectionWatcher: Service, Sendable {
     let board = CheckpointBoard()
     let pool: ConnectionPool
     let config: ConnectionConfig
@@ -31,7 +31,7 @@ public final class ProjectionWatcher: Service, Sendable {
         self.standbyPoll = standbyPoll
     }
 
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown {
             let listener = LogListener(
                 config: self.config, channel: ProjectionEngine.notificationChannel, fallbackPoll: self.fallbackPoll,

@@ -5,43 +5,20 @@ import Hummingbird
 import Marketplace
 import Projections
 
-/// The read models over HTTP: candidates for a gig, a freelancer's feed, explain, projection status.
+/// Matching over HTTP — candidates for a gig, a freelancer's feed, explain — and projection
+/// status.
 ///
-/// Every read answers with the checkpoint it reflects (`GigLedger-Checkpoint` header and
-/// `checkpoint` in the body: the projector had applied every event up to that position when
-/// the read began), an `ETag` (a matching `If-None-Match` gets 304), and waits for
-/// `minPosition` when asked: until the projectors it reads have passed that position, at most
-/// `waitMs` (default 2 s), else 503 with the checkpoint reached.
+/// Bodies are the library's own results, the one JSON contract `gigctl … --json` prints too
+/// (docs/JSON.md): candidates and feed a `Page` of `Matching.Match`, explain a `Snapshot` of one,
+/// status a `ProjectionMonitor.Report`. Every read answers with the checkpoint it reflects, an
+/// `ETag`, and waits for `minPosition` when asked (``ReadResponder``).
 struct ReadsController: Sendable {
     let service: MarketplaceService
     let matching: Matching
-    let watcher: ProjectionWatcher
-    let engine: ProjectionEngine
-    let limits: ServerConfiguration.Limits
+    let monitor: ProjectionMonitor
+    let reads: ReadResponder
 
-    static let matchingProjectors = ["matching"]
-
-    /// One scored pair on the wire: the library's own result, the one JSON contract that
-    /// `gigctl match --json` prints too (docs/JSON.md).
-    typealias Match = Matching.Match
-
-    /// A page of a ranked list.
-    struct Page: Codable, Sendable, Equatable {
-        let checkpoint: Int64
-        let items: [Match]
-        /// Pass as `cursor` for the next page; absent on the last.
-        let nextCursor: String?
-    }
-
-    struct Explanation: Codable, Sendable, Equatable {
-        let checkpoint: Int64
-        let match: Match
-    }
-
-    struct Status: Codable, Sendable, Equatable {
-        let checkpoint: Int64
-        let projectors: [ProjectionStatus]
-    }
+    static let matchingProjectors = [MatchingProjector().name]
 
     func addRoutes(to group: RouterGroup<ServerContext>) {
         group.get("gigs/:gigId/candidates") { request, context in try await self.candidates(request, context) }
@@ -53,8 +30,8 @@ struct ReadsController: Sendable {
     // MARK: - Routes
 
     func candidates(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let gig = try Self.uuid(context, "gigId")
-        let principal = try Self.principal(context)
+        let gig = try ReadResponder.uuid(context, "gigId")
+        let principal = try ReadResponder.principal(context)
         if !principal.has(Principal.Scope.reads) {
             guard case .client(let client) = principal.kind, try await owner(of: gig) == client else {
                 throw AuthError(
@@ -63,14 +40,14 @@ struct ReadsController: Sendable {
             }
         }
         let paging = try Paging(request)
-        let checkpoint = try await ready(request, projectors: Self.matchingProjectors)
-        let found = try await matching.candidates(forGig: gig, k: paging.offset + paging.limit + 1).data
-        return try respond(request, paging.page(found, checkpoint: checkpoint), checkpoint: checkpoint)
+        try await reads.waitIfAsked(request, projectors: Self.matchingProjectors)
+        let found = try await matching.candidates(forGig: gig, k: paging.offset + paging.limit + 1)
+        return try reads.respond(request, paging.page(found))
     }
 
     func feed(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let freelancer = try Self.uuid(context, "freelancerId")
-        let principal = try Self.principal(context)
+        let freelancer = try ReadResponder.uuid(context, "freelancerId")
+        let principal = try ReadResponder.principal(context)
         if !principal.has(Principal.Scope.reads) {
             guard case .freelancer(let me) = principal.kind, me.uuid == freelancer else {
                 throw AuthError(
@@ -79,15 +56,15 @@ struct ReadsController: Sendable {
             }
         }
         let paging = try Paging(request)
-        let checkpoint = try await ready(request, projectors: Self.matchingProjectors)
-        let found = try await matching.feed(forFreelancer: freelancer, k: paging.offset + paging.limit + 1).data
-        return try respond(request, paging.page(found, checkpoint: checkpoint), checkpoint: checkpoint)
+        try await reads.waitIfAsked(request, projectors: Self.matchingProjectors)
+        let found = try await matching.feed(forFreelancer: freelancer, k: paging.offset + paging.limit + 1)
+        return try reads.respond(request, paging.page(found))
     }
 
     func explain(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let gig = try Self.uuid(context, "gigId")
-        let freelancer = try Self.uuid(context, "freelancerId")
-        let principal = try Self.principal(context)
+        let gig = try ReadResponder.uuid(context, "gigId")
+        let freelancer = try ReadResponder.uuid(context, "freelancerId")
+        let principal = try ReadResponder.principal(context)
         if !principal.has(Principal.Scope.reads) {
             let allowed: Bool
             switch principal.kind {
@@ -101,29 +78,35 @@ struct ReadsController: Sendable {
                     "Only the gig's client, the freelancer, an admin or a service with the reads scope may see this.")
             }
         }
-        let checkpoint = try await ready(request, projectors: Self.matchingProjectors)
-        guard let match = try await matching.explain(gig: gig, freelancer: freelancer)?.data else {
+        try await reads.waitIfAsked(request, projectors: Self.matchingProjectors)
+        guard let match = try await matching.explain(gig: gig, freelancer: freelancer) else {
             throw Problem(
-                .notFound, code: "NOT_FOUND",
-                detail: "The matching read model has no such gig or freelancer (as of position \(checkpoint)).")
+                .notFound, code: "NOT_FOUND", detail: "The matching read model has no such gig or freelancer (yet).")
         }
-        return try respond(request, Explanation(checkpoint: checkpoint, match: match), checkpoint: checkpoint)
+        return try reads.respond(request, match)
     }
 
     func status(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let principal = try Self.principal(context)
+        let principal = try ReadResponder.principal(context)
         guard principal.has(Principal.Scope.reads) else {
             throw AuthError(.forbidden, "Projection status is for admins and services with the reads scope.")
         }
-        let projectors = try await engine.status()
-        let checkpoint = projectors.map(\.checkpoint).min() ?? 0
-        return try respond(request, Status(checkpoint: checkpoint, projectors: projectors), checkpoint: checkpoint)
+        let projectors = monitor.projectors.map(\.name)
+        try await reads.waitIfAsked(request, projectors: projectors)
+        let report = try await monitor.report()
+        let checkpoint =
+            report.projections.filter { projectors.contains($0.name) }.map(\.checkpoint).min() ?? 0
+        return try reads.respond(request, report, checkpoint: checkpoint)
     }
 
     // MARK: - Helpers
 
     /// The client who posted `gig`, read from the gig's own stream (404 if it was never posted).
     func owner(of gig: UUID) async throws -> ClientID {
+        try await Self.owner(of: gig, service)
+    }
+
+    static func owner(of gig: UUID, _ service: MarketplaceService) async throws -> ClientID {
         let state = try await service.load(GigDecider.self, GigID(gig).stream).state
         guard let posted = state.gig else {
             throw Problem(
@@ -133,99 +116,16 @@ struct ReadsController: Sendable {
         return posted.clientID
     }
 
-    /// Waits for `minPosition` if given; returns the checkpoint (position) the read reflects:
-    /// the lowest of `projectors`' checkpoints when the read begins.
-    func ready(_ request: Request, projectors: [String]) async throws -> Int64 {
-        let query = request.uri.queryParameters
-        if let text = query["minPosition"] {
-            guard let position = Int64(String(text)), position > 0 else {
-                throw ProblemMapping.invalidParameter(
-                    "minPosition", "minPosition must be a positive log position, as a command returned.")
-            }
-            var timeout = limits.readWaitDefault
-            if let text = query["waitMs"] {
-                guard let millis = Int(String(text)), millis >= 0 else {
-                    throw ProblemMapping.invalidParameter(
-                        "waitMs", "waitMs must be a whole number of milliseconds ≥ 0.")
-                }
-                timeout = min(.milliseconds(millis), limits.readWaitMax)
-            }
-            guard let target = try await service.store.checkpoint(atPosition: position) else {
-                throw ProblemMapping.invalidParameter(
-                    "minPosition", "No event has position \(position); pass a position a command returned.")
-            }
-            guard await watcher.wait(for: target, projectors: projectors, timeout: timeout) else {
-                let reached = Self.position(try await watcher.current(), projectors)
-                throw Problem(
-                    .serviceUnavailable, code: "NOT_YET_PROJECTED",
-                    detail:
-                        "The read model has not reached position \(position) yet (it is at \(reached)); retry shortly.",
-                    checkpoint: reached, retryAfter: 1)
-            }
-        }
-        return Self.position(try await watcher.current(), projectors)
-    }
-
-    static func position(_ checkpoints: [String: LogCheckpoint], _ projectors: [String]) -> Int64 {
-        projectors.map { checkpoints[$0]?.position ?? 0 }.min() ?? 0
-    }
-
-    /// 200 with the body, its ETag and checkpoint; 304 when `If-None-Match` names the same ETag.
-    func respond(_ request: Request, _ value: some Encodable, checkpoint: Int64) throws -> Response {
-        let data = try JSONBody.data(value)
-        let etag = "\"\(Self.hash(data))\""
-        var headers: HTTPFields = [.eTag: etag, .checkpoint: String(checkpoint), .cacheControl: "no-cache"]
-        if let match = request.headers[.ifNoneMatch],
-            match.split(separator: ",").contains(where: {
-                let tag = $0.trimmingCharacters(in: .whitespaces)
-                return tag == etag || tag == "W/\(etag)" || tag == "*"
-            })
-        {
-            return Response(status: .notModified, headers: headers)
-        }
-        headers[.contentType] = "application/json"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    /// FNV-1a, 64 bits, in hex: enough to tell two bodies apart for caching.
-    static func hash(_ data: Data) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in data {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return String(hash, radix: 16)
-    }
-
-    static func principal(_ context: ServerContext) throws -> Principal {
-        guard let principal = context.principal else { throw AuthError(.missingToken, "No bearer token.") }
-        return principal
-    }
-
-    static func uuid(_ context: ServerContext, _ name: String) throws -> UUID {
-        guard let text = context.parameters.get(name), let id = UUID(uuidString: text) else {
-            throw ProblemMapping.invalidParameter(name, "\(name) must be a UUID.")
-        }
-        return id
-    }
-
-    /// `limit` (1…100, default 10) and an opaque `cursor` from the previous page.
+    /// `limit` (1…100, default 10) and an opaque `cursor` from the previous page. Matching ranks
+    /// a top k rather than paging a table, so a page is a slice of the top `offset + limit`.
     struct Paging {
         let limit: Int
         let offset: Int
         static let maxOffset = 1000
 
         init(_ request: Request) throws {
-            let query = request.uri.queryParameters
-            if let text = query["limit"] {
-                guard let limit = Int(String(text)), (1...100).contains(limit) else {
-                    throw ProblemMapping.invalidParameter("limit", "limit must be a whole number from 1 to 100.")
-                }
-                self.limit = limit
-            } else {
-                limit = 10
-            }
-            if let text = query["cursor"] {
+            limit = try ReadResponder.limit(request, 1...100, default: 10)
+            if let text = request.uri.queryParameters["cursor"] {
                 guard let data = Data(base64Encoded: String(text)), let decoded = String(data: data, encoding: .utf8),
                     decoded.hasPrefix("o:"), let offset = Int(decoded.dropFirst(2)),
                     (0...Self.maxOffset).contains(offset)
@@ -238,12 +138,12 @@ struct ReadsController: Sendable {
             }
         }
 
-        func page(_ all: [Match], checkpoint: Int64) -> Page {
-            let items = Array(all.dropFirst(offset).prefix(limit))
-            let more = all.count > offset + limit && offset + limit <= Self.maxOffset
+        func page(_ all: Snapshot<[Matching.Match]>) -> Page<Matching.Match> {
+            let items = Array(all.data.dropFirst(offset).prefix(limit))
+            let more = all.data.count > offset + limit && offset + limit <= Self.maxOffset
             return Page(
-                checkpoint: checkpoint, items: items,
-                nextCursor: more ? Data("o:\(offset + limit)".utf8).base64EncodedString() : nil)
+                data: items, nextCursor: more ? Data("o:\(offset + limit)".utf8).base64EncodedString() : nil,
+                checkpoints: all.checkpoints)
         }
     }
 }

@@ -7,11 +7,11 @@ import Prometheus
 ///
 /// The factory is injected rather than bootstrapped globally, so several servers (tests) can
 /// live in one process; `gigctl serve` also bootstraps it as the process's `MetricsSystem`.
-public final class ServerMetrics: Sendable {
-    public let registry: PrometheusCollectorRegistry
-    public let factory: PrometheusMetricsFactory
+package final class ServerMetrics: Sendable {
+    package let registry: PrometheusCollectorRegistry
+    package let factory: PrometheusMetricsFactory
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    package init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [

@@ -4,9 +4,9 @@ import GigLedger
 import Marketplace
 
 /// One command of the plan, and the rule's code if it is meant to be rejected.
-public struct PlannedCommand: Sendable {
-    public let command: MarketplaceCommand
-    public let expectedRejection: String?
+package struct PlannedCommand: Sendable {
+    package let command: MarketplaceCommand
+    package let expectedRejection: String?
     /// What a success means for the summary.
     let effect: Effect?
 
@@ -32,8 +32,8 @@ struct SkillProfile: Sendable {
 /// The deterministic plan of a market: who registers, which gigs are posted, and each gig's
 /// lifecycle as commands in business-time order. Generated lazily per gig from its own random
 /// stream, so a 1M-event market never sits in memory whole.
-public struct MarketPlan: Sendable {
-    public struct Freelancer: Sendable {
+package struct MarketPlan: Sendable {
+    package struct Freelancer: Sendable {
         let id: UUID
         let skills: [(Int, Int)]
         var country = ""
@@ -41,25 +41,25 @@ public struct MarketPlan: Sendable {
 
     /// Where simulated freelancers work.
     static let countries = ["DE", "FR", "IN", "BR", "US"]
-    public struct Client: Sendable {
+    package struct Client: Sendable {
         let id: UUID
         let currency: Currency
     }
-    public struct Gig: Sendable {
+    package struct Gig: Sendable {
         let index: Int
         let week: Int
         let client: Int
         let skills: [Int]
         /// Business time of the posting.
-        public let postedAt: Date
+        package let postedAt: Date
     }
 
-    public let config: SimulationConfig
+    package let config: SimulationConfig
     let skills: [SkillProfile]
     let cumulative: [Double]
-    public let freelancers: [Freelancer]
-    public let clients: [Client]
-    public let gigs: [Gig]
+    package let freelancers: [Freelancer]
+    package let clients: [Client]
+    package let gigs: [Gig]
     /// Freelancers by skill index.
     let bySkill: [[Int]]
 
@@ -78,7 +78,7 @@ public struct MarketPlan: Sendable {
         ("cybersecurity", true),
     ]
 
-    public init(_ config: SimulationConfig) {
+    package init(_ config: SimulationConfig) {
         self.config = config
         var profiles: [SkillProfile] = []
         for (rank, (slug, niche)) in Self.popularity.enumerated() {
@@ -140,7 +140,7 @@ public struct MarketPlan: Sendable {
     }
 
     /// Registrations of every freelancer and client, a day before week 0.
-    public func registrations() -> [PlannedCommand] {
+    package func registrations() -> [PlannedCommand] {
         var random = SeededRandom(seed: config.seed, stream: 2)
         let at = config.start.addingTimeInterval(-86_400)
         var commands: [PlannedCommand] = []
@@ -178,7 +178,7 @@ public struct MarketPlan: Sendable {
     /// (run after all of them): a minimum budget, the currencies they take, skills they want more
     /// of, a limit on contracts at once. Drawn from a random stream of their own, so the rest of
     /// the market is the same with or without them.
-    public func preferences() -> [PlannedCommand] {
+    package func preferences() -> [PlannedCommand] {
         var random = SeededRandom(seed: config.seed, stream: 3)
         let at = config.start.addingTimeInterval(-82_800)
         var commands: [PlannedCommand] = []
@@ -217,7 +217,7 @@ public struct MarketPlan: Sendable {
     }
 
     /// The lifecycle of gig `gig`, in business-time order.
-    public func script(for gig: Gig) -> [PlannedCommand] {
+    package func script(for gig: Gig) -> [PlannedCommand] {
         var random = SeededRandom(seed: config.seed, stream: 1_000 + UInt64(gig.index))
         let client = clients[gig.client]
         let clientActor = ActorRef.client(ClientID(client.id))

@@ -5,42 +5,42 @@ import Marketplace
 import Synchronization
 
 /// What a simulation did.
-public struct SimulationSummary: Sendable, Codable, Hashable {
-    public var commands = 0
-    public var events = 0
-    public var streams = 0
-    public var eventsByType: [String: Int] = [:]
-    public var gigs = 0
+package struct SimulationSummary: Sendable, Codable, Hashable {
+    package var commands = 0
+    package var events = 0
+    package var streams = 0
+    package var eventsByType: [String: Int] = [:]
+    package var gigs = 0
     /// Gigs by how they ended: awarded, expired, cancelled.
-    public var gigsByOutcome: [String: Int] = [:]
+    package var gigsByOutcome: [String: Int] = [:]
     /// Money paid to freelancers (gross, minor units) by currency.
-    public var paid: [String: Int64] = [:]
+    package var paid: [String: Int64] = [:]
     /// Commands refused by the rule they were meant to provoke.
-    public var expectedRejections: [String: Int] = [:]
+    package var expectedRejections: [String: Int] = [:]
     /// Commands refused although they were meant to succeed (or refused by another rule): 0 in a
     /// healthy run; the first few messages are kept.
-    public var unexpectedRejections = 0
-    public var unexpectedMessages: [String] = []
-    public var seconds = 0.0
+    package var unexpectedRejections = 0
+    package var unexpectedMessages: [String] = []
+    package var seconds = 0.0
 }
 
 /// Progress of a running simulation.
-public struct SimulationProgress: Sendable {
-    public let commandsDone: Int
-    public let commandsPlanned: Int
-    public let events: Int
-    public let elapsed: Double
+package struct SimulationProgress: Sendable {
+    package let commandsDone: Int
+    package let commandsPlanned: Int
+    package let events: Int
+    package let elapsed: Double
 }
 
 /// Generates a market through the real command path: every command is decided and appended by
 /// ``MarketplaceService`` with expected versions (no SQL inserts into the log). Registrations go
 /// first; then each gig's lifecycle runs on one worker, in business-time order, so every stream
 /// is written in the same order on every run: the same seed gives the same log, stream by stream.
-public final class MarketSimulator: Sendable {
-    public let service: MarketplaceService
-    public let plan: MarketPlan
+package final class MarketSimulator: Sendable {
+    package let service: MarketplaceService
+    package let plan: MarketPlan
 
-    public init(service: MarketplaceService, config: SimulationConfig) {
+    package init(service: MarketplaceService, config: SimulationConfig) {
         self.service = service
         self.plan = MarketPlan(config)
     }
@@ -51,7 +51,7 @@ public final class MarketSimulator: Sendable {
         let done = Atomic<Int>(0)
     }
 
-    public func run(progress: (@Sendable (SimulationProgress) -> Void)? = nil) async throws -> SimulationSummary {
+    package func run(progress: (@Sendable (SimulationProgress) -> Void)? = nil) async throws -> SimulationSummary {
         let started = ContinuousClock.now
         let tally = Tally()
         let registrations = plan.registrations()

@@ -2,18 +2,18 @@ import Foundation
 
 /// SplitMix64: a small, fast generator whose whole output follows from its seed, so a market
 /// generated from seed S is the same market every time.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
+package struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    public init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
     /// A generator for one part of the market (a gig, say), independent of how much the others drew.
-    public init(seed: UInt64, stream: UInt64) {
+    package init(seed: UInt64, stream: UInt64) {
         var mixer = SeededRandom(seed: seed ^ (stream &* 0x9E37_79B9_7F4A_7C15))
         state = mixer.next()
     }
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -22,7 +22,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A UUID drawn from this generator (version-4 layout).
-    public mutating func uuid() -> UUID {
+    package mutating func uuid() -> UUID {
         let a = next()
         let b = next()
         var bytes = withUnsafeBytes(of: a.bigEndian) { Array($0) } + withUnsafeBytes(of: b.bigEndian) { Array($0) }
@@ -36,14 +36,14 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A uniform double in [0, 1).
-    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    package mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 
-    public mutating func chance(_ probability: Double) -> Bool { unit() < probability }
+    package mutating func chance(_ probability: Double) -> Bool { unit() < probability }
 
-    public mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
+    package mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
 
     /// An index drawn with probability proportional to `weights`.
-    public mutating func weighted(_ cumulative: [Double]) -> Int {
+    package mutating func weighted(_ cumulative: [Double]) -> Int {
         let target = unit() * (cumulative.last ?? 1)
         var low = 0
         var high = cumulative.count - 1
@@ -55,7 +55,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A Poisson-distributed count with the given mean (Knuth's method; fine for small means).
-    public mutating func poisson(_ mean: Double) -> Int {
+    package mutating func poisson(_ mean: Double) -> Int {
         let limit = exp(-min(mean, 40))
         var k = 0
         var p = 1.0

@@ -1,28 +1,28 @@
 import Foundation
 
 /// What market to simulate.
-public struct SimulationConfig: Sendable, Hashable, Codable {
-    public var freelancers: Int
-    public var clients: Int
-    public var weeks: Int
-    public var seed: UInt64
+package struct SimulationConfig: Sendable, Hashable, Codable {
+    package var freelancers: Int
+    package var clients: Int
+    package var weeks: Int
+    package var seed: UInt64
     /// Gigs each client posts per week, on average.
-    public var gigsPerClientPerWeek: Double
+    package var gigsPerClientPerWeek: Double
     /// Concurrent writers (connections).
-    public var workers: Int
+    package var workers: Int
     /// A planted bias for the fairness audit: when set, clients award a gig to a live bid of a
     /// freelancer from this country whenever there is one (nil: the market is fair).
-    public var favouredCountry: String? = nil
+    package var favouredCountry: String? = nil
     /// Monday 00:00 UTC of the last simulated ISO week: the calendar is anchored at its end, so
     /// that by default the simulated market ends in the current week.
-    public var lastWeek: Date
+    package var lastWeek: Date
     /// Business time of week 0 (a Monday, UTC): `weeks - 1` weeks before ``lastWeek``.
-    public var start: Date { lastWeek.addingTimeInterval(-Double(max(0, weeks - 1)) * 7 * 86_400) }
+    package var start: Date { lastWeek.addingTimeInterval(-Double(max(0, weeks - 1)) * 7 * 86_400) }
 
     /// A market whose last week is the ISO week (UTC) holding `endingInWeekOf`: the current week
     /// by default. The seed fixes everything else, so the same seed in the same week gives the
     /// same log; pass a fixed date for the same log on any day.
-    public init(
+    package init(
         freelancers: Int, clients: Int, weeks: Int, seed: UInt64, gigsPerClientPerWeek: Double = 0.6,
         workers: Int = 8, endingInWeekOf anchor: Date = Date()
     ) {
@@ -36,7 +36,7 @@ public struct SimulationConfig: Sendable, Hashable, Codable {
     }
 
     /// Monday 00:00 UTC of the ISO week holding `date`.
-    public static func weekStart(of date: Date) -> Date {
+    package static func weekStart(of date: Date) -> Date {
         let days = (date.timeIntervalSince1970 / 86_400).rounded(.down)
         // 1970-01-01 was a Thursday: days since the Monday before it, modulo 7.
         let sinceMonday = (days + 3).truncatingRemainder(dividingBy: 7)
@@ -44,7 +44,7 @@ public struct SimulationConfig: Sendable, Hashable, Codable {
     }
 
     /// Named sizes: `small` (a demo market, seconds), `medium` (~100k events), `large` (≥ 1M events).
-    public static func scale(_ name: String, seed: UInt64, endingInWeekOf anchor: Date = Date()) -> SimulationConfig? {
+    package static func scale(_ name: String, seed: UInt64, endingInWeekOf anchor: Date = Date()) -> SimulationConfig? {
         switch name {
         case "tiny": SimulationConfig(freelancers: 40, clients: 10, weeks: 2, seed: seed, endingInWeekOf: anchor)
         case "small": SimulationConfig(freelancers: 400, clients: 100, weeks: 12, seed: seed, endingInWeekOf: anchor)

@@ -137,17 +137,17 @@ struct MarketplaceCLITests {
         #expect(preferences["currencies"] == ["EUR", "USD"])
         #expect(preferences["wantedSkills"] == ["nlp"])
         #expect(preferences["maxConcurrentContracts"] == 2)
-        // Hours without an hourly engagement, an unknown level, or too many contracts: malformed or rejected.
+        // Hours without an hourly engagement, an unknown level, 0 hours, too many contracts: malformed (64).
         let base = [
             "gig", "post", "--client", client, "--title", "T", "--skill", "nlp", "--budget-min", "1", "--budget-max",
             "2", "--closes-in-days", "3",
         ]
         #expect(await exitCode(base + ["--hours", "5"] + db) == 64)
         #expect(await exitCode(base + ["--experience", "guru"] + db) == 64)
-        #expect(await exitCode(base + ["--engagement", "hourly", "--hours", "0"] + db) == 65)
+        #expect(await exitCode(base + ["--engagement", "hourly", "--hours", "0"] + db) == 64)
         #expect(
             await exitCode(["freelancer", "set-preferences", "--freelancer", freelancer, "--max-contracts", "99"] + db)
-                == 65)
+                == 64)
     }
 
     @Test func everyMarketplaceSubcommandHasHelp() {

@@ -27,9 +27,16 @@ final class EventStreamClient: Sendable {
         let description: String
     }
 
-    private let socket: Int32
+    /// The socket while it is open; the reader thread closes it and sets `nil` under the lock,
+    /// so ``close()`` never shuts down a descriptor number the system has already handed to
+    /// another connection.
+    private let socket: Socket
     let parts: AsyncStream<Part>
-    private let closed = Atomic<Bool>(false)
+
+    final class Socket: Sendable {
+        let fd: Mutex<Int32?>
+        init(_ fd: Int32) { self.fd = Mutex(fd) }
+    }
 
     /// Connects to the server on loopback and sends `GET path` with `headers`.
     init(port: Int, path: String, headers: [String: String]) throws {
@@ -68,7 +75,7 @@ final class EventStreamClient: Sendable {
             Glibc.close(fd)
         }
         guard connected >= 0 else { throw Failure(description: "cannot connect to port \(port): errno \(lastError)") }
-        socket = connected
+        socket = Socket(connected)
         var request = "GET \(path) HTTP/1.1\r\nHost: localhost\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         request += "\r\n"
@@ -85,21 +92,22 @@ final class EventStreamClient: Sendable {
         let (parts, sink) = AsyncStream<Part>.makeStream()
         self.parts = parts
         let fd = connected
-        let reader = Thread { Self.read(fd, into: sink) }
+        let reader = Thread { [socket] in Self.read(fd, socket: socket, into: sink) }
         reader.start()
     }
 
     /// Drops the connection (the reader thread then ends and closes the socket).
     func close() {
-        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        Glibc.shutdown(socket, Int32(SHUT_RDWR))
+        socket.fd.withLock { fd in
+            if let fd { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+        }
     }
 
     deinit { close() }
 
     // MARK: - Reading (on the reader thread)
 
-    private static func read(_ fd: Int32, into sink: AsyncStream<Part>.Continuation) {
+    private static func read(_ fd: Int32, socket: Socket, into sink: AsyncStream<Part>.Continuation) {
         var decoder = Decoder()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -108,9 +116,14 @@ final class EventStreamClient: Sendable {
             for part in decoder.feed(buffer[0..<n]) { sink.yield(part) }
             if decoder.done { break }
         }
+        // Closed before the stream ends, so whoever awaited the end may open a new socket
+        // without this thread closing its descriptor number afterwards.
+        socket.fd.withLock { open in
+            Glibc.close(fd)
+            open = nil
+        }
         for part in decoder.finish() { sink.yield(part) }
         sink.finish()
-        Glibc.close(fd)
     }
 
     /// Response head, then a chunked SSE body or a sized body.

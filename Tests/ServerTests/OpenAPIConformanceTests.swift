@@ -13,9 +13,7 @@ import Testing
 /// the document's schema for that route, status and content type.
 @Suite("OpenAPI conformance")
 struct OpenAPIConformanceTests {
-    static let document: JSONValue = {
-        (try? JSONDecoder().decode(JSONValue.self, from: Data(OpenAPIDocument.data))) ?? .null
-    }()
+    static var document: JSONValue { ResponseConformance.document }
 
     static var operations: Set<String> {
         guard case .object(let paths)? = document["paths"] else { return [] }
@@ -85,55 +83,10 @@ struct OpenAPIConformanceTests {
 
     @Test("every body the server sends validates against the document")
     func responsesMatchTheDocument() async throws {
-        let validator = SchemaValidator(document: Self.document)
         try await ServerHarness.withServer("server_openapi_responses") { client in
-            var checked: Set<String> = []
+            var conformance = ResponseConformance()
             func check(_ response: TestResponse, _ method: String, _ path: String) {
-                let status = String(response.status.code)
-                checked.insert("\(method) \(path) \(status)")
-                guard let operation = Self.document["paths"]?[path]?[method.lowercased()] else {
-                    Issue.record("\(method) \(path) is not documented")
-                    return
-                }
-                var documented = operation["responses"]?[status]
-                if case .string(let reference)? = documented?["$ref"] { documented = validator.resolve(reference) }
-                guard let documented else {
-                    Issue.record("\(method) \(path) answered \(status), which is not documented")
-                    return
-                }
-                let contentType =
-                    (response.headers[.contentType] ?? "").split(separator: ";").first.map(String.init) ?? ""
-                guard case .object(let contents)? = documented["content"] else {
-                    #expect(response.body.readableBytes == 0, "\(method) \(path) \(status) has an undocumented body")
-                    return
-                }
-                guard let schema = contents[contentType]?["schema"] else {
-                    Issue.record("\(method) \(path) \(status): content type \(contentType) is not documented")
-                    return
-                }
-                if contentType == "application/x-ndjson" {
-                    // One item per line, each valid against the item schema the document names.
-                    guard case .string(let reference)? = contents[contentType]?["x-item-schema"]?["$ref"] else {
-                        Issue.record("\(method) \(path) \(status): NDJSON without an x-item-schema")
-                        return
-                    }
-                    let item = validator.resolve(reference)
-                    for line in response.text.split(separator: "\n") {
-                        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)) else {
-                            Issue.record("\(method) \(path) \(status): a line is not JSON: \(line)")
-                            continue
-                        }
-                        let problems = validator.errors(value, item)
-                        #expect(problems.isEmpty, "\(method) \(path) \(status): \(problems)")
-                    }
-                } else if contentType.hasSuffix("json") {
-                    guard let body = response.json else {
-                        Issue.record("\(method) \(path) \(status): body is not JSON")
-                        return
-                    }
-                    let problems = validator.errors(body, schema)
-                    #expect(problems.isEmpty, "\(method) \(path) \(status): \(problems)")
-                }
+                conformance.check(response, method, path)
             }
             let c = UUID()
             let f = UUID()
@@ -209,13 +162,15 @@ struct OpenAPIConformanceTests {
             check(try await client.send(.get, "/metrics"), "GET", "/metrics")
             check(try await client.send(.get, "/openapi.json"), "GET", "/openapi.json")
             for status in ["200", "201", "400", "401", "403", "404", "413", "415", "422"] {
-                #expect(checked.contains("POST \(commands) \(status)"), "no command answered \(status)")
+                #expect(conformance.checked.contains("POST \(commands) \(status)"), "no command answered \(status)")
             }
             for status in ["200", "400", "401", "403"] {
-                #expect(checked.contains("GET \(events) \(status)"), "no events read answered \(status)")
+                #expect(conformance.checked.contains("GET \(events) \(status)"), "no events read answered \(status)")
             }
             for status in ["200", "304", "400", "401", "403", "404", "503"] {
-                #expect(checked.contains("GET \(candidates) \(status)"), "no candidates read answered \(status)")
+                #expect(
+                    conformance.checked.contains("GET \(candidates) \(status)"), "no candidates read answered \(status)"
+                )
             }
         }
     }

@@ -47,7 +47,7 @@ struct ReadsTests {
             #expect(response.status == .ok, "\(response.text)")
             let checkpoint = try #require(response.headers[.init("GigLedger-Checkpoint")!].flatMap { Int64($0) })
             #expect(checkpoint >= position)
-            guard case .array(let items)? = response.json?["items"] else {
+            guard case .array(let items)? = response.json?["data"] else {
                 Issue.record("no items in \(response.text)")
                 return
             }
@@ -59,14 +59,14 @@ struct ReadsTests {
 
             let feed = try await client.send(.get, "/v1/freelancers/\(f.wire)/feed?minPosition=\(position)", as: me)
             #expect(feed.status == .ok)
-            guard case .array(let gigs)? = feed.json?["items"] else {
+            guard case .array(let gigs)? = feed.json?["data"] else {
                 Issue.record("no items in \(feed.text)")
                 return
             }
             #expect(gigs.contains { $0["gigId"]?.stringValue == gig })
             let explained = try await client.send(.get, "/v1/gigs/\(gig)/explain/\(f.wire)", as: me)
             #expect(explained.status == .ok)
-            #expect(explained.json?["match"]?["freelancerId"]?.stringValue == f.wire)
+            #expect(explained.json?["data"]?["freelancerId"]?.stringValue == f.wire)
 
             // Scoped by token.
             #expect(try await client.send(.get, "/v1/gigs/\(gig)/candidates", as: me).status == .forbidden)
@@ -126,7 +126,7 @@ struct ReadsTests {
                 let page = try await client.send(
                     .get, "/v1/gigs/\(gig)/candidates?limit=2\(query)", as: "client:\(c.wire)")
                 #expect(page.status == .ok, "\(page.text)")
-                guard case .array(let items)? = page.json?["items"] else { break }
+                guard case .array(let items)? = page.json?["data"] else { break }
                 #expect(items.count <= 2)
                 seen += items.compactMap { $0["freelancerId"]?.stringValue }
                 cursor = page.json?["nextCursor"]?.stringValue

@@ -25,7 +25,7 @@ struct ServerHarness {
     /// Runs `body` against a live server (a real socket) on the database of `suite`.
     static func withServer<Value: Sendable>(
         _ suite: String, database: ConnectionConfig? = nil, limits: ServerConfiguration.Limits = Self.testLimits,
-        keys: [TokenKey] = [key], setup: TestingSetup = .live, heartbeat: Duration? = nil,
+        keys: [TokenKey] = [key], setup: TestingSetup = .live, heartbeat: Duration? = nil, commandAttempts: Int = 12,
         _ body: @Sendable (Client) async throws -> Value
     ) async throws -> Value {
         let config: ConnectionConfig
@@ -38,6 +38,7 @@ struct ServerHarness {
         logger.logLevel = .warning
         var configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, database: config, poolSize: 6, tokenKeys: keys, limits: limits, logger: logger)
+        configuration.commandAttempts = commandAttempts
         if let heartbeat { configuration.events.heartbeat = heartbeat }
         let built = try await buildApplication(configuration: configuration)
         let parts = built.parts

@@ -1,6 +1,6 @@
 /// Why a request's credentials were refused (401) or its actor may not do what it asks (403).
-public struct AuthError: Error, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+package struct AuthError: Error, Sendable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case missingToken = "TOKEN_MISSING"
             case invalidToken = "TOKEN_INVALID"
@@ -13,35 +13,35 @@ public struct AuthError: Error, Sendable, CustomStringConvertible {
         private let base: Base
         private init(_ base: Base) { self.base = base }
         /// No `Authorization: Bearer …` header.
-        public static let missingToken = Code(.missingToken)
+        package static let missingToken = Code(.missingToken)
         /// Malformed, forged (bad signature), unknown key id, or an unknown subject.
-        public static let invalidToken = Code(.invalidToken)
+        package static let invalidToken = Code(.invalidToken)
         /// Past its `exp`.
-        public static let expiredToken = Code(.expiredToken)
+        package static let expiredToken = Code(.expiredToken)
         /// Issued for another audience.
-        public static let wrongAudience = Code(.wrongAudience)
+        package static let wrongAudience = Code(.wrongAudience)
         /// The body names an actor other than the token's subject.
-        public static let actorMismatch = Code(.actorMismatch)
+        package static let actorMismatch = Code(.actorMismatch)
         /// The token's subject may not do this.
-        public static let forbidden = Code(.forbidden)
+        package static let forbidden = Code(.forbidden)
         /// A key given to the server or `gigctl tokens` is malformed.
-        public static let invalidKey = Code(.invalidKey)
+        package static let invalidKey = Code(.invalidKey)
         /// The stable machine code, e.g. `TOKEN_EXPIRED`.
-        public var rawValue: String { base.rawValue }
-        public var description: String { base.rawValue }
+        package var rawValue: String { base.rawValue }
+        package var description: String { base.rawValue }
         /// 401 for the credential problems, 403 for the rest.
-        public var isAuthentication: Bool {
+        package var isAuthentication: Bool {
             self == .missingToken || self == .invalidToken || self == .expiredToken || self == .wrongAudience
         }
     }
 
-    public let code: Code
-    public let message: String
+    package let code: Code
+    package let message: String
 
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { "\(code): \(message)" }
+    package var description: String { "\(code): \(message)" }
 }

@@ -4,8 +4,8 @@ import Marketplace
 ///
 /// Subjects are `freelancer:<uuid>`, `client:<uuid>`, `service:<name>` and `admin:<name>`
 /// (`admin` alone means `admin:admin`).
-public struct Principal: Sendable, Hashable, CustomStringConvertible {
-    public enum Kind: Sendable, Hashable {
+package struct Principal: Sendable, Hashable, CustomStringConvertible {
+    package enum Kind: Sendable, Hashable {
         case freelancer(FreelancerID)
         case client(ClientID)
         /// Another program (payments, notifications, analytics): reads and the event stream, by scope.
@@ -14,26 +14,26 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// What a `service:` token may do, besides nothing.
-    public enum Scope {
+    package enum Scope {
         /// Follow `GET /v1/events`.
-        public static let events = "events"
+        package static let events = "events"
         /// Read any read model (candidates, feeds, explain, projection status).
-        public static let reads = "reads"
+        package static let reads = "reads"
         /// Run the timer commands (`ExpireGig`, `AutoApproveDelivery`) as `system`.
-        public static let timers = "timers"
-        public static let all = [events, reads, timers]
+        package static let timers = "timers"
+        package static let all = [events, reads, timers]
     }
 
-    public let kind: Kind
-    public let scopes: Set<String>
+    package let kind: Kind
+    package let scopes: Set<String>
 
-    public init(kind: Kind, scopes: Set<String> = []) {
+    package init(kind: Kind, scopes: Set<String> = []) {
         self.kind = kind
         self.scopes = scopes
     }
 
     /// Parses a token subject.
-    public init(subject: String, scopes: Set<String> = []) throws(AuthError) {
+    package init(subject: String, scopes: Set<String> = []) throws(AuthError) {
         let bad = AuthError(
             .invalidToken,
             "The token's subject is not freelancer:<uuid>, client:<uuid>, service:<name> or admin:<name>.")
@@ -62,7 +62,7 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The token subject, e.g. `client:3f2a…`.
-    public var subject: String {
+    package var subject: String {
         switch kind {
         case .freelancer(let id): "freelancer:\(id)"
         case .client(let id): "client:\(id)"
@@ -71,10 +71,10 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String { subject }
+    package var description: String { subject }
 
     /// The actor commands run as; `nil` for services (they act only through scopes).
-    public var actor: ActorRef? {
+    package var actor: ActorRef? {
         switch kind {
         case .freelancer(let id): .freelancer(id)
         case .client(let id): .client(id)
@@ -83,13 +83,13 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var isAdmin: Bool {
+    package var isAdmin: Bool {
         if case .admin = kind { return true }
         return false
     }
 
     /// Admins may do everything a scope allows; services only what their token lists.
-    public func has(_ scope: String) -> Bool {
+    package func has(_ scope: String) -> Bool {
         if isAdmin { return true }
         if case .service = kind { return scopes.contains(scope) }
         return false

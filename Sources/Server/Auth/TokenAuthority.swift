@@ -5,7 +5,7 @@ import JWTKit
 ///
 /// A token carries `sub` (the ``Principal``'s subject), `aud` (must include the server's
 /// audience, `gigledger` by default), `exp`, `iat` and, for services, `scope` (space-separated).
-public struct TokenAuthority: Sendable {
+package struct TokenAuthority: Sendable {
     /// The claims of an access token.
     struct Claims: JWTPayload {
         var sub: SubjectClaim
@@ -17,13 +17,13 @@ public struct TokenAuthority: Sendable {
         func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
 
-    public let audience: String
-    public let keys: [TokenKey]
+    package let audience: String
+    package let keys: [TokenKey]
     let collection: JWTKeyCollection
 
     /// `keys` verify tokens; the first that can sign issues them. Throws if `keys` is empty or
     /// two keys share a `kid`.
-    public init(keys: [TokenKey], audience: String = "gigledger") async throws(AuthError) {
+    package init(keys: [TokenKey], audience: String = "gigledger") async throws(AuthError) {
         guard !keys.isEmpty else {
             throw AuthError(
                 .invalidKey,
@@ -57,7 +57,7 @@ public struct TokenAuthority: Sendable {
     }
 
     /// A token for `principal`, valid for `ttl`, signed with `kid` (default: the first key that signs).
-    public func issue(
+    package func issue(
         for principal: Principal, ttl: Duration, kid: String? = nil, audience: String? = nil, now: Date = Date()
     ) async throws(AuthError) -> String {
         guard let key = kid.map({ kid in keys.first { $0.kid == kid } }) ?? keys.first(where: \.canSign) else {
@@ -77,7 +77,7 @@ public struct TokenAuthority: Sendable {
     }
 
     /// The principal of a valid token; a 401 ``AuthError`` otherwise.
-    public func verify(_ token: String, now: Date = Date()) async throws(AuthError) -> Principal {
+    package func verify(_ token: String, now: Date = Date()) async throws(AuthError) -> Principal {
         let claims: Claims
         do {
             claims = try await collection.verify(token, as: Claims.self)

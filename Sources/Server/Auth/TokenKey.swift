@@ -10,23 +10,23 @@ import JWTKit
 /// The server takes several (`--token-key`, repeatable, or `GIGLEDGER_TOKEN_KEYS`, separated by
 /// commas or whitespace), so keys rotate: tokens name their key in the `kid` header; add the new
 /// key, issue with it, and drop the old one once its tokens have expired.
-public struct TokenKey: Sendable, Hashable, CustomStringConvertible {
-    public enum Material: Sendable, Hashable {
+package struct TokenKey: Sendable, Hashable, CustomStringConvertible {
+    package enum Material: Sendable, Hashable {
         case hs256(secret: [UInt8])
         case ed25519Private(d: String)
         case ed25519Public(x: String)
     }
 
-    public let kid: String
-    public let material: Material
+    package let kid: String
+    package let material: Material
 
-    public init(kid: String, material: Material) {
+    package init(kid: String, material: Material) {
         self.kid = kid
         self.material = material
     }
 
     /// Parses `kid:algorithm:material`.
-    public init(parsing text: String) throws(AuthError) {
+    package init(parsing text: String) throws(AuthError) {
         let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(
             separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, Principal.isName(String(parts[0])), !parts[2].isEmpty else {
@@ -60,7 +60,7 @@ public struct TokenKey: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses a list separated by commas or whitespace (the form of `GIGLEDGER_TOKEN_KEYS`).
-    public static func parseList(_ text: String) throws(AuthError) -> [TokenKey] {
+    package static func parseList(_ text: String) throws(AuthError) -> [TokenKey] {
         var keys: [TokenKey] = []
         for item in text.split(whereSeparator: { $0 == "," || $0.isWhitespace }) {
             keys.append(try TokenKey(parsing: String(item)))
@@ -69,7 +69,7 @@ public struct TokenKey: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A new random key.
-    public static func generate(kid: String, algorithm: String) throws(AuthError) -> TokenKey {
+    package static func generate(kid: String, algorithm: String) throws(AuthError) -> TokenKey {
         switch algorithm {
         case "hs256":
             var generator = SystemRandomNumberGenerator()
@@ -88,13 +88,13 @@ public struct TokenKey: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether this key can sign (not only verify).
-    public var canSign: Bool {
+    package var canSign: Bool {
         if case .ed25519Public = material { return false }
         return true
     }
 
     /// The key line, secret included: `kid:algorithm:material`.
-    public var line: String {
+    package var line: String {
         switch material {
         case .hs256(let secret): "\(kid):hs256:\(Self.base64URLEncode(secret))"
         case .ed25519Private(let d): "\(kid):ed25519:\(d)"
@@ -103,7 +103,7 @@ public struct TokenKey: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The verify-only form of an ed25519 key (`nil` for a shared secret, which has none).
-    public var publicLine: String? {
+    package var publicLine: String? {
         switch material {
         case .hs256: return nil
         case .ed25519Private(let d):
@@ -114,7 +114,7 @@ public struct TokenKey: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Never the secret: `kid (algorithm)`.
-    public var description: String {
+    package var description: String {
         switch material {
         case .hs256: "\(kid) (hs256)"
         case .ed25519Private: "\(kid) (ed25519)"
