@@ -3,762 +3,780 @@
 extension Migration {
     /// The migrations of `sql/`, in order.
     public static let embedded: [Migration] = [
-        Migration(version: 1, name: "0001_event_log", sql: ##"""
--- 0001_event_log: the append-only event log, GigLedger's only source of truth.
---
--- ledger.streams   one row per stream (aggregate instance): its category and current version.
--- ledger.events    every event ever appended; never updated, deleted or truncated.
--- ledger.commands  the result of every append, by command id, so a repeated command is answered
---                  with its first result and appends nothing.
--- ledger.append()  the only way in: checks expectations, then appends atomically (see below).
---
--- Gap-safe reading: each event stores the id of the transaction that wrote it. Readers order by
--- (transaction_id, global_position) and read only below pg_snapshot_xmin(pg_current_snapshot()),
--- the oldest transaction still running, so they never pass an event that an open transaction may
--- yet commit. A reader's checkpoint is that pair.
+        Migration(
+            version: 1, name: "0001_event_log",
+            sql: ##"""
+                -- 0001_event_log: the append-only event log, GigLedger's only source of truth.
+                --
+                -- ledger.streams   one row per stream (aggregate instance): its category and current version.
+                -- ledger.events    every event ever appended; never updated, deleted or truncated.
+                -- ledger.commands  the result of every append, by command id, so a repeated command is answered
+                --                  with its first result and appends nothing.
+                -- ledger.append()  the only way in: checks expectations, then appends atomically (see below).
+                --
+                -- Gap-safe reading: each event stores the id of the transaction that wrote it. Readers order by
+                -- (transaction_id, global_position) and read only below pg_snapshot_xmin(pg_current_snapshot()),
+                -- the oldest transaction still running, so they never pass an event that an open transaction may
+                -- yet commit. A reader's checkpoint is that pair.
 
-CREATE SCHEMA ledger;
-COMMENT ON SCHEMA ledger IS 'GigLedger event log (append-only). Write only through ledger.append().';
+                CREATE SCHEMA ledger;
+                COMMENT ON SCHEMA ledger IS 'GigLedger event log (append-only). Write only through ledger.append().';
 
-CREATE TABLE ledger.streams (
-    stream_id   text        NOT NULL,
-    category    text        NOT NULL,
-    version     bigint      NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    updated_at  timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT streams_pkey PRIMARY KEY (stream_id),
-    CONSTRAINT streams_version_nonnegative CHECK (version >= 0),
-    CONSTRAINT streams_category_matches CHECK (category = split_part(stream_id, '-', 1))
-);
-COMMENT ON TABLE ledger.streams IS 'One row per stream: category and current version (number of events).';
+                CREATE TABLE ledger.streams (
+                    stream_id   text        NOT NULL,
+                    category    text        NOT NULL,
+                    version     bigint      NOT NULL,
+                    created_at  timestamptz NOT NULL DEFAULT now(),
+                    updated_at  timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT streams_pkey PRIMARY KEY (stream_id),
+                    CONSTRAINT streams_version_nonnegative CHECK (version >= 0),
+                    CONSTRAINT streams_category_matches CHECK (category = split_part(stream_id, '-', 1))
+                );
+                COMMENT ON TABLE ledger.streams IS 'One row per stream: category and current version (number of events).';
 
-CREATE SEQUENCE ledger.events_position_seq AS bigint NO CYCLE;
+                CREATE SEQUENCE ledger.events_position_seq AS bigint NO CYCLE;
 
-CREATE TABLE ledger.events (
-    global_position bigint      NOT NULL DEFAULT nextval('ledger.events_position_seq'),
-    stream_id       text        NOT NULL,
-    stream_version  bigint      NOT NULL,
-    category        text        NOT NULL,
-    event_type      text        NOT NULL,
-    schema_version  integer     NOT NULL,
-    data            jsonb       NOT NULL,
-    metadata        jsonb       NOT NULL,
-    occurred_at     timestamptz NOT NULL,
-    recorded_at     timestamptz NOT NULL DEFAULT now(),
-    transaction_id  xid8        NOT NULL DEFAULT pg_current_xact_id(),
-    CONSTRAINT events_pkey PRIMARY KEY (global_position),
-    CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version),
-    CONSTRAINT events_stream_version_positive CHECK (stream_version >= 1),
-    CONSTRAINT events_event_type_format CHECK (event_type ~ '^[A-Z][A-Za-z0-9]{0,99}$'),
-    CONSTRAINT events_schema_version_positive CHECK (schema_version >= 1),
-    CONSTRAINT events_data_is_object CHECK (jsonb_typeof(data) = 'object'),
-    CONSTRAINT events_metadata_is_object CHECK (jsonb_typeof(metadata) = 'object')
-);
-ALTER SEQUENCE ledger.events_position_seq OWNED BY ledger.events.global_position;
-COMMENT ON TABLE ledger.events IS 'Every event, in stream order (stream_id, stream_version) and log order (transaction_id, global_position).';
-COMMENT ON COLUMN ledger.events.transaction_id IS 'Writing transaction (pg_current_xact_id()); gap-safe readers order by it.';
-COMMENT ON COLUMN ledger.events.occurred_at IS 'Business time, supplied by the command (backfills, simulation); recorded_at is when it was stored.';
+                CREATE TABLE ledger.events (
+                    global_position bigint      NOT NULL DEFAULT nextval('ledger.events_position_seq'),
+                    stream_id       text        NOT NULL,
+                    stream_version  bigint      NOT NULL,
+                    category        text        NOT NULL,
+                    event_type      text        NOT NULL,
+                    schema_version  integer     NOT NULL,
+                    data            jsonb       NOT NULL,
+                    metadata        jsonb       NOT NULL,
+                    occurred_at     timestamptz NOT NULL,
+                    recorded_at     timestamptz NOT NULL DEFAULT now(),
+                    transaction_id  xid8        NOT NULL DEFAULT pg_current_xact_id(),
+                    CONSTRAINT events_pkey PRIMARY KEY (global_position),
+                    CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version),
+                    CONSTRAINT events_stream_version_positive CHECK (stream_version >= 1),
+                    CONSTRAINT events_event_type_format CHECK (event_type ~ '^[A-Z][A-Za-z0-9]{0,99}$'),
+                    CONSTRAINT events_schema_version_positive CHECK (schema_version >= 1),
+                    CONSTRAINT events_data_is_object CHECK (jsonb_typeof(data) = 'object'),
+                    CONSTRAINT events_metadata_is_object CHECK (jsonb_typeof(metadata) = 'object')
+                );
+                ALTER SEQUENCE ledger.events_position_seq OWNED BY ledger.events.global_position;
+                COMMENT ON TABLE ledger.events IS 'Every event, in stream order (stream_id, stream_version) and log order (transaction_id, global_position).';
+                COMMENT ON COLUMN ledger.events.transaction_id IS 'Writing transaction (pg_current_xact_id()); gap-safe readers order by it.';
+                COMMENT ON COLUMN ledger.events.occurred_at IS 'Business time, supplied by the command (backfills, simulation); recorded_at is when it was stored.';
 
--- Read paths: a stream in order (events_stream_version_key), the whole log in gap-safe order
--- (below), a position (events_pkey: the head and lookups by position). Nothing more.
-CREATE INDEX events_log_order_idx ON ledger.events (transaction_id, global_position);
+                -- Read paths: a stream in order (events_stream_version_key), the whole log in gap-safe order
+                -- (below), a position (events_pkey: the head and lookups by position). Nothing more.
+                CREATE INDEX events_log_order_idx ON ledger.events (transaction_id, global_position);
 
-CREATE TABLE ledger.commands (
-    command_id  uuid        NOT NULL,
-    result      jsonb       NOT NULL,
-    recorded_at timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT commands_pkey PRIMARY KEY (command_id)
-);
-COMMENT ON TABLE ledger.commands IS 'The first result of every append, by command id (idempotency).';
+                CREATE TABLE ledger.commands (
+                    command_id  uuid        NOT NULL,
+                    result      jsonb       NOT NULL,
+                    recorded_at timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT commands_pkey PRIMARY KEY (command_id)
+                );
+                COMMENT ON TABLE ledger.commands IS 'The first result of every append, by command id (idempotency).';
 
-CREATE TABLE ledger.subscription_checkpoints (
-    subscription    text        NOT NULL,
-    transaction_id  xid8        NOT NULL,
-    global_position bigint      NOT NULL,
-    updated_at      timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT subscription_checkpoints_pkey PRIMARY KEY (subscription)
-);
-COMMENT ON TABLE ledger.subscription_checkpoints IS 'Where each subscription has read to, written in the same transaction as its effects.';
+                CREATE TABLE ledger.subscription_checkpoints (
+                    subscription    text        NOT NULL,
+                    transaction_id  xid8        NOT NULL,
+                    global_position bigint      NOT NULL,
+                    updated_at      timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT subscription_checkpoints_pkey PRIMARY KEY (subscription)
+                );
+                COMMENT ON TABLE ledger.subscription_checkpoints IS 'Where each subscription has read to, written in the same transaction as its effects.';
 
--- Immutability, enforced by the database itself.
-CREATE FUNCTION ledger.refuse_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'ledger.% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'GL403',
-              HINT = 'Events are facts: correct one by appending a compensating event.';
-END;
-$$;
+                -- Immutability, enforced by the database itself.
+                CREATE FUNCTION ledger.refuse_change() RETURNS trigger
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION 'ledger.% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
+                        USING ERRCODE = 'GL403',
+                              HINT = 'Events are facts: correct one by appending a compensating event.';
+                END;
+                $$;
 
-CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON ledger.events
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ledger.events
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER commands_append_only BEFORE UPDATE OR DELETE ON ledger.commands
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER commands_no_truncate BEFORE TRUNCATE ON ledger.commands
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER streams_no_delete BEFORE DELETE ON ledger.streams
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER streams_no_truncate BEFORE TRUNCATE ON ledger.streams
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON ledger.events
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ledger.events
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER commands_append_only BEFORE UPDATE OR DELETE ON ledger.commands
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER commands_no_truncate BEFORE TRUNCATE ON ledger.commands
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER streams_no_delete BEFORE DELETE ON ledger.streams
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER streams_no_truncate BEFORE TRUNCATE ON ledger.streams
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
 
--- ledger.append: one round trip appends events to one or more streams atomically.
---
---   p_command_id       idempotency key: a repeat returns the first result (with "duplicate": true)
---   p_streams          the streams written, each once, in ascending order (rows are locked in
---                      this order, so concurrent multi-stream appends cannot deadlock)
---   p_expected         per stream: -1 any, -2 stream exists, 0 no stream, n > 0 exactly version n
---   p_event_streams    per event: 1-based index into p_streams
---   p_types, p_schema_versions, p_data, p_metadata, p_occurred_at: per event
---
--- Returns {"commandId", "streams": [name], "versions": [version after], "eventStreams": [index],
---          "eventVersions": [version], "positions": [position]} (per event, in the order given).
--- Errors: SQLSTATE GL409 wrong expected version (DETAIL is JSON {"stream","expected","actual"}),
---         GL422 malformed arguments. Every expectation is checked, each with the stream's row
---         locked, before any position is drawn. A retry racing its first attempt waits on the
---         stream row or the commands key and then fails (GL409 or 23505 on commands_pkey); the
---         client then answers with the stored first result.
-CREATE FUNCTION ledger.append(
-    p_command_id      uuid,
-    p_streams         text[],
-    p_expected        bigint[],
-    p_event_streams   integer[],
-    p_types           text[],
-    p_schema_versions integer[],
-    p_data            jsonb[],
-    p_metadata        jsonb[],
-    p_occurred_at     timestamptz[]
-) RETURNS jsonb
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_stream_count integer := coalesce(cardinality(p_streams), 0);
-    v_event_count  integer := coalesce(cardinality(p_types), 0);
-    v_versions     bigint[] := '{}';
-    v_counts       integer[];
-    v_event_versions bigint[];
-    v_positions    bigint[];
-    v_version      bigint;
-    v_expected     bigint;
-    v_stream       text;
-    v_result       jsonb;
-    i              integer;
-BEGIN
-    IF p_command_id IS NULL OR v_stream_count = 0 OR v_event_count = 0 THEN
-        RAISE EXCEPTION 'an append needs a command id, at least one stream and at least one event'
-            USING ERRCODE = 'GL422';
-    END IF;
-    IF coalesce(cardinality(p_expected), 0) <> v_stream_count
-       OR coalesce(cardinality(p_event_streams), 0) <> v_event_count
-       OR coalesce(cardinality(p_schema_versions), 0) <> v_event_count
-       OR coalesce(cardinality(p_data), 0) <> v_event_count
-       OR coalesce(cardinality(p_metadata), 0) <> v_event_count
-       OR coalesce(cardinality(p_occurred_at), 0) <> v_event_count THEN
-        RAISE EXCEPTION 'append arrays differ in length' USING ERRCODE = 'GL422';
-    END IF;
+                -- ledger.append: one round trip appends events to one or more streams atomically.
+                --
+                --   p_command_id       idempotency key: a repeat returns the first result (with "duplicate": true)
+                --   p_streams          the streams written, each once, in ascending order (rows are locked in
+                --                      this order, so concurrent multi-stream appends cannot deadlock)
+                --   p_expected         per stream: -1 any, -2 stream exists, 0 no stream, n > 0 exactly version n
+                --   p_event_streams    per event: 1-based index into p_streams
+                --   p_types, p_schema_versions, p_data, p_metadata, p_occurred_at: per event
+                --
+                -- Returns {"commandId", "streams": [name], "versions": [version after], "eventStreams": [index],
+                --          "eventVersions": [version], "positions": [position]} (per event, in the order given).
+                -- Errors: SQLSTATE GL409 wrong expected version (DETAIL is JSON {"stream","expected","actual"}),
+                --         GL422 malformed arguments. Every expectation is checked, each with the stream's row
+                --         locked, before any position is drawn. A retry racing its first attempt waits on the
+                --         stream row or the commands key and then fails (GL409 or 23505 on commands_pkey); the
+                --         client then answers with the stored first result.
+                CREATE FUNCTION ledger.append(
+                    p_command_id      uuid,
+                    p_streams         text[],
+                    p_expected        bigint[],
+                    p_event_streams   integer[],
+                    p_types           text[],
+                    p_schema_versions integer[],
+                    p_data            jsonb[],
+                    p_metadata        jsonb[],
+                    p_occurred_at     timestamptz[]
+                ) RETURNS jsonb
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                    v_stream_count integer := coalesce(cardinality(p_streams), 0);
+                    v_event_count  integer := coalesce(cardinality(p_types), 0);
+                    v_versions     bigint[] := '{}';
+                    v_counts       integer[];
+                    v_event_versions bigint[];
+                    v_positions    bigint[];
+                    v_version      bigint;
+                    v_expected     bigint;
+                    v_stream       text;
+                    v_result       jsonb;
+                    i              integer;
+                BEGIN
+                    IF p_command_id IS NULL OR v_stream_count = 0 OR v_event_count = 0 THEN
+                        RAISE EXCEPTION 'an append needs a command id, at least one stream and at least one event'
+                            USING ERRCODE = 'GL422';
+                    END IF;
+                    IF coalesce(cardinality(p_expected), 0) <> v_stream_count
+                       OR coalesce(cardinality(p_event_streams), 0) <> v_event_count
+                       OR coalesce(cardinality(p_schema_versions), 0) <> v_event_count
+                       OR coalesce(cardinality(p_data), 0) <> v_event_count
+                       OR coalesce(cardinality(p_metadata), 0) <> v_event_count
+                       OR coalesce(cardinality(p_occurred_at), 0) <> v_event_count THEN
+                        RAISE EXCEPTION 'append arrays differ in length' USING ERRCODE = 'GL422';
+                    END IF;
 
-    -- 1. Idempotency: a command id seen before gets its first result back.
-    SELECT c.result INTO v_result FROM ledger.commands c WHERE c.command_id = p_command_id;
-    IF FOUND THEN
-        RETURN v_result || '{"duplicate": true}'::jsonb;
-    END IF;
+                    -- 1. Idempotency: a command id seen before gets its first result back.
+                    SELECT c.result INTO v_result FROM ledger.commands c WHERE c.command_id = p_command_id;
+                    IF FOUND THEN
+                        RETURN v_result || '{"duplicate": true}'::jsonb;
+                    END IF;
 
-    v_counts := array_fill(0, ARRAY[v_stream_count]);
-    FOR i IN 1..v_event_count LOOP
-        IF p_event_streams[i] IS NULL OR p_event_streams[i] < 1 OR p_event_streams[i] > v_stream_count THEN
-            RAISE EXCEPTION 'event % names stream index %, outside 1..%', i, p_event_streams[i], v_stream_count
-                USING ERRCODE = 'GL422';
-        END IF;
-        v_counts[p_event_streams[i]] := v_counts[p_event_streams[i]] + 1;
-    END LOOP;
+                    v_counts := array_fill(0, ARRAY[v_stream_count]);
+                    FOR i IN 1..v_event_count LOOP
+                        IF p_event_streams[i] IS NULL OR p_event_streams[i] < 1 OR p_event_streams[i] > v_stream_count THEN
+                            RAISE EXCEPTION 'event % names stream index %, outside 1..%', i, p_event_streams[i], v_stream_count
+                                USING ERRCODE = 'GL422';
+                        END IF;
+                        v_counts[p_event_streams[i]] := v_counts[p_event_streams[i]] + 1;
+                    END LOOP;
 
-    -- 2. Expectations, stream by stream in ascending order, before any position is drawn. Each
-    --    statement locks the stream's row and moves its version only if the expectation holds.
-    FOR i IN 1..v_stream_count LOOP
-        v_stream := p_streams[i];
-        v_expected := p_expected[i];
-        IF v_stream IS NULL OR v_stream !~ '^[a-z][a-z0-9]{0,39}-[A-Za-z0-9._:-]{1,200}$' THEN
-            RAISE EXCEPTION 'stream name % is not of the form category-id', quote_nullable(v_stream)
-                USING ERRCODE = 'GL422';
-        END IF;
-        -- Byte order (COLLATE "C"), as clients sort, whatever the database's collation.
-        IF i > 1 AND v_stream COLLATE "C" <= p_streams[i - 1] COLLATE "C" THEN
-            RAISE EXCEPTION 'streams must be distinct and in ascending order' USING ERRCODE = 'GL422';
-        END IF;
-        IF v_expected IS NULL OR v_expected < -2 THEN
-            RAISE EXCEPTION 'expected version % is not valid', v_expected USING ERRCODE = 'GL422';
-        END IF;
-        IF v_counts[i] = 0 THEN
-            RAISE EXCEPTION 'stream % has no events in this append', v_stream USING ERRCODE = 'GL422';
-        END IF;
+                    -- 2. Expectations, stream by stream in ascending order, before any position is drawn. Each
+                    --    statement locks the stream's row and moves its version only if the expectation holds.
+                    FOR i IN 1..v_stream_count LOOP
+                        v_stream := p_streams[i];
+                        v_expected := p_expected[i];
+                        IF v_stream IS NULL OR v_stream !~ '^[a-z][a-z0-9]{0,39}-[A-Za-z0-9._:-]{1,200}$' THEN
+                            RAISE EXCEPTION 'stream name % is not of the form category-id', quote_nullable(v_stream)
+                                USING ERRCODE = 'GL422';
+                        END IF;
+                        -- Byte order (COLLATE "C"), as clients sort, whatever the database's collation.
+                        IF i > 1 AND v_stream COLLATE "C" <= p_streams[i - 1] COLLATE "C" THEN
+                            RAISE EXCEPTION 'streams must be distinct and in ascending order' USING ERRCODE = 'GL422';
+                        END IF;
+                        IF v_expected IS NULL OR v_expected < -2 THEN
+                            RAISE EXCEPTION 'expected version % is not valid', v_expected USING ERRCODE = 'GL422';
+                        END IF;
+                        IF v_counts[i] = 0 THEN
+                            RAISE EXCEPTION 'stream % has no events in this append', v_stream USING ERRCODE = 'GL422';
+                        END IF;
 
-        v_version := NULL;
-        IF v_expected = -1 THEN
-            INSERT INTO ledger.streams AS s (stream_id, category, version)
-            VALUES (v_stream, split_part(v_stream, '-', 1), v_counts[i])
-            ON CONFLICT (stream_id) DO UPDATE SET version = s.version + v_counts[i], updated_at = now()
-            RETURNING s.version INTO v_version;
-        ELSIF v_expected = 0 THEN
-            -- A concurrent creator makes this wait for it and then insert nothing: a conflict,
-            -- never a silent merge.
-            INSERT INTO ledger.streams (stream_id, category, version)
-            VALUES (v_stream, split_part(v_stream, '-', 1), v_counts[i])
-            ON CONFLICT (stream_id) DO NOTHING
-            RETURNING version INTO v_version;
-        ELSE
-            UPDATE ledger.streams s SET version = s.version + v_counts[i], updated_at = now()
-            WHERE s.stream_id = v_stream AND (v_expected = -2 OR s.version = v_expected)
-            RETURNING s.version INTO v_version;
-        END IF;
-        IF v_version IS NULL THEN
-            SELECT s.version INTO v_version FROM ledger.streams s WHERE s.stream_id = v_stream;
-            RAISE EXCEPTION 'wrong expected version for stream %', v_stream
-                USING ERRCODE = 'GL409',
-                      DETAIL = jsonb_build_object('stream', v_stream, 'expected', v_expected, 'actual', coalesce(v_version, 0))::text,
-                      HINT = 'Re-read the stream, decide again, and append with the version read.';
-        END IF;
-        v_versions := v_versions || v_version;
-    END LOOP;
+                        v_version := NULL;
+                        IF v_expected = -1 THEN
+                            INSERT INTO ledger.streams AS s (stream_id, category, version)
+                            VALUES (v_stream, split_part(v_stream, '-', 1), v_counts[i])
+                            ON CONFLICT (stream_id) DO UPDATE SET version = s.version + v_counts[i], updated_at = now()
+                            RETURNING s.version INTO v_version;
+                        ELSIF v_expected = 0 THEN
+                            -- A concurrent creator makes this wait for it and then insert nothing: a conflict,
+                            -- never a silent merge.
+                            INSERT INTO ledger.streams (stream_id, category, version)
+                            VALUES (v_stream, split_part(v_stream, '-', 1), v_counts[i])
+                            ON CONFLICT (stream_id) DO NOTHING
+                            RETURNING version INTO v_version;
+                        ELSE
+                            UPDATE ledger.streams s SET version = s.version + v_counts[i], updated_at = now()
+                            WHERE s.stream_id = v_stream AND (v_expected = -2 OR s.version = v_expected)
+                            RETURNING s.version INTO v_version;
+                        END IF;
+                        IF v_version IS NULL THEN
+                            SELECT s.version INTO v_version FROM ledger.streams s WHERE s.stream_id = v_stream;
+                            RAISE EXCEPTION 'wrong expected version for stream %', v_stream
+                                USING ERRCODE = 'GL409',
+                                      DETAIL = jsonb_build_object('stream', v_stream, 'expected', v_expected, 'actual', coalesce(v_version, 0))::text,
+                                      HINT = 'Re-read the stream, decide again, and append with the version read.';
+                        END IF;
+                        v_versions := v_versions || v_version;
+                    END LOOP;
 
-    -- 3. The events, in the order given, with contiguous versions; positions are drawn here.
-    v_event_versions := array_fill(0::bigint, ARRAY[v_event_count]);
-    FOR i IN 1..v_event_count LOOP
-        v_event_versions[i] := v_versions[p_event_streams[i]] - v_counts[p_event_streams[i]] + 1;
-        v_counts[p_event_streams[i]] := v_counts[p_event_streams[i]] - 1;
-    END LOOP;
-    WITH inserted AS (
-        INSERT INTO ledger.events (stream_id, stream_version, category, event_type, schema_version,
-                                   data, metadata, occurred_at)
-        SELECT p_streams[e.s], e.v, split_part(p_streams[e.s], '-', 1), e.t, e.sv, e.d, e.m, coalesce(e.o, now())
-        FROM unnest(p_event_streams, v_event_versions, p_types, p_schema_versions, p_data, p_metadata, p_occurred_at)
-             AS e(s, v, t, sv, d, m, o)
-        RETURNING global_position
-    )
-    SELECT array_agg(global_position ORDER BY global_position) INTO v_positions FROM inserted;
+                    -- 3. The events, in the order given, with contiguous versions; positions are drawn here.
+                    v_event_versions := array_fill(0::bigint, ARRAY[v_event_count]);
+                    FOR i IN 1..v_event_count LOOP
+                        v_event_versions[i] := v_versions[p_event_streams[i]] - v_counts[p_event_streams[i]] + 1;
+                        v_counts[p_event_streams[i]] := v_counts[p_event_streams[i]] - 1;
+                    END LOOP;
+                    WITH inserted AS (
+                        INSERT INTO ledger.events (stream_id, stream_version, category, event_type, schema_version,
+                                                   data, metadata, occurred_at)
+                        SELECT p_streams[e.s], e.v, split_part(p_streams[e.s], '-', 1), e.t, e.sv, e.d, e.m, coalesce(e.o, now())
+                        FROM unnest(p_event_streams, v_event_versions, p_types, p_schema_versions, p_data, p_metadata, p_occurred_at)
+                             AS e(s, v, t, sv, d, m, o)
+                        RETURNING global_position
+                    )
+                    SELECT array_agg(global_position ORDER BY global_position) INTO v_positions FROM inserted;
 
-    v_result := jsonb_build_object(
-        'commandId', p_command_id, 'streams', to_jsonb(p_streams), 'versions', to_jsonb(v_versions),
-        'eventStreams', to_jsonb(p_event_streams), 'eventVersions', to_jsonb(v_event_versions),
-        'positions', to_jsonb(v_positions));
-    INSERT INTO ledger.commands (command_id, result) VALUES (p_command_id, v_result);
-    RETURN v_result || '{"duplicate": false}'::jsonb;
-END;
-$$;
--- ledger.lock_streams: locks the rows of existing streams (in ascending order) for the rest of
--- the caller's transaction. A writer that lost a race calls it before reading, deciding and
--- appending, so no other append to those streams can slip in between: they wait, then conflict,
--- then queue here in turn. Streams that do not exist yet are skipped (nothing to lock).
-CREATE FUNCTION ledger.lock_streams(p_streams text[]) RETURNS void
-LANGUAGE sql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT NULL::void FROM (
-        SELECT 1 FROM ledger.streams WHERE stream_id = ANY(p_streams) ORDER BY stream_id COLLATE "C" FOR UPDATE
-    ) AS locked
-$$;
+                    v_result := jsonb_build_object(
+                        'commandId', p_command_id, 'streams', to_jsonb(p_streams), 'versions', to_jsonb(v_versions),
+                        'eventStreams', to_jsonb(p_event_streams), 'eventVersions', to_jsonb(v_event_versions),
+                        'positions', to_jsonb(v_positions));
+                    INSERT INTO ledger.commands (command_id, result) VALUES (p_command_id, v_result);
+                    RETURN v_result || '{"duplicate": false}'::jsonb;
+                END;
+                $$;
+                -- ledger.lock_streams: locks the rows of existing streams (in ascending order) for the rest of
+                -- the caller's transaction. A writer that lost a race calls it before reading, deciding and
+                -- appending, so no other append to those streams can slip in between: they wait, then conflict,
+                -- then queue here in turn. Streams that do not exist yet are skipped (nothing to lock).
+                CREATE FUNCTION ledger.lock_streams(p_streams text[]) RETURNS void
+                LANGUAGE sql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                    SELECT NULL::void FROM (
+                        SELECT 1 FROM ledger.streams WHERE stream_id = ANY(p_streams) ORDER BY stream_id COLLATE "C" FOR UPDATE
+                    ) AS locked
+                $$;
 
-COMMENT ON FUNCTION ledger.append IS 'Appends events to one or more streams atomically, with expected versions and an idempotent command id.';
+                COMMENT ON FUNCTION ledger.append IS 'Appends events to one or more streams atomically, with expected versions and an idempotent command id.';
 
--- Roles (cluster-wide, so created only if missing). The migrating role needs CREATEROLE.
-DO $$
-DECLARE r text;
-BEGIN
-    FOREACH r IN ARRAY ARRAY['gigledger_writer', 'gigledger_projector', 'gigledger_reader'] LOOP
-        BEGIN
-            EXECUTE format('CREATE ROLE %I NOLOGIN', r);
-        EXCEPTION WHEN duplicate_object OR unique_violation THEN
-            NULL; -- exists already (another database on this server, or a concurrent migration)
-        END;
-    END LOOP;
-END;
-$$;
+                -- Roles (cluster-wide, so created only if missing). The migrating role needs CREATEROLE.
+                DO $$
+                DECLARE r text;
+                BEGIN
+                    FOREACH r IN ARRAY ARRAY['gigledger_writer', 'gigledger_projector', 'gigledger_reader'] LOOP
+                        BEGIN
+                            EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+                        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                            NULL; -- exists already (another database on this server, or a concurrent migration)
+                        END;
+                    END LOOP;
+                END;
+                $$;
 
-REVOKE ALL ON SCHEMA ledger FROM PUBLIC;
-REVOKE ALL ON ALL TABLES IN SCHEMA ledger FROM PUBLIC;
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA ledger FROM PUBLIC;
-REVOKE ALL ON FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION ledger.refuse_change() FROM PUBLIC;
-REVOKE ALL ON FUNCTION ledger.lock_streams(text[]) FROM PUBLIC;
+                REVOKE ALL ON SCHEMA ledger FROM PUBLIC;
+                REVOKE ALL ON ALL TABLES IN SCHEMA ledger FROM PUBLIC;
+                REVOKE ALL ON ALL SEQUENCES IN SCHEMA ledger FROM PUBLIC;
+                REVOKE ALL ON FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) FROM PUBLIC;
+                REVOKE ALL ON FUNCTION ledger.refuse_change() FROM PUBLIC;
+                REVOKE ALL ON FUNCTION ledger.lock_streams(text[]) FROM PUBLIC;
 
--- Writer: appends (only through ledger.append) and reads streams to decide commands.
-GRANT USAGE ON SCHEMA ledger TO gigledger_writer, gigledger_projector;
-GRANT SELECT ON ledger.events, ledger.streams, ledger.commands TO gigledger_writer;
-GRANT EXECUTE ON FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) TO gigledger_writer;
-GRANT EXECUTE ON FUNCTION ledger.lock_streams(text[]) TO gigledger_writer;
--- Projector: reads the log, keeps its checkpoints (read-model grants come with the read schema).
-GRANT SELECT ON ledger.events, ledger.streams TO gigledger_projector;
-GRANT SELECT, INSERT, UPDATE ON ledger.subscription_checkpoints TO gigledger_projector;
-"""##),
-        Migration(version: 2, name: "0002_projections", sql: ##"""
--- 0002_projections: where projectors keep their place, and the schema of the read models.
---
--- ledger.projections   one row per projector and version: checkpoint (gap-safe pair), state,
---                      the event that stopped it, and a lease naming the one active instance.
--- read_models          the schema downstream services read (role gigledger_reader).
+                -- Writer: appends (only through ledger.append) and reads streams to decide commands.
+                GRANT USAGE ON SCHEMA ledger TO gigledger_writer, gigledger_projector;
+                GRANT SELECT ON ledger.events, ledger.streams, ledger.commands TO gigledger_writer;
+                GRANT EXECUTE ON FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) TO gigledger_writer;
+                GRANT EXECUTE ON FUNCTION ledger.lock_streams(text[]) TO gigledger_writer;
+                -- Projector: reads the log, keeps its checkpoints (read-model grants come with the read schema).
+                GRANT SELECT ON ledger.events, ledger.streams TO gigledger_projector;
+                GRANT SELECT, INSERT, UPDATE ON ledger.subscription_checkpoints TO gigledger_projector;
+                """##),
+        Migration(
+            version: 2, name: "0002_projections",
+            sql: ##"""
+                -- 0002_projections: where projectors keep their place, and the schema of the read models.
+                --
+                -- ledger.projections   one row per projector and version: checkpoint (gap-safe pair), state,
+                --                      the event that stopped it, and a lease naming the one active instance.
+                -- read_models          the schema downstream services read (role gigledger_reader).
 
-CREATE TABLE ledger.projections (
-    name            text        NOT NULL,
-    version         integer     NOT NULL,
-    transaction_id  xid8        NOT NULL DEFAULT '0',
-    global_position bigint      NOT NULL DEFAULT 0,
-    state           text        NOT NULL DEFAULT 'idle',
-    last_error      text,
-    error_position  bigint,
-    error_stream    text,
-    error_type      text,
-    lease_owner     text,
-    lease_until     timestamptz,
-    events_applied  bigint      NOT NULL DEFAULT 0,
-    updated_at      timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT projections_pkey PRIMARY KEY (name, version),
-    CONSTRAINT projections_state_known CHECK (state IN ('idle', 'running', 'failed')),
-    CONSTRAINT projections_version_positive CHECK (version >= 1)
-);
-COMMENT ON TABLE ledger.projections IS 'Each projector''s checkpoint, state, last error and lease (one active instance).';
+                CREATE TABLE ledger.projections (
+                    name            text        NOT NULL,
+                    version         integer     NOT NULL,
+                    transaction_id  xid8        NOT NULL DEFAULT '0',
+                    global_position bigint      NOT NULL DEFAULT 0,
+                    state           text        NOT NULL DEFAULT 'idle',
+                    last_error      text,
+                    error_position  bigint,
+                    error_stream    text,
+                    error_type      text,
+                    lease_owner     text,
+                    lease_until     timestamptz,
+                    events_applied  bigint      NOT NULL DEFAULT 0,
+                    updated_at      timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT projections_pkey PRIMARY KEY (name, version),
+                    CONSTRAINT projections_state_known CHECK (state IN ('idle', 'running', 'failed')),
+                    CONSTRAINT projections_version_positive CHECK (version >= 1)
+                );
+                COMMENT ON TABLE ledger.projections IS 'Each projector''s checkpoint, state, last error and lease (one active instance).';
 
-CREATE SCHEMA read_models;
-COMMENT ON SCHEMA read_models IS 'GigLedger read models for downstream services (read with gigledger_reader).';
+                CREATE SCHEMA read_models;
+                COMMENT ON SCHEMA read_models IS 'GigLedger read models for downstream services (read with gigledger_reader).';
 
-GRANT USAGE ON SCHEMA read_models TO gigledger_reader, gigledger_projector;
-GRANT CREATE ON SCHEMA read_models TO gigledger_projector;
--- Read-model tables are created by whoever runs the projectors: the migrating role (locally) or
--- gigledger_projector (in production). Either way readers may read them and projectors write them.
-ALTER DEFAULT PRIVILEGES IN SCHEMA read_models GRANT SELECT ON TABLES TO gigledger_reader;
-ALTER DEFAULT PRIVILEGES IN SCHEMA read_models GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO gigledger_projector;
-ALTER DEFAULT PRIVILEGES FOR ROLE gigledger_projector IN SCHEMA read_models GRANT SELECT ON TABLES TO gigledger_reader;
-REVOKE ALL ON ledger.projections FROM PUBLIC;
-GRANT SELECT, INSERT, UPDATE ON ledger.projections TO gigledger_projector;
+                GRANT USAGE ON SCHEMA read_models TO gigledger_reader, gigledger_projector;
+                GRANT CREATE ON SCHEMA read_models TO gigledger_projector;
+                -- Read-model tables are created by whoever runs the projectors: the migrating role (locally) or
+                -- gigledger_projector (in production). Either way readers may read them and projectors write them.
+                ALTER DEFAULT PRIVILEGES IN SCHEMA read_models GRANT SELECT ON TABLES TO gigledger_reader;
+                ALTER DEFAULT PRIVILEGES IN SCHEMA read_models GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO gigledger_projector;
+                ALTER DEFAULT PRIVILEGES FOR ROLE gigledger_projector IN SCHEMA read_models GRANT SELECT ON TABLES TO gigledger_reader;
+                REVOKE ALL ON ledger.projections FROM PUBLIC;
+                GRANT SELECT, INSERT, UPDATE ON ledger.projections TO gigledger_projector;
 
--- What each projector has done and how far behind the log it is.
-CREATE VIEW read_models.projection_status AS
-SELECT p.name, p.version, p.state, p.global_position AS checkpoint_position,
-       h.head_position,
-       (SELECT count(*) FROM ledger.events e
-        WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)) AS lag_events,
-       coalesce(extract(epoch FROM (
-           SELECT now() - min(e.recorded_at) FROM ledger.events e
-           WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position))), 0)::float8 AS lag_seconds,
-       p.last_error, p.error_position, p.error_stream, p.error_type, p.events_applied,
-       p.lease_owner, p.lease_until, p.updated_at
-FROM ledger.projections p
-CROSS JOIN (SELECT coalesce(max(global_position), 0) AS head_position FROM ledger.events) h;
-COMMENT ON VIEW read_models.projection_status IS 'Per projector: checkpoint, head of the log, lag in events and seconds, state, last error.';
-GRANT SELECT ON read_models.projection_status TO gigledger_reader, gigledger_projector;
-"""##),
-        Migration(version: 3, name: "0003_projection_builds", sql: ##"""
--- 0003_projection_builds: rebuilds and verifications of projections, built beside the live tables.
---
--- A rebuild builds a projector's tables from position 0 into a shadow schema while the live tables
--- keep serving, then swaps them in in one transaction. A verification builds them into a scratch
--- schema and compares. Each build keeps its own checkpoint here, in the same transaction as its
--- batch, so an interrupted build resumes where it stopped (or is abandoned, dropping its schema).
+                -- What each projector has done and how far behind the log it is.
+                CREATE VIEW read_models.projection_status AS
+                SELECT p.name, p.version, p.state, p.global_position AS checkpoint_position,
+                       h.head_position,
+                       (SELECT count(*) FROM ledger.events e
+                        WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)) AS lag_events,
+                       coalesce(extract(epoch FROM (
+                           SELECT now() - min(e.recorded_at) FROM ledger.events e
+                           WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position))), 0)::float8 AS lag_seconds,
+                       p.last_error, p.error_position, p.error_stream, p.error_type, p.events_applied,
+                       p.lease_owner, p.lease_until, p.updated_at
+                FROM ledger.projections p
+                CROSS JOIN (SELECT coalesce(max(global_position), 0) AS head_position FROM ledger.events) h;
+                COMMENT ON VIEW read_models.projection_status IS 'Per projector: checkpoint, head of the log, lag in events and seconds, state, last error.';
+                GRANT SELECT ON read_models.projection_status TO gigledger_reader, gigledger_projector;
+                """##),
+        Migration(
+            version: 3, name: "0003_projection_builds",
+            sql: ##"""
+                -- 0003_projection_builds: rebuilds and verifications of projections, built beside the live tables.
+                --
+                -- A rebuild builds a projector's tables from position 0 into a shadow schema while the live tables
+                -- keep serving, then swaps them in in one transaction. A verification builds them into a scratch
+                -- schema and compares. Each build keeps its own checkpoint here, in the same transaction as its
+                -- batch, so an interrupted build resumes where it stopped (or is abandoned, dropping its schema).
 
-CREATE TABLE ledger.projection_builds (
-    name            text        NOT NULL,
-    version         integer     NOT NULL,
-    purpose         text        NOT NULL,
-    schema_name     text        NOT NULL,
-    transaction_id  xid8        NOT NULL DEFAULT '0',
-    global_position bigint      NOT NULL DEFAULT 0,
-    events_applied  bigint      NOT NULL DEFAULT 0,
-    owner           text,
-    started_at      timestamptz NOT NULL DEFAULT now(),
-    updated_at      timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT projection_builds_pkey PRIMARY KEY (name, version, purpose),
-    CONSTRAINT projection_builds_schema_key UNIQUE (schema_name),
-    CONSTRAINT projection_builds_purpose_known CHECK (purpose IN ('rebuild', 'verify')),
-    CONSTRAINT projection_builds_schema_prefixed CHECK (schema_name LIKE 'gigledger\_build\_%')
-);
-COMMENT ON TABLE ledger.projection_builds IS
-    'Rebuilds and verifications in progress: the schema each builds into and its checkpoint.';
+                CREATE TABLE ledger.projection_builds (
+                    name            text        NOT NULL,
+                    version         integer     NOT NULL,
+                    purpose         text        NOT NULL,
+                    schema_name     text        NOT NULL,
+                    transaction_id  xid8        NOT NULL DEFAULT '0',
+                    global_position bigint      NOT NULL DEFAULT 0,
+                    events_applied  bigint      NOT NULL DEFAULT 0,
+                    owner           text,
+                    started_at      timestamptz NOT NULL DEFAULT now(),
+                    updated_at      timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT projection_builds_pkey PRIMARY KEY (name, version, purpose),
+                    CONSTRAINT projection_builds_schema_key UNIQUE (schema_name),
+                    CONSTRAINT projection_builds_purpose_known CHECK (purpose IN ('rebuild', 'verify')),
+                    CONSTRAINT projection_builds_schema_prefixed CHECK (schema_name LIKE 'gigledger\_build\_%')
+                );
+                COMMENT ON TABLE ledger.projection_builds IS
+                    'Rebuilds and verifications in progress: the schema each builds into and its checkpoint.';
 
-REVOKE ALL ON ledger.projection_builds FROM PUBLIC;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ledger.projection_builds TO gigledger_projector;
+                REVOKE ALL ON ledger.projection_builds FROM PUBLIC;
+                GRANT SELECT, INSERT, UPDATE, DELETE ON ledger.projection_builds TO gigledger_projector;
 
--- Projectors create (and drop) their build schemas.
-DO $$
-BEGIN
-    EXECUTE format('GRANT CREATE ON DATABASE %I TO gigledger_projector', current_database());
-END;
-$$;
-"""##),
-        Migration(version: 4, name: "0004_projection_skips", sql: ##"""
--- 0004_projection_skips: an operator's decision that a projector skips one event it cannot handle.
---
--- The log is immutable, so an event no projector version can handle (malformed, or of a type the
--- read model should never have seen) is resolved by deciding, on the record, that this
--- projector skips it. Live runs, rebuilds, verifications and replays all honour the decision, so
--- a rebuild still equals the live tables. Recorded with who decided and why; never edited.
+                -- Projectors create (and drop) their build schemas.
+                DO $$
+                BEGIN
+                    EXECUTE format('GRANT CREATE ON DATABASE %I TO gigledger_projector', current_database());
+                END;
+                $$;
+                """##),
+        Migration(
+            version: 4, name: "0004_projection_skips",
+            sql: ##"""
+                -- 0004_projection_skips: an operator's decision that a projector skips one event it cannot handle.
+                --
+                -- The log is immutable, so an event no projector version can handle (malformed, or of a type the
+                -- read model should never have seen) is resolved by deciding, on the record, that this
+                -- projector skips it. Live runs, rebuilds, verifications and replays all honour the decision, so
+                -- a rebuild still equals the live tables. Recorded with who decided and why; never edited.
 
-CREATE TABLE ledger.projection_skips (
-    name            text        NOT NULL,
-    version         integer     NOT NULL,
-    global_position bigint      NOT NULL,
-    reason          text        NOT NULL,
-    skipped_by      text        NOT NULL DEFAULT current_user,
-    skipped_at      timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT projection_skips_pkey PRIMARY KEY (name, version, global_position),
-    CONSTRAINT projection_skips_reason_given CHECK (length(btrim(reason)) > 0)
-);
-COMMENT ON TABLE ledger.projection_skips IS
-    'Events a projector skips by an operator''s recorded decision (gigctl projections skip).';
+                CREATE TABLE ledger.projection_skips (
+                    name            text        NOT NULL,
+                    version         integer     NOT NULL,
+                    global_position bigint      NOT NULL,
+                    reason          text        NOT NULL,
+                    skipped_by      text        NOT NULL DEFAULT current_user,
+                    skipped_at      timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT projection_skips_pkey PRIMARY KEY (name, version, global_position),
+                    CONSTRAINT projection_skips_reason_given CHECK (length(btrim(reason)) > 0)
+                );
+                COMMENT ON TABLE ledger.projection_skips IS
+                    'Events a projector skips by an operator''s recorded decision (gigctl projections skip).';
 
-CREATE TRIGGER projection_skips_append_only BEFORE UPDATE OR DELETE ON ledger.projection_skips
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER projection_skips_append_only BEFORE UPDATE OR DELETE ON ledger.projection_skips
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
 
-REVOKE ALL ON ledger.projection_skips FROM PUBLIC;
-GRANT SELECT ON ledger.projection_skips TO gigledger_projector;
-"""##),
-        Migration(version: 5, name: "0005_drop_subscription_checkpoints", sql: ##"""
--- 0005: retire ledger.subscription_checkpoints.
---
--- The table kept the checkpoints of EventStore.Subscription, which nothing outside its own tests
--- used. The log is now followed through one primitive (EventStore.follow / LogListener) whose
--- consumers own their checkpoints: the projection engine keeps them in ledger.projections,
--- moved in each batch's transaction; gigctl log tail and the HTTP event stream keep them in
--- memory or in the client's Last-Event-ID. Dropping the table drops its primary key, its comment
--- and the privileges granted on it to gigledger_projector.
---
--- Upgrade note: a deployment that stored checkpoints here through Subscription (none shipped)
--- must copy them out before migrating.
+                REVOKE ALL ON ledger.projection_skips FROM PUBLIC;
+                GRANT SELECT ON ledger.projection_skips TO gigledger_projector;
+                """##),
+        Migration(
+            version: 5, name: "0005_drop_subscription_checkpoints",
+            sql: ##"""
+                -- 0005: retire ledger.subscription_checkpoints.
+                --
+                -- The table kept the checkpoints of EventStore.Subscription, which nothing outside its own tests
+                -- used. The log is now followed through one primitive (EventStore.follow / LogListener) whose
+                -- consumers own their checkpoints: the projection engine keeps them in ledger.projections,
+                -- moved in each batch's transaction; gigctl log tail and the HTTP event stream keep them in
+                -- memory or in the client's Last-Event-ID. Dropping the table drops its primary key, its comment
+                -- and the privileges granted on it to gigledger_projector.
+                --
+                -- Upgrade note: a deployment that stored checkpoints here through Subscription (none shipped)
+                -- must copy them out before migrating.
 
-DROP TABLE ledger.subscription_checkpoints;
-"""##),
-        Migration(version: 7, name: "0007_read_contract", sql: ##"""
--- 0007_read_contract: what the read contract (sql/READ_MODELS.md, docs/JSON.md) needs of the schema.
---
--- read_models.projection_checkpoints   each projector's checkpoint, readable by gigledger_reader
---                                      (ledger.projections is not), so every query result can say
---                                      which position of the log it reflects, read in the same
---                                      snapshot as its rows; a primary-key lookup, unlike
---                                      projection_status, which counts the lag.
---
--- One timestamp type: `week_start` was `timestamp` in price_weeks_v1 and `timestamptz` in
--- competition_skill_weeks_v1. The price views (owned by the price_trends projector, which
--- creates them) now say `timestamptz`, round percentiles to 1 decimal, and serve a trend row for
--- every (skill, currency) with prices; a view's column types cannot change in place, so the old
--- views are dropped here, in read_models and in any build schema, and the projector creates the
--- new ones when it next starts (`gigctl projections run`, or the daemon's start).
+                DROP TABLE ledger.subscription_checkpoints;
+                """##),
+        Migration(
+            version: 7, name: "0007_read_contract",
+            sql: ##"""
+                -- 0007_read_contract: what the read contract (sql/READ_MODELS.md, docs/JSON.md) needs of the schema.
+                --
+                -- read_models.projection_checkpoints   each projector's checkpoint, readable by gigledger_reader
+                --                                      (ledger.projections is not), so every query result can say
+                --                                      which position of the log it reflects, read in the same
+                --                                      snapshot as its rows; a primary-key lookup, unlike
+                --                                      projection_status, which counts the lag.
+                --
+                -- One timestamp type: `week_start` was `timestamp` in price_weeks_v1 and `timestamptz` in
+                -- competition_skill_weeks_v1. The price views (owned by the price_trends projector, which
+                -- creates them) now say `timestamptz`, round percentiles to 1 decimal, and serve a trend row for
+                -- every (skill, currency) with prices; a view's column types cannot change in place, so the old
+                -- views are dropped here, in read_models and in any build schema, and the projector creates the
+                -- new ones when it next starts (`gigctl projections run`, or the daemon's start).
 
-CREATE VIEW read_models.projection_checkpoints AS
-SELECT p.name, p.version, p.global_position AS checkpoint_position, p.state
-FROM ledger.projections p;
-COMMENT ON VIEW read_models.projection_checkpoints IS 'Per projector and version: the global position of the last event applied, and its state.';
-GRANT SELECT ON read_models.projection_checkpoints TO gigledger_reader, gigledger_projector;
+                CREATE VIEW read_models.projection_checkpoints AS
+                SELECT p.name, p.version, p.global_position AS checkpoint_position, p.state
+                FROM ledger.projections p;
+                COMMENT ON VIEW read_models.projection_checkpoints IS 'Per projector and version: the global position of the last event applied, and its state.';
+                GRANT SELECT ON read_models.projection_checkpoints TO gigledger_reader, gigledger_projector;
 
-DO $$
-DECLARE
-    s name;
-BEGIN
-    FOR s IN SELECT nspname FROM pg_namespace WHERE nspname = 'read_models' OR nspname LIKE 'gigledger\_build\_%' LOOP
-        EXECUTE format('DROP VIEW IF EXISTS %I.price_trends_v1', s);
-        EXECUTE format('DROP VIEW IF EXISTS %I.rate_guidance_v1', s);
-        EXECUTE format('DROP VIEW IF EXISTS %I.price_weeks_v1', s);
-    END LOOP;
-END
-$$;
-"""##),
-        Migration(version: 8, name: "0008_privacy", sql: ##"""
--- 0008_privacy: crypto-shredding. Personal fields of events are stored as AES-GCM ciphertext
--- under a data key per data subject (a freelancer or a client); forgetting a subject deletes its
--- key, so its personal fields can never be read again while the log stays append-only
--- (PRIVACY.md; the per-field envelope in Marketplace.docc/StorageFormat.md).
---
--- privacy.master_key     which master key wraps the data keys: an HMAC-derived id, never the
---                        key (the key comes from a file or an environment variable, never from
---                        the database). gigctl refuses to start with another key (exit 78).
--- privacy.subject_keys   one data key per subject, wrapped (AES-GCM) by the master key. The only
---                        rows of GigLedger that are ever deleted, and only by privacy.forget().
--- privacy.erasures       who was forgotten, when, why (a reason code) and at which position the
---                        PersonalDataErased event stands. No key is ever created again for them.
--- privacy.subject_key()  the writer's way to a data key: inserts the given wrapped key unless the
---                        subject has one (or was erased) and returns what is stored.
--- privacy.forget()       in one transaction: appends PersonalDataErased (through ledger.append),
---                        deletes the key, records the erasure. Idempotent.
+                DO $$
+                DECLARE
+                    s name;
+                BEGIN
+                    FOR s IN SELECT nspname FROM pg_namespace WHERE nspname = 'read_models' OR nspname LIKE 'gigledger\_build\_%' LOOP
+                        EXECUTE format('DROP VIEW IF EXISTS %I.price_trends_v1', s);
+                        EXECUTE format('DROP VIEW IF EXISTS %I.rate_guidance_v1', s);
+                        EXECUTE format('DROP VIEW IF EXISTS %I.price_weeks_v1', s);
+                    END LOOP;
+                END
+                $$;
+                """##),
+        Migration(
+            version: 8, name: "0008_privacy",
+            sql: ##"""
+                -- 0008_privacy: crypto-shredding. Personal fields of events are stored as AES-GCM ciphertext
+                -- under a data key per data subject (a freelancer or a client); forgetting a subject deletes its
+                -- key, so its personal fields can never be read again while the log stays append-only
+                -- (PRIVACY.md; the per-field envelope in Marketplace.docc/StorageFormat.md).
+                --
+                -- privacy.master_key     which master key wraps the data keys: an HMAC-derived id, never the
+                --                        key (the key comes from a file or an environment variable, never from
+                --                        the database). gigctl refuses to start with another key (exit 78).
+                -- privacy.subject_keys   one data key per subject, wrapped (AES-GCM) by the master key. The only
+                --                        rows of GigLedger that are ever deleted, and only by privacy.forget().
+                -- privacy.erasures       who was forgotten, when, why (a reason code) and at which position the
+                --                        PersonalDataErased event stands. No key is ever created again for them.
+                -- privacy.subject_key()  the writer's way to a data key: inserts the given wrapped key unless the
+                --                        subject has one (or was erased) and returns what is stored.
+                -- privacy.forget()       in one transaction: appends PersonalDataErased (through ledger.append),
+                --                        deletes the key, records the erasure. Idempotent.
 
-CREATE SCHEMA privacy;
-COMMENT ON SCHEMA privacy IS 'GigLedger data keys per data subject (crypto-shredding) and the erasures done.';
+                CREATE SCHEMA privacy;
+                COMMENT ON SCHEMA privacy IS 'GigLedger data keys per data subject (crypto-shredding) and the erasures done.';
 
-CREATE TABLE privacy.master_key (
-    singleton      boolean     NOT NULL DEFAULT true,
-    key_id         text        NOT NULL,
-    registered_at  timestamptz NOT NULL DEFAULT now(),
-    rotated_at     timestamptz,
-    CONSTRAINT master_key_pkey PRIMARY KEY (singleton),
-    CONSTRAINT master_key_singleton CHECK (singleton),
-    CONSTRAINT master_key_id_format CHECK (key_id ~ '^mk-[0-9a-f]{16}$')
-);
-COMMENT ON TABLE privacy.master_key IS 'The id (HMAC-derived, not the key) of the master key that wraps every data key.';
+                CREATE TABLE privacy.master_key (
+                    singleton      boolean     NOT NULL DEFAULT true,
+                    key_id         text        NOT NULL,
+                    registered_at  timestamptz NOT NULL DEFAULT now(),
+                    rotated_at     timestamptz,
+                    CONSTRAINT master_key_pkey PRIMARY KEY (singleton),
+                    CONSTRAINT master_key_singleton CHECK (singleton),
+                    CONSTRAINT master_key_id_format CHECK (key_id ~ '^mk-[0-9a-f]{16}$')
+                );
+                COMMENT ON TABLE privacy.master_key IS 'The id (HMAC-derived, not the key) of the master key that wraps every data key.';
 
-CREATE TABLE privacy.subject_keys (
-    subject        text        NOT NULL,
-    wrapped_key    bytea       NOT NULL,
-    master_key_id  text        NOT NULL,
-    created_at     timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT subject_keys_pkey PRIMARY KEY (subject),
-    CONSTRAINT subject_keys_subject_format CHECK (subject ~ '^(freelancer|client):[0-9a-f-]{36}$'),
-    CONSTRAINT subject_keys_wrapped_length CHECK (octet_length(wrapped_key) = 60)
-);
-COMMENT ON TABLE privacy.subject_keys IS 'Per data subject: its AES-256 data key, sealed by the master key (nonce + ciphertext + tag).';
+                CREATE TABLE privacy.subject_keys (
+                    subject        text        NOT NULL,
+                    wrapped_key    bytea       NOT NULL,
+                    master_key_id  text        NOT NULL,
+                    created_at     timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT subject_keys_pkey PRIMARY KEY (subject),
+                    CONSTRAINT subject_keys_subject_format CHECK (subject ~ '^(freelancer|client):[0-9a-f-]{36}$'),
+                    CONSTRAINT subject_keys_wrapped_length CHECK (octet_length(wrapped_key) = 60)
+                );
+                COMMENT ON TABLE privacy.subject_keys IS 'Per data subject: its AES-256 data key, sealed by the master key (nonce + ciphertext + tag).';
 
-CREATE TABLE privacy.erasures (
-    subject        text        NOT NULL,
-    reason         text        NOT NULL,
-    erased_at      timestamptz NOT NULL DEFAULT now(),
-    global_position bigint,
-    CONSTRAINT erasures_pkey PRIMARY KEY (subject),
-    CONSTRAINT erasures_subject_format CHECK (subject ~ '^(freelancer|client):[0-9a-f-]{36}$'),
-    CONSTRAINT erasures_reason_format CHECK (reason ~ '^[a-z][a-z0-9-]{0,39}$')
-);
-COMMENT ON TABLE privacy.erasures IS 'Subjects forgotten (no personal data: subject id, reason code, time, the event position).';
+                CREATE TABLE privacy.erasures (
+                    subject        text        NOT NULL,
+                    reason         text        NOT NULL,
+                    erased_at      timestamptz NOT NULL DEFAULT now(),
+                    global_position bigint,
+                    CONSTRAINT erasures_pkey PRIMARY KEY (subject),
+                    CONSTRAINT erasures_subject_format CHECK (subject ~ '^(freelancer|client):[0-9a-f-]{36}$'),
+                    CONSTRAINT erasures_reason_format CHECK (reason ~ '^[a-z][a-z0-9-]{0,39}$')
+                );
+                COMMENT ON TABLE privacy.erasures IS 'Subjects forgotten (no personal data: subject id, reason code, time, the event position).';
 
--- Keys are deleted only by privacy.forget (which sets gigledger.forgetting for the row it
--- deletes); a subject never changes; nothing is truncated. Erasures are append-only.
-CREATE FUNCTION privacy.guard_subject_keys() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        IF current_setting('gigledger.forgetting', true) IS DISTINCT FROM OLD.subject THEN
-            RAISE EXCEPTION 'privacy.subject_keys rows are deleted only by privacy.forget()'
-                USING ERRCODE = 'GL403';
-        END IF;
-        RETURN OLD;
-    END IF;
-    IF NEW.subject IS DISTINCT FROM OLD.subject THEN
-        RAISE EXCEPTION 'the subject of a data key never changes' USING ERRCODE = 'GL403';
-    END IF;
-    RETURN NEW;
-END;
-$$;
-CREATE TRIGGER subject_keys_guard BEFORE UPDATE OR DELETE ON privacy.subject_keys
-    FOR EACH ROW EXECUTE FUNCTION privacy.guard_subject_keys();
-CREATE TRIGGER subject_keys_no_truncate BEFORE TRUNCATE ON privacy.subject_keys
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER erasures_append_only BEFORE UPDATE OR DELETE ON privacy.erasures
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER erasures_no_truncate BEFORE TRUNCATE ON privacy.erasures
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+                -- Keys are deleted only by privacy.forget (which sets gigledger.forgetting for the row it
+                -- deletes); a subject never changes; nothing is truncated. Erasures are append-only.
+                CREATE FUNCTION privacy.guard_subject_keys() RETURNS trigger
+                LANGUAGE plpgsql
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                BEGIN
+                    IF TG_OP = 'DELETE' THEN
+                        IF current_setting('gigledger.forgetting', true) IS DISTINCT FROM OLD.subject THEN
+                            RAISE EXCEPTION 'privacy.subject_keys rows are deleted only by privacy.forget()'
+                                USING ERRCODE = 'GL403';
+                        END IF;
+                        RETURN OLD;
+                    END IF;
+                    IF NEW.subject IS DISTINCT FROM OLD.subject THEN
+                        RAISE EXCEPTION 'the subject of a data key never changes' USING ERRCODE = 'GL403';
+                    END IF;
+                    RETURN NEW;
+                END;
+                $$;
+                CREATE TRIGGER subject_keys_guard BEFORE UPDATE OR DELETE ON privacy.subject_keys
+                    FOR EACH ROW EXECUTE FUNCTION privacy.guard_subject_keys();
+                CREATE TRIGGER subject_keys_no_truncate BEFORE TRUNCATE ON privacy.subject_keys
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER erasures_append_only BEFORE UPDATE OR DELETE ON privacy.erasures
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER erasures_no_truncate BEFORE TRUNCATE ON privacy.erasures
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
 
--- The master key in use: registers p_key_id when none is recorded, returns the recorded one
--- (the caller refuses to go on when they differ).
-CREATE FUNCTION privacy.register_master_key(p_key_id text) RETURNS text
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_key_id text;
-BEGIN
-    INSERT INTO privacy.master_key (key_id) VALUES (p_key_id) ON CONFLICT (singleton) DO NOTHING;
-    SELECT m.key_id INTO v_key_id FROM privacy.master_key m WHERE m.singleton;
-    RETURN v_key_id;
-END;
-$$;
+                -- The master key in use: registers p_key_id when none is recorded, returns the recorded one
+                -- (the caller refuses to go on when they differ).
+                CREATE FUNCTION privacy.register_master_key(p_key_id text) RETURNS text
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                    v_key_id text;
+                BEGIN
+                    INSERT INTO privacy.master_key (key_id) VALUES (p_key_id) ON CONFLICT (singleton) DO NOTHING;
+                    SELECT m.key_id INTO v_key_id FROM privacy.master_key m WHERE m.singleton;
+                    RETURN v_key_id;
+                END;
+                $$;
 
--- A subject's data key: stores p_wrapped (sealed by the master key p_master_key_id) unless the
--- subject has a key already; returns the stored key, or no row when the subject was erased.
-CREATE FUNCTION privacy.subject_key(p_subject text, p_wrapped bytea, p_master_key_id text)
-RETURNS TABLE (wrapped_key bytea, master_key_id text)
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM privacy.erasures e WHERE e.subject = p_subject) THEN
-        INSERT INTO privacy.subject_keys (subject, wrapped_key, master_key_id)
-        VALUES (p_subject, p_wrapped, p_master_key_id)
-        ON CONFLICT (subject) DO NOTHING;
-    END IF;
-    RETURN QUERY SELECT k.wrapped_key, k.master_key_id FROM privacy.subject_keys k WHERE k.subject = p_subject;
-END;
-$$;
+                -- A subject's data key: stores p_wrapped (sealed by the master key p_master_key_id) unless the
+                -- subject has a key already; returns the stored key, or no row when the subject was erased.
+                CREATE FUNCTION privacy.subject_key(p_subject text, p_wrapped bytea, p_master_key_id text)
+                RETURNS TABLE (wrapped_key bytea, master_key_id text)
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                BEGIN
+                    IF NOT EXISTS (SELECT 1 FROM privacy.erasures e WHERE e.subject = p_subject) THEN
+                        INSERT INTO privacy.subject_keys (subject, wrapped_key, master_key_id)
+                        VALUES (p_subject, p_wrapped, p_master_key_id)
+                        ON CONFLICT (subject) DO NOTHING;
+                    END IF;
+                    RETURN QUERY SELECT k.wrapped_key, k.master_key_id FROM privacy.subject_keys k WHERE k.subject = p_subject;
+                END;
+                $$;
 
--- privacy.forget: forgets one subject in one transaction. p_subject is freelancer:<id> or
--- client:<id>, whose stream (freelancer-<id> / client-<id>) must exist (else SQLSTATE GL404);
--- p_data is the PersonalDataErased event's data, appended as the first and only event of
--- privacy-<id>; p_command_id is derived from the subject, so a repeat (or a re-application after
--- a restore) is recognised. Returns {"erased": true, "position": n} the first time and
--- {"erased": false, "position": n} for a subject already forgotten (no event; a data key that a
--- restore brought back is deleted).
-CREATE FUNCTION privacy.forget(
-    p_subject text, p_command_id uuid, p_data jsonb, p_metadata jsonb, p_reason text
-) RETURNS jsonb
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_position bigint;
-    v_result   jsonb;
-BEGIN
-    IF p_subject IS NULL OR p_subject !~ '^(freelancer|client):[0-9a-f-]{36}$' THEN
-        RAISE EXCEPTION 'forget needs a subject freelancer:<id> or client:<id>' USING ERRCODE = 'GL422';
-    END IF;
-    -- Two forgets of one subject take turns.
-    PERFORM pg_advisory_xact_lock(hashtextextended('gigledger.forget:' || p_subject, 0));
-    SELECT e.global_position INTO v_position FROM privacy.erasures e WHERE e.subject = p_subject;
-    IF FOUND THEN
-        -- Forgotten before; a key restored since (from a backup kept apart) is deleted again.
-        PERFORM set_config('gigledger.forgetting', p_subject, true);
-        DELETE FROM privacy.subject_keys k WHERE k.subject = p_subject;
-        PERFORM set_config('gigledger.forgetting', '', true);
-        RETURN jsonb_build_object('erased', false, 'position', v_position);
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM ledger.streams s WHERE s.stream_id = replace(p_subject, ':', '-')) THEN
-        RAISE EXCEPTION 'there is no %', p_subject USING ERRCODE = 'GL404';
-    END IF;
-    v_result := ledger.append(
-        p_command_id, ARRAY['privacy-' || split_part(p_subject, ':', 2)], ARRAY[0::bigint], ARRAY[1],
-        ARRAY['PersonalDataErased'], ARRAY[1], ARRAY[p_data], ARRAY[p_metadata], ARRAY[now()]);
-    v_position := (v_result -> 'positions' ->> 0)::bigint;
-    PERFORM set_config('gigledger.forgetting', p_subject, true);
-    DELETE FROM privacy.subject_keys k WHERE k.subject = p_subject;
-    PERFORM set_config('gigledger.forgetting', '', true);
-    INSERT INTO privacy.erasures (subject, reason, global_position) VALUES (p_subject, p_reason, v_position);
-    RETURN jsonb_build_object('erased', true, 'position', v_position);
-END;
-$$;
+                -- privacy.forget: forgets one subject in one transaction. p_subject is freelancer:<id> or
+                -- client:<id>, whose stream (freelancer-<id> / client-<id>) must exist (else SQLSTATE GL404);
+                -- p_data is the PersonalDataErased event's data, appended as the first and only event of
+                -- privacy-<id>; p_command_id is derived from the subject, so a repeat (or a re-application after
+                -- a restore) is recognised. Returns {"erased": true, "position": n} the first time and
+                -- {"erased": false, "position": n} for a subject already forgotten (no event; a data key that a
+                -- restore brought back is deleted).
+                CREATE FUNCTION privacy.forget(
+                    p_subject text, p_command_id uuid, p_data jsonb, p_metadata jsonb, p_reason text
+                ) RETURNS jsonb
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                    v_position bigint;
+                    v_result   jsonb;
+                BEGIN
+                    IF p_subject IS NULL OR p_subject !~ '^(freelancer|client):[0-9a-f-]{36}$' THEN
+                        RAISE EXCEPTION 'forget needs a subject freelancer:<id> or client:<id>' USING ERRCODE = 'GL422';
+                    END IF;
+                    -- Two forgets of one subject take turns.
+                    PERFORM pg_advisory_xact_lock(hashtextextended('gigledger.forget:' || p_subject, 0));
+                    SELECT e.global_position INTO v_position FROM privacy.erasures e WHERE e.subject = p_subject;
+                    IF FOUND THEN
+                        -- Forgotten before; a key restored since (from a backup kept apart) is deleted again.
+                        PERFORM set_config('gigledger.forgetting', p_subject, true);
+                        DELETE FROM privacy.subject_keys k WHERE k.subject = p_subject;
+                        PERFORM set_config('gigledger.forgetting', '', true);
+                        RETURN jsonb_build_object('erased', false, 'position', v_position);
+                    END IF;
+                    IF NOT EXISTS (SELECT 1 FROM ledger.streams s WHERE s.stream_id = replace(p_subject, ':', '-')) THEN
+                        RAISE EXCEPTION 'there is no %', p_subject USING ERRCODE = 'GL404';
+                    END IF;
+                    v_result := ledger.append(
+                        p_command_id, ARRAY['privacy-' || split_part(p_subject, ':', 2)], ARRAY[0::bigint], ARRAY[1],
+                        ARRAY['PersonalDataErased'], ARRAY[1], ARRAY[p_data], ARRAY[p_metadata], ARRAY[now()]);
+                    v_position := (v_result -> 'positions' ->> 0)::bigint;
+                    PERFORM set_config('gigledger.forgetting', p_subject, true);
+                    DELETE FROM privacy.subject_keys k WHERE k.subject = p_subject;
+                    PERFORM set_config('gigledger.forgetting', '', true);
+                    INSERT INTO privacy.erasures (subject, reason, global_position) VALUES (p_subject, p_reason, v_position);
+                    RETURN jsonb_build_object('erased', true, 'position', v_position);
+                END;
+                $$;
 
-REVOKE ALL ON SCHEMA privacy FROM PUBLIC;
-REVOKE ALL ON ALL TABLES IN SCHEMA privacy FROM PUBLIC;
-REVOKE ALL ON FUNCTION privacy.register_master_key(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION privacy.subject_key(text, bytea, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION privacy.forget(text, uuid, jsonb, jsonb, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION privacy.guard_subject_keys() FROM PUBLIC;
+                REVOKE ALL ON SCHEMA privacy FROM PUBLIC;
+                REVOKE ALL ON ALL TABLES IN SCHEMA privacy FROM PUBLIC;
+                REVOKE ALL ON FUNCTION privacy.register_master_key(text) FROM PUBLIC;
+                REVOKE ALL ON FUNCTION privacy.subject_key(text, bytea, text) FROM PUBLIC;
+                REVOKE ALL ON FUNCTION privacy.forget(text, uuid, jsonb, jsonb, text) FROM PUBLIC;
+                REVOKE ALL ON FUNCTION privacy.guard_subject_keys() FROM PUBLIC;
 
--- The writer (commands, the service) reads and creates data keys and may forget a subject
--- (the service's admin command); it never deletes or updates a key itself.
-GRANT USAGE ON SCHEMA privacy TO gigledger_writer;
-GRANT SELECT ON privacy.master_key, privacy.subject_keys, privacy.erasures TO gigledger_writer;
-GRANT EXECUTE ON FUNCTION privacy.register_master_key(text) TO gigledger_writer;
-GRANT EXECUTE ON FUNCTION privacy.subject_key(text, bytea, text) TO gigledger_writer;
-GRANT EXECUTE ON FUNCTION privacy.forget(text, uuid, jsonb, jsonb, text) TO gigledger_writer;
-"""##),
-        Migration(version: 10, name: "0010_group_append", sql: ##"""
--- 0010_group_append: several commands' appends in one transaction and one round trip.
---
--- ledger.append_group runs ledger.append for each command in the order given, each in a
--- subtransaction of its own (a PL/pgSQL block with an exception handler), so a conflict, a
--- malformed append or a duplicate command id in one command never undoes or fails another: the
--- command's subtransaction is rolled back and its error returned in its row. The caller commits
--- once for all of them; nothing is acknowledged before that commit (the client resumes its callers
--- only after it). Every guarantee of ledger.append holds per command, because it is ledger.append
--- that runs: expectations before positions, streams locked in ascending order, idempotency (a
--- command id repeated later in the same group sees the first one's result), one transaction id for
--- the whole group (gap-safe readers see all of it or none of it).
---
---   p_command_ids        per command: its idempotency key
---   p_stream_counts      per command: how many of p_streams/p_expected are its
---   p_event_counts       per command: how many of the per-event arrays are its
---   p_streams, p_expected: the commands' stream arrays, concatenated in command order
---   p_event_streams      per event: 1-based index into its own command's streams
---   p_types, p_schema_versions, p_data, p_metadata, p_occurred_at: per event, concatenated
---
--- Returns one row per command, in order: `result` (what ledger.append returned) or the error
--- (`error_state` SQLSTATE, `error_message`, `error_detail`, `error_constraint`).
--- A group whose arrays do not add up raises GL422 and stores nothing.
-CREATE FUNCTION ledger.append_group(
-    p_command_ids     uuid[],
-    p_stream_counts   integer[],
-    p_event_counts    integer[],
-    p_streams         text[],
-    p_expected        bigint[],
-    p_event_streams   integer[],
-    p_types           text[],
-    p_schema_versions integer[],
-    p_data            jsonb[],
-    p_metadata        jsonb[],
-    p_occurred_at     timestamptz[]
-) RETURNS TABLE (result jsonb, error_state text, error_message text, error_detail text, error_constraint text)
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_count       integer := coalesce(cardinality(p_command_ids), 0);
-    v_stream_sum  bigint;
-    v_event_sum   bigint;
-    v_first_stream integer := 1;
-    v_first_event  integer := 1;
-    v_streams     integer;
-    v_events      integer;
-    i             integer;
-BEGIN
-    SELECT sum(n) INTO v_stream_sum FROM unnest(p_stream_counts) AS n;
-    SELECT sum(n) INTO v_event_sum FROM unnest(p_event_counts) AS n;
-    IF v_count = 0
-       OR coalesce(cardinality(p_stream_counts), 0) <> v_count
-       OR coalesce(cardinality(p_event_counts), 0) <> v_count
-       OR EXISTS (SELECT 1 FROM unnest(p_stream_counts || p_event_counts) AS n WHERE n IS NULL OR n < 1)
-       OR v_stream_sum <> coalesce(cardinality(p_streams), 0)
-       OR v_stream_sum <> coalesce(cardinality(p_expected), 0)
-       OR v_event_sum <> coalesce(cardinality(p_event_streams), 0)
-       OR v_event_sum <> coalesce(cardinality(p_types), 0)
-       OR v_event_sum <> coalesce(cardinality(p_schema_versions), 0)
-       OR v_event_sum <> coalesce(cardinality(p_data), 0)
-       OR v_event_sum <> coalesce(cardinality(p_metadata), 0)
-       OR v_event_sum <> coalesce(cardinality(p_occurred_at), 0) THEN
-        RAISE EXCEPTION 'append_group arrays do not add up: each command needs at least one stream and one event'
-            USING ERRCODE = 'GL422';
-    END IF;
+                -- The writer (commands, the service) reads and creates data keys and may forget a subject
+                -- (the service's admin command); it never deletes or updates a key itself.
+                GRANT USAGE ON SCHEMA privacy TO gigledger_writer;
+                GRANT SELECT ON privacy.master_key, privacy.subject_keys, privacy.erasures TO gigledger_writer;
+                GRANT EXECUTE ON FUNCTION privacy.register_master_key(text) TO gigledger_writer;
+                GRANT EXECUTE ON FUNCTION privacy.subject_key(text, bytea, text) TO gigledger_writer;
+                GRANT EXECUTE ON FUNCTION privacy.forget(text, uuid, jsonb, jsonb, text) TO gigledger_writer;
+                """##),
+        Migration(
+            version: 10, name: "0010_group_append",
+            sql: ##"""
+                -- 0010_group_append: several commands' appends in one transaction and one round trip.
+                --
+                -- ledger.append_group runs ledger.append for each command in the order given, each in a
+                -- subtransaction of its own (a PL/pgSQL block with an exception handler), so a conflict, a
+                -- malformed append or a duplicate command id in one command never undoes or fails another: the
+                -- command's subtransaction is rolled back and its error returned in its row. The caller commits
+                -- once for all of them; nothing is acknowledged before that commit (the client resumes its callers
+                -- only after it). Every guarantee of ledger.append holds per command, because it is ledger.append
+                -- that runs: expectations before positions, streams locked in ascending order, idempotency (a
+                -- command id repeated later in the same group sees the first one's result), one transaction id for
+                -- the whole group (gap-safe readers see all of it or none of it).
+                --
+                --   p_command_ids        per command: its idempotency key
+                --   p_stream_counts      per command: how many of p_streams/p_expected are its
+                --   p_event_counts       per command: how many of the per-event arrays are its
+                --   p_streams, p_expected: the commands' stream arrays, concatenated in command order
+                --   p_event_streams      per event: 1-based index into its own command's streams
+                --   p_types, p_schema_versions, p_data, p_metadata, p_occurred_at: per event, concatenated
+                --
+                -- Returns one row per command, in order: `result` (what ledger.append returned) or the error
+                -- (`error_state` SQLSTATE, `error_message`, `error_detail`, `error_constraint`).
+                -- A group whose arrays do not add up raises GL422 and stores nothing.
+                CREATE FUNCTION ledger.append_group(
+                    p_command_ids     uuid[],
+                    p_stream_counts   integer[],
+                    p_event_counts    integer[],
+                    p_streams         text[],
+                    p_expected        bigint[],
+                    p_event_streams   integer[],
+                    p_types           text[],
+                    p_schema_versions integer[],
+                    p_data            jsonb[],
+                    p_metadata        jsonb[],
+                    p_occurred_at     timestamptz[]
+                ) RETURNS TABLE (result jsonb, error_state text, error_message text, error_detail text, error_constraint text)
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                    v_count       integer := coalesce(cardinality(p_command_ids), 0);
+                    v_stream_sum  bigint;
+                    v_event_sum   bigint;
+                    v_first_stream integer := 1;
+                    v_first_event  integer := 1;
+                    v_streams     integer;
+                    v_events      integer;
+                    i             integer;
+                BEGIN
+                    SELECT sum(n) INTO v_stream_sum FROM unnest(p_stream_counts) AS n;
+                    SELECT sum(n) INTO v_event_sum FROM unnest(p_event_counts) AS n;
+                    IF v_count = 0
+                       OR coalesce(cardinality(p_stream_counts), 0) <> v_count
+                       OR coalesce(cardinality(p_event_counts), 0) <> v_count
+                       OR EXISTS (SELECT 1 FROM unnest(p_stream_counts || p_event_counts) AS n WHERE n IS NULL OR n < 1)
+                       OR v_stream_sum <> coalesce(cardinality(p_streams), 0)
+                       OR v_stream_sum <> coalesce(cardinality(p_expected), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_event_streams), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_types), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_schema_versions), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_data), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_metadata), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_occurred_at), 0) THEN
+                        RAISE EXCEPTION 'append_group arrays do not add up: each command needs at least one stream and one event'
+                            USING ERRCODE = 'GL422';
+                    END IF;
 
-    FOR i IN 1..v_count LOOP
-        v_streams := p_stream_counts[i];
-        v_events := p_event_counts[i];
-        result := NULL;
-        error_state := NULL;
-        error_message := NULL;
-        error_detail := NULL;
-        error_constraint := NULL;
-        BEGIN
-            result := ledger.append(
-                p_command_ids[i],
-                p_streams[v_first_stream:v_first_stream + v_streams - 1],
-                p_expected[v_first_stream:v_first_stream + v_streams - 1],
-                p_event_streams[v_first_event:v_first_event + v_events - 1],
-                p_types[v_first_event:v_first_event + v_events - 1],
-                p_schema_versions[v_first_event:v_first_event + v_events - 1],
-                p_data[v_first_event:v_first_event + v_events - 1],
-                p_metadata[v_first_event:v_first_event + v_events - 1],
-                p_occurred_at[v_first_event:v_first_event + v_events - 1]);
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS
-                error_state = RETURNED_SQLSTATE,
-                error_message = MESSAGE_TEXT,
-                error_detail = PG_EXCEPTION_DETAIL,
-                error_constraint = CONSTRAINT_NAME;
-        END;
-        RETURN NEXT;
-        v_first_stream := v_first_stream + v_streams;
-        v_first_event := v_first_event + v_events;
-    END LOOP;
-END;
-$$;
+                    FOR i IN 1..v_count LOOP
+                        v_streams := p_stream_counts[i];
+                        v_events := p_event_counts[i];
+                        result := NULL;
+                        error_state := NULL;
+                        error_message := NULL;
+                        error_detail := NULL;
+                        error_constraint := NULL;
+                        BEGIN
+                            result := ledger.append(
+                                p_command_ids[i],
+                                p_streams[v_first_stream:v_first_stream + v_streams - 1],
+                                p_expected[v_first_stream:v_first_stream + v_streams - 1],
+                                p_event_streams[v_first_event:v_first_event + v_events - 1],
+                                p_types[v_first_event:v_first_event + v_events - 1],
+                                p_schema_versions[v_first_event:v_first_event + v_events - 1],
+                                p_data[v_first_event:v_first_event + v_events - 1],
+                                p_metadata[v_first_event:v_first_event + v_events - 1],
+                                p_occurred_at[v_first_event:v_first_event + v_events - 1]);
+                        EXCEPTION WHEN OTHERS THEN
+                            GET STACKED DIAGNOSTICS
+                                error_state = RETURNED_SQLSTATE,
+                                error_message = MESSAGE_TEXT,
+                                error_detail = PG_EXCEPTION_DETAIL,
+                                error_constraint = CONSTRAINT_NAME;
+                        END;
+                        RETURN NEXT;
+                        v_first_stream := v_first_stream + v_streams;
+                        v_first_event := v_first_event + v_events;
+                    END LOOP;
+                END;
+                $$;
 
-COMMENT ON FUNCTION ledger.append_group IS 'Runs ledger.append for several commands in one transaction, each in its own subtransaction; one result or error row per command.';
+                COMMENT ON FUNCTION ledger.append_group IS 'Runs ledger.append for several commands in one transaction, each in its own subtransaction; one result or error row per command.';
 
-REVOKE ALL ON FUNCTION ledger.append_group(uuid[], integer[], integer[], text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ledger.append_group(uuid[], integer[], integer[], text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) TO gigledger_writer;
-"""##),
-        Migration(version: 11, name: "0011_checkpoint_transactions", sql: ##"""
--- 0011: read_models.projection_checkpoints also gives each checkpoint's transaction id.
---
--- A checkpoint is a (transaction id, position) pair: the log's gap-safe order. With the pair in
--- the view, one query reads projector checkpoints for everyone: query results (the position they
--- reflect, read in the same snapshot as their rows) and readers waiting for their own write
--- (the HTTP service's minPosition compares pairs), as gigledger_reader, which cannot read
--- ledger.projections. A column added at the end: the view keeps its grants and its readers.
+                REVOKE ALL ON FUNCTION ledger.append_group(uuid[], integer[], integer[], text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) FROM PUBLIC;
+                GRANT EXECUTE ON FUNCTION ledger.append_group(uuid[], integer[], integer[], text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) TO gigledger_writer;
+                """##),
+        Migration(
+            version: 11, name: "0011_checkpoint_transactions",
+            sql: ##"""
+                -- 0011: read_models.projection_checkpoints also gives each checkpoint's transaction id.
+                --
+                -- A checkpoint is a (transaction id, position) pair: the log's gap-safe order. With the pair in
+                -- the view, one query reads projector checkpoints for everyone: query results (the position they
+                -- reflect, read in the same snapshot as their rows) and readers waiting for their own write
+                -- (the HTTP service's minPosition compares pairs), as gigledger_reader, which cannot read
+                -- ledger.projections. A column added at the end: the view keeps its grants and its readers.
 
-CREATE OR REPLACE VIEW read_models.projection_checkpoints AS
-SELECT p.name, p.version, p.global_position AS checkpoint_position, p.state, p.transaction_id
-FROM ledger.projections p;
-COMMENT ON VIEW read_models.projection_checkpoints IS 'Per projector and version: the global position of the last event applied, its state, and the transaction id of that event (the checkpoint is the pair).';
-"""##),
+                CREATE OR REPLACE VIEW read_models.projection_checkpoints AS
+                SELECT p.name, p.version, p.global_position AS checkpoint_position, p.state, p.transaction_id
+                FROM ledger.projections p;
+                COMMENT ON VIEW read_models.projection_checkpoints IS 'Per projector and version: the global position of the last event applied, its state, and the transaction id of that event (the checkpoint is the pair).';
+                """##),
     ]
 }
