@@ -17,7 +17,8 @@ public final class MarketplaceService: Sendable {
     /// the events it appends with their current version.
     public let registry: EventRegistry
     /// Seals the personal fields of the events appended (one data key per subject) and opens
-    /// them for time travel. The fold that decides reads them sealed: no rule reads one.
+    /// them for time travel and for the fold that decides (``load(_:_:on:)``), where only the
+    /// recognition of a repeated command with other details compares one.
     public let vault: PersonalDataVault
     let logger: Logger
     let cache: StateCache
@@ -346,11 +347,17 @@ public final class MarketplaceService: Sendable {
         defer { cache.put(key, state, version: version) }
         while true {
             let page = try await store.readStream(name, from: version + 1, limit: 1000, on: connection)
+            // Personal fields are opened (keys cached) only for recognising a repeated command
+            // with other details; no rule reads them, and an erased one reads as the placeholder.
+            let encoded = page.map {
+                EncodedEvent(type: $0.type, schemaVersion: $0.schemaVersion, data: $0.data.data)
+            }
+            let revealing = try await vault.revealing(encoded, in: registry)
             for recorded in page {
                 do {
                     let event = try D.Event.decode(
                         type: recorded.type, schemaVersion: recorded.schemaVersion, data: recorded.data.data,
-                        in: registry)
+                        in: revealing)
                     state = D.evolve(state, event)
                 } catch {
                     throw CommandError(

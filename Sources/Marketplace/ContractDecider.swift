@@ -98,9 +98,17 @@ public enum ContractDecider: Decider {
             throw DomainError(
                 .notContractFreelancer, "Only the freelancer of contract \(contract.id) may submit deliveries for it.")
         }
-        // A repeat is recognised by its id alone: note and artifacts are personal data, which no
-        // rule reads (they may be sealed, or erased).
-        if contract.deliveries[command.deliveryID] != nil { return [] }
+        if let existing = contract.deliveries[command.deliveryID] {
+            // Note and artifacts as the handler's fold opened them (erased: the id decides).
+            guard PersonalData.matches(existing.submission.note, command.note),
+                PersonalData.matches(existing.submission.artifacts, command.artifacts)
+            else {
+                throw DomainError(
+                    .idInUse,
+                    "Delivery \(command.deliveryID) was already submitted with other content: use a new delivery id.")
+            }
+            return []
+        }
         switch contract.status {
         case .active: break
         case .delivered(let pending):
@@ -186,8 +194,9 @@ public enum ContractDecider: Decider {
                 .notAllowed, "Only the parties of contract \(contract.id), or an admin, may open a dispute on it.")
         }
         if let existing = contract.disputes[command.disputeID] {
-            // The reason is personal data, which no rule reads: a repeat is recognised without it.
-            guard existing.opening.openedBy == actor else {
+            // The reason as the handler's fold opened it (erased: the facts decide).
+            guard existing.opening.openedBy == actor, PersonalData.matches(existing.opening.reason, command.reason)
+            else {
                 throw DomainError(
                     .idInUse, "Dispute \(command.disputeID) was already opened differently: use a new dispute id.")
             }
@@ -262,8 +271,8 @@ public enum ContractDecider: Decider {
             )
         }
         if let existing = contract.reviews[side] {
-            // The text is personal data, which no rule reads: a repeat is recognised without it.
-            guard existing.rating == command.rating else {
+            // The text as the handler's fold opened it (erased: the rating decides).
+            guard existing.rating == command.rating, PersonalData.matches(existing.text, command.text) else {
                 throw DomainError(
                     .duplicateReview,
                     "The \(side.rawValue) of contract \(contract.id) already reviewed it: a review cannot be changed.")

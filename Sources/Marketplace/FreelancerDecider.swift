@@ -23,8 +23,10 @@ public enum FreelancerDecider: Decider {
         case .registerFreelancer(let register):
             let registered = try registration(register)
             guard let profile = state.profile else { return [.freelancerRegistered(registered)] }
-            // Compared without the name: no rule reads a personal field (it may be sealed or erased).
-            guard profile.registration.sameFacts(as: registered) else {
+            // The name as the handler's fold opened it (erased: the facts decide).
+            guard profile.registration.sameFacts(as: registered),
+                PersonalData.matches(profile.registration.name, registered.name)
+            else {
                 throw DomainError(
                     .alreadyRegistered,
                     "Freelancer \(command.freelancerID) is already registered with other details: update skills, rate or availability instead."

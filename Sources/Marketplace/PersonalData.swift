@@ -5,7 +5,9 @@ import Foundation
 ///
 /// Personal fields are names and free texts written by or about a person. Ids, amounts, skills,
 /// times, ratings, states, reason codes and countries are not. No marketplace rule reads a
-/// personal field, so deciding works the same when one reads as ``placeholder``.
+/// personal field. Only the recognition of a repeated command (same id, other details: rejected)
+/// compares one, opened by the handler's fold; a field read as ``placeholder`` (erased) matches
+/// any text (``matches(_:_:)``), so a repeat of what was decided before erasure is still one.
 ///
 /// Stored form of a personal string: an **envelope**, itself a JSON string, so events keep their
 /// shape, types, versions and positions:
@@ -21,6 +23,18 @@ import Foundation
 public enum PersonalData {
     /// What a reader sees where the subject's key was destroyed.
     public static let placeholder = "[erased]"
+
+    /// Whether a personal text held in a state (`stored`, opened by the handler's fold) allows
+    /// a command carrying `given` to be a repeat: equal, or erased (then nobody can tell, and the
+    /// facts decide).
+    public static func matches(_ stored: String, _ given: String) -> Bool {
+        stored == given || stored == placeholder
+    }
+
+    /// ``matches(_:_:)`` for a list of texts (a delivery's artifacts), item by item.
+    public static func matches(_ stored: [String], _ given: [String]) -> Bool {
+        stored.count == given.count && zip(stored, given).allSatisfy { matches($0, $1) }
+    }
 
     /// The envelope's prefix (its format version).
     public static let envelopePrefix = "$enc:v1;"

@@ -27,8 +27,7 @@ import Testing
 
     @Test func repeatsAreIdempotentOrRejected() {
         Given(ClientDecider.self, [registered]).when(register()).thenNothing()
-        // The name is personal data, which no rule reads (it is stored sealed, and may be erased).
-        Given(ClientDecider.self, [registered]).when(register(name: "Acme AG")).thenNothing()
+        Given(ClientDecider.self, [registered]).when(register(name: "Acme AG")).thenFails(.alreadyRegistered)
         Given(ClientDecider.self, [registered]).when(register(country: "FR")).thenFails(.alreadyRegistered)
     }
 
