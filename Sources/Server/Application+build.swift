@@ -27,9 +27,13 @@ package func buildApplication(configuration: ServerConfiguration) async throws -
     let authority = try await TokenAuthority(keys: configuration.tokenKeys, audience: configuration.audience)
     let pool = ConnectionPool(config: configuration.database, maxConnections: configuration.poolSize, logger: logger)
     let store = EventStore(pool: pool, logger: logger)
-    // A missing or wrong master key fails here, before the server listens.
+    // A missing or wrong master key fails here, before the server listens. A database that
+    // cannot be reached yet does not: the server starts (readiness answers 503) and the vault
+    // checks the key before it seals or opens anything.
     let vault = PersonalDataVault(pool: pool, masterKey: try configuration.masterKey ?? MasterKey.configured())
-    do { try await vault.verifyMasterKey() } catch {
+    do { try await vault.verifyMasterKey() } catch  where error.code == .store {
+        logger.warning("The master key could not be checked yet; it is checked before the first command: \(error)")
+    } catch {
         await pool.close()
         throw error
     }
