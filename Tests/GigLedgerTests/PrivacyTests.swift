@@ -187,6 +187,23 @@ struct PrivacyTests {
         try await engine.prepare()
         try await engine.catchUpAll()
         let vault = scene.market.service.vault
+        // A repeat is recognised on the sealed log: the handler's fold opens the name to compare.
+        func register(_ name: String) -> [String: JSONValue] {
+            [
+                "command": "RegisterFreelancer",
+                "actor": .string("freelancer:\(scene.freelancer.uuidString.lowercased())"),
+                "freelancerId": .string(scene.freelancer.uuidString), "name": .string(name),
+                "skills": .array([.object(["skill": "nlp", "level": .number(3)])]), "hourlyRate": money(9_000),
+                "hoursPerWeek": 30,
+            ]
+        }
+        #expect(try await scene.market.run(register(scene.secrets["freelancerName"]!)).changedNothing)
+        do {
+            try await scene.market.run(register("Someone Else"))
+            Issue.record("a registration with another name was taken as a repeat")
+        } catch let error as CommandError {
+            #expect(error.domain?.code == .alreadyRegistered)
+        }
 
         let outcome = try await vault.forget(scene.freelancerSubject, reason: "gdpr-art17", actor: .admin("dpo"))
         #expect(outcome.erased)
@@ -251,7 +268,9 @@ struct PrivacyTests {
         #expect(exported.contains(PersonalData.placeholder))
         for secret in theirs { #expect(!exported.contains(secret), "the export after forget holds a forgotten string") }
 
-        // Deciding is unchanged: the forgotten freelancer's rules still run on ids and amounts.
+        // Deciding is unchanged: the forgotten freelancer's rules still run on ids and amounts,
+        // and the repeat of their registration is still one (an erased name matches; facts decide).
+        #expect(try await scene.market.run(register(scene.secrets["freelancerName"]!)).changedNothing)
         try await scene.market.run([
             "command": "ChangeRate", "actor": .string("freelancer:\(scene.freelancer.uuidString.lowercased())"),
             "freelancerId": .string(scene.freelancer.uuidString), "hourlyRate": money(9_500),
