@@ -42,7 +42,7 @@ struct Options {
                         + "       gigbench apply [--batches 2000,5000] [--database-url URL]   (each projector applied from zero, on a log already there)\n"
                         + "       gigbench http-baseline [--clients N] [--pool-size N] [--seconds S] [--database-url URL]   (scripts/bench-http: the library side of the HTTP command figures)\n"
                         + "       gigbench sse --port P --token T [--subscribers N] [--rate R] [--seconds S] [--server-pid PID] [--database-url URL]   (scripts/bench-http: SSE fan-out latency)\n"
-                        + "       gigbench privacy [--seconds S] [--writers N]   (commands and projections with personal fields sealed vs plaintext)\n"
+                        + "       gigbench privacy [--seconds S] [--writers N] [--rounds R]   (commands and projections with personal fields sealed vs plaintext)\n"
                         + "Measures appends/s of EventStore.append against pgbench -M prepared of the same ledger.append call\n"
                         + "and of a raw INSERT, side by side; group append from many callers; then bids on one hot gig against 8 gigs."
                 )
@@ -120,7 +120,8 @@ if CommandLine.arguments.dropFirst().first == "privacy" {
     var config = ConnectionConfig.resolve(nil, applicationName: "gigbench")
     config.sessionSettings = [("synchronous_commit", "on")]
     try await PrivacyBench.run(
-        config: config, seconds: Double(value("--seconds") ?? "") ?? 6, writers: Int(value("--writers") ?? "") ?? 4)
+        config: config, seconds: Double(value("--seconds") ?? "") ?? 6, writers: Int(value("--writers") ?? "") ?? 4,
+        rounds: Int(value("--rounds") ?? "") ?? 3)
     exit(0)
 }
 

@@ -337,6 +337,39 @@ struct PrivacyTests {
         await scene.pool.close()
     }
 
+    @Test func dataKeysAreDeletedOnlyByForgetAndErasuresNever() async throws {
+        let pool = try await TestDatabase.fresh("privacykeyguard")
+        let market = Market(service: MarketplaceService(store: EventStore(pool: pool), masterKey: .forTests))
+        let client = try await market.registerClient()
+        let subject = "client:\(client.uuidString.lowercased())"
+        func keys() async throws -> Int64 {
+            try await pool.query("SELECT count(*) FROM privacy.subject_keys WHERE subject = \(subject)").scalar(
+                Int64.self)
+        }
+        #expect(try await keys() == 1)
+        // Not even the tables' owner deletes, changes or truncates a key outside privacy.forget().
+        await #expect(throws: PQError.self) {
+            try await pool.query("DELETE FROM privacy.subject_keys WHERE subject = \(subject)")
+        }
+        await #expect(throws: PQError.self) {
+            try await pool.query(
+                "UPDATE privacy.subject_keys SET subject = \("client:\(UUID())") WHERE subject = \(subject)")
+        }
+        await #expect(throws: PQError.self) { try await pool.query("TRUNCATE privacy.subject_keys") }
+        #expect(try await keys() == 1)
+        _ = try await market.service.vault.forget(
+            .client(ClientID(client)), reason: "gdpr-art17", actor: .admin("dpo"))
+        #expect(try await keys() == 0)
+        // The record of the erasure is append-only.
+        await #expect(throws: PQError.self) {
+            try await pool.query("DELETE FROM privacy.erasures WHERE subject = \(subject)")
+        }
+        #expect(
+            try await pool.query("SELECT count(*) FROM privacy.erasures WHERE subject = \(subject)").scalar(Int64.self)
+                == 1)
+        await pool.close()
+    }
+
     @Test func forgettingSomeoneUnknownIsNotFound() async throws {
         let pool = try await TestDatabase.fresh("privacyunknown")
         let vault = PersonalDataVault(pool: pool, masterKey: .forTests)

@@ -79,7 +79,7 @@ extension PersonalDataVault {
                 "SELECT privacy.forget(\(subject.description), \(commandID), \(data), \(metadata), \(reason))"
             ).scalar(PGJSON.self).decode(JSONValue.self)
             _ = try? await pool.query(EventStore.notifyStatement)
-        } catch let error as PQError where error.sqlState?.rawValue == "GL404" {
+        } catch let error as PQError where error.sqlState == .subjectNotFound {
             throw PrivacyError(
                 .subjectNotFound,
                 "There is no \(subject.description.replacingOccurrences(of: ":", with: " ")): check the id.")

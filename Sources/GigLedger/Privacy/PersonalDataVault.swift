@@ -166,8 +166,12 @@ public final class PersonalDataVault: Sendable {
     /// A keyring holding the data keys of every subject named in an envelope of `events`' data
     /// (the subjects forgotten have none), for ``EventRegistry/revealing(with:)``.
     public func keyRing(for events: [EncodedEvent]) async throws(PrivacyError) -> KeyRing {
+        guard master != nil else { return KeyRing(keys: [:]) }
         var subjects: Set<String> = []
-        for event in events where PersonalData.fields[event.type] != nil {
+        // Only events whose data holds an envelope are parsed (the handler's fold calls this for
+        // every page it reads).
+        for event in events
+        where PersonalData.fields[event.type] != nil && event.data.range(of: Self.envelopeMarker) != nil {
             _ = try? PersonalData.mapFields(of: event.type, in: event.data) { value, _ in
                 if let envelope = PersonalDataEnvelope(parsing: value) { subjects.formUnion(envelope.keyIDs) }
                 return value
@@ -175,6 +179,8 @@ public final class PersonalDataVault: Sendable {
         }
         return try await keyRing(for: subjects)
     }
+
+    private static let envelopeMarker = Data(PersonalData.envelopePrefix.utf8)
 
     /// A keyring with the data keys of `subjects` that still exist.
     public func keyRing(for subjects: Set<String>) async throws(PrivacyError) -> KeyRing {
