@@ -55,6 +55,7 @@ extension EventStoreError: ClassifiedError {
         case .invalidAppend, .invalidStreamName: category = .malformed
         case .notMigrated, .migrationEdited, .migrationFailed: category = .schemaMissing
         case .appendOnly: category = .forbidden
+        case .archive: category = .rejected
         case .database:
             // Whatever the database said, classified by its SQLSTATE, keeping this message.
             if let cause = cause as? PQError {

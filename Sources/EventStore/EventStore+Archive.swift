@@ -61,19 +61,26 @@ extension EventStore {
     @discardableResult
     public func export(_ write: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> Int {
         try await pool.withTransaction(.repeatableRead, readOnly: true) { conn in
-            // CSV with a delimiter and quote that JSON text never contains raw (jsonb escapes
-            // control characters), so each row is the JSON line itself, unescaped.
-            try await conn.copyOut(
-                """
-                COPY (
-                    SELECT jsonb_build_object(
-                        'position', global_position, 'stream', stream_id, 'version', stream_version, 'type', event_type,
-                        'schemaVersion', schema_version, 'data', data, 'metadata', metadata,
-                        'occurredAt', occurred_at, 'recordedAt', recorded_at)::text
-                    FROM ledger.events ORDER BY global_position
-                ) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')
-                """, write)
+            try await conn.copyOut(Self.exportQuery(from: "ledger.events", transactionIDs: false), write)
         }
+    }
+
+    /// The COPY of ``export(_:)`` from `table` in position order; `transactionIDs` adds each
+    /// event's `transactionId` (as a string), which a partition's archive keeps so a rebuild reads
+    /// the log in its original order.
+    static func exportQuery(from table: SQL, transactionIDs: Bool) -> SQL {
+        // CSV with a delimiter and quote that JSON text never contains raw (jsonb escapes
+        // control characters), so each row is the JSON line itself, unescaped.
+        let extra: SQL = transactionIDs ? ", 'transactionId', transaction_id::text" : ""
+        return """
+            COPY (
+                SELECT jsonb_build_object(
+                    'position', global_position, 'stream', stream_id, 'version', stream_version, 'type', event_type,
+                    'schemaVersion', schema_version, 'data', data, 'metadata', metadata,
+                    'occurredAt', occurred_at, 'recordedAt', recorded_at\(extra))::text
+                FROM \(table) ORDER BY global_position
+            ) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')
+            """
     }
 
     /// Loads an NDJSON export (see ``export(_:)``) into the log with COPY, keeping positions,
@@ -111,6 +118,15 @@ extension EventStore {
                         + "data, metadata, occurredAt, recordedAt: is this a `gigctl export` file? Nothing was imported."
                 )
             }
+            // Partitions must cover every imported position: move the sequence up to the
+            // highest (it ends at the head anyway) and make the partitions up to it.
+            try await conn.execute(
+                """
+                SELECT setval('ledger.events_position_seq', i.m)
+                FROM (SELECT max((doc->>'position')::bigint) AS m FROM gigledger_import) i, ledger.events_position_seq s
+                WHERE i.m > CASE WHEN s.is_called THEN s.last_value ELSE 0 END
+                """)
+            try await conn.execute("SELECT count(*) FROM ledger.prepare_partitions()")
             let events =
                 try await conn.execute(
                     """

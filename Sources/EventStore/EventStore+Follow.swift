@@ -35,14 +35,7 @@ extension EventStore {
     public func hasHeldBackEvents(after checkpoint: LogCheckpoint, filter: LogFilter = .all)
         async throws(EventStoreError) -> Bool
     {
-        var sql: SQL = """
-            SELECT EXISTS (SELECT 1 FROM ledger.events
-                           WHERE (transaction_id, global_position) > (\(checkpoint.transactionID)::xid8, \(checkpoint.position))
-                             AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
-            """
-        filter.append(to: &sql)
-        sql.append(")")
-        return try await run { try await $0.query(sql).scalar(Bool.self) }
+        try await hasEvents(after: checkpoint, filter: filter, heldBackOnly: true)
     }
 
     /// Whether events of `filter` exist after `checkpoint`, asked by a follower whose gap-safe
@@ -51,13 +44,20 @@ extension EventStore {
     /// itself. (Asking ``hasHeldBackEvents(after:filter:)`` there would race: the transaction
     /// holding them may end between the read and the question, and the follower would then wait
     /// for a notification it has already consumed.)
-    func hasEvents(after checkpoint: LogCheckpoint, filter: LogFilter) async throws(EventStoreError) -> Bool {
+    func hasEvents(after checkpoint: LogCheckpoint, filter: LogFilter, heldBackOnly: Bool = false)
+        async throws(EventStoreError) -> Bool
+    {
+        // The first such event in log order, through the log-order index. Not `EXISTS`:
+        // PostgreSQL drops an `ORDER BY` inside `EXISTS`, and where it guesses that many rows
+        // match the row comparison (a generic plan, a correlated checkpoint) it plans a
+        // sequential scan of the whole log.
         var sql: SQL = """
-            SELECT EXISTS (SELECT 1 FROM ledger.events
-                           WHERE (transaction_id, global_position) > (\(checkpoint.transactionID)::xid8, \(checkpoint.position))
+            SELECT (SELECT 1 FROM ledger.events
+                    WHERE (transaction_id, global_position) > (\(checkpoint.transactionID)::xid8, \(checkpoint.position))
             """
+        if heldBackOnly { sql.append(" AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())") }
         filter.append(to: &sql)
-        sql.append(")")
+        sql.append(" ORDER BY transaction_id, global_position LIMIT 1) IS NOT NULL")
         return try await run { try await $0.query(sql).scalar(Bool.self) }
     }
 

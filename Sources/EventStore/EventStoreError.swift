@@ -16,6 +16,7 @@ public struct EventStoreError: Error, Sendable, CustomStringConvertible {
             case migrationFailed = "MIGRATION_FAILED"
             case notMigrated = "NOT_MIGRATED"
             case appendOnly = "APPEND_ONLY"
+            case archive = "ARCHIVE_REFUSED"
             case database = "DATABASE"
         }
         private let base: Base
@@ -40,6 +41,10 @@ public struct EventStoreError: Error, Sendable, CustomStringConvertible {
         public static let notMigrated = Code(.notMigrated)
         /// Something tried to change or remove an event.
         public static let appendOnly = Code(.appendOnly)
+        /// Archiving a partition or restoring an archive was refused: no such partition, one still
+        /// written or not yet applied by every projection, or a file that matches no recorded
+        /// archive. Nothing was changed.
+        public static let archive = Code(.archive)
         /// Any other database failure; ``EventStoreError/cause`` holds the ``PQError``.
         public static let database = Code(.database)
         public var description: String { base.rawValue }
@@ -88,6 +93,14 @@ extension EventStoreError {
     /// Maps a database error once, by SQLSTATE and constraint name (never by message text).
     static func from(_ error: PQError) -> EventStoreError {
         switch error.sqlState {
+        case .checkViolation
+        where error.constraint == nil && error.server?.schema == "ledger" && error.server?.table == "events":
+            // No partition holds the row's position: not the caller's input.
+            return EventStoreError(
+                .database,
+                "No partition of ledger.events holds the next position, so nothing can be appended: run "
+                    + "`gigctl log partitions prepare` (the projection daemon and the nightly job normally keep partitions ahead).",
+                cause: error)
         case .appendRejected, .checkViolation:
             let what = error.constraint.map { "constraint \($0) failed" } ?? (error.server?.message ?? error.message)
             return EventStoreError(

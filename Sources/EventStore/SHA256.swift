@@ -13,19 +13,59 @@ enum SHA256 {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
+    /// The digest of `message`, as 64 lower-case hex digits.
     static func hex(_ message: [UInt8]) -> String {
-        var h: [UInt32] = [
+        var hasher = Hasher()
+        hasher.update(message)
+        return hasher.finalize()
+    }
+
+    /// SHA-256 over bytes that arrive in pieces (an archive file as it is written or read), so
+    /// memory does not grow with the input.
+    struct Hasher: Sendable {
+        private var h: [UInt32] = [
             0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
         ]
-        var data = message
-        let bitLength = UInt64(message.count) &* 8
-        data.append(0x80)
-        while data.count % 64 != 56 { data.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) {
-            data.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
+        private var pending: [UInt8] = []
+        private var length: UInt64 = 0
+
+        init() {}
+
+        /// Adds `bytes` to the message.
+        mutating func update(_ bytes: some Sequence<UInt8>) {
+            let before = pending.count
+            pending.append(contentsOf: bytes)
+            length &+= UInt64(pending.count - before)
+            let whole = pending.count - pending.count % 64
+            guard whole > 0 else { return }
+            let blocks = pending
+            blocks.withUnsafeBufferPointer { buffer in
+                for chunk in stride(from: 0, to: whole, by: 64) { compress(buffer, at: chunk) }
+            }
+            pending.removeFirst(whole)
         }
-        var w = [UInt32](repeating: 0, count: 64)
-        for chunk in stride(from: 0, to: data.count, by: 64) {
+
+        /// The digest of everything added, as 64 lower-case hex digits.
+        mutating func finalize() -> String {
+            let bitLength = length &* 8
+            pending.append(0x80)
+            while pending.count % 64 != 56 { pending.append(0) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                pending.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
+            }
+            let blocks = pending
+            blocks.withUnsafeBufferPointer { buffer in
+                for chunk in stride(from: 0, to: buffer.count, by: 64) { compress(buffer, at: chunk) }
+            }
+            pending = []
+            return h.map { word in
+                let s = String(word, radix: 16)
+                return String(repeating: "0", count: 8 - s.count) + s
+            }.joined()
+        }
+
+        private mutating func compress(_ data: UnsafeBufferPointer<UInt8>, at chunk: Int) {
+            var w = [UInt32](repeating: 0, count: 64)
             for i in 0..<16 {
                 let b = chunk + i * 4
                 w[i] =
@@ -40,7 +80,7 @@ enum SHA256 {
             for i in 0..<64 {
                 let s1 = e.rotr(6) ^ e.rotr(11) ^ e.rotr(25)
                 let ch = (e & f) ^ (~e & g)
-                let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
+                let t1 = hh &+ s1 &+ ch &+ SHA256.k[i] &+ w[i]
                 let s0 = a.rotr(2) ^ a.rotr(13) ^ a.rotr(22)
                 let maj = (a & b) ^ (a & c) ^ (b & c)
                 let t2 = s0 &+ maj
@@ -55,10 +95,6 @@ enum SHA256 {
             h[6] &+= g
             h[7] &+= hh
         }
-        return h.map { word in
-            let s = String(word, radix: 16)
-            return String(repeating: "0", count: 8 - s.count) + s
-        }.joined()
     }
 }
 

@@ -17,8 +17,9 @@ struct AuditMatching: AsyncParsableCommand {
             freelancers (one of its skills, its currency, a budget fit above 0). Per cohort — tenure \
             (newcomer: no contract before the window), country, rate band — its share of top-k \
             places against its share of qualified freelancers, and its share of awards against its \
-            share of bids; a cohort whose ratio is under 0.8 of its dimension's best, with a \
-            significant gap (z ≥ 1.96), is flagged (cohorts with too few pairs or bids are not judged). Definitions: sql/READ_MODELS.md. \
+            share of bids; a cohort whose ratio is under 0.8 of its dimension's best, and below the \
+            rest of its dimension by a significant z (one-sided 5 % over all the report's \
+            comparisons, Bonferroni), is flagged (cohorts with too few pairs or bids are not judged). Definitions: sql/READ_MODELS.md. \
             --json prints the library's report (docs/JSON.md); --html FILE writes a page with charts.
 
             Exit codes: 0 nothing flagged, 1 a cohort flagged, 69 database unavailable, 78 not migrated.
@@ -64,8 +65,8 @@ struct AuditMatching: AsyncParsableCommand {
                 })
             Output.line(
                 report.flagged.isEmpty
-                    ? "No cohort under \(report.threshold) of its dimension's best."
-                    : "Flagged (under \(report.threshold) of the best, four-fifths rule): "
+                    ? "No cohort flagged (under \(report.threshold) of its dimension's best with z ≥ \(report.criticalZ), \(report.comparisons) comparisons)."
+                    : "Flagged (under \(report.threshold) of the best, four-fifths rule, z ≥ \(report.criticalZ)): "
                         + report.flagged.map { "\($0.dimension) \($0.cohort)" }.joined(separator: ", "))
         }
         if flagged { throw ExitCode(1) }
@@ -130,7 +131,7 @@ enum AuditPage {
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Matching fairness audit</title>
             <style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 8px;border-bottom:1px solid #ddd;text-align:left}</style>
             </head><body><h1>Matching fairness audit</h1>
-            <p>\(report.gigs) gig(s) posted in the last \(report.weeks) week(s); top \(report.k). A cohort is flagged when its exposure or award ratio is under \(report.threshold) of its dimension's best (the four-fifths rule).</p>
+            <p>\(report.gigs) gig(s) posted in the last \(report.weeks) week(s); top \(report.k). A cohort is flagged when its exposure or award ratio is under \(report.threshold) of its dimension's best (the four-fifths rule) and it falls short of the rest of its dimension by z ≥ \(report.criticalZ) (one-sided 5 % over the report's \(report.comparisons) comparisons).</p>
             \(body)\(table)</body></html>
             """
     }

@@ -95,7 +95,8 @@ struct ProjectionsRun: AsyncParsableCommand {
             Each projector applies the log in batches; a batch and the projector's checkpoint commit \
             together. Only one instance per projector applies batches (a lease in \
             ledger.projections): start a second daemon and it waits as a standby. With --follow it \
-            runs until interrupted, woken by each append.
+            runs until interrupted, woken by each append, and makes partitions of the log ahead \
+            of need at start and hourly (`gigctl log partitions prepare`).
 
             Its commits are asynchronous (synchronous_commit = off, for its own sessions only): \
             read models are derived, and a batch and its checkpoint are one transaction, so a \
@@ -130,20 +131,22 @@ struct ProjectionsRun: AsyncParsableCommand {
                 let engine = ProjectionEngine(
                     store: EventStore(pool: pool, logger: global.logger), projectors: ShippedProjectors.all,
                     batchSize: batchSize, logger: global.logger)
-                if follow, let metricsPort {
-                    let operations = buildOperationsApplication(
-                        configuration: OperationsConfiguration(
-                            host: metricsBind, port: metricsPort, pool: pool, poolSize: poolSize,
-                            logger: global.logger))
-                    // Whichever ends first (the daemon failing, or the server) ends the other.
+                if follow {
+                    let operations = metricsPort.map { port in
+                        buildOperationsApplication(
+                            configuration: OperationsConfiguration(
+                                host: metricsBind, port: port, pool: pool, poolSize: poolSize, logger: global.logger))
+                    }
+                    let store = EventStore(pool: pool, logger: global.logger)
+                    // Whichever ends first (the daemon failing, or the server) ends the others;
+                    // the partition keeper ends only when cancelled.
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask { try await engine.follow() }
-                        group.addTask { try await operations.runService() }
+                        group.addTask { try await store.keepPartitionsAhead() }
+                        if let operations { group.addTask { try await operations.runService() } }
                         defer { group.cancelAll() }
                         _ = try await group.next()
                     }
-                } else if follow {
-                    try await engine.follow()
                 } else {
                     try await engine.prepare()
                     let applied: [String: Int]
@@ -271,8 +274,14 @@ struct ProjectionsRebuild: AsyncParsableCommand {
             same command again and it resumes; --restart starts over; --abandon drops it. \
             Progress (events, events/s, ETA) goes to stderr: a bar on a terminal, lines otherwise.
 
+            After partitions were archived (`gigctl log partitions archive`), --archive FILE \
+            reads each archive back: checked against its recorded SHA-256 and event count, \
+            attached to the log for the rebuild with its events' original order, and detached \
+            again afterwards. Without it a rebuild starts at the oldest event still in the log.
+
             Examples:
               gigctl projections rebuild --all
+              gigctl projections rebuild --all --archive archive/events_1.ndjson
               gigctl projections rebuild matching --batch-size 2000
               gigctl projections rebuild matching --abandon
             """)
@@ -282,9 +291,17 @@ struct ProjectionsRebuild: AsyncParsableCommand {
     @Flag(help: "Drop an interrupted rebuild and start from position 0.") var restart = false
     @Flag(help: "Drop an interrupted rebuild's shadow tables and stop.") var abandon = false
     @Option(help: "Events per batch.") var batchSize: Int = 2000
+    @Option(
+        help: ArgumentHelp(
+            "Read this archived partition back into the log for the rebuild (repeatable; see `gigctl log partitions`).",
+            valueName: "file"))
+    var archive: [String] = []
+    @Flag(help: "Rebuild from the log as it stands, without the archived partitions not given with --archive.")
+    var skipArchived = false
     func validate() throws {
         guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be 1…100000.") }
         guard !(restart && abandon) else { throw ValidationError("--restart and --abandon exclude each other.") }
+        guard archive.isEmpty || !abandon else { throw ValidationError("--archive and --abandon exclude each other.") }
     }
     func run() async throws {
         try await runReportingErrors(json: global.json) {
@@ -307,7 +324,11 @@ struct ProjectionsRebuild: AsyncParsableCommand {
                 let printer = ProgressPrinter(terminal: isatty(STDERR_FILENO) == 1, quiet: global.json)
                 let reports: [RebuildReport]
                 do {
-                    reports = try await engine.rebuild(chosen, restart: restart) { printer.show($0) }
+                    reports = try await withArchives(
+                        archive, skipMissing: skipArchived, store: EventStore(pool: pool, logger: global.logger)
+                    ) {
+                        try await engine.rebuild(chosen, restart: restart) { printer.show($0) }
+                    }
                 } catch let failure as ProjectionFailure {
                     printer.finish()
                     throw CLIError(
@@ -350,16 +371,27 @@ struct ProjectionsVerify: AsyncParsableCommand {
             Exits 0 when every projection matches, 1 when any differs (the differing rows are \
             printed: `live` rows are in the live table only, `rebuilt` rows only in the rebuild). \
             A difference means the live tables were changed outside the projector or the \
-            projector is not deterministic: `gigctl projections rebuild NAME` replaces them.
+            projector is not deterministic: `gigctl projections rebuild NAME` replaces them. \
+            After partitions were archived, --archive FILE reads them back for the check (as for \
+            rebuild); without it the scratch build starts at the oldest event still in the log and \
+            differs from live tables that were built from the whole history.
 
             Examples:
               gigctl projections verify
+              gigctl projections verify --archive archive/events_1.ndjson
               gigctl projections verify competition_gigs --json
             """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Projections to verify (default: all).") var names: [String] = []
     @Option(help: "Differing rows to print per projection.") var limit: Int = 20
     @Option(help: "Events per batch.") var batchSize: Int = 2000
+    @Option(
+        help: ArgumentHelp(
+            "Read this archived partition back into the log for the check (repeatable; see `gigctl log partitions`).",
+            valueName: "file"))
+    var archive: [String] = []
+    @Flag(help: "Check against the log as it stands, without the archived partitions not given with --archive.")
+    var skipArchived = false
     func validate() throws {
         guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be 1…100000.") }
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be 1…10000.") }
@@ -372,18 +404,22 @@ struct ProjectionsVerify: AsyncParsableCommand {
                     batchSize: batchSize, logger: global.logger)
                 let chosen = try chooseProjectors(names, all: false, engine: engine)
                 let printer = ProgressPrinter(terminal: isatty(STDERR_FILENO) == 1, quiet: global.json)
-                var reports: [VerifyReport] = []
-                for projector in chosen {
-                    printer.reset()
-                    do {
-                        reports.append(try await engine.verify(projector, limit: limit) { printer.show($0) })
-                    } catch let failure as ProjectionFailure {
+                return try await withArchives(
+                    archive, skipMissing: skipArchived, store: EventStore(pool: pool, logger: global.logger)
+                ) {
+                    var reports: [VerifyReport] = []
+                    for projector in chosen {
+                        printer.reset()
+                        do {
+                            reports.append(try await engine.verify(projector, limit: limit) { printer.show($0) })
+                        } catch let failure as ProjectionFailure {
+                            printer.finish()
+                            throw CLIError(.problemFound, "\(failure)")
+                        }
                         printer.finish()
-                        throw CLIError(.problemFound, "\(failure)")
                     }
-                    printer.finish()
+                    return reports
                 }
-                return reports
             }
             if global.json {
                 try Output.json(reports)
@@ -486,5 +522,27 @@ struct ReplayCommand: AsyncParsableCommand {
                 }
             }
         }
+    }
+}
+
+/// Runs `body` with the archives `files` read back into the log
+/// (``EventStore/withRestoredArchives(_:_:)``). Refuses, before any work, when a partition was
+/// archived and its file is not among them — a build without it would silently lack that
+/// history — unless `skipMissing`.
+func withArchives<R>(
+    _ files: [String], skipMissing: Bool, store: EventStore, _ body: () async throws -> R
+) async throws -> R {
+    try await store.withRestoredArchives(files) { restored in
+        let given = Set(restored.map(\.partition))
+        let archived: [LogPartition] = try await store.partitions().filter { $0.state == .archived }
+        let missing: [String] = archived.map(\.name).filter { !given.contains($0) }
+        if !missing.isEmpty && !skipMissing {
+            let names = missing.joined(separator: ", ")
+            throw CLIError(
+                .usage,
+                "Partition(s) \(names) were archived: pass --archive FILE for each (`gigctl log partitions` shows "
+                    + "their SHA-256), or --skip-archived to use the log as it stands.")
+        }
+        return try await body()
     }
 }

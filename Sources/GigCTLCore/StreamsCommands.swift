@@ -327,7 +327,8 @@ struct StreamsState: AsyncParsableCommand {
 
 struct LogGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "log", abstract: "Read the global log.", subcommands: [LogTail.self])
+        commandName: "log", abstract: "Read the global log and manage its partitions.",
+        subcommands: [LogTail.self, LogPartitionsGroup.self])
 }
 
 struct LogTail: AsyncParsableCommand {

@@ -14,19 +14,25 @@ import PQ
 /// of the gig's skills whose rate is in the gig's currency with a budget fit above 0. Per cohort:
 /// exposure ratio = exposure share ÷ qualified share; award ratio = award share ÷ bid share.
 /// Within a dimension, a cohort's disparity is its ratio ÷ the best cohort's ratio; it is flagged
-/// when a disparity is under ``threshold`` (the four-fifths rule) *and* the gap is significant:
-/// z ≥ ``significance`` comparing the cohort's rate (places per qualified pair, awards per bid)
-/// with the best cohort's as Poisson rates, so that chance in a small market is not called bias.
-/// Cohorts with fewer than ``minimumSample`` qualified pairs (bids) get no exposure (award)
-/// disparity: too few to judge.
+/// when a disparity is under ``threshold`` (the four-fifths rule) *and* the shortfall is
+/// significant: the cohort's rate (places per qualified pair, awards per bid) is below the rest
+/// of its dimension's by z ≥ ``Report/criticalZ``, so that chance is not called bias. z compares
+/// the cohort with all other cohorts pooled (not with the best one, which is the largest of
+/// several noisy rates), with each rate's variance computed per freelancer (a freelancer's places
+/// and awards go together: a cluster, not independent events), and the critical z is one-sided
+/// with a Bonferroni correction for every judged comparison of the report, so that the chance of
+/// flagging anything in a market without bias stays under ``familyAlpha``. Cohorts with fewer
+/// than ``minimumSample`` qualified pairs (bids) get no exposure (award) disparity: too few to
+/// judge.
 ///
 /// Newcomers are freelancers with no contract on a gig posted before the window; rate bands are
 /// the hourly rate in its currency's major unit: under 50, 50 to under 100, 100 and over.
 public struct FairnessAudit: Sendable {
     /// The four-fifths rule.
     public static let threshold = 0.8
-    /// The z a gap must reach to be flagged (two-sided 95 %).
-    public static let significance = 1.96
+    /// The chance, in a market without bias, that a report flags anything at all (the family
+    /// of its comparisons; each one is tested at this ÷ their number).
+    public static let familyAlpha = 0.05
 
     /// One cohort's figures. Shares are of the dimension's total (each 0…1, 4 decimals).
     public struct Cohort: Sendable, Codable, Hashable {
@@ -47,7 +53,9 @@ public struct FairnessAudit: Sendable {
         @NullEncoded public var exposureRatio: Double?
         /// Exposure ratio ÷ the dimension's best exposure ratio; `null` when the ratio is.
         @NullEncoded public var exposureDisparity: Double?
-        /// z of the gap to the best cohort's rate (0 for the best; null when not judged).
+        /// z of the cohort's shortfall in places per qualified pair against the rest of the
+        /// dimension (negative: above the rest; null when not judged, or when the dimension has
+        /// no other cohort).
         @NullEncoded public var exposureZ: Double?
         /// Bids the cohort placed on the window's gigs, and gigs awarded to it.
         public let bids: Int
@@ -62,8 +70,10 @@ public struct FairnessAudit: Sendable {
         @NullEncoded public var awardRatio: Double?
         /// Award ratio ÷ the dimension's best award ratio; `null` when the ratio is.
         @NullEncoded public var awardDisparity: Double?
+        /// z of the cohort's shortfall in awards per bid against the rest of the dimension
+        /// (negative: above the rest; null when not judged).
         @NullEncoded public var awardZ: Double?
-        /// A disparity under the threshold with a significant gap.
+        /// A disparity under the threshold with a z of at least ``Report/criticalZ``.
         public let flagged: Bool
     }
 
@@ -83,6 +93,11 @@ public struct FairnessAudit: Sendable {
         public let threshold: Double
         /// The sample below which a disparity is not judged (``FairnessAudit/minimumSample``).
         public let minimumSample: Int
+        /// The comparisons judged (cohorts with an exposure z, plus cohorts with an award z).
+        public let comparisons: Int
+        /// The z a shortfall must reach to be flagged: one-sided at ``FairnessAudit/familyAlpha``
+        /// ÷ ``comparisons`` (Bonferroni); 4 decimals.
+        public let criticalZ: Double
         /// Every cohort, by dimension (`tenure`, `country`, `rateBand`), then by cohort name.
         public let cohorts: [Cohort]
 
@@ -185,25 +200,74 @@ public struct FairnessAudit: Sendable {
             """
         ).rows { awards[try row.decode(UUID.self, at: 0)] = Int(try row.decode(Int64.self, at: 1)) }
 
-        var cohorts: [Cohort] = []
+        var dimensions: [(String, [String: [[Int]]])] = []
         for (dimension, key) in [
             ("tenure", \Member.tenure), ("country", \Member.country), ("rateBand", \Member.rateBand),
         ] as [(String, KeyPath<Member, String>)] {
-            var tally: [String: [Int]] = [:]
-            for (id, member) in members {
-                let counts = [qualified[id] ?? 0, exposed[id] ?? 0, bids[id] ?? 0, awards[id] ?? 0]
-                tally[member[keyPath: key], default: [0, 0, 0, 0]] =
-                    zip(tally[member[keyPath: key]] ?? [0, 0, 0, 0], counts).map { $0 + $1 }
+            var byCohort: [String: [[Int]]] = [:]
+            for (id, member) in members.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
+                byCohort[member[keyPath: key], default: []].append(
+                    [qualified[id] ?? 0, exposed[id] ?? 0, bids[id] ?? 0, awards[id] ?? 0])
             }
-            cohorts += Self.cohorts(dimension, tally, minimumSample: minimumSample)
+            dimensions.append((dimension, byCohort))
         }
+        let (comparisons, critical, cohorts) = Self.judge(dimensions, minimumSample: minimumSample)
         return Report(
-            weeks: weeks, k: k, gigs: gigs.count, from: from, to: to,
-            threshold: Self.threshold, minimumSample: minimumSample, cohorts: cohorts)
+            weeks: weeks, k: k, gigs: gigs.count, from: from, to: to, threshold: Self.threshold,
+            minimumSample: minimumSample, comparisons: comparisons, criticalZ: rounded(critical, places: 4),
+            cohorts: cohorts)
     }
 
-    /// One dimension's cohorts from their counts (qualified, exposed, bids, awards).
-    static func cohorts(_ dimension: String, _ tally: [String: [Int]], minimumSample: Int) -> [Cohort] {
+    /// Every dimension's cohorts (`dimensions`: per dimension, each cohort's members' counts),
+    /// flagged against the critical z of all their judged comparisons together.
+    static func judge(_ dimensions: [(String, [String: [[Int]]])], minimumSample: Int) -> (
+        comparisons: Int, criticalZ: Double, cohorts: [Cohort]
+    ) {
+        // Which comparisons are judged does not depend on the critical z: count them first.
+        let comparisons = dimensions.flatMap { cohorts($0.0, $0.1, minimumSample: minimumSample, criticalZ: .infinity) }
+            .reduce(0) { $0 + ($1.exposureZ != nil ? 1 : 0) + ($1.awardZ != nil ? 1 : 0) }
+        let critical = criticalZ(comparisons: comparisons)
+        return (
+            comparisons, critical,
+            dimensions.flatMap { cohorts($0.0, $0.1, minimumSample: minimumSample, criticalZ: critical) }
+        )
+    }
+
+    /// The one-sided z at ``familyAlpha`` ÷ `comparisons` (at least one): the upper tail
+    /// ½·erfc(z/√2) solved by bisection (1.6449 for one comparison, 2.8070 for 20).
+    static func criticalZ(comparisons: Int) -> Double {
+        let alpha = familyAlpha / Double(max(1, comparisons))
+        var (low, high) = (0.0, 40.0)
+        for _ in 0..<200 {
+            let mid = (low + high) / 2
+            if 0.5 * erfc(mid / 2.0.squareRoot()) > alpha { low = mid } else { high = mid }
+        }
+        return (low + high) / 2
+    }
+
+    /// A rate Σ num ÷ Σ den over freelancers (clusters), with the variance of that ratio estimate
+    /// computed from the freelancers' own deviations (n ÷ (n − 1) · Σ (num − rate · den)² ÷ (Σ den)²,
+    /// over the n freelancers with any count); nil without a denominator or with fewer than two
+    /// freelancers.
+    static func clusteredRate(_ members: [[Int]], _ num: Int, _ den: Int) -> (rate: Double, variance: Double)? {
+        let counted = members.filter { $0[num] != 0 || $0[den] != 0 }
+        let total = Double(counted.reduce(0) { $0 + $1[den] })
+        guard total > 0, counted.count >= 2 else { return nil }
+        let rate = Double(counted.reduce(0) { $0 + $1[num] }) / total
+        let squares = counted.reduce(0.0) {
+            let deviation = Double($1[num]) - rate * Double($1[den])
+            return $0 + deviation * deviation
+        }
+        let n = Double(counted.count)
+        return (rate, n / (n - 1) * squares / (total * total))
+    }
+
+    /// One dimension's cohorts from their members' counts (qualified, exposed, bids, awards: one
+    /// array per freelancer), flagged at `criticalZ`.
+    static func cohorts(_ dimension: String, _ members: [String: [[Int]]], minimumSample: Int, criticalZ: Double)
+        -> [Cohort]
+    {
+        let tally = members.mapValues { rows in (0..<4).map { i in rows.reduce(0) { $0 + $1[i] } } }
         let total = (0..<4).map { i in tally.values.reduce(0) { $0 + $1[i] } }
         func share(_ n: Int, _ of: Int) -> Double { of > 0 ? Double(n) / Double(of) : 0 }
         let names = tally.keys.sorted()
@@ -220,25 +284,25 @@ public struct FairnessAudit: Sendable {
         }
         let bestExposure = exposureRatio.values.max() ?? 0
         let bestAward = awardRatio.values.max() ?? 0
-        // The best cohort of each measure (ties: the first by name), for the significance of gaps.
-        let exposureLeader = names.first { exposureRatio[$0] == bestExposure && exposureRatio[$0] != nil }
-        let awardLeader = names.first { awardRatio[$0] == bestAward && awardRatio[$0] != nil }
-        /// z of rate n/of against the leader's rate, both as Poisson rates; 0 without a spread.
-        func z(_ n: Int, _ of: Int, _ leader: String?, _ num: Int, _ den: Int) -> Double {
-            guard let leader, let l = tally[leader], l[den] > 0, of > 0 else { return 0 }
-            let (rate, best) = (Double(n) / Double(of), Double(l[num]) / Double(l[den]))
-            let variance = Double(n) / Double(of * of) + Double(l[num]) / Double(l[den] * l[den])
-            return variance > 0 ? (best - rate) / variance.squareRoot() : 0
+        /// z of the cohort's shortfall against the rest of the dimension pooled; 0 without a spread;
+        /// nil (not judged) without a rest to compare with, or with fewer than two freelancers on
+        /// either side.
+        func z(_ name: String, _ num: Int, _ den: Int) -> Double? {
+            let rest = names.filter { $0 != name }.flatMap { members[$0] ?? [] }
+            guard let own = clusteredRate(members[name] ?? [], num, den), let others = clusteredRate(rest, num, den)
+            else { return nil }
+            let variance = own.variance + others.variance
+            return variance > 0 ? (others.rate - own.rate) / variance.squareRoot() : 0
         }
         return names.map { name in
             let c = tally[name] ?? [0, 0, 0, 0]
             let exposureDisparity = exposureRatio[name].map { bestExposure > 0 ? $0 / bestExposure : 1 }
             let awardDisparity = awardRatio[name].map { bestAward > 0 ? $0 / bestAward : 1 }
-            let exposureZ = exposureRatio[name].map { _ in z(c[1], c[0], exposureLeader, 1, 0) }
-            let awardZ = awardRatio[name].map { _ in z(c[3], c[2], awardLeader, 3, 2) }
+            let exposureZ = exposureRatio[name] != nil ? z(name, 1, 0) : nil
+            let awardZ = awardRatio[name] != nil ? z(name, 3, 2) : nil
             let flagged =
-                ((exposureDisparity ?? 1) < threshold && (exposureZ ?? 0) >= significance)
-                || ((awardDisparity ?? 1) < threshold && (awardZ ?? 0) >= significance)
+                ((exposureDisparity ?? 1) < threshold && (exposureZ ?? 0) >= criticalZ)
+                || ((awardDisparity ?? 1) < threshold && (awardZ ?? 0) >= criticalZ)
             return Cohort(
                 dimension: dimension, cohort: name, qualified: c[0], exposed: c[1],
                 qualifiedShare: rounded(share(c[0], total[0]), places: 4),
@@ -257,6 +321,6 @@ public struct FairnessAudit: Sendable {
     private func empty(weeks: Int, k: Int) -> Report {
         Report(
             weeks: weeks, k: k, gigs: 0, from: nil, to: nil, threshold: Self.threshold, minimumSample: minimumSample,
-            cohorts: [])
+            comparisons: 0, criticalZ: rounded(Self.criticalZ(comparisons: 0), places: 4), cohorts: [])
     }
 }

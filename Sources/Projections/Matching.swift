@@ -201,7 +201,12 @@ public struct Matching: Sendable {
         let byID: (Match, Match) -> Bool = { $0.freelancerID.uuidString < $1.freelancerID.uuidString }
         let top = Self.rank(Array(search.scored.values), k: k, tieBreak: byID, weights: weights)
         let w = weights
-        guard k >= 2, !top.contains(where: w.qualifiesForNewcomerSlot) else { return top }
+        // Done when a qualified newcomer made the top k on score alone. A newcomer `rank` put in
+        // the slot is only the best of those this search happened to read: the best of all is
+        // searched for below.
+        guard k >= 2, !top.contains(where: { w.qualifiesForNewcomerSlot($0) && !$0.viaNewcomerSlot }) else {
+            return top
+        }
         try await search.run(k: 1, newcomersOnly: true, qualifies: w.qualifiesForNewcomerSlot, fetch: fetch)
         return Self.rank(Array(search.scored.values), k: k, tieBreak: byID, weights: weights)
     }

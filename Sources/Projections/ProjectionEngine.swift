@@ -203,7 +203,11 @@ public final class ProjectionEngine: Sendable {
 
     /// Read-only (costs no commit): whether a projector of `group` that may run here has events
     /// after its checkpoint that a gap-safe read can pass now, and the outcome of those that
-    /// have none (`.failed`, `.leasedElsewhere`, `.caughtUp`).
+    /// have none (`.failed`, `.leasedElsewhere`, `.caughtUp`). It asks for the first event
+    /// after each checkpoint in log order (`ORDER BY … LIMIT 1`, through the log-order index)
+    /// rather than `EXISTS`: PostgreSQL plans an `EXISTS` over a row comparison as a sequential
+    /// scan of the whole log (it drops the `ORDER BY` there and guesses that a third of the rows
+    /// match), which made every look cost a full read of `ledger.events`.
     func look(_ group: [any Projector]) async throws -> (idle: [String: BatchOutcome], readable: Bool) {
         var idle: [String: BatchOutcome] = [:]
         var readable = false
@@ -211,9 +215,10 @@ public final class ProjectionEngine: Sendable {
             """
             SELECT p.name, p.state = 'failed' AS failed,
                    NOT (p.lease_owner IS NULL OR p.lease_owner = \(owner) OR p.lease_until < now()) AS elsewhere,
-                   EXISTS (SELECT 1 FROM ledger.events e
-                           WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)
-                             AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())) AS readable
+                   coalesce((SELECT e.transaction_id FROM ledger.events e
+                             WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)
+                             ORDER BY e.transaction_id, e.global_position LIMIT 1)
+                            < pg_snapshot_xmin(pg_current_snapshot()), false) AS readable
             FROM ledger.projections p
             WHERE (p.name, p.version) IN (SELECT * FROM unnest(\(group.map(\.name))::text[], \(group.map(\.version))::int[]))
             """
@@ -243,8 +248,9 @@ public final class ProjectionEngine: Sendable {
                 WHERE (p.name, p.version) IN (SELECT * FROM unnest(\(projectors.map(\.name))::text[], \(projectors.map(\.version))::int[]))
                   AND p.state <> 'failed'
                   AND (p.lease_owner IS NULL OR p.lease_owner = \(owner) OR p.lease_until < now())
-                  AND EXISTS (SELECT 1 FROM ledger.events e
-                              WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)))
+                  AND (SELECT 1 FROM ledger.events e
+                       WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)
+                       ORDER BY e.transaction_id, e.global_position LIMIT 1) IS NOT NULL)
             """
         ).scalar(Bool.self)
     }

@@ -5,12 +5,12 @@ import Hummingbird
 import Marketplace
 import Projections
 
-/// Matching over HTTP — candidates for a gig, a freelancer's feed, explain — and projection
-/// status.
+/// Matching over HTTP — candidates for a gig, a freelancer's feed, explain, the fairness audit —
+/// and projection status.
 ///
 /// Bodies are the library's own results, the one JSON contract `gigctl … --json` prints too
 /// (docs/JSON.md): candidates and feed a `Page` of `Matching.Match`, explain a `Snapshot` of one,
-/// status a `ProjectionMonitor.Report`. Every read answers with the checkpoint it reflects, an
+/// the audit a `Snapshot` of `FairnessAudit.Report`, status a `ProjectionMonitor.Report`. Every read answers with the checkpoint it reflects, an
 /// `ETag`, and waits for `minPosition` when asked (``ReadResponder``).
 struct ReadsController: Sendable {
     let service: MarketplaceService
@@ -24,6 +24,7 @@ struct ReadsController: Sendable {
         group.get("gigs/:gigId/candidates") { request, context in try await self.candidates(request, context) }
         group.get("gigs/:gigId/explain/:freelancerId") { request, context in try await self.explain(request, context) }
         group.get("freelancers/:freelancerId/feed") { request, context in try await self.feed(request, context) }
+        group.get("audit/matching") { request, context in try await self.auditMatching(request, context) }
         group.get("projections/status") { request, context in try await self.status(request, context) }
     }
 
@@ -86,6 +87,21 @@ struct ReadsController: Sendable {
         return try reads.respond(request, match)
     }
 
+    /// `gigctl audit matching --json` over HTTP: `weeks` (1…520, default 4) and `k` (1…100,
+    /// default 10). It ranks every gig of the window, so it takes seconds on a large market: for
+    /// admins and services with the reads scope.
+    func auditMatching(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let principal = try ReadResponder.principal(context)
+        guard principal.has(Principal.Scope.reads) else {
+            throw AuthError(.forbidden, "The fairness audit is for admins and services with the reads scope.")
+        }
+        let weeks = try Self.whole(request, "weeks", 1...520, default: 4)
+        let k = try Self.whole(request, "k", 1...100, default: 10)
+        try await reads.waitIfAsked(request, projectors: Self.matchingProjectors)
+        let audit = FairnessAudit(pool: matching.pool, weights: matching.weights)
+        return try reads.respond(request, try await audit.run(weeks: weeks, k: k))
+    }
+
     func status(_ request: Request, _ context: ServerContext) async throws -> Response {
         let principal = try ReadResponder.principal(context)
         guard principal.has(Principal.Scope.reads) else {
@@ -100,6 +116,18 @@ struct ReadsController: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// The query parameter `name`, a whole number in `range` (`fallback` when absent).
+    static func whole(_ request: Request, _ name: String, _ range: ClosedRange<Int>, default fallback: Int) throws
+        -> Int
+    {
+        guard let text = ReadResponder.text(request, name) else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw ProblemMapping.invalidParameter(
+                name, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
+        }
+        return value
+    }
 
     /// The client who posted `gig`, read from the gig's own stream (404 if it was never posted).
     func owner(of gig: UUID) async throws -> ClientID {

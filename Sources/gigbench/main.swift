@@ -39,6 +39,7 @@ struct Options {
                         + "                [--no-group] [--callers 8,64] [--groups-in-flight N] [--database-url URL]\n"
                         + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S] [--reuse]\n"
                         + "       gigbench rebuild [--database NAME] [--batch-size N]   (engine rebuild of all projections vs COPY; a log of gigctl simulate --scale large)\n"
+                        + "       gigbench partitions [--seconds S] [--writers N] [--partition-size N] [--rounds N] [--database-url URL]   (appends and gap-safe reads, partitioned vs unpartitioned log)\n"
                         + "       gigbench apply [--batches 2000,5000] [--database-url URL]   (each projector applied from zero, on a log already there)\n"
                         + "       gigbench http-baseline [--clients N] [--pool-size N] [--seconds S] [--database-url URL]   (scripts/bench-http: the library side of the HTTP command figures)\n"
                         + "       gigbench sse --port P --token T [--subscribers N] [--rate R] [--seconds S] [--server-pid PID] [--database-url URL]   (scripts/bench-http: SSE fan-out latency)\n"
@@ -148,6 +149,24 @@ if ["http-baseline", "sse"].contains(CommandLine.arguments.dropFirst().first) {
         }
     } catch {
         FileHandle.standardError.write(Data("gigbench \(CommandLine.arguments[1]): \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
+
+if CommandLine.arguments.dropFirst().first == "partitions" {
+    let args = Array(CommandLine.arguments.dropFirst(2))
+    func value(_ flag: String) -> String? {
+        args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
+    }
+    var config = ConnectionConfig.resolve(value("--database-url"), applicationName: "gigbench")
+    config.sessionSettings = [("synchronous_commit", "on")]
+    do {
+        try await PartitionBench.run(
+            config: config, seconds: Double(value("--seconds") ?? "") ?? 6, writers: Int(value("--writers") ?? "") ?? 8,
+            partitionSize: Int64(value("--partition-size") ?? "") ?? 10_000, rounds: Int(value("--rounds") ?? "") ?? 3)
+    } catch {
+        FileHandle.standardError.write(Data("gigbench partitions: \(error)\n".utf8))
         exit(1)
     }
     exit(0)

@@ -11,10 +11,13 @@ import Testing
 
 @Suite("Fairness audit: cohorts, shares, the four-fifths rule")
 struct FairnessAuditTests {
-    /// Cohort figures computed by hand: qualified pairs, top-k places, bids, awards.
+    /// Cohort figures computed by hand: per freelancer, qualified pairs, top-k places, bids, awards.
+    static let members: [String: [[Int]]] = [
+        "DE": [[20, 12, 15, 7], [20, 8, 15, 3]], "FR": [[20, 7, 15, 0], [20, 3, 15, 2]], "IN": [[10, 5, 5, 1]],
+    ]
+
     @Test func handComputedCohorts() throws {
-        let cohorts = FairnessAudit.cohorts(
-            "country", ["DE": [40, 20, 30, 10], "FR": [40, 10, 30, 2], "IN": [10, 5, 5, 1]], minimumSample: 20)
+        let (comparisons, critical, cohorts) = FairnessAudit.judge([("country", Self.members)], minimumSample: 20)
         #expect(cohorts.map(\.cohort) == ["DE", "FR", "IN"])
         let (de, fr, india) = (cohorts[0], cohorts[1], cohorts[2])
         // Totals: 90 qualified, 35 places, 65 bids, 13 awards.
@@ -24,14 +27,32 @@ struct FairnessAuditTests {
         #expect(de.exposureDisparity == 1 && fr.exposureDisparity == 0.5)
         // Awards: DE (10/13) ÷ (30/65) = 1.6667; FR (2/13) ÷ (30/65) = 0.3333, a fifth of DE's.
         #expect(de.awardRatio == 1.6667 && fr.awardRatio == 0.3333 && fr.awardDisparity == 0.2)
-        // Significance (Poisson rates against DE's): exposure 0.25 / √(20/40² + 10/40²) = 1.8257, under
-        // 1.96, so FR's exposure gap alone would not be flagged; awards (10/30 − 2/30) /
-        // √(10/30² + 2/30²) = 2.3094 is: FR is flagged.
-        #expect(de.exposureZ == 0 && fr.exposureZ == 1.8257 && fr.awardZ == 2.3094)
-        #expect(!de.flagged && fr.flagged)
-        // IN: 10 qualified pairs and 5 bids, under the minimum sample of 20: not judged.
-        #expect(india.exposureRatio == nil && india.awardRatio == nil && !india.flagged)
+        // IN: 10 qualified pairs and 5 bids, under the minimum sample of 20: not judged. So 4
+        // comparisons (DE and FR, exposure and awards): one-sided at 0.05 / 4, z ≥ 2.2414.
+        #expect(india.exposureRatio == nil && india.awardRatio == nil && india.exposureZ == nil && !india.flagged)
         #expect(india.bidShare == 0.0769 && india.awardShare == 0.0769)
+        #expect(comparisons == 4 && rounded(critical, places: 4) == 2.2414)
+        // FR's places per qualified pair: 10/40 = 0.25 against the rest's (DE and IN) 25/50 = 0.5.
+        // Per-freelancer variances, n/(n−1) · Σ (places − rate · pairs)² / pairs²: FR 2 · ((7 − 5)²
+        // + (3 − 5)²) / 40² = 0.01; the rest 1.5 · ((12 − 10)² + (8 − 10)² + 0²) / 50² = 0.0048;
+        // z = 0.25 / √0.0148 = 2.0550. Awards per bid: FR 2/30 against the rest's 11/35, z = 2.0327.
+        // Both over 1.96, under 2.2414: with four comparisons, chance; nobody is flagged.
+        #expect(de.exposureZ == -1.4744 && fr.exposureZ == 2.055 && fr.awardZ == 2.0327)
+        #expect(cohorts.allSatisfy { !$0.flagged })
+
+        // The same freelancers three times over: the same rates, z about √3 times larger; IN's 30
+        // pairs are judged now (5 comparisons, z ≥ 2.3263): FR is flagged.
+        let (more, higher, tripled) = FairnessAudit.judge(
+            [("country", Self.members.mapValues { $0 + $0 + $0 })], minimumSample: 20)
+        #expect(more == 5 && rounded(higher, places: 4) == 2.3263)
+        #expect(tripled[1].exposureDisparity == 0.5 && tripled[1].exposureZ == 4.4194 && tripled[1].awardZ == 4.1928)
+        #expect(tripled.map(\.flagged) == [false, true, false])
+        // A dimension of one cohort has nothing to compare with: not judged, not counted.
+        let (none, _, alone) = FairnessAudit.judge(
+            [("tenure", ["newcomer": [[20, 5, 5, 1], [20, 3, 15, 0]]])], minimumSample: 20)
+        #expect(none == 0 && alone[0].exposureZ == nil && alone[0].exposureDisparity == 1 && !alone[0].flagged)
+        #expect(rounded(FairnessAudit.criticalZ(comparisons: 1), places: 4) == 1.6449)
+        #expect(rounded(FairnessAudit.criticalZ(comparisons: 20), places: 4) == 2.807)
     }
 
     static func market(_ label: String, favouring country: String?) async throws -> FairnessAudit.Report {
@@ -67,20 +88,19 @@ struct FairnessAuditTests {
         let favoured = try #require(countries.first { $0.cohort == "IN" })
         #expect(favoured.awardDisparity == 1, "IN has the best award ratio")
         #expect((favoured.awardRatio ?? 0) > 1.5, "IN wins far more than its share of bids")
-        let awardGaps = countries.filter { ($0.awardDisparity ?? 1) < 0.8 && ($0.awardZ ?? 0) >= 1.96 }
+        let awardGaps = countries.filter { ($0.awardDisparity ?? 1) < 0.8 && ($0.awardZ ?? 0) >= biased.criticalZ }
         #expect(awardGaps.count >= 3, "\(countries.map { ($0.cohort, $0.awardDisparity, $0.awardZ) })")
         #expect(awardGaps.allSatisfy { $0.flagged })
-        // Without the bias no country is flagged for its awards (the decision the bias is in), and
-        // the would-be favourite wins about its share of its bids.
+        // Without the bias no country is flagged, and the would-be favourite wins about its share
+        // of its bids. (Compared with the best country at z ≥ 1.96, one comparison's threshold,
+        // this market's BR was flagged on awards at z 2.06: the best of five rates is a yardstick
+        // biased upwards, and with over ten comparisons some z passes 1.96 by chance. Against
+        // the other countries BR's z is 1.81; the threshold for all comparisons is about 2.7.)
+        #expect(fair.comparisons >= 10 && fair.criticalZ > 2.5)
         let fairCountries = fair.cohorts.filter { $0.dimension == "country" }
-        // Known bug (issue 16, open): the unbiased market still shows one country with a
-        // significant award gap. Recorded as a known issue until explained and fixed (this fails
-        // once no country is flagged; then remove the wrapper).
-        withKnownIssue("fairness audit: a country flagged on the unbiased market") {
-            #expect(
-                fairCountries.allSatisfy { !(($0.awardDisparity ?? 1) < 0.8 && ($0.awardZ ?? 0) >= 1.96) },
-                "\(fairCountries.map { ($0.cohort, $0.awardDisparity, $0.awardZ) })")
-        }
+        #expect(
+            fairCountries.allSatisfy { !$0.flagged },
+            "\(fairCountries.map { ($0.cohort, $0.exposureDisparity, $0.exposureZ, $0.awardDisparity, $0.awardZ) })")
         let unfavoured = try #require(fairCountries.first { $0.cohort == "IN" })
         #expect(abs((unfavoured.awardRatio ?? 0) - 1) < 0.3)
         // Every dimension is reported, with shares summing to 1.

@@ -91,6 +91,25 @@ struct ReadsTests {
             let status = try await client.send(.get, "/v1/projections/status", as: "admin:ops")
             #expect(status.status == .ok)
             #expect(try await client.send(.get, "/v1/projections/status", as: owner).status == .forbidden)
+
+            // The fairness audit: the one gig of the window, its freelancer's cohorts, for admins
+            // and readers only; bad parameters are 400.
+            let audit = try await client.send(
+                .get, "/v1/audit/matching?weeks=2&k=5&minPosition=\(position)", as: "service:bi",
+                scopes: [Principal.Scope.reads])
+            #expect(audit.status == .ok, "\(audit.text)")
+            #expect(audit.json?["data"]?["gigs"] == .number(1) && audit.json?["data"]?["k"] == .number(5))
+            guard case .array(let cohorts)? = audit.json?["data"]?["cohorts"] else {
+                Issue.record("no cohorts in \(audit.text)")
+                return
+            }
+            #expect(cohorts.contains { $0["dimension"]?.stringValue == "country" })
+            #expect(try await client.send(.get, "/v1/audit/matching", as: "admin:ops").status == .ok)
+            #expect(try await client.send(.get, "/v1/audit/matching", as: owner).status == .forbidden)
+            #expect(try await client.send(.get, "/v1/audit/matching", as: me).status == .forbidden)
+            let bad = try await client.send(.get, "/v1/audit/matching?weeks=0", as: "admin:ops")
+            #expect(bad.status == .badRequest && bad.text.contains("weeks"))
+            #expect(try await client.send(.get, "/v1/audit/matching?k=101", as: "admin:ops").status == .badRequest)
         }
     }
 

@@ -178,3 +178,32 @@ extension TestDatabase {
         }
     }
 }
+
+extension TestDatabase {
+    /// Makes the log of the (fresh) database behind `pool` use partitions of `size` positions,
+    /// `ahead` of them made ahead, so a test reaches partition boundaries after a few events:
+    /// the empty partitions above the head are dropped (the tests connect as the superuser) and
+    /// made again by `ledger.prepare_partitions()`. Returns the partitions made.
+    @discardableResult
+    public static func usePartitions(of size: Int64, ahead: Int32 = 4, _ pool: ConnectionPool) async throws
+        -> [String]
+    {
+        try await pool.withTransaction { conn in
+            let empty = try await conn.query(
+                """
+                SELECT p.partition_name FROM ledger.event_partitions p, ledger.events_position_seq s
+                WHERE p.first_position > CASE WHEN s.is_called THEN s.last_value ELSE 0 END
+                """
+            ).rows.map { try $0.decode(String.self, at: 0) }
+            for name in empty {
+                try await conn.execute("DROP TABLE ledger.\(identifier: name)")
+                try await conn.execute("DELETE FROM ledger.event_partitions WHERE partition_name = \(name)")
+            }
+            try await conn.execute(
+                "UPDATE ledger.event_partitioning SET partition_size = \(size), partitions_ahead = \(ahead)")
+            return try await conn.query("SELECT name FROM ledger.prepare_partitions() AS name").rows.map {
+                try $0.decode(String.self, at: 0)
+            }
+        }
+    }
+}

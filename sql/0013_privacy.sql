@@ -1,4 +1,4 @@
--- 0008_privacy: crypto-shredding. Personal fields of events are stored as AES-GCM ciphertext
+-- 0013_privacy: crypto-shredding. Personal fields of events are stored as AES-GCM ciphertext
 -- under a data key per data subject (a freelancer or a client); forgetting a subject deletes its
 -- key, so its personal fields can never be read again while the log stays append-only
 -- (PRIVACY.md; the per-field envelope in Marketplace.docc/StorageFormat.md).
