@@ -1,7 +1,9 @@
 import ArgumentParser
+import EventStore
 import Foundation
 import GigLedger
 import Marketplace
+import PQ
 
 /// `gigctl privacy`: the data subjects' rights (GDPR Art. 15, 17, 20) and the master key.
 struct PrivacyGroup: AsyncParsableCommand {
@@ -97,20 +99,40 @@ struct PrivacyExport: AsyncParsableCommand {
             are a party of, personal fields opened (or "[erased]" once forgotten), in log order. \
             Always JSON.
 
+            After partitions of the log were archived (`gigctl log partitions archive`), what \
+            they hold is held too: pass each archive with --archive FILE (read back for the \
+            export, checked against its SHA-256, then detached again; needs the primary and the \
+            owner's role). Without them the export is refused, unless --skip-archived.
+
             Example:
               gigctl privacy export freelancer:3f2a9c1e-... > subject.json
+              gigctl privacy export freelancer:3f2a9c1e-... --archive archive/events_1.ndjson > subject.json
             """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "freelancer:<uuid> or client:<uuid>.") var subject: String
+    @Option(
+        help: ArgumentHelp(
+            "Read this archived partition back into the log for the export (repeatable; see `gigctl log partitions`).",
+            valueName: "file"))
+    var archive: [String] = []
+    @Flag(help: "Export from the log as it stands, without the archived partitions not given with --archive.")
+    var skipArchived = false
 
     func validate() throws { _ = try parseSubject(subject) }
 
     func run() async throws {
         try await runReportingErrors(json: global.json) {
             let subject = try parseSubject(subject)
-            let document = try await global.withReadPool(maxConnections: 1) { pool in
-                try await global.vault(pool).export(subject)
+            let export = { (pool: ConnectionPool) in
+                try await withArchives(
+                    archive, skipMissing: skipArchived, store: EventStore(pool: pool, logger: global.logger)
+                ) { try await global.vault(pool).export(subject) }
             }
+            // Reading archives back attaches tables: that needs the primary, not a standby.
+            let document =
+                archive.isEmpty
+                ? try await global.withReadPool(maxConnections: 1, export)
+                : try await global.withPool(maxConnections: 2, export)
             try Output.json(document)
         }
     }

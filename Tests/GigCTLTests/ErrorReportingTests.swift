@@ -157,6 +157,17 @@ struct ErrorReportingTests {
         }
     }
 
+    @Test func noMasterKeyConfiguredIsMissingAndExits78() {
+        // No --master-key-file, no environment, no local cluster's key file to fall back on.
+        do {
+            _ = try MasterKey.configured(file: nil, environment: [:], searchingFrom: nil)
+            Issue.record("a master key was found where none is configured")
+        } catch {
+            #expect(error.code == .masterKeyMissing)
+            #expect(CLIError.Exit(error.classification.category).rawValue == 78)
+        }
+    }
+
     @Test func aWrongOrUnreadableMasterKeyExits78AndWritesNothing() async throws {
         let pool = try await TestDatabase.fresh("climasterkey")
         let db = ["--database-url", pool.config.target]

@@ -25,8 +25,10 @@ struct PrivacyTests {
         var freelancerSubject: DataSubject { .freelancer(FreelancerID(freelancer)) }
     }
 
-    static func scene(_ label: String) async throws -> Scene {
+    /// With `partitionSize`, the log is partitioned in ranges of that many positions first.
+    static func scene(_ label: String, partitionSize: Int64? = nil) async throws -> Scene {
         let pool = try await TestDatabase.fresh(label)
+        if let partitionSize { _ = try await TestDatabase.usePartitions(of: partitionSize, pool) }
         let market = Market(service: MarketplaceService(store: EventStore(pool: pool), masterKey: .forTests))
         let tag = UUID().uuidString.prefix(8).lowercased()
         let s: [String: String] = [
@@ -368,6 +370,67 @@ struct PrivacyTests {
             try await pool.query("SELECT count(*) FROM privacy.erasures WHERE subject = \(subject)").scalar(Int64.self)
                 == 1)
         await pool.close()
+    }
+
+    /// Archival (`gigctl log partitions archive`) writes the envelopes as stored: the archive
+    /// file holds no personal plaintext, a subject whose events left the log can still be
+    /// forgotten, and a partition read back from the archive (`--archive` on rebuild and verify)
+    /// brings nothing of theirs back: no key opens it.
+    @Test func anArchivedPartitionHoldsCiphertextOnlyAndBringsNoErasedSubjectBack() async throws {
+        let scene = try await Self.scene("privacyarchive", partitionSize: 40)
+        let store = EventStore(pool: scene.pool)
+        let head = try await scene.pool.query("SELECT max(global_position) FROM ledger.events").scalar(Int64.self)
+        try #require(head < 40, "the scene fits in the first partition")
+        // Move the log past the first partition, so it can be archived.
+        _ = try await store.append(
+            (head..<41).map { _ in NewEvent(type: "ArchiveProbe", schemaVersion: 1, data: PGJSON(text: "{}")) },
+            to: try StreamName(category: "probe", id: UUID().uuidString.lowercased()), expecting: .noStream,
+            metadata: EventMetadata(actor: "system", commandId: UUID()))
+        let inFirst = try await scene.pool.query("SELECT count(*) FROM ledger.events WHERE global_position < 41")
+            .scalar(Int64.self)
+        let file = FileManager.default.temporaryDirectory.appending(path: "gigledger-privacy-\(UUID()).ndjson")
+        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let handle = try FileHandle(forWritingTo: file)
+        let archive = try await store.archivePartition("events_1", dropTable: true) {
+            try handle.write(contentsOf: Data($0))
+        }
+        try handle.close()
+        #expect(archive.events == inFirst && archive.dropped)
+        let archived = try String(contentsOf: file, encoding: .utf8)
+        #expect(archived.contains(PersonalData.envelopePrefix), "the archive carries the envelopes")
+        for (field, secret) in scene.secrets {
+            #expect(!archived.contains(secret), "the archive file holds \(field) in plaintext")
+        }
+
+        // Forgetting needs the subject's stream, not its events: it works with them archived.
+        let outcome = try await scene.market.service.vault.forget(
+            scene.freelancerSubject, reason: "gdpr-art17", actor: .admin("dpo"))
+        #expect(outcome.erased)
+
+        let theirs =
+            ["freelancerName", "note1", "artifact", "changes", "note2", "dispute", "resolution"]
+            .map { scene.secrets[$0]! } + [scene.secrets["reviewByClient"]!, scene.secrets["reviewByFreelancer"]!]
+        let fresh = MarketplaceService(store: store, masterKey: .forTests)
+        try await store.withRestoredArchives([file.path]) { restored in
+            #expect(restored.map(\.events) == [inFirst])
+            // Back in the log, the events are the ciphertext they were; no key opens the
+            // freelancer's fields, while the client's own still open.
+            #expect(try await Self.scan(scene.pool, for: theirs) == [])
+            let freelancer = String(
+                decoding: try await fresh.fold("freelancer-\(scene.freelancer.uuidString.lowercased())").stateJSON,
+                as: UTF8.self)
+            #expect(freelancer.contains(PersonalData.placeholder))
+            #expect(!freelancer.contains(scene.secrets["freelancerName"]!))
+            let gig = String(
+                decoding: try await fresh.fold("gig-\(scene.gig.uuidString.lowercased())").stateJSON, as: UTF8.self)
+            #expect(gig.contains(scene.secrets["title"]!), "the client's gig title is still readable")
+            let export = String(
+                decoding: try Self.encoder.encode(try await fresh.vault.export(scene.freelancerSubject)), as: UTF8.self)
+            #expect(export.contains(PersonalData.placeholder))
+            for secret in theirs { #expect(!export.contains(secret), "the export shows a forgotten string") }
+        }
+        await scene.pool.close()
     }
 
     @Test func forgettingSomeoneUnknownIsNotFound() async throws {
