@@ -58,7 +58,7 @@ extension EventStore {
         if heldBackOnly { sql.append(" AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())") }
         filter.append(to: &sql)
         sql.append(" ORDER BY transaction_id, global_position LIMIT 1) IS NOT NULL")
-        return try await run { try await $0.query(sql).scalar(Bool.self) }
+        return try await run { try await $0.query(sql.prepared()).scalar(Bool.self) }
     }
 
     /// The checkpoint to follow from to start at the first event at or after log position

@@ -222,12 +222,14 @@ public final class EventStore: Sendable {
                 ORDER BY stream_version DESC LIMIT \(limit)
                 """
         }
+        // Prepared: planning a read of the partitioned log costs more than running it (every
+        // partition's indexes are considered), and every command reads its streams.
         if let connection {
-            do { return try await connection.query(sql).rows.map(RecordedEvent.init(row:)) } catch {
+            do { return try await connection.query(sql.prepared()).rows.map(RecordedEvent.init(row:)) } catch {
                 throw Self.mapReadError(error)
             }
         }
-        return try await readEvents(sql)
+        return try await readEvents(sql.prepared())
     }
 
     /// Maps any error of a read to ``EventStoreError`` (by SQLSTATE, never by message text).
@@ -274,6 +276,15 @@ public final class EventStore: Sendable {
     /// The gap-safe read itself, events as stored (see ``StoredEvent``): at most `limit` events
     /// after `checkpoint` in `(transaction_id, global_position)` order, only from transactions
     /// older than every transaction still running.
+    ///
+    /// On the partitioned log (sql/0012) this is a Merge Append of every partition's
+    /// `(transaction_id, global_position)` index, which `transaction_id` cannot prune, and
+    /// planning it per batch cost more than running it (EXPLAIN ANALYZE, BENCHMARKS.md): the
+    /// statement is prepared, so PostgreSQL plans it once per connection and filter shape (a
+    /// generic plan after five runs) instead of per batch. A bound `global_position <= the
+    /// sequence's last value` would prune the empty partitions made ahead, but it turned the
+    /// unpartitioned plan into a scan of the position index and a sort (88 ms instead of 0.6
+    /// ms per batch), so it is not there.
     package static func readStored(
         on connection: Connection, after checkpoint: LogCheckpoint, through end: LogCheckpoint? = nil, limit: Int,
         filter: LogFilter = .all, streams: [String]? = nil
@@ -289,7 +300,9 @@ public final class EventStore: Sendable {
         if let streams { sql.append(" AND stream_id = ANY(\(streams)::text[])") }
         filter.append(to: &sql)
         sql.append(" ORDER BY transaction_id, global_position LIMIT \(max(0, limit))")
-        return try await connection.query(sql).rows.map(StoredEvent.init(row:))
+        // Prepared (one plan per shape of filter and connection): the read runs in every batch of
+        // every follower, and planning it over the log's partitions costs more than running it.
+        return try await connection.query(sql.prepared()).rows.map(StoredEvent.init(row:))
     }
 
     private func readEvents(_ sql: SQL) async throws(EventStoreError) -> [RecordedEvent] {

@@ -32,12 +32,12 @@ public struct StoredEvent: Sendable, Hashable {
     /// The checkpoint just after this event.
     public var checkpoint: LogCheckpoint { LogCheckpoint(transactionID: transactionID, position: position) }
 
-    static let columns: SQL = """
+    package static let columns: SQL = """
         global_position, transaction_id, stream_id, stream_version, event_type, schema_version, \
         data, metadata, occurred_at, recorded_at
         """
 
-    init(row: Row) throws {
+    package init(row: Row) throws {
         position = try row.decode(Int64.self, at: 0)
         transactionID = try row.decode(UInt64.self, at: 1)
         stream = try row.decode(String.self, at: 2)

@@ -211,9 +211,14 @@ struct StreamsShow: AsyncParsableCommand {
             recorded time, actor, command / correlation / causation ids, and the data. --json \
             prints an array. The data is shown as stored, with the schema version it was written \
             with, except that personal fields (sealed per data subject) are opened with the \
-            master key, or shown as "[erased]" for a forgotten subject; --upcast shows what GigLedger reads instead: the data brought to the type's \
+            master key, or shown as "[erased]" for a forgotten subject; --upcast shows what \
+            GigLedger reads instead: the data brought to the type's \
             current schema version by its upcasters (an event it cannot read stays as stored, \
             with the reason on stderr).
+
+            Events in partitions detached from the log (`gigctl log partitions archive`) are \
+            not shown: stderr says which versions are missing and which partition and archive \
+            file (by its SHA-256) hold them; a stream wholly archived exits 1.
             """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The stream, e.g. gig-3f2a9c1e-...") var stream: String
@@ -228,19 +233,27 @@ struct StreamsShow: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors(json: global.json) {
             let name = try validateStreamName(stream)
-            let (events, revealing) = try await global.withReadPool(maxConnections: 1) { pool in
-                let events = try await EventStore(pool: pool, logger: global.logger).readStream(
-                    name, from: fromVersion, limit: limit)
+            let (events, head, partitions, revealing) = try await global.withReadPool(maxConnections: 1) { pool in
+                let store = EventStore(pool: pool, logger: global.logger)
+                let events = try await store.readStream(name, from: fromVersion, limit: limit)
+                let head = try await store.streamVersion(name)
+                // Versions missing from what the log holds are in partitions no longer attached.
+                let missing = ArchivedGap.missing(in: events, from: fromVersion, head: head, limit: limit)
                 // Personal fields opened where the subject's key exists, "[erased]" where not.
                 let revealing = try await global.vault(pool).revealing(
                     events.map { EncodedEvent(type: $0.type, schemaVersion: $0.schemaVersion, data: $0.data.data) },
                     in: .marketplace)
-                return (events, revealing)
+                return (events, head, missing.isEmpty ? [] : try await store.partitions(), revealing)
             }
-            if events.isEmpty && fromVersion == 1 {
+            let gaps = ArchivedGap.find(in: events, from: fromVersion, head: head, limit: limit, partitions: partitions)
+            if events.isEmpty && fromVersion == 1 && gaps.isEmpty {
                 throw CLIError(
                     .problemFound, "Stream \(stream) has no events. `gigctl streams list` shows the streams there are.")
             }
+            if events.isEmpty, !gaps.isEmpty {
+                throw CLIError(.problemFound, gaps.map { $0.message(stream: stream) }.joined(separator: "\n"))
+            }
+            for gap in gaps { Output.error(gap.message(stream: stream)) }
             let views = events.map { event in
                 do throws(DomainError) {
                     return upcast
@@ -258,6 +271,81 @@ struct StreamsShow: AsyncParsableCommand {
                 for view in views { view.printText() }
             }
         }
+    }
+}
+
+/// Versions of a stream that `streams show` cannot print because their events lie in partitions
+/// detached from the log (archived by `gigctl log partitions archive`), with those partitions.
+struct ArchivedGap: Equatable {
+    /// The missing versions.
+    let versions: ClosedRange<Int64>
+    /// The positions they must lie between (exclusive bounds; `nil`: no event shown on that side).
+    let after: Int64?
+    let before: Int64?
+    /// The detached or archived partitions whose positions overlap that span.
+    let partitions: [LogPartition]
+
+    /// The missing version ranges: between `from` and the first event, between two events, and
+    /// after the last event up to the stream's head (when the limit did not cut the read short).
+    static func missing(in events: [RecordedEvent], from: Int64, head: Int64?, limit: Int) -> [(
+        versions: ClosedRange<Int64>, after: Int64?, before: Int64?
+    )] {
+        guard let head, head >= from else { return [] }
+        var gaps: [(versions: ClosedRange<Int64>, after: Int64?, before: Int64?)] = []
+        var expected = from
+        var previous: Int64? = nil
+        for event in events {
+            if event.version > expected { gaps.append((expected...(event.version - 1), previous, event.position)) }
+            expected = event.version + 1
+            previous = event.position
+        }
+        if events.count < limit, expected <= head { gaps.append((expected...head, previous, nil)) }
+        return gaps
+    }
+
+    static func find(
+        in events: [RecordedEvent], from: Int64, head: Int64?, limit: Int, partitions: [LogPartition]
+    ) -> [ArchivedGap] {
+        missing(in: events, from: from, head: head, limit: limit).map { gap in
+            let holding = partitions.filter { partition in
+                partition.state != .attached && partition.endPosition > (gap.after ?? 0) + 1
+                    && partition.firstPosition < (gap.before ?? Int64.max)
+            }
+            return ArchivedGap(versions: gap.versions, after: gap.after, before: gap.before, partitions: holding)
+        }
+    }
+
+    /// What is missing and where it is, for the person reading the stream.
+    func message(stream: String) -> String {
+        let what =
+            versions.count == 1
+            ? "Version \(versions.lowerBound) of \(stream) is"
+            : "Versions \(versions.lowerBound)…\(versions.upperBound) of \(stream) are"
+        guard !partitions.isEmpty else {
+            return "\(what) not in the log and no detached partition accounts for them: check `gigctl log partitions`."
+        }
+        let places = partitions.map { partition -> String in
+            let range = "positions \(partition.firstPosition)…\(partition.endPosition - 1)"
+            switch partition.state {
+            case .archived:
+                let when = partition.archivedAt.map { ISO8601DateFormatter().string(from: $0) } ?? "?"
+                return
+                    "\(partition.name) (\(range)), archived \(when): \(partition.archivedEvents ?? 0) events in the file "
+                    + "`gigctl log partitions archive \(partition.name) --output FILE` wrote, SHA-256 \(partition.archiveSHA256 ?? "?")"
+            case .detached, .detaching, .attached:
+                return
+                    "\(partition.name) (\(range)), detached but not archived yet: finish with `gigctl log partitions archive \(partition.name) --output FILE`"
+            }
+        }
+        return
+            "\(what) not shown: they are in a partition detached from the log — "
+            + places.joined(separator: "; ")
+            + ". `gigctl projections rebuild` and `verify` read an archive back with --archive FILE."
+    }
+
+    static func == (lhs: ArchivedGap, rhs: ArchivedGap) -> Bool {
+        lhs.versions == rhs.versions && lhs.after == rhs.after && lhs.before == rhs.before
+            && lhs.partitions == rhs.partitions
     }
 }
 

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The top-k search behind ``Matching/candidates(forGig:k:)``: a threshold algorithm over the
-/// (skill, level) lists of `match_freelancer_skills_v3`, each read in `rank_key` order.
+/// (skill, level) lists of `match_freelancer_skills_v4` and the (skill, level, skill, level)
+/// lists of `match_freelancer_skill_pairs_v4`, each read in `rank_key` order.
 ///
 /// A freelancer's score is coverage (fixed by its levels on the gig's skills) + budget,
 /// experience and preference fits (each ≤ 1) + its own part (availability and reputation,
@@ -14,7 +15,8 @@ struct CandidateSearch {
     struct Request {
         let skill: String
         let level: Int
-        /// Only freelancers who also have these skills at these levels.
+        /// Only freelancers who also have these skills at these levels: with one, the list of
+        /// that pair of (skill, level); with two, that list filtered to the second one's level.
         let also: [(skill: String, level: Int)]
         let afterKey: Double
         let afterID: UUID
@@ -48,7 +50,8 @@ struct CandidateSearch {
         let lists: [Int]
         /// (skill, level) pairs, rarest skill first: for a list of exactly this combination.
         let pairs: [(skill: String, level: Int)]
-        /// That list, once read: the rarest skill's list filtered to the others' levels.
+        /// That list, once read: the pair list of its two rarest skills (filtered to the third
+        /// one's level when it has three).
         var own: Int?
     }
 

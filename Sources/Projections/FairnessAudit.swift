@@ -138,13 +138,13 @@ public struct FairnessAudit: Sendable {
     }
 
     private func audit(weeks: Int, k: Int, matching: Matching, _ conn: Connection) async throws -> Report {
-        let head = try await conn.query("SELECT max(posted_at) FROM read_models.match_gigs_v3").rows.first
+        let head = try await conn.query("SELECT max(posted_at) FROM read_models.match_gigs_v4").rows.first
         guard let latest = try head?.decode(Date?.self, at: 0) ?? nil else { return empty(weeks: weeks, k: k) }
         let to = latest
         let from = latest.addingTimeInterval(-Double(weeks) * 7 * 86_400)
         let gigs = try await conn.query(
             """
-            SELECT gig_id FROM read_models.match_gigs_v3 WHERE posted_at > \(from) AND posted_at <= \(to) ORDER BY gig_id
+            SELECT gig_id FROM read_models.match_gigs_v4 WHERE posted_at > \(from) AND posted_at <= \(to) ORDER BY gig_id
             """
         ).rows.map { try $0.decode(UUID.self, at: 0) }
         // Every freelancer's cohorts.
@@ -152,9 +152,9 @@ public struct FairnessAudit: Sendable {
         for row in try await conn.query(
             """
             SELECT f.freelancer_id, f.hourly_rate_minor, f.currency, coalesce(f.country, 'unknown') AS country,
-                   EXISTS (SELECT 1 FROM read_models.match_contracts_v3 c JOIN read_models.match_gigs_v3 g ON g.gig_id = c.gig_id
+                   EXISTS (SELECT 1 FROM read_models.match_contracts_v4 c JOIN read_models.match_gigs_v4 g ON g.gig_id = c.gig_id
                            WHERE c.freelancer_id = f.freelancer_id AND g.posted_at <= \(from)) AS established
-            FROM read_models.match_freelancers_v3 f
+            FROM read_models.match_freelancers_v4 f
             """
         ).rows {
             let digits = (try? Currency(code: try row.decode(String.self, "currency")))?.minorUnitDigits ?? 2
@@ -164,23 +164,7 @@ public struct FairnessAudit: Sendable {
                 country: try row.decode(String.self, "country"),
                 rateBand: major < 50 ? "under 50" : major < 100 ? "50–100" : "100+")
         }
-        // Qualified pairs per freelancer: one of the gig's skills, the gig's currency, a budget fit above 0.
-        var qualified: [UUID: Int] = [:]
-        for row in try await conn.query(
-            """
-            SELECT f.freelancer_id, count(*)::int8 AS n
-            FROM read_models.match_gigs_v3 g
-            CROSS JOIN LATERAL (SELECT DISTINCT s.freelancer_id FROM read_models.match_freelancer_skills_v3 s WHERE s.skill = ANY(g.skills)) q
-            JOIN read_models.match_freelancers_v3 f ON f.freelancer_id = q.freelancer_id
-            WHERE g.gig_id = ANY(\(gigs)::uuid[]) AND f.currency = g.currency AND g.budget_max_minor > 0
-              AND 1 - greatest(g.budget_min_minor - f.hourly_rate_minor * coalesce(g.engagement_hours, \(weights.typicalGigHours)),
-                               f.hourly_rate_minor * coalesce(g.engagement_hours, \(weights.typicalGigHours)) - g.budget_max_minor, 0)
-                      / g.budget_max_minor::float8 > 0
-            GROUP BY f.freelancer_id
-            """
-        ).rows {
-            qualified[try row.decode(UUID.self, "freelancer_id")] = Int(try row.decode(Int64.self, "n"))
-        }
+        let qualified = try await qualifiedPairs(from: from, to: to, conn)
         // Top-k places.
         var exposed: [UUID: Int] = [:]
         for gig in gigs {
@@ -190,13 +174,13 @@ public struct FairnessAudit: Sendable {
         var bids: [UUID: Int] = [:]
         for row in try await conn.query(
             """
-            SELECT freelancer_id, count(*)::int8 FROM read_models.match_bids_v3 WHERE gig_id = ANY(\(gigs)::uuid[]) GROUP BY freelancer_id
+            SELECT freelancer_id, count(*)::int8 FROM read_models.match_bids_v4 WHERE gig_id = ANY(\(gigs)::uuid[]) GROUP BY freelancer_id
             """
         ).rows { bids[try row.decode(UUID.self, at: 0)] = Int(try row.decode(Int64.self, at: 1)) }
         var awards: [UUID: Int] = [:]
         for row in try await conn.query(
             """
-            SELECT freelancer_id, count(*)::int8 FROM read_models.match_contracts_v3 WHERE gig_id = ANY(\(gigs)::uuid[]) GROUP BY freelancer_id
+            SELECT freelancer_id, count(*)::int8 FROM read_models.match_contracts_v4 WHERE gig_id = ANY(\(gigs)::uuid[]) GROUP BY freelancer_id
             """
         ).rows { awards[try row.decode(UUID.self, at: 0)] = Int(try row.decode(Int64.self, at: 1)) }
 
@@ -216,6 +200,138 @@ public struct FairnessAudit: Sendable {
             weeks: weeks, k: k, gigs: gigs.count, from: from, to: to, threshold: Self.threshold,
             minimumSample: minimumSample, comparisons: comparisons, criticalZ: rounded(critical, places: 4),
             cohorts: cohorts)
+    }
+
+    /// A gig of the window as the qualified count needs it: its currency, distinct skills, and
+    /// the hourly rates whose budget fit on it is above 0.
+    struct QualifyingGig {
+        let currency: String
+        let skills: Set<String>
+        let rates: ClosedRange<Int64>
+    }
+
+    /// Qualified pairs per freelancer for the gigs posted after `from` up to `to`: the gigs with
+    /// one of the freelancer's skills, in its rate's currency, with a budget fit above 0 — counted
+    /// without enumerating the pairs (about 10^8 at 100,000 freelancers and 10,000 gigs):
+    /// ``qualifiedCounts(gigs:freelancers:)``. Freelancers with none are left out.
+    func qualifiedPairs(from: Date, to: Date, _ conn: Connection) async throws -> [UUID: Int] {
+        var gigs: [QualifyingGig] = []
+        for row in try await conn.query(
+            """
+            SELECT gig_id, currency, budget_min_minor, budget_max_minor, experience, engagement_hours, skills
+            FROM read_models.match_gigs_v4 WHERE posted_at > \(from) AND posted_at <= \(to)
+            """
+        ).rows {
+            let terms = try Matching.GigTerms(id: try row.decode(UUID.self, "gig_id"), row: row)
+            guard let rates = Self.qualifyingRates(terms, weights) else { continue }
+            gigs.append(
+                QualifyingGig(
+                    currency: terms.currency, skills: Set(try row.decode([String].self, "skills")), rates: rates))
+        }
+        let freelancers = try await conn.query(
+            """
+            SELECT f.freelancer_id, f.hourly_rate_minor, f.currency,
+                   ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v4 s WHERE s.freelancer_id = f.freelancer_id
+                         ORDER BY s.skill) AS skills
+            FROM read_models.match_freelancers_v4 f
+            """
+        ).rows.map {
+            (
+                id: try $0.decode(UUID.self, at: 0), rate: try $0.decode(Int64.self, at: 1),
+                currency: try $0.decode(String.self, at: 2), skills: try $0.decode([String].self, at: 3)
+            )
+        }
+        return Self.qualifiedCounts(gigs: gigs, freelancers: freelancers)
+    }
+
+    /// The hourly rates (minor units) whose budget fit on `gig` (``Matching/budgetFit(_:rate:currency:weights:)``,
+    /// in the gig's currency) is above 0; nil when there is none. They are one range: the price
+    /// grows with the rate, and the fit only falls away from the budget on either side. Found by
+    /// bisection with the fit itself, so the count agrees with the score to the last rounding.
+    static func qualifyingRates(_ gig: Matching.GigTerms, _ w: Matching.Weights) -> ClosedRange<Int64>? {
+        func fits(_ rate: Int64) -> Bool { Matching.budgetFit(gig, rate: rate, currency: gig.currency, weights: w) > 0 }
+        // Far beyond any rate (amounts are at most 10^12 minor units), still exact as a Double.
+        let limit: Int64 = 1 << 52
+        let hours = Matching.pricedHours(gig, w)
+        guard gig.budgetMax != 0, hours.isFinite else { return nil }
+        guard hours > 0 else { return fits(0) ? -limit...limit : nil }
+        // The best price: inside the budget (or midway between its ends when they are crossed).
+        let best =
+            (gig.budgetMin <= gig.budgetMax
+                ? Double(gig.budgetMax) : (Double(gig.budgetMin) + Double(gig.budgetMax)) / 2) / hours
+        guard best.isFinite, abs(best) < Double(limit / 2) else { return nil }
+        let near = Int64(best.rounded(.down))
+        guard let inside = (near - 1...near + 2).first(where: fits) else { return nil }
+        // The first rate that fits, then the last.
+        var (low, high) = (-limit, inside)  // fits(high); low does not (or is the limit)
+        while high - low > 1 {
+            let mid = low + (high - low) / 2
+            if fits(mid) { high = mid } else { low = mid }
+        }
+        let first = fits(low) ? low : high
+        (low, high) = (inside, limit)  // fits(low); high does not (or is the limit)
+        while high - low > 1 {
+            let mid = low + (high - low) / 2
+            if fits(mid) { low = mid } else { high = mid }
+        }
+        let last = fits(high) ? high : low
+        return first...last
+    }
+
+    /// Per freelancer, the gigs sharing one of its skills, in its currency, whose qualifying rates
+    /// hold its rate. Freelancers are grouped by currency and skill set; per group, the gigs
+    /// sharing a skill with it (each once) are found through a per-skill index, and their first
+    /// and last qualifying rates sorted, so a freelancer's count is two binary searches: the gigs
+    /// whose range starts at or below its rate, less those whose range ends below it. The work
+    /// is the groups' gig lists, not the pairs. Freelancers with none are left out.
+    static func qualifiedCounts(
+        gigs: [QualifyingGig], freelancers: [(id: UUID, rate: Int64, currency: String, skills: [String])]
+    ) -> [UUID: Int] {
+        var bySkill: [String: [String: [Int]]] = [:]  // currency → skill → gig indices
+        for (index, gig) in gigs.enumerated() {
+            for skill in gig.skills { bySkill[gig.currency, default: [:]][skill, default: []].append(index) }
+        }
+        struct GroupKey: Hashable {
+            let currency: String
+            let skills: [String]
+        }
+        var groups: [GroupKey: [Int]] = [:]
+        for (index, f) in freelancers.enumerated() {
+            groups[GroupKey(currency: f.currency, skills: Array(Set(f.skills)).sorted()), default: []].append(index)
+        }
+        /// How many of `sorted` are below `value` (`orEqual`: at or below).
+        func count(_ sorted: [Int64], below value: Int64, orEqual: Bool) -> Int {
+            var (low, high) = (0, sorted.count)
+            while low < high {
+                let mid = (low + high) / 2
+                if sorted[mid] < value || (orEqual && sorted[mid] == value) { low = mid + 1 } else { high = mid }
+            }
+            return low
+        }
+        var seen = [Int](repeating: -1, count: gigs.count)
+        var out: [UUID: Int] = [:]
+        for (group, (key, members)) in groups.enumerated() {
+            guard let index = bySkill[key.currency] else { continue }
+            var firsts: [Int64] = []
+            var lasts: [Int64] = []
+            for skill in key.skills {
+                for g in index[skill] ?? [] where seen[g] != group {
+                    seen[g] = group
+                    firsts.append(gigs[g].rates.lowerBound)
+                    lasts.append(gigs[g].rates.upperBound)
+                }
+            }
+            guard !firsts.isEmpty else { continue }
+            firsts.sort()
+            lasts.sort()
+            for member in members {
+                let f = freelancers[member]
+                let qualifying =
+                    count(firsts, below: f.rate, orEqual: true) - count(lasts, below: f.rate, orEqual: false)
+                if qualifying > 0 { out[f.id, default: 0] += qualifying }
+            }
+        }
+        return out
     }
 
     /// Every dimension's cohorts (`dimensions`: per dimension, each cohort's members' counts),

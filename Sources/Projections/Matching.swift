@@ -34,7 +34,7 @@ import PQ
 /// Results are published with every score and component rounded to 4 decimals
 /// (sql/READ_MODELS.md, docs/JSON.md) and carry the `matching` checkpoint they reflect.
 ///
-/// Reads the version-3 tables of ``MatchingProjector`` (idf from maintained document
+/// Reads the version-4 tables of ``MatchingProjector`` (idf from maintained document
 /// frequencies; candidates and feeds read a few hundred rows in bound order instead of scoring
 /// everyone, with the same results — `MatchingSearchTests` checks them against scoring every
 /// candidate). Each call reads one snapshot.
@@ -213,7 +213,7 @@ public struct Matching: Sendable {
 
     /// The best `k` open gigs for `freelancer` (open gigs sharing at least one of its skills).
     ///
-    /// Open gigs are grouped by skill set (`match_open_skill_sets_v3`): within a group every gig
+    /// Open gigs are grouped by skill set (`match_open_skill_sets_v4`): within a group every gig
     /// has the same coverage (and the same experience evidence), so groups are visited best bound
     /// first and, in each, only the `k` gigs with the best gig-dependent part (budget fit, and the
     /// experience and preference fits as the gig's level, budget and currency make them) are read;
@@ -233,16 +233,16 @@ public struct Matching: Sendable {
             SELECT f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week, f.active_contracts, f.ratings_sum, f.ratings_n,
                    f.completed, f.failed, f.contracts_started, f.min_budget_minor, f.min_budget_currency, f.accepted_currencies,
                    f.wanted_skills, f.max_contracts,
-                   ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v3 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS skills,
-                   ARRAY(SELECT s.level FROM read_models.match_freelancer_skills_v3 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS levels,
-                   ARRAY(SELECT e.skill FROM read_models.match_experience_v3 e WHERE e.freelancer_id = f.freelancer_id ORDER BY e.skill) AS x_skills,
-                   ARRAY(SELECT e.completed FROM read_models.match_experience_v3 e WHERE e.freelancer_id = f.freelancer_id ORDER BY e.skill) AS x_completed,
-                   ARRAY(SELECT e.ratings_sum FROM read_models.match_experience_v3 e WHERE e.freelancer_id = f.freelancer_id ORDER BY e.skill) AS x_ratings_sum,
-                   ARRAY(SELECT e.ratings_n FROM read_models.match_experience_v3 e WHERE e.freelancer_id = f.freelancer_id ORDER BY e.skill) AS x_ratings_n,
-                   coalesce((SELECT p.freelancers FROM read_models.match_population_v3 p), 0) AS population,
-                   ARRAY(SELECT d.skill FROM read_models.match_skill_df_v3 d ORDER BY d.skill) AS df_skills,
-                   ARRAY(SELECT d.freelancers FROM read_models.match_skill_df_v3 d ORDER BY d.skill) AS df
-            FROM read_models.match_freelancers_v3 f WHERE f.freelancer_id = \(freelancer)
+                   ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v4 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS skills,
+                   ARRAY(SELECT s.level FROM read_models.match_freelancer_skills_v4 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS levels,
+                   ARRAY(SELECT e.skill FROM read_models.match_experience_v4 e WHERE e.freelancer_id = f.freelancer_id ORDER BY e.skill) AS x_skills,
+                   ARRAY(SELECT e.completed FROM read_models.match_experience_v4 e WHERE e.freelancer_id = f.freelancer_id ORDER BY e.skill) AS x_completed,
+                   ARRAY(SELECT e.ratings_sum FROM read_models.match_experience_v4 e WHERE e.freelancer_id = f.freelancer_id ORDER BY e.skill) AS x_ratings_sum,
+                   ARRAY(SELECT e.ratings_n FROM read_models.match_experience_v4 e WHERE e.freelancer_id = f.freelancer_id ORDER BY e.skill) AS x_ratings_n,
+                   coalesce((SELECT p.freelancers FROM read_models.match_population_v4 p), 0) AS population,
+                   ARRAY(SELECT d.skill FROM read_models.match_skill_df_v4 d ORDER BY d.skill) AS df_skills,
+                   ARRAY(SELECT d.freelancers FROM read_models.match_skill_df_v4 d ORDER BY d.skill) AS df
+            FROM read_models.match_freelancers_v4 f WHERE f.freelancer_id = \(freelancer)
             """
         ).rows
         guard let row = rows.first else { return [] }
@@ -268,7 +268,7 @@ public struct Matching: Sendable {
         var groups: [Group] = []
         for set in try await conn.query(
             """
-            SELECT skill_set, skills FROM read_models.match_open_skill_sets_v3 WHERE open_gigs > 0 AND skills && \(skills)::text[]
+            SELECT skill_set, skills FROM read_models.match_open_skill_sets_v4 WHERE open_gigs > 0 AND skills && \(skills)::text[]
             """
         ).rows {
             let gigSkills = try set.decode([String].self, at: 1)
@@ -316,7 +316,7 @@ public struct Matching: Sendable {
                                     ELSE least(1, o.budget_max_minor::float8 / \(me.minimumBudget)::int8) END
                                + CASE WHEN cardinality(\(me.currencies)::text[]) = 0 OR o.currency = ANY(\(me.currencies)::text[]) THEN 1 ELSE 0 END
                              ) / 4 AS gig_part
-                    FROM read_models.match_gigs_v3 o WHERE o.skill_set = g.skill_set AND o.status = 'open'
+                    FROM read_models.match_gigs_v4 o WHERE o.skill_set = g.skill_set AND o.status = 'open'
                     ORDER BY gig_part DESC, o.gig_id LIMIT \(k)
                 ) x
                 """
@@ -349,13 +349,13 @@ public struct Matching: Sendable {
             SELECT f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week, f.active_contracts, f.ratings_sum, f.ratings_n,
                    f.completed, f.failed, f.contracts_started, f.min_budget_minor, f.min_budget_currency, f.accepted_currencies,
                    f.wanted_skills, f.max_contracts,
-                   ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v3 s WHERE s.freelancer_id = f.freelancer_id AND s.skill = ANY(\(context.skills)::text[]) ORDER BY s.skill) AS skills,
-                   ARRAY(SELECT s.level FROM read_models.match_freelancer_skills_v3 s WHERE s.freelancer_id = f.freelancer_id AND s.skill = ANY(\(context.skills)::text[]) ORDER BY s.skill) AS levels,
-                   ARRAY(SELECT e.skill FROM read_models.match_experience_v3 e WHERE e.freelancer_id = f.freelancer_id AND e.skill = ANY(\(context.skills)::text[]) ORDER BY e.skill) AS x_skills,
-                   ARRAY(SELECT e.completed FROM read_models.match_experience_v3 e WHERE e.freelancer_id = f.freelancer_id AND e.skill = ANY(\(context.skills)::text[]) ORDER BY e.skill) AS x_completed,
-                   ARRAY(SELECT e.ratings_sum FROM read_models.match_experience_v3 e WHERE e.freelancer_id = f.freelancer_id AND e.skill = ANY(\(context.skills)::text[]) ORDER BY e.skill) AS x_ratings_sum,
-                   ARRAY(SELECT e.ratings_n FROM read_models.match_experience_v3 e WHERE e.freelancer_id = f.freelancer_id AND e.skill = ANY(\(context.skills)::text[]) ORDER BY e.skill) AS x_ratings_n
-            FROM read_models.match_freelancers_v3 f WHERE f.freelancer_id = \(freelancer)
+                   ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v4 s WHERE s.freelancer_id = f.freelancer_id AND s.skill = ANY(\(context.skills)::text[]) ORDER BY s.skill) AS skills,
+                   ARRAY(SELECT s.level FROM read_models.match_freelancer_skills_v4 s WHERE s.freelancer_id = f.freelancer_id AND s.skill = ANY(\(context.skills)::text[]) ORDER BY s.skill) AS levels,
+                   ARRAY(SELECT e.skill FROM read_models.match_experience_v4 e WHERE e.freelancer_id = f.freelancer_id AND e.skill = ANY(\(context.skills)::text[]) ORDER BY e.skill) AS x_skills,
+                   ARRAY(SELECT e.completed FROM read_models.match_experience_v4 e WHERE e.freelancer_id = f.freelancer_id AND e.skill = ANY(\(context.skills)::text[]) ORDER BY e.skill) AS x_completed,
+                   ARRAY(SELECT e.ratings_sum FROM read_models.match_experience_v4 e WHERE e.freelancer_id = f.freelancer_id AND e.skill = ANY(\(context.skills)::text[]) ORDER BY e.skill) AS x_ratings_sum,
+                   ARRAY(SELECT e.ratings_n FROM read_models.match_experience_v4 e WHERE e.freelancer_id = f.freelancer_id AND e.skill = ANY(\(context.skills)::text[]) ORDER BY e.skill) AS x_ratings_n
+            FROM read_models.match_freelancers_v4 f WHERE f.freelancer_id = \(freelancer)
             """
         ).rows
         guard let row = rows.first else { return nil }
@@ -519,8 +519,13 @@ public struct Matching: Sendable {
     static func pricedHours(_ gig: GigTerms, _ w: Weights) -> Double { gig.hours.map(Double.init) ?? w.typicalGigHours }
 
     static func budgetFit(_ gig: GigTerms, freelancer f: FreelancerFacts, weights w: Weights) -> Double {
-        guard f.currency == gig.currency, gig.budgetMax != 0 else { return 0 }
-        let price = Double(f.rate) * pricedHours(gig, w)
+        budgetFit(gig, rate: f.rate, currency: f.currency, weights: w)
+    }
+
+    /// Budget fit of an hourly `rate` (minor units of `currency`) on `gig`.
+    static func budgetFit(_ gig: GigTerms, rate: Int64, currency: String, weights w: Weights) -> Double {
+        guard currency == gig.currency, gig.budgetMax != 0 else { return 0 }
+        let price = Double(rate) * pricedHours(gig, w)
         return Swift.max(
             0, 1 - Swift.max(Double(gig.budgetMin) - price, price - Double(gig.budgetMax), 0) / Double(gig.budgetMax))
     }
@@ -629,9 +634,9 @@ public struct Matching: Sendable {
                 """
                 SELECT g.currency, g.budget_min_minor, g.budget_max_minor, g.experience, g.engagement_hours, g.skills,
                        ARRAY(SELECT coalesce(d.freelancers, 0) FROM unnest(g.skills) WITH ORDINALITY AS s(skill, n)
-                             LEFT JOIN read_models.match_skill_df_v3 d ON d.skill = s.skill ORDER BY s.n) AS df,
-                       coalesce((SELECT p.freelancers FROM read_models.match_population_v3 p), 0) AS population
-                FROM read_models.match_gigs_v3 g WHERE g.gig_id = \(gig)
+                             LEFT JOIN read_models.match_skill_df_v4 d ON d.skill = s.skill ORDER BY s.n) AS df,
+                       coalesce((SELECT p.freelancers FROM read_models.match_population_v4 p), 0) AS population
+                FROM read_models.match_gigs_v4 g WHERE g.gig_id = \(gig)
                 """
             ).rows.first
         else { return nil }
@@ -641,19 +646,33 @@ public struct Matching: Sendable {
             idf: try row.decode([Int].self, "df").map { Self.idf(population: population, df: $0) })
     }
 
-    /// Reads the next rows of several (skill, level) lists in `rank_key` order, with the facts
-    /// and gig-skill levels of each freelancer read.
+    /// Reads the next rows of several lists in `rank_key` order, with the facts and gig-skill
+    /// levels of each freelancer read: a (skill, level) list from `match_freelancer_skills_v4`;
+    /// a list of two (skill, level) pairs (a request with one ``CandidateSearch/Request/also``)
+    /// as one index range of `match_freelancer_skill_pairs_v4`; with a third pair, that range
+    /// filtered by the third skill's level.
     private func fetch(
         _ requests: [CandidateSearch.Request], gigSkills: [String], newcomersOnly: Bool, _ conn: Connection
     ) async throws -> [CandidateSearch.Fetched] {
         let filter: SQL = newcomersOnly ? "AND s.newcomer" : ""
-        // The i-th extra (skill, level) each request requires, NULL where it has none.
-        func also(_ i: Int, _ part: KeyPath<(skill: String, level: Int), String>) -> PGBind {
-            PGBind.array(requests.map { $0.also.count > i ? $0.also[i][keyPath: part] : nil }, type: .textArray)
+        // Per request: its pair (both skills in the projector's byte order), NULL for a single
+        // (skill, level) list, and a third (skill, level), NULL where it has none.
+        var pairs: [(first: (skill: String, level: Int), second: (skill: String, level: Int))?] = []
+        var thirds: [(skill: String, level: Int)?] = []
+        for request in requests {
+            guard let other = request.also.first else {
+                pairs.append(nil)
+                thirds.append(nil)
+                continue
+            }
+            let driver = (skill: request.skill, level: request.level)
+            pairs.append(
+                MatchingProjector.byteOrder(driver.skill, other.skill)
+                    ? (first: driver, second: other) : (first: other, second: driver))
+            thirds.append(request.also.count > 1 ? request.also[1] : nil)
         }
-        func also(_ i: Int, _ part: KeyPath<(skill: String, level: Int), Int>) -> PGBind {
-            PGBind.array(requests.map { $0.also.count > i ? String($0.also[i][keyPath: part]) : nil }, type: .int4Array)
-        }
+        func texts(_ values: [String?]) -> PGBind { PGBind.array(values, type: .textArray) }
+        func ints(_ values: [Int?]) -> PGBind { PGBind.array(values.map { $0.map { String($0) } }, type: .int4Array) }
         let rows = try await conn.query(
             """
             SELECT l.n::int AS n, c.freelancer_id AS listed_id, c.rank_key, f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week,
@@ -664,27 +683,33 @@ public struct Matching: Sendable {
                    coalesce(x.ratings_sum, '{}') AS x_ratings_sum, coalesce(x.ratings_n, '{}') AS x_ratings_n
             FROM unnest(\(requests.map(\.skill))::text[], \(requests.map { Int32($0.level) })::int4[], \(requests.map(\.afterKey))::float8[],
                         \(requests.map(\.afterID))::uuid[], \(requests.map { Int32(clamping: $0.limit) })::int4[],
-                        \(bind: also(0, \.skill))::text[], \(bind: also(0, \.level))::int4[], \(bind: also(1, \.skill))::text[], \(bind: also(1, \.level))::int4[])
-                 WITH ORDINALITY AS l(skill, level, after_key, after_id, lim, skill1, level1, skill2, level2, n)
+                        \(bind: texts(pairs.map { $0?.first.skill }))::text[], \(bind: ints(pairs.map { $0?.first.level }))::int4[],
+                        \(bind: texts(pairs.map { $0?.second.skill }))::text[], \(bind: ints(pairs.map { $0?.second.level }))::int4[],
+                        \(bind: texts(thirds.map { $0?.skill }))::text[], \(bind: ints(thirds.map { $0?.level }))::int4[])
+                 WITH ORDINALITY AS l(skill, level, after_key, after_id, lim, skill1, level1, skill2, level2, skill3, level3, n)
             CROSS JOIN LATERAL (
-                SELECT s.freelancer_id, s.rank_key FROM read_models.match_freelancer_skills_v3 s
-                WHERE s.skill = l.skill AND s.level = l.level AND (s.rank_key, s.freelancer_id) > (l.after_key, l.after_id) \(filter)
-                  -- (Scalar lookups by primary key, row by row: a hashed EXISTS would read the whole other list.)
-                  AND (l.skill1 IS NULL OR (SELECT o.level FROM read_models.match_freelancer_skills_v3 o
-                                            WHERE o.freelancer_id = s.freelancer_id AND o.skill = l.skill1) = l.level1)
-                  AND (l.skill2 IS NULL OR (SELECT o.level FROM read_models.match_freelancer_skills_v3 o
-                                            WHERE o.freelancer_id = s.freelancer_id AND o.skill = l.skill2) = l.level2)
-                ORDER BY s.rank_key, s.freelancer_id LIMIT l.lim
+                (SELECT s.freelancer_id, s.rank_key FROM read_models.match_freelancer_skills_v4 s
+                 WHERE l.skill1 IS NULL AND s.skill = l.skill AND s.level = l.level
+                   AND (s.rank_key, s.freelancer_id) > (l.after_key, l.after_id) \(filter)
+                 ORDER BY s.rank_key, s.freelancer_id LIMIT l.lim)
+                UNION ALL
+                (SELECT s.freelancer_id, s.rank_key FROM read_models.match_freelancer_skill_pairs_v4 s
+                 WHERE l.skill1 IS NOT NULL AND s.skill1 = l.skill1 AND s.level1 = l.level1 AND s.skill2 = l.skill2 AND s.level2 = l.level2
+                   AND (s.rank_key, s.freelancer_id) > (l.after_key, l.after_id) \(filter)
+                   -- A third skill: a scalar lookup by primary key per row of the pair's range.
+                   AND (l.skill3 IS NULL OR (SELECT o.level FROM read_models.match_freelancer_skills_v4 o
+                                             WHERE o.freelancer_id = s.freelancer_id AND o.skill = l.skill3) = l.level3)
+                 ORDER BY s.rank_key, s.freelancer_id LIMIT l.lim)
             ) c
-            LEFT JOIN read_models.match_freelancers_v3 f ON f.freelancer_id = c.freelancer_id
+            LEFT JOIN read_models.match_freelancers_v4 f ON f.freelancer_id = c.freelancer_id
             LEFT JOIN LATERAL (
                 SELECT array_agg(x.skill ORDER BY x.skill) AS skills, array_agg(x.level ORDER BY x.skill) AS levels
-                FROM read_models.match_freelancer_skills_v3 x WHERE x.freelancer_id = c.freelancer_id AND x.skill = ANY(\(gigSkills)::text[])
+                FROM read_models.match_freelancer_skills_v4 x WHERE x.freelancer_id = c.freelancer_id AND x.skill = ANY(\(gigSkills)::text[])
             ) g ON true
             LEFT JOIN LATERAL (
                 SELECT array_agg(e.skill ORDER BY e.skill) AS skills, array_agg(e.completed ORDER BY e.skill) AS completed,
                        array_agg(e.ratings_sum ORDER BY e.skill) AS ratings_sum, array_agg(e.ratings_n ORDER BY e.skill) AS ratings_n
-                FROM read_models.match_experience_v3 e WHERE e.freelancer_id = c.freelancer_id AND e.skill = ANY(\(gigSkills)::text[])
+                FROM read_models.match_experience_v4 e WHERE e.freelancer_id = c.freelancer_id AND e.skill = ANY(\(gigSkills)::text[])
             ) x ON true
             ORDER BY l.n, c.rank_key, c.freelancer_id
             """

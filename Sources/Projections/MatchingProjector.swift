@@ -3,44 +3,50 @@ import Foundation
 import Marketplace
 import PQ
 
-/// The facts matching needs, kept from the log (version 3 tables in `read_models`), shaped so a
+/// The facts matching needs, kept from the log (version 4 tables in `read_models`), shaped so a
 /// query scores a few hundred rows instead of every candidate:
 ///
-/// - `match_freelancers_v3`: rate, hours per week, the reputation inputs (ratings, contracts
+/// - `match_freelancers_v4`: rate, hours per week, the reputation inputs (ratings, contracts
 ///   started, completed, failed, active), each recomputed from the freelancer's contracts, and
 ///   the freelancer's preferences (latest `PreferencesSet`);
-/// - `match_experience_v3`: per freelancer and skill, the completed contracts whose gig asked for
+/// - `match_experience_v4`: per freelancer and skill, the completed contracts whose gig asked for
 ///   the skill and the client ratings they got (experience fit's inputs), recomputed from
-///   `match_contracts_v3` like the reputation inputs;
-/// - `match_freelancer_skills_v3`: skill and level, plus `newcomer` and `rank_key` =
-///   ``Matching/rankKey(_:_:)`` under ``rankWeights``, −(availability × 0.1 + reputation × 0.2)
+///   `match_contracts_v4` like the reputation inputs;
+/// - `match_freelancer_skills_v4`: skill and level, plus `newcomer` and `rank_key` =
+///   ``Matching/rankKey(_:_:)`` under ``rankWeights``, −(availability × 0.1 + reputation × 0.15)
 ///   (the part of the score that depends on the freelancer alone), computed by the scoring code
 ///   itself and indexed per (skill, level) so candidates come in order of an upper bound of
 ///   their score;
-/// - `match_skill_df_v3` and `match_population_v3`: per-skill document frequencies and the
+/// - `match_freelancer_skill_pairs_v4`: the same `newcomer` and `rank_key` per freelancer and
+///   pair of its skills (the first before the second in byte order) with both levels, indexed per
+///   (skill, level, skill, level), so the freelancers with given levels on two of a gig's skills
+///   are one index range read in bound order (version 3 filtered one skill's list row by row);
+/// - `match_skill_df_v4` and `match_population_v4`: per-skill document frequencies and the
 ///   number of registered freelancers, so idf needs no count at query time;
-/// - `match_gigs_v3` (skills, budget, experience wanted, hourly hours, status, and `skill_set`,
+/// - `match_gigs_v4` (skills, budget, experience wanted, hourly hours, status, and `skill_set`,
 ///   the skills as one key) and
-///   `match_open_skill_sets_v3` (open gigs per skill set), so a feed scores one group of gigs at a
+///   `match_open_skill_sets_v4` (open gigs per skill set), so a feed scores one group of gigs at a
 ///   time — every gig of a group has the same coverage for a given freelancer;
-/// - `match_contracts_v3`: each contract's freelancer, gig, outcome and the client's rating (the
+/// - `match_contracts_v4`: each contract's freelancer, gig, outcome and the client's rating (the
 ///   keyed facts the reputation and experience columns are recomputed from).
 ///
-/// Version 3 added the preferences, the gigs' experience and engagement, and experience per
-/// skill (version 2 had none of them); it is built beside version 2's tables, which it leaves
-/// alone (drop them once version 3 has caught up).
+/// Version 4 added the skill pairs (version 3's tables are otherwise the same; the scores are
+/// unchanged). It is built beside version 3's tables, which it leaves alone (drop them once
+/// version 4 has caught up). Version 3 had added the preferences, the gigs' experience and
+/// engagement, and experience per skill.
 ///
 /// Scoring itself is ``Matching``. Every write is keyed and counts move by exactly what a
 /// statement inserted or deleted, so re-applying events already applied changes nothing.
 public struct MatchingProjector: MarketplaceProjector {
     /// Its name in `ledger.projections`, the status and the read checkpoints.
     public let name = "matching"
-    /// Read-model version 3: the `_v3` of its tables.
-    public let version = 3
+    /// Read-model version 4: the `_v4` of its tables.
+    public let version = 4
     /// The tables it writes (in `read_models`).
     public let tables = [
-        "match_freelancers_v3", "match_freelancer_skills_v3", "match_skill_df_v3", "match_population_v3",
-        "match_gigs_v3", "match_open_skill_sets_v3", "match_contracts_v3", "match_experience_v3", "match_bids_v3",
+        "match_freelancers_v4", "match_freelancer_skills_v4", "match_freelancer_skill_pairs_v4", "match_skill_df_v4",
+        "match_population_v4",
+        "match_gigs_v4", "match_open_skill_sets_v4", "match_contracts_v4", "match_experience_v4", "match_bids_v4",
     ]
     /// The weights `rank_key` is computed with. ``Matching`` uses the index bound only when its
     /// weights agree with these on availability and reputation; otherwise it scans every candidate.
@@ -54,7 +60,7 @@ public struct MatchingProjector: MarketplaceProjector {
     public func prepare(on connection: Connection) async throws {
         try await connection.executeScript(
             """
-            CREATE TABLE IF NOT EXISTS match_freelancers_v3 (
+            CREATE TABLE IF NOT EXISTS match_freelancers_v4 (
                 freelancer_id     uuid        PRIMARY KEY,
                 hourly_rate_minor bigint      NOT NULL,
                 currency          text        NOT NULL,
@@ -73,25 +79,37 @@ public struct MatchingProjector: MarketplaceProjector {
                 max_contracts       integer,
                 country             text
             );
-            CREATE TABLE IF NOT EXISTS match_freelancer_skills_v3 (
+            CREATE TABLE IF NOT EXISTS match_freelancer_skills_v4 (
                 freelancer_id uuid             NOT NULL,
                 skill         text             NOT NULL,
                 level         integer          NOT NULL,
                 newcomer      boolean          NOT NULL,
                 rank_key      double precision NOT NULL,
-                CONSTRAINT match_freelancer_skills_v3_pkey PRIMARY KEY (freelancer_id, skill)
+                CONSTRAINT match_freelancer_skills_v4_pkey PRIMARY KEY (freelancer_id, skill)
             );
-            CREATE INDEX IF NOT EXISTS match_freelancer_skills_v3_rank ON match_freelancer_skills_v3 (skill, level, rank_key, freelancer_id);
-            CREATE INDEX IF NOT EXISTS match_freelancer_skills_v3_newcomers ON match_freelancer_skills_v3 (skill, level, rank_key, freelancer_id) WHERE newcomer;
-            CREATE TABLE IF NOT EXISTS match_skill_df_v3 (
+            CREATE INDEX IF NOT EXISTS match_freelancer_skills_v4_rank ON match_freelancer_skills_v4 (skill, level, rank_key, freelancer_id);
+            CREATE INDEX IF NOT EXISTS match_freelancer_skills_v4_newcomers ON match_freelancer_skills_v4 (skill, level, rank_key, freelancer_id) WHERE newcomer;
+            CREATE TABLE IF NOT EXISTS match_freelancer_skill_pairs_v4 (
+                freelancer_id uuid             NOT NULL,
+                skill1        text             NOT NULL,
+                level1        integer          NOT NULL,
+                skill2        text             NOT NULL,
+                level2        integer          NOT NULL,
+                newcomer      boolean          NOT NULL,
+                rank_key      double precision NOT NULL,
+                CONSTRAINT match_freelancer_skill_pairs_v4_pkey PRIMARY KEY (freelancer_id, skill1, skill2)
+            );
+            CREATE INDEX IF NOT EXISTS match_freelancer_skill_pairs_v4_rank ON match_freelancer_skill_pairs_v4 (skill1, level1, skill2, level2, rank_key, freelancer_id);
+            CREATE INDEX IF NOT EXISTS match_freelancer_skill_pairs_v4_newcomers ON match_freelancer_skill_pairs_v4 (skill1, level1, skill2, level2, rank_key, freelancer_id) WHERE newcomer;
+            CREATE TABLE IF NOT EXISTS match_skill_df_v4 (
                 skill       text    PRIMARY KEY,
                 freelancers integer NOT NULL
             );
-            CREATE TABLE IF NOT EXISTS match_population_v3 (
-                singleton   boolean PRIMARY KEY DEFAULT true CONSTRAINT match_population_v3_one_row CHECK (singleton),
+            CREATE TABLE IF NOT EXISTS match_population_v4 (
+                singleton   boolean PRIMARY KEY DEFAULT true CONSTRAINT match_population_v4_one_row CHECK (singleton),
                 freelancers integer NOT NULL
             );
-            CREATE TABLE IF NOT EXISTS match_gigs_v3 (
+            CREATE TABLE IF NOT EXISTS match_gigs_v4 (
                 gig_id           uuid        PRIMARY KEY,
                 client_id        uuid        NOT NULL,
                 currency         text        NOT NULL,
@@ -104,34 +122,36 @@ public struct MatchingProjector: MarketplaceProjector {
                 experience       text        NOT NULL,
                 engagement_hours integer
             );
-            CREATE INDEX IF NOT EXISTS match_gigs_v3_open_by_skill_set ON match_gigs_v3 (skill_set, gig_id) WHERE status = 'open';
-            CREATE TABLE IF NOT EXISTS match_open_skill_sets_v3 (
+            -- INCLUDE: what a feed reads of a group's gigs, read from the index alone.
+            CREATE INDEX IF NOT EXISTS match_gigs_v4_open_by_skill_set ON match_gigs_v4 (skill_set, gig_id)
+                INCLUDE (currency, budget_min_minor, budget_max_minor, experience, engagement_hours) WHERE status = 'open';
+            CREATE TABLE IF NOT EXISTS match_open_skill_sets_v4 (
                 skill_set text    PRIMARY KEY,
                 skills    text[]  NOT NULL,
                 open_gigs integer NOT NULL
             );
-            CREATE TABLE IF NOT EXISTS match_contracts_v3 (
+            CREATE TABLE IF NOT EXISTS match_contracts_v4 (
                 contract_id   uuid    PRIMARY KEY,
                 freelancer_id uuid    NOT NULL,
                 gig_id        uuid    NOT NULL,
-                outcome       text    NOT NULL CONSTRAINT match_contracts_v3_outcome CHECK (outcome IN ('active', 'completed', 'failed')),
+                outcome       text    NOT NULL CONSTRAINT match_contracts_v4_outcome CHECK (outcome IN ('active', 'completed', 'failed')),
                 client_rating integer
             );
-            CREATE INDEX IF NOT EXISTS match_contracts_v3_freelancer ON match_contracts_v3 (freelancer_id);
-            CREATE TABLE IF NOT EXISTS match_experience_v3 (
+            CREATE INDEX IF NOT EXISTS match_contracts_v4_freelancer ON match_contracts_v4 (freelancer_id);
+            CREATE TABLE IF NOT EXISTS match_experience_v4 (
                 freelancer_id uuid    NOT NULL,
                 skill         text    NOT NULL,
                 completed     integer NOT NULL,
                 ratings_sum   integer NOT NULL,
                 ratings_n     integer NOT NULL,
-                CONSTRAINT match_experience_v3_pkey PRIMARY KEY (freelancer_id, skill)
+                CONSTRAINT match_experience_v4_pkey PRIMARY KEY (freelancer_id, skill)
             );
-            CREATE TABLE IF NOT EXISTS match_bids_v3 (
+            CREATE TABLE IF NOT EXISTS match_bids_v4 (
                 bid_id        uuid        NOT NULL,
                 gig_id        uuid        NOT NULL,
                 freelancer_id uuid        NOT NULL,
                 placed_at     timestamptz NOT NULL,
-                CONSTRAINT match_bids_v3_pkey PRIMARY KEY (gig_id, bid_id)
+                CONSTRAINT match_bids_v4_pkey PRIMARY KEY (gig_id, bid_id)
             )
             """)
     }
@@ -231,7 +251,7 @@ public struct MatchingProjector: MarketplaceProjector {
             // Who bid on what and when: the fairness audit's bid shares (bids are never removed).
             try await connection.execute(
                 """
-                INSERT INTO match_bids_v3 (gig_id, bid_id, freelancer_id, placed_at)
+                INSERT INTO match_bids_v4 (gig_id, bid_id, freelancer_id, placed_at)
                 SELECT * FROM unnest(\(bids.map(\.gig))::uuid[], \(bids.map(\.bid))::uuid[], \(bids.map(\.freelancer))::uuid[],
                                      \(bids.map(\.at))::timestamptz[])
                 ON CONFLICT DO NOTHING
@@ -262,7 +282,7 @@ public struct MatchingProjector: MarketplaceProjector {
         let p = preferences.entries
         try await connection.execute(
             """
-            UPDATE match_freelancers_v3 f SET min_budget_minor = u.min_minor, min_budget_currency = u.min_currency,
+            UPDATE match_freelancers_v4 f SET min_budget_minor = u.min_minor, min_budget_currency = u.min_currency,
                 accepted_currencies = ARRAY(SELECT jsonb_array_elements_text(u.currencies)),
                 wanted_skills = ARRAY(SELECT jsonb_array_elements_text(u.wanted)), max_contracts = u.max_contracts
             FROM unnest(\(p.map(\.key))::uuid[],
@@ -276,7 +296,7 @@ public struct MatchingProjector: MarketplaceProjector {
             """)
     }
 
-    /// Recomputes `newcomer` and `rank_key` of `freelancers`' skill rows with
+    /// Recomputes `newcomer` and `rank_key` of `freelancers`' skill and skill-pair rows with
     /// ``Matching/rankKey(_:_:)`` under ``rankWeights`` — the scoring code itself, so the index
     /// order and the scores cannot disagree.
     private func writeRankKeys(_ freelancers: Set<UUID>, _ connection: Connection) async throws {
@@ -286,16 +306,24 @@ public struct MatchingProjector: MarketplaceProjector {
             SELECT freelancer_id, hourly_rate_minor, currency, hours_per_week, active_contracts, ratings_sum, ratings_n,
                    completed, failed, contracts_started, min_budget_minor, min_budget_currency, accepted_currencies,
                    wanted_skills, max_contracts
-            FROM match_freelancers_v3 WHERE freelancer_id = ANY(\(freelancers.sorted { $0.uuidString < $1.uuidString })::uuid[])
+            FROM match_freelancers_v4 WHERE freelancer_id = ANY(\(freelancers.sorted { $0.uuidString < $1.uuidString })::uuid[])
             ORDER BY freelancer_id
             """
         ).rows.map { try Matching.FreelancerFacts(row: $0) }
         guard !facts.isEmpty else { return }
+        let ids = facts.map(\.id)
+        let newcomers = facts.map { $0.started == 0 }
+        let keys = facts.map { Matching.rankKey($0, Self.rankWeights) }
         try await connection.execute(
             """
-            UPDATE match_freelancer_skills_v3 s SET newcomer = u.newcomer, rank_key = u.rank_key
-            FROM unnest(\(facts.map(\.id))::uuid[], \(facts.map { $0.started == 0 })::bool[],
-                        \(facts.map { Matching.rankKey($0, Self.rankWeights) })::float8[]) AS u(freelancer_id, newcomer, rank_key)
+            UPDATE match_freelancer_skills_v4 s SET newcomer = u.newcomer, rank_key = u.rank_key
+            FROM unnest(\(ids)::uuid[], \(newcomers)::bool[], \(keys)::float8[]) AS u(freelancer_id, newcomer, rank_key)
+            WHERE s.freelancer_id = u.freelancer_id AND (s.newcomer, s.rank_key) IS DISTINCT FROM (u.newcomer, u.rank_key)
+            """)
+        try await connection.execute(
+            """
+            UPDATE match_freelancer_skill_pairs_v4 s SET newcomer = u.newcomer, rank_key = u.rank_key
+            FROM unnest(\(ids)::uuid[], \(newcomers)::bool[], \(keys)::float8[]) AS u(freelancer_id, newcomer, rank_key)
             WHERE s.freelancer_id = u.freelancer_id AND (s.newcomer, s.rank_key) IS DISTINCT FROM (u.newcomer, u.rank_key)
             """)
     }
@@ -309,7 +337,7 @@ public struct MatchingProjector: MarketplaceProjector {
             let r = registered.entries
             let inserted = try await connection.query(
                 """
-                INSERT INTO match_freelancers_v3 (freelancer_id, hourly_rate_minor, currency, hours_per_week, registered_at, country)
+                INSERT INTO match_freelancers_v4 (freelancer_id, hourly_rate_minor, currency, hours_per_week, registered_at, country)
                 SELECT * FROM unnest(\(r.map(\.key))::uuid[], \(r.map(\.value.rate))::int8[], \(r.map(\.value.currency))::text[],
                                      \(r.map { Int32(clamping: $0.value.hours) })::int4[], \(r.map(\.value.at))::timestamptz[],
                                      \(bind: .array(r.map(\.value.country), type: .textArray))::text[])
@@ -320,8 +348,8 @@ public struct MatchingProjector: MarketplaceProjector {
             if inserted > 0 {
                 try await connection.execute(
                     """
-                    INSERT INTO match_population_v3 (singleton, freelancers) VALUES (true, \(inserted))
-                    ON CONFLICT (singleton) DO UPDATE SET freelancers = match_population_v3.freelancers + EXCLUDED.freelancers
+                    INSERT INTO match_population_v4 (singleton, freelancers) VALUES (true, \(inserted))
+                    ON CONFLICT (singleton) DO UPDATE SET freelancers = match_population_v4.freelancers + EXCLUDED.freelancers
                     """)
             }
         }
@@ -329,7 +357,7 @@ public struct MatchingProjector: MarketplaceProjector {
             let r = rates.entries
             try await connection.execute(
                 """
-                UPDATE match_freelancers_v3 f SET hourly_rate_minor = u.rate, currency = u.currency
+                UPDATE match_freelancers_v4 f SET hourly_rate_minor = u.rate, currency = u.currency
                 FROM unnest(\(r.map(\.key))::uuid[], \(r.map(\.value.rate))::int8[], \(r.map(\.value.currency))::text[]) AS u(freelancer_id, rate, currency)
                 WHERE f.freelancer_id = u.freelancer_id AND (f.hourly_rate_minor, f.currency) IS DISTINCT FROM (u.rate, u.currency)
                 """)
@@ -338,34 +366,70 @@ public struct MatchingProjector: MarketplaceProjector {
             let h = hours.entries
             try await connection.execute(
                 """
-                UPDATE match_freelancers_v3 f SET hours_per_week = u.hours
+                UPDATE match_freelancers_v4 f SET hours_per_week = u.hours
                 FROM unnest(\(h.map(\.key))::uuid[], \(h.map { Int32(clamping: $0.value) })::int4[]) AS u(freelancer_id, hours)
                 WHERE f.freelancer_id = u.freelancer_id AND f.hours_per_week <> u.hours
                 """)
         }
     }
 
-    /// Replaces each claiming freelancer's skills with its latest claims; document frequencies
-    /// move by exactly the rows deleted and inserted.
+    /// Skills in byte order: the order of a pair's `skill1` and `skill2` (``Matching`` asks for
+    /// a pair in the same order).
+    static func byteOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+
+    /// Replaces each claiming freelancer's skills (and pairs of skills) with its latest claims;
+    /// document frequencies move by exactly the rows deleted and inserted.
     private func writeSkills(_ claims: LastWins<UUID, [SkillProficiency]>, _ connection: Connection) async throws {
         guard !claims.isEmpty else { return }
         var ids: [UUID] = []
         var skills: [String] = []
         var levels: [Int32] = []
+        // Every pair of each freelancer's skills, the first before the second in byte order.
+        var pairIDs: [UUID] = []
+        var firsts: [String] = []
+        var firstLevels: [Int32] = []
+        var seconds: [String] = []
+        var secondLevels: [Int32] = []
         for (id, list) in claims.entries {
             // One row per skill (the last level claimed for it wins).
             var level: [String: Int] = [:]
             for claim in list { level[claim.skill.slug] = claim.level.rawValue }
-            for skill in level.keys.sorted() {
+            let sorted = level.keys.sorted(by: Self.byteOrder)
+            for (i, skill) in sorted.enumerated() {
                 ids.append(id)
                 skills.append(skill)
                 levels.append(Int32(clamping: level[skill] ?? 0))
+                for other in sorted[(i + 1)...] {
+                    pairIDs.append(id)
+                    firsts.append(skill)
+                    firstLevels.append(Int32(clamping: level[skill] ?? 0))
+                    seconds.append(other)
+                    secondLevels.append(Int32(clamping: level[other] ?? 0))
+                }
             }
+        }
+        try await connection.execute(
+            """
+            DELETE FROM match_freelancer_skill_pairs_v4 p
+            WHERE p.freelancer_id = ANY(\(claims.keys)::uuid[])
+              AND (p.freelancer_id, p.skill1, p.skill2) NOT IN (SELECT * FROM unnest(\(pairIDs)::uuid[], \(firsts)::text[], \(seconds)::text[]))
+            """)
+        if !pairIDs.isEmpty {
+            try await connection.execute(
+                """
+                INSERT INTO match_freelancer_skill_pairs_v4 AS p (freelancer_id, skill1, level1, skill2, level2, newcomer, rank_key)
+                -- newcomer and rank_key are set by writeRankKeys at the end of the batch.
+                SELECT c.freelancer_id, c.skill1, c.level1, c.skill2, c.level2, true, 0
+                FROM unnest(\(pairIDs)::uuid[], \(firsts)::text[], \(firstLevels)::int4[], \(seconds)::text[], \(secondLevels)::int4[])
+                     AS c(freelancer_id, skill1, level1, skill2, level2)
+                ON CONFLICT (freelancer_id, skill1, skill2) DO UPDATE SET level1 = EXCLUDED.level1, level2 = EXCLUDED.level2
+                WHERE (p.level1, p.level2) IS DISTINCT FROM (EXCLUDED.level1, EXCLUDED.level2)
+                """)
         }
         var delta: [String: Int] = [:]
         for row in try await connection.query(
             """
-            DELETE FROM match_freelancer_skills_v3 s
+            DELETE FROM match_freelancer_skills_v4 s
             WHERE s.freelancer_id = ANY(\(claims.keys)::uuid[])
               AND (s.freelancer_id, s.skill) NOT IN (SELECT c.freelancer_id, c.skill FROM unnest(\(ids)::uuid[], \(skills)::text[]) AS c(freelancer_id, skill))
             RETURNING s.skill
@@ -376,7 +440,7 @@ public struct MatchingProjector: MarketplaceProjector {
         if !ids.isEmpty {
             for row in try await connection.query(
                 """
-                INSERT INTO match_freelancer_skills_v3 (freelancer_id, skill, level, newcomer, rank_key)
+                INSERT INTO match_freelancer_skills_v4 (freelancer_id, skill, level, newcomer, rank_key)
                 -- newcomer and rank_key are set by writeRankKeys at the end of the batch.
                 SELECT c.freelancer_id, c.skill, c.level, true, 0
                 FROM unnest(\(ids)::uuid[], \(skills)::text[], \(levels)::int4[]) AS c(freelancer_id, skill, level)
@@ -388,7 +452,7 @@ public struct MatchingProjector: MarketplaceProjector {
             }
             try await connection.execute(
                 """
-                UPDATE match_freelancer_skills_v3 s SET level = c.level
+                UPDATE match_freelancer_skills_v4 s SET level = c.level
                 FROM unnest(\(ids)::uuid[], \(skills)::text[], \(levels)::int4[]) AS c(freelancer_id, skill, level)
                 WHERE s.freelancer_id = c.freelancer_id AND s.skill = c.skill AND s.level <> c.level
                 """)
@@ -397,13 +461,13 @@ public struct MatchingProjector: MarketplaceProjector {
         guard !changed.isEmpty else { return }
         try await connection.execute(
             """
-            INSERT INTO match_skill_df_v3 (skill, freelancers)
+            INSERT INTO match_skill_df_v4 (skill, freelancers)
             SELECT * FROM unnest(\(changed.map(\.key))::text[], \(changed.map { Int32(clamping: $0.value) })::int4[])
-            ON CONFLICT (skill) DO UPDATE SET freelancers = match_skill_df_v3.freelancers + EXCLUDED.freelancers
+            ON CONFLICT (skill) DO UPDATE SET freelancers = match_skill_df_v4.freelancers + EXCLUDED.freelancers
             """)
         // No row for a skill nobody offers, however the batches fell.
         try await connection.execute(
-            "DELETE FROM match_skill_df_v3 WHERE skill = ANY(\(changed.map(\.key))::text[]) AND freelancers = 0")
+            "DELETE FROM match_skill_df_v4 WHERE skill = ANY(\(changed.map(\.key))::text[]) AND freelancers = 0")
     }
 
     /// Gigs inserted once and closed once; open gigs per skill set move by exactly those rows.
@@ -415,7 +479,7 @@ public struct MatchingProjector: MarketplaceProjector {
             let p = posted.entries
             for row in try await connection.query(
                 """
-                INSERT INTO match_gigs_v3 (gig_id, client_id, currency, budget_min_minor, budget_max_minor, skills, skill_set, status, posted_at,
+                INSERT INTO match_gigs_v4 (gig_id, client_id, currency, budget_min_minor, budget_max_minor, skills, skill_set, status, posted_at,
                                            experience, engagement_hours)
                 SELECT u.gig_id, u.client_id, u.currency, u.budget_min, u.budget_max, s.skills, s.skills::text, 'open', u.posted_at,
                        u.experience, u.hours
@@ -437,7 +501,7 @@ public struct MatchingProjector: MarketplaceProjector {
         if !closed.isEmpty {
             for row in try await connection.query(
                 """
-                UPDATE match_gigs_v3 SET status = 'closed' WHERE gig_id = ANY(\(closed.keys)::uuid[]) AND status = 'open'
+                UPDATE match_gigs_v4 SET status = 'closed' WHERE gig_id = ANY(\(closed.keys)::uuid[]) AND status = 'open'
                 RETURNING skill_set, skills
                 """
             ).rows {
@@ -450,15 +514,15 @@ public struct MatchingProjector: MarketplaceProjector {
         guard !changed.isEmpty else { return }
         try await connection.execute(
             """
-            INSERT INTO match_open_skill_sets_v3 (skill_set, skills, open_gigs)
+            INSERT INTO match_open_skill_sets_v4 (skill_set, skills, open_gigs)
             SELECT u.skill_set, ARRAY(SELECT jsonb_array_elements_text(u.skills)), u.n
             FROM unnest(\(changed.map(\.key))::text[], \(try changed.map { try PGJSON(encoding: $0.value.skills) })::jsonb[],
                         \(changed.map { Int32(clamping: $0.value.n) })::int4[]) AS u(skill_set, skills, n)
-            ON CONFLICT (skill_set) DO UPDATE SET open_gigs = match_open_skill_sets_v3.open_gigs + EXCLUDED.open_gigs
+            ON CONFLICT (skill_set) DO UPDATE SET open_gigs = match_open_skill_sets_v4.open_gigs + EXCLUDED.open_gigs
             """)
         try await connection.execute(
             """
-            DELETE FROM match_open_skill_sets_v3 WHERE skill_set = ANY(\(changed.map(\.key))::text[]) AND open_gigs = 0
+            DELETE FROM match_open_skill_sets_v4 WHERE skill_set = ANY(\(changed.map(\.key))::text[]) AND open_gigs = 0
             """)
     }
 
@@ -474,7 +538,7 @@ public struct MatchingProjector: MarketplaceProjector {
             let s = started.entries
             for row in try await connection.query(
                 """
-                INSERT INTO match_contracts_v3 (contract_id, freelancer_id, gig_id, outcome)
+                INSERT INTO match_contracts_v4 (contract_id, freelancer_id, gig_id, outcome)
                 SELECT c.contract_id, c.freelancer_id, c.gig_id, 'active'
                 FROM unnest(\(s.map(\.key))::uuid[], \(s.map(\.value.freelancer))::uuid[], \(s.map(\.value.gig))::uuid[]) AS c(contract_id, freelancer_id, gig_id)
                 ON CONFLICT DO NOTHING
@@ -486,7 +550,7 @@ public struct MatchingProjector: MarketplaceProjector {
             let e = ended.entries
             for row in try await connection.query(
                 """
-                UPDATE match_contracts_v3 c SET outcome = u.outcome
+                UPDATE match_contracts_v4 c SET outcome = u.outcome
                 FROM unnest(\(e.map(\.key))::uuid[], \(e.map(\.value))::text[]) AS u(contract_id, outcome)
                 WHERE c.contract_id = u.contract_id AND c.outcome = 'active'
                 RETURNING c.freelancer_id
@@ -497,7 +561,7 @@ public struct MatchingProjector: MarketplaceProjector {
             let r = ratings.entries
             for row in try await connection.query(
                 """
-                UPDATE match_contracts_v3 c SET client_rating = u.rating
+                UPDATE match_contracts_v4 c SET client_rating = u.rating
                 FROM unnest(\(r.map(\.key))::uuid[], \(r.map { Int32(clamping: $0.value) })::int4[]) AS u(contract_id, rating)
                 WHERE c.contract_id = u.contract_id AND c.client_rating IS DISTINCT FROM u.rating
                 RETURNING c.freelancer_id
@@ -507,13 +571,13 @@ public struct MatchingProjector: MarketplaceProjector {
         guard !touched.isEmpty else { return touched }
         try await connection.execute(
             """
-            UPDATE match_freelancers_v3 f SET contracts_started = a.started, completed = a.completed, failed = a.failed,
+            UPDATE match_freelancers_v4 f SET contracts_started = a.started, completed = a.completed, failed = a.failed,
                 active_contracts = a.active, ratings_sum = a.ratings_sum, ratings_n = a.ratings_n
             FROM (
                 SELECT freelancer_id, count(*)::int AS started, (count(*) FILTER (WHERE outcome = 'completed'))::int AS completed,
                        (count(*) FILTER (WHERE outcome = 'failed'))::int AS failed, (count(*) FILTER (WHERE outcome = 'active'))::int AS active,
                        coalesce(sum(client_rating), 0)::int AS ratings_sum, count(client_rating)::int AS ratings_n
-                FROM match_contracts_v3 WHERE freelancer_id = ANY(\(touched.sorted { $0.uuidString < $1.uuidString })::uuid[])
+                FROM match_contracts_v4 WHERE freelancer_id = ANY(\(touched.sorted { $0.uuidString < $1.uuidString })::uuid[])
                 GROUP BY freelancer_id
             ) a
             WHERE f.freelancer_id = a.freelancer_id
@@ -522,15 +586,15 @@ public struct MatchingProjector: MarketplaceProjector {
         let ids = touched.sorted { $0.uuidString < $1.uuidString }
         try await connection.execute(
             """
-            DELETE FROM match_experience_v3 x WHERE x.freelancer_id = ANY(\(ids)::uuid[])
-              AND NOT EXISTS (SELECT 1 FROM match_contracts_v3 c JOIN match_gigs_v3 g ON g.gig_id = c.gig_id
+            DELETE FROM match_experience_v4 x WHERE x.freelancer_id = ANY(\(ids)::uuid[])
+              AND NOT EXISTS (SELECT 1 FROM match_contracts_v4 c JOIN match_gigs_v4 g ON g.gig_id = c.gig_id
                               WHERE c.freelancer_id = x.freelancer_id AND c.outcome = 'completed' AND x.skill = ANY(g.skills))
             """)
         try await connection.execute(
             """
-            INSERT INTO match_experience_v3 AS x (freelancer_id, skill, completed, ratings_sum, ratings_n)
+            INSERT INTO match_experience_v4 AS x (freelancer_id, skill, completed, ratings_sum, ratings_n)
             SELECT c.freelancer_id, s.skill, count(*)::int, coalesce(sum(c.client_rating), 0)::int, count(c.client_rating)::int
-            FROM match_contracts_v3 c JOIN match_gigs_v3 g ON g.gig_id = c.gig_id CROSS JOIN LATERAL unnest(g.skills) AS s(skill)
+            FROM match_contracts_v4 c JOIN match_gigs_v4 g ON g.gig_id = c.gig_id CROSS JOIN LATERAL unnest(g.skills) AS s(skill)
             WHERE c.freelancer_id = ANY(\(ids)::uuid[]) AND c.outcome = 'completed'
             GROUP BY c.freelancer_id, s.skill
             ON CONFLICT (freelancer_id, skill) DO UPDATE SET completed = EXCLUDED.completed, ratings_sum = EXCLUDED.ratings_sum,

@@ -76,21 +76,30 @@ public final class ProjectionEngine: Sendable {
         }
     }
 
-    /// Moves `projector`'s checkpoint to just after `last` and announces the batch on
-    /// ``notificationChannel``, inside the caller's transaction (so both commit with the batch).
-    func advance(_ projector: any Projector, to last: RecordedEvent, applied count: Int, on conn: Connection)
+    /// Moves each projector's checkpoint to just after its last event and announces its batch on
+    /// ``notificationChannel``, inside the caller's transaction (so both commit with the batch):
+    /// one statement for the whole group, whatever its size (a batch's round trips are most of
+    /// its time when the machine is busy).
+    func advance(_ moves: [(projector: any Projector, last: RecordedEvent, applied: Int)], on conn: Connection)
         async throws
     {
+        guard !moves.isEmpty else { return }
+        let payloads = moves.map {
+            "{\"projector\":\"\($0.projector.name)\",\"version\":\($0.projector.version),\"position\":\($0.last.position)}"
+        }
         try await conn.execute(
             """
-            UPDATE ledger.projections
-            SET transaction_id = \(last.transactionID), global_position = \(last.position), state = 'running',
-                events_applied = events_applied + \(count), updated_at = now()
-            WHERE name = \(projector.name) AND version = \(projector.version)
+            WITH moved AS (
+                UPDATE ledger.projections p
+                SET transaction_id = m.transaction_id::xid8, global_position = m.global_position, state = 'running',
+                    events_applied = p.events_applied + m.applied, updated_at = now()
+                FROM unnest(\(moves.map(\.projector.name))::text[], \(moves.map(\.projector.version))::int[],
+                            \(moves.map { String($0.last.transactionID) })::text[], \(moves.map(\.last.position))::int8[],
+                            \(moves.map(\.applied))::int[]) AS m(name, version, transaction_id, global_position, applied)
+                WHERE p.name = m.name AND p.version = m.version
+            )
+            SELECT pg_notify(\(Self.notificationChannel), payload) FROM unnest(\(payloads)::text[]) AS payload
             """)
-        let payload =
-            "{\"projector\":\"\(projector.name)\",\"version\":\(projector.version),\"position\":\(last.position)}"
-        try await conn.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
     }
 
     /// Reads the batch after `checkpoint` (up to `through`, and only `streams` if given) and has
@@ -128,16 +137,20 @@ public final class ProjectionEngine: Sendable {
 
     /// Has `projector` apply `events` (less those at `skipping`) to the tables in `schema`,
     /// inside the caller's transaction. A failing event becomes a ``ProjectionFailure`` naming it.
+    /// `searchPathSet`: the caller has already set the transaction's `search_path` to `schema`
+    /// (once for a whole group of projectors).
     func applyEvents(
         _ events: [RecordedEvent], to projector: any Projector, on conn: Connection, into schema: String,
-        skipping skipped: Set<Int64>
+        skipping skipped: Set<Int64>, searchPathSet: Bool = false
     ) async throws {
         let events = skipped.isEmpty ? events : events.filter { !skipped.contains($0.position) }
         guard !events.isEmpty else { return }
-        if schema == "read_models" {
-            try await conn.execute("SET LOCAL search_path TO read_models")
-        } else {
-            try await conn.execute("SET LOCAL search_path TO \(identifier: schema), read_models")
+        if !searchPathSet {
+            if schema == "read_models" {
+                try await conn.execute("SET LOCAL search_path TO read_models")
+            } else {
+                try await conn.execute("SET LOCAL search_path TO \(identifier: schema), read_models")
+            }
         }
         do {
             try await projector.apply(batch: events, on: conn)
@@ -212,7 +225,7 @@ public final class ProjectionEngine: Sendable {
         var idle: [String: BatchOutcome] = [:]
         var readable = false
         for row in try await store.pool.query(
-            """
+            ("""
             SELECT p.name, p.state = 'failed' AS failed,
                    NOT (p.lease_owner IS NULL OR p.lease_owner = \(owner) OR p.lease_until < now()) AS elsewhere,
                    coalesce((SELECT e.transaction_id FROM ledger.events e
@@ -221,7 +234,7 @@ public final class ProjectionEngine: Sendable {
                             < pg_snapshot_xmin(pg_current_snapshot()), false) AS readable
             FROM ledger.projections p
             WHERE (p.name, p.version) IN (SELECT * FROM unnest(\(group.map(\.name))::text[], \(group.map(\.version))::int[]))
-            """
+            """ as SQL).prepared()
         ).rows {
             let name = try row.decode(String.self, at: 0)
             if try row.decode(Bool.self, at: 1) {
@@ -242,7 +255,7 @@ public final class ProjectionEngine: Sendable {
     /// so the daemon looks again soon by itself). Read-only.
     func hasHeldBackEvents() async throws -> Bool {
         try await store.pool.query(
-            """
+            ("""
             SELECT EXISTS (
                 SELECT 1 FROM ledger.projections p
                 WHERE (p.name, p.version) IN (SELECT * FROM unnest(\(projectors.map(\.name))::text[], \(projectors.map(\.version))::int[]))
@@ -251,7 +264,7 @@ public final class ProjectionEngine: Sendable {
                   AND (SELECT 1 FROM ledger.events e
                        WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)
                        ORDER BY e.transaction_id, e.global_position LIMIT 1) IS NOT NULL)
-            """
+            """ as SQL).prepared()
         ).scalar(Bool.self)
     }
 
@@ -300,6 +313,7 @@ public final class ProjectionEngine: Sendable {
             }
             let events = try await EventStore.readAll(on: conn, after: from, limit: self.batchSize)
             let skipped = try await self.skippedPositions(of: active.map(\.projector), among: events, on: conn)
+            var moves: [(projector: any Projector, last: RecordedEvent, applied: Int)] = []
             for (projector, checkpoint) in active {
                 let mine = checkpoint == from ? events : events.filter { $0.checkpoint > checkpoint }
                 guard let last = mine.last else {
@@ -307,10 +321,13 @@ public final class ProjectionEngine: Sendable {
                     continue
                 }
                 outcomes[projector.name] = .applied(mine.count)
+                if moves.isEmpty { try await conn.execute("SET LOCAL search_path TO read_models") }
                 try await self.applyEvents(
-                    mine, to: projector, on: conn, into: "read_models", skipping: skipped[projector.name] ?? [])
-                try await self.advance(projector, to: last, applied: mine.count, on: conn)
+                    mine, to: projector, on: conn, into: "read_models", skipping: skipped[projector.name] ?? [],
+                    searchPathSet: true)
+                moves.append((projector, last, mine.count))
             }
+            try await self.advance(moves, on: conn)
             return outcomes
         }
     }

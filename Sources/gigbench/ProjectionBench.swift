@@ -16,16 +16,28 @@ enum ProjectionBench {
     }
 
     static func run(
-        config base: ConnectionConfig, freelancers: Int, gigs: Int, rate: Int, seconds: Int, reuse: Bool = false
+        config base: ConnectionConfig, freelancers: Int, gigs: Int, rate: Int, seconds: Int, reuse: Bool = false,
+        database: String = "gigledger_bench_projections"
     ) async throws {
         if reuse {
-            // The market of an earlier run (same projector versions), for measuring again.
-            let pool = ConnectionPool(config: base.withDatabase("gigledger_bench_projections"), maxConnections: 10)
+            // The market of an earlier run, or another market (`--database`, e.g. the log of
+            // `scripts/bench-scale`), measured again; projector versions it lacks are built first.
+            let pool = ConnectionPool(config: base.withDatabase(database), maxConnections: 10)
+            // A market projected by an earlier projector version: this version's tables first.
+            try await pool.query("UPDATE ledger.projections SET lease_owner = NULL, lease_until = NULL")
+            let engine = ProjectionEngine(
+                store: EventStore(pool: pool), projectors: ShippedProjectors.all, batchSize: 2_000)
+            try await engine.prepare()
+            let projecting = ContinuousClock.now
+            try await engine.catchUpAll()
+            try await engine.releaseLeases()
+            FileHandle.standardError.write(Data("projectors caught up in \(projecting.duration(to: .now))\n".utf8))
+            try await pool.query("VACUUM ANALYZE")
             let freelancerIDs = try await pool.query(
-                "SELECT freelancer_id::text FROM read_models.match_freelancers_v3 ORDER BY 1"
+                "SELECT freelancer_id::text FROM read_models.match_freelancers_v4 ORDER BY 1"
             ).rows.map { try $0.decode(String.self, at: 0) }
             let gigIDs = try await pool.query(
-                "SELECT gig_id::text FROM read_models.match_gigs_v3 WHERE status = 'open' ORDER BY 1"
+                "SELECT gig_id::text FROM read_models.match_gigs_v4 WHERE status = 'open' ORDER BY 1"
             ).rows.map { try $0.decode(String.self, at: 0) }
             try await measure(pool: pool, freelancerIDs: freelancerIDs, gigIDs: gigIDs, rate: rate, seconds: seconds)
             return
@@ -185,7 +197,7 @@ enum ProjectionBench {
             for (n, time) in gigTimes.enumerated().sorted(by: { $0.1 > $1.1 }).prefix(8) {
                 let gig = gigIDs[(n * 7919) % gigs]
                 let skills = try await pool.query(
-                    "SELECT skills::text || ' ' || budget_max_minor FROM read_models.match_gigs_v3 WHERE gig_id = \(UUID(uuidString: gig)!)"
+                    "SELECT skills::text || ' ' || budget_max_minor FROM read_models.match_gigs_v4 WHERE gig_id = \(UUID(uuidString: gig)!)"
                 ).scalar(String.self)
                 print(String(format: "slow candidates: %.1f ms %@ %@", time, gig, skills))
             }
@@ -282,20 +294,20 @@ enum ProjectionBench {
         let w = Matching.Weights.v1
         return try await pool.query(
             """
-            WITH gig AS (SELECT * FROM read_models.match_gigs_v3 WHERE gig_id = \(gig)),
-            population AS (SELECT count(*)::float8 AS n FROM read_models.match_freelancers_v3),
+            WITH gig AS (SELECT * FROM read_models.match_gigs_v4 WHERE gig_id = \(gig)),
+            population AS (SELECT count(*)::float8 AS n FROM read_models.match_freelancers_v4),
             need AS (
-                SELECT s.skill, ln((p.n + 1) / ((SELECT count(*) FROM read_models.match_freelancer_skills_v3 fs WHERE fs.skill = s.skill) + 1)) + 1 AS idf
+                SELECT s.skill, ln((p.n + 1) / ((SELECT count(*) FROM read_models.match_freelancer_skills_v4 fs WHERE fs.skill = s.skill) + 1)) + 1 AS idf
                 FROM gig, unnest(gig.skills) AS s(skill), population p
             ),
             total AS (SELECT sum(idf) AS total FROM need),
             pool AS (
-                SELECT f.* FROM read_models.match_freelancers_v3 f
-                WHERE EXISTS (SELECT 1 FROM read_models.match_freelancer_skills_v3 fs JOIN need USING (skill) WHERE fs.freelancer_id = f.freelancer_id)
+                SELECT f.* FROM read_models.match_freelancers_v4 f
+                WHERE EXISTS (SELECT 1 FROM read_models.match_freelancer_skills_v4 fs JOIN need USING (skill) WHERE fs.freelancer_id = f.freelancer_id)
             ),
             scored AS (
                 SELECT f.freelancer_id,
-                       \(w.coverage) * coalesce(coalesce((SELECT sum(need.idf * fs.level / 3.0) FROM read_models.match_freelancer_skills_v3 fs JOIN need USING (skill)
+                       \(w.coverage) * coalesce(coalesce((SELECT sum(need.idf * fs.level / 3.0) FROM read_models.match_freelancer_skills_v4 fs JOIN need USING (skill)
                                  WHERE fs.freelancer_id = f.freelancer_id), 0) / nullif(total.total, 0), 0)
                        + \(w.budget) * CASE WHEN f.currency <> gig.currency THEN 0
                             ELSE greatest(0, 1 - greatest(gig.budget_min_minor - f.hourly_rate_minor * coalesce(gig.engagement_hours, \(w.typicalGigHours)),

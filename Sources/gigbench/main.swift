@@ -37,9 +37,10 @@ struct Options {
                 print(
                     "usage: gigbench [--seconds S] [--rounds N] [--events 1,10] [--connections 1,8] [--no-hot-gig]\n"
                         + "                [--no-group] [--callers 8,64] [--groups-in-flight N] [--database-url URL]\n"
-                        + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S] [--reuse]\n"
+                        + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S] [--reuse] [--database NAME (a market already built, e.g. scripts/bench-scale's)]\n"
                         + "       gigbench rebuild [--database NAME] [--batch-size N]   (engine rebuild of all projections vs COPY; a log of gigctl simulate --scale large)\n"
                         + "       gigbench partitions [--seconds S] [--writers N] [--partition-size N] [--rounds N] [--database-url URL]   (appends and gap-safe reads, partitioned vs unpartitioned log)\n"
+                        + "       gigbench scale --source EXPORT.ndjson [--database NAME] [--sizes 1000000,10000000] [--fresh] [--no-rebuild] [--seconds S] [--rounds N] [--database-url URL]   (scripts/bench-scale: one log grown to each size, every rate beside its baseline)\n"
                         + "       gigbench apply [--batches 2000,5000] [--database-url URL]   (each projector applied from zero, on a log already there)\n"
                         + "       gigbench http-baseline [--clients N] [--pool-size N] [--seconds S] [--database-url URL]   (scripts/bench-http: the library side of the HTTP command figures)\n"
                         + "       gigbench sse --port P --token T [--subscribers N] [--rate R] [--seconds S] [--server-pid PID] [--database-url URL]   (scripts/bench-http: SSE fan-out latency)\n"
@@ -109,7 +110,10 @@ if CommandLine.arguments.dropFirst().first == "projections" {
     config.sessionSettings = [("synchronous_commit", "on")]
     try await ProjectionBench.run(
         config: config, freelancers: value("--freelancers", 100_000), gigs: value("--gigs", 10_000),
-        rate: value("--rate", 500), seconds: value("--seconds", 20), reuse: args.contains("--reuse"))
+        rate: value("--rate", 500), seconds: value("--seconds", 20),
+        reuse: args.contains("--reuse") || args.contains("--database"),
+        database: args.firstIndex(of: "--database").flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
+            ?? "gigledger_bench_projections")
     exit(0)
 }
 
@@ -149,6 +153,29 @@ if ["http-baseline", "sse"].contains(CommandLine.arguments.dropFirst().first) {
         }
     } catch {
         FileHandle.standardError.write(Data("gigbench \(CommandLine.arguments[1]): \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
+
+if CommandLine.arguments.dropFirst().first == "scale" {
+    let args = Array(CommandLine.arguments.dropFirst(2))
+    func value(_ flag: String) -> String? {
+        args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
+    }
+    var config = ConnectionConfig.resolve(value("--database-url"), applicationName: "gigbench")
+    config.sessionSettings = [("synchronous_commit", "on")]
+    do {
+        guard let source = value("--source") else {
+            throw BenchError("gigbench scale needs --source FILE (a `gigctl export` of a simulated market)")
+        }
+        try await ScaleBench.run(
+            config: config, database: value("--database") ?? "gigledger_scale", source: source,
+            sizes: (value("--sizes") ?? "1000000,10000000").split(separator: ",").compactMap { Int($0) },
+            seconds: Double(value("--seconds") ?? "") ?? 5, rounds: Int(value("--rounds") ?? "") ?? 2,
+            rebuild: !args.contains("--no-rebuild"), fresh: args.contains("--fresh"))
+    } catch {
+        FileHandle.standardError.write(Data("gigbench scale: \(error)\n".utf8))
         exit(1)
     }
     exit(0)

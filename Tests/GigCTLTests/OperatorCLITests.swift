@@ -48,7 +48,7 @@ struct OperatorCLITests {
         #expect(await exitCode(["projections", "status"] + db) == 0)
         // The read-model commands print the library's results; bad limits are usage errors.
         let matchable = try await pool.query(
-            "SELECT gig_id::text FROM read_models.match_gigs_v3 ORDER BY gig_id LIMIT 1"
+            "SELECT gig_id::text FROM read_models.match_gigs_v4 ORDER BY gig_id LIMIT 1"
         ).scalar(String.self)
         let skill = try await pool.query(
             "SELECT skill FROM read_models.price_weeks_v1 ORDER BY n DESC, skill LIMIT 1"

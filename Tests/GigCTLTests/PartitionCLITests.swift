@@ -45,6 +45,20 @@ struct PartitionCLITests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appending(path: "events_1.ndjson").path
+        // A stream wholly in the first partition, and one that starts there and goes on after it.
+        let spans = try await pool.query(
+            """
+            SELECT stream_id, min(global_position), max(global_position), max(stream_version)
+            FROM ledger.events GROUP BY stream_id ORDER BY stream_id
+            """
+        ).rows.map {
+            (try $0.decode(String.self, at: 0), try $0.decode(Int64.self, at: 1), try $0.decode(Int64.self, at: 2))
+        }
+        let wholly = try #require(spans.first { $0.2 <= 50 }?.0)
+        let partly = try #require(spans.first { $0.1 <= 50 && $0.2 > 50 }?.0)
+        let partlyArchived = try await pool.query(
+            "SELECT max(stream_version) FROM ledger.events WHERE stream_id = \(partly) AND global_position <= 50"
+        ).scalar(Int64.self)
         // Archived once every projection has applied the partition (other suites' open
         // transactions may hold the projectors back for a moment).
         let archived = try await eventually { () async -> Bool? in
@@ -58,6 +72,23 @@ struct PartitionCLITests {
         #expect(await exitCode(["log", "partitions", "archive", "events_1", "--output", again] + db) == 65)
         #expect(!FileManager.default.fileExists(atPath: again), "a refused archive leaves no file")
         #expect(await exitCode(["log", "partitions", "archive", "events_99", "--output", again] + db) == 65)
+
+        // `streams show` says what it cannot show and where it is.
+        #expect(await exitCode(["streams", "show", wholly] + db) == 1)
+        #expect(await exitCode(["streams", "show", partly] + db) == 0)
+        let partlyStream = try StreamName(validating: partly)
+        let shown = try await store.readStream(partlyStream)
+        let gaps = ArchivedGap.find(
+            in: shown, from: 1, head: try await store.streamVersion(partlyStream), limit: 10_000,
+            partitions: try await store.partitions())
+        #expect(gaps.map(\.versions) == [1...partlyArchived])
+        #expect(gaps.first.map { $0.partitions.map(\.name) } == ["events_1"])
+        let message = try #require(gaps.first?.message(stream: partly))
+        let sha = try #require(try await store.partitions().first { $0.name == "events_1" }?.archiveSHA256)
+        #expect(message.contains("events_1") && message.contains(sha) && message.contains("positions 1…50"))
+        let fromPast = ArchivedGap.find(
+            in: shown, from: partlyArchived + 1, head: shown.last?.version, limit: 10_000, partitions: [])
+        #expect(fromPast.isEmpty, "reading from past the archived versions misses nothing")
 
         // Without the archive, rebuild and verify refuse; with it they run and agree.
         #expect(await exitCode(["projections", "verify"] + db) == 64)

@@ -55,6 +55,99 @@ struct FairnessAuditTests {
         #expect(rounded(FairnessAudit.criticalZ(comparisons: 20), places: 4) == 2.807)
     }
 
+    /// The qualified pairs are counted per freelancer without enumerating them; on a random small
+    /// market (currencies, fixed-price and hourly gigs, several skills each, rates and budgets on
+    /// grids that put prices exactly on the budget-fit boundary) the counts equal the enumeration
+    /// of every (gig, freelancer) pair the audit used to run.
+    @Test func qualifiedCountEqualsTheEnumeration() async throws {
+        let pool = try await TestDatabase.fresh("auditcount", maxConnections: 4)
+        let store = EventStore(pool: pool)
+        let service = MarketplaceService(store: store, masterKey: .forTests)
+        var random = SeededRandom(seed: 7, stream: 1)
+        let skills = ["python", "web", "nlp", "design", "seo", "rust"]
+        func pick() -> [String] { Array(Set((0..<random.int(1...3)).map { _ in skills[random.int(0...5)] })).sorted() }
+        let client = UUID().uuidString.lowercased()
+        try await service.execute(
+            try CommandInput(fields: [
+                "command": "RegisterClient", "actor": .string("client:\(client)"), "clientId": .string(client),
+                "name": "C", "country": "DE",
+            ]).command())
+        for _ in 0..<150 {
+            let id = UUID().uuidString.lowercased()
+            try await service.execute(
+                try CommandInput(fields: [
+                    "command": "RegisterFreelancer", "actor": .string("freelancer:\(id)"), "freelancerId": .string(id),
+                    "name": "F",
+                    "skills": .array(
+                        pick().map { ["skill": .string($0), "level": .number(Double(random.int(1...3)))] }),
+                    "hourlyRate": [
+                        "currency": .string(random.chance(0.2) ? "USD" : "EUR"),
+                        "minorUnits": .number(Double(500 * random.int(1...40))),
+                    ],
+                    "hoursPerWeek": 20,
+                ]).command())
+        }
+        let closes = JSONValue.string(ISO8601DateFormatter().string(from: Date().addingTimeInterval(30 * 86_400)))
+        for _ in 0..<80 {
+            let currency = JSONValue.string(random.chance(0.2) ? "USD" : "EUR")
+            let max = 20_000 * random.int(1...30)
+            let hourly = random.chance(0.4)
+            try await service.execute(
+                try CommandInput(fields: [
+                    "command": "PostGig", "actor": .string("client:\(client)"), "clientId": .string(client),
+                    "gigId": .string(UUID().uuidString.lowercased()), "title": "G",
+                    "skills": .array(pick().map { .string($0) }),
+                    "budgetMin": [
+                        "currency": currency, "minorUnits": .number(Double(10_000 * random.int(1...(max / 10_000)))),
+                    ],
+                    "budgetMax": ["currency": currency, "minorUnits": .number(Double(max))],
+                    "biddingClosesAt": closes, "engagement": hourly ? "hourly" : "fixedPrice",
+                    "hours": hourly ? .number(Double([5, 10, 20, 40, 80][random.int(0...4)])) : .null,
+                ]).command())
+        }
+        let engine = ProjectionEngine(store: store, projectors: [MatchingProjector()], owner: "auditcount")
+        try await engine.prepare()
+        _ = try await eventually(timeout: .seconds(60)) { () async throws -> Bool? in
+            try await engine.catchUpAll()
+            let gigs = try await pool.query("SELECT count(*) FROM read_models.match_gigs_v4").scalar(Int.self)
+            let freelancers = try await pool.query("SELECT count(*) FROM read_models.match_freelancers_v4").scalar(
+                Int.self)
+            return gigs == 80 && freelancers == 150 ? true : nil
+        }
+        let audit = FairnessAudit(pool: pool)
+        let (from, to) = (Date(timeIntervalSince1970: 0), Date().addingTimeInterval(365 * 86_400))
+        let counted = try await pool.withConnection { try await audit.qualifiedPairs(from: from, to: to, $0) }
+        // Every pair enumerated: one of the gig's skills, the gig's currency, a budget fit above 0.
+        let hours = Matching.Weights.v2.typicalGigHours
+        var enumerated: [UUID: Int] = [:]
+        for row in try await pool.query(
+            """
+            SELECT f.freelancer_id, count(*)::int8 AS n
+            FROM read_models.match_gigs_v4 g
+            CROSS JOIN LATERAL (SELECT DISTINCT s.freelancer_id FROM read_models.match_freelancer_skills_v4 s WHERE s.skill = ANY(g.skills)) q
+            JOIN read_models.match_freelancers_v4 f ON f.freelancer_id = q.freelancer_id
+            WHERE f.currency = g.currency AND g.budget_max_minor > 0
+              AND 1 - greatest(g.budget_min_minor - f.hourly_rate_minor * coalesce(g.engagement_hours, \(hours)),
+                               f.hourly_rate_minor * coalesce(g.engagement_hours, \(hours)) - g.budget_max_minor, 0)
+                      / g.budget_max_minor::float8 > 0
+            GROUP BY f.freelancer_id
+            """
+        ).rows {
+            enumerated[try row.decode(UUID.self, at: 0)] = Int(try row.decode(Int64.self, at: 1))
+        }
+        #expect(enumerated.count > 50 && enumerated.values.reduce(0, +) > 1_000)
+        #expect(counted == enumerated)
+        // The grids put prices on the boundary: pairs just outside it (price exactly twice the
+        // budget max, a fit of exactly 0) exist and are not counted.
+        let boundary = try await pool.query(
+            """
+            SELECT count(*) FROM read_models.match_gigs_v4 g JOIN read_models.match_freelancers_v4 f ON f.currency = g.currency
+            WHERE f.hourly_rate_minor * coalesce(g.engagement_hours, 40) = 2 * g.budget_max_minor
+            """
+        ).scalar(Int.self)
+        #expect(boundary > 0)
+    }
+
     static func market(_ label: String, favouring country: String?) async throws -> FairnessAudit.Report {
         let pool = try await TestDatabase.fresh(label, maxConnections: 6)
         let store = EventStore(pool: pool)

@@ -24,10 +24,10 @@ struct MatchingSearchTests {
                 let g = try await pool.query(
                     """
                     SELECT currency, budget_min_minor, budget_max_minor, experience, engagement_hours, skills,
-                           ARRAY(SELECT (SELECT count(*) FROM read_models.match_freelancer_skills_v3 fs WHERE fs.skill = s.skill)::int
+                           ARRAY(SELECT (SELECT count(*) FROM read_models.match_freelancer_skills_v4 fs WHERE fs.skill = s.skill)::int
                                  FROM unnest(skills) WITH ORDINALITY AS s(skill, n) ORDER BY s.n) AS df,
-                           (SELECT count(*) FROM read_models.match_freelancers_v3)::int AS population
-                    FROM read_models.match_gigs_v3 WHERE gig_id = \(gig)
+                           (SELECT count(*) FROM read_models.match_freelancers_v4)::int AS population
+                    FROM read_models.match_gigs_v4 WHERE gig_id = \(gig)
                     """
                 ).rows.first
             else { return [] }
@@ -41,18 +41,18 @@ struct MatchingSearchTests {
                 SELECT f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week, f.active_contracts, f.ratings_sum,
                        f.ratings_n, f.completed, f.failed, f.contracts_started, f.min_budget_minor, f.min_budget_currency,
                        f.accepted_currencies, f.wanted_skills, f.max_contracts,
-                       ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v3 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS skills,
-                       ARRAY(SELECT s.level FROM read_models.match_freelancer_skills_v3 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS levels,
+                       ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v4 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS skills,
+                       ARRAY(SELECT s.level FROM read_models.match_freelancer_skills_v4 s WHERE s.freelancer_id = f.freelancer_id ORDER BY s.skill) AS levels,
                        coalesce(x.skills, '{}') AS x_skills, coalesce(x.completed, '{}') AS x_completed,
                        coalesce(x.ratings_sum, '{}') AS x_ratings_sum, coalesce(x.ratings_n, '{}') AS x_ratings_n
-                FROM read_models.match_freelancers_v3 f
-                -- Experience counted from the contracts and their gigs, not read from match_experience_v3.
+                FROM read_models.match_freelancers_v4 f
+                -- Experience counted from the contracts and their gigs, not read from match_experience_v4.
                 LEFT JOIN LATERAL (
                     SELECT array_agg(e.skill ORDER BY e.skill) AS skills, array_agg(e.completed ORDER BY e.skill) AS completed,
                            array_agg(e.ratings_sum ORDER BY e.skill) AS ratings_sum, array_agg(e.ratings_n ORDER BY e.skill) AS ratings_n
                     FROM (SELECT s.skill, count(*)::int AS completed, coalesce(sum(c.client_rating), 0)::int AS ratings_sum,
                                  count(c.client_rating)::int AS ratings_n
-                          FROM read_models.match_contracts_v3 c JOIN read_models.match_gigs_v3 cg ON cg.gig_id = c.gig_id
+                          FROM read_models.match_contracts_v4 c JOIN read_models.match_gigs_v4 cg ON cg.gig_id = c.gig_id
                           CROSS JOIN LATERAL unnest(cg.skills) AS s(skill)
                           WHERE c.freelancer_id = f.freelancer_id AND c.outcome = 'completed' GROUP BY s.skill) e
                 ) x ON true
@@ -137,24 +137,24 @@ struct MatchingSearchTests {
         let engine = ProjectionEngine(store: store, projectors: [MatchingProjector()], owner: "search", batchSize: 700)
         try await engine.prepare()
         try await engine.catchUpAll()
-        let gigs = try await pool.query("SELECT gig_id FROM read_models.match_gigs_v3 ORDER BY gig_id").rows.map {
+        let gigs = try await pool.query("SELECT gig_id FROM read_models.match_gigs_v4 ORDER BY gig_id").rows.map {
             try $0.decode(UUID.self, at: 0)
         }
         let freelancers = try await pool.query(
-            "SELECT freelancer_id FROM read_models.match_freelancers_v3 ORDER BY freelancer_id"
+            "SELECT freelancer_id FROM read_models.match_freelancers_v4 ORDER BY freelancer_id"
         ).rows.map { try $0.decode(UUID.self, at: 0) }
         #expect(gigs.count > 30)
         #expect(
-            try await pool.query("SELECT count(*) FROM read_models.match_gigs_v3 WHERE status = 'open'").scalar(
+            try await pool.query("SELECT count(*) FROM read_models.match_gigs_v4 WHERE status = 'open'").scalar(
                 Int.self) >= 5)
         #expect(
-            try await pool.query("SELECT count(*) FROM read_models.match_freelancers_v3 WHERE contracts_started > 0")
+            try await pool.query("SELECT count(*) FROM read_models.match_freelancers_v4 WHERE contracts_started > 0")
                 .scalar(Int.self) > 10)
         // The new components vary across the market: experience of completed contracts, preferences set.
-        #expect(try await pool.query("SELECT count(*) FROM read_models.match_experience_v3").scalar(Int.self) > 10)
+        #expect(try await pool.query("SELECT count(*) FROM read_models.match_experience_v4").scalar(Int.self) > 10)
         #expect(
             try await pool.query(
-                "SELECT count(*) FROM read_models.match_freelancers_v3 WHERE max_contracts IS NOT NULL OR min_budget_minor IS NOT NULL"
+                "SELECT count(*) FROM read_models.match_freelancers_v4 WHERE max_contracts IS NOT NULL OR min_budget_minor IS NOT NULL"
             ).scalar(Int.self) > 5)
 
         // Every stored rank key and newcomer flag is the scoring definition's, for every
@@ -164,7 +164,7 @@ struct MatchingSearchTests {
             SELECT f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week, f.active_contracts, f.ratings_sum,
                    f.ratings_n, f.completed, f.failed, f.contracts_started, f.min_budget_minor, f.min_budget_currency,
                    f.accepted_currencies, f.wanted_skills, f.max_contracts, s.rank_key, s.newcomer
-            FROM read_models.match_freelancers_v3 f JOIN read_models.match_freelancer_skills_v3 s USING (freelancer_id)
+            FROM read_models.match_freelancers_v4 f JOIN read_models.match_freelancer_skills_v4 s USING (freelancer_id)
             """
         ).rows
         #expect(keyed.count > 80)
@@ -173,6 +173,28 @@ struct MatchingSearchTests {
             #expect(try row.decode(Double.self, "rank_key") == Matching.rankKey(facts, MatchingProjector.rankWeights))
             #expect(try row.decode(Bool.self, "newcomer") == (facts.started == 0))
         }
+
+        // Every pair of a freelancer's skills is one pair row (first skill before the second in
+        // byte order) with both levels and the skill rows' newcomer flag and rank key, and no
+        // other pair row exists.
+        let pairs = try await pool.query("SELECT count(*) FROM read_models.match_freelancer_skill_pairs_v4").scalar(
+            Int.self)
+        #expect(pairs > 20)
+        let unmatched = try await pool.query(
+            """
+            WITH expected AS (
+                SELECT a.freelancer_id, a.skill AS skill1, a.level AS level1, b.skill AS skill2, b.level AS level2, a.newcomer, a.rank_key
+                FROM read_models.match_freelancer_skills_v4 a JOIN read_models.match_freelancer_skills_v4 b
+                  ON b.freelancer_id = a.freelancer_id AND a.skill COLLATE "C" < b.skill COLLATE "C"
+                WHERE (a.newcomer, a.rank_key) = (b.newcomer, b.rank_key)
+            ), stored AS (
+                SELECT freelancer_id, skill1, level1, skill2, level2, newcomer, rank_key FROM read_models.match_freelancer_skill_pairs_v4
+            )
+            SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT ALL SELECT * FROM stored) d)
+                   + (SELECT count(*) FROM (SELECT * FROM stored EXCEPT ALL SELECT * FROM expected) d)
+            """
+        ).scalar(Int.self)
+        #expect(unmatched == 0, "pair rows that differ from the skill rows")
 
         // Weights the rank key fits (pruned search, read one row per list first so every
         // stopping rule runs), and weights it does not fit (every list read).
@@ -201,8 +223,8 @@ struct MatchingSearchTests {
             for (n, freelancer) in freelancers.enumerated() {
                 let open = try await pool.query(
                     """
-                    SELECT g.gig_id FROM read_models.match_gigs_v3 g
-                    WHERE g.status = 'open' AND g.skills && ARRAY(SELECT skill FROM read_models.match_freelancer_skills_v3 WHERE freelancer_id = \(freelancer))
+                    SELECT g.gig_id FROM read_models.match_gigs_v4 g
+                    WHERE g.status = 'open' AND g.skills && ARRAY(SELECT skill FROM read_models.match_freelancer_skills_v4 WHERE freelancer_id = \(freelancer))
                     """
                 ).rows.map { try $0.decode(UUID.self, at: 0) }
                 if !open.isEmpty { fedFreelancers += 1 }

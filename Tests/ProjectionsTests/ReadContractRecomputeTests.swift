@@ -325,8 +325,8 @@ struct ReadContractRecomputeTests {
 
         let someGig = try await pool.query(
             """
-            SELECT g.gig_id FROM read_models.match_gigs_v3 g
-            WHERE EXISTS (SELECT 1 FROM read_models.match_freelancer_skills_v3 s WHERE s.skill = ANY(g.skills))
+            SELECT g.gig_id FROM read_models.match_gigs_v4 g
+            WHERE EXISTS (SELECT 1 FROM read_models.match_freelancer_skills_v4 s WHERE s.skill = ANY(g.skills))
             ORDER BY g.gig_id LIMIT 1
             """
         ).scalar(UUID.self)

@@ -35,7 +35,7 @@ struct ReadContractTests {
         for table in [
             "competition_gigs_v1", "competition_skill_weeks_v1", "price_weeks_v1", "price_trends_v1",
             "rate_guidance_v1",
-            "match_freelancers_v3", "match_freelancer_skills_v3", "match_gigs_v3", "match_experience_v3",
+            "match_freelancers_v4", "match_freelancer_skills_v4", "match_gigs_v4", "match_experience_v4",
             "projection_status",
             "projection_checkpoints",
         ] {

@@ -111,7 +111,7 @@ struct SchemaEvolutionTests {
         ).rows.map { try $0.decode(String.self, at: 0) }
         #expect(budgets == ["data-labeling"])
         let matched = try await pool.query(
-            "SELECT skills FROM read_models.match_gigs_v3 WHERE gig_id = \(oldGig)"
+            "SELECT skills FROM read_models.match_gigs_v4 WHERE gig_id = \(oldGig)"
         ).first
         #expect(try matched?.decode([String].self, "skills") == ["data-labeling"])
         let newSkills = try await pool.query(

@@ -84,7 +84,7 @@ struct ProjectorCrashTests {
         try await pool.query(
             "UPDATE ledger.projections SET transaction_id = '0', global_position = 0 WHERE name = 'matching'")
         let planted = try await Tools.checkpointViolations(url)
-        #expect(planted.contains { $0.hasPrefix("matching|match_gigs_v3|") })
+        #expect(planted.contains { $0.hasPrefix("matching|match_gigs_v4|") })
         #expect(planted.contains { $0.hasPrefix("price_trends|events_applied|") })
         try await ReadModelFingerprint.rebuildFromZero(pool)
         let rebuilt = try await ReadModelFingerprint.of(pool)

@@ -28,8 +28,8 @@ WITH cp AS (  -- each projector's newest version
         (SELECT count(DISTINCT gig_id) FROM read_models.price_observations_v1 WHERE series = 'budget'), 'GigPosted'),
     ('price_trends', 'price_observations_v1 (bids)',
         (SELECT count(DISTINCT bid_id) FROM read_models.price_observations_v1 WHERE series = 'bid'), 'BidPlaced'),
-    ('matching', 'match_freelancers_v3', (SELECT count(*) FROM read_models.match_freelancers_v3), 'FreelancerRegistered'),
-    ('matching', 'match_gigs_v3', (SELECT count(*) FROM read_models.match_gigs_v3), 'GigPosted')
+    ('matching', 'match_freelancers_v4', (SELECT count(*) FROM read_models.match_freelancers_v4), 'FreelancerRegistered'),
+    ('matching', 'match_gigs_v4', (SELECT count(*) FROM read_models.match_gigs_v4), 'GigPosted')
 )
 SELECT c.projector || '|' || c.tbl || '|' || c.actual || '|' || coalesce(x.n, -1)
 FROM checks c LEFT JOIN expected x ON x.name = c.projector AND x.event_type = c.event_type
