@@ -15,6 +15,19 @@ enum ProjectionBench {
         return sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1)]
     }
 
+    /// Builds every shipped projector's tables and catches them up on `store`'s log, then does
+    /// what autovacuum does within a minute of a bulk load (without it, index-only scans of the
+    /// fresh tables visit the heap for every row: candidates were ~8× slower).
+    static func catchUp(_ store: EventStore) async throws {
+        let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, batchSize: 2_000)
+        try await engine.prepare()
+        let projecting = ContinuousClock.now
+        try await engine.catchUpAll()
+        try await engine.releaseLeases()
+        FileHandle.standardError.write(Data("projectors caught up in \(projecting.duration(to: .now))\n".utf8))
+        try await store.pool.query("VACUUM ANALYZE")
+    }
+
     static func run(
         config base: ConnectionConfig, freelancers: Int, gigs: Int, rate: Int, seconds: Int, reuse: Bool = false,
         database: String = "gigledger_bench_projections"
@@ -25,14 +38,7 @@ enum ProjectionBench {
             let pool = ConnectionPool(config: base.withDatabase(database), maxConnections: 10)
             // A market projected by an earlier projector version: this version's tables first.
             try await pool.query("UPDATE ledger.projections SET lease_owner = NULL, lease_until = NULL")
-            let engine = ProjectionEngine(
-                store: EventStore(pool: pool), projectors: ShippedProjectors.all, batchSize: 2_000)
-            try await engine.prepare()
-            let projecting = ContinuousClock.now
-            try await engine.catchUpAll()
-            try await engine.releaseLeases()
-            FileHandle.standardError.write(Data("projectors caught up in \(projecting.duration(to: .now))\n".utf8))
-            try await pool.query("VACUUM ANALYZE")
+            try await catchUp(EventStore(pool: pool))
             let freelancerIDs = try await pool.query(
                 "SELECT freelancer_id::text FROM read_models.match_freelancers_v4 ORDER BY 1"
             ).rows.map { try $0.decode(String.self, at: 0) }
@@ -110,15 +116,7 @@ enum ProjectionBench {
             Data(
                 "market of \(freelancers) freelancers and \(gigs) open gigs appended in \(started.duration(to: .now))\n"
                     .utf8))
-        let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, batchSize: 2_000)
-        try await engine.prepare()
-        let projecting = ContinuousClock.now
-        try await engine.catchUpAll()
-        try await engine.releaseLeases()
-        FileHandle.standardError.write(Data("projectors caught up in \(projecting.duration(to: .now))\n".utf8))
-        // What autovacuum does within a minute of a bulk load: without it, index-only scans of
-        // the fresh tables visit the heap for every row (candidates were ~8× slower).
-        try await pool.query("VACUUM ANALYZE")
+        try await catchUp(store)
         try await measure(pool: pool, freelancerIDs: freelancerIDs, gigIDs: gigIDs, rate: rate, seconds: seconds)
     }
 

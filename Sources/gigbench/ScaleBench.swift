@@ -93,6 +93,8 @@ enum ScaleBench {
         rounds: Int, rebuild: Bool, fresh: Bool
     ) async throws {
         let source = try load(path)
+        // Streams of this run's append rounds: a database grown by an earlier run already has theirs.
+        let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         if fresh {
             let admin = try await Connection.connect(base.withDatabase("postgres"))
             try await admin.execute("DROP DATABASE IF EXISTS \(identifier: database) WITH (FORCE)")
@@ -155,7 +157,7 @@ enum ScaleBench {
                 let versions = Versions()
                 appendRates.append(
                     try await measure(writers: 8, seconds: seconds) { writer, n in
-                        let stream = try StreamName(validating: "bid-s\(size)w\(writer)r\(round)")
+                        let stream = try StreamName(validating: "bid-s\(size)w\(writer)r\(round)x\(run)")
                         let current = await versions.next(stream.rawValue, by: 1)
                         try await store.append(
                             [NewEvent(type: "BidPlaced", data: payload(n), occurredAt: Date())], to: stream,
