@@ -1,6 +1,7 @@
 import Foundation
 import GigLedger
 import HummingbirdTesting
+import Logging
 import Marketplace
 import Server
 import TestSupport
@@ -55,5 +56,30 @@ struct ErasureTests {
             #expect(unknown.code == "SUBJECT_NOT_FOUND")
             conformance.check(unknown, "POST", "/v1/admin/erasures")
         }
+    }
+    @Test(
+        "a wrong master key stops the service at start: MASTER_KEY_WRONG (exit 78) before it listens, and nothing is written"
+    )
+    func aWrongMasterKeyStopsTheServiceAtStart() async throws {
+        let pool = try await TestDatabase.fresh("server_wrongkey", maxConnections: 2)
+        // The database learns the right key on first use.
+        try await PersonalDataVault(pool: pool, masterKey: .forTests).verifyMasterKey()
+        var logger = Logger(label: "gigledger.server.test")
+        logger.logLevel = .critical
+        var configuration = ServerConfiguration(
+            host: "127.0.0.1", port: 0, database: pool.config, poolSize: 2, tokenKeys: [ServerHarness.key],
+            logger: logger)
+        configuration.masterKey = try MasterKey(base64: MasterKey.generate())
+        do {
+            _ = try await buildApplication(configuration: configuration)
+            Issue.record("the service was built with the wrong master key")
+        } catch {
+            let classified = ErrorClassification(error)
+            #expect(classified.code == "MASTER_KEY_WRONG", "\(error)")
+            // schemaMissing is exit 78 (ErrorReportingTests pins the table).
+            #expect(classified.category == .schemaMissing)
+        }
+        #expect(try await pool.query("SELECT count(*) FROM ledger.events").scalar(Int64.self) == 0)
+        await pool.close()
     }
 }
