@@ -12,7 +12,8 @@ import Synchronization
 /// (``forget(_:reason:actor:at:)``), after which its fields read as ``PersonalData/placeholder``.
 ///
 /// Unwrapped data keys are cached in memory for the vault's life, so the append path pays for
-/// AES-GCM only (a new subject costs one round trip for its key). A key forgotten by another
+/// AES-GCM only (a new subject costs one more durable commit: its key is stored in a transaction
+/// of its own before the append; BENCHMARKS.md). A key forgotten by another
 /// process may stay cached here: what this process then seals with it is unreadable (its key is
 /// gone), and what it opens it could read before; PRIVACY.md states the limit.
 public final class PersonalDataVault: Sendable {
