@@ -13,12 +13,14 @@ package struct ServerParts: Sendable {
     package let authority: TokenAuthority
     package let metrics: ServerMetrics
     package let store: EventStore
+    /// The event streams' one reader of the log.
+    package let broadcast: LogBroadcast
     /// Every route the router serves, as `METHOD /path/{param}`.
     package let routes: [String]
 }
 
 /// Builds the GigLedger HTTP service: router, middleware, and the services it owns (the pool,
-/// closed last on shutdown, and the projection watcher). `gigctl serve` runs it in a
+/// closed last on shutdown, the projection watcher, and the event streams' log broadcast). `gigctl serve` runs it in a
 /// `ServiceGroup` that shuts it down gracefully on SIGTERM/SIGINT; tests call it too.
 package func buildApplication(configuration: ServerConfiguration) async throws -> (
     application: some ApplicationProtocol, parts: ServerParts
@@ -70,8 +72,9 @@ package func buildApplication(configuration: ServerConfiguration) async throws -
         service: service, competition: Competition(pool: readPool), prices: Prices(pool: readPool), reads: reads
     )
     .addRoutes(to: v1)
+    let broadcast = LogBroadcast(store: store, window: configuration.events.window, logger: logger)
     EventsController(
-        store: store, settings: configuration.events,
+        store: store, broadcast: broadcast, settings: configuration.events,
         streams: ConcurrencyGate(limit: configuration.limits.maxEventStreams), logger: logger
     ).addRoutes(to: v1)
 
@@ -86,10 +89,14 @@ package func buildApplication(configuration: ServerConfiguration) async throws -
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "GigLedger"),
         onServerRunning: { channel in await configuration.onListening?(channel.localAddress?.port ?? 0) },
         logger: logger)
-    application.addServices(PoolService(pool: pool), watcher)
+    application.addServices(PoolService(pool: pool), watcher, BroadcastService(broadcast: broadcast))
     if readPool !== pool { application.addServices(PoolService(pool: readPool)) }
     let routes = router.routes.map { "\($0.method.rawValue) \($0.path.description)" }
-    return (application, ServerParts(pool: pool, authority: authority, metrics: metrics, store: store, routes: routes))
+    return (
+        application,
+        ServerParts(
+            pool: pool, authority: authority, metrics: metrics, store: store, broadcast: broadcast, routes: routes)
+    )
 }
 
 /// Owns the pool: closes it once graceful shutdown reaches it, after the server has finished
@@ -100,5 +107,15 @@ struct PoolService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await pool.close()
+    }
+}
+
+/// Runs the event streams' ``LogBroadcast`` reader until graceful shutdown (before the pool
+/// closes: services shut down in reverse order).
+struct BroadcastService: Service {
+    let broadcast: LogBroadcast
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await broadcast.run() }
     }
 }

@@ -62,6 +62,10 @@ package struct ServerConfiguration: Sendable {
         /// The most events one read of the log takes for one stream (also the most a stream
         /// holds in memory: it writes a batch before reading the next).
         package var batchSize: Int = 500
+        /// The fewest latest events the server keeps in memory for its event streams (the
+        /// ``LogBroadcast`` window; up to twice as many between trims). A stream further behind
+        /// reads the database.
+        package var window: Int = 10_000
         package init() {}
     }
 
