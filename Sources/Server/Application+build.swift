@@ -29,7 +29,18 @@ package func buildApplication(configuration: ServerConfiguration) async throws -
     let authority = try await TokenAuthority(keys: configuration.tokenKeys, audience: configuration.audience)
     let pool = ConnectionPool(config: configuration.database, maxConnections: configuration.poolSize, logger: logger)
     let store = EventStore(pool: pool, logger: logger)
-    let service = MarketplaceService(store: store, maxAttempts: configuration.commandAttempts, logger: logger)
+    // A missing or wrong master key fails here, before the server listens. A database that
+    // cannot be reached yet does not: the server starts (readiness answers 503) and the vault
+    // checks the key before it seals or opens anything.
+    let vault = PersonalDataVault(pool: pool, masterKey: try configuration.masterKey ?? MasterKey.configured())
+    do { try await vault.verifyMasterKey() } catch  where error.code == .store {
+        logger.warning("The master key could not be checked yet; it is checked before the first command: \(error)")
+    } catch {
+        await pool.close()
+        throw error
+    }
+    let service = MarketplaceService(
+        store: store, vault: vault, maxAttempts: configuration.commandAttempts, logger: logger)
     let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "gigledger-server")
     // Reads may go to a hot standby; commands, health and the log's positions stay on the primary.
     let readPool =
@@ -51,6 +62,7 @@ package func buildApplication(configuration: ServerConfiguration) async throws -
     ).addRoutes(to: router)
     let v1 = router.group("v1").add(middleware: AuthMiddleware(authority: authority))
     CommandsController(service: service, metrics: metrics).addRoutes(to: v1)
+    PrivacyController(vault: vault).addRoutes(to: v1)
     let reads = ReadResponder(store: store, watcher: watcher, limits: configuration.limits)
     ReadsController(
         service: service, matching: Matching(pool: readPool),

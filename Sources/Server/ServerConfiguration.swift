@@ -1,3 +1,4 @@
+import GigLedger
 import Logging
 import PQ
 
@@ -25,6 +26,10 @@ package struct ServerConfiguration: Sendable {
     package var commandAttempts: Int = 12
     /// How `GET /v1/events` streams.
     package var events = EventStream()
+    /// The master key for personal data (PRIVACY.md); `nil`: the configured one
+    /// (`GIGLEDGER_MASTER_KEY_FILE`, `GIGLEDGER_MASTER_KEY`, the local cluster's file). A missing
+    /// or wrong key fails `buildApplication` (gigctl serve: exit 78) before anything is served.
+    package var masterKey: MasterKey?
     package var logger: Logger
     /// Called once the server listens, with the port it bound (useful with port 0).
     package var onListening: (@Sendable (Int) async -> Void)?
@@ -66,9 +71,10 @@ package struct ServerConfiguration: Sendable {
 
     package init(
         host: String = "127.0.0.1", port: Int = 8080, database: ConnectionConfig, poolSize: Int = 10,
-        tokenKeys: [TokenKey], audience: String = "gigledger", limits: Limits = Limits(),
+        tokenKeys: [TokenKey], audience: String = "gigledger", limits: Limits = Limits(), masterKey: MasterKey? = nil,
         logger: Logger = Logger(label: "gigledger.server")
     ) {
+        self.masterKey = masterKey
         self.host = host
         self.port = port
         self.database = database

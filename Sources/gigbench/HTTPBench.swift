@@ -32,7 +32,7 @@ enum HTTPBench {
     static func baseline(config: ConnectionConfig, clients: Int, poolSize: Int, seconds: Double) async throws {
         let pool = ConnectionPool(config: config, maxConnections: poolSize)
         defer { Task { await pool.close() } }
-        let service = MarketplaceService(store: EventStore(pool: pool))
+        let service = MarketplaceService(store: EventStore(pool: pool), masterKey: try MasterKey.configured())
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
         let start = ContinuousClock.now
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
@@ -73,7 +73,7 @@ enum HTTPBench {
         let pool = ConnectionPool(config: config, maxConnections: 16)
         defer { Task { await pool.close() } }
         let store = EventStore(pool: pool)
-        let service = MarketplaceService(store: store)
+        let service = MarketplaceService(store: store, masterKey: try MasterKey.configured())
         let head = try await store.headCheckpoint()
         let rssBefore = serverPID.flatMap(rss)
         let clients = try (0..<subscribers).map { _ in
