@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        // AES-GCM for crypto-shredding (GigLedger's PersonalDataVault); already resolved through jwt-kit.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.1.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
@@ -59,10 +61,14 @@ let package = Package(
         ),
         // The marketplace domain: per aggregate Command, Event, State, decide, evolve. No I/O.
         .target(name: "Marketplace", dependencies: ["LedgerBasics"], swiftSettings: strict),
-        // Command handling: load, fold, decide, append with the version read.
+        // Command handling: load, fold, decide, append with the version read; personal fields
+        // sealed per data subject on the way in (PersonalDataVault).
         .target(
             name: "GigLedger",
-            dependencies: ["Marketplace", "EventStore", "PQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Marketplace", "EventStore", "PQ", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         // The projector engine: checkpointed batches, a lease per projector, status.
@@ -139,7 +145,7 @@ let package = Package(
         // Test-only helpers: a database per suite, cloned from a migrated template.
         .target(
             name: "TestSupport",
-            dependencies: ["PQ", "EventStore"],
+            dependencies: ["PQ", "EventStore", "GigLedger"],
             path: "Tests/TestSupport",
             swiftSettings: strict
         ),

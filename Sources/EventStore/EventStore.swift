@@ -105,7 +105,7 @@ public final class EventStore: Sendable {
         return try AppendResult(json: try outcomes[0].get().scalar(PGJSON.self))
     }
 
-    static let notifyStatement: SQL = {
+    package static let notifyStatement: SQL = {
         let sql: SQL = "SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(notificationChannel), '')"
         return sql.prepared()
     }()

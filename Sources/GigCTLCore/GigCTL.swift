@@ -32,7 +32,8 @@ package struct GigCTL: AsyncParsableCommand {
               69  database unavailable: could not connect, or the connection broke
               70  internal error (please report it)
               75  conflict: concurrent writers won every retry; send it again with the same --command-id
-              78  configuration: schema not migrated (run gigctl migrate), or an applied migration edited
+              78  configuration: schema not migrated (run gigctl migrate), an applied migration edited,
+                  or the master key for personal data missing or wrong (PRIVACY.md)
 
             With --json a failure prints one JSON object on stderr: code (stable, e.g. GIG_NOT_OPEN, \
             NOT_MIGRATED), message, exitCode, and the fields of the rule (e.g. rule, command, stream; \
@@ -46,7 +47,7 @@ package struct GigCTL: AsyncParsableCommand {
             LogGroup.self,
             ExportCommand.self, ImportCommand.self, MatchGroup.self, AuditGroup.self, StatsGroup.self,
             ServeCommand.self,
-            TokensGroup.self,
+            TokensGroup.self, PrivacyGroup.self,
             VersionCommand.self,
         ]
     )

@@ -1,5 +1,7 @@
 import ArgumentParser
+import EventStore
 import Foundation
+import GigLedger
 import Logging
 import PQ
 
@@ -20,6 +22,15 @@ package struct GlobalOptions: ParsableArguments {
                 + "(default: READ_DATABASE_URL, else the --database-url choice). A standby trails the primary.",
             valueName: "url"))
     package var readURL: String?
+
+    /// The master key for personal data (PRIVACY.md; see ``masterKey()``).
+    @Option(
+        name: .customLong("master-key-file"),
+        help: ArgumentHelp(
+            "File holding the master key for personal data (default: GIGLEDGER_MASTER_KEY_FILE, GIGLEDGER_MASTER_KEY, "
+                + "then the local cluster's .gigledger/master-key).",
+            valueName: "path"))
+    package var masterKeyFile: String?
 
     @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
     package var json = false
@@ -59,6 +70,29 @@ package struct GlobalOptions: ParsableArguments {
             folder = parent
         }
         return nil
+    }
+
+    /// The configured master key: `--master-key-file`, `GIGLEDGER_MASTER_KEY_FILE`,
+    /// `GIGLEDGER_MASTER_KEY`, then the local cluster's `.gigledger/master-key`.
+    ///
+    /// - Throws: ``PrivacyError`` (exit 78) when none is configured or it is malformed.
+    package func masterKey(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> MasterKey {
+        try MasterKey.configured(file: masterKeyFile, environment: environment)
+    }
+
+    /// The personal-data vault over `pool`, its master key checked against the database's:
+    /// a missing or wrong key fails here, at start, with exit 78, before anything is written.
+    package func vault(_ pool: ConnectionPool) async throws -> PersonalDataVault {
+        let vault = PersonalDataVault(pool: pool, masterKey: try masterKey())
+        try await vault.verifyMasterKey()
+        return vault
+    }
+
+    /// The command handler over `pool`, its vault checked (``vault(_:)``).
+    package func service(_ pool: ConnectionPool, cachedStreams: Int = 10_000) async throws -> MarketplaceService {
+        MarketplaceService(
+            store: EventStore(pool: pool, logger: logger), vault: try await vault(pool), cachedStreams: cachedStreams,
+            logger: logger)
     }
 
     package var logger: Logger {

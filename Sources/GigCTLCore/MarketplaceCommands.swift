@@ -63,9 +63,7 @@ struct CommandOptions: ParsableArguments {
             }
             let command = try CommandInput(fields: fields).command()
             let outcome = try await global.withPool(maxConnections: 2) { pool in
-                try await MarketplaceService(
-                    store: EventStore(pool: pool, logger: global.logger), logger: global.logger
-                ).execute(command)
+                try await global.service(pool).execute(command)
             }
             CommandOptions.print(outcome, ids: ids, json: global.json)
         }

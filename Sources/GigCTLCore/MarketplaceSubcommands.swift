@@ -520,8 +520,7 @@ struct TimersRun: AsyncParsableCommand {
             do {
                 report = try await global.withPool(maxConnections: 2) { pool in
                     try await TimerJob(
-                        service: MarketplaceService(
-                            store: EventStore(pool: pool, logger: global.logger), logger: global.logger),
+                        service: try await global.service(pool),
                         logger: global.logger
                     ).run(now: when)
                 }

@@ -100,7 +100,8 @@ struct ServeCommand: AsyncParsableCommand {
             limits.maxConcurrentRequests = maxConcurrent
             var configuration = ServerConfiguration(
                 host: bind ?? environment["GIGLEDGER_BIND"] ?? "127.0.0.1", port: chosenPort, database: database,
-                poolSize: poolSize, tokenKeys: keys, audience: audience, limits: limits, logger: logger)
+                poolSize: poolSize, tokenKeys: keys, audience: audience, limits: limits,
+                masterKey: try global.masterKey(), logger: logger)
             if readDatabase.target != database.target { configuration.readDatabase = readDatabase }
             configuration.events.heartbeat = .milliseconds(Int(eventHeartbeat * 1000))
             let host = configuration.host

@@ -93,8 +93,7 @@ struct SimulateCommand: AsyncParsableCommand {
             let summary = try await global.withPool(maxConnections: workers + 1) { pool in
                 _ = try await pool.withConnection { try await Migrator(logger: global.logger).migrate(on: $0) }
                 let simulator = MarketSimulator(
-                    service: MarketplaceService(
-                        store: EventStore(pool: pool, logger: global.logger), logger: global.logger), config: config)
+                    service: try await global.service(pool), config: config)
                 if !json {
                     Output.error(
                         "Simulating \(config.freelancers) freelancers, \(config.clients) clients, \(config.weeks) weeks, \(simulator.plan.gigs.count) gigs (seed \(config.seed)) ..."

@@ -55,6 +55,14 @@ struct EventView: Encodable {
         data = (try? JSONDecoder().decode(JSONValue.self, from: current.data)) ?? data
     }
 
+    /// `event` as stored, but its personal fields opened by `registry` (or the placeholder).
+    init(_ event: RecordedEvent, revealedWith registry: EventRegistry) throws(DomainError) {
+        self.init(event)
+        let revealed = try registry.reveal(
+            EncodedEvent(type: event.type, schemaVersion: event.schemaVersion, data: event.data.data))
+        data = (try? JSONDecoder().decode(JSONValue.self, from: revealed.data)) ?? data
+    }
+
     init(_ event: RecordedEvent) {
         position = event.position
         stream = event.stream.rawValue
@@ -158,7 +166,7 @@ struct StreamsList: AsyncParsableCommand {
             prints the command for the next page).
             """)
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Only this category: freelancer, client, gig or contract.") var category: String?
+    @Option(help: "Only this category: freelancer, client, gig, contract or privacy.") var category: String?
     @Option(help: "Only streams last written at or after this time.") var since: String?
     @Option(help: "Only streams last written before this time.") var until: String?
     @Option(help: "Start after this stream name (paging).") var after: String?
@@ -202,7 +210,9 @@ struct StreamsShow: AsyncParsableCommand {
             Per event: version, log position, type and schema version, business (occurred) and \
             recorded time, actor, command / correlation / causation ids, and the data. --json \
             prints an array. The data is shown as stored, with the schema version it was written \
-            with; --upcast shows what GigLedger reads instead: the data brought to the type's \
+            with, except that personal fields (sealed per data subject) are opened with the \
+            master key, or shown as "[erased]" for a forgotten subject; --upcast shows what \
+            GigLedger reads instead: the data brought to the type's \
             current schema version by its upcasters (an event it cannot read stays as stored, \
             with the reason on stderr).
 
@@ -223,13 +233,17 @@ struct StreamsShow: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors(json: global.json) {
             let name = try validateStreamName(stream)
-            let (events, head, partitions) = try await global.withReadPool(maxConnections: 1) { pool in
+            let (events, head, partitions, revealing) = try await global.withReadPool(maxConnections: 1) { pool in
                 let store = EventStore(pool: pool, logger: global.logger)
                 let events = try await store.readStream(name, from: fromVersion, limit: limit)
                 let head = try await store.streamVersion(name)
                 // Versions missing from what the log holds are in partitions no longer attached.
                 let missing = ArchivedGap.missing(in: events, from: fromVersion, head: head, limit: limit)
-                return (events, head, missing.isEmpty ? [] : try await store.partitions())
+                // Personal fields opened where the subject's key exists, "[erased]" where not.
+                let revealing = try await global.vault(pool).revealing(
+                    events.map { EncodedEvent(type: $0.type, schemaVersion: $0.schemaVersion, data: $0.data.data) },
+                    in: .marketplace)
+                return (events, head, missing.isEmpty ? [] : try await store.partitions(), revealing)
             }
             let gaps = ArchivedGap.find(in: events, from: fromVersion, head: head, limit: limit, partitions: partitions)
             if events.isEmpty && fromVersion == 1 && gaps.isEmpty {
@@ -241,8 +255,10 @@ struct StreamsShow: AsyncParsableCommand {
             }
             for gap in gaps { Output.error(gap.message(stream: stream)) }
             let views = events.map { event in
-                guard upcast else { return EventView(event) }
-                do throws(DomainError) { return try EventView(event, upcastWith: .marketplace) } catch {
+                do throws(DomainError) {
+                    return upcast
+                        ? try EventView(event, upcastWith: revealing) : try EventView(event, revealedWith: revealing)
+                } catch {
                     Output.error(
                         "Event \(event.position) (\(event.type) v\(event.schemaVersion)) is shown as stored: \(error.message)"
                     )
@@ -369,9 +385,7 @@ struct StreamsState: AsyncParsableCommand {
                 point = businessTime ? .occurredAt(time) : .recordedAt(time)
             }
             let folded = try await global.withReadPool(maxConnections: 1) { pool in
-                try await MarketplaceService(
-                    store: EventStore(pool: pool, logger: global.logger), logger: global.logger
-                ).fold(stream, to: point)
+                try await global.service(pool).fold(stream, to: point)
             }
             if global.json {
                 struct Report: Encodable {

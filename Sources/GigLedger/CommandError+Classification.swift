@@ -6,6 +6,12 @@ extension CommandError: ClassifiedError {
     /// ``stableCode``; the fields name the `rule` that refused it, the `command` and its `stream`,
     /// the input `field` at fault, and for a conflict the `stream`, `expected` and `actual` version.
     public var classification: ErrorClassification {
+        if let privacy = cause as? PrivacyError {
+            var classified = privacy.classification
+            if let command { classified.fields["command"] = .string(command) }
+            if let stream { classified.fields["stream"] = .string(stream) }
+            return classified
+        }
         var fields: [String: JSONValue] = [:]
         let category: ErrorCategory
         switch code {

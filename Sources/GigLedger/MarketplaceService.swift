@@ -16,20 +16,37 @@ public final class MarketplaceService: Sendable {
     /// Reads every event of the streams it folds (upcasting older schema versions) and stamps
     /// the events it appends with their current version.
     public let registry: EventRegistry
+    /// Seals the personal fields of the events appended (one data key per subject) and opens
+    /// them for time travel and for the fold that decides (``load(_:_:on:)``), where only the
+    /// recognition of a repeated command with other details compares one.
+    public let vault: PersonalDataVault
     let logger: Logger
     let cache: StateCache
 
     /// `cachedStreams` bounds the in-memory cache of folded states (0 disables it).
     public init(
-        store: EventStore, maxAttempts: Int = 12, contractTerms: ContractTerms = .standard, cachedStreams: Int = 10_000,
-        registry: EventRegistry = .marketplace, logger: Logger = Logger(label: "gigledger.marketplace")
+        store: EventStore, vault: PersonalDataVault, maxAttempts: Int = 12, contractTerms: ContractTerms = .standard,
+        cachedStreams: Int = 10_000, registry: EventRegistry = .marketplace,
+        logger: Logger = Logger(label: "gigledger.marketplace")
     ) {
         self.store = store
+        self.vault = vault
         self.maxAttempts = max(1, maxAttempts)
         self.contractTerms = contractTerms
         self.registry = registry
         self.cache = StateCache(capacity: cachedStreams)
         self.logger = logger
+    }
+
+    /// A service whose vault wraps data keys with `masterKey` in the store's database.
+    public convenience init(
+        store: EventStore, masterKey: MasterKey, maxAttempts: Int = 12, contractTerms: ContractTerms = .standard,
+        cachedStreams: Int = 10_000, registry: EventRegistry = .marketplace,
+        logger: Logger = Logger(label: "gigledger.marketplace")
+    ) {
+        self.init(
+            store: store, vault: PersonalDataVault(pool: store.pool, masterKey: masterKey), maxAttempts: maxAttempts,
+            contractTerms: contractTerms, cachedStreams: cachedStreams, registry: registry, logger: logger)
     }
 
     /// Runs `command` to completion. Throws ``CommandError``; nothing is appended when it does.
@@ -222,6 +239,8 @@ public final class MarketplaceService: Sendable {
             case let error as CommandError: throw error
             case let error as DomainError: throw CommandError.rejected(error)
             case let error as EventStoreError: throw CommandError.store(error)
+            // Sealing personal fields: classified as the privacy error (a wrong key is exit 78).
+            case let error as PrivacyError: throw CommandError(.internalError, error.message, cause: error)
             default: throw CommandError(.internalError, "Deciding \(command.name) failed: \(error).")
             }
         }
@@ -232,17 +251,17 @@ public final class MarketplaceService: Sendable {
         case .freelancer(let command):
             let loaded = try await load(FreelancerDecider.self, command.stream, on: connection)
             let events = try FreelancerDecider.decide(command, loaded.state)
-            return try plan(
+            return try await plan(
                 [StreamWrite(stream: command.stream, events: events, registry: registry)],
                 versions: [command.stream: loaded.version],
-                at: command.context)
+                owners: [command.stream: [.freelancer(command.freelancerID)]], at: command.context)
         case .client(let command):
             let loaded = try await load(ClientDecider.self, command.stream, on: connection)
             let events = try ClientDecider.decide(command, loaded.state)
-            return try plan(
+            return try await plan(
                 [StreamWrite(stream: command.stream, events: events, registry: registry)],
                 versions: [command.stream: loaded.version],
-                at: command.context)
+                owners: [command.stream: [.client(command.clientID)]], at: command.context)
         case .gig(var command):
             // Facts from other aggregates, read just before deciding. Registrations are never
             // undone, so reading them outside the gig's append is safe.
@@ -265,21 +284,33 @@ public final class MarketplaceService: Sendable {
             }
             let loaded = try await load(GigDecider.self, command.stream, on: connection)
             let decision = try GigDecider.decide(command, loaded.state)
-            return try plan(
-                try decision.writes(in: registry), versions: [command.stream: loaded.version], at: command.context)
+            var owners: [MarketplaceStream: [DataSubject]] = [:]
+            if case .postGig(let post) = command {
+                owners[command.stream] = [.client(post.clientID)]
+            } else if let gig = loaded.state.gig {
+                owners[command.stream] = [.client(gig.clientID)]
+            }
+            return try await plan(
+                try decision.writes(in: registry), versions: [command.stream: loaded.version], owners: owners,
+                at: command.context)
         case .contract(let command):
             let loaded = try await load(ContractDecider.self, command.stream, on: connection)
             let events = try ContractDecider.decide(command, loaded.state)
-            return try plan(
+            // A contract's texts are about both parties: sealed for both (PersonalData.Field).
+            let parties: [DataSubject] =
+                loaded.state.contract.map { [.client($0.clientID), .freelancer($0.freelancerID)] } ?? []
+            return try await plan(
                 [StreamWrite(stream: command.stream, events: events, registry: registry)],
                 versions: [command.stream: loaded.version],
-                at: command.context)
+                owners: [command.stream: parties], at: command.context)
         }
     }
 
-    private func plan(_ writes: [StreamWrite], versions: [MarketplaceStream: Int64], at context: CommandContext) throws
-        -> AppendPlan
-    {
+    /// The append of `writes`, personal fields sealed for each stream's `owners`.
+    private func plan(
+        _ writes: [StreamWrite], versions: [MarketplaceStream: Int64], owners: [MarketplaceStream: [DataSubject]],
+        at context: CommandContext
+    ) async throws -> AppendPlan {
         var plan = AppendPlan()
         for write in writes where !write.events.isEmpty {
             let expected: ExpectedVersion
@@ -293,7 +324,8 @@ public final class MarketplaceService: Sendable {
                 }
                 expected = version == 0 ? .noStream : .exactly(version)
             }
-            let events = write.events.map {
+            let sealed = try await vault.seal(write.events, owners: owners[write.stream] ?? [])
+            let events = sealed.map {
                 NewEvent(
                     type: $0.type, schemaVersion: $0.schemaVersion,
                     data: PGJSON(text: String(decoding: $0.data, as: UTF8.self)),
@@ -315,11 +347,17 @@ public final class MarketplaceService: Sendable {
         defer { cache.put(key, state, version: version) }
         while true {
             let page = try await store.readStream(name, from: version + 1, limit: 1000, on: connection)
+            // Personal fields are opened (keys cached) only for recognising a repeated command
+            // with other details; no rule reads them, and an erased one reads as the placeholder.
+            let encoded = page.map {
+                EncodedEvent(type: $0.type, schemaVersion: $0.schemaVersion, data: $0.data.data)
+            }
+            let revealing = try await vault.revealing(encoded, in: registry)
             for recorded in page {
                 do {
                     let event = try D.Event.decode(
                         type: recorded.type, schemaVersion: recorded.schemaVersion, data: recorded.data.data,
-                        in: registry)
+                        in: revealing)
                     state = D.evolve(state, event)
                 } catch {
                     throw CommandError(

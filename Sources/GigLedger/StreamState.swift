@@ -3,7 +3,8 @@ import Foundation
 import Marketplace
 
 /// An aggregate folded from its stream up to a point: time travel for operators
-/// (`gigctl streams state`).
+/// (`gigctl streams state`), personal fields opened (or ``PersonalData/placeholder`` for a
+/// forgotten subject).
 public struct FoldedStream: Sendable {
     /// The stream's name (`gig-<uuid>`).
     public let stream: String
@@ -44,6 +45,7 @@ extension MarketplaceService {
         case .client: return try await fold(ClientDecider.self, name, to: point)
         case .gig: return try await fold(GigDecider.self, name, to: point)
         case .contract: return try await fold(ContractDecider.self, name, to: point)
+        case .privacy: return try await fold(PrivacyDecider.self, name, to: point)
         }
     }
 
@@ -57,6 +59,10 @@ extension MarketplaceService {
         var recorded: Date?
         reading: while true {
             let page = try await store.readStream(streamName, from: current + 1, limit: 1000)
+            // Personal fields opened where the subject's key exists, the placeholder where not.
+            let revealing = try await vault.revealing(
+                page.map { EncodedEvent(type: $0.type, schemaVersion: $0.schemaVersion, data: $0.data.data) },
+                in: registry)
             for event in page {
                 current = event.version
                 switch point {
@@ -69,7 +75,7 @@ extension MarketplaceService {
                     state = D.evolve(
                         state,
                         try D.Event.decode(
-                            type: event.type, schemaVersion: event.schemaVersion, data: event.data.data, in: registry))
+                            type: event.type, schemaVersion: event.schemaVersion, data: event.data.data, in: revealing))
                 } catch {
                     throw CommandError(
                         .corruptStream,

@@ -28,7 +28,8 @@ public enum ClientDecider: Decider {
                 clientID: register.clientID, name: register.name, country: register.country,
                 paymentVerified: register.paymentVerified)
             guard let profile = state.profile else { return [.clientRegistered(registered)] }
-            guard profile == registered else {
+            // The name as the handler's fold opened it (erased: the facts decide).
+            guard profile.sameFacts(as: registered), PersonalData.matches(profile.name, registered.name) else {
                 throw DomainError(
                     .alreadyRegistered, "Client \(register.clientID) is already registered with other details.")
             }

@@ -52,3 +52,10 @@ public enum ClientEvent: DomainEvent {
         self = event
     }
 }
+
+extension ClientEvent.ClientRegistered {
+    /// Equal but for the personal fields (``PersonalData/fields``), which no rule reads.
+    public func sameFacts(as other: Self) -> Bool {
+        clientID == other.clientID && country == other.country && paymentVerified == other.paymentVerified
+    }
+}

@@ -99,7 +99,10 @@ public enum ContractDecider: Decider {
                 .notContractFreelancer, "Only the freelancer of contract \(contract.id) may submit deliveries for it.")
         }
         if let existing = contract.deliveries[command.deliveryID] {
-            guard existing.submission.note == command.note, existing.submission.artifacts == command.artifacts else {
+            // Note and artifacts as the handler's fold opened them (erased: the id decides).
+            guard PersonalData.matches(existing.submission.note, command.note),
+                PersonalData.matches(existing.submission.artifacts, command.artifacts)
+            else {
                 throw DomainError(
                     .idInUse,
                     "Delivery \(command.deliveryID) was already submitted with other content: use a new delivery id.")
@@ -191,7 +194,9 @@ public enum ContractDecider: Decider {
                 .notAllowed, "Only the parties of contract \(contract.id), or an admin, may open a dispute on it.")
         }
         if let existing = contract.disputes[command.disputeID] {
-            guard existing.opening.openedBy == actor, existing.opening.reason == command.reason else {
+            // The reason as the handler's fold opened it (erased: the facts decide).
+            guard existing.opening.openedBy == actor, PersonalData.matches(existing.opening.reason, command.reason)
+            else {
                 throw DomainError(
                     .idInUse, "Dispute \(command.disputeID) was already opened differently: use a new dispute id.")
             }
@@ -266,7 +271,8 @@ public enum ContractDecider: Decider {
             )
         }
         if let existing = contract.reviews[side] {
-            guard existing.rating == command.rating, existing.text == command.text else {
+            // The text as the handler's fold opened it (erased: the rating decides).
+            guard existing.rating == command.rating, PersonalData.matches(existing.text, command.text) else {
                 throw DomainError(
                     .duplicateReview,
                     "The \(side.rawValue) of contract \(contract.id) already reviewed it: a review cannot be changed.")

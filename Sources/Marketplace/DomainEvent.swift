@@ -58,6 +58,7 @@ public enum MarketplaceEvent: Hashable, Sendable {
     case client(ClientEvent)
     case gig(GigEvent)
     case contract(ContractEvent)
+    case privacy(PrivacyEvent)
 
     /// The wrapped data.
     public var payload: any EventPayload {
@@ -66,6 +67,7 @@ public enum MarketplaceEvent: Hashable, Sendable {
         case .client(let event): event.payload
         case .gig(let event): event.payload
         case .contract(let event): event.payload
+        case .privacy(let event): event.payload
         }
     }
 

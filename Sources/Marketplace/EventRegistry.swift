@@ -60,8 +60,45 @@ public struct EventRegistry: Sendable {
 
     private var byType: [String: Schema] = [:]
 
+    /// Opens the envelopes of personal fields (``PersonalData``) before decoding; `nil` (the
+    /// command handler's fold, the projectors) leaves them sealed: no rule and no read model
+    /// reads a personal field.
+    public private(set) var reader: (any PersonalDataReader)?
+
     /// An empty registry; see ``marketplace`` for the shipped one.
     public init() {}
+
+    /// This registry, decoding personal fields to their plaintext through `reader`, or to
+    /// ``PersonalData/placeholder`` where the subject's key was destroyed. Time travel, `streams
+    /// show` and `privacy export` read this way.
+    public func revealing(with reader: any PersonalDataReader) -> EventRegistry {
+        var copy = self
+        copy.reader = reader
+        return copy
+    }
+
+    /// `event` with its personal fields opened by ``reader`` (unchanged without one, and for
+    /// plaintext written before encryption began).
+    ///
+    /// - Throws: ``DomainError/Code/undecodableEvent`` when a key exists but does not open a
+    ///   field (corrupt or tampered data).
+    public func reveal(_ event: EncodedEvent) throws(DomainError) -> EncodedEvent {
+        guard let reader, PersonalData.fields[event.type] != nil else { return event }
+        do {
+            let opened = try PersonalData.mapFields(of: event.type, in: event.data) { value, field in
+                guard let envelope = PersonalDataEnvelope(parsing: value) else { return value }
+                return try reader.open(envelope, context: PersonalData.context(type: event.type, field: field.key))
+                    ?? PersonalData.placeholder
+            }
+            guard let opened else { return event }
+            return EncodedEvent(type: event.type, schemaVersion: event.schemaVersion, data: opened)
+        } catch {
+            throw DomainError(
+                .undecodableEvent,
+                "A personal field of a \(event.type) event does not open with its subject's key: the stored event is corrupt or was altered.",
+                cause: error)
+        }
+    }
 
     /// Registers `Payload` (the current shape) as version `version` of its type, with the steps
     /// from older versions, replacing an earlier registration of the type. `wrap` puts a payload
@@ -111,6 +148,7 @@ public struct EventRegistry: Sendable {
     ///   or one with no upcaster, ``DomainError/Code/undecodableEvent`` for data that does not fit.
     public func decode(_ event: EncodedEvent) throws(DomainError) -> MarketplaceEvent {
         let schema = try schema(for: event)
+        let event = try reveal(event)
         if event.schemaVersion == schema.version { return try schema.decodeCurrent(event.data) }
         return try schema.decodeCurrent(try upcast(event, schema).data)
     }
@@ -131,9 +169,11 @@ public struct EventRegistry: Sendable {
     }
 
     /// `event`'s data brought to its type's current schema version (unchanged when it is
-    /// already there), as `gigctl streams show --upcast` prints it.
+    /// already there), its personal fields opened when the registry has a ``reader``, as
+    /// `gigctl streams show --upcast` prints it.
     public func upcast(_ event: EncodedEvent) throws(DomainError) -> EncodedEvent {
         let schema = try schema(for: event)
+        let event = try reveal(event)
         return event.schemaVersion == schema.version ? event : try upcast(event, schema)
     }
 
@@ -223,6 +263,7 @@ extension EventRegistry {
         r.register(C.ContractCompleted.self) { C.contractCompleted($0) }
         r.register(C.ContractCancelled.self) { C.contractCancelled($0) }
         r.register(C.ReviewSubmitted.self) { C.reviewSubmitted($0) }
+        r.register(PrivacyEvent.PersonalDataErased.self) { PrivacyEvent.personalDataErased($0) }
         return r
     }()
 }

@@ -23,7 +23,10 @@ public enum FreelancerDecider: Decider {
         case .registerFreelancer(let register):
             let registered = try registration(register)
             guard let profile = state.profile else { return [.freelancerRegistered(registered)] }
-            guard profile.registration == registered else {
+            // The name as the handler's fold opened it (erased: the facts decide).
+            guard profile.registration.sameFacts(as: registered),
+                PersonalData.matches(profile.registration.name, registered.name)
+            else {
                 throw DomainError(
                     .alreadyRegistered,
                     "Freelancer \(command.freelancerID) is already registered with other details: update skills, rate or availability instead."

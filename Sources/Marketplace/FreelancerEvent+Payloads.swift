@@ -160,3 +160,11 @@ extension FreelancerEvent {
         }
     }
 }
+
+extension FreelancerEvent.FreelancerRegistered {
+    /// Equal but for the personal fields (``PersonalData/fields``), which no rule reads.
+    public func sameFacts(as other: Self) -> Bool {
+        freelancerID == other.freelancerID && skills == other.skills && hourlyRate == other.hourlyRate
+            && hoursPerWeek == other.hoursPerWeek && country == other.country
+    }
+}

@@ -244,3 +244,13 @@ extension GigEvent {
         }
     }
 }
+
+extension GigEvent.GigPosted {
+    /// Equal but for the personal fields (``PersonalData/fields``), which no rule reads.
+    public func sameFacts(as other: Self) -> Bool {
+        gigID == other.gigID && clientID == other.clientID && skills == other.skills && budgetMin == other.budgetMin
+            && budgetMax == other.budgetMax && biddingClosesAt == other.biddingClosesAt
+            && experience == other.experience
+            && engagement == other.engagement
+    }
+}

@@ -4,4 +4,6 @@ public enum StreamCategory: String, Sendable, Hashable, CaseIterable, Codable {
     case client
     case gig
     case contract
+    /// `privacy-<subject's uuid>`: the erasure of a data subject's personal data (PRIVACY.md).
+    case privacy
 }

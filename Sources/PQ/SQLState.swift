@@ -85,6 +85,9 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let appendRejected = SQLState("GL422")
     /// The log's triggers refused an UPDATE, DELETE or TRUNCATE: the log is append-only.
     public static let appendOnlyViolation = SQLState("GL403")
+    /// `privacy.forget` (`sql/0013_privacy.sql`): the data subject to forget was never registered
+    /// (neither its stream nor an earlier erasure exists); nothing was done.
+    public static let subjectNotFound = SQLState("GL404")
 
     /// Codes after which the same transaction may succeed when simply run again.
     public var isTransient: Bool {

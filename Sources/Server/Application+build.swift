@@ -13,12 +13,14 @@ package struct ServerParts: Sendable {
     package let authority: TokenAuthority
     package let metrics: ServerMetrics
     package let store: EventStore
+    /// The event streams' one reader of the log.
+    package let broadcast: LogBroadcast
     /// Every route the router serves, as `METHOD /path/{param}`.
     package let routes: [String]
 }
 
 /// Builds the GigLedger HTTP service: router, middleware, and the services it owns (the pool,
-/// closed last on shutdown, and the projection watcher). `gigctl serve` runs it in a
+/// closed last on shutdown, the projection watcher, and the event streams' log broadcast). `gigctl serve` runs it in a
 /// `ServiceGroup` that shuts it down gracefully on SIGTERM/SIGINT; tests call it too.
 package func buildApplication(configuration: ServerConfiguration) async throws -> (
     application: some ApplicationProtocol, parts: ServerParts
@@ -27,7 +29,18 @@ package func buildApplication(configuration: ServerConfiguration) async throws -
     let authority = try await TokenAuthority(keys: configuration.tokenKeys, audience: configuration.audience)
     let pool = ConnectionPool(config: configuration.database, maxConnections: configuration.poolSize, logger: logger)
     let store = EventStore(pool: pool, logger: logger)
-    let service = MarketplaceService(store: store, maxAttempts: configuration.commandAttempts, logger: logger)
+    // A missing or wrong master key fails here, before the server listens. A database that
+    // cannot be reached yet does not: the server starts (readiness answers 503) and the vault
+    // checks the key before it seals or opens anything.
+    let vault = PersonalDataVault(pool: pool, masterKey: try configuration.masterKey ?? MasterKey.configured())
+    do { try await vault.verifyMasterKey() } catch  where error.code == .store {
+        logger.warning("The master key could not be checked yet; it is checked before the first command: \(error)")
+    } catch {
+        await pool.close()
+        throw error
+    }
+    let service = MarketplaceService(
+        store: store, vault: vault, maxAttempts: configuration.commandAttempts, logger: logger)
     let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "gigledger-server")
     // Reads may go to a hot standby; commands, health and the log's positions stay on the primary.
     let readPool =
@@ -49,6 +62,7 @@ package func buildApplication(configuration: ServerConfiguration) async throws -
     ).addRoutes(to: router)
     let v1 = router.group("v1").add(middleware: AuthMiddleware(authority: authority))
     CommandsController(service: service, metrics: metrics).addRoutes(to: v1)
+    PrivacyController(vault: vault).addRoutes(to: v1)
     let reads = ReadResponder(store: store, watcher: watcher, limits: configuration.limits)
     ReadsController(
         service: service, matching: Matching(pool: readPool),
@@ -58,8 +72,9 @@ package func buildApplication(configuration: ServerConfiguration) async throws -
         service: service, competition: Competition(pool: readPool), prices: Prices(pool: readPool), reads: reads
     )
     .addRoutes(to: v1)
+    let broadcast = LogBroadcast(store: store, window: configuration.events.window, logger: logger)
     EventsController(
-        store: store, settings: configuration.events,
+        store: store, broadcast: broadcast, settings: configuration.events,
         streams: ConcurrencyGate(limit: configuration.limits.maxEventStreams), logger: logger
     ).addRoutes(to: v1)
 
@@ -74,10 +89,14 @@ package func buildApplication(configuration: ServerConfiguration) async throws -
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "GigLedger"),
         onServerRunning: { channel in await configuration.onListening?(channel.localAddress?.port ?? 0) },
         logger: logger)
-    application.addServices(PoolService(pool: pool), watcher)
+    application.addServices(PoolService(pool: pool), watcher, BroadcastService(broadcast: broadcast))
     if readPool !== pool { application.addServices(PoolService(pool: readPool)) }
     let routes = router.routes.map { "\($0.method.rawValue) \($0.path.description)" }
-    return (application, ServerParts(pool: pool, authority: authority, metrics: metrics, store: store, routes: routes))
+    return (
+        application,
+        ServerParts(
+            pool: pool, authority: authority, metrics: metrics, store: store, broadcast: broadcast, routes: routes)
+    )
 }
 
 /// Owns the pool: closes it once graceful shutdown reaches it, after the server has finished
@@ -88,5 +107,15 @@ struct PoolService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await pool.close()
+    }
+}
+
+/// Runs the event streams' ``LogBroadcast`` reader until graceful shutdown (before the pool
+/// closes: services shut down in reverse order).
+struct BroadcastService: Service {
+    let broadcast: LogBroadcast
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await broadcast.run() }
     }
 }

@@ -21,10 +21,12 @@ import Synchronization
 /// - **SSE** when the request accepts `text/event-stream` (an `EventSource` does) and does not
 ///   say `format=ndjson`: one `data:` line per event (the JSON below) with `id:` its checkpoint,
 ///   a `: heartbeat` comment whenever no event came for ``ServerConfiguration/EventStream/heartbeat``;
-///   it runs until the client goes away or the server shuts down. It follows the log with
-///   ``EventStore/follow(after:filter:batchSize:mode:fallbackPoll:idleAfter:)`` and writes each
-///   batch before it reads the next, so a slow client holds at most one batch in the server:
-///   it falls behind in the log (and catches up later), never in memory. At most
+///   it runs until the client goes away or the server shuts down. Every stream follows the
+///   server's one ``LogBroadcast`` (one reader of the log's head, a window of the latest events
+///   shared by all streams; a stream behind the window reads the database itself until it
+///   reaches it), and writes each batch before it takes the next, so a slow client holds at
+///   most one batch in the server: it falls behind in the log (and catches up later), never in
+///   memory. At most
 ///   ``ServerConfiguration/Limits/maxEventStreams`` streams are open at once (503 beyond).
 /// - **NDJSON** otherwise (`Accept: application/x-ndjson`, `format=ndjson`, or no preference):
 ///   one page of at most `limit` events (1…1000, default 100), one JSON object per line, and
@@ -39,6 +41,8 @@ import Synchronization
 /// know is sent as stored, at its stored version.
 struct EventsController: Sendable {
     let store: EventStore
+    /// The server's one reader of the log's head, which every event stream follows.
+    let broadcast: LogBroadcast
     let settings: ServerConfiguration.EventStream
     let streams: ConcurrencyGate
     let logger: Logger
@@ -95,7 +99,7 @@ struct EventsController: Sendable {
         }
         // Leaves the gate when the body closure is released, whether or not it ever ran.
         let slot = StreamSlot(gate: streams)
-        let follow = store.follow(
+        let follow = broadcast.follow(
             after: query.after, filter: query.filter, batchSize: settings.batchSize, idleAfter: settings.heartbeat)
         let logger = context.logger
         let wire = self.wire
@@ -122,7 +126,7 @@ struct EventsController: Sendable {
 
     /// Writes the follow's batches as SSE frames, one batch at a time, until the follow ends
     /// (cancelled) or a write fails (the client is gone).
-    static func pump(_ follow: LogFollow, wire: WireCache, into box: WriterBox) async throws {
+    static func pump(_ follow: LogBroadcast.Follow, wire: WireCache, into box: WriterBox) async throws {
         try await box.writer.write(ByteBuffer(string: ": gigledger events\n\n"))
         for try await batch in follow {
             var frames = ByteBuffer()

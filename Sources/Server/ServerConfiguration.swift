@@ -1,3 +1,4 @@
+import GigLedger
 import Logging
 import PQ
 
@@ -25,6 +26,10 @@ package struct ServerConfiguration: Sendable {
     package var commandAttempts: Int = 12
     /// How `GET /v1/events` streams.
     package var events = EventStream()
+    /// The master key for personal data (PRIVACY.md); `nil`: the configured one
+    /// (`GIGLEDGER_MASTER_KEY_FILE`, `GIGLEDGER_MASTER_KEY`, the local cluster's file). A missing
+    /// or wrong key fails `buildApplication` (gigctl serve: exit 78) before anything is served.
+    package var masterKey: MasterKey?
     package var logger: Logger
     /// Called once the server listens, with the port it bound (useful with port 0).
     package var onListening: (@Sendable (Int) async -> Void)?
@@ -57,14 +62,19 @@ package struct ServerConfiguration: Sendable {
         /// The most events one read of the log takes for one stream (also the most a stream
         /// holds in memory: it writes a batch before reading the next).
         package var batchSize: Int = 500
+        /// The fewest latest events the server keeps in memory for its event streams (the
+        /// ``LogBroadcast`` window; up to twice as many between trims). A stream further behind
+        /// reads the database.
+        package var window: Int = 10_000
         package init() {}
     }
 
     package init(
         host: String = "127.0.0.1", port: Int = 8080, database: ConnectionConfig, poolSize: Int = 10,
-        tokenKeys: [TokenKey], audience: String = "gigledger", limits: Limits = Limits(),
+        tokenKeys: [TokenKey], audience: String = "gigledger", limits: Limits = Limits(), masterKey: MasterKey? = nil,
         logger: Logger = Logger(label: "gigledger.server")
     ) {
+        self.masterKey = masterKey
         self.host = host
         self.port = port
         self.database = database

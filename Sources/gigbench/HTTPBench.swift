@@ -32,7 +32,7 @@ enum HTTPBench {
     static func baseline(config: ConnectionConfig, clients: Int, poolSize: Int, seconds: Double) async throws {
         let pool = ConnectionPool(config: config, maxConnections: poolSize)
         defer { Task { await pool.close() } }
-        let service = MarketplaceService(store: EventStore(pool: pool))
+        let service = MarketplaceService(store: EventStore(pool: pool), masterKey: try MasterKey.configured())
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
         let start = ContinuousClock.now
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
@@ -65,7 +65,7 @@ enum HTTPBench {
     /// `RegisterClient` commands run through the library at `rate` per second for `seconds`;
     /// each client measures, per event, receipt time − the event's `recordedAt` (the append's
     /// transaction time). Prints latency percentiles, events delivered and the server's RSS
-    /// before and after.
+    /// before, at each quarter of the commands sent, and after.
     static func sse(
         config: ConnectionConfig, port: Int, token: String, subscribers: Int, rate: Int, seconds: Double,
         serverPID: Int32?
@@ -73,7 +73,7 @@ enum HTTPBench {
         let pool = ConnectionPool(config: config, maxConnections: 16)
         defer { Task { await pool.close() } }
         let store = EventStore(pool: pool)
-        let service = MarketplaceService(store: store)
+        let service = MarketplaceService(store: store, masterKey: try MasterKey.configured())
         let head = try await store.headCheckpoint()
         let rssBefore = serverPID.flatMap(rss)
         let clients = try (0..<subscribers).map { _ in
@@ -90,9 +90,14 @@ enum HTTPBench {
         let total = Int(Double(rate) * seconds)
         let interval = Duration.nanoseconds(1_000_000_000 / max(1, rate))
         let began = ContinuousClock.now
+        // The server's RSS at each quarter of the run too: flat, or growing with the events sent?
+        var rssDuring: [Int] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
             var inFlight = 0
             for n in 0..<total {
+                if n > 0 && n % max(1, total / 4) == 0 && rssDuring.count < 3, let pid = serverPID, let now = rss(pid) {
+                    rssDuring.append(now)
+                }
                 let due = began.advanced(by: interval * n)
                 if due > .now { try await Task.sleep(until: due, clock: .continuous) }
                 if inFlight >= 64 {
@@ -121,7 +126,9 @@ enum HTTPBench {
                     "subscribers=%d commands=%d command_rate=%.1f complete_subscribers=%d deliveries=%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f rss_before_mb=%.1f rss_after_mb=%.1f",
                 subscribers, total, Double(total) / sendSeconds, complete, latencies.count,
                 percentile(latencies, 0.5), percentile(latencies, 0.99), latencies.last ?? .nan,
-                Double(rssBefore ?? 0) / 1024, Double(rssAfter ?? 0) / 1024))
+                Double(rssBefore ?? 0) / 1024, Double(rssAfter ?? 0) / 1024)
+                + " rss_during_mb=" + rssDuring.map { String(format: "%.1f", Double($0) / 1024) }.joined(separator: "/")
+        )
     }
 
     /// The resident set of a process, in KiB.

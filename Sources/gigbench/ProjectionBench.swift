@@ -55,7 +55,7 @@ enum ProjectionBench {
         let pool = ConnectionPool(config: base.withDatabase("gigledger_bench_projections"), maxConnections: 10)
         _ = try await pool.withConnection { try await Migrator().migrate(on: $0) }
         let store = EventStore(pool: pool)
-        let service = MarketplaceService(store: store, cachedStreams: 0)
+        let service = MarketplaceService(store: store, masterKey: try MasterKey.configured(), cachedStreams: 0)
         func run(_ fields: [String: JSONValue]) async throws {
             try await service.execute(try CommandInput(fields: fields).command())
         }
@@ -126,7 +126,7 @@ enum ProjectionBench {
         let freelancers = freelancerIDs.count
         let gigs = gigIDs.count
         let store = EventStore(pool: pool)
-        let service = MarketplaceService(store: store, cachedStreams: 0)
+        let service = MarketplaceService(store: store, masterKey: try MasterKey.configured(), cachedStreams: 0)
         let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, batchSize: 2_000)
         // This database is the benchmark's own: leases left by an earlier, killed run go.
         try await pool.query("UPDATE ledger.projections SET lease_owner = NULL, lease_until = NULL")

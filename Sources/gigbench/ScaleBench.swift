@@ -116,6 +116,7 @@ enum ScaleBench {
             "| events | load avg | append/s ÷ raw INSERT/s | gap-safe read ev/s ÷ paged SELECT ev/s | rebuild ev/s ÷ COPY ev/s | candidates p50/p99 ms | competition p50/p99 ms | price trends p50/p99 ms | stream read p50/p99 ms | database / log size |"
         )
         print("|---:|---|---|---|---|---|---|---|---|---|")
+        fflush(nil)
         for size in sizes {
             // Grow the log to `size` with copies of the market.
             let growStart = ContinuousClock.now
@@ -283,6 +284,8 @@ enum ScaleBench {
             print(
                 "| \(events) | \(load) → \(loadAverage()) | \(rates(appendRates, rawRates)) | \(rates(readRates, pagedRates)) | \(rebuildCell) | \(p(candidates)) | \(p(competition)) | \(p(trends)) | \(p(streamReads)) | \(sizes) |"
             )
+            // Each row as soon as it is measured, also into a pipe: a run stopped at 10M keeps 1M's.
+            fflush(nil)
         }
         try await pool.query("DROP TABLE IF EXISTS public.bench_raw_insert")
         await pool.close()

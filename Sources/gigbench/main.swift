@@ -44,6 +44,7 @@ struct Options {
                         + "       gigbench apply [--batches 2000,5000] [--database-url URL]   (each projector applied from zero, on a log already there)\n"
                         + "       gigbench http-baseline [--clients N] [--pool-size N] [--seconds S] [--database-url URL]   (scripts/bench-http: the library side of the HTTP command figures)\n"
                         + "       gigbench sse --port P --token T [--subscribers N] [--rate R] [--seconds S] [--server-pid PID] [--database-url URL]   (scripts/bench-http: SSE fan-out latency)\n"
+                        + "       gigbench privacy [--seconds S] [--writers N] [--rounds R]   (commands and projections with personal fields sealed vs plaintext)\n"
                         + "Measures appends/s of EventStore.append against pgbench -M prepared of the same ledger.append call\n"
                         + "and of a raw INSERT, side by side; group append from many callers; then bids on one hot gig against 8 gigs."
                 )
@@ -113,6 +114,19 @@ if CommandLine.arguments.dropFirst().first == "projections" {
         reuse: args.contains("--reuse") || args.contains("--database"),
         database: args.firstIndex(of: "--database").flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
             ?? "gigledger_bench_projections")
+    exit(0)
+}
+
+if CommandLine.arguments.dropFirst().first == "privacy" {
+    let args = Array(CommandLine.arguments.dropFirst(2))
+    func value(_ flag: String) -> String? {
+        args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
+    }
+    var config = ConnectionConfig.resolve(nil, applicationName: "gigbench")
+    config.sessionSettings = [("synchronous_commit", "on")]
+    try await PrivacyBench.run(
+        config: config, seconds: Double(value("--seconds") ?? "") ?? 6, writers: Int(value("--writers") ?? "") ?? 4,
+        rounds: Int(value("--rounds") ?? "") ?? 3)
     exit(0)
 }
 
@@ -337,7 +351,7 @@ if !options.hotGig {
 }
 // MARK: - Bids on a hot gig (issue 4): 8 writers on one gig against 8 writers on 8 gigs.
 
-let service = MarketplaceService(store: store)
+let service = MarketplaceService(store: store, masterKey: try MasterKey.configured())
 let bidsPerWriter = Int(options.seconds * 60)
 func runCommand(_ fields: [String: JSONValue]) async throws -> CommandOutcome {
     try await service.execute(try CommandInput(fields: fields).command())

@@ -56,8 +56,8 @@ struct ErrorReportingTests {
         return object
     }
 
-    func register(_ id: String, name: String, _ db: [String]) -> [String] {
-        ["client", "register", "--id", id, "--name", name, "--country", "DE", "--payment-verified", "--json"] + db
+    func register(_ id: String, name: String, country: String = "DE", _ db: [String]) -> [String] {
+        ["client", "register", "--id", id, "--name", name, "--country", country, "--payment-verified", "--json"] + db
     }
 
     @Test func malformedInputExits64NamingTheField() async throws {
@@ -79,7 +79,8 @@ struct ErrorReportingTests {
         let db = ["--database-url", pool.config.target]
         let client = UUID().uuidString.lowercased()
         #expect(await gigctl(register(client, name: "Acme", db)).exit == 0)
-        let (exit, stderr) = await gigctl(register(client, name: "Other", db))
+        // Another country (names are personal data, which no rule compares).
+        let (exit, stderr) = await gigctl(register(client, name: "Acme", country: "FR", db))
         #expect(exit == 65)
         let object = try errorObject(stderr)
         #expect(object["code"] == .string("ALREADY_REGISTERED"))
@@ -88,7 +89,7 @@ struct ErrorReportingTests {
         #expect(object["stream"] == .string("client-\(client)"))
         #expect(object["exitCode"] == .number(65))
         // Text mode is unchanged: `error: CODE: message`.
-        let text = await gigctl(Array(register(client, name: "Other", db).filter { $0 != "--json" }))
+        let text = await gigctl(Array(register(client, name: "Acme", country: "FR", db).filter { $0 != "--json" }))
         #expect(text.exit == 65)
         #expect(text.stderr.hasPrefix("error: ALREADY_REGISTERED: "))
     }
@@ -154,5 +155,64 @@ struct ErrorReportingTests {
         for category in ErrorCategory.allCases {
             #expect(CLIError.Exit(category).rawValue == expected[category], "\(category)")
         }
+    }
+
+    @Test func noMasterKeyConfiguredIsMissingAndExits78() {
+        // No --master-key-file, no environment, no local cluster's key file to fall back on.
+        do {
+            _ = try MasterKey.configured(file: nil, environment: [:], searchingFrom: nil)
+            Issue.record("a master key was found where none is configured")
+        } catch {
+            #expect(error.code == .masterKeyMissing)
+            #expect(CLIError.Exit(error.classification.category).rawValue == 78)
+        }
+    }
+
+    @Test func aWrongOrUnreadableMasterKeyExits78AndWritesNothing() async throws {
+        let pool = try await TestDatabase.fresh("climasterkey")
+        let db = ["--database-url", pool.config.target]
+        // The database learns the right key on first use.
+        #expect(await gigctl(register(UUID().uuidString.lowercased(), name: "Acme", db)).exit == 0)
+        let wrongFile = FileManager.default.temporaryDirectory.appendingPathComponent("wrong-\(UUID()).key").path
+        try MasterKey.generate().write(toFile: wrongFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: wrongFile) }
+        let client = UUID().uuidString.lowercased()
+        let wrong = await gigctl(register(client, name: "Never Stored", db + ["--master-key-file", wrongFile]))
+        #expect(wrong.exit == 78)
+        #expect(try errorObject(wrong.stderr)["code"] == .string("MASTER_KEY_WRONG"))
+        let unreadable = await gigctl(
+            register(client, name: "Never Stored", db + ["--master-key-file", "/nonexistent/key"]))
+        #expect(unreadable.exit == 78)
+        #expect(try errorObject(unreadable.stderr)["code"] == .string("MASTER_KEY_INVALID"))
+        let forget = await gigctl(
+            ["privacy", "forget", "client", client, "--reason", "gdpr-art17", "--json"] + db + [
+                "--master-key-file", wrongFile,
+            ])
+        #expect(forget.exit == 78)
+        #expect(
+            try await pool.query("SELECT count(*) FROM ledger.events WHERE stream_id = \("client-\(client)")")
+                .scalar(Int64.self) == 0)
+        await pool.close()
+    }
+
+    @Test func privacyForgetIsIdempotentAndKnowsNoOneUnregistered() async throws {
+        let pool = try await TestDatabase.fresh("cliforget")
+        let db = ["--database-url", pool.config.target]
+        let client = UUID().uuidString.lowercased()
+        #expect(await gigctl(register(client, name: "Clara", db)).exit == 0)
+        let forget = ["privacy", "forget", "client", client, "--reason", "gdpr-art17", "--json"] + db
+        #expect(await gigctl(forget).exit == 0)
+        #expect(await gigctl(forget).exit == 0)
+        #expect(
+            try await pool.query("SELECT count(*) FROM ledger.events WHERE event_type = 'PersonalDataErased'")
+                .scalar(Int64.self) == 1)
+        let unknown = await gigctl(
+            ["privacy", "forget", "freelancer", UUID().uuidString, "--reason", "gdpr-art17", "--json"] + db)
+        #expect(unknown.exit == 65)
+        #expect(try errorObject(unknown.stderr)["code"] == .string("SUBJECT_NOT_FOUND"))
+        let freeText = await gigctl(["privacy", "forget", "client", client, "--reason", "She asked nicely"] + db)
+        #expect(freeText.exit == 64)
+        #expect(await gigctl(["privacy", "export", "client:\(client)"] + db).exit == 0)
+        await pool.close()
     }
 }

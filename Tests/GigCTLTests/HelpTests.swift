@@ -49,6 +49,16 @@ struct HelpTests {
         (AuditMatching.self, ["four-fifths", "--workers", "one snapshot", "stderr", "--verbose", "--html"]),
         (ExportCommand.self, ["NDJSON", "position", "COPY", "--output"]),
         (ImportCommand.self, ["empty", "--allow-non-empty", "COPY", "all or nothing"]),
+        (PrivacyGroup.self, ["forget", "export", "rotate-master-key", "GIGLEDGER_MASTER_KEY_FILE", "exits 78"]),
+        (
+            PrivacyForget.self,
+            ["--reason", "one transaction", "[erased]", "again changes nothing", "--master-key-file"]
+        ),
+        (PrivacyExport.self, ["Art. 15/20", "contract", "JSON"]),
+        (PrivacyErasures.self, ["outside the database's backups", "reapply-erasures"]),
+        (PrivacyReapplyErasures.self, ["--list", "restored", "PersonalDataErased"]),
+        (PrivacyRotateMasterKey.self, ["--new-key-file", "one transaction", "refused"]),
+        (PrivacyNewMasterKey.self, ["GIGLEDGER_MASTER_KEY_FILE", "secret"]),
     ])
     func everySubcommandHasHelp(command: any ParsableCommand.Type, mentions: [String]) {
         let help = GigCTL.helpMessage(for: command, columns: 400)

@@ -34,7 +34,9 @@ struct OperatorCLITests {
         let store = EventStore(pool: pool)
         let config = SimulationConfig(
             freelancers: 20, clients: 5, weeks: 2, seed: 9, gigsPerClientPerWeek: 1.5, workers: 3)
-        let summary = try await MarketSimulator(service: MarketplaceService(store: store), config: config).run()
+        let summary = try await MarketSimulator(
+            service: MarketplaceService(store: store, masterKey: .forTests), config: config
+        ).run()
         _ = try await eventually {
             try await store.readAll(after: .start, limit: 100_000).events.count >= summary.events ? true : nil
         }

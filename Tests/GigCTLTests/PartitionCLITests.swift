@@ -34,7 +34,9 @@ struct PartitionCLITests {
         let store = EventStore(pool: pool)
         let config = SimulationConfig(
             freelancers: 12, clients: 4, weeks: 2, seed: 17, gigsPerClientPerWeek: 1.5, workers: 2)
-        let summary = try await MarketSimulator(service: MarketplaceService(store: store), config: config).run()
+        let summary = try await MarketSimulator(
+            service: MarketplaceService(store: store, masterKey: .forTests), config: config
+        ).run()
         try #require(summary.events > 100, "the simulated log spans more than two partitions")
         #expect(await exitCode(["log", "partitions"] + db) == 0)
         #expect(await exitCode(["log", "partitions", "prepare"] + db) == 0)

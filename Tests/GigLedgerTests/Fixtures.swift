@@ -12,7 +12,7 @@ struct Market {
 
     static func make(_ suite: String, maxConnections: Int = 10) async throws -> Market {
         let pool = try await TestDatabase.pool(for: suite, maxConnections: maxConnections)
-        return Market(service: MarketplaceService(store: EventStore(pool: pool)))
+        return Market(service: MarketplaceService(store: EventStore(pool: pool), masterKey: .forTests))
     }
 
     /// Runs a command given as JSON fields (the same path as `gigctl … --json`).

@@ -34,7 +34,7 @@ struct HostileInputTests {
     @Test func thousandsOfMalformedCommandsGetTypedErrorsAndChangeNothingElse() async throws {
         let pool = try await TestDatabase.fresh("hostile")
         let store = EventStore(pool: pool)
-        let service = MarketplaceService(store: store)
+        let service = MarketplaceService(store: store, masterKey: .forTests)
         var random = SystemRandomNumberGenerator()
         var rejected = 0
         var appendedBySuccesses = 0

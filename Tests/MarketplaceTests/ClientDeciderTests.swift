@@ -28,6 +28,7 @@ import Testing
     @Test func repeatsAreIdempotentOrRejected() {
         Given(ClientDecider.self, [registered]).when(register()).thenNothing()
         Given(ClientDecider.self, [registered]).when(register(name: "Acme AG")).thenFails(.alreadyRegistered)
+        Given(ClientDecider.self, [registered]).when(register(country: "FR")).thenFails(.alreadyRegistered)
     }
 
     @Test func validates() {

@@ -69,8 +69,15 @@ enum EventSamples {
     ]
 
     /// Every sample, encoded.
+    static let privacy: [PrivacyEvent] = [
+        .personalDataErased(
+            .init(
+                subject: .freelancer(F.alice), reason: "gdpr-art17",
+                erasedAt: Date(timeIntervalSince1970: 1_772_357_400)))
+    ]
+
     static func encodedAll() throws -> [EncodedEvent] {
         try freelancer.map { try $0.encoded() } + client.map { try $0.encoded() } + gig.map { try $0.encoded() }
-            + contract.map { try $0.encoded() }
+            + contract.map { try $0.encoded() } + privacy.map { try $0.encoded() }
     }
 }

@@ -50,6 +50,7 @@ import Testing
     }
 
     @Test func registeringAgainWithOtherDataIsRejected() {
+        Given(FreelancerDecider.self, [registered]).when(register(hours: 20)).thenFails(.alreadyRegistered)
         Given(FreelancerDecider.self, [registered]).when(register(name: "Alice N.")).thenFails(.alreadyRegistered)
     }
 

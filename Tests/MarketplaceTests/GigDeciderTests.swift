@@ -157,6 +157,7 @@ import Testing
 
     @Test func repostingIsIdempotentButAnIdIsNotReused() {
         Given(GigDecider.self, [posted]).when(post()).thenNothing()
+        Given(GigDecider.self, [posted]).when(post(skills: ["nlp"])).thenFails(.idInUse)
         Given(GigDecider.self, [posted]).when(post(title: "Another gig")).thenFails(.idInUse)
     }
 

@@ -48,12 +48,13 @@ import Testing
         case .client(let event): try event.encoded()
         case .gig(let event): try event.encoded()
         case .contract(let event): try event.encoded()
+        case .privacy(let event): try event.encoded()
         }
     }
 
     @Test func everyEventTypeIsDocumentedOnce() throws {
         let documented = try Self.documentedEvents().map(\.type)
-        #expect(documented.count == 23)
+        #expect(documented.count == 24)
         #expect(Set(documented).count == documented.count)
         #expect(Set(documented) == Set(Self.allSchemaVersions.keys))
         #expect(Self.allSchemaVersions.filter { $0.value != 1 } == ["GigPosted": 2])
@@ -104,6 +105,9 @@ import Testing
         }
         for event in EventSamples.contract {
             #expect(try ContractEvent.decode(event.encoded()) == event)
+        }
+        for event in EventSamples.privacy {
+            #expect(try PrivacyEvent.decode(event.encoded()) == event)
         }
     }
 

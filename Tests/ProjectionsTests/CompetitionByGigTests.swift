@@ -12,7 +12,7 @@ struct CompetitionByGigTests {
     @Test func statisticsAreWithheldBelowFiveBidsAndExactAbove() async throws {
         let pool = try await TestDatabase.fresh("compgig")
         let store = EventStore(pool: pool)
-        let service = MarketplaceService(store: store)
+        let service = MarketplaceService(store: store, masterKey: .forTests)
         let start = Date(timeIntervalSince1970: 1_795_000_000)
         func run(_ fields: [String: JSONValue]) async throws {
             try await service.execute(try CommandInput(fields: fields, now: start).command())

@@ -11,7 +11,7 @@ import Testing
 struct CompetitionBySkillTests {
     @Test func aWeekOfTwoNLPGigsAgainstHandCountedFigures() async throws {
         let pool = try await TestDatabase.fresh("compskill")
-        let service = MarketplaceService(store: EventStore(pool: pool))
+        let service = MarketplaceService(store: EventStore(pool: pool), masterKey: .forTests)
         // Saturday 2026-11-21 09:00 UTC: ISO week 2026-W47 (everything below happens that day).
         let day = Date(timeIntervalSince1970: 1_795_251_600)
         func run(_ fields: [String: JSONValue], at offset: Double = 0) async throws {

@@ -34,7 +34,9 @@ struct DeterminismTests {
     func market(_ label: String) async throws -> (ConnectionPool, EventStore) {
         let pool = try await TestDatabase.fresh(label, maxConnections: 6)
         let store = EventStore(pool: pool)
-        let summary = try await MarketSimulator(service: MarketplaceService(store: store), config: Self.config).run()
+        let summary = try await MarketSimulator(
+            service: MarketplaceService(store: store, masterKey: .forTests), config: Self.config
+        ).run()
         #expect(summary.unexpectedRejections == 0)
         // Wait until the whole log is readable (other suites' transactions may hold readers back).
         _ = try await eventually {

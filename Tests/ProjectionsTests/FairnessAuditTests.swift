@@ -63,7 +63,7 @@ struct FairnessAuditTests {
     @Test func qualifiedCountEqualsTheEnumeration() async throws {
         let pool = try await TestDatabase.fresh("auditcount", maxConnections: 4)
         let store = EventStore(pool: pool)
-        let service = MarketplaceService(store: store)
+        let service = MarketplaceService(store: store, masterKey: .forTests)
         var random = SeededRandom(seed: 7, stream: 1)
         let skills = ["python", "web", "nlp", "design", "seo", "rust"]
         func pick() -> [String] { Array(Set((0..<random.int(1...3)).map { _ in skills[random.int(0...5)] })).sorted() }
@@ -156,7 +156,9 @@ struct FairnessAuditTests {
             freelancers: 500, clients: 40, weeks: 4, seed: 21, gigsPerClientPerWeek: 4, workers: 4,
             endingInWeekOf: Date(timeIntervalSince1970: 1_790_000_000))
         config.favouredCountry = country
-        let summary = try await MarketSimulator(service: MarketplaceService(store: store), config: config).run()
+        let summary = try await MarketSimulator(
+            service: MarketplaceService(store: store, masterKey: .forTests), config: config
+        ).run()
         #expect(summary.unexpectedRejections == 0)
         let engine = ProjectionEngine(store: store, projectors: [MatchingProjector()], owner: label, batchSize: 1_000)
         try await engine.prepare()

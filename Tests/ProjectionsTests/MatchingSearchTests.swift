@@ -94,12 +94,12 @@ struct MatchingSearchTests {
         let pool = try await TestDatabase.fresh("matchsearch", maxConnections: 6)
         let store = EventStore(pool: pool)
         let summary = try await MarketSimulator(
-            service: MarketplaceService(store: store),
+            service: MarketplaceService(store: store, masterKey: .forTests),
             config: SimulationConfig(
                 freelancers: 80, clients: 10, weeks: 3, seed: 5, gigsPerClientPerWeek: 1.5, workers: 4)
         ).run()
         // Open gigs for the feeds (the simulated market has closed all of its own by its end).
-        let service = MarketplaceService(store: store)
+        let service = MarketplaceService(store: store, masterKey: .forTests)
         let client = UUID().uuidString.lowercased()
         try await service.execute(
             try CommandInput(fields: [

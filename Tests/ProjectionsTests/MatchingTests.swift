@@ -78,7 +78,7 @@ struct MatchingTests {
 
     @Test func componentsRankingAndTheNewcomerSlotAgainstHandComputedValues() async throws {
         let pool = try await TestDatabase.fresh("matching")
-        let market = Market(service: MarketplaceService(store: EventStore(pool: pool)))
+        let market = Market(service: MarketplaceService(store: EventStore(pool: pool), masterKey: .forTests))
         try await market.run([
             "command": "RegisterClient", "actor": .string("client:\(market.client)"),
             "clientId": .string(market.client), "name": "C", "country": "DE",

@@ -20,7 +20,9 @@ struct OperatorTests {
     func market(_ label: String) async throws -> (ConnectionPool, EventStore, ProjectionEngine, Int) {
         let pool = try await TestDatabase.fresh(label, maxConnections: 6)
         let store = EventStore(pool: pool)
-        let summary = try await MarketSimulator(service: MarketplaceService(store: store), config: Self.config).run()
+        let summary = try await MarketSimulator(
+            service: MarketplaceService(store: store, masterKey: .forTests), config: Self.config
+        ).run()
         #expect(summary.unexpectedRejections == 0)
         _ = try await eventually {
             try await store.readAll(after: .start, limit: 100_000).events.count >= summary.events ? true : nil

@@ -14,7 +14,7 @@ struct PriceTrendsTests {
     /// never mix in.
     @Test func percentilesSlopeAndThePriceWarFlagAgainstHandComputedValues() async throws {
         let pool = try await TestDatabase.fresh("prices")
-        let service = MarketplaceService(store: EventStore(pool: pool))
+        let service = MarketplaceService(store: EventStore(pool: pool), masterKey: .forTests)
         let monday = Date(timeIntervalSince1970: 1_793_613_600)  // 2026-11-02 10:00 UTC, ISO week 2026-W45
         func run(_ fields: [String: JSONValue], at time: Date) async throws {
             try await service.execute(try CommandInput(fields: fields, now: time).command())

@@ -23,7 +23,7 @@ struct ReadContractRecomputeTests {
         let pool = try await TestDatabase.fresh(name, maxConnections: 6)
         let store = EventStore(pool: pool)
         _ = try await MarketSimulator(
-            service: MarketplaceService(store: store),
+            service: MarketplaceService(store: store, masterKey: .forTests),
             config: SimulationConfig(
                 freelancers: 60, clients: 10, weeks: 3, seed: 11, gigsPerClientPerWeek: 2, workers: 4)
         ).run()

@@ -26,7 +26,7 @@ struct ReplayTests {
     static func market() async throws -> (ConnectionPool, [RecordedEvent]) {
         let pool = try await TestDatabase.fresh("replay", maxConnections: 8)
         let store = EventStore(pool: pool)
-        let service = MarketplaceService(store: store)
+        let service = MarketplaceService(store: store, masterKey: .forTests)
         let summary = try await MarketSimulator(service: service, config: Self.config).run()
         #expect(summary.unexpectedRejections == 0)
         let freelancers = try await pool.query(

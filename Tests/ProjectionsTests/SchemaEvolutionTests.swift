@@ -26,7 +26,7 @@ struct SchemaEvolutionTests {
     @Test func aVersionOneEventIsReadByTheDomainTheProjectorsAndTimeTravel() async throws {
         let pool = try await TestDatabase.fresh("schemav2")
         let store = EventStore(pool: pool)
-        let service = MarketplaceService(store: store)
+        let service = MarketplaceService(store: store, masterKey: .forTests)
         let now = Date(timeIntervalSince1970: 1_795_000_000)
         func run(_ fields: [String: JSONValue]) async throws {
             try await service.execute(try CommandInput(fields: fields, now: now).command())
@@ -128,7 +128,7 @@ struct SchemaEvolutionTests {
                     payload: GigPostedV1.payload(gig: future, client: client, skills: ["swift"]), occurredAt: now)
             ], to: try StreamName(validating: GigID(future).streamName), expecting: .noStream,
             metadata: EventMetadata(actor: "client:\(client.uuidString.lowercased())", commandId: UUID()))
-        let fresh = MarketplaceService(store: store, cachedStreams: 0)
+        let fresh = MarketplaceService(store: store, masterKey: .forTests, cachedStreams: 0)
         let error = await #expect(throws: CommandError.self) { _ = try await fresh.fold(GigID(future).streamName) }
         #expect(error?.message.contains("GigPosted schema version 3 is newer than version 2") == true)
     }

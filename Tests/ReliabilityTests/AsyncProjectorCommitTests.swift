@@ -21,7 +21,7 @@ struct AsyncProjectorCommitTests {
         let pool = ConnectionPool(config: cluster.config, maxConnections: 6, acquireTimeout: .seconds(120))
         let store = EventStore(pool: pool)
         let simulator = MarketSimulator(
-            service: MarketplaceService(store: store),
+            service: MarketplaceService(store: store, masterKey: .forTests),
             config: SimulationConfig(
                 freelancers: 40, clients: 12, weeks: 3, seed: 8, gigsPerClientPerWeek: 1.5, workers: 4))
         let summary = try await simulator.run()

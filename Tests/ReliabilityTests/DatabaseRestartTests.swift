@@ -4,6 +4,7 @@ import GigLedger
 import Marketplace
 import PQ
 import Synchronization
+import TestSupport
 import Testing
 
 /// PostgreSQL restarts (fast and immediate shutdown) while eight writers send commands: writers
@@ -29,8 +30,9 @@ struct DatabaseRestartTests {
         // Half the writers see every broken connection themselves (no retry inside the store), so
         // the writer's own retry by command id is exercised; the other half use the store's.
         let grouping = grouped ? AppendGrouping(maxCommands: 8, maxGroupsInFlight: 1) : nil
-        let impatient = MarketplaceService(store: EventStore(pool: pool, reconnectAttempts: 0, grouping: grouping))
-        let patient = MarketplaceService(store: EventStore(pool: pool, grouping: grouping))
+        let impatient = MarketplaceService(
+            store: EventStore(pool: pool, reconnectAttempts: 0, grouping: grouping), masterKey: .forTests)
+        let patient = MarketplaceService(store: EventStore(pool: pool, grouping: grouping), masterKey: .forTests)
         let shared = Shared()
         let startTimes = Mutex<Set<String>>([])
         func noteStart() async throws {

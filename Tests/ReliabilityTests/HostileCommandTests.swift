@@ -110,7 +110,7 @@ struct HostileWorld: Sendable {
 
     static func make(_ label: String) async throws -> (ConnectionPool, MarketplaceService, HostileWorld) {
         let pool = try await TestDatabase.fresh(label, maxConnections: 4)
-        let service = MarketplaceService(store: EventStore(pool: pool))
+        let service = MarketplaceService(store: EventStore(pool: pool), masterKey: .forTests)
         func id() -> String { UUID().uuidString.lowercased() }
         let world = HostileWorld(
             client: id(), freelancer: id(), otherFreelancer: id(), gig: id(), bid: id(), contract: id(), delivery: id())

@@ -3,6 +3,7 @@ import Foundation
 import Marketplace
 import PQ
 import Projections
+import TestSupport
 import Testing
 
 @testable import GigLedger
@@ -22,7 +23,7 @@ struct LongTransactionTests {
         defer { cluster.destroy() }
         let pool = ConnectionPool(config: cluster.config, maxConnections: 6)
         let store = EventStore(pool: pool)
-        let service = MarketplaceService(store: store)
+        let service = MarketplaceService(store: store, masterKey: .forTests)
         let client = UUID().uuidString.lowercased()
         try await service.execute(try Commands.registerClient(client))
         let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "longtx")

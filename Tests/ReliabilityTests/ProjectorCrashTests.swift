@@ -25,7 +25,7 @@ struct ProjectorCrashTests {
         let first = try await ChildProcess.run(gigctl, ["projections", "run", "--database-url", url])
         #expect(first.exitCode == 0, "\(first.stderr)")
         let simulator = MarketSimulator(
-            service: MarketplaceService(store: store),
+            service: MarketplaceService(store: store, masterKey: .forTests),
             config: SimulationConfig(
                 freelancers: 60, clients: 20, weeks: 4, seed: 5, gigsPerClientPerWeek: 1.5, workers: 4))
         let market = Task { try await simulator.run() }

@@ -1,7 +1,9 @@
 import EventStore
 import Foundation
+import Marketplace
 import PQ
 import Projections
+import TestSupport
 import Testing
 
 @testable import GigLedger
@@ -20,7 +22,7 @@ struct RestoreDrillTests {
 
         let pool = ConnectionPool(config: primary.config, maxConnections: 4)
         let store = EventStore(pool: pool)
-        let service = MarketplaceService(store: store)
+        let service = MarketplaceService(store: store, masterKey: .forTests)
         let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "pitr")
         try await engine.prepare()
         let client = UUID().uuidString.lowercased()
@@ -64,7 +66,7 @@ struct RestoreDrillTests {
         // It is a primary of its own: a new command appends after the restored log (positions are
         // never reused) and the projectors catch up by themselves.
         let head = try await rpool.query("SELECT max(global_position) FROM ledger.events").scalar(Int64.self)
-        let next = try await MarketplaceService(store: rstore).execute(
+        let next = try await MarketplaceService(store: rstore, masterKey: .forTests).execute(
             try Commands.postGig(UUID().uuidString.lowercased(), by: client))
         #expect(try #require(next.events.first?.position) > head)
         // The old daemon's leases came back with the restore (they expire 30 s after its last
@@ -73,6 +75,48 @@ struct RestoreDrillTests {
         try await rengine.catchUpAll()
         #expect(try await rengine.status().allSatisfy { $0.lagEvents == 0 && $0.state == "running" })
         #expect(try await Tools.checkpointViolations(restored.config.target) == [])
+        await rpool.close()
+    }
+
+    /// A restore never brings a forgotten person back: a backup, a client registered, the moment,
+    /// the client forgotten (its erasure list kept apart, as PRIVACY.md asks), then a restore to
+    /// the moment — whose log has never heard of the erasure and whose key table still holds the
+    /// key. `reapply-erasures` with the kept list forgets them again before anything reads.
+    @Test func aRestoreToBeforeAnErasureBringsNoErasedSubjectBack() async throws {
+        let primary = try await ThrowawayCluster.start("erasure")
+        defer { primary.destroy() }
+        _ = try await primary.runScript("backup", [])
+        let pool = ConnectionPool(config: primary.config, maxConnections: 4)
+        let service = MarketplaceService(store: EventStore(pool: pool), masterKey: .forTests)
+        let client = UUID().uuidString.lowercased()
+        try await service.execute(try Commands.registerClient(client))
+        let moment = try await pool.query(
+            "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'"
+        ).scalar(String.self)
+        let subject = DataSubject.client(try #require(ClientID(uuidString: client)))
+        #expect(try await service.vault.forget(subject, reason: "gdpr-art17", actor: .admin("dpo")).erased)
+        let keptApart = try await service.vault.erasures()
+        await pool.close()
+
+        let restored = try await primary.restore(to: moment)
+        defer { restored.destroy() }
+        let rpool = ConnectionPool(config: restored.config, maxConnections: 4)
+        #expect(
+            try await rpool.query("SELECT count(*) FROM privacy.subject_keys WHERE subject = \(subject.description)")
+                .scalar(Int64.self) == 1, "the restore brought the key back (as expected before reapplying)")
+        let vault = PersonalDataVault(pool: rpool, masterKey: .forTests)
+        let outcomes = try await vault.reapplyErasures(also: keptApart, actor: .admin("dpo"))
+        #expect(outcomes.map(\.subject) == [subject] && outcomes.allSatisfy(\.erased))
+        #expect(
+            try await rpool.query("SELECT count(*) FROM privacy.subject_keys WHERE subject = \(subject.description)")
+                .scalar(Int64.self) == 0)
+        let state = String(
+            decoding: try await MarketplaceService(store: EventStore(pool: rpool), masterKey: .forTests).fold(
+                "client-\(client)"
+            ).stateJSON, as: UTF8.self)
+        #expect(state.contains(PersonalData.placeholder) && !state.contains("Acme"))
+        // Reapplying again changes nothing.
+        #expect(try await vault.reapplyErasures(also: keptApart, actor: .admin("dpo")).allSatisfy { !$0.erased })
         await rpool.close()
     }
 }

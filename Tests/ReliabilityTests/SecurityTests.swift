@@ -57,7 +57,7 @@ struct SecurityTests {
         defer { Task { for pool in [superuser, writer, reader, projector] { await pool.close() } } }
 
         // The writer appends through ledger.append and reads the log …
-        let service = MarketplaceService(store: EventStore(pool: writer))
+        let service = MarketplaceService(store: EventStore(pool: writer), masterKey: .forTests)
         let client = UUID().uuidString.lowercased()
         let outcome = try await service.execute(
             try CommandInput(fields: [

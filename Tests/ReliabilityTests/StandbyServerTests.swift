@@ -5,6 +5,7 @@ import HummingbirdTesting
 import PQ
 import Projections
 import Server
+import TestSupport
 import Testing
 
 @testable import GigLedger
@@ -23,7 +24,7 @@ struct StandbyServerTests {
         defer { standby.destroy() }
         let pool = ConnectionPool(config: primary.config, maxConnections: 4)
         let replay = ConnectionPool(config: standby.config, maxConnections: 1)
-        let service = MarketplaceService(store: EventStore(pool: pool))
+        let service = MarketplaceService(store: EventStore(pool: pool), masterKey: .forTests)
         let engine = ProjectionEngine(
             store: EventStore(pool: pool), projectors: ShippedProjectors.all, owner: "standby-server-test")
         try await engine.prepare()

@@ -2,6 +2,7 @@ import EventStore
 import Foundation
 import PQ
 import Projections
+import TestSupport
 import Testing
 
 @testable import GigLedger
@@ -51,7 +52,7 @@ struct StandbyTests {
         let reads = ConnectionPool(config: standby.config, maxConnections: 2)
         let store = EventStore(pool: pool)
         let standbyStore = EventStore(pool: reads)
-        let service = MarketplaceService(store: store)
+        let service = MarketplaceService(store: store, masterKey: .forTests)
         let engine = ProjectionEngine(store: store, projectors: ShippedProjectors.all, owner: "standby-test")
         try await engine.prepare()
         #expect(try await reads.withConnection { try await $0.isInRecovery() })

@@ -16,7 +16,7 @@ struct DaemonOperationsTests {
     func metricsAndHealth() async throws {
         let pool = try await TestDatabase.pool(for: "server_daemon_ops", maxConnections: 4)
         let store = EventStore(pool: pool)
-        let service = MarketplaceService(store: store)
+        let service = MarketplaceService(store: store, masterKey: .forTests)
         let c = UUID()
         for var fields in [Commands.registerClient(c), Commands.postGig(client: c)] {
             fields["actor"] = .string("client:\(c.wire)")

@@ -295,7 +295,8 @@ struct EventsTests {
         }
     }
 
-    @Test("heartbeats come when nothing happens; a client that goes away releases its connections")
+    @Test(
+        "heartbeats come when nothing happens; streams share one listener; a client that goes away releases its place")
     func heartbeatAndDisconnect() async throws {
         var limits = ServerHarness.testLimits
         limits.maxEventStreams = 2
@@ -316,7 +317,9 @@ struct EventsTests {
             #expect(await one.comment() == "heartbeat")
             var two = try await Self.open(client)
             #expect(await two.comment() == "heartbeat")
-            #expect(try await listening() == 2)
+            // One listening session, the server's log broadcast, however many streams follow it.
+            #expect(try await listening() == 1)
+            #expect(client.parts.broadcast.followers == 2)
             // Over the cap: 503 at once.
             var three = try await Self.open(client)
             #expect(await three.head()?.status == 503)
@@ -328,9 +331,10 @@ struct EventsTests {
             _ = await two.rest()
             let released = try await eventually(timeout: .seconds(30)) { () async throws -> Bool? in
                 let (open, idle) = await client.parts.pool.counts()
-                return try await listening() == 0 && open == idle ? true : nil
+                return client.parts.broadcast.followers == 0 && open == idle ? true : nil
             }
-            #expect(released == true, "a stream's listener or pool connection outlived its client")
+            #expect(released == true, "a stream's place in the broadcast or pool connection outlived its client")
+            #expect(try await listening() == 1, "the broadcast goes on")
             // The slots are free again.
             let reopened = try await eventually(timeout: .seconds(30)) { () async throws -> Bool? in
                 var again = try await Self.open(client)

@@ -1,4 +1,6 @@
 import Foundation
+import GigLedger
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -44,7 +46,10 @@ struct ChildProcess: Sendable {
         // `env -C /` starts it in `/` (the postgres user cannot read root's working folder).
         let argv = (["/usr/bin/env", "-C", "/", executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
-        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        // Started in `/`, a gigctl would not find the checkout's master key: it is named.
+        var environment = environment ?? ProcessInfo.processInfo.environment
+        if environment[MasterKey.fileVariable] == nil { environment[MasterKey.fileVariable] = MasterKey.testKeyFile }
+        let env = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in env { free(pointer) } }
         var pid: pid_t = 0
         let status = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, env)
