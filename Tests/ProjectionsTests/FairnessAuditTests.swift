@@ -213,7 +213,7 @@ struct FairnessAuditTests {
     @Test func parallelRankingSharesOneSnapshot() async throws {
         let pool = try await TestDatabase.fresh("auditparallel", maxConnections: 6)
         let store = EventStore(pool: pool)
-        let service = MarketplaceService(store: store)
+        let service = MarketplaceService(store: store, masterKey: .forTests)
         let config = SimulationConfig(
             freelancers: 300, clients: 20, weeks: 4, seed: 5, gigsPerClientPerWeek: 3, workers: 4,
             endingInWeekOf: Date(timeIntervalSince1970: 1_790_000_000))
