@@ -22,24 +22,43 @@ struct AuditMatching: AsyncParsableCommand {
             comparisons, Bonferroni), is flagged (cohorts with too few pairs or bids are not judged). Definitions: sql/READ_MODELS.md. \
             --json prints the library's report (docs/JSON.md); --html FILE writes a page with charts.
 
+            The top-k searches run on --workers connections at once, all reading one snapshot of \
+            the database (the report equals a run on one connection). Progress of the searches \
+            goes to stderr (a bar on a terminal, lines otherwise; not with --json); --verbose also \
+            prints each phase's duration there.
+
             Exit codes: 0 nothing flagged, 1 a cohort flagged, 69 database unavailable, 78 not migrated.
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "Weeks of postings to audit, ending with the latest posting (1–520).") var weeks: Int = 4
     @Option(name: .shortAndLong, help: "Top-k list length (1–100).") var k: Int = 10
+    @Option(help: "Connections the top-k searches use at once, sharing one snapshot (1–16).") var workers: Int = 4
     @Option(help: ArgumentHelp("Also write the report as an HTML page with charts.", valueName: "file")) var html:
         String?
 
     func validate() throws {
         guard (1...520).contains(weeks) else { throw ValidationError("--weeks must be 1…520.") }
         guard (1...100).contains(k) else { throw ValidationError("-k must be 1…100.") }
+        guard (1...16).contains(workers) else { throw ValidationError("--workers must be 1…16.") }
     }
 
     func run() async throws {
         var flagged = false
         try await runReportingErrors(json: global.json) {
-            let result = try await global.withReadPool(maxConnections: 1) {
-                try await FairnessAudit(pool: $0).run(weeks: weeks, k: k)
+            let printer = ProgressPrinter(terminal: isatty(STDERR_FILENO) == 1, quiet: global.json)
+            let verbose = global.verbose
+            let result = try await global.withReadPool(maxConnections: workers) {
+                try await FairnessAudit(pool: $0, workers: workers).run(weeks: weeks, k: k) { progress in
+                    switch progress {
+                    case .ranked(let done, let total, let seconds):
+                        printer.show(
+                            "ranking", done: Int64(done), of: Int64(total), events: Int64(done), elapsed: seconds,
+                            unit: "gigs")
+                    case .phase(let phase, let seconds):
+                        if phase == "ranking" { printer.finish() }
+                        if verbose { Output.error(String(format: "audit: %@ took %.2f s", phase, seconds)) }
+                    }
+                }
             }
             flagged = !result.data.flagged.isEmpty
             if let html { try Data(AuditPage.html(result.data).utf8).write(to: URL(filePath: html)) }

@@ -160,8 +160,11 @@ final class ProgressPrinter: Sendable {
             elapsed: progress.elapsed)
     }
 
-    /// `done` of `total` units (the fraction and ETA), `events` so far (the count and rate).
-    func show(_ label: String = "", done: Int64, of total: Int64, events: Int64, elapsed: Double) {
+    /// `done` of `total` units (the fraction and ETA), `events` so far (the count and rate; `unit`
+    /// names what is counted).
+    func show(
+        _ label: String = "", done: Int64, of total: Int64, events: Int64, elapsed: Double, unit: String = "events"
+    ) {
         guard !quiet else { return }
         let fraction = min(1, Double(done) / Double(max(1, total)))
         let rate = Double(events) / max(elapsed, 0.001)
@@ -173,7 +176,7 @@ final class ProgressPrinter: Sendable {
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
             Output.errorNoNewline(
                 String(
-                    format: "\r%@%@ %3.0f%%  %lld events  %.0f ev/s  ETA %@   ", prefix, bar, fraction * 100, events,
+                    format: "\r%@%@ %3.0f%%  %lld %@  %.0f/s  ETA %@   ", prefix, bar, fraction * 100, events, unit,
                     rate, Self.clock(eta)))
         } else {
             let due = lastLine.withLock { last -> Bool in
@@ -184,7 +187,8 @@ final class ProgressPrinter: Sendable {
             if due {
                 Output.error(
                     String(
-                        format: "%@%3.0f%% %lld events, %.0f events/s, ETA %@", prefix, fraction * 100, events, rate,
+                        format: "%@%3.0f%% %lld %@, %.0f %@/s, ETA %@", prefix, fraction * 100, events, unit, rate,
+                        unit,
                         Self.clock(eta)))
             }
         }

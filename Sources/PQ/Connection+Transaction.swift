@@ -69,3 +69,40 @@ public nonisolated(nonsending) func withTransientRetry<R>(
         }
     }
 }
+
+/// A transaction's snapshot, exported by ``Connection/exportSnapshot()`` for other sessions to
+/// import (``Connection/importSnapshot(_:)``), so that several connections read one state of the
+/// database — PostgreSQL's synchronized snapshots (`pg_export_snapshot()`).
+public struct SnapshotID: Sendable, Hashable, CustomStringConvertible {
+    /// The server's identifier, e.g. `00000003-0000001B-1` (hexadecimal digits and dashes only).
+    public let text: String
+
+    /// nil unless `text` has the form of a snapshot identifier: it is spliced into
+    /// `SET TRANSACTION SNAPSHOT`, which takes no bound parameter.
+    public init?(_ text: String) {
+        guard !text.isEmpty, text.count <= 64, text.allSatisfy({ $0 == "-" || $0.isHexDigit }) else { return nil }
+        self.text = text
+    }
+
+    public var description: String { text }
+}
+
+extension Connection {
+    /// Exports the snapshot of the transaction this connection is in (REPEATABLE READ or
+    /// SERIALIZABLE, so the snapshot lasts): importable while the transaction stays open.
+    public func exportSnapshot() async throws(PQError) -> SnapshotID {
+        let text = try await query("SELECT pg_export_snapshot()").scalar(String.self)
+        guard let id = SnapshotID(text) else {
+            throw PQError(.protocolViolation, "The server exported a snapshot identifier of an unexpected form.")
+        }
+        return id
+    }
+
+    /// Makes the transaction this connection is in see `snapshot`'s state. It must be the
+    /// transaction's first statement, in a REPEATABLE READ or SERIALIZABLE transaction, while
+    /// the exporting transaction is still open (the server refuses otherwise).
+    public func importSnapshot(_ snapshot: SnapshotID) async throws(PQError) {
+        // The identifier is validated (hexadecimal digits and dashes): SET takes no parameters.
+        _ = try await execute(SQL(unsafeText: "SET TRANSACTION SNAPSHOT '\(snapshot.text)'"))
+    }
+}

@@ -80,6 +80,24 @@ public final class ConnectionPool: Sendable {
             wrapping: { $0 }, { connection in try await connection.withTransaction(level, readOnly: readOnly, body) })
     }
 
+    /// Lends a connection to `body` only if one is free now (idle, or room to open one): nil,
+    /// without waiting and without running `body`, when all are in use. For optional helpers
+    /// (a parallel read that can do its work on fewer connections), which must never wait for a
+    /// connection while their caller holds one. A connection that cannot be opened throws.
+    public nonisolated(nonsending) func withConnectionIfFree<R>(
+        _ body: (Connection) async throws -> R
+    ) async throws -> R? {
+        guard let connection = try await borrowIfFree() else { return nil }
+        do {
+            let value = try await body(connection)
+            await giveBack(connection)
+            return value
+        } catch {
+            await giveBack(connection)
+            throw error
+        }
+    }
+
     /// The one lending path: borrow (a failure is wrapped into `E`), run, give back.
     private nonisolated(nonsending) func lend<R, E: Error>(
         wrapping: (PQError) -> E, _ body: (Connection) async throws(E) -> R
@@ -130,6 +148,28 @@ public final class ConnectionPool: Sendable {
                 }
             }
         }
+    }
+
+    /// ``borrow()`` without waiting: nil when every connection is lent.
+    func borrowIfFree() async throws(PQError) -> Connection? {
+        while let lease = try await state.acquireIfFree() {
+            switch lease {
+            case .existing(let connection):
+                if await connection.checkAlive() { return connection }
+                let pid = await connection.backendPID
+                logger.info("pool replaces a broken connection", metadata: ["pq.backend_pid": "\(pid)"])
+                await connection.close()
+                await state.discarded()
+            case .create:
+                do {
+                    return try await Connection.connect(config, logger: logger)
+                } catch {
+                    await state.discarded()
+                    throw error
+                }
+            }
+        }
+        return nil
     }
 
     func giveBack(_ connection: Connection) async {
@@ -188,6 +228,15 @@ actor PoolState {
                 await self.fail(id, PQError(.cancelled, "Stopped waiting for a connection: the task was cancelled."))
             }
         }.get()
+    }
+
+    /// A lease if one is free now; nil when every connection is lent (nobody waits).
+    func acquireIfFree() throws(PQError) -> Lease? {
+        if closed { throw PQError(.poolClosed, "The connection pool is closed.") }
+        if let connection = idle.popLast() { return .existing(connection) }
+        guard open < capacity else { return nil }
+        open += 1
+        return .create
     }
 
     private func fail(_ id: Int, _ error: PQError) {

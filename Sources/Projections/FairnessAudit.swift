@@ -105,30 +105,67 @@ public struct FairnessAudit: Sendable {
         public var flagged: [Cohort] { cohorts.filter(\.flagged) }
     }
 
+    /// How an audit is going, for a caller that shows it (``run(weeks:k:progress:)``).
+    public enum Progress: Sendable, Hashable {
+        /// A phase ended after `seconds`: `window` (the window's gigs and every freelancer's
+        /// cohorts), `qualified` (the qualified-pairs count), `ranking` (the top-k searches),
+        /// `bids` (bids and awards), `judging` (shares, ratios, z).
+        case phase(String, seconds: Double)
+        /// `done` of the window's `total` gigs ranked so far, after `seconds` of ranking.
+        case ranked(done: Int, total: Int, seconds: Double)
+    }
+
     /// Where the matching read model is read.
     public let pool: ConnectionPool
     /// The weights the top-k lists are computed with.
     public let weights: Matching.Weights
     /// Below this many qualified pairs (bids) a cohort's exposure (award) disparity is not judged.
     public var minimumSample = 20
+    /// The most connections the top-k searches run on at once, the reading one included (at
+    /// least 1). The others are taken from `pool` only when free there (never waited for), and
+    /// import the reading transaction's snapshot: every search reads the same state.
+    public var workers: Int
+    /// Gigs a connection takes from the window's list at a time.
+    var gigsPerTake = 8
 
-    /// An audit of the matching read model behind `pool`, ranking with `weights`.
-    public init(pool: ConnectionPool, weights: Matching.Weights = .v2) {
+    /// An audit of the matching read model behind `pool`, ranking with `weights` on up to
+    /// `workers` connections of `pool` at once.
+    public init(pool: ConnectionPool, weights: Matching.Weights = .v2, workers: Int = 1) {
         self.pool = pool
         self.weights = weights
+        self.workers = max(1, workers)
     }
 
-    /// Audits the gigs posted in the last `weeks` weeks (1–520) with top-`k` lists (1–100).
-    public func run(weeks: Int = 4, k: Int = 10) async throws -> Snapshot<Report> {
+    /// Audits the gigs posted in the last `weeks` weeks (1–520) with top-`k` lists (1–100);
+    /// `progress` hears of each phase's end and of the ranking as it goes.
+    public func run(
+        weeks: Int = 4, k: Int = 10, progress: (@Sendable (Progress) -> Void)? = nil
+    ) async throws -> Snapshot<Report> {
+        let (audited, checkpoints, _) = try await run(weeks: weeks, k: k, progress: progress, beforeRanking: nil)
+        return Snapshot(data: audited.report, checkpoints: checkpoints)
+    }
+
+    /// A report with the top-k places per freelancer it was computed from.
+    struct Audited: Sendable {
+        let report: Report
+        let places: [UUID: Int]
+    }
+
+    /// The audit, with how many gigs each connection ranked (the reading one first), and a hook
+    /// run once the snapshot is exported, before any gig is ranked (tests change the database there).
+    func run(
+        weeks: Int, k: Int, progress: (@Sendable (Progress) -> Void)?, beforeRanking: (() async throws -> Void)?
+    ) async throws -> (Audited, [ReadCheckpoint], rankedPerConnection: [Int]) {
         guard (1...520).contains(weeks) else {
             throw ReadQueryError.invalidArgument("weeks must be 1…520; got \(weeks).")
         }
         guard (1...100).contains(k) else { throw ReadQueryError.invalidArgument("k must be 1…100; got \(k).") }
         let matching = Matching(pool: pool, weights: weights)
-        let (report, checkpoints) = try await ReadModels.read(pool, Matching.projections) { conn in
-            try await audit(weeks: weeks, k: k, matching: matching, conn)
+        let ((audited, perConnection), checkpoints) = try await ReadModels.read(pool, Matching.projections) { conn in
+            try await audit(
+                weeks: weeks, k: k, matching: matching, conn, progress: progress, beforeRanking: beforeRanking)
         }
-        return Snapshot(data: report, checkpoints: checkpoints)
+        return (audited, checkpoints, perConnection)
     }
 
     private struct Member {
@@ -137,9 +174,21 @@ public struct FairnessAudit: Sendable {
         let rateBand: String
     }
 
-    private func audit(weeks: Int, k: Int, matching: Matching, _ conn: Connection) async throws -> Report {
+    private func audit(
+        weeks: Int, k: Int, matching: Matching, _ conn: Connection, progress: (@Sendable (Progress) -> Void)?,
+        beforeRanking: (() async throws -> Void)?
+    ) async throws -> (Audited, [Int]) {
+        var clock = ContinuousClock.now
+        /// Reports the phase that just ended and starts timing the next.
+        func ended(_ phase: String) {
+            let now = ContinuousClock.now
+            progress?(.phase(phase, seconds: Self.seconds(clock.duration(to: now))))
+            clock = now
+        }
         let head = try await conn.query("SELECT max(posted_at) FROM read_models.match_gigs_v4").rows.first
-        guard let latest = try head?.decode(Date?.self, at: 0) ?? nil else { return empty(weeks: weeks, k: k) }
+        guard let latest = try head?.decode(Date?.self, at: 0) ?? nil else {
+            return (Audited(report: empty(weeks: weeks, k: k), places: [:]), [0])
+        }
         let to = latest
         let from = latest.addingTimeInterval(-Double(weeks) * 7 * 86_400)
         let gigs = try await conn.query(
@@ -164,12 +213,12 @@ public struct FairnessAudit: Sendable {
                 country: try row.decode(String.self, "country"),
                 rateBand: major < 50 ? "under 50" : major < 100 ? "50–100" : "100+")
         }
+        ended("window")
         let qualified = try await qualifiedPairs(from: from, to: to, conn)
-        // Top-k places.
-        var exposed: [UUID: Int] = [:]
-        for gig in gigs {
-            for match in try await matching.candidates(gig, k: k, conn) { exposed[match.freelancerID, default: 0] += 1 }
-        }
+        ended("qualified")
+        let (exposed, perConnection) = try await exposure(
+            gigs, k: k, matching: matching, conn, progress: progress, beforeRanking: beforeRanking)
+        ended("ranking")
         // Bids placed on, and awards of, the window's gigs.
         var bids: [UUID: Int] = [:]
         for row in try await conn.query(
@@ -183,6 +232,7 @@ public struct FairnessAudit: Sendable {
             SELECT freelancer_id, count(*)::int8 FROM read_models.match_contracts_v4 WHERE gig_id = ANY(\(gigs)::uuid[]) GROUP BY freelancer_id
             """
         ).rows { awards[try row.decode(UUID.self, at: 0)] = Int(try row.decode(Int64.self, at: 1)) }
+        ended("bids")
 
         var dimensions: [(String, [String: [[Int]]])] = []
         for (dimension, key) in [
@@ -196,10 +246,121 @@ public struct FairnessAudit: Sendable {
             dimensions.append((dimension, byCohort))
         }
         let (comparisons, critical, cohorts) = Self.judge(dimensions, minimumSample: minimumSample)
-        return Report(
+        ended("judging")
+        let report = Report(
             weeks: weeks, k: k, gigs: gigs.count, from: from, to: to, threshold: Self.threshold,
             minimumSample: minimumSample, comparisons: comparisons, criticalZ: rounded(critical, places: 4),
             cohorts: cohorts)
+        return (Audited(report: report, places: exposed), perConnection)
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// The window's gigs, handed out a few at a time to the connections that rank them.
+    private actor GigQueue {
+        let total: Int
+        let take: Int
+        private var next = 0
+        private var done = 0
+
+        init(total: Int, take: Int) {
+            self.total = total
+            self.take = max(1, take)
+        }
+
+        /// The next gigs to rank (indices into the window's list); nil when none is left.
+        func gigs() -> Range<Int>? {
+            guard next < total else { return nil }
+            defer { next = min(total, next + take) }
+            return next..<min(total, next + take)
+        }
+
+        /// Records `count` more gigs ranked; the number ranked so far.
+        func ranked(_ count: Int) -> Int {
+            done += count
+            return done
+        }
+    }
+
+    /// Top-k places per freelancer over `gigs` (each gig's ``Matching/candidates(forGig:k:)``,
+    /// newcomer slot included), and how many gigs each connection ranked (`conn` first).
+    ///
+    /// The reading transaction's snapshot is exported, and up to ``workers`` − 1 more
+    /// connections, when free in the pool, each open a REPEATABLE READ transaction importing it
+    /// before any gig is ranked; then every connection takes the next few gigs until none is
+    /// left. All searches read one state, and the places are a sum per freelancer, so the result
+    /// equals ranking every gig on `conn` alone, whichever connection ranked which gig.
+    private func exposure(
+        _ gigs: [UUID], k: Int, matching: Matching, _ conn: Connection, progress: (@Sendable (Progress) -> Void)?,
+        beforeRanking: (() async throws -> Void)?
+    ) async throws -> (places: [UUID: Int], perConnection: [Int]) {
+        let helpers = gigs.count > gigsPerTake ? min(workers, pool.maxConnections) - 1 : 0
+        let snapshot = helpers > 0 ? try await conn.exportSnapshot() : nil
+        try await beforeRanking?()
+        let queue = GigQueue(total: gigs.count, take: gigsPerTake)
+        let started = ContinuousClock.now
+        // Progress every 1/20 of the window (at least every 50 gigs).
+        let every = max(50, gigs.count / 20)
+        @Sendable func rank(on connection: Connection) async throws -> (places: [UUID: Int], ranked: Int) {
+            var places: [UUID: Int] = [:]
+            var ranked = 0
+            while let range = await queue.gigs() {
+                for gig in gigs[range] {
+                    for match in try await matching.candidates(gig, k: k, connection) {
+                        places[match.freelancerID, default: 0] += 1
+                    }
+                }
+                ranked += range.count
+                let done = await queue.ranked(range.count)
+                if let progress, done / every != (done - range.count) / every || done == gigs.count {
+                    progress(
+                        .ranked(
+                            done: done, total: gigs.count, seconds: Self.seconds(started.duration(to: .now))))
+                }
+            }
+            return (places, ranked)
+        }
+        guard let snapshot else {
+            let (places, ranked) = try await rank(on: conn)
+            return (places, [ranked])
+        }
+        return try await withSnapshotHelpers(helpers, snapshot) { others in
+            try await withThrowingTaskGroup(of: (Int, [UUID: Int], Int).self) { group in
+                for (index, connection) in ([conn] + others).enumerated() {
+                    group.addTask {
+                        let (places, ranked) = try await rank(on: connection)
+                        return (index, places, ranked)
+                    }
+                }
+                var total: [UUID: Int] = [:]
+                var perConnection = Array(repeating: 0, count: others.count + 1)
+                for try await (index, places, ranked) in group {
+                    total.merge(places, uniquingKeysWith: +)
+                    perConnection[index] = ranked
+                }
+                return (total, perConnection)
+            }
+        }
+    }
+
+    /// Runs `body` with up to `count` more connections of the pool (those free now), each in a
+    /// read-only REPEATABLE READ transaction that imported `snapshot` (and has JIT off, as the
+    /// reading one has); the transactions end when `body` returns.
+    private func withSnapshotHelpers<R>(
+        _ count: Int, _ snapshot: SnapshotID, _ body: ([Connection]) async throws -> R
+    ) async throws -> R {
+        guard count > 0 else { return try await body([]) }
+        let result = try await pool.withConnectionIfFree { helper in
+            try await helper.withTransaction(.repeatableRead, readOnly: true) { helper in
+                try await helper.importSnapshot(snapshot)
+                try await helper.query("SELECT set_config('jit', 'off', true)")
+                return try await withSnapshotHelpers(count - 1, snapshot) { try await body([helper] + $0) }
+            }
+        }
+        if let result { return result }
+        return try await body([])
     }
 
     /// A gig of the window as the qualified count needs it: its currency, distinct skills, and
@@ -366,16 +527,32 @@ public struct FairnessAudit: Sendable {
     /// over the n freelancers with any count); nil without a denominator or with fewer than two
     /// freelancers.
     static func clusteredRate(_ members: [[Int]], _ num: Int, _ den: Int) -> (rate: Double, variance: Double)? {
-        let counted = members.filter { $0[num] != 0 || $0[den] != 0 }
-        let total = Double(counted.reduce(0) { $0 + $1[den] })
-        guard total > 0, counted.count >= 2 else { return nil }
-        let rate = Double(counted.reduce(0) { $0 + $1[num] }) / total
-        let squares = counted.reduce(0.0) {
-            let deviation = Double($1[num]) - rate * Double($1[den])
-            return $0 + deviation * deviation
+        clusteredRate(groups: [members], num, den)
+    }
+
+    /// ``clusteredRate(_:_:_:)`` over several groups' freelancers taken together, in order,
+    /// without copying them into one array (the rest of a dimension is most of 100,000).
+    static func clusteredRate(groups: [[[Int]]], _ num: Int, _ den: Int) -> (rate: Double, variance: Double)? {
+        var (n, numerator, denominator) = (0, 0, 0)
+        for group in groups {
+            for member in group where member[num] != 0 || member[den] != 0 {
+                n += 1
+                numerator += member[num]
+                denominator += member[den]
+            }
         }
-        let n = Double(counted.count)
-        return (rate, n / (n - 1) * squares / (total * total))
+        let total = Double(denominator)
+        guard total > 0, n >= 2 else { return nil }
+        let rate = Double(numerator) / total
+        var squares = 0.0
+        for group in groups {
+            for member in group where member[num] != 0 || member[den] != 0 {
+                let deviation = Double(member[num]) - rate * Double(member[den])
+                squares += deviation * deviation
+            }
+        }
+        let count = Double(n)
+        return (rate, count / (count - 1) * squares / (total * total))
     }
 
     /// One dimension's cohorts from their members' counts (qualified, exposed, bids, awards: one
@@ -404,8 +581,9 @@ public struct FairnessAudit: Sendable {
         /// nil (not judged) without a rest to compare with, or with fewer than two freelancers on
         /// either side.
         func z(_ name: String, _ num: Int, _ den: Int) -> Double? {
-            let rest = names.filter { $0 != name }.flatMap { members[$0] ?? [] }
-            guard let own = clusteredRate(members[name] ?? [], num, den), let others = clusteredRate(rest, num, den)
+            let rest = names.filter { $0 != name }.map { members[$0] ?? [] }
+            guard let own = clusteredRate(members[name] ?? [], num, den),
+                let others = clusteredRate(groups: rest, num, den)
             else { return nil }
             let variance = own.variance + others.variance
             return variance > 0 ? (others.rate - own.rate) / variance.squareRoot() : 0

@@ -163,7 +163,8 @@ public struct Matching: Sendable {
     var tuning = Tuning()
 
     struct Tuning: Sendable {
-        /// Rows per (skill, level) list in the first round; nil: max(2k, k + 16).
+        /// Rows per (skill, level) list in the first round (doubling each round after, up to
+        /// 4,096); nil: max(4k, 32), what ``CandidateSearch`` reads by default.
         var firstRead: Int?
         /// Skill-set groups per round of a feed.
         var groupsPerRound = 16

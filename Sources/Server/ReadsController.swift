@@ -89,7 +89,8 @@ struct ReadsController: Sendable {
 
     /// `gigctl audit matching --json` over HTTP: `weeks` (1…520, default 4) and `k` (1…100,
     /// default 10). It ranks every gig of the window, so it takes seconds on a large market: for
-    /// admins and services with the reads scope.
+    /// admins and services with the reads scope. The ranking uses up to a quarter of the pool's
+    /// connections (at most 4, those free at the time; it never waits for one).
     func auditMatching(_ request: Request, _ context: ServerContext) async throws -> Response {
         let principal = try ReadResponder.principal(context)
         guard principal.has(Principal.Scope.reads) else {
@@ -98,7 +99,8 @@ struct ReadsController: Sendable {
         let weeks = try Self.whole(request, "weeks", 1...520, default: 4)
         let k = try Self.whole(request, "k", 1...100, default: 10)
         try await reads.waitIfAsked(request, projectors: Self.matchingProjectors)
-        let audit = FairnessAudit(pool: matching.pool, weights: matching.weights)
+        let audit = FairnessAudit(
+            pool: matching.pool, weights: matching.weights, workers: min(4, matching.pool.maxConnections / 4))
         return try reads.respond(request, try await audit.run(weeks: weeks, k: k))
     }
 

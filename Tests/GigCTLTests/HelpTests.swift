@@ -46,6 +46,7 @@ struct HelpTests {
         (LogPartitionsPrepare.self, ["partitions_ahead", "Idempotent"]),
         (LogPartitionsArchive.self, ["CONCURRENTLY", "--output", "--drop-table", "SHA-256", "transactionId", "again"]),
         (LogTail.self, ["--from", "--category", "--type", "--follow", "gap-safe", "NDJSON"]),
+        (AuditMatching.self, ["four-fifths", "--workers", "one snapshot", "stderr", "--verbose", "--html"]),
         (ExportCommand.self, ["NDJSON", "position", "COPY", "--output"]),
         (ImportCommand.self, ["empty", "--allow-non-empty", "COPY", "all or nothing"]),
         (PrivacyGroup.self, ["forget", "export", "rotate-master-key", "GIGLEDGER_MASTER_KEY_FILE", "exits 78"]),

@@ -89,4 +89,41 @@ struct PoolTests {
         #expect(try await pool.query("SELECT 1").scalar(Int.self) == 1)
         await pool.close()
     }
+
+    /// A connection only when one is free: none while the only one is lent (no waiting), one
+    /// again once it is back.
+    @Test func connectionIfFreeNeverWaits() async throws {
+        let base = try await TestDatabase.pool(for: "pqpool")
+        let pool = ConnectionPool(config: base.config, maxConnections: 1, acquireTimeout: .seconds(60))
+        let inner = try await pool.withConnection { _ in
+            try await pool.withConnectionIfFree { try await $0.query("SELECT 1").scalar(Int.self) }
+        }
+        #expect(inner == nil)
+        let later = try await pool.withConnectionIfFree { try await $0.query("SELECT 2").scalar(Int.self) }
+        #expect(later == 2)
+        await pool.close()
+    }
+
+    /// A snapshot exported by one REPEATABLE READ transaction and imported by another: the
+    /// importer sees the exporter's state, not a row committed in between; a malformed
+    /// identifier is refused before it reaches SQL.
+    @Test func exportedSnapshotIsSharedByAnotherConnection() async throws {
+        let base = try await TestDatabase.fresh("pqsnapshot")
+        let pool = ConnectionPool(config: base.config, maxConnections: 3)
+        try await pool.query("CREATE TABLE t (n int)")
+        try await pool.query("INSERT INTO t VALUES (1)")
+        let seen = try await pool.withTransaction(.repeatableRead, readOnly: true) { leader in
+            let snapshot = try await leader.exportSnapshot()
+            try await pool.query("INSERT INTO t VALUES (2)")
+            return try await pool.withTransaction(.repeatableRead, readOnly: true) { follower in
+                try await follower.importSnapshot(snapshot)
+                return try await follower.query("SELECT count(*) FROM t").scalar(Int.self)
+            }
+        }
+        #expect(seen == 1)
+        #expect(try await pool.query("SELECT count(*) FROM t").scalar(Int.self) == 2)
+        #expect(SnapshotID("00000003-0000001B-1") != nil)
+        #expect(SnapshotID("1'; DROP TABLE t; --") == nil && SnapshotID("") == nil)
+        await pool.close()
+    }
 }

@@ -4,6 +4,7 @@ import GigLedger
 import Marketplace
 import PQ
 import Simulation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -203,5 +204,78 @@ struct FairnessAuditTests {
             #expect(abs(cohorts.map(\.qualifiedShare).reduce(0, +) - 1) < 0.001)
             #expect(abs(cohorts.map(\.bidShare).reduce(0, +) - 1) < 0.001)
         }
+    }
+
+    /// The top-k searches on several connections: each imports the reading transaction's
+    /// snapshot before any gig is ranked, so the places equal a one-connection run's, and a
+    /// freelancer registered and projected after the snapshot was exported — who takes top-k
+    /// places in every later audit — is seen by no search of this one.
+    @Test func parallelRankingSharesOneSnapshot() async throws {
+        let pool = try await TestDatabase.fresh("auditparallel", maxConnections: 6)
+        let store = EventStore(pool: pool)
+        let service = MarketplaceService(store: store, masterKey: .forTests)
+        let config = SimulationConfig(
+            freelancers: 300, clients: 20, weeks: 4, seed: 5, gigsPerClientPerWeek: 3, workers: 4,
+            endingInWeekOf: Date(timeIntervalSince1970: 1_790_000_000))
+        let summary = try await MarketSimulator(service: service, config: config).run()
+        #expect(summary.unexpectedRejections == 0)
+        let engine = ProjectionEngine(
+            store: store, projectors: [MatchingProjector()], owner: "auditparallel", batchSize: 1_000)
+        try await engine.prepare()
+        func caughtUp(_ events: Int) async throws {
+            _ = try await eventually(timeout: .seconds(120)) { () async throws -> Bool? in
+                try await engine.catchUpAll()
+                return try await engine.status().allSatisfy { $0.eventsApplied >= Int64(events) } ? true : nil
+            }
+        }
+        try await caughtUp(summary.events)
+
+        let (alone, _, one) = try await FairnessAudit(pool: pool, workers: 1).run(
+            weeks: 4, k: 10, progress: nil, beforeRanking: nil)
+        #expect(alone.report.gigs > 100 && one == [alone.report.gigs])
+        #expect(alone.places.values.reduce(0, +) >= alone.report.gigs * 9)
+
+        // A freelancer with every skill of the market at the top level and a middling rate.
+        let skills = try await pool.query(
+            "SELECT DISTINCT unnest(skills) FROM read_models.match_gigs_v4 ORDER BY 1"
+        ).rows.map { try $0.decode(String.self, at: 0) }
+        let rate = try await pool.query(
+            """
+            SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY hourly_rate_minor) FROM read_models.match_freelancers_v4 WHERE currency = 'EUR'
+            """
+        ).scalar(Int64.self)
+        let star = UUID()
+        let register = { () async throws -> Void in
+            let id = star.uuidString.lowercased()
+            try await service.execute(
+                try CommandInput(fields: [
+                    "command": "RegisterFreelancer", "actor": .string("freelancer:\(id)"),
+                    "freelancerId": .string(id), "name": "Star",
+                    "skills": .array(skills.map { ["skill": .string($0), "level": 3] }),
+                    "hourlyRate": ["currency": "EUR", "minorUnits": .number(Double(rate))], "hoursPerWeek": 40,
+                ]).command())
+            try await caughtUp(summary.events + 1)
+        }
+        let heard = Mutex<[FairnessAudit.Progress]>([])
+        var parallel = FairnessAudit(pool: pool, workers: 4)
+        parallel.gigsPerTake = 2
+        let (shared, _, perConnection) = try await parallel.run(
+            weeks: 4, k: 10, progress: { progress in heard.withLock { $0.append(progress) } },
+            beforeRanking: register)
+        // Four connections ranked (the pool had them free), more than one of them gigs, each gig once.
+        #expect(perConnection.count == 4 && perConnection.reduce(0, +) == alone.report.gigs)
+        #expect(perConnection.filter { $0 > 0 }.count >= 2, "\(perConnection)")
+        #expect(shared.places == alone.places && shared.places[star] == nil)
+        #expect(shared.report == alone.report)
+        let phases = heard.withLock { $0 }.compactMap { if case .phase(let name, _) = $0 { name } else { nil } }
+        #expect(phases == ["window", "qualified", "ranking", "bids", "judging"])
+        let ranked = heard.withLock { $0 }.compactMap { if case .ranked(let done, _, _) = $0 { done } else { nil } }
+        #expect(ranked.last == alone.report.gigs && ranked == ranked.sorted())
+
+        // Audits from now on see the freelancer, in the top k of many gigs.
+        let (later, _, _) = try await parallel.run(weeks: 4, k: 10, progress: nil, beforeRanking: nil)
+        #expect((later.places[star] ?? 0) > 10)
+        #expect(later.places != alone.places)
+        await pool.close()
     }
 }
