@@ -288,8 +288,14 @@ public final class PersonalDataVault: Sendable {
         var keys: [String: SymmetricKey] = [:]
         var missing: [String] = []
         cache.withLock { cache in
+            // A pending key opens nothing stored (no event sealed with it commits before it):
+            // what is stored for its subject is read, and replaces it if it differs.
             for subject in subjects {
-                if let key = cache.keys[subject] { keys[subject] = key } else { missing.append(subject) }
+                if let key = cache.keys[subject], cache.pending[subject] == nil {
+                    keys[subject] = key
+                } else {
+                    missing.append(subject)
+                }
             }
         }
         if missing.isEmpty { return KeyRing(keys: keys) }
@@ -309,7 +315,10 @@ public final class PersonalDataVault: Sendable {
             }
             let key = try unwrap(row, subject: subject, master: master)
             keys[subject] = key
-            cache.withLock { $0.keys[subject] = key }
+            cache.withLock { cache in
+                cache.keys[subject] = key
+                cache.pending[subject] = nil
+            }
         }
         return KeyRing(keys: keys)
     }
