@@ -334,6 +334,7 @@ public final class PersonalDataVault: Sendable {
     func evict(_ subject: String) {
         cache.withLock { cache in
             cache.keys[subject] = nil
+            cache.pending[subject] = nil
             cache.erased.insert(subject)
         }
     }
