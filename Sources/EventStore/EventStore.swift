@@ -66,17 +66,13 @@ public final class EventStore: Sendable {
     ///   cause) and nothing is stored.
     /// - With ``AppendGrouping`` the append may travel in one transaction with other callers'
     ///   appends; its outcome is still its own, and it returns only after that transaction committed.
-    ///   A store that groups refuses prerequisites (``EventStoreError/Code/invalidAppend``): a
-    ///   group's commands share one transaction, so one command's statements would not be its own.
+    ///   An append with prerequisites is sent alone, on the single path, also by a store that
+    ///   groups: a group's commands share one transaction, so its statements would not be its own.
     @discardableResult
     public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendResult {
-        if let grouper {
-            guard request.prerequisites.isEmpty else {
-                throw EventStoreError(
-                    .invalidAppend,
-                    "This event store groups appends (AppendGrouping), which cannot run an append's prerequisite statements in its own transaction; use a store without grouping for appends that have them. Nothing was stored."
-                )
-            }
+        // An append with prerequisites travels alone: in a group they would share the group's
+        // transaction (rare: a new data subject's first write).
+        if let grouper, request.prerequisites.isEmpty {
             let arrays = try AppendArrays(request)
             return try await grouper.append(request, arrays: arrays, store: self).get()
         }

@@ -70,17 +70,23 @@ struct AppendPrerequisiteTests {
         #expect(try await store.streamVersion(target) == 1)
     }
 
-    @Test func aStoreThatGroupsAppendsRefusesPrerequisites() async throws {
+    @Test func aStoreThatGroupsAppendsSendsAnAppendWithPrerequisitesAlone() async throws {
         let pool = try await TestDatabase.pool(for: "esprerequisites")
         let grouped = EventStore(pool: pool, grouping: AppendGrouping())
         let subject = "client:\(UUID().uuidString.lowercased())"
         let target = stream(uniqueCategory())
+        let wrapped = Self.wrappedKey()
+        let failing = AppendRequest(
+            metadata: metadata(), streams: [StreamAppend(stream: target, expected: .exactly(2), events: [event()])],
+            prerequisites: [Self.storeKey(subject, wrapped)])
+        let conflict = await #expect(throws: EventStoreError.self) { try await grouped.append(failing) }
+        #expect(conflict?.code == .wrongExpectedVersion)
+        #expect(try await Self.keys(pool, subject) == [])
         let request = AppendRequest(
             metadata: metadata(), streams: [StreamAppend(stream: target, expected: .noStream, events: [event()])],
-            prerequisites: [Self.storeKey(subject, Self.wrappedKey())])
-        let error = await #expect(throws: EventStoreError.self) { try await grouped.append(request) }
-        #expect(error?.code == .invalidAppend)
-        #expect(try await grouped.streamVersion(target) == nil)
-        #expect(try await Self.keys(pool, subject) == [])
+            prerequisites: [Self.storeKey(subject, wrapped)])
+        #expect(try await grouped.append(request).events.count == 1)
+        #expect(try await grouped.streamVersion(target) == 1)
+        #expect(try await Self.keys(pool, subject) == [wrapped])
     }
 }
