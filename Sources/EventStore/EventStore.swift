@@ -61,11 +61,18 @@ public final class EventStore: Sendable {
     ///   and stores nothing — also when two attempts race, or the first one's reply was lost.
     /// - When the connection breaks mid-append the append is sent again on a new connection (the
     ///   command id makes that safe), up to ``reconnectAttempts`` times.
+    /// - ``AppendRequest/prerequisites`` run first in the same transaction and round trip; the
+    ///   first that fails is thrown (mapped like the append's own errors, the ``PQError`` as
+    ///   cause) and nothing is stored.
     /// - With ``AppendGrouping`` the append may travel in one transaction with other callers'
     ///   appends; its outcome is still its own, and it returns only after that transaction committed.
+    ///   An append with prerequisites is sent alone, on the single path, also by a store that
+    ///   groups: a group's commands share one transaction, so its statements would not be its own.
     @discardableResult
     public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendResult {
-        if let grouper {
+        // An append with prerequisites travels alone: in a group they would share the group's
+        // transaction (rare: a new data subject's first write).
+        if let grouper, request.prerequisites.isEmpty {
             let arrays = try AppendArrays(request)
             return try await grouper.append(request, arrays: arrays, store: self).get()
         }
@@ -79,7 +86,9 @@ public final class EventStore: Sendable {
             let statement = try Self.appendStatement(request)
             return .success(
                 try await run(
-                    { connection in try await self.sendAppend(statement, on: connection) },
+                    { connection in
+                        try await self.sendAppend(statement, after: request.prerequisites, on: connection)
+                    },
                     recover: { error throws(EventStoreError) in
                         // A retry that raced its own first attempt fails on the stream row or on
                         // the command id; if the first attempt committed, its result is the answer.
@@ -99,10 +108,16 @@ public final class EventStore: Sendable {
     /// global notify lock through the commit's WAL flush and serialise concurrent appends; and a
     /// NOTIFY transaction gets a transaction id, so it commits without waiting for its own flush
     /// (`synchronous_commit` off for it alone): a wake-up needs no durability, the append does.
-    private func sendAppend(_ statement: SQL, on connection: Connection) async throws -> AppendResult {
+    /// The append's ``AppendRequest/prerequisites`` run first in its transaction.
+    private func sendAppend(_ statement: SQL, after prerequisites: [SQL], on connection: Connection) async throws
+        -> AppendResult
+    {
         let outcomes = try await connection.pipeline(
-            [statement, Self.notifyStatement], mode: .eachOwnTransaction)
-        return try AppendResult(json: try outcomes[0].get().scalar(PGJSON.self))
+            prerequisites + [statement, Self.notifyStatement],
+            mode: .transactions(sizes: [prerequisites.count + 1, 1]))
+        // The first failure is the cause; the statements after it in the transaction were skipped.
+        for outcome in outcomes.prefix(prerequisites.count) { _ = try outcome.get() }
+        return try AppendResult(json: try outcomes[prerequisites.count].get().scalar(PGJSON.self))
     }
 
     package static let notifyStatement: SQL = {
@@ -143,15 +158,19 @@ public final class EventStore: Sendable {
         }
     }
 
-    /// Appends inside the caller's transaction on `connection` (see ``withStreamLock(_:_:)``).
-    /// The caller commits; nothing is stored if it rolls back.
+    /// Appends inside the caller's transaction on `connection` (see ``withStreamLock(_:_:)``),
+    /// after its ``AppendRequest/prerequisites``. The caller commits; nothing is stored if it
+    /// rolls back.
     @discardableResult
     public func append(_ request: AppendRequest, within connection: Connection) async throws(EventStoreError)
         -> AppendResult
     {
         let statement = try Self.appendStatement(request)
         let stored: PGJSON
-        do { stored = try await connection.query(statement).scalar(PGJSON.self) } catch {
+        do {
+            for prerequisite in request.prerequisites { try await connection.execute(prerequisite) }
+            stored = try await connection.query(statement).scalar(PGJSON.self)
+        } catch {
             throw Self.mapAppendError(error)
         }
         return try AppendResult(json: stored)

@@ -72,12 +72,19 @@ public struct AppendRequest: Sendable, Hashable {
     public var metadata: EventMetadata
     /// The streams written, each with its expectation; all or none are stored.
     public var streams: [StreamAppend]
+    /// Statements run first, in order, in the append's own transaction and round trip: what the
+    /// events depend on (a new data subject's key, ``EventStore/append(_:)``). If one fails,
+    /// nothing is stored and the append throws its error; if the append fails, what they wrote
+    /// is rolled back with it. A retry of the append (same command id) runs them again, so they
+    /// must succeed again when their first run committed.
+    public var prerequisites: [SQL]
     /// The command id of ``metadata``: the append's idempotency key.
     public var commandId: UUID { metadata.commandId }
-    /// An append of `streams` under `metadata`.
-    public init(metadata: EventMetadata, streams: [StreamAppend]) {
+    /// An append of `streams` under `metadata`, after `prerequisites` in its transaction.
+    public init(metadata: EventMetadata, streams: [StreamAppend], prerequisites: [SQL] = []) {
         self.metadata = metadata
         self.streams = streams
+        self.prerequisites = prerequisites
     }
 }
 

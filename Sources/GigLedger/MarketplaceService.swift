@@ -76,13 +76,18 @@ public final class MarketplaceService: Sendable {
                 let outcome = try await executeLocked(command, metadata: metadata, attempt: attempt)
                 switch outcome {
                 case .done(let result): return result
+                case .keyRefused(let error) where attempt < maxAttempts:
+                    logger.debug(
+                        "a new data key was refused; deciding again with the stored one",
+                        metadata: ["command.id": "\(context.commandID)", "error": "\(error)"])
+                    continue
                 case .conflict(let error) where attempt < maxAttempts:
                     cache.markHot(command.stream.name)
                     logger.debug(
                         "locked attempt conflicted",
                         metadata: ["command.id": "\(context.commandID)", "error": "\(error)"])
                     continue
-                case .conflict(let error):
+                case .conflict(let error), .keyRefused(let error):
                     throw CommandError(
                         .conflict,
                         "\(command.name) on \(command.stream) conflicted with concurrent writers \(attempt) times and gave up; nothing was appended. Send it again with the same command id.",
@@ -106,7 +111,9 @@ public final class MarketplaceService: Sendable {
                     attempts: attempt)
             }
             do {
-                let result = try await store.append(AppendRequest(metadata: metadata, streams: plan.streams))
+                let result = try await store.append(
+                    AppendRequest(metadata: metadata, streams: plan.streams, prerequisites: plan.prerequisites))
+                vault.stored(plan.newKeys)
                 return CommandOutcome(
                     command: command.name, commandId: context.commandID.uuid,
                     events: plan.describe(result), duplicate: result.duplicate, attempts: attempt)
@@ -114,6 +121,10 @@ public final class MarketplaceService: Sendable {
                 // Someone else appended since we read: decide again, now in turn (above).
                 forgetIfStale(error)
                 cache.markHot(command.stream.name)
+                continue
+            } catch  where attempt < maxAttempts && vault.refused(error) != nil {
+                // Another writer stored a different data key for a subject first (or the subject
+                // was forgotten): nothing was appended; decide again with what is stored.
                 continue
             } catch  where error.code == .wrongExpectedVersion {
                 throw CommandError(
@@ -129,6 +140,8 @@ public final class MarketplaceService: Sendable {
     enum LockedOutcome {
         case done(CommandOutcome)
         case conflict(EventStoreError)
+        /// A new data key the append stored first was refused (see ``PersonalDataVault/refused(_:)``).
+        case keyRefused(EventStoreError)
     }
 
     /// One attempt holding the stream's lock: read, decide and append in one transaction.
@@ -138,29 +151,42 @@ public final class MarketplaceService: Sendable {
         let stream: StreamName
         do { stream = try StreamName(validating: command.stream.name) } catch { throw CommandError.store(error) }
         do throws(CommandError) {
-            return try await store.withStreamLock([stream]) { connection throws(CommandError) -> LockedOutcome in
+            let (outcome, newKeys) = try await store.withStreamLock([stream]) {
+                connection throws(CommandError) -> (LockedOutcome, [String: Data]) in
                 let plan = try await self.planned(command, on: connection)
                 if plan.streams.isEmpty {
-                    return .done(
-                        try await self.firstResult(of: command, attempts: attempt)
-                            ?? CommandOutcome(
-                                command: command.name, commandId: metadata.commandId, events: [], duplicate: false,
-                                attempts: attempt))
+                    return (
+                        .done(
+                            try await self.firstResult(of: command, attempts: attempt)
+                                ?? CommandOutcome(
+                                    command: command.name, commandId: metadata.commandId, events: [],
+                                    duplicate: false, attempts: attempt)), [:]
+                    )
                 }
                 let result: AppendResult
                 do throws(EventStoreError) {
                     result = try await self.store.append(
-                        AppendRequest(metadata: metadata, streams: plan.streams), within: connection)
+                        AppendRequest(metadata: metadata, streams: plan.streams, prerequisites: plan.prerequisites),
+                        within: connection)
                 } catch {
                     // A conflict (`.conflict`, the store's error as cause) rolls the transaction back.
                     throw CommandError.store(error)
                 }
-                return .done(
-                    CommandOutcome(
-                        command: command.name, commandId: metadata.commandId,
-                        events: plan.describe(result), duplicate: result.duplicate, attempts: attempt))
+                return (
+                    .done(
+                        CommandOutcome(
+                            command: command.name, commandId: metadata.commandId,
+                            events: plan.describe(result), duplicate: result.duplicate, attempts: attempt)),
+                    plan.newKeys
+                )
             }
+            // Committed: the new keys are stored.
+            vault.stored(newKeys)
+            return outcome
         } catch {
+            if vault.refused(error) != nil, let refusal = error.cause as? EventStoreError {
+                return .keyRefused(refusal)
+            }
             if error.code == .conflict, let conflict = error.cause as? EventStoreError {
                 forgetIfStale(conflict)
                 if let earlier = try await firstResult(of: command, attempts: attempt) { return .done(earlier) }
@@ -212,6 +238,11 @@ public final class MarketplaceService: Sendable {
     /// The streams to append, with their expectations, and the event types in request order.
     struct AppendPlan {
         var streams: [StreamAppend] = []
+        /// New data keys the events are sealed with (wrapped, by subject): stored first in the
+        /// append's own transaction.
+        var newKeys: [String: Data] = [:]
+        /// Statements the append runs first (storing ``newKeys``).
+        var prerequisites: [SQL] = []
         func describe(_ result: AppendResult) -> [CommandOutcome.Appended] {
             var types: [String: String] = [:]
             for group in streams {
@@ -325,7 +356,8 @@ public final class MarketplaceService: Sendable {
                 expected = version == 0 ? .noStream : .exactly(version)
             }
             let sealed = try await vault.seal(write.events, owners: owners[write.stream] ?? [])
-            let events = sealed.map {
+            plan.newKeys.merge(sealed.newKeys) { first, _ in first }
+            let events = sealed.events.map {
                 NewEvent(
                     type: $0.type, schemaVersion: $0.schemaVersion,
                     data: PGJSON(text: String(decoding: $0.data, as: UTF8.self)),
@@ -334,6 +366,7 @@ public final class MarketplaceService: Sendable {
             plan.streams.append(
                 StreamAppend(stream: try StreamName(validating: write.stream.name), expected: expected, events: events))
         }
+        plan.prerequisites = vault.storeStatements(for: plan.newKeys)
         return plan
     }
 

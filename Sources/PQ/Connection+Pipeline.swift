@@ -7,6 +7,10 @@ public enum PipelineMode: Sendable {
     case oneTransaction
     /// Each statement is its own implicit transaction: a failure affects only that statement.
     case eachOwnTransaction
+    /// Consecutive runs of statements, each run one implicit transaction: `sizes` are the runs'
+    /// lengths in order and add up to the number of statements. A failure rolls back its run
+    /// only; the run's later statements are skipped, later runs go ahead.
+    case transactions(sizes: [Int])
 }
 
 extension Connection {
@@ -32,12 +36,31 @@ extension Connection {
         for statement in statements {
             names.append(statement.isPrepared ? try preparedName(for: statement) : nil)
         }
+        // Index of the last statement of each implicit transaction (a sync follows it).
+        let ends: Set<Int>
+        switch mode {
+        case .oneTransaction: ends = [statements.count - 1]
+        case .eachOwnTransaction: ends = Set(statements.indices)
+        case .transactions(let sizes):
+            guard sizes.allSatisfy({ $0 > 0 }), sizes.reduce(0, +) == statements.count else {
+                throw PQError(
+                    .invalidParameter,
+                    "A pipeline's transaction sizes \(sizes) must be positive and add up to its \(statements.count) statements."
+                )
+            }
+            var end = -1
+            ends = Set(
+                sizes.map { size in
+                    end += size
+                    return end
+                })
+        }
         guard PQenterPipelineMode(conn) == 1 else {
             throw PQError(
                 .protocolViolation, "Could not enter pipeline mode (is a statement still running on this connection?).")
         }
         defer { _ = PQexitPipelineMode(conn) }
-        for (statement, name) in zip(statements, names) {
+        for (index, (statement, name)) in zip(statements, names).enumerated() {
             let sent = try withParameters(statement) { count, types, values, lengths, formats in
                 if let name {
                     PQsendQueryPrepared(conn, name, count, values, lengths, formats, 0)
@@ -46,14 +69,13 @@ extension Connection {
                 }
             }
             guard sent == 1 else { throw lostOrFailed(query: statement.text) }
-            if mode == .eachOwnTransaction, PQpipelineSync(conn) != 1 { throw lostOrFailed(query: statement.text) }
+            if ends.contains(index), PQpipelineSync(conn) != 1 { throw lostOrFailed(query: statement.text) }
         }
-        if mode == .oneTransaction, PQpipelineSync(conn) != 1 { throw lostOrFailed(query: nil) }
 
         var outcomes: [Result<QueryResult, PQError>] = []
         outcomes.reserveCapacity(statements.count)
         var index = 0
-        var syncsPending = mode == .oneTransaction ? 1 : statements.count
+        var syncsPending = ends.count
         while syncsPending > 0 {
             guard let result = PQgetResult(conn) else {
                 // End of one statement's results; the next call starts the next one.

@@ -88,6 +88,12 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     /// `privacy.forget` (`sql/0013_privacy.sql`): the data subject to forget was never registered
     /// (neither its stream nor an earlier erasure exists); nothing was done.
     public static let subjectNotFound = SQLState("GL404")
+    /// `privacy.store_subject_key` (`sql/0014_subject_key_in_append.sql`): the data subject was
+    /// forgotten, so no data key is made for it again; the append it ran in stored nothing.
+    public static let subjectForgotten = SQLState("GL410")
+    /// `privacy.store_subject_key`: the data subject has another data key already (a concurrent
+    /// writer stored its own first); the append it ran in stored nothing. The detail is the subject.
+    public static let subjectKeyTaken = SQLState("GL412")
 
     /// Codes after which the same transaction may succeed when simply run again.
     public var isTransient: Bool {

@@ -9,7 +9,9 @@ import Testing
 /// SQL that raises them in step.
 @Suite("GigLedger's SQLSTATE names match the SQL that raises them")
 struct SQLStateTests {
-    static let named: [SQLState] = [.appendConflict, .appendRejected, .appendOnlyViolation, .subjectNotFound]
+    static let named: [SQLState] = [
+        .appendConflict, .appendRejected, .appendOnlyViolation, .subjectNotFound, .subjectForgotten, .subjectKeyTaken,
+    ]
 
     @Test func everyCustomCodeInTheMigrationsHasAName() throws {
         let text = Migration.embedded.map(\.sql).joined(separator: "\n")

@@ -12,8 +12,12 @@ import Synchronization
 /// (``forget(_:reason:actor:at:)``), after which its fields read as ``PersonalData/placeholder``.
 ///
 /// Unwrapped data keys are cached in memory for the vault's life, so the append path pays for
-/// AES-GCM only (a new subject costs one more durable commit: its key is stored in a transaction
-/// of its own before the append; BENCHMARKS.md). A key forgotten by another
+/// AES-GCM only. A new subject's key is made here and stored by the first append sealed with it,
+/// in that append's own transaction (``Sealed/newKeys``, ``storeStatements(for:)`` as the
+/// append's prerequisites): the key and the events commit together or not at all. When another
+/// writer stored a different key first, or the subject was forgotten meanwhile, that append
+/// fails as a whole; the handler calls ``refused(_:)`` and decides again with the stored key
+/// (or the placeholder). A key forgotten by another
 /// process may stay cached here: what this process then seals with it is unreadable (its key is
 /// gone), and what it opens it could read before; PRIVACY.md states the limit.
 public final class PersonalDataVault: Sendable {
@@ -22,6 +26,9 @@ public final class PersonalDataVault: Sendable {
 
     private struct Cache {
         var keys: [String: SymmetricKey] = [:]
+        /// Keys made here (wrapped, by subject) whose row may not be stored yet: every append
+        /// sealed with one stores it first in its own transaction, until ``stored(_:)``.
+        var pending: [String: Data] = [:]
         /// Subjects found erased while sealing (no key is ever made for them again).
         var erased: Set<String> = []
         var verified = false
@@ -74,22 +81,31 @@ public final class PersonalDataVault: Sendable {
 
     // MARK: - Sealing (the append path)
 
+    /// Events sealed for an append, and the new data keys (wrapped, by subject) that the append
+    /// must store in its own transaction (``storeStatements(for:)``).
+    struct Sealed {
+        var events: [EncodedEvent]
+        var newKeys: [String: Data] = [:]
+    }
+
     /// `events` with their personal fields sealed for `owners` (the stream's subjects, see
     /// ``PersonalData/Field``). A field whose owner was forgotten is stored as the placeholder.
-    func seal(_ events: [EncodedEvent], owners: [DataSubject]) async throws(PrivacyError) -> [EncodedEvent] {
-        guard master != nil, events.contains(where: { PersonalData.fields[$0.type] != nil }) else { return events }
+    func seal(_ events: [EncodedEvent], owners: [DataSubject]) async throws(PrivacyError) -> Sealed {
+        guard master != nil, events.contains(where: { PersonalData.fields[$0.type] != nil }) else {
+            return Sealed(events: events)
+        }
         guard !owners.isEmpty else {
             throw PrivacyError(
                 .invalidRequest,
                 "An event with personal fields has no data subject to seal them for. This is a bug in GigLedger.")
         }
-        let keys = try await dataKeys(for: owners)
+        let (keys, newKeys) = try await dataKeys(for: owners)
         let ordered = owners.compactMap { subject in
             keys[subject.description].map { (id: subject.description, key: $0) }
         }
         let complete = ordered.count == owners.count
         do {
-            return try events.map { event in
+            let sealed = try events.map { event in
                 guard
                     let data = try PersonalData.mapFields(
                         of: event.type, in: event.data,
@@ -101,47 +117,130 @@ public final class PersonalDataVault: Sendable {
                 else { return event }
                 return EncodedEvent(type: event.type, schemaVersion: event.schemaVersion, data: data)
             }
+            return Sealed(events: sealed, newKeys: complete ? newKeys : [:])
         } catch {
             throw PrivacyError(.corruptKey, "Sealing personal fields failed: \(error).", cause: error)
         }
     }
 
-    /// The data keys of `subjects`, created where missing; a forgotten subject has none.
-    private func dataKeys(for subjects: [DataSubject]) async throws(PrivacyError) -> [String: SymmetricKey] {
-        guard let master else { return [:] }
+    /// The statements that store `newKeys` (from ``Sealed/newKeys``), for the append's
+    /// ``AppendRequest/prerequisites``: each raises ``SQLState/subjectKeyTaken`` when the subject
+    /// has another key, ``SQLState/subjectForgotten`` when it was forgotten (see ``refused(_:)``).
+    func storeStatements(for newKeys: [String: Data]) -> [SQL] {
+        guard let master else { return [] }
+        // Sorted: two appends storing the same keys lock their rows in one order.
+        return newKeys.sorted { $0.key < $1.key }.map { subject, wrapped in
+            "SELECT privacy.store_subject_key(\(subject), \(wrapped), \(master.id))"
+        }
+    }
+
+    /// The append that stored `newKeys` committed: appends no longer need to store them.
+    func stored(_ newKeys: [String: Data]) {
+        guard !newKeys.isEmpty else { return }
+        cache.withLock { cache in
+            for (subject, wrapped) in newKeys where cache.pending[subject] == wrapped {
+                cache.pending[subject] = nil
+            }
+        }
+    }
+
+    /// The subject whose new data key the database refused in `error` (another writer's key
+    /// was stored first, or the subject was forgotten), having dropped that key from the cache:
+    /// the next seal reads what is stored. `nil` when `error` is no such refusal.
+    func refused(_ error: any Error) -> String? {
+        var cause: (any Error)? = error
+        while let current = cause {
+            if let error = current as? PQError {
+                guard error.sqlState == .subjectKeyTaken || error.sqlState == .subjectForgotten,
+                    let subject = error.server?.detail
+                else { return nil }
+                cache.withLock { cache in
+                    cache.keys[subject] = nil
+                    cache.pending[subject] = nil
+                }
+                return subject
+            }
+            switch current {
+            case let error as CommandError: cause = error.cause
+            case let error as EventStoreError: cause = error.cause
+            default: cause = nil
+            }
+        }
+        return nil
+    }
+
+    /// The data keys of `subjects` (a forgotten subject has none), and those among them made
+    /// here and not yet stored (wrapped, by subject).
+    private func dataKeys(for subjects: [DataSubject]) async throws(PrivacyError) -> (
+        keys: [String: SymmetricKey], newKeys: [String: Data]
+    ) {
+        guard let master else { return ([:], [:]) }
         var found: [String: SymmetricKey] = [:]
+        var newKeys: [String: Data] = [:]
         var missing: [String] = []
         cache.withLock { cache in
             for subject in subjects.map(\.description) {
                 if let key = cache.keys[subject] {
                     found[subject] = key
+                    if let wrapped = cache.pending[subject] { newKeys[subject] = wrapped }
                 } else if !cache.erased.contains(subject) {
                     missing.append(subject)
                 }
             }
         }
-        if missing.isEmpty { return found }
+        if missing.isEmpty { return (found, newKeys) }
         try await verifyMasterKey()
-        for subject in missing {
-            let fresh = SymmetricKey(size: .bits256)
-            let row: Row?
+        let rows: [Row]
+        do {
+            rows = try await pool.query(
+                """
+                SELECT s.subject, k.wrapped_key, k.master_key_id, e.subject IS NOT NULL AS erased
+                FROM unnest(\(missing)::text[]) AS s(subject)
+                LEFT JOIN privacy.subject_keys k ON k.subject = s.subject
+                LEFT JOIN privacy.erasures e ON e.subject = s.subject
+                """
+            ).rows
+        } catch {
+            throw PrivacyError.store(error, "Reading the data keys of \(missing.joined(separator: ", "))")
+        }
+        for row in rows {
+            let subject: String
+            let erased: Bool
+            let stored: Data?
             do {
-                let wrapped = try master.wrap(fresh, for: subject)
-                row = try await pool.query(
-                    "SELECT wrapped_key, master_key_id FROM privacy.subject_key(\(subject), \(wrapped), \(master.id))"
-                ).rows.first
+                subject = try row.decode(String.self, "subject")
+                erased = try row.decode(Bool.self, "erased")
+                stored = try row.decode(Data?.self, "wrapped_key")
             } catch {
-                throw PrivacyError.store(error, "Fetching the data key of \(subject)")
+                throw PrivacyError.store(error, "Reading data keys")
             }
-            guard let row else {
+            if erased {
                 cache.withLock { _ = $0.erased.insert(subject) }
                 continue
             }
-            let key = try unwrap(row, subject: subject, master: master)
-            cache.withLock { $0.keys[subject] = key }
-            found[subject] = key
+            if stored != nil {
+                let key = try unwrap(row, subject: subject, master: master)
+                cache.withLock { $0.keys[subject] = key }
+                found[subject] = key
+                continue
+            }
+            // No key yet: made here, stored by the append that uses it. A key another task of
+            // this process made meanwhile is used instead (one pending key per subject).
+            let fresh = SymmetricKey(size: .bits256)
+            let wrapped: Data
+            do { wrapped = try master.wrap(fresh, for: subject) } catch {
+                throw PrivacyError.store(error, "Wrapping a new data key for \(subject)")
+            }
+            let chosen = cache.withLock { cache -> (SymmetricKey, Data?) in
+                if let key = cache.keys[subject] { return (key, cache.pending[subject]) }
+                cache.keys[subject] = fresh
+                cache.pending[subject] = wrapped
+                return (fresh, wrapped)
+            }
+            found[subject] = chosen.0
+            if let pendingWrapped = chosen.1 { newKeys[subject] = pendingWrapped }
         }
-        return found
+        return (found, newKeys)
     }
 
     private func unwrap(_ row: Row, subject: String, master: MasterKey) throws(PrivacyError) -> SymmetricKey {
@@ -189,8 +288,14 @@ public final class PersonalDataVault: Sendable {
         var keys: [String: SymmetricKey] = [:]
         var missing: [String] = []
         cache.withLock { cache in
+            // A pending key opens nothing stored (no event sealed with it commits before it):
+            // what is stored for its subject is read, and replaces it if it differs.
             for subject in subjects {
-                if let key = cache.keys[subject] { keys[subject] = key } else { missing.append(subject) }
+                if let key = cache.keys[subject], cache.pending[subject] == nil {
+                    keys[subject] = key
+                } else {
+                    missing.append(subject)
+                }
             }
         }
         if missing.isEmpty { return KeyRing(keys: keys) }
@@ -210,7 +315,10 @@ public final class PersonalDataVault: Sendable {
             }
             let key = try unwrap(row, subject: subject, master: master)
             keys[subject] = key
-            cache.withLock { $0.keys[subject] = key }
+            cache.withLock { cache in
+                cache.keys[subject] = key
+                cache.pending[subject] = nil
+            }
         }
         return KeyRing(keys: keys)
     }
@@ -226,6 +334,7 @@ public final class PersonalDataVault: Sendable {
     func evict(_ subject: String) {
         cache.withLock { cache in
             cache.keys[subject] = nil
+            cache.pending[subject] = nil
             cache.erased.insert(subject)
         }
     }
