@@ -131,45 +131,37 @@ public final class ConnectionPool: Sendable {
 
     func borrow() async throws(PQError) -> Connection {
         while true {
-            let lease = try await state.acquire(timeout: acquireTimeout)
-            switch lease {
-            case .existing(let connection):
-                if await connection.checkAlive() { return connection }
-                let pid = await connection.backendPID
-                logger.info("pool replaces a broken connection", metadata: ["pq.backend_pid": "\(pid)"])
-                await connection.close()
-                await state.discarded()
-            case .create:
-                do {
-                    return try await Connection.connect(config, logger: logger)
-                } catch {
-                    await state.discarded()
-                    throw error
-                }
-            }
+            if let connection = try await open(try await state.acquire(timeout: acquireTimeout)) { return connection }
         }
     }
 
     /// ``borrow()`` without waiting: nil when every connection is lent.
     func borrowIfFree() async throws(PQError) -> Connection? {
         while let lease = try await state.acquireIfFree() {
-            switch lease {
-            case .existing(let connection):
-                if await connection.checkAlive() { return connection }
-                let pid = await connection.backendPID
-                logger.info("pool replaces a broken connection", metadata: ["pq.backend_pid": "\(pid)"])
-                await connection.close()
-                await state.discarded()
-            case .create:
-                do {
-                    return try await Connection.connect(config, logger: logger)
-                } catch {
-                    await state.discarded()
-                    throw error
-                }
-            }
+            if let connection = try await open(lease) { return connection }
         }
         return nil
+    }
+
+    /// The connection a lease stands for: an idle one if it is still alive (`nil`, after
+    /// replacing it in the count, if it broke), or a new one.
+    private func open(_ lease: PoolState.Lease) async throws(PQError) -> Connection? {
+        switch lease {
+        case .existing(let connection):
+            if await connection.checkAlive() { return connection }
+            let pid = await connection.backendPID
+            logger.info("pool replaces a broken connection", metadata: ["pq.backend_pid": "\(pid)"])
+            await connection.close()
+            await state.discarded()
+            return nil
+        case .create:
+            do {
+                return try await Connection.connect(config, logger: logger)
+            } catch {
+                await state.discarded()
+                throw error
+            }
+        }
     }
 
     func giveBack(_ connection: Connection) async {
