@@ -405,22 +405,51 @@ public struct Matching: Sendable {
         let wantedSkills: [String]
         let maxContracts: Int?
 
-        init(row: Row) throws {
-            id = try row.decode(UUID.self, "freelancer_id")
-            rate = try row.decode(Int64.self, "hourly_rate_minor")
-            currency = try row.decode(String.self, "currency")
-            hours = try row.decode(Int.self, "hours_per_week")
-            active = try row.decode(Int.self, "active_contracts")
-            ratingsSum = try row.decode(Int.self, "ratings_sum")
-            ratingsN = try row.decode(Int.self, "ratings_n")
-            completed = try row.decode(Int.self, "completed")
-            failed = try row.decode(Int.self, "failed")
-            started = try row.decode(Int.self, "contracts_started")
-            minimumBudget = try row.decode(Int64?.self, "min_budget_minor")
-            minimumBudgetCurrency = try row.decode(String?.self, "min_budget_currency")
-            currencies = try row.decode([String].self, "accepted_currencies")
-            wantedSkills = try row.decode([String].self, "wanted_skills")
-            maxContracts = try row.decode(Int?.self, "max_contracts")
+        /// Where each fact is in a result's rows: looked up by name once per result, so decoding
+        /// many rows (a search reads hundreds) costs no name lookup per cell.
+        struct Columns {
+            let id: Int, rate: Int, currency: Int, hours: Int, active: Int, ratingsSum: Int, ratingsN: Int
+            let completed: Int, failed: Int, started: Int, minimumBudget: Int, minimumBudgetCurrency: Int
+            let currencies: Int, wantedSkills: Int, maxContracts: Int
+
+            init(_ row: Row) throws {
+                func at(_ name: String) throws -> Int { try Matching.column(name, of: row) }
+                id = try at("freelancer_id")
+                rate = try at("hourly_rate_minor")
+                currency = try at("currency")
+                hours = try at("hours_per_week")
+                active = try at("active_contracts")
+                ratingsSum = try at("ratings_sum")
+                ratingsN = try at("ratings_n")
+                completed = try at("completed")
+                failed = try at("failed")
+                started = try at("contracts_started")
+                minimumBudget = try at("min_budget_minor")
+                minimumBudgetCurrency = try at("min_budget_currency")
+                currencies = try at("accepted_currencies")
+                wantedSkills = try at("wanted_skills")
+                maxContracts = try at("max_contracts")
+            }
+        }
+
+        init(row: Row) throws { try self.init(row: row, columns: Columns(row)) }
+
+        init(row: Row, columns c: Columns) throws {
+            id = try row.decode(UUID.self, at: c.id)
+            rate = try row.decode(Int64.self, at: c.rate)
+            currency = try row.decode(String.self, at: c.currency)
+            hours = try row.decode(Int.self, at: c.hours)
+            active = try row.decode(Int.self, at: c.active)
+            ratingsSum = try row.decode(Int.self, at: c.ratingsSum)
+            ratingsN = try row.decode(Int.self, at: c.ratingsN)
+            completed = try row.decode(Int.self, at: c.completed)
+            failed = try row.decode(Int.self, at: c.failed)
+            started = try row.decode(Int.self, at: c.started)
+            minimumBudget = try row.decode(Int64?.self, at: c.minimumBudget)
+            minimumBudgetCurrency = try row.decode(String?.self, at: c.minimumBudgetCurrency)
+            currencies = try row.decode([String].self, at: c.currencies)
+            wantedSkills = try row.decode([String].self, at: c.wantedSkills)
+            maxContracts = try row.decode(Int?.self, at: c.maxContracts)
         }
 
         func availability(_ w: Weights) -> Double {
@@ -435,6 +464,15 @@ public struct Matching: Sendable {
         }
     }
 
+    /// The position of the column `name` in `row`'s result, to decode many rows by index.
+    static func column(_ name: String, of row: Row) throws(PQError) -> Int {
+        guard let index = row.columns.firstIndex(where: { $0.name == name }) else {
+            let known = row.columns.map(\.name).joined(separator: ", ")
+            throw PQError(.decoding, "The result has no column \"\(name)\" (it has: \(known)).")
+        }
+        return index
+    }
+
     /// A freelancer's completed contracts in one skill and the client ratings they got.
     struct Experience: Sendable, Hashable {
         let completed: Int
@@ -443,10 +481,16 @@ public struct Matching: Sendable {
 
         /// From the columns `x_skills`, `x_completed`, `x_ratings_sum`, `x_ratings_n` of `row`.
         static func bySkill(_ row: Row) throws -> [String: Experience] {
-            let skills = try row.decode([String].self, "x_skills")
-            let completed = try row.decode([Int].self, "x_completed")
-            let sums = try row.decode([Int].self, "x_ratings_sum")
-            let counts = try row.decode([Int].self, "x_ratings_n")
+            try bySkill(row, columns: Matching.column("x_skills", of: row))
+        }
+
+        /// From four columns of `row` from `first` on: skills, completed, ratings' sum and count
+        /// (``bySkill(_:)``'s, at a position found once per result).
+        static func bySkill(_ row: Row, columns first: Int) throws -> [String: Experience] {
+            let skills = try row.decode([String].self, at: first)
+            let completed = try row.decode([Int].self, at: first + 1)
+            let sums = try row.decode([Int].self, at: first + 2)
+            let counts = try row.decode([Int].self, at: first + 3)
             var out: [String: Experience] = [:]
             for (i, skill) in skills.enumerated() where i < completed.count && i < sums.count && i < counts.count {
                 out[skill] = Experience(completed: completed[i], ratingsSum: sums[i], ratingsN: counts[i])
@@ -632,13 +676,13 @@ public struct Matching: Sendable {
     private func gigContext(_ gig: UUID, _ conn: Connection) async throws -> GigContext? {
         guard
             let row = try await conn.query(
-                """
+                ("""
                 SELECT g.currency, g.budget_min_minor, g.budget_max_minor, g.experience, g.engagement_hours, g.skills,
                        ARRAY(SELECT coalesce(d.freelancers, 0) FROM unnest(g.skills) WITH ORDINALITY AS s(skill, n)
                              LEFT JOIN read_models.match_skill_df_v4 d ON d.skill = s.skill ORDER BY s.n) AS df,
                        coalesce((SELECT p.freelancers FROM read_models.match_population_v4 p), 0) AS population
                 FROM read_models.match_gigs_v4 g WHERE g.gig_id = \(gig)
-                """
+                """ as SQL).prepared()
             ).rows.first
         else { return nil }
         let population = try row.decode(Int.self, "population")
@@ -675,7 +719,7 @@ public struct Matching: Sendable {
         func texts(_ values: [String?]) -> PGBind { PGBind.array(values, type: .textArray) }
         func ints(_ values: [Int?]) -> PGBind { PGBind.array(values.map { $0.map { String($0) } }, type: .int4Array) }
         let rows = try await conn.query(
-            """
+            ("""
             SELECT l.n::int AS n, c.freelancer_id AS listed_id, c.rank_key, f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week,
                    f.active_contracts, f.ratings_sum, f.ratings_n, f.completed, f.failed, f.contracts_started,
                    f.min_budget_minor, f.min_budget_currency, f.accepted_currencies, f.wanted_skills, f.max_contracts,
@@ -713,17 +757,27 @@ public struct Matching: Sendable {
                 FROM read_models.match_experience_v4 e WHERE e.freelancer_id = c.freelancer_id AND e.skill = ANY(\(gigSkills)::text[])
             ) x ON true
             ORDER BY l.n, c.rank_key, c.freelancer_id
-            """
+            """ as SQL).prepared()
         ).rows
+        guard let first = rows.first else { return [] }
+        // Positions resolved once: the rows are decoded by index (columns as selected above).
+        let columns = try FreelancerFacts.Columns(first)
+        let (n, listed, key) = (
+            try Self.column("n", of: first), try Self.column("listed_id", of: first),
+            try Self.column("rank_key", of: first)
+        )
+        let (skills, levels) = (try Self.column("skills", of: first), try Self.column("levels", of: first))
+        let experience = try Self.column("x_skills", of: first)
         return try rows.map { row in
-            let facts: FreelancerFacts? = row.isNull(at: 3) ? nil : try FreelancerFacts(row: row)
+            let facts: FreelancerFacts? =
+                row.isNull(at: columns.id) ? nil : try FreelancerFacts(row: row, columns: columns)
             return CandidateSearch.Fetched(
-                request: try row.decode(Int.self, "n") - 1, id: try row.decode(UUID.self, "listed_id"),
-                key: try row.decode(Double.self, "rank_key"), facts: facts,
+                request: try row.decode(Int.self, at: n) - 1, id: try row.decode(UUID.self, at: listed),
+                key: try row.decode(Double.self, at: key), facts: facts,
                 levels: Dictionary(
-                    zip(try row.decode([String].self, "skills"), try row.decode([Int].self, "levels")),
+                    zip(try row.decode([String].self, at: skills), try row.decode([Int].self, at: levels)),
                     uniquingKeysWith: { $1 }),
-                experience: try Experience.bySkill(row))
+                experience: try Experience.bySkill(row, columns: experience))
         }
     }
 }

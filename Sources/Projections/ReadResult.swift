@@ -124,13 +124,13 @@ enum ReadModels {
         read: ReadCheckpoint, log: LogCheckpoint
     )] {
         try await conn.query(
-            """
+            ("""
             SELECT p.name, p.version, coalesce(c.checkpoint_position, 0) AS position, c.transaction_id
             FROM (SELECT set_config('jit', 'off', true)) AS s(jit)
             CROSS JOIN unnest(\(projections.map(\.name))::text[], \(projections.map { Int32($0.version) })::int4[]) WITH ORDINALITY AS p(name, version, n)
             LEFT JOIN read_models.projection_checkpoints c ON c.name = p.name AND c.version = p.version
             ORDER BY p.n
-            """
+            """ as SQL).prepared()
         ).rows.map {
             let position = try $0.decode(Int64.self, at: 2)
             let transaction = try $0.decode(UInt64?.self, at: 3)
