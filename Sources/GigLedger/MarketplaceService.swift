@@ -355,7 +355,12 @@ public final class MarketplaceService: Sendable {
                 }
                 expected = version == 0 ? .noStream : .exactly(version)
             }
-            let sealed = try await vault.seal(write.events, owners: owners[write.stream] ?? [])
+            let streamOwners = owners[write.stream] ?? []
+            // A subject whose own stream this append creates has no data key yet (presumed; the
+            // append's prerequisite checks it): the vault makes one without reading first.
+            let creating: Set<DataSubject> =
+                expected == .noStream ? Set(streamOwners.filter { $0.stream == write.stream }) : []
+            let sealed = try await vault.seal(write.events, owners: streamOwners, presumedNew: creating)
             plan.newKeys.merge(sealed.newKeys) { first, _ in first }
             let events = sealed.events.map {
                 NewEvent(

@@ -39,8 +39,7 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
 
     /// Byte order of the UUID, the same as the order of the lower-case strings.
     public static func < (lhs: Self, rhs: Self) -> Bool {
-        // Upper-case hex digits sort like their values in ASCII, so this is byte order.
-        lhs.uuid.uuidString < rhs.uuid.uuidString
+        lhs.uuid.sortsBefore(rhs.uuid)
     }
 
     public init(from decoder: any Decoder) throws {

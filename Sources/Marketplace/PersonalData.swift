@@ -76,25 +76,9 @@ public enum PersonalData {
     public static func mapFields(
         of type: String, in data: Data, _ transform: (_ value: String, _ field: Field) throws -> String
     ) throws -> Data? {
-        // JSONSerialization keeps integers exact (amounts are 64-bit minor units), unlike a
-        // detour through JSONValue's Double.
-        guard let fields = fields[type], var object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return nil }
-        var changed = false
-        for field in fields {
-            if let value = object[field.key] as? String {
-                object[field.key] = try transform(value, field)
-                changed = true
-            } else if field.isList, let values = object[field.key] as? [Any] {
-                object[field.key] = try values.map { value -> Any in
-                    guard let text = value as? String else { return value }
-                    return try transform(text, field)
-                }
-                changed = true
-            }
-        }
-        guard changed else { return nil }
-        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        guard let fields = fields[type] else { return nil }
+        let rewritten = try rewriteTopLevelStrings(data, fields: fields, transform)
+        return rewritten.changed ? rewritten.data : nil
     }
 }
 

@@ -232,8 +232,46 @@ extension UUID: PGEncodable, PGDecodable {
     public static func pgDecode(_ text: String?, type: PGType) throws(PGDecodingFailure) -> UUID {
         let text = try require(text)
         guard type == .uuid || type.isTextual else { throw .typeMismatch(accepted: "uuid") }
-        guard let value = UUID(uuidString: text) else { throw .malformed("not a UUID") }
+        guard let value = canonical(text) ?? UUID(uuidString: text) else { throw .malformed("not a UUID") }
         return value
+    }
+
+    /// `text` in PostgreSQL's output form (8-4-4-4-12 hex digits, any case) read directly:
+    /// Foundation's `UUID(uuidString:)` goes through `sscanf` on Linux, and a read of candidates
+    /// decodes hundreds of ids. `nil` for any other form.
+    static func canonical(_ text: String) -> UUID? {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        var count = 0
+        var high: UInt8? = nil
+        var position = 0
+        for char in text.utf8 {
+            defer { position += 1 }
+            if position == 8 || position == 13 || position == 18 || position == 23 {
+                guard char == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            let nibble: UInt8
+            switch char {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = char - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = char - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = char - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            if let first = high {
+                guard count < 16 else { return nil }
+                bytes[count] = first << 4 | nibble
+                count += 1
+                high = nil
+            } else {
+                high = nibble
+            }
+        }
+        guard position == 36, count == 16 else { return nil }
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
+                bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
     }
 }
 

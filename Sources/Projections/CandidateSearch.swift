@@ -1,4 +1,5 @@
 import Foundation
+import Marketplace
 
 /// The top-k search behind ``Matching/candidates(forGig:k:)``: a threshold algorithm over the
 /// (skill, level) lists of `match_freelancer_skills_v4` and the (skill, level, skill, level)
@@ -136,7 +137,7 @@ struct CandidateSearch {
                 wanted = Set(lists.indices.filter { !lists[$0].exhausted })
             } else {
                 let ranked = scored.values.filter(qualifies).sorted {
-                    $0.score != $1.score ? $0.score > $1.score : $0.freelancerID.uuidString < $1.freelancerID.uuidString
+                    $0.score != $1.score ? $0.score > $1.score : $0.freelancerID.sortsBefore($1.freelancerID)
                 }
                 let kth = ranked.count >= k ? ranked[k - 1] : nil
                 // Open combinations, best bound first: reading the most promising ones first
@@ -149,16 +150,23 @@ struct CandidateSearch {
                     if members.contains(where: { lists[$0].exhausted }) { continue }
                     if let minimumCoverage, combination.covered / total < minimumCoverage - Self.epsilon { continue }
                     // Its unread freelancers are unread in each of its lists: the furthest-read one bounds them.
-                    func frontier(_ i: Int) -> (Double, String) {
-                        lists[i].started ? (lists[i].key, lists[i].id.uuidString) : (unreadKey, "")
+                    // (key, id), an unstarted list's id before every id (it reads from the start).
+                    func frontier(_ i: Int) -> (key: Double, id: UUID?) {
+                        lists[i].started ? (lists[i].key, lists[i].id) : (unreadKey, nil)
                     }
-                    guard let furthest = members.max(by: { frontier($0) < frontier($1) }) else { continue }
+                    func before(_ a: (key: Double, id: UUID?), _ b: (key: Double, id: UUID?)) -> Bool {
+                        if a.key != b.key { return a.key < b.key }
+                        guard let bID = b.id else { return false }
+                        guard let aID = a.id else { return true }
+                        return aID.sortsBefore(bID)
+                    }
+                    guard let furthest = members.max(by: { before(frontier($0), frontier($1)) }) else { continue }
                     let (key, id) = frontier(furthest)
                     let bound =
                         w.coverage * (combination.covered / total) + w.budget + w.experience + w.preference - key
                     if let kth {
                         if bound < kth.score - Self.epsilon { continue }
-                        if bound <= kth.score + Self.epsilon, id >= kth.freelancerID.uuidString { continue }
+                        if bound <= kth.score + Self.epsilon, let id, !id.sortsBefore(kth.freelancerID) { continue }
                     }
                     // Still open: read on in a list of exactly this combination (a few skills), else the furthest.
                     if combination.pairs.count >= 2, combination.pairs.count <= 3 {

@@ -239,7 +239,7 @@ public struct FairnessAudit: Sendable {
             ("tenure", \Member.tenure), ("country", \Member.country), ("rateBand", \Member.rateBand),
         ] as [(String, KeyPath<Member, String>)] {
             var byCohort: [String: [[Int]]] = [:]
-            for (id, member) in members.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
+            for (id, member) in members.sorted(by: { $0.key.sortsBefore($1.key) }) {
                 byCohort[member[keyPath: key], default: []].append(
                     [qualified[id] ?? 0, exposed[id] ?? 0, bids[id] ?? 0, awards[id] ?? 0])
             }

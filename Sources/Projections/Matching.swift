@@ -199,7 +199,7 @@ public struct Matching: Sendable {
         var search = CandidateSearch(
             gig: context, weights: weights, exhaustive: !Self.rankKeyFits(weights), firstRead: tuning.firstRead)
         try await search.run(k: k, newcomersOnly: false, qualifies: { _ in true }, fetch: fetch)
-        let byID: (Match, Match) -> Bool = { $0.freelancerID.uuidString < $1.freelancerID.uuidString }
+        let byID: (Match, Match) -> Bool = { $0.freelancerID.sortsBefore($1.freelancerID) }
         let top = Self.rank(Array(search.scored.values), k: k, tieBreak: byID, weights: weights)
         let w = weights
         // Done when a qualified newcomer made the top k on score alone. A newcomer `rank` put in
@@ -287,7 +287,7 @@ public struct Matching: Sendable {
         }
         groups.sort { $0.bound != $1.bound ? $0.bound > $1.bound : $0.key < $1.key }
         let order: (Match, Match) -> Bool = {
-            $0.score != $1.score ? $0.score > $1.score : $0.gigID.uuidString < $1.gigID.uuidString
+            $0.score != $1.score ? $0.score > $1.score : $0.gigID.sortsBefore($1.gigID)
         }
         var best: [Match] = []
         var next = 0

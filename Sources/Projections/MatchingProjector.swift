@@ -306,7 +306,7 @@ public struct MatchingProjector: MarketplaceProjector {
             SELECT freelancer_id, hourly_rate_minor, currency, hours_per_week, active_contracts, ratings_sum, ratings_n,
                    completed, failed, contracts_started, min_budget_minor, min_budget_currency, accepted_currencies,
                    wanted_skills, max_contracts
-            FROM match_freelancers_v4 WHERE freelancer_id = ANY(\(freelancers.sorted { $0.uuidString < $1.uuidString })::uuid[])
+            FROM match_freelancers_v4 WHERE freelancer_id = ANY(\(freelancers.sorted { $0.sortsBefore($1) })::uuid[])
             ORDER BY freelancer_id
             """
         ).rows.map { try Matching.FreelancerFacts(row: $0) }
@@ -577,13 +577,13 @@ public struct MatchingProjector: MarketplaceProjector {
                 SELECT freelancer_id, count(*)::int AS started, (count(*) FILTER (WHERE outcome = 'completed'))::int AS completed,
                        (count(*) FILTER (WHERE outcome = 'failed'))::int AS failed, (count(*) FILTER (WHERE outcome = 'active'))::int AS active,
                        coalesce(sum(client_rating), 0)::int AS ratings_sum, count(client_rating)::int AS ratings_n
-                FROM match_contracts_v4 WHERE freelancer_id = ANY(\(touched.sorted { $0.uuidString < $1.uuidString })::uuid[])
+                FROM match_contracts_v4 WHERE freelancer_id = ANY(\(touched.sorted { $0.sortsBefore($1) })::uuid[])
                 GROUP BY freelancer_id
             ) a
             WHERE f.freelancer_id = a.freelancer_id
             """)
         // Experience per skill: completed contracts whose gig asked for the skill, and their ratings.
-        let ids = touched.sorted { $0.uuidString < $1.uuidString }
+        let ids = touched.sorted { $0.sortsBefore($1) }
         try await connection.execute(
             """
             DELETE FROM match_experience_v4 x WHERE x.freelancer_id = ANY(\(ids)::uuid[])

@@ -132,8 +132,9 @@ struct PrivacyTests {
         return encoder
     }
 
-    /// The plain-text `pg_dump` of the database behind `pool`.
-    static func dump(_ pool: ConnectionPool) throws -> String {
+    /// The plain-text `pg_dump` of the database behind `pool` (read and waited for on a thread of
+    /// its own: blocking the cooperative pool for the dump would stall the run's other suites).
+    static func dump(_ pool: ConnectionPool) async throws -> String {
         let candidates =
             (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/pg_dump" }
             + ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).sorted().reversed()
@@ -146,9 +147,14 @@ struct PrivacyTests {
         let output = Pipe()
         process.standardOutput = output
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "pg_dump failed")
+        let (data, status) = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: (data, process.terminationStatus))
+            }
+        }
+        #expect(status == 0, "pg_dump failed")
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -226,7 +232,7 @@ struct PrivacyTests {
             ["freelancerName", "note1", "artifact", "changes", "note2", "dispute", "resolution"]
             .map { scene.secrets[$0]! } + [scene.secrets["reviewByClient"]!, scene.secrets["reviewByFreelancer"]!]
         #expect(try await Self.scan(scene.pool, for: theirs) == [])
-        let dump = try Self.dump(scene.pool)
+        let dump = try await Self.dump(scene.pool)
         #expect(dump.contains("PersonalDataErased"), "the dump holds the log")
         for secret in theirs { #expect(!dump.contains(secret), "pg_dump holds a forgotten string") }
 

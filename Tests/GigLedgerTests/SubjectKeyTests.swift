@@ -105,6 +105,37 @@ struct SubjectKeyTests {
         #expect(try await Self.shown(lateService, freelancer).contains("Winnie Key"))
     }
 
+    /// A registration creates its subject's stream, so the vault presumes the subject new and makes
+    /// a key without reading `privacy.subject_keys` first. A key stored anyway (here by another
+    /// process, as a key made for another stream's event would be) refuses that append; the retry
+    /// reads, seals with the stored key, and the subject is read first from then on.
+    @Test func aRegistrationWhoseSubjectHasAStoredKeyRetriesWithThatKey() async throws {
+        let pool = try await TestDatabase.pool(for: "privacyfirstkey", maxConnections: 10)
+        let store = EventStore(pool: pool)
+        let freelancer = UUID()
+        let subject = DataSubject.freelancer(FreelancerID(freelancer))
+        let stored = try await Self.makePendingKey(
+            PersonalDataVault(pool: pool, masterKey: .forTests), for: subject,
+            type: FreelancerEvent.FreelancerRegistered.eventType)
+        try await pool.query(
+            "SELECT privacy.store_subject_key(\(subject.description), \(stored), \(MasterKey.forTests.id))")
+
+        let fresh = MarketplaceService(store: store, masterKey: .forTests)
+        let command = try CommandInput(
+            fields: Self.registration(freelancer, name: "Stored Keyholder", commandId: UUID()),
+            now: Date(timeIntervalSince1970: 1_795_000_000)
+        ).command()
+        let outcome = try await fresh.execute(command)
+        #expect(!outcome.duplicate)
+        #expect(outcome.attempts == 2, "the presumed-new key was refused once, then the stored key was read")
+        let keys = try await pool.query(
+            "SELECT wrapped_key FROM privacy.subject_keys WHERE subject = \(subject.description)"
+        ).rows.map { try $0.decode(Data.self, at: 0) }
+        #expect(keys == [stored], "the stored key stays the subject's only key")
+        let reader = MarketplaceService(store: store, masterKey: .forTests)
+        #expect(try await Self.shown(reader, freelancer).contains("Stored Keyholder"))
+    }
+
     @Test func aSubjectForgottenWhileItsNewKeyWasPendingGetsThePlaceholder() async throws {
         let pool = try await TestDatabase.pool(for: "privacyfirstkey", maxConnections: 10)
         let store = EventStore(pool: pool)

@@ -48,7 +48,7 @@ struct AsyncProjectorCommitTests {
             {
                 crashedMidway += 1
             }
-            try await cluster.restartInBackground(mode: "immediate")
+            try await cluster.restart(mode: "immediate")
             crashes += 1
             let violations = try await Tools.checkpointViolations(url)
             #expect(violations.isEmpty, "after crash \(crashes): \(violations.prefix(3))")

@@ -53,7 +53,7 @@ struct DatabaseRestartTests {
                         shared.tally.withLock { $0.acknowledged.count } >= (round + 1) * Self.perRestart
                             || shared.tally.withLock { !$0.unexpected.isEmpty }
                     }
-                    try await cluster.restartInBackground(mode: round % 2 == 0 ? "fast" : "immediate")
+                    try await cluster.restart(mode: round % 2 == 0 ? "fast" : "immediate")
                     shared.tally.withLock { $0.restarts += 1 }
                 }
                 try await Self.waitFor {

@@ -81,12 +81,12 @@ struct StandbyTests {
         }
 
         // The standby stops hard (crash recovery at its next start); meanwhile the primary goes on.
-        try standby.stopServer(mode: "immediate")
+        try await standby.stopServer(mode: "immediate")
         let later = UUID().uuidString.lowercased()
         let posted2 = try await service.execute(try Commands.postGig(later, by: client))
         let position2 = try #require(posted2.events.last?.position)
         try await engine.catchUpAll()
-        try standby.startServer()
+        try await standby.startServer()
 
         // It reads what it read before, then catches up what was written while it was down (the
         // replication slot kept that WAL on the primary).

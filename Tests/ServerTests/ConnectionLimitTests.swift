@@ -28,7 +28,10 @@ struct ConnectionLimitTests {
             ]
             for (name, request) in cases {
                 let outcome = try await RawSocket.sendThenReadToEnd(port: port, Array(request.utf8))
-                #expect(outcome.closedByServer, "\(name): the server kept the connection open")
+                #expect(
+                    outcome.closedByServer,
+                    "\(name): the server kept the connection open for \(outcome.elapsed) (read errno \(outcome.readError))"
+                )
                 #expect(!outcome.received.starts(with: Array("HTTP/1.1 200".utf8)), "\(name)")
             }
             // A whole request is answered; the connection left idle after it is closed too.
@@ -46,6 +49,10 @@ enum RawSocket {
         let received: [UInt8]
         /// The server closed the connection (rather than the client giving up after `giveUp`).
         let closedByServer: Bool
+        /// From the connect to the close (or to giving up), timed on the socket's own thread.
+        var elapsed: Duration = .zero
+        /// `errno` of the read that ended it without a close from the server (0 otherwise).
+        var readError: Int32 = 0
     }
 
     struct Failure: Error, CustomStringConvertible {
@@ -57,7 +64,13 @@ enum RawSocket {
     static func sendThenReadToEnd(port: Int, _ bytes: [UInt8], giveUp: Int = 30) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
-                continuation.resume(with: Result { try run(port: port, bytes, giveUp: giveUp) })
+                let start = ContinuousClock.now
+                continuation.resume(
+                    with: Result {
+                        var outcome = try run(port: port, bytes, giveUp: giveUp)
+                        outcome.elapsed = ContinuousClock.now - start
+                        return outcome
+                    })
             }
             thread.start()
         }
@@ -96,7 +109,7 @@ enum RawSocket {
             } else if errno == ECONNRESET {
                 return Outcome(received: received, closedByServer: true)
             } else {
-                return Outcome(received: received, closedByServer: false)
+                return Outcome(received: received, closedByServer: false, readError: errno)
             }
         }
     }

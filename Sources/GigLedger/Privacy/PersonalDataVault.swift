@@ -31,6 +31,8 @@ public final class PersonalDataVault: Sendable {
         var pending: [String: Data] = [:]
         /// Subjects found erased while sealing (no key is ever made for them again).
         var erased: Set<String> = []
+        /// Subjects whose presumed-new key the database refused: always read before sealing.
+        var mustRead: Set<String> = []
         var verified = false
     }
     private let cache = Mutex(Cache())
@@ -90,7 +92,15 @@ public final class PersonalDataVault: Sendable {
 
     /// `events` with their personal fields sealed for `owners` (the stream's subjects, see
     /// ``PersonalData/Field``). A field whose owner was forgotten is stored as the placeholder.
-    func seal(_ events: [EncodedEvent], owners: [DataSubject]) async throws(PrivacyError) -> Sealed {
+    ///
+    /// `presumedNew` names owners whose own stream the append creates (its expectation is "no
+    /// stream"): they can have no key yet, so one is made without reading `privacy.subject_keys`
+    /// (one round trip fewer for a registration). Should one be stored after all (a racing
+    /// registration, a key made by another stream's event, a forgotten subject), the append's
+    /// prerequisite refuses it, ``refused(_:)`` marks the subject, and the retry reads.
+    func seal(_ events: [EncodedEvent], owners: [DataSubject], presumedNew: Set<DataSubject> = [])
+        async throws(PrivacyError) -> Sealed
+    {
         guard master != nil, events.contains(where: { PersonalData.fields[$0.type] != nil }) else {
             return Sealed(events: events)
         }
@@ -99,7 +109,7 @@ public final class PersonalDataVault: Sendable {
                 .invalidRequest,
                 "An event with personal fields has no data subject to seal them for. This is a bug in GigLedger.")
         }
-        let (keys, newKeys) = try await dataKeys(for: owners)
+        let (keys, newKeys) = try await dataKeys(for: owners, presumedNew: presumedNew)
         let ordered = owners.compactMap { subject in
             keys[subject.description].map { (id: subject.description, key: $0) }
         }
@@ -157,6 +167,7 @@ public final class PersonalDataVault: Sendable {
                 cache.withLock { cache in
                     cache.keys[subject] = nil
                     cache.pending[subject] = nil
+                    cache.mustRead.insert(subject)
                 }
                 return subject
             }
@@ -171,25 +182,37 @@ public final class PersonalDataVault: Sendable {
 
     /// The data keys of `subjects` (a forgotten subject has none), and those among them made
     /// here and not yet stored (wrapped, by subject).
-    private func dataKeys(for subjects: [DataSubject]) async throws(PrivacyError) -> (
-        keys: [String: SymmetricKey], newKeys: [String: Data]
-    ) {
+    private func dataKeys(for subjects: [DataSubject], presumedNew: Set<DataSubject>) async throws(PrivacyError)
+        -> (keys: [String: SymmetricKey], newKeys: [String: Data])
+    {
         guard let master else { return ([:], [:]) }
         var found: [String: SymmetricKey] = [:]
         var newKeys: [String: Data] = [:]
         var missing: [String] = []
+        var unread: [String] = []
         cache.withLock { cache in
-            for subject in subjects.map(\.description) {
+            for owner in subjects {
+                let subject = owner.description
                 if let key = cache.keys[subject] {
                     found[subject] = key
                     if let wrapped = cache.pending[subject] { newKeys[subject] = wrapped }
-                } else if !cache.erased.contains(subject) {
+                } else if cache.erased.contains(subject) {
+                    continue
+                } else if presumedNew.contains(owner) && !cache.mustRead.contains(subject) {
+                    unread.append(subject)
+                } else {
                     missing.append(subject)
                 }
             }
         }
-        if missing.isEmpty { return (found, newKeys) }
+        if missing.isEmpty && unread.isEmpty { return (found, newKeys) }
         try await verifyMasterKey()
+        for subject in unread {
+            let (key, pending) = try makeKey(for: subject, master: master)
+            found[subject] = key
+            if let pending { newKeys[subject] = pending }
+        }
+        if missing.isEmpty { return (found, newKeys) }
         let rows: [Row]
         do {
             rows = try await pool.query(
@@ -224,23 +247,29 @@ public final class PersonalDataVault: Sendable {
                 found[subject] = key
                 continue
             }
-            // No key yet: made here, stored by the append that uses it. A key another task of
-            // this process made meanwhile is used instead (one pending key per subject).
-            let fresh = SymmetricKey(size: .bits256)
-            let wrapped: Data
-            do { wrapped = try master.wrap(fresh, for: subject) } catch {
-                throw PrivacyError.store(error, "Wrapping a new data key for \(subject)")
-            }
-            let chosen = cache.withLock { cache -> (SymmetricKey, Data?) in
-                if let key = cache.keys[subject] { return (key, cache.pending[subject]) }
-                cache.keys[subject] = fresh
-                cache.pending[subject] = wrapped
-                return (fresh, wrapped)
-            }
-            found[subject] = chosen.0
-            if let pendingWrapped = chosen.1 { newKeys[subject] = pendingWrapped }
+            // No key yet: made here, stored by the append that uses it.
+            let (key, pending) = try makeKey(for: subject, master: master)
+            found[subject] = key
+            if let pending { newKeys[subject] = pending }
         }
         return (found, newKeys)
+    }
+
+    /// A new data key for `subject`, cached as pending (wrapped: the append that uses it stores
+    /// it). A key another task of this process made meanwhile is used instead (one pending key
+    /// per subject); its wrapped form is returned while it is still pending.
+    private func makeKey(for subject: String, master: MasterKey) throws(PrivacyError) -> (SymmetricKey, Data?) {
+        let fresh = SymmetricKey(size: .bits256)
+        let wrapped: Data
+        do { wrapped = try master.wrap(fresh, for: subject) } catch {
+            throw PrivacyError.store(error, "Wrapping a new data key for \(subject)")
+        }
+        return cache.withLock { cache -> (SymmetricKey, Data?) in
+            if let key = cache.keys[subject] { return (key, cache.pending[subject]) }
+            cache.keys[subject] = fresh
+            cache.pending[subject] = wrapped
+            return (fresh, wrapped)
+        }
     }
 
     private func unwrap(_ row: Row, subject: String, master: MasterKey) throws(PrivacyError) -> SymmetricKey {

@@ -43,6 +43,14 @@ struct ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, stdinPath, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // Nothing else is inherited. NIO accepts connections without close-on-exec, so a child
+        // spawned while a test's HTTP server holds a connection would keep a copy of it: a server
+        // started by `pg_ctl start` then held another test's closed connection open for as long
+        // as it ran (the server's close sent no FIN until the child exited).
+        guard let closeFrom = Self.addCloseFrom, closeFrom(&actions, 3) == 0 else {
+            throw Failure(
+                description: "posix_spawn_file_actions_addclosefrom_np is unavailable (glibc 2.34 or later needed)")
+        }
         // `env -C /` starts it in `/` (the postgres user cannot read root's working folder).
         let argv = (["/usr/bin/env", "-C", "/", executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
@@ -56,6 +64,17 @@ struct ChildProcess: Sendable {
         guard status == 0 else { throw Failure(description: "could not start \(executable): errno \(status)") }
         return ChildProcess(pid: pid, stdoutPath: stdoutPath, stderrPath: stderrPath)
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module does
+    /// not declare: looked up once in the process's own symbols.
+    private static let addCloseFrom:
+        (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+            guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np") else {
+                return nil
+            }
+            return unsafeBitCast(
+                symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+        }()
 
     /// Waits for the exit (blocking this thread), collects the output and deletes its files.
     func wait() -> Result {

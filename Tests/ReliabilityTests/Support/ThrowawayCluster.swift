@@ -44,20 +44,20 @@ final class ThrowawayCluster: Sendable {
 
     /// Creates, starts and migrates a new cluster (`gigledger` database, GigLedger schema).
     static func start(_ label: String) async throws -> ThrowawayCluster {
-        let binDir = try findBinDir()
+        let binDir = try await findBinDir()
         let folder = NSTemporaryDirectory().appending("gl-\(label)-\(getpid())-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: folder + "/pg", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: folder + "/sock", withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder)
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: folder + "/pg")
         if getuid() == 0 {
-            for path in [folder, folder + "/pg", folder + "/sock"] { try run("/bin/chown", ["postgres", path]) }
+            for path in [folder, folder + "/pg", folder + "/sock"] { try await run("/bin/chown", ["postgres", path]) }
         }
         let cluster = ThrowawayCluster(
             folder: folder, port: try freePort(), binDir: binDir, dataDir: folder + "/pg", ownsFolder: true)
-        try cluster.asOwner(
+        try await cluster.asOwner(
             "initdb", ["-D", cluster.dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"])
-        try cluster.writeOwned(
+        try await cluster.writeOwned(
             "pg_hba.conf",
             """
             local   all   all                    trust
@@ -66,7 +66,7 @@ final class ThrowawayCluster: Sendable {
 
             """)
         let conf = try String(contentsOfFile: cluster.dataDir + "/postgresql.conf", encoding: .utf8)
-        try cluster.writeOwned(
+        try await cluster.writeOwned(
             "postgresql.conf",
             conf + """
 
@@ -79,7 +79,7 @@ final class ThrowawayCluster: Sendable {
                 shared_buffers = 32MB
 
                 """)
-        try cluster.startServer()
+        try await cluster.startServer()
         let admin = try await Connection.connect(cluster.config.withDatabase("postgres"))
         try await admin.execute("CREATE DATABASE gigledger")
         await admin.close()
@@ -145,63 +145,58 @@ final class ThrowawayCluster: Sendable {
 
     /// Starts the server (on this cluster's port and socket folder, whatever its configuration
     /// file says: a standby's is a copy of its primary's).
-    func startServer() throws {
+    func startServer() async throws {
         let log = ownsFolder ? folder + "/server.log" : dataDir + "/server.log"
-        try asOwner(
+        try await asOwner(
             "pg_ctl", ["-D", dataDir, "-l", log, "-w", "-t", "120", "-o", "-p \(port) -k \(socketDir)", "start"])
-    }
-
-    /// Stops the server with `mode` and starts it again, off the cooperative pool (pg_ctl blocks
-    /// for seconds).
-    func restartInBackground(mode: String) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            Thread.detachNewThread {
-                do {
-                    try self.restart(mode: mode)
-                    continuation.resume()
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
     }
 
     /// Stops the server with `mode` (`fast`: sessions are ended, a checkpoint is written;
     /// `immediate`: every process quits at once, crash recovery at the next start).
-    func stopServer(mode: String) throws {
-        try asOwner("pg_ctl", ["-D", dataDir, "-m", mode, "-w", "-t", "120", "stop"])
+    func stopServer(mode: String) async throws {
+        try await asOwner("pg_ctl", ["-D", dataDir, "-m", mode, "-w", "-t", "120", "stop"])
     }
 
-    func restart(mode: String) throws {
-        try stopServer(mode: mode)
-        try startServer()
+    /// Stops the server with `mode` and starts it again.
+    func restart(mode: String) async throws {
+        try await stopServer(mode: mode)
+        try await startServer()
     }
 
     /// Stops the server and deletes the folder (a standby or restored cluster: its data folder).
+    /// Blocks its thread while `pg_ctl` stops the server (runs in a `defer`; an immediate stop
+    /// writes no checkpoint and takes well under a second).
     func destroy() {
-        try? stopServer(mode: "immediate")
+        let (executable, arguments) = Self.asOwner(
+            binDir + "/pg_ctl", ["-D", dataDir, "-m", "immediate", "-w", "stop"])
+        _ = try? ChildProcess.spawn(executable, arguments).wait()
         try? FileManager.default.removeItem(atPath: ownsFolder ? folder : dataDir)
     }
 
     /// Writes a file into the data folder, owned by the server's user.
-    private func writeOwned(_ name: String, _ text: String) throws {
+    private func writeOwned(_ name: String, _ text: String) async throws {
         let path = dataDir + "/" + name
         try text.write(toFile: path, atomically: false, encoding: .utf8)
-        if getuid() == 0 { try Self.run("/bin/chown", ["postgres", path]) }
+        if getuid() == 0 { try await Self.run("/bin/chown", ["postgres", path]) }
     }
 
     /// Runs a server binary as the cluster's owner (`postgres` when we are root), from `/`.
-    private func asOwner(_ binary: String, _ arguments: [String]) throws {
-        if getuid() == 0 {
-            try Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", binDir + "/" + binary] + arguments)
-        } else {
-            try Self.run(binDir + "/" + binary, arguments)
-        }
+    private func asOwner(_ binary: String, _ arguments: [String]) async throws {
+        let (executable, commandLine) = Self.asOwner(binDir + "/" + binary, arguments)
+        try await Self.run(executable, commandLine)
     }
 
+    /// The command line that runs `executable` as the cluster's owner (`postgres` when we are root).
+    static func asOwner(_ executable: String, _ arguments: [String]) -> (String, [String]) {
+        getuid() == 0
+            ? ("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments) : (executable, arguments)
+    }
+
+    /// Runs a program to its end; the wait happens off the cooperative pool (initdb and pg_ctl take
+    /// seconds, and blocking the pool's threads stalls every other suite of the run).
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let result = try ChildProcess.spawn(executable, arguments).wait()
+    static func run(_ executable: String, _ arguments: [String]) async throws -> String {
+        let result = try await ChildProcess.run(executable, arguments)
         guard result.exitCode == 0 else {
             throw Failure(
                 description:
@@ -211,8 +206,8 @@ final class ThrowawayCluster: Sendable {
         return result.stdout
     }
 
-    static func findBinDir() throws -> String {
-        if let dir = try? run("/usr/bin/env", ["pg_config", "--bindir"]).trimmingCharacters(
+    static func findBinDir() async throws -> String {
+        if let dir = try? await run("/usr/bin/env", ["pg_config", "--bindir"]).trimmingCharacters(
             in: .whitespacesAndNewlines),
             FileManager.default.isExecutableFile(atPath: dir + "/pg_ctl")
         {
