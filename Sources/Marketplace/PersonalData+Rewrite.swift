@@ -43,7 +43,7 @@ extension PersonalData {
                 if let field, reader.peek() == UInt8(ascii: "\"") {
                     found = true
                     let value = try reader.string()
-                    replacements.append((value.range, JSONBytes.encode(try transform(value.value, field))))
+                    replacements.append((value.range, Self.jsonString(try transform(value.value, field))))
                 } else if let field, field.isList, reader.peek() == UInt8(ascii: "[") {
                     found = true
                     reader.index += 1
@@ -55,7 +55,7 @@ extension PersonalData {
                             reader.skipSpace()
                             if reader.peek() == UInt8(ascii: "\"") {
                                 let item = try reader.string()
-                                replacements.append((item.range, JSONBytes.encode(try transform(item.value, field))))
+                                replacements.append((item.range, Self.jsonString(try transform(item.value, field))))
                             } else {
                                 try reader.skipValue()
                             }
@@ -83,6 +83,15 @@ extension PersonalData {
         }
         output.append(contentsOf: bytes[copied...])
         return (Data(output), true)
+    }
+}
+
+extension PersonalData {
+    fileprivate static func jsonString(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 2)
+        JSONText.appendString(text, to: &out)
+        return out
     }
 }
 
@@ -233,27 +242,5 @@ private struct JSONBytes {
             }
             guard index > start else { throw malformed("a value was expected") }
         }
-    }
-
-    /// `text` as a JSON string: quotes, backslashes and control characters escaped, the rest as
-    /// UTF-8 (slashes unescaped).
-    static func encode(_ text: String) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "\"")]
-        out.reserveCapacity(text.utf8.count + 2)
-        let hex = Array("0123456789abcdef".utf8)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20:
-                out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-        return out
     }
 }

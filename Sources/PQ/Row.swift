@@ -17,6 +17,18 @@ public final class ColumnLayout: Sendable {
         for (i, column) in columns.enumerated() where index[column.name] == nil { index[column.name] = i }
         indexByName = index
     }
+
+    /// The position of the column named `name` (the first, if several share it): looked up once
+    /// to decode many rows by index with ``Row/decode(_:at:)``.
+    ///
+    /// - Throws: ``PQError`` (`.decoding`) naming the columns the result has.
+    public func index(of name: String) throws(PQError) -> Int {
+        guard let index = indexByName[name] else {
+            let known = columns.map(\.name).joined(separator: ", ")
+            throw PQError(.decoding, "The result has no column \"\(name)\" (it has: \(known)).")
+        }
+        return index
+    }
 }
 
 /// One row of a result, in text format. Decode its cells with ``decode(_:at:)`` or
@@ -51,11 +63,7 @@ public struct Row: Sendable {
 
     /// Decodes the cell of the column named `name`.
     public func decode<T: PGDecodable>(_ type: T.Type = T.self, _ name: String) throws(PQError) -> T {
-        guard let index = layout.indexByName[name] else {
-            let known = layout.columns.map(\.name).joined(separator: ", ")
-            throw PQError(.decoding, "The result has no column \"\(name)\" (it has: \(known)).")
-        }
-        return try decode(T.self, at: index)
+        try decode(T.self, at: try layout.index(of: name))
     }
 
     /// `true` if the cell at `index` is SQL `NULL`.

@@ -413,7 +413,7 @@ public struct Matching: Sendable {
             let currencies: Int, wantedSkills: Int, maxContracts: Int
 
             init(_ row: Row) throws {
-                func at(_ name: String) throws -> Int { try Matching.column(name, of: row) }
+                func at(_ name: String) throws -> Int { try row.layout.index(of: name) }
                 id = try at("freelancer_id")
                 rate = try at("hourly_rate_minor")
                 currency = try at("currency")
@@ -464,15 +464,6 @@ public struct Matching: Sendable {
         }
     }
 
-    /// The position of the column `name` in `row`'s result, to decode many rows by index.
-    static func column(_ name: String, of row: Row) throws(PQError) -> Int {
-        guard let index = row.columns.firstIndex(where: { $0.name == name }) else {
-            let known = row.columns.map(\.name).joined(separator: ", ")
-            throw PQError(.decoding, "The result has no column \"\(name)\" (it has: \(known)).")
-        }
-        return index
-    }
-
     /// A freelancer's completed contracts in one skill and the client ratings they got.
     struct Experience: Sendable, Hashable {
         let completed: Int
@@ -481,7 +472,7 @@ public struct Matching: Sendable {
 
         /// From the columns `x_skills`, `x_completed`, `x_ratings_sum`, `x_ratings_n` of `row`.
         static func bySkill(_ row: Row) throws -> [String: Experience] {
-            try bySkill(row, columns: Matching.column("x_skills", of: row))
+            try bySkill(row, columns: row.layout.index(of: "x_skills"))
         }
 
         /// From four columns of `row` from `first` on: skills, completed, ratings' sum and count
@@ -767,12 +758,12 @@ public struct Matching: Sendable {
         guard let first = rows.first else { return [] }
         // Positions resolved once: the rows are decoded by index (columns as selected above).
         let columns = try FreelancerFacts.Columns(first)
+        let layout = first.layout
         let (n, listed, key) = (
-            try Self.column("n", of: first), try Self.column("listed_id", of: first),
-            try Self.column("rank_key", of: first)
+            try layout.index(of: "n"), try layout.index(of: "listed_id"), try layout.index(of: "rank_key")
         )
-        let (skills, levels) = (try Self.column("skills", of: first), try Self.column("levels", of: first))
-        let experience = try Self.column("x_skills", of: first)
+        let (skills, levels) = (try layout.index(of: "skills"), try layout.index(of: "levels"))
+        let experience = try layout.index(of: "x_skills")
         return try rows.map { row in
             let facts: FreelancerFacts? =
                 row.isNull(at: columns.id) ? nil : try FreelancerFacts(row: row, columns: columns)

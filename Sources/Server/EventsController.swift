@@ -308,18 +308,7 @@ enum WireEvent {
             string(name)
             out.append(UInt8(ascii: ":"))
         }
-        func string(_ text: String) {
-            out.append(UInt8(ascii: "\""))
-            for byte in text.utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-                case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-                case 0..<0x20: out.append(contentsOf: Array(String(format: "\\u%04x", byte).utf8))
-                default: out.append(byte)
-                }
-            }
-            out.append(UInt8(ascii: "\""))
-        }
+        func string(_ text: String) { JSONText.appendString(text, to: &out) }
         func optional(_ text: String?) {
             if let text { string(text) } else { out.append(contentsOf: Array("null".utf8)) }
         }
