@@ -263,8 +263,14 @@ struct ProjectionsRebuild: AsyncParsableCommand {
         abstract: "Rebuild projections from position 0 beside the live tables, then swap them in atomically.",
         discussion: """
             Builds the projections' tables from the start of the log into shadow schemas \
-            (gigledger_build_rebuild_NAME_vN), reading the log once for all of them, while the \
-            live tables keep serving readers and the daemon keeps them fresh; then, in one \
+            (gigledger_build_rebuild_NAME_vN) while the live tables keep serving readers and the \
+            daemon keeps them fresh. Each projection is first folded inside PostgreSQL: set-based \
+            SQL over all of its events at once, two projections at a time; the events appended \
+            meanwhile are then applied in batches, reading the log once for all of them \
+            (--no-fold builds everything in batches, through the same code the daemon runs; \
+            `gigctl projections verify` always does, so it checks the one against the other). A \
+            projection whose fold meets data it cannot read is built in batches instead, which name \
+            the event. Then, in one \
             transaction, applies the last few events, swaps every shadow table in and moves the \
             checkpoints. Readers see the old models or the new ones, never an empty or half-built \
             one (a reader may wait a moment for the swap; the swap yields to long readers and \
@@ -291,6 +297,8 @@ struct ProjectionsRebuild: AsyncParsableCommand {
     @Flag(help: "Drop an interrupted rebuild and start from position 0.") var restart = false
     @Flag(help: "Drop an interrupted rebuild's shadow tables and stop.") var abandon = false
     @Option(help: "Events per batch.") var batchSize: Int = 2000
+    @Flag(name: .customLong("no-fold"), help: "Build in batches only, without folding inside PostgreSQL first.")
+    var noFold = false
     @Option(
         help: ArgumentHelp(
             "Read this archived partition back into the log for the rebuild (repeatable; see `gigctl log partitions`).",
@@ -327,7 +335,7 @@ struct ProjectionsRebuild: AsyncParsableCommand {
                     reports = try await withArchives(
                         archive, skipMissing: skipArchived, store: EventStore(pool: pool, logger: global.logger)
                     ) {
-                        try await engine.rebuild(chosen, restart: restart) { printer.show($0) }
+                        try await engine.rebuild(chosen, restart: restart, folding: !noFold) { printer.show($0) }
                     }
                 } catch let failure as ProjectionFailure {
                     printer.finish()
@@ -340,15 +348,17 @@ struct ProjectionsRebuild: AsyncParsableCommand {
                     for report in reports {
                         Output.line(
                             String(
-                                format: "%@ v%d rebuilt: %lld events%@, swapped in at position %lld.",
+                                format: "%@ v%d rebuilt: %lld events%@%@, swapped in at position %lld.",
                                 report.projector, report.version, report.eventsApplied,
-                                report.resumed ? " (resumed; \(report.eventsThisRun) this run)" : "", report.position))
+                                report.resumed ? " (resumed; \(report.eventsThisRun) this run)" : "",
+                                report.eventsFolded > 0 ? " (\(report.eventsFolded) folded in PostgreSQL)" : "",
+                                report.position))
                     }
                     if let first = reports.first {
                         Output.line(
                             String(
                                 format:
-                                    "Read the log once for %d projection(s): %lld events in %.1f s (%.0f events/s); all swapped in one transaction.",
+                                    "Rebuilt %d projection(s): %lld events in %.1f s (%.0f events/s); all swapped in one transaction.",
                                 reports.count, first.eventsThisRun, first.seconds, first.eventsPerSecond))
                     }
                 }

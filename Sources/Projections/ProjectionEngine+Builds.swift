@@ -40,6 +40,9 @@ public struct RebuildReport: Sendable, Codable {
     public let eventsThisRun: Int64
     /// `true` when this run continued an interrupted rebuild instead of starting from position 0.
     public let resumed: Bool
+    /// Of ``eventsThisRun``, those folded inside PostgreSQL in one pass (``LogFolding``); 0 when
+    /// the projector was built batch by batch.
+    public let eventsFolded: Int64
     /// Wall-clock seconds this run took.
     public let seconds: Double
     /// ``eventsThisRun`` divided by ``seconds`` (0 when no time was measured).
@@ -302,10 +305,11 @@ extension ProjectionEngine {
     }
 
     /// Rebuilds one projector (see the group form).
-    public func rebuild(_ projector: any Projector, restart: Bool = false, progress: (BuildProgress) -> Void = { _ in })
-        async throws -> RebuildReport
-    {
-        let reports = try await rebuild([projector], restart: restart, progress: progress)
+    public func rebuild(
+        _ projector: any Projector, restart: Bool = false, folding: Bool = true,
+        progress: (BuildProgress) -> Void = { _ in }
+    ) async throws -> RebuildReport {
+        let reports = try await rebuild([projector], restart: restart, folding: folding, progress: progress)
         guard let report = reports.first else {
             throw ProjectionAdminError("The rebuild of \(projector.name) reported nothing.")
         }
@@ -317,17 +321,36 @@ extension ProjectionEngine {
     /// and swaps every shadow table in (readers see the old models or the new ones, never an
     /// empty or half-built model, and models read together change together). An interrupted
     /// rebuild resumes from its own checkpoints unless `restart`.
-    public func rebuild(_ group: [any Projector], restart: Bool = false, progress: (BuildProgress) -> Void = { _ in })
-        async throws -> [RebuildReport]
-    {
+    ///
+    /// With `folding` (the default), a build that starts from position 0 and whose projector is
+    /// ``LogFolding`` is first folded inside PostgreSQL, two at a time, up to the log's stable head;
+    /// the batches then apply only what came after. A fold that fails on the data falls back to
+    /// batches from position 0 (which name the event that fails).
+    public func rebuild(
+        _ group: [any Projector], restart: Bool = false, folding: Bool = true,
+        progress: (BuildProgress) -> Void = { _ in }
+    ) async throws -> [RebuildReport] {
         guard !group.isEmpty else { return [] }
         let clock = ContinuousClock()
         let began = clock.now
         try await prepare()
         var starts: [(LogCheckpoint, Int64, Bool)] = []
         for projector in group { starts.append(try await openBuild(projector, .rebuild, restart: restart)) }
+        // Events the folds covered ahead of the batches (which start at the earliest checkpoint).
+        let unfolded = starts.map(\.1).min() ?? 0
+        var folded = [Int64](repeating: 0, count: group.count)
+        if folding {
+            let outcomes = try await foldBuilds(group, .rebuild, fresh: starts.map { !$0.2 }, progress: progress)
+            for (index, outcome) in outcomes.enumerated() {
+                guard let outcome else { continue }
+                starts[index].0 = outcome.checkpoint
+                starts[index].1 = outcome.events
+                folded[index] = outcome.events
+            }
+        }
         var thisRun = try await runBuild(
             group, .rebuild, from: starts.map { ($0.0, $0.1) }, through: nil, progress: progress)
+        thisRun += (starts.map(\.1).min() ?? 0) - unfolded
         // The swap needs exclusive locks on the live tables and views. It waits for them at most
         // `swapLockTimeoutMilliseconds` and then gives up and tries again, so it is always the
         // swap, never a reader, that yields when a reader's locks and the swap's would deadlock.
@@ -386,8 +409,8 @@ extension ProjectionEngine {
             reports.append(
                 RebuildReport(
                     projector: projector.name, version: projector.version, eventsApplied: applied,
-                    eventsThisRun: min(applied, thisRun), resumed: starts[index].2, seconds: seconds, position: position
-                ))
+                    eventsThisRun: min(applied, thisRun), resumed: starts[index].2, eventsFolded: folded[index],
+                    seconds: seconds, position: position))
         }
         return reports
     }

@@ -23,11 +23,13 @@ struct ReplayTests {
 
     struct LogNotReadable: Error {}
 
-    static func market() async throws -> (ConnectionPool, [RecordedEvent]) {
-        let pool = try await TestDatabase.fresh("replay", maxConnections: 8)
+    static func market(_ label: String = "replay", config: SimulationConfig = Self.config) async throws -> (
+        ConnectionPool, [RecordedEvent]
+    ) {
+        let pool = try await TestDatabase.fresh(label, maxConnections: 8)
         let store = EventStore(pool: pool)
         let service = MarketplaceService(store: store, masterKey: .forTests)
-        let summary = try await MarketSimulator(service: service, config: Self.config).run()
+        let summary = try await MarketSimulator(service: service, config: config).run()
         #expect(summary.unexpectedRejections == 0)
         let freelancers = try await pool.query(
             """
@@ -75,7 +77,7 @@ struct ReplayTests {
             throw LogNotReadable()
         }
         let engine = ProjectionEngine(
-            store: store, projectors: ShippedProjectors.all, owner: "replay", batchSize: 5_000)
+            store: store, projectors: ShippedProjectors.all, owner: label, batchSize: 5_000)
         try await engine.prepare()
         try await engine.catchUpAll()
         try await engine.releaseLeases()

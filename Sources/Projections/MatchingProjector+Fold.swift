@@ -1,0 +1,200 @@
+import Foundation
+import Marketplace
+import PQ
+
+extension MatchingProjector: LogFolding {
+    /// `GigPosted` version 1 reads as experience "any" and a fixed price, as its upcaster says.
+    public var foldedOlderVersions: [String: Set<Int>] { [GigEvent.GigPosted.eventType: [1]] }
+
+    /// The whole log at once (``LogFolding``), table by table in the incremental projector's
+    /// order: freelancers (first registration, latest rate, hours and preferences), gigs (first
+    /// posting, closed by an award or a closing), open gigs per skill set, contracts (first start,
+    /// first end, the client's latest rating), bids, the reputation and experience inputs
+    /// recomputed from the contracts, then `newcomer` and `rank_key` computed in Swift by the
+    /// scoring code itself (as the incremental projector does), page by page, and each
+    /// freelancer's latest claimed skills and their pairs written with them.
+    public func fold(on connection: Connection) async throws {
+        typealias F = FreelancerEvent
+        typealias G = GigEvent
+        typealias C = ContractEvent
+        try await connection.execute(
+            """
+            INSERT INTO match_freelancers_v4 (freelancer_id, hourly_rate_minor, currency, hours_per_week, registered_at, country,
+                                              min_budget_minor, min_budget_currency, accepted_currencies, wanted_skills, max_contracts)
+            WITH registered AS (
+                SELECT DISTINCT ON (freelancer_id) (data->>'freelancerId')::uuid AS freelancer_id, data, occurred_at
+                FROM pg_temp.fold_log WHERE event_type = \(F.FreelancerRegistered.eventType)
+                ORDER BY freelancer_id, global_position
+            ), rate AS (
+                SELECT DISTINCT ON (freelancer_id) (data->>'freelancerId')::uuid AS freelancer_id, data->'hourlyRate' AS rate
+                FROM pg_temp.fold_log WHERE event_type = \(F.RateChanged.eventType)
+                ORDER BY freelancer_id, global_position DESC
+            ), hours AS (
+                SELECT DISTINCT ON (freelancer_id) (data->>'freelancerId')::uuid AS freelancer_id, (data->>'hoursPerWeek')::int4 AS hours
+                FROM pg_temp.fold_log WHERE event_type = \(F.AvailabilityChanged.eventType)
+                ORDER BY freelancer_id, global_position DESC
+            ), prefs AS (
+                SELECT DISTINCT ON (freelancer_id) (data->>'freelancerId')::uuid AS freelancer_id, data
+                FROM pg_temp.fold_log WHERE event_type = \(F.PreferencesSet.eventType)
+                ORDER BY freelancer_id, global_position DESC
+            )
+            SELECT r.freelancer_id, (coalesce(rt.rate, r.data->'hourlyRate')->>'minorUnits')::int8,
+                   coalesce(rt.rate, r.data->'hourlyRate')->>'currency', coalesce(h.hours, (r.data->>'hoursPerWeek')::int4),
+                   r.occurred_at, r.data->>'country',
+                   (p.data->'minimumBudget'->>'minorUnits')::int8, p.data->'minimumBudget'->>'currency',
+                   ARRAY(SELECT jsonb_array_elements_text(p.data->'currencies')),
+                   ARRAY(SELECT jsonb_array_elements_text(p.data->'wantedSkills')), (p.data->>'maxConcurrentContracts')::int4
+            FROM registered r
+            LEFT JOIN rate rt USING (freelancer_id)
+            LEFT JOIN hours h USING (freelancer_id)
+            LEFT JOIN prefs p USING (freelancer_id)
+            """)
+        try await connection.execute(
+            """
+            INSERT INTO match_population_v4 (singleton, freelancers)
+            SELECT true, count(*)::int FROM match_freelancers_v4 HAVING count(*) > 0
+            """)
+        try await connection.execute(
+            """
+            INSERT INTO match_gigs_v4 (gig_id, client_id, currency, budget_min_minor, budget_max_minor, skills, skill_set, status, posted_at,
+                                       experience, engagement_hours)
+            WITH posted AS (
+                SELECT DISTINCT ON (gig_id) (data->>'gigId')::uuid AS gig_id, data, schema_version, occurred_at,
+                       ARRAY(SELECT jsonb_array_elements_text(data->'skills')) AS skills
+                FROM pg_temp.fold_log WHERE event_type = \(G.GigPosted.eventType)
+                ORDER BY gig_id, global_position
+            ), ended AS (
+                SELECT DISTINCT (data->>'gigId')::uuid AS gig_id
+                FROM pg_temp.fold_log WHERE event_type IN (\(G.BidAccepted.eventType), \(G.GigClosed.eventType))
+            )
+            SELECT p.gig_id, (p.data->>'clientId')::uuid, p.data->'budgetMax'->>'currency', (p.data->'budgetMin'->>'minorUnits')::int8,
+                   (p.data->'budgetMax'->>'minorUnits')::int8, p.skills, p.skills::text,
+                   CASE WHEN e.gig_id IS NULL THEN 'open' ELSE 'closed' END, p.occurred_at,
+                   CASE WHEN p.schema_version = 1 THEN \(ExperienceLevel.any.rawValue) ELSE p.data->>'experience' END,
+                   CASE WHEN p.schema_version = 1 THEN NULL ELSE (p.data->'engagement'->>'hours')::int4 END
+            FROM posted p LEFT JOIN ended e USING (gig_id)
+            """)
+        try await connection.execute(
+            """
+            INSERT INTO match_open_skill_sets_v4 (skill_set, skills, open_gigs)
+            SELECT skill_set, min(skills), count(*)::int FROM match_gigs_v4 WHERE status = 'open' GROUP BY skill_set
+            """)
+        try await connection.execute(
+            """
+            INSERT INTO match_contracts_v4 (contract_id, freelancer_id, gig_id, outcome, client_rating)
+            WITH started AS (
+                SELECT DISTINCT ON (contract_id) (data->>'contractId')::uuid AS contract_id, (data->>'freelancerId')::uuid AS freelancer_id,
+                       (data->>'gigId')::uuid AS gig_id
+                FROM pg_temp.fold_log WHERE event_type = \(C.ContractStarted.eventType)
+                ORDER BY contract_id, global_position
+            ), ended AS (
+                SELECT DISTINCT ON (contract_id) (data->>'contractId')::uuid AS contract_id,
+                       CASE event_type WHEN \(C.ContractCompleted.eventType) THEN 'completed' ELSE 'failed' END AS outcome
+                FROM pg_temp.fold_log WHERE event_type IN (\(C.ContractCompleted.eventType), \(C.ContractCancelled.eventType))
+                ORDER BY contract_id, global_position
+            ), rated AS (
+                SELECT DISTINCT ON (contract_id) (data->>'contractId')::uuid AS contract_id, (data->>'rating')::int4 AS rating
+                FROM pg_temp.fold_log
+                WHERE event_type = \(C.ReviewSubmitted.eventType) AND data->>'authorSide' = \(ContractSide.client.rawValue)
+                ORDER BY contract_id, global_position DESC
+            )
+            SELECT s.contract_id, s.freelancer_id, s.gig_id, coalesce(e.outcome, 'active'), r.rating
+            FROM started s LEFT JOIN ended e USING (contract_id) LEFT JOIN rated r USING (contract_id)
+            """)
+        try await connection.execute(
+            """
+            INSERT INTO match_bids_v4 (gig_id, bid_id, freelancer_id, placed_at)
+            SELECT DISTINCT ON (gig_id, bid_id) (data->>'gigId')::uuid AS gig_id, (data->>'bidId')::uuid AS bid_id,
+                   (data->>'freelancerId')::uuid, occurred_at
+            FROM pg_temp.fold_log WHERE event_type = \(G.BidPlaced.eventType)
+            ORDER BY gig_id, bid_id, global_position
+            """)
+        try await connection.execute(
+            """
+            UPDATE match_freelancers_v4 f SET contracts_started = a.started, completed = a.completed, failed = a.failed,
+                active_contracts = a.active, ratings_sum = a.ratings_sum, ratings_n = a.ratings_n
+            FROM (
+                SELECT freelancer_id, count(*)::int AS started, (count(*) FILTER (WHERE outcome = 'completed'))::int AS completed,
+                       (count(*) FILTER (WHERE outcome = 'failed'))::int AS failed, (count(*) FILTER (WHERE outcome = 'active'))::int AS active,
+                       coalesce(sum(client_rating), 0)::int AS ratings_sum, count(client_rating)::int AS ratings_n
+                FROM match_contracts_v4 GROUP BY freelancer_id
+            ) a
+            WHERE f.freelancer_id = a.freelancer_id
+            """)
+        try await connection.execute(
+            """
+            INSERT INTO match_experience_v4 (freelancer_id, skill, completed, ratings_sum, ratings_n)
+            SELECT c.freelancer_id, s.skill, count(*)::int, coalesce(sum(c.client_rating), 0)::int, count(c.client_rating)::int
+            FROM match_contracts_v4 c JOIN match_gigs_v4 g ON g.gig_id = c.gig_id CROSS JOIN LATERAL unnest(g.skills) AS s(skill)
+            WHERE c.outcome = 'completed'
+            GROUP BY c.freelancer_id, s.skill
+            """)
+        try await foldRankKeys(on: connection)
+        // Each freelancer's latest claim; within it the last level given for a skill.
+        try await connection.execute(
+            """
+            CREATE TEMP TABLE fold_skills ON COMMIT DROP AS
+            WITH latest AS (
+                SELECT DISTINCT ON (freelancer_id) (data->>'freelancerId')::uuid AS freelancer_id, data
+                FROM pg_temp.fold_log WHERE event_type IN (\(F.FreelancerRegistered.eventType), \(F.SkillsUpdated.eventType))
+                ORDER BY freelancer_id, global_position DESC
+            )
+            SELECT DISTINCT ON (l.freelancer_id, c.claim->>'skill') l.freelancer_id, c.claim->>'skill' AS skill,
+                   (c.claim->>'level')::int4 AS level, coalesce(k.newcomer, true) AS newcomer, coalesce(k.rank_key, 0) AS rank_key
+            FROM latest l
+            CROSS JOIN LATERAL jsonb_array_elements(l.data->'skills') WITH ORDINALITY AS c(claim, n)
+            LEFT JOIN pg_temp.fold_rank k ON k.freelancer_id = l.freelancer_id
+            ORDER BY l.freelancer_id, c.claim->>'skill', c.n DESC
+            """)
+        try await connection.execute(
+            """
+            INSERT INTO match_freelancer_skills_v4 (freelancer_id, skill, level, newcomer, rank_key)
+            SELECT freelancer_id, skill, level, newcomer, rank_key FROM pg_temp.fold_skills
+            """)
+        try await connection.execute(
+            """
+            INSERT INTO match_freelancer_skill_pairs_v4 (freelancer_id, skill1, level1, skill2, level2, newcomer, rank_key)
+            SELECT a.freelancer_id, a.skill, a.level, b.skill, b.level, a.newcomer, a.rank_key
+            FROM pg_temp.fold_skills a JOIN pg_temp.fold_skills b
+              ON b.freelancer_id = a.freelancer_id AND a.skill COLLATE "C" < b.skill COLLATE "C"
+            """)
+        try await connection.execute(
+            """
+            INSERT INTO match_skill_df_v4 (skill, freelancers)
+            SELECT skill, count(*)::int FROM pg_temp.fold_skills GROUP BY skill
+            """)
+    }
+
+    /// `newcomer` and `rank_key` of every freelancer, computed by ``Matching/rankKey(_:_:)``
+    /// from the folded facts, into `pg_temp.fold_rank`, a page of freelancers at a time.
+    private func foldRankKeys(on connection: Connection) async throws {
+        try await connection.execute(
+            """
+            CREATE TEMP TABLE fold_rank (freelancer_id uuid PRIMARY KEY, newcomer boolean NOT NULL, rank_key float8 NOT NULL)
+            ON COMMIT DROP
+            """)
+        var after: UUID?
+        while true {
+            let from: SQL = after.map { "WHERE freelancer_id > \($0)" } ?? ""
+            let facts = try await connection.query(
+                """
+                SELECT freelancer_id, hourly_rate_minor, currency, hours_per_week, active_contracts, ratings_sum, ratings_n,
+                       completed, failed, contracts_started, min_budget_minor, min_budget_currency, accepted_currencies,
+                       wanted_skills, max_contracts
+                FROM match_freelancers_v4 \(from) ORDER BY freelancer_id LIMIT \(Self.foldRankPage)
+                """
+            ).rows.map { try Matching.FreelancerFacts(row: $0) }
+            guard let last = facts.last else { return }
+            try await connection.execute(
+                """
+                INSERT INTO pg_temp.fold_rank (freelancer_id, newcomer, rank_key)
+                SELECT * FROM unnest(\(facts.map(\.id))::uuid[], \(facts.map { $0.started == 0 })::bool[],
+                                     \(facts.map { Matching.rankKey($0, Self.rankWeights) })::float8[])
+                """)
+            after = last.id
+        }
+    }
+
+    /// Freelancers per page of ``foldRankKeys(on:)``.
+    static let foldRankPage = 20_000
+}
