@@ -1,4 +1,5 @@
 import EventStore
+import Foundation
 import Logging
 import Marketplace
 import PQ
@@ -11,8 +12,9 @@ import PQ
 /// checks one implementation against the other: each keeps the other honest.
 ///
 /// A fold reads `pg_temp.fold_log` — `global_position`, `stream_version`, `event_type`,
-/// `schema_version`, `data` (jsonb), `occurred_at` — holding every event of ``eventTypes``
-/// that the build covers, less the projector's recorded skips (`gigctl projections skip`), and
+/// `schema_version`, `data` (jsonb), `occurred_at` — holding every event that the build covers,
+/// less the projector's recorded skips (`gigctl projections skip`); it is partitioned by
+/// `event_type`, so every statement must name the types it reads (only ``eventTypes``). It
 /// writes its empty, freshly prepared tables (on the search path) as the incremental projector
 /// would have written them after applying those events in log order. It must read every schema
 /// version of its events that the registry upcasts, and throw (any SQL error does) on data it
@@ -23,6 +25,9 @@ public protocol LogFolding: MarketplaceProjector {
     /// version are always read). An event of any other version makes the rebuild build this
     /// projector batch by batch, through the registry's upcasters.
     var foldedOlderVersions: [String: Set<Int>] { get }
+    /// The fold's cost per event it reads, relative to the others' (a rebuild starts the most
+    /// costly folds first so that two at a time end together).
+    var foldCost: Double { get }
     /// Builds the tables from `pg_temp.fold_log` (see the protocol), inside the caller's
     /// transaction.
     func fold(on connection: Connection) async throws
@@ -39,17 +44,111 @@ struct FoldOutcome: Sendable {
     let events: Int64
 }
 
+/// The log's events up to a stable head, copied once for all of a rebuild's folds into an
+/// unlogged table partitioned by event type (schema `gigledger_build_fold_…`, dropped afterwards).
+struct FoldSource: Sendable {
+    /// The schema holding `log`.
+    let schema: String
+    /// The last event copied: the checkpoint of every build folded from here.
+    let checkpoint: LogCheckpoint
+    /// Events of the whole log up to ``checkpoint`` (of every type).
+    let events: Int64
+    /// Per event type copied: its events and the schema versions they have.
+    let types: [String: (count: Int64, versions: Set<Int>)]
+}
+
 extension ProjectionEngine {
-    /// Folds a build that has not started (`position` 0, nothing applied) in one transaction:
-    /// the events committed before every transaction still running (`pg_snapshot_xmin`, so no
-    /// later commit can land below the checkpoint) are copied once into a temporary table, the
-    /// projector folds them, and the build's checkpoint moves past them. Returns nil when the
-    /// build had started or when the fold failed on the data (logged; the caller then goes on
-    /// batch by batch, from position 0). Passing faults (a lost connection, a cancel) are thrown.
-    func foldBuild(_ projector: any LogFolding, _ purpose: BuildPurpose) async throws -> FoldOutcome? {
+    /// Copies the events of `types` committed before every transaction still running
+    /// (`pg_snapshot_xmin`, so no later commit can land below the checkpoint) into a
+    /// ``FoldSource`` named `schema`: the table first, then the rows by two connections at once
+    /// (odd and even positions), then a light `ANALYZE`.
+    func makeFoldSource(types: Set<String>, schema: String) async throws -> FoldSource {
+        let (horizon, checkpoint, events) = try await store.pool.withTransaction {
+            conn -> (String, LogCheckpoint, Int64) in
+            let horizon = String(
+                try await conn.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::int8").first?
+                    .decode(Int64.self, at: 0) ?? 0)
+            let head = try await conn.query(
+                """
+                SELECT transaction_id, global_position FROM ledger.events WHERE transaction_id < \(horizon)::xid8
+                ORDER BY transaction_id DESC, global_position DESC LIMIT 1
+                """
+            ).first
+            let checkpoint =
+                try head.map {
+                    LogCheckpoint(
+                        transactionID: try $0.decode(UInt64.self, at: 0), position: try $0.decode(Int64.self, at: 1))
+                } ?? .start
+            let events =
+                try await conn.query("SELECT count(*) FROM ledger.events WHERE transaction_id < \(horizon)::xid8")
+                .first?.decode(Int64.self, at: 0) ?? 0
+            try await conn.execute("CREATE SCHEMA \(identifier: schema)")
+            try await conn.execute(
+                """
+                CREATE UNLOGGED TABLE \(identifier: schema).log (
+                    global_position bigint NOT NULL, stream_version bigint NOT NULL, event_type text NOT NULL,
+                    schema_version integer NOT NULL, data jsonb NOT NULL, occurred_at timestamptz NOT NULL
+                ) PARTITION BY LIST (event_type)
+                """)
+            for (n, type) in types.sorted().enumerated() {
+                // A partition bound is a literal (DDL takes no parameters): the type is one of
+                // the projectors' own constants, and checked against the log's own rule for
+                // type names before it is spliced.
+                guard type.wholeMatch(of: /[A-Z][A-Za-z0-9]{0,99}/) != nil else {
+                    throw FoldRefused(description: "'\(type)' is not an event type name")
+                }
+                try await conn.execute(
+                    """
+                    CREATE UNLOGGED TABLE \(identifier: schema).\(identifier: "log_\(n)")
+                    PARTITION OF \(identifier: schema).log FOR VALUES IN ('\(unsafeRaw: type)')
+                    """)
+            }
+            return (horizon, checkpoint, events)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { copies in
+            for half in 0..<2 {
+                copies.addTask {
+                    try await self.store.pool.query(
+                        """
+                        INSERT INTO \(identifier: schema).log
+                        SELECT global_position, stream_version, event_type, schema_version, data, occurred_at
+                        FROM ledger.events
+                        WHERE transaction_id < \(horizon)::xid8 AND event_type = ANY(\(types.sorted())::text[])
+                          AND global_position % 2 = \(Int64(half))
+                        """)
+                }
+            }
+            try await copies.waitForAll()
+        }
+        return try await store.pool.withTransaction { conn in
+            // Enough for the folds' plans (row counts, a few common values) at a tenth of the
+            // default sample.
+            try await conn.execute("SELECT set_config('default_statistics_target', '10', true)")
+            try await conn.execute("ANALYZE \(identifier: schema).log")
+            var found: [String: (count: Int64, versions: Set<Int>)] = [:]
+            for row in try await conn.query(
+                "SELECT event_type, schema_version, count(*) FROM \(identifier: schema).log GROUP BY 1, 2"
+            ).rows {
+                let type = try row.decode(String.self, at: 0)
+                found[type, default: (0, [])].count += try row.decode(Int64.self, at: 2)
+                found[type, default: (0, [])].versions.insert(try row.decode(Int.self, at: 1))
+            }
+            return FoldSource(schema: schema, checkpoint: checkpoint, events: events, types: found)
+        }
+    }
+
+    /// Folds a build that has not started (`position` 0, nothing applied) from `source` in one
+    /// transaction, and moves the build's checkpoint to the source's. Returns nil when the build
+    /// had started or when the fold failed on the data (logged; the caller then goes on batch by
+    /// batch, from position 0). Passing faults (a lost connection, a cancel) are thrown.
+    func foldBuild(_ projector: any LogFolding, _ purpose: BuildPurpose, from source: FoldSource) async throws
+        -> FoldOutcome?
+    {
         let schema = Self.buildSchema(projector, purpose)
+        let clock = ContinuousClock()
+        let began = clock.now
         do {
-            return try await store.pool.withTransaction { conn -> FoldOutcome? in
+            let outcome = try await store.pool.withTransaction { conn -> FoldOutcome? in
                 guard
                     let build = try await conn.query(
                         """
@@ -58,58 +157,68 @@ extension ProjectionEngine {
                         """
                     ).first, try build.decode(Bool.self, at: 0)
                 else { return nil }
-                let horizon =
-                    try await conn.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::int8").first?
-                    .decode(Int64.self, at: 0) ?? 0
-                let head = try await conn.query(
-                    """
-                    SELECT transaction_id, global_position, (SELECT count(*) FROM ledger.events WHERE transaction_id < \(String(horizon))::xid8)
-                    FROM ledger.events WHERE transaction_id < \(String(horizon))::xid8
-                    ORDER BY transaction_id DESC, global_position DESC LIMIT 1
-                    """
-                ).first
-                guard let head else {
-                    return FoldOutcome(checkpoint: .start, events: 0)
-                }
-                let checkpoint = LogCheckpoint(
-                    transactionID: try head.decode(UInt64.self, at: 0), position: try head.decode(Int64.self, at: 1))
-                let events = try head.decode(Int64.self, at: 2)
-                try await conn.execute(
-                    """
-                    CREATE TEMP TABLE fold_log ON COMMIT DROP AS
-                    SELECT e.global_position, e.stream_version, e.event_type, e.schema_version, e.data, e.occurred_at
-                    FROM ledger.events e
-                    WHERE e.transaction_id < \(String(horizon))::xid8 AND e.event_type = ANY(\(projector.eventTypes.sorted())::text[])
-                      AND NOT EXISTS (SELECT 1 FROM ledger.projection_skips s
-                                      WHERE s.name = \(projector.name) AND s.version = \(projector.version)
-                                        AND s.global_position = e.global_position)
-                    """)
-                try await conn.execute("ANALYZE pg_temp.fold_log")
-                for row in try await conn.query("SELECT DISTINCT event_type, schema_version FROM pg_temp.fold_log").rows
-                {
-                    let type = try row.decode(String.self, at: 0)
-                    let version = try row.decode(Int.self, at: 1)
-                    guard
-                        version == projector.registry.schema(of: type)?.version
-                            || projector.foldedOlderVersions[type]?.contains(version) == true
-                    else {
-                        throw FoldRefused(
-                            description:
-                                "the log holds \(type) events of schema version \(version), which the fold does not read"
-                        )
+                for type in projector.eventTypes.sorted() {
+                    for version in source.types[type]?.versions.sorted() ?? [] {
+                        guard
+                            version == projector.registry.schema(of: type)?.version
+                                || projector.foldedOlderVersions[type]?.contains(version) == true
+                        else {
+                            throw FoldRefused(
+                                description:
+                                    "the log holds \(type) events of schema version \(version), which the fold does not read"
+                            )
+                        }
                     }
                 }
+                try await conn.execute("SELECT set_config('work_mem', \(Self.foldWorkMemory), true)")
+                try await conn.execute("SELECT set_config('maintenance_work_mem', \(Self.foldWorkMemory), true)")
+                // The projector's view of the source: less its recorded skips, if it has any.
+                let skips =
+                    try await conn.query(
+                        """
+                        SELECT count(*) FROM ledger.projection_skips WHERE name = \(projector.name) AND version = \(projector.version)
+                        """
+                    ).first?.decode(Int64.self, at: 0) ?? 0
+                var view: SQL = """
+                    CREATE TEMP VIEW fold_log AS
+                    SELECT global_position, stream_version, event_type, schema_version, data, occurred_at
+                    FROM \(identifier: source.schema).log l
+                    """
+                if skips > 0 {
+                    try await conn.execute(
+                        """
+                        CREATE TEMP TABLE fold_skips ON COMMIT DROP AS
+                        SELECT global_position FROM ledger.projection_skips WHERE name = \(projector.name) AND version = \(projector.version)
+                        """)
+                    view.append(
+                        " WHERE NOT EXISTS (SELECT 1 FROM pg_temp.fold_skips s WHERE s.global_position = l.global_position)"
+                    )
+                }
+                try await conn.execute(view)
                 try await conn.execute("SET LOCAL search_path TO \(identifier: schema), read_models")
+                let indexes = try await Self.dropIndexes(of: projector, in: schema, on: conn)
                 try await projector.fold(on: conn)
+                try await Self.recreate(indexes, on: conn)
+                // A temporary view lives as long as the session (a pooled connection): drop it.
+                try await conn.execute("DROP VIEW pg_temp.fold_log")
                 try await conn.execute(
                     """
                     UPDATE ledger.projection_builds
-                    SET transaction_id = \(checkpoint.transactionID), global_position = \(checkpoint.position),
-                        events_applied = \(events), updated_at = now()
+                    SET transaction_id = \(source.checkpoint.transactionID), global_position = \(source.checkpoint.position),
+                        events_applied = \(source.events), updated_at = now()
                     WHERE schema_name = \(schema)
                     """)
-                return FoldOutcome(checkpoint: checkpoint, events: events)
+                return FoldOutcome(checkpoint: source.checkpoint, events: source.events)
             }
+            if let outcome {
+                logger.info(
+                    "folded",
+                    metadata: [
+                        "projection": "\(projector.name)", "events": "\(outcome.events)",
+                        "seconds": "\(String(format: "%.2f", (clock.now - began).seconds))",
+                    ])
+            }
+            return outcome
         } catch  where !ProjectionFault.isPassing(error) {
             logger.warning(
                 "fold failed; building batch by batch instead",
@@ -118,43 +227,62 @@ extension ProjectionEngine {
         }
     }
 
-    /// Folds the builds of `group` that have not started, at most two at a time (each on a
-    /// connection of its own: two backends, two cores). Returns each projector's outcome by
-    /// index (nil: not folded).
+    /// Folds the builds of `group` that have not started: one ``FoldSource`` for all of them,
+    /// then at most ``foldConcurrency`` folds at once (each on a connection of its own: two
+    /// backends, two cores), the ones with the most events first. Returns each projector's
+    /// outcome by index (nil: not folded).
     func foldBuilds(
         _ group: [any Projector], _ purpose: BuildPurpose, fresh: [Bool], progress: (BuildProgress) -> Void
     ) async throws -> [FoldOutcome?] {
         let clock = ContinuousClock()
         let began = clock.now
         var outcomes = [FoldOutcome?](repeating: nil, count: group.count)
-        let work = group.indices.compactMap { index -> (Int, any LogFolding)? in
+        let candidates = group.indices.compactMap { index -> (Int, any LogFolding)? in
             guard fresh[index], let folding = group[index] as? any LogFolding else { return nil }
             return (index, folding)
         }
-        try await withThrowingTaskGroup(of: (Int, FoldOutcome?).self) { tasks in
-            var next = work.makeIterator()
-            func start() -> Bool {
-                guard let (index, projector) = next.next() else { return false }
-                tasks.addTask { (index, try await self.foldBuild(projector, purpose)) }
-                return true
+        guard !candidates.isEmpty else { return outcomes }
+        let schema = "gigledger_build_fold_" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        do {
+            let source = try await makeFoldSource(
+                types: candidates.reduce(into: Set<String>()) { $0.formUnion($1.1.eventTypes) }, schema: schema)
+            // Longest first: each fold's events, weighted by its relative cost.
+            func weight(_ projector: any LogFolding) -> Double {
+                projector.foldCost * Double(projector.eventTypes.reduce(0) { $0 + (source.types[$1]?.count ?? 0) })
             }
-            for _ in 0..<Self.foldConcurrency {
-                if !start() { break }
-            }
-            while let (index, outcome) = try await tasks.next() {
-                outcomes[index] = outcome
-                if let outcome {
-                    progress(
-                        BuildProgress(
-                            projector: group[index].name, purpose: purpose, eventsDone: outcome.events,
-                            eventsTotal: outcome.events, eventsThisRun: outcome.events, elapsed: clock.now - began))
+            let work = candidates.sorted { weight($0.1) > weight($1.1) }
+            try await withThrowingTaskGroup(of: (Int, FoldOutcome?).self) { tasks in
+                var next = work.makeIterator()
+                func start() -> Bool {
+                    guard let (index, projector) = next.next() else { return false }
+                    tasks.addTask { (index, try await self.foldBuild(projector, purpose, from: source)) }
+                    return true
                 }
-                _ = start()
+                for _ in 0..<Self.foldConcurrency {
+                    if !start() { break }
+                }
+                while let (index, outcome) = try await tasks.next() {
+                    outcomes[index] = outcome
+                    if let outcome {
+                        progress(
+                            BuildProgress(
+                                projector: group[index].name, purpose: purpose, eventsDone: outcome.events,
+                                eventsTotal: outcome.events, eventsThisRun: outcome.events, elapsed: clock.now - began))
+                    }
+                    _ = start()
+                }
             }
+        } catch {
+            _ = try? await store.pool.query("DROP SCHEMA IF EXISTS \(identifier: schema) CASCADE")
+            throw error
         }
+        try await store.pool.query("DROP SCHEMA IF EXISTS \(identifier: schema) CASCADE")
         return outcomes
     }
 
     /// How many folds run at once.
     static let foldConcurrency = 2
+    /// `work_mem` and `maintenance_work_mem` inside a fold's transaction: its sorts and hashes
+    /// stay in memory (at the default 4 MB a fold of a million events spilled ~0.5 GB to disk).
+    static let foldWorkMemory = "256MB"
 }

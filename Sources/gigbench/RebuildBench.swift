@@ -36,9 +36,18 @@ enum RebuildBench {
         return (rows, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
-    static func run(config base: ConnectionConfig, database: String, batchSize: Int) async throws {
+    /// `folding`: the rebuild's default path (folds inside PostgreSQL, then batches) or batches
+    /// only (`--no-fold`). `grow`: first grow the log to that many events with copies of that
+    /// export (`--source FILE --events N`, as `gigbench scale` grows its log).
+    static func run(
+        config base: ConnectionConfig, database: String, batchSize: Int, folding: Bool, grow: (String, Int)?
+    ) async throws {
         let pool = ConnectionPool(config: base.withDatabase(database), maxConnections: 3)
         _ = try await pool.withConnection { try await Migrator().migrate(on: $0) }
+        if let (path, size) = grow {
+            try await ScaleBench.grow(EventStore(pool: pool), source: try ScaleBench.load(path), to: size)
+            try await pool.query("VACUUM ANALYZE ledger.events")
+        }
         let events = try await pool.query("SELECT count(*)::int8 FROM ledger.events").scalar(Int64.self)
         let version = try await pool.query("SELECT current_setting('server_version')").scalar(String.self)
         if events < 1_000_000 {
@@ -54,9 +63,11 @@ enum RebuildBench {
         let samples = Mutex<[(Int64, Double)]>([])
         let nextSample = Mutex<Int64>(0)
         let memoryBefore = memory()
+        let tempBytes: SQL = "SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()"
+        let tempBefore = try await pool.query(tempBytes).scalar(Int64.self)
         let clock = ContinuousClock()
         let start = clock.now
-        let reports = try await engine.rebuild(ShippedProjectors.all, restart: true) { progress in
+        let reports = try await engine.rebuild(ShippedProjectors.all, restart: true, folding: folding) { progress in
             let due = nextSample.withLock { next -> Bool in
                 guard progress.eventsDone >= next else { return false }
                 next = progress.eventsDone + max(1, progress.eventsTotal / 10)
@@ -76,6 +87,7 @@ enum RebuildBench {
         let elapsed = clock.now - start
         let rebuildSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let memoryAfter = memory()
+        let tempWritten = try await pool.query(tempBytes).scalar(Int64.self) - tempBefore
         FileHandle.standardError.write(Data("COPY baseline again ...\n".utf8))
         let after = try await copyRate(pool)
         await pool.close()
@@ -99,8 +111,15 @@ enum RebuildBench {
                 Double(after.events) / after.seconds))
         print(
             String(
-                format: "| rebuild of all %d projections (one pass, shadow tables, swap) | %lld | %.1f | %.0f | %.3f |",
-                reports.count, events, rebuildSeconds, rebuildRate, rebuildRate / copyRate))
+                format: "| rebuild of all %d projections (%@, shadow tables, swap) | %lld | %.1f | %.0f | %.3f |",
+                reports.count,
+                folding ? "folded inside PostgreSQL, two at a time, then batches" : "batches only (--no-fold)",
+                events, rebuildSeconds, rebuildRate, rebuildRate / copyRate))
+        print("")
+        print(
+            "Events folded per projection: "
+                + reports.map { "\($0.projector) \($0.eventsFolded)" }.joined(separator: ", ")
+                + String(format: "; server temporary files written: %.0f MiB.", Double(tempWritten) / 1_048_576))
         print("")
         print(
             "Memory of the rebuilding process (MiB): before \(String(format: "%.1f", memoryBefore.rss)) resident; "

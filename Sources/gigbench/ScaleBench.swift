@@ -84,6 +84,34 @@ enum ScaleBench {
         out.append(0x0A)
     }
 
+    /// Grows the log to at least `size` events with copies of `source`, each with its UUIDs and
+    /// positions made its own, imported with COPY.
+    static func grow(_ store: EventStore, source: Source, to size: Int) async throws {
+        let pool = store.pool
+        while true {
+            let head = try await pool.query("SELECT coalesce(max(global_position), 0)::int8 FROM ledger.events")
+                .scalar(Int64.self)
+            guard head < Int64(size) else { break }
+            let k = Int((head + source.head - 1) / source.head)
+            let shift = Int64(k) * source.head
+            let lines = source.lines
+            _ = try await store.importLog(allowNonEmpty: true) { writer in
+                var chunk: [UInt8] = []
+                chunk.reserveCapacity(1 << 21)
+                for line in lines {
+                    rewrite(line, copy: k, shift: shift, into: &chunk)
+                    if chunk.count >= 1 << 20 {
+                        try chunk.withUnsafeBytes { try writer.write($0) }
+                        chunk.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !chunk.isEmpty { try chunk.withUnsafeBytes { try writer.write($0) } }
+            }
+            FileHandle.standardError.write(
+                Data("  copy \(k) imported: head \(shift + source.head), load \(loadAverage())\n".utf8))
+        }
+    }
+
     static func secondsOf(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
@@ -120,28 +148,7 @@ enum ScaleBench {
         for size in sizes {
             // Grow the log to `size` with copies of the market.
             let growStart = ContinuousClock.now
-            while true {
-                let head = try await pool.query("SELECT coalesce(max(global_position), 0)::int8 FROM ledger.events")
-                    .scalar(Int64.self)
-                guard head < Int64(size) else { break }
-                let k = Int((head + source.head - 1) / source.head)
-                let shift = Int64(k) * source.head
-                let lines = source.lines
-                _ = try await store.importLog(allowNonEmpty: true) { writer in
-                    var chunk: [UInt8] = []
-                    chunk.reserveCapacity(1 << 21)
-                    for line in lines {
-                        rewrite(line, copy: k, shift: shift, into: &chunk)
-                        if chunk.count >= 1 << 20 {
-                            try chunk.withUnsafeBytes { try writer.write($0) }
-                            chunk.removeAll(keepingCapacity: true)
-                        }
-                    }
-                    if !chunk.isEmpty { try chunk.withUnsafeBytes { try writer.write($0) } }
-                }
-                FileHandle.standardError.write(
-                    Data("  copy \(k) imported: head \(shift + source.head), load \(loadAverage())\n".utf8))
-            }
+            try await grow(store, source: source, to: size)
             try await pool.query("VACUUM ANALYZE ledger.events")
             FileHandle.standardError.write(
                 Data(

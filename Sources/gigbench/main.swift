@@ -209,7 +209,8 @@ if CommandLine.arguments.dropFirst().first == "rebuild" {
     do {
         try await RebuildBench.run(
             config: config, database: value("--database") ?? "gigledger_large",
-            batchSize: Int(value("--batch-size") ?? "") ?? 2000)
+            batchSize: Int(value("--batch-size") ?? "") ?? 2000, folding: !args.contains("--no-fold"),
+            grow: value("--source").map { ($0, Int(value("--events") ?? "") ?? 1_360_000) })
     } catch {
         FileHandle.standardError.write(Data("gigbench rebuild: \(error)\n".utf8))
         exit(1)
