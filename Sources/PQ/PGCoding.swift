@@ -545,40 +545,68 @@ enum PGArrayText {
     }
 
     static func decode(_ text: String) throws(PGDecodingFailure) -> [String?] {
-        let b = Array(text.utf8)
-        guard b.first == UInt8(ascii: "{"), b.last == UInt8(ascii: "}") else {
-            throw .malformed("not a one-dimensional array literal")
+        var text = text
+        // One pass over the string's own UTF-8 (no copy of it): an element without escapes is
+        // made straight from its bytes; only an escaped one is copied byte by byte.
+        let result = text.withUTF8 { decode($0) }
+        return try result.get()
+    }
+
+    private static func decode(_ b: UnsafeBufferPointer<UInt8>) -> Result<[String?], PGDecodingFailure> {
+        let (open, close, quote, backslash, comma) = (
+            UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: ",")
+        )
+        guard b.count >= 2, b[0] == open, b[b.count - 1] == close else {
+            return .failure(.malformed("not a one-dimensional array literal"))
         }
         var out: [String?] = []
         var i = 1
         let end = b.count - 1
-        if i == end { return [] }
+        if i == end { return .success([]) }
+        func string(_ from: Int, _ to: Int) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: b[from..<to]), as: UTF8.self)
+        }
         while i <= end {
-            if b[i] == UInt8(ascii: "{") { throw .malformed("multi-dimensional arrays are not supported") }
-            var bytes: [UInt8] = []
-            var quoted = false
-            if b[i] == UInt8(ascii: "\"") {
-                quoted = true
+            if b[i] == open { return .failure(.malformed("multi-dimensional arrays are not supported")) }
+            if b[i] == quote {
                 i += 1
-                while i < end, b[i] != UInt8(ascii: "\"") {
-                    if b[i] == UInt8(ascii: "\\"), i + 1 < end { i += 1 }
-                    bytes.append(b[i])
+                let start = i
+                var escaped = false
+                while i < end, b[i] != quote {
+                    if b[i] == backslash, i + 1 < end {
+                        escaped = true
+                        i += 1
+                    }
                     i += 1
+                }
+                guard i < end else { return .failure(.malformed("an array element whose quotes are not closed")) }
+                if escaped {
+                    var bytes: [UInt8] = []
+                    bytes.reserveCapacity(i - start)
+                    var j = start
+                    while j < i {
+                        if b[j] == backslash, j + 1 < i { j += 1 }
+                        bytes.append(b[j])
+                        j += 1
+                    }
+                    out.append(String(decoding: bytes, as: UTF8.self))
+                } else {
+                    out.append(string(start, i))
                 }
                 i += 1
             } else {
-                while i < end, b[i] != UInt8(ascii: ",") {
-                    bytes.append(b[i])
-                    i += 1
-                }
+                let start = i
+                while i < end, b[i] != comma { i += 1 }
+                let isNull =
+                    i - start == 4 && b[start] == UInt8(ascii: "N") && b[start + 1] == UInt8(ascii: "U")
+                    && b[start + 2] == UInt8(ascii: "L") && b[start + 3] == UInt8(ascii: "L")
+                out.append(isNull ? nil : string(start, i))
             }
-            let value = String(decoding: bytes, as: UTF8.self)
-            out.append(!quoted && value == "NULL" ? nil : value)
-            guard i == end || b[i] == UInt8(ascii: ",") else {
-                throw .malformed("unexpected character in array literal")
+            guard i == end || b[i] == comma else {
+                return .failure(.malformed("unexpected character in array literal"))
             }
             i += 1
         }
-        return out
+        return .success(out)
     }
 }
