@@ -199,6 +199,20 @@ enum ProjectionBench {
                 ).scalar(String.self)
                 print(String(format: "slow candidates: %.1f ms %@ %@", time, gig, skills))
             }
+            // The feed's: the freelancer's skills, and how many open skill sets (groups) share one.
+            for (n, time) in feedTimes.enumerated().sorted(by: { $0.1 > $1.1 }).prefix(8) {
+                let freelancer = UUID(uuidString: freelancerIDs[(n * 104_729) % freelancers])!
+                let shape = try await pool.query(
+                    """
+                    SELECT (SELECT string_agg(s.skill || ':' || s.level, ',' ORDER BY s.skill) FROM read_models.match_freelancer_skills_v4 s
+                            WHERE s.freelancer_id = \(freelancer))
+                           || ' groups ' || (SELECT count(*) FROM read_models.match_open_skill_sets_v4 o
+                                             WHERE o.open_gigs > 0 AND o.skills && ARRAY(SELECT s.skill FROM read_models.match_freelancer_skills_v4 s
+                                                                                      WHERE s.freelancer_id = \(freelancer)))
+                    """
+                ).scalar(String?.self)
+                print(String(format: "slow feed: %.1f ms %@ %@", time, freelancer.uuidString, shape ?? "-"))
+            }
         }
 
         // Projector lag at a steady rate: bids appended at `rate` per second while the engine
