@@ -89,10 +89,12 @@ package struct GlobalOptions: ParsableArguments {
     }
 
     /// The command handler over `pool`, its vault checked (``vault(_:)``).
-    package func service(_ pool: ConnectionPool, cachedStreams: Int = 10_000) async throws -> MarketplaceService {
+    package func service(_ pool: ConnectionPool, cachedStreams: Int = 10_000, grouping: AppendGrouping? = nil)
+        async throws -> MarketplaceService
+    {
         MarketplaceService(
-            store: EventStore(pool: pool, logger: logger), vault: try await vault(pool), cachedStreams: cachedStreams,
-            logger: logger)
+            store: EventStore(pool: pool, grouping: grouping, logger: logger), vault: try await vault(pool),
+            cachedStreams: cachedStreams, logger: logger)
     }
 
     package var logger: Logger {

@@ -42,6 +42,13 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Weeks of business time.") var weeks: Int?
     @Option(help: "Random seed: the same seed gives the same market.") var seed: UInt64 = 1
     @Option(help: "Concurrent writers (database connections).") var workers: Int = 8
+    @Flag(
+        help: ArgumentHelp(
+            "Coalesce the writers' concurrent appends into group transactions (one commit for up to 32 commands, each with its own outcome).",
+            discussion:
+                "Worth it with many writers (--workers 32 or more); with few, each group waits for the last of its commands."
+        ))
+    var groupAppends = false
     @Option(
         help: ArgumentHelp(
             "End the calendar in the ISO week holding this day (YYYY-MM-DD, UTC) instead of the current week.",
@@ -93,7 +100,8 @@ struct SimulateCommand: AsyncParsableCommand {
             let summary = try await global.withPool(maxConnections: workers + 1) { pool in
                 _ = try await pool.withConnection { try await Migrator(logger: global.logger).migrate(on: $0) }
                 let simulator = MarketSimulator(
-                    service: try await global.service(pool), config: config)
+                    service: try await global.service(pool, grouping: groupAppends ? AppendGrouping() : nil),
+                    config: config)
                 if !json {
                     Output.error(
                         "Simulating \(config.freelancers) freelancers, \(config.clients) clients, \(config.weeks) weeks, \(simulator.plan.gigs.count) gigs (seed \(config.seed)) ..."

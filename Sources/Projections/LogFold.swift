@@ -242,7 +242,10 @@ extension ProjectionEngine {
             return (index, folding)
         }
         guard !candidates.isEmpty else { return outcomes }
-        let schema = "gigledger_build_fold_" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        try await dropStaleFoldSources()
+        let schema =
+            "\(Self.foldSchemaPrefix)\(Int64(Date().timeIntervalSince1970))_"
+            + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         do {
             let source = try await makeFoldSource(
                 types: candidates.reduce(into: Set<String>()) { $0.formUnion($1.1.eventTypes) }, schema: schema)
@@ -278,6 +281,27 @@ extension ProjectionEngine {
         }
         try await store.pool.query("DROP SCHEMA IF EXISTS \(identifier: schema) CASCADE")
         return outcomes
+    }
+
+    /// A fold source's schema is this, its creation time (Unix seconds), `_` and a random suffix.
+    static let foldSchemaPrefix = "gigledger_build_fold_"
+    /// A fold source older than this was left by a rebuild that crashed (a fold of 10M events
+    /// takes minutes): the next rebuild drops it.
+    static let staleFoldSource: Duration = .seconds(6 * 3600)
+
+    /// Drops the fold sources of rebuilds that stopped before dropping their own (a crash, a kill).
+    func dropStaleFoldSources() async throws {
+        let now = Int64(Date().timeIntervalSince1970)
+        for row in try await store.pool.query(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, \(Self.foldSchemaPrefix))"
+        ).rows {
+            let name = try row.decode(String.self, at: 0)
+            guard let created = Int64(name.dropFirst(Self.foldSchemaPrefix.count).prefix { $0 != "_" }),
+                now - created > Self.staleFoldSource.components.seconds
+            else { continue }
+            logger.info("dropping a stale fold source", metadata: ["schema": "\(name)"])
+            try await store.pool.query("DROP SCHEMA IF EXISTS \(identifier: name) CASCADE")
+        }
     }
 
     /// How many folds run at once.

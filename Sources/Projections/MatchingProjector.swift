@@ -373,6 +373,25 @@ public struct MatchingProjector: MarketplaceProjector {
         }
     }
 
+    /// Recomputes the reputation inputs (contracts started, completed, failed and active, the
+    /// client ratings) of `freelancers` — of every freelancer when nil — from their contracts.
+    static func recomputeReputation(of freelancers: [UUID]?, on connection: Connection) async throws {
+        let only: SQL = freelancers.map { "WHERE freelancer_id = ANY(\($0)::uuid[])" } ?? ""
+        try await connection.execute(
+            """
+            UPDATE match_freelancers_v4 f SET contracts_started = a.started, completed = a.completed, failed = a.failed,
+                active_contracts = a.active, ratings_sum = a.ratings_sum, ratings_n = a.ratings_n
+            FROM (
+                SELECT freelancer_id, count(*)::int AS started, (count(*) FILTER (WHERE outcome = 'completed'))::int AS completed,
+                       (count(*) FILTER (WHERE outcome = 'failed'))::int AS failed, (count(*) FILTER (WHERE outcome = 'active'))::int AS active,
+                       coalesce(sum(client_rating), 0)::int AS ratings_sum, count(client_rating)::int AS ratings_n
+                FROM match_contracts_v4 \(only)
+                GROUP BY freelancer_id
+            ) a
+            WHERE f.freelancer_id = a.freelancer_id
+            """)
+    }
+
     /// Skills in byte order: the order of a pair's `skill1` and `skill2` (``Matching`` asks for
     /// a pair in the same order).
     static func byteOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
@@ -569,19 +588,7 @@ public struct MatchingProjector: MarketplaceProjector {
             ).rows { touched.insert(try row.decode(UUID.self, at: 0)) }
         }
         guard !touched.isEmpty else { return touched }
-        try await connection.execute(
-            """
-            UPDATE match_freelancers_v4 f SET contracts_started = a.started, completed = a.completed, failed = a.failed,
-                active_contracts = a.active, ratings_sum = a.ratings_sum, ratings_n = a.ratings_n
-            FROM (
-                SELECT freelancer_id, count(*)::int AS started, (count(*) FILTER (WHERE outcome = 'completed'))::int AS completed,
-                       (count(*) FILTER (WHERE outcome = 'failed'))::int AS failed, (count(*) FILTER (WHERE outcome = 'active'))::int AS active,
-                       coalesce(sum(client_rating), 0)::int AS ratings_sum, count(client_rating)::int AS ratings_n
-                FROM match_contracts_v4 WHERE freelancer_id = ANY(\(touched.sorted { $0.sortsBefore($1) })::uuid[])
-                GROUP BY freelancer_id
-            ) a
-            WHERE f.freelancer_id = a.freelancer_id
-            """)
+        try await Self.recomputeReputation(of: touched.sorted { $0.sortsBefore($1) }, on: connection)
         // Experience per skill: completed contracts whose gig asked for the skill, and their ratings.
         let ids = touched.sorted { $0.sortsBefore($1) }
         try await connection.execute(

@@ -54,7 +54,17 @@ struct LogFoldTests {
         let events = try await store.readAll(after: .start, limit: 1_000_000).events
         #expect(events.count == simulated.count + 3)
         let live = try await ReplayTests.snapshot(pool, schema: "read_models", Self.tables)
+        // A crashed rebuild's fold source (a day old) is dropped by the next rebuild; a fresh one
+        // (another rebuild's, still running) is left alone.
+        let stale = "gigledger_build_fold_\(Int64(Date().timeIntervalSince1970) - 86_400)_dead"
+        let running = "gigledger_build_fold_\(Int64(Date().timeIntervalSince1970))_busy"
+        for name in [stale, running] { try await pool.query("CREATE SCHEMA \(identifier: name)") }
         let reports = try await engine.rebuild(ShippedProjectors.all)
+        let left = try await pool.query(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'gigledger_build_fold_%' ORDER BY 1"
+        ).rows.map { try $0.decode(String.self, at: 0) }
+        #expect(left == [running])
+        try await pool.query("DROP SCHEMA \(identifier: running)")
         for report in reports {
             #expect(report.eventsFolded == Int64(events.count), "\(report.projector) was folded whole")
             #expect(report.eventsApplied == Int64(events.count))

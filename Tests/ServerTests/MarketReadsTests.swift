@@ -72,8 +72,7 @@ struct MarketReadsTests {
 
             // Read your writes: every read waits for its own projectors.
             let whole = try await client.withProjectors {
-                try await client.send(
-                    .get, "/v1/gigs/\(gig)/competition?minPosition=\(position)&waitMs=90000", as: owner)
+                try await client.readWaiting("/v1/gigs/\(gig)/competition", minPosition: position, as: owner)
             }
             #expect(whole.status == .ok, "\(whole.text)")
             conformance.check(whole, "GET", Self.competition)

@@ -125,8 +125,7 @@ struct OpenAPIConformanceTests {
                 return
             }
             let read = try await client.withProjectors {
-                try await client.send(
-                    .get, "/v1/gigs/\(gig)/candidates?minPosition=\(Int64(position))&waitMs=90000", as: owner)
+                try await client.readWaiting("/v1/gigs/\(gig)/candidates", minPosition: Int64(position), as: owner)
             }
             check(read, "GET", candidates)
             check(

@@ -41,8 +41,7 @@ struct ReadsTests {
 
             // The projectors run while the read waits; their NOTIFY wakes it.
             let response = try await client.withProjectors {
-                try await client.send(
-                    .get, "/v1/gigs/\(gig)/candidates?minPosition=\(position)&waitMs=90000", as: owner)
+                try await client.readWaiting("/v1/gigs/\(gig)/candidates", minPosition: position, as: owner)
             }
             #expect(response.status == .ok, "\(response.text)")
             let checkpoint = try #require(response.headers[.init("GigLedger-Checkpoint")!].flatMap { Int64($0) })
@@ -131,9 +130,8 @@ struct ReadsTests {
                 return
             }
             let first = try await client.withProjectors {
-                try await client.send(
-                    .get, "/v1/gigs/\(gig)/candidates?minPosition=\(Int64(position))&waitMs=90000",
-                    as: "client:\(c.wire)")
+                try await client.readWaiting(
+                    "/v1/gigs/\(gig)/candidates", minPosition: Int64(position), as: "client:\(c.wire)")
             }
             #expect(first.status == .ok)
             var seen: [String] = []

@@ -13,7 +13,8 @@ import TestSupport
 /// it with tokens.
 struct ServerHarness {
     /// Other suites' transactions hold the gap-safe horizon back while the whole suite runs, so
-    /// reads may wait long for the projectors (tests pass waitMs=90000).
+    /// reads may wait long for the projectors (``Client/readWaiting(_:minPosition:as:)`` waits up
+    /// to 90 s, in waits shorter than the live test client's own 20-second timeout).
     static var testLimits: ServerConfiguration.Limits {
         var limits = ServerConfiguration.Limits()
         limits.readWaitMax = .seconds(90)
@@ -88,6 +89,21 @@ struct ServerHarness {
 
         /// Runs `body` while the shipped projectors follow the log (as `gigctl projections run
         /// --follow` would), so reads with `minPosition` see the commands sent before.
+        /// A read with `minPosition`: each request waits at most 15 s on the server (the live
+        /// test client gives up on a request after 20), and a 503 NOT_YET_PROJECTED is asked
+        /// again until 90 s have passed.
+        func readWaiting(_ uri: String, minPosition: Int64, as subject: String) async throws -> TestResponse {
+            let deadline = ContinuousClock.now.advanced(by: .seconds(90))
+            let separator = uri.contains("?") ? "&" : "?"
+            while true {
+                let response = try await send(
+                    .get, "\(uri)\(separator)minPosition=\(minPosition)&waitMs=15000", as: subject)
+                guard response.status == .serviceUnavailable, response.code == "NOT_YET_PROJECTED",
+                    ContinuousClock.now < deadline
+                else { return response }
+            }
+        }
+
         func withProjectors<Value: Sendable>(_ body: @Sendable () async throws -> Value) async throws -> Value {
             let engine = ProjectionEngine(store: parts.store, projectors: ShippedProjectors.all, owner: "server-tests")
             return try await withThrowingTaskGroup(of: Value?.self) { group in

@@ -16,11 +16,11 @@ struct SimulationTests {
     /// midnight of a Sunday two runs anchored at "now" could fall in two different weeks).
     static let fixedWeek = Date(timeIntervalSince1970: 1_768_176_000)  // Monday 2026-01-12
 
-    func simulate(_ label: String, _ config: SimulationConfig = Self.config) async throws -> (
-        EventStore, SimulationSummary
-    ) {
+    func simulate(_ label: String, _ config: SimulationConfig = Self.config, grouping: AppendGrouping? = nil)
+        async throws -> (EventStore, SimulationSummary)
+    {
         let pool = try await TestDatabase.fresh(label, maxConnections: config.workers + 2)
-        let store = EventStore(pool: pool)
+        let store = EventStore(pool: pool, grouping: grouping)
         let summary = try await MarketSimulator(
             service: MarketplaceService(store: store, masterKey: .forTests), config: config
         ).run()
@@ -57,6 +57,20 @@ struct SimulationTests {
         other.seed = 43
         let (_, c) = try await simulate("simseed", other)
         #expect(c.eventsByType != a.eventsByType)
+    }
+
+    /// `gigctl simulate --group-appends`: many writers' appends coalesced into group
+    /// transactions write the same log, stream by stream, as appends one by one.
+    @Test func groupedAppendsGiveTheSameLog() async throws {
+        var config = Self.config
+        config.workers = 16
+        let (single, a) = try await simulate("simgroup", config)
+        let (grouped, b) = try await simulate("simgroup", config, grouping: AppendGrouping())
+        #expect(b.unexpectedRejections == 0, "\(b.unexpectedMessages)")
+        #expect(a.eventsByType == b.eventsByType)
+        #expect(a.expectedRejections == b.expectedRejections)
+        let same = try await streams(single) == streams(grouped)
+        #expect(same, "every stream holds the same events")
     }
 
     @Test func everyCommandSucceedsOrGetsTheRejectionItWasMeantToProvoke() async throws {
