@@ -229,7 +229,7 @@ extension ProjectionEngine {
 
     /// Folds the builds of `group` that have not started: one ``FoldSource`` for all of them,
     /// then at most ``foldConcurrency`` folds at once (each on a connection of its own: two
-    /// backends, two cores), the ones with the most events first. Returns each projector's
+    /// backends, two cores), the costliest first (``LogFolding/foldCost`` × its events). Returns each projector's
     /// outcome by index (nil: not folded).
     func foldBuilds(
         _ group: [any Projector], _ purpose: BuildPurpose, fresh: [Bool], progress: (BuildProgress) -> Void

@@ -168,20 +168,13 @@ extension MatchingProjector: LogFolding {
         var after: UUID?
         while true {
             let from: SQL = after.map { "WHERE freelancer_id > \($0)" } ?? ""
-            let facts = try await connection.query(
-                """
-                SELECT freelancer_id, hourly_rate_minor, currency, hours_per_week, active_contracts, ratings_sum, ratings_n,
-                       completed, failed, contracts_started, min_budget_minor, min_budget_currency, accepted_currencies,
-                       wanted_skills, max_contracts
-                FROM match_freelancers_v4 \(from) ORDER BY freelancer_id LIMIT \(Self.foldRankPage)
-                """
-            ).rows.map { try Matching.FreelancerFacts(row: $0) }
+            let facts = try await Self.rankFacts(from, limit: Self.foldRankPage, on: connection)
             guard let last = facts.last else { return }
+            let (ids, newcomers, keys) = Self.ranks(facts)
             try await connection.execute(
                 """
                 INSERT INTO pg_temp.fold_rank (freelancer_id, newcomer, rank_key)
-                SELECT * FROM unnest(\(facts.map(\.id))::uuid[], \(facts.map { $0.started == 0 })::bool[],
-                                     \(facts.map { Matching.rankKey($0, Self.rankWeights) })::float8[])
+                SELECT * FROM unnest(\(ids)::uuid[], \(newcomers)::bool[], \(keys)::float8[])
                 """)
             after = last.id
         }

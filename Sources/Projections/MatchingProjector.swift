@@ -301,19 +301,10 @@ public struct MatchingProjector: MarketplaceProjector {
     /// order and the scores cannot disagree.
     private func writeRankKeys(_ freelancers: Set<UUID>, _ connection: Connection) async throws {
         guard !freelancers.isEmpty else { return }
-        let facts = try await connection.query(
-            """
-            SELECT freelancer_id, hourly_rate_minor, currency, hours_per_week, active_contracts, ratings_sum, ratings_n,
-                   completed, failed, contracts_started, min_budget_minor, min_budget_currency, accepted_currencies,
-                   wanted_skills, max_contracts
-            FROM match_freelancers_v4 WHERE freelancer_id = ANY(\(freelancers.sorted { $0.sortsBefore($1) })::uuid[])
-            ORDER BY freelancer_id
-            """
-        ).rows.map { try Matching.FreelancerFacts(row: $0) }
+        let facts = try await Self.rankFacts(
+            "WHERE freelancer_id = ANY(\(freelancers.sorted { $0.sortsBefore($1) })::uuid[])", on: connection)
         guard !facts.isEmpty else { return }
-        let ids = facts.map(\.id)
-        let newcomers = facts.map { $0.started == 0 }
-        let keys = facts.map { Matching.rankKey($0, Self.rankWeights) }
+        let (ids, newcomers, keys) = Self.ranks(facts)
         try await connection.execute(
             """
             UPDATE match_freelancer_skills_v4 s SET newcomer = u.newcomer, rank_key = u.rank_key
@@ -326,6 +317,28 @@ public struct MatchingProjector: MarketplaceProjector {
             FROM unnest(\(ids)::uuid[], \(newcomers)::bool[], \(keys)::float8[]) AS u(freelancer_id, newcomer, rank_key)
             WHERE s.freelancer_id = u.freelancer_id AND (s.newcomer, s.rank_key) IS DISTINCT FROM (u.newcomer, u.rank_key)
             """)
+    }
+
+    /// What the rank key is computed from, for the freelancers `filter` (a `WHERE` clause, or
+    /// empty) selects, in id order, at most `limit` of them.
+    static func rankFacts(_ filter: SQL, limit: Int? = nil, on connection: Connection) async throws
+        -> [Matching.FreelancerFacts]
+    {
+        let cap: SQL = limit.map { "LIMIT \($0)" } ?? ""
+        return try await connection.query(
+            """
+            SELECT freelancer_id, hourly_rate_minor, currency, hours_per_week, active_contracts, ratings_sum, ratings_n,
+                   completed, failed, contracts_started, min_budget_minor, min_budget_currency, accepted_currencies,
+                   wanted_skills, max_contracts
+            FROM match_freelancers_v4 \(filter) ORDER BY freelancer_id \(cap)
+            """
+        ).rows.map { try Matching.FreelancerFacts(row: $0) }
+    }
+
+    /// `newcomer` and `rank_key` of each of `facts`, by ``Matching/rankKey(_:_:)`` under
+    /// ``rankWeights``, as aligned columns.
+    static func ranks(_ facts: [Matching.FreelancerFacts]) -> (ids: [UUID], newcomers: [Bool], keys: [Double]) {
+        (facts.map(\.id), facts.map { $0.started == 0 }, facts.map { Matching.rankKey($0, rankWeights) })
     }
 
     private func writeFreelancers(

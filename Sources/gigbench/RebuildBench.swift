@@ -46,7 +46,6 @@ enum RebuildBench {
         _ = try await pool.withConnection { try await Migrator().migrate(on: $0) }
         if let (path, size) = grow {
             try await ScaleBench.grow(EventStore(pool: pool), source: try ScaleBench.load(path), to: size)
-            try await pool.query("VACUUM ANALYZE ledger.events")
         }
         let events = try await pool.query("SELECT count(*)::int8 FROM ledger.events").scalar(Int64.self)
         let version = try await pool.query("SELECT current_setting('server_version')").scalar(String.self)

@@ -85,7 +85,7 @@ enum ScaleBench {
     }
 
     /// Grows the log to at least `size` events with copies of `source`, each with its UUIDs and
-    /// positions made its own, imported with COPY.
+    /// positions made its own, imported with COPY; then `VACUUM ANALYZE`s it.
     static func grow(_ store: EventStore, source: Source, to size: Int) async throws {
         let pool = store.pool
         while true {
@@ -110,6 +110,7 @@ enum ScaleBench {
             FileHandle.standardError.write(
                 Data("  copy \(k) imported: head \(shift + source.head), load \(loadAverage())\n".utf8))
         }
+        try await pool.query("VACUUM ANALYZE ledger.events")
     }
 
     static func secondsOf(_ d: Duration) -> Double {
@@ -149,7 +150,6 @@ enum ScaleBench {
             // Grow the log to `size` with copies of the market.
             let growStart = ContinuousClock.now
             try await grow(store, source: source, to: size)
-            try await pool.query("VACUUM ANALYZE ledger.events")
             FileHandle.standardError.write(
                 Data(
                     String(format: "  grown to %d events in %.0f s\n", size, secondsOf(growStart.duration(to: .now)))
