@@ -4,7 +4,10 @@ import Synchronization
 
 /// How an ``EventStore`` coalesces concurrent appends (group append): commands that wait while
 /// earlier groups are being written are sent together, as one `ledger.append_group` call in one
-/// transaction and one round trip, each command in a subtransaction of its own.
+/// transaction and one round trip. The server decides the group's commands in order and writes
+/// them with a few statements for the whole group (`ledger.append_group_at_once`); a group it
+/// cannot take at once (a malformed command, a racing retry, a stream created meanwhile) goes
+/// command by command, each in a subtransaction of its own, with exactly the same outcomes.
 ///
 /// Every command's outcome is its own: a conflict, a malformed append or a repeated command id in
 /// one never fails another. No caller is answered before the group's commit returned (with
@@ -19,8 +22,9 @@ public struct AppendGrouping: Sendable, Hashable {
     /// groups. A group of one takes the ordinary single-append path.
     public var maxGroupsInFlight: Int
 
-    /// At most 32 commands per group (each command's subtransaction gets a transaction id of its
-    /// own; PostgreSQL caches 64 per session before snapshots get slower), 2 groups in flight.
+    /// At most 32 commands per group (a group that goes command by command gives each command's
+    /// subtransaction a transaction id of its own; PostgreSQL caches 64 per session before
+    /// snapshots get slower), 2 groups in flight.
     public init(maxCommands: Int = 32, maxGroupsInFlight: Int = 2) {
         self.maxCommands = max(1, min(maxCommands, 64))
         self.maxGroupsInFlight = max(1, maxGroupsInFlight)
@@ -146,6 +150,14 @@ extension EventStore {
 
     /// `SELECT * FROM ledger.append_group(…)` of the group's commands, in order, binary arrays.
     static func groupStatement(_ group: [(commandId: UUID, arrays: AppendArrays)]) -> SQL {
+        let call: SQL =
+            "SELECT result, error_state, error_message, error_detail, error_constraint FROM ledger.append_group("
+        return (call + groupArguments(group) + ")").prepared()
+    }
+
+    /// The eleven arguments of `ledger.append_group` (and of `ledger.append_group_at_once`) for
+    /// the group's commands, in order: per-command counts and the commands' arrays concatenated.
+    static func groupArguments(_ group: [(commandId: UUID, arrays: AppendArrays)]) -> SQL {
         var commandIds: [UUID] = []
         var streamCounts: [Int32] = []
         var eventCounts: [Int32] = []
@@ -163,15 +175,13 @@ extension EventStore {
             all.metadata += arrays.metadata
             all.occurred += arrays.occurred
         }
-        let sql: SQL = """
-            SELECT result, error_state, error_message, error_detail, error_constraint FROM ledger.append_group(\
+        return """
             \(bind: PGBinary.uuidArray(commandIds)), \(bind: PGBinary.int4Array(streamCounts)), \
             \(bind: PGBinary.int4Array(eventCounts)), \(bind: PGBinary.textArray(all.streams)), \
             \(bind: PGBinary.int8Array(all.expected)), \(bind: PGBinary.int4Array(all.eventStreams)), \
             \(bind: PGBinary.textArray(all.types)), \(bind: PGBinary.int4Array(all.schemaVersions)), \
             \(bind: PGBinary.jsonbArray(all.data)), \(bind: PGBinary.jsonbArray(all.metadata)), \
-            \(bind: PGBinary.timestamptzArray(all.occurred)))
+            \(bind: PGBinary.timestamptzArray(all.occurred))
             """
-        return sql.prepared()
     }
 }

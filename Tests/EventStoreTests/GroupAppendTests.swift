@@ -201,6 +201,117 @@ struct GroupAppendTests {
         #expect(largestGroup > 1)
     }
 
+    /// The outcome of each command of one call to `ledger.append_group_at_once`, or nil when it
+    /// declined the group (raised); a declined call leaves nothing behind (its own transaction).
+    static func atOnce(_ requests: [AppendRequest], on pool: ConnectionPool) async throws -> [Outcome]? {
+        var group: [(commandId: UUID, arrays: AppendArrays)] = []
+        for request in requests { group.append((request.commandId, try AppendArrays(request))) }
+        let call: SQL = """
+            SELECT u.r::text, u.s FROM ledger.append_group_at_once(
+            """
+        let rest: SQL = """
+            ) AS a, unnest(a.results, a.error_states) WITH ORDINALITY AS u(r, s, n) ORDER BY u.n
+            """
+        let rows: [Row]
+        do {
+            rows = try await pool.query(call + EventStore.groupArguments(group) + rest).rows
+        } catch {
+            return nil
+        }
+        return try rows.map { row in
+            if let result = try row.decode(String?.self, at: 0) {
+                return .stored(positions: try AppendResult(json: PGJSON(text: result)).positions)
+            }
+            let state = try row.decode(String?.self, at: 1)
+            return state == "GL409" ? .failed(.wrongExpectedVersion) : .failed(.database)
+        }
+    }
+
+    /// Groups taken at once give, command for command, what `ledger.append` gives one by one:
+    /// the same outcomes (conflicts against the log and against earlier commands of the group,
+    /// a two-stream command that conflicts on one stream storing nothing, ids repeated within
+    /// the group and across groups) and the same log, stream by stream (the shared stream's order
+    /// too, since both run the commands in the same order).
+    @Test(arguments: [11, 12, 13, 14])
+    func atOnceDecidesEveryCommandAsLedgerAppendWouldOneByOne(seed: UInt64) async throws {
+        let pool = try await TestDatabase.pool(for: "esgroup", maxConnections: 4)
+        var random = SeededRandom(seed: seed)
+        // Malformed commands make the at-once path decline; they are tested below.
+        let templates = Self.workload(&random, count: 40).map { template in
+            template.kind == .rejected
+                ? Template(
+                    kind: .fresh, idSlot: template.idSlot,
+                    streams: [("r\(template.idSlot)", .noStream, [event("Fine")])])
+                : template
+        }
+        let alone = EventStore(pool: pool)
+        var outcomes: [[Outcome]] = []
+        var logs: [[String: [String]]] = []
+        for atOnce in [true, false] {
+            let category = uniqueCategory("grpset")
+            try await alone.append(
+                [event("Existing")], to: stream(category, "existing"), expecting: .noStream, metadata: metadata())
+            let ids = (0..<templates.count).map { _ in UUID() }
+            let requests = templates.map { Self.request($0, category: category, ids: ids) }
+            var results: [Outcome] = []
+            if atOnce {
+                // Groups of 1 to 12 commands.
+                var start = 0
+                while start < requests.count {
+                    let end = min(requests.count, start + Int.random(in: 1...12, using: &random))
+                    let group = try #require(try await Self.atOnce(Array(requests[start..<end]), on: pool))
+                    #expect(group.count == end - start)
+                    results += group
+                    start = end
+                }
+            } else {
+                for request in requests { results.append(await Self.run(request, on: alone)) }
+            }
+            outcomes.append(results)
+            logs.append(try await Self.log(pool, category: category))
+        }
+        for (index, template) in templates.enumerated() {
+            #expect(
+                outcomes[0][index].kind == outcomes[1][index].kind,
+                "command \(index) (\(template.kind)): at once \(outcomes[0][index]), one by one \(outcomes[1][index])")
+        }
+        for (index, template) in templates.enumerated() where template.kind == .duplicate {
+            let original = try #require(templates.firstIndex { $0.idSlot == template.idSlot })
+            #expect(outcomes[0][index] == outcomes[0][original], "a repeated id is answered with the first result")
+        }
+        #expect(outcomes[1].contains { $0 == .failed(.wrongExpectedVersion) }, "the workload has conflicts")
+        #expect(logs[0] == logs[1])
+        #expect(logs[0]["shared"]?.isEmpty == false)
+    }
+
+    /// A group with a malformed command is declined as a whole by the at-once path (nothing of it
+    /// stored), and `ledger.append_group` then answers each command on its own.
+    @Test func aMalformedCommandSendsItsGroupCommandByCommand() async throws {
+        let pool = try await TestDatabase.pool(for: "esgroup", maxConnections: 4)
+        let category = uniqueCategory("grpdecl")
+        let requests = [
+            AppendRequest(
+                metadata: metadata(),
+                streams: [StreamAppend(stream: stream(category, "a"), expected: .noStream, events: [event("Fine")])]),
+            AppendRequest(
+                metadata: metadata(),
+                streams: [
+                    StreamAppend(stream: stream(category, "b"), expected: .noStream, events: [event("not-a-type")])
+                ]),
+        ]
+        #expect(try await Self.atOnce(requests, on: pool) == nil)
+        #expect(try await Self.log(pool, category: category).isEmpty)
+
+        var group: [(commandId: UUID, arrays: AppendArrays)] = []
+        for request in requests { group.append((request.commandId, try AppendArrays(request))) }
+        let rows = try await pool.query(EventStore.groupStatement(group)).rows
+        try #require(rows.count == 2)
+        #expect(try rows[0].decode(PGJSON?.self, at: 0) != nil)
+        #expect(try rows[1].decode(String?.self, at: 1) == "23514")
+        #expect(try rows[1].decode(String?.self, at: 4) == "events_event_type_format")
+        #expect(try await Self.log(pool, category: category).keys.sorted() == ["a"])
+    }
+
     @Test func aGroupIsHeldBackByAnOlderOpenTransactionAndAppearsWhole() async throws {
         let pool = try await TestDatabase.pool(for: "esgroup", maxConnections: 10)
         let store = EventStore(pool: pool, grouping: AppendGrouping(maxCommands: 8, maxGroupsInFlight: 1))
