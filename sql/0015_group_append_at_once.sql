@@ -2,15 +2,15 @@
 -- for the whole group instead of a subtransaction and a full ledger.append per command.
 --
 -- ledger.append_group_at_once() does what ledger.append_group did command by command, at once:
---   1. the group's existing streams are locked in ascending (byte) order, FOR UPDATE, and the
---      command ids already stored are read, in one statement each;
+--   1. one statement locks the group's existing streams in ascending (byte) order, FOR UPDATE,
+--      and reads the command ids already stored;
 --   2. the commands are decided in order, in memory: a command id stored before, or accepted
 --      earlier in the group, is answered with that first result ("duplicate": true); otherwise
 --      every expectation of the command is checked against its streams' running versions (what
 --      the commands before it in the group left them at) before any of it is applied, and the
 --      first that fails is the command's GL409, worded and detailed as ledger.append words it;
---   3. the accepted commands' positions are drawn in one statement, in the order given, and their
---      events, stream versions and command results written by one statement each.
+--   3. one statement writes what was accepted: the events (positions drawn in the order given),
+--      the streams' new versions (new streams created), the commands' results.
 -- It raises, and so declines the group, whenever a command would not be accepted or refused
 -- exactly as ledger.append would do it: malformed arguments (GL422), a constraint of the log
 -- (an event type, a non-object payload), a stream created by another transaction since it was
@@ -23,6 +23,9 @@
 -- transaction id for the whole group (gap-safe readers see all of it or none), the log append-only.
 -- The result per command is what ledger.append returns; the signature of ledger.append_group is
 -- unchanged, so clients do not change.
+--
+-- All three functions (and ledger.append, altered at the end) run their statements with generic
+-- plans (plan_cache_mode = force_generic_plan): planned once per session, not at every call.
 
 CREATE FUNCTION ledger.append_group_at_once(
     p_command_ids     uuid[],
@@ -43,6 +46,7 @@ CREATE FUNCTION ledger.append_group_at_once(
 )
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_count        integer := cardinality(p_command_ids);
@@ -87,9 +91,23 @@ DECLARE
     v_conflict     boolean;
     v_holds        boolean;
     v_rows         bigint;
+    v_written      bigint;
     i              integer;
     j              integer;
 BEGIN
+    -- The per-command counts must add up to the arrays (checked again after the loop, which
+    -- reads them); ledger.append_group words the error when it has declined.
+    IF v_count IS NULL OR v_count = 0
+       OR cardinality(p_stream_counts) IS DISTINCT FROM v_count
+       OR cardinality(p_event_counts) IS DISTINCT FROM v_count
+       OR cardinality(p_expected) IS DISTINCT FROM cardinality(p_streams)
+       OR cardinality(p_types) IS DISTINCT FROM cardinality(p_event_streams)
+       OR cardinality(p_schema_versions) IS DISTINCT FROM cardinality(p_event_streams)
+       OR cardinality(p_data) IS DISTINCT FROM cardinality(p_event_streams)
+       OR cardinality(p_metadata) IS DISTINCT FROM cardinality(p_event_streams)
+       OR cardinality(p_occurred_at) IS DISTINCT FROM cardinality(p_event_streams) THEN
+        RAISE EXCEPTION 'append_group arrays do not add up' USING ERRCODE = 'GL422';
+    END IF;
     results := array_fill(NULL::jsonb, ARRAY[v_count]);
     error_states := array_fill(NULL::text, ARRAY[v_count]);
     error_messages := array_fill(NULL::text, ARRAY[v_count]);
@@ -98,22 +116,22 @@ BEGIN
     v_first_accepted := array_fill(NULL::integer, ARRAY[v_count]);
 
     -- 1. Lock what exists, ascending; read what was stored.
-    SELECT coalesce(array_agg(l.stream_id ORDER BY l.stream_id COLLATE "C"), '{}'),
-           coalesce(array_agg(l.version ORDER BY l.stream_id COLLATE "C"), '{}')
-    INTO v_names, v_start
-    FROM (SELECT s.stream_id, s.version FROM ledger.streams s
-          WHERE s.stream_id = ANY(p_streams) ORDER BY s.stream_id COLLATE "C" FOR UPDATE) AS l;
+    SELECT l.names, l.versions, c.ids, c.stored_results
+    INTO v_names, v_start, v_stored_ids, v_stored
+    FROM (SELECT coalesce(array_agg(k.stream_id ORDER BY k.stream_id COLLATE "C"), '{}') AS names,
+                 coalesce(array_agg(k.version ORDER BY k.stream_id COLLATE "C"), '{}') AS versions
+          FROM (SELECT s.stream_id, s.version FROM ledger.streams s
+                WHERE s.stream_id = ANY(p_streams) ORDER BY s.stream_id COLLATE "C" FOR UPDATE) AS k) AS l,
+         (SELECT coalesce(array_agg(d.command_id), '{}') AS ids, coalesce(array_agg(d.result), '{}') AS stored_results
+          FROM ledger.commands d WHERE d.command_id = ANY(p_command_ids)) AS c;
     v_running := v_start;
-    SELECT coalesce(array_agg(c.command_id), '{}'), coalesce(array_agg(c.result), '{}')
-    INTO v_stored_ids, v_stored
-    FROM ledger.commands c WHERE c.command_id = ANY(p_command_ids);
 
     -- 2. Each command in order, in memory.
     FOR i IN 1..v_count LOOP
         v_streams := p_stream_counts[i];
         v_events := p_event_counts[i];
-        IF p_command_ids[i] IS NULL THEN
-            RAISE EXCEPTION 'command % has no id', i USING ERRCODE = 'GL422';
+        IF p_command_ids[i] IS NULL OR v_streams IS NULL OR v_streams < 1 OR v_events IS NULL OR v_events < 1 THEN
+            RAISE EXCEPTION 'command % has no id, no stream or no event', i USING ERRCODE = 'GL422';
         END IF;
         j := array_position(v_stored_ids, p_command_ids[i]);
         IF j IS NOT NULL THEN
@@ -214,49 +232,55 @@ BEGIN
         v_first_event := v_first_event + v_events;
     END LOOP;
 
+    IF v_first_stream - 1 <> cardinality(p_streams) OR v_first_event - 1 <> cardinality(p_event_streams) THEN
+        RAISE EXCEPTION 'append_group arrays do not add up' USING ERRCODE = 'GL422';
+    END IF;
     IF cardinality(e_streams) = 0 THEN
         RETURN; -- nothing to write: every command a stored duplicate or a conflict
     END IF;
 
-    -- 3. Positions in the order given, then one statement per table.
-    SELECT array_agg(d.p ORDER BY d.p) INTO v_positions
-    FROM (SELECT nextval('ledger.events_position_seq') AS p FROM generate_series(1, cardinality(e_streams))) AS d;
-
-    INSERT INTO ledger.events (global_position, stream_id, stream_version, category, event_type, schema_version,
-                               data, metadata, occurred_at)
-    SELECT e.p, e.s, e.v, split_part(e.s, '-', 1), e.t, e.sv, e.d, e.m, coalesce(e.o, now())
-    FROM unnest(v_positions, e_streams, e_versions, e_types, e_schema, e_data, e_metadata, e_occurred)
-         AS e(p, s, v, t, sv, d, m, o);
-
-    UPDATE ledger.streams s SET version = u.v, updated_at = now()
-    FROM unnest(v_names, v_start, v_running) AS u(n, b, v)
-    WHERE s.stream_id = u.n AND u.v <> u.b;
-
-    IF cardinality(v_new_names) > 0 THEN
-        -- A stream created meanwhile by another transaction inserts nothing here: declined.
+    -- 3. One statement writes it all; positions are drawn in the order given.
+    WITH drawn AS (
+        INSERT INTO ledger.events (stream_id, stream_version, category, event_type, schema_version,
+                                   data, metadata, occurred_at)
+        SELECT e.s, e.v, split_part(e.s, '-', 1), e.t, e.sv, e.d, e.m, coalesce(e.o, now())
+        FROM unnest(e_streams, e_versions, e_types, e_schema, e_data, e_metadata, e_occurred)
+             AS e(s, v, t, sv, d, m, o)
+        RETURNING global_position
+    ), ordered AS (
+        SELECT array_agg(d.global_position ORDER BY d.global_position) AS positions FROM drawn d
+    ), moved AS (
+        UPDATE ledger.streams s SET version = u.v, updated_at = now()
+        FROM unnest(v_names, v_start, v_running) AS u(n, b, v)
+        WHERE s.stream_id = u.n AND u.v <> u.b
+        RETURNING 1
+    ), created AS (
+        -- A stream created meanwhile by another transaction inserts nothing here: declined below.
         INSERT INTO ledger.streams (stream_id, category, version)
         SELECT u.n, split_part(u.n, '-', 1), u.v FROM unnest(v_new_names, v_new_running) AS u(n, v)
         ORDER BY u.n COLLATE "C"
-        ON CONFLICT (stream_id) DO NOTHING;
-        GET DIAGNOSTICS v_rows = ROW_COUNT;
-        IF v_rows <> cardinality(v_new_names) THEN
-            RAISE EXCEPTION 'a stream of the group was created by another transaction meanwhile'
-                USING ERRCODE = 'GL409';
-        END IF;
+        ON CONFLICT (stream_id) DO NOTHING
+        RETURNING 1
+    ), recorded AS (
+        INSERT INTO ledger.commands (command_id, result)
+        SELECT v_group_ids[k], results[v_group_index[k]] || jsonb_build_object('positions', to_jsonb(
+                   o.positions[v_first_accepted[v_group_index[k]]:
+                               v_first_accepted[v_group_index[k]] + p_event_counts[v_group_index[k]] - 1]))
+        FROM generate_subscripts(v_group_ids, 1) AS k, ordered o
+        RETURNING 1
+    )
+    SELECT o.positions, (SELECT count(*) FROM created), (SELECT count(*) FROM moved) + (SELECT count(*) FROM recorded)
+    INTO v_positions, v_rows, v_written
+    FROM ordered o;
+    IF v_rows <> cardinality(v_new_names) THEN
+        RAISE EXCEPTION 'a stream of the group was created by another transaction meanwhile' USING ERRCODE = 'GL409';
     END IF;
 
     FOR i IN 1..v_count LOOP
         IF v_first_accepted[i] IS NOT NULL THEN
             results[i] := results[i] || jsonb_build_object('positions',
-                to_jsonb(v_positions[v_first_accepted[i]:v_first_accepted[i] + p_event_counts[i] - 1]));
-        END IF;
-    END LOOP;
-    INSERT INTO ledger.commands (command_id, result)
-    SELECT v_group_ids[k], results[v_group_index[k]] FROM generate_subscripts(v_group_ids, 1) AS k;
-
-    FOR i IN 1..v_count LOOP
-        IF v_first_accepted[i] IS NOT NULL THEN
-            results[i] := results[i] || '{"duplicate": false}'::jsonb;
+                to_jsonb(v_positions[v_first_accepted[i]:v_first_accepted[i] + p_event_counts[i] - 1]))
+                || '{"duplicate": false}'::jsonb;
         ELSIF v_duplicate_of[i] IS NOT NULL THEN
             results[i] := (results[v_duplicate_of[i]] - 'duplicate') || '{"duplicate": true}'::jsonb;
         END IF;
@@ -285,6 +309,7 @@ CREATE OR REPLACE FUNCTION ledger.append_group(
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_count       integer := coalesce(cardinality(p_command_ids), 0);
@@ -301,6 +326,22 @@ DECLARE
     v_at_once     boolean := false;
     i             integer;
 BEGIN
+    BEGIN
+        SELECT a.results, a.error_states, a.error_messages, a.error_details
+        INTO v_results, v_states, v_messages, v_details
+        FROM ledger.append_group_at_once(
+            p_command_ids, p_stream_counts, p_event_counts, p_streams, p_expected, p_event_streams,
+            p_types, p_schema_versions, p_data, p_metadata, p_occurred_at) AS a;
+        v_at_once := true;
+    EXCEPTION WHEN OTHERS THEN
+        v_at_once := false; -- declined: nothing of it remains; command by command below
+    END;
+    IF v_at_once THEN
+        RETURN QUERY SELECT u.r, u.s, u.m, u.d, NULL::text
+                     FROM unnest(v_results, v_states, v_messages, v_details) AS u(r, s, m, d);
+        RETURN;
+    END IF;
+
     SELECT sum(n) INTO v_stream_sum FROM unnest(p_stream_counts) AS n;
     SELECT sum(n) INTO v_event_sum FROM unnest(p_event_counts) AS n;
     IF v_count = 0
@@ -317,28 +358,6 @@ BEGIN
        OR v_event_sum <> coalesce(cardinality(p_occurred_at), 0) THEN
         RAISE EXCEPTION 'append_group arrays do not add up: each command needs at least one stream and one event'
             USING ERRCODE = 'GL422';
-    END IF;
-
-    BEGIN
-        SELECT a.results, a.error_states, a.error_messages, a.error_details
-        INTO v_results, v_states, v_messages, v_details
-        FROM ledger.append_group_at_once(
-            p_command_ids, p_stream_counts, p_event_counts, p_streams, p_expected, p_event_streams,
-            p_types, p_schema_versions, p_data, p_metadata, p_occurred_at) AS a;
-        v_at_once := true;
-    EXCEPTION WHEN OTHERS THEN
-        v_at_once := false; -- declined: nothing of it remains; command by command below
-    END;
-    IF v_at_once THEN
-        FOR i IN 1..v_count LOOP
-            result := v_results[i];
-            error_state := v_states[i];
-            error_message := v_messages[i];
-            error_detail := v_details[i];
-            error_constraint := NULL;
-            RETURN NEXT;
-        END LOOP;
-        RETURN;
     END IF;
 
     FOR i IN 1..v_count LOOP
@@ -375,3 +394,12 @@ END;
 $$;
 
 COMMENT ON FUNCTION ledger.append_group IS 'Appends several commands in one transaction, each outcome its own: at once (ledger.append_group_at_once) when it can, else ledger.append per command in a subtransaction.';
+
+-- ledger.append (0001) keeps its body; its statements are planned once per session instead of at
+-- every call. PostgreSQL kept choosing custom plans for them (a custom plan of a statement over
+-- unnest() of a parameter array looks cheaper than the generic one, which guesses ten elements),
+-- so every append planned its statements again: ~45 % of a 1-event append's server CPU in a
+-- single session (BENCHMARKS.md, "Group append at once"). The generic plans are the same index
+-- lookups and scans of the arrays given.
+ALTER FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[])
+    SET plan_cache_mode = force_generic_plan;

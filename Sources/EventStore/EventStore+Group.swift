@@ -107,13 +107,49 @@ extension EventStore {
             }
             return
         }
+        // Stored commands and final refusals are answered here, at once; only a row that needs
+        // another look (a conflict that may be a racing retry, an unreadable row) costs a task.
+        var unsettled: [(pending: AppendGrouper.Pending, row: Row?)] = []
+        for (index, pending) in group.enumerated() {
+            let row = index < rows.count ? rows[index] : nil
+            if let row, let settled = Self.settledOutcome(row) {
+                pending.continuation.resume(returning: settled)
+            } else {
+                unsettled.append((pending, row))
+            }
+        }
+        guard !unsettled.isEmpty else { return }
         await withTaskGroup(of: Void.self) { tasks in
-            for (index, pending) in group.enumerated() {
-                let row = index < rows.count ? rows[index] : nil
+            for (pending, row) in unsettled {
                 tasks.addTask {
                     pending.continuation.resume(returning: await self.outcome(of: pending.request, row: row))
                 }
             }
+        }
+    }
+
+    /// The outcome of a row that needs nothing more from the database: a stored command, or a
+    /// refusal that cannot be a retry racing its first attempt (malformed, a constraint); nil
+    /// for the others.
+    private static func settledOutcome(_ row: Row) -> Result<AppendResult, EventStoreError>? {
+        guard let stored = try? row.decode(PGJSON?.self, at: 0) else {
+            guard let state = try? row.decode(String?.self, at: 1), state != SQLState.appendConflict.rawValue,
+                state != SQLState.uniqueViolation.rawValue,
+                state.hasPrefix("GL") || state.hasPrefix("22") || state.hasPrefix("23")
+            else { return nil }
+            let message = (try? row.decode(String?.self, at: 2)) ?? "unknown error"
+            return .failure(
+                mapAppendError(
+                    PQError(
+                        .server, "PostgreSQL rejected the append: \(message).",
+                        server: ServerErrorFields(
+                            sqlState: SQLState(state), message: message, detail: try? row.decode(String?.self, at: 3),
+                            constraint: try? row.decode(String?.self, at: 4)))))
+        }
+        do {
+            return .success(try AppendResult(json: stored))
+        } catch {
+            return .failure(error)
         }
     }
 
