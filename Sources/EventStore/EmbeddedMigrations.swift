@@ -3,1423 +3,1447 @@
 extension Migration {
     /// The migrations of `sql/`, in order.
     public static let embedded: [Migration] = [
-        Migration(version: 1, name: "0001_event_log", sql: ##"""
--- 0001_event_log: the append-only event log, GigLedger's only source of truth.
---
--- ledger.streams   one row per stream (aggregate instance): its category and current version.
--- ledger.events    every event ever appended; never updated, deleted or truncated.
--- ledger.commands  the result of every append, by command id, so a repeated command is answered
---                  with its first result and appends nothing.
--- ledger.append()  the only way in: checks expectations, then appends atomically (see below).
---
--- Gap-safe reading: each event stores the id of the transaction that wrote it. Readers order by
--- (transaction_id, global_position) and read only below pg_snapshot_xmin(pg_current_snapshot()),
--- the oldest transaction still running, so they never pass an event that an open transaction may
--- yet commit. A reader's checkpoint is that pair.
-
-CREATE SCHEMA ledger;
-COMMENT ON SCHEMA ledger IS 'GigLedger event log (append-only). Write only through ledger.append().';
-
-CREATE TABLE ledger.streams (
-    stream_id   text        NOT NULL,
-    category    text        NOT NULL,
-    version     bigint      NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    updated_at  timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT streams_pkey PRIMARY KEY (stream_id),
-    CONSTRAINT streams_version_nonnegative CHECK (version >= 0),
-    CONSTRAINT streams_category_matches CHECK (category = split_part(stream_id, '-', 1))
-);
-COMMENT ON TABLE ledger.streams IS 'One row per stream: category and current version (number of events).';
-
-CREATE SEQUENCE ledger.events_position_seq AS bigint NO CYCLE;
-
-CREATE TABLE ledger.events (
-    global_position bigint      NOT NULL DEFAULT nextval('ledger.events_position_seq'),
-    stream_id       text        NOT NULL,
-    stream_version  bigint      NOT NULL,
-    category        text        NOT NULL,
-    event_type      text        NOT NULL,
-    schema_version  integer     NOT NULL,
-    data            jsonb       NOT NULL,
-    metadata        jsonb       NOT NULL,
-    occurred_at     timestamptz NOT NULL,
-    recorded_at     timestamptz NOT NULL DEFAULT now(),
-    transaction_id  xid8        NOT NULL DEFAULT pg_current_xact_id(),
-    CONSTRAINT events_pkey PRIMARY KEY (global_position),
-    CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version),
-    CONSTRAINT events_stream_version_positive CHECK (stream_version >= 1),
-    CONSTRAINT events_event_type_format CHECK (event_type ~ '^[A-Z][A-Za-z0-9]{0,99}$'),
-    CONSTRAINT events_schema_version_positive CHECK (schema_version >= 1),
-    CONSTRAINT events_data_is_object CHECK (jsonb_typeof(data) = 'object'),
-    CONSTRAINT events_metadata_is_object CHECK (jsonb_typeof(metadata) = 'object')
-);
-ALTER SEQUENCE ledger.events_position_seq OWNED BY ledger.events.global_position;
-COMMENT ON TABLE ledger.events IS 'Every event, in stream order (stream_id, stream_version) and log order (transaction_id, global_position).';
-COMMENT ON COLUMN ledger.events.transaction_id IS 'Writing transaction (pg_current_xact_id()); gap-safe readers order by it.';
-COMMENT ON COLUMN ledger.events.occurred_at IS 'Business time, supplied by the command (backfills, simulation); recorded_at is when it was stored.';
-
--- Read paths: a stream in order (events_stream_version_key), the whole log in gap-safe order
--- (below), a position (events_pkey: the head and lookups by position). Nothing more.
-CREATE INDEX events_log_order_idx ON ledger.events (transaction_id, global_position);
-
-CREATE TABLE ledger.commands (
-    command_id  uuid        NOT NULL,
-    result      jsonb       NOT NULL,
-    recorded_at timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT commands_pkey PRIMARY KEY (command_id)
-);
-COMMENT ON TABLE ledger.commands IS 'The first result of every append, by command id (idempotency).';
-
-CREATE TABLE ledger.subscription_checkpoints (
-    subscription    text        NOT NULL,
-    transaction_id  xid8        NOT NULL,
-    global_position bigint      NOT NULL,
-    updated_at      timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT subscription_checkpoints_pkey PRIMARY KEY (subscription)
-);
-COMMENT ON TABLE ledger.subscription_checkpoints IS 'Where each subscription has read to, written in the same transaction as its effects.';
-
--- Immutability, enforced by the database itself.
-CREATE FUNCTION ledger.refuse_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'ledger.% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'GL403',
-              HINT = 'Events are facts: correct one by appending a compensating event.';
-END;
-$$;
-
-CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON ledger.events
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ledger.events
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER commands_append_only BEFORE UPDATE OR DELETE ON ledger.commands
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER commands_no_truncate BEFORE TRUNCATE ON ledger.commands
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER streams_no_delete BEFORE DELETE ON ledger.streams
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER streams_no_truncate BEFORE TRUNCATE ON ledger.streams
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
-
--- ledger.append: one round trip appends events to one or more streams atomically.
---
---   p_command_id       idempotency key: a repeat returns the first result (with "duplicate": true)
---   p_streams          the streams written, each once, in ascending order (rows are locked in
---                      this order, so concurrent multi-stream appends cannot deadlock)
---   p_expected         per stream: -1 any, -2 stream exists, 0 no stream, n > 0 exactly version n
---   p_event_streams    per event: 1-based index into p_streams
---   p_types, p_schema_versions, p_data, p_metadata, p_occurred_at: per event
---
--- Returns {"commandId", "streams": [name], "versions": [version after], "eventStreams": [index],
---          "eventVersions": [version], "positions": [position]} (per event, in the order given).
--- Errors: SQLSTATE GL409 wrong expected version (DETAIL is JSON {"stream","expected","actual"}),
---         GL422 malformed arguments. Every expectation is checked, each with the stream's row
---         locked, before any position is drawn. A retry racing its first attempt waits on the
---         stream row or the commands key and then fails (GL409 or 23505 on commands_pkey); the
---         client then answers with the stored first result.
-CREATE FUNCTION ledger.append(
-    p_command_id      uuid,
-    p_streams         text[],
-    p_expected        bigint[],
-    p_event_streams   integer[],
-    p_types           text[],
-    p_schema_versions integer[],
-    p_data            jsonb[],
-    p_metadata        jsonb[],
-    p_occurred_at     timestamptz[]
-) RETURNS jsonb
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_stream_count integer := coalesce(cardinality(p_streams), 0);
-    v_event_count  integer := coalesce(cardinality(p_types), 0);
-    v_versions     bigint[] := '{}';
-    v_counts       integer[];
-    v_event_versions bigint[];
-    v_positions    bigint[];
-    v_version      bigint;
-    v_expected     bigint;
-    v_stream       text;
-    v_result       jsonb;
-    i              integer;
-BEGIN
-    IF p_command_id IS NULL OR v_stream_count = 0 OR v_event_count = 0 THEN
-        RAISE EXCEPTION 'an append needs a command id, at least one stream and at least one event'
-            USING ERRCODE = 'GL422';
-    END IF;
-    IF coalesce(cardinality(p_expected), 0) <> v_stream_count
-       OR coalesce(cardinality(p_event_streams), 0) <> v_event_count
-       OR coalesce(cardinality(p_schema_versions), 0) <> v_event_count
-       OR coalesce(cardinality(p_data), 0) <> v_event_count
-       OR coalesce(cardinality(p_metadata), 0) <> v_event_count
-       OR coalesce(cardinality(p_occurred_at), 0) <> v_event_count THEN
-        RAISE EXCEPTION 'append arrays differ in length' USING ERRCODE = 'GL422';
-    END IF;
-
-    -- 1. Idempotency: a command id seen before gets its first result back.
-    SELECT c.result INTO v_result FROM ledger.commands c WHERE c.command_id = p_command_id;
-    IF FOUND THEN
-        RETURN v_result || '{"duplicate": true}'::jsonb;
-    END IF;
-
-    v_counts := array_fill(0, ARRAY[v_stream_count]);
-    FOR i IN 1..v_event_count LOOP
-        IF p_event_streams[i] IS NULL OR p_event_streams[i] < 1 OR p_event_streams[i] > v_stream_count THEN
-            RAISE EXCEPTION 'event % names stream index %, outside 1..%', i, p_event_streams[i], v_stream_count
-                USING ERRCODE = 'GL422';
-        END IF;
-        v_counts[p_event_streams[i]] := v_counts[p_event_streams[i]] + 1;
-    END LOOP;
-
-    -- 2. Expectations, stream by stream in ascending order, before any position is drawn. Each
-    --    statement locks the stream's row and moves its version only if the expectation holds.
-    FOR i IN 1..v_stream_count LOOP
-        v_stream := p_streams[i];
-        v_expected := p_expected[i];
-        IF v_stream IS NULL OR v_stream !~ '^[a-z][a-z0-9]{0,39}-[A-Za-z0-9._:-]{1,200}$' THEN
-            RAISE EXCEPTION 'stream name % is not of the form category-id', quote_nullable(v_stream)
-                USING ERRCODE = 'GL422';
-        END IF;
-        -- Byte order (COLLATE "C"), as clients sort, whatever the database's collation.
-        IF i > 1 AND v_stream COLLATE "C" <= p_streams[i - 1] COLLATE "C" THEN
-            RAISE EXCEPTION 'streams must be distinct and in ascending order' USING ERRCODE = 'GL422';
-        END IF;
-        IF v_expected IS NULL OR v_expected < -2 THEN
-            RAISE EXCEPTION 'expected version % is not valid', v_expected USING ERRCODE = 'GL422';
-        END IF;
-        IF v_counts[i] = 0 THEN
-            RAISE EXCEPTION 'stream % has no events in this append', v_stream USING ERRCODE = 'GL422';
-        END IF;
-
-        v_version := NULL;
-        IF v_expected = -1 THEN
-            INSERT INTO ledger.streams AS s (stream_id, category, version)
-            VALUES (v_stream, split_part(v_stream, '-', 1), v_counts[i])
-            ON CONFLICT (stream_id) DO UPDATE SET version = s.version + v_counts[i], updated_at = now()
-            RETURNING s.version INTO v_version;
-        ELSIF v_expected = 0 THEN
-            -- A concurrent creator makes this wait for it and then insert nothing: a conflict,
-            -- never a silent merge.
-            INSERT INTO ledger.streams (stream_id, category, version)
-            VALUES (v_stream, split_part(v_stream, '-', 1), v_counts[i])
-            ON CONFLICT (stream_id) DO NOTHING
-            RETURNING version INTO v_version;
-        ELSE
-            UPDATE ledger.streams s SET version = s.version + v_counts[i], updated_at = now()
-            WHERE s.stream_id = v_stream AND (v_expected = -2 OR s.version = v_expected)
-            RETURNING s.version INTO v_version;
-        END IF;
-        IF v_version IS NULL THEN
-            SELECT s.version INTO v_version FROM ledger.streams s WHERE s.stream_id = v_stream;
-            RAISE EXCEPTION 'wrong expected version for stream %', v_stream
-                USING ERRCODE = 'GL409',
-                      DETAIL = jsonb_build_object('stream', v_stream, 'expected', v_expected, 'actual', coalesce(v_version, 0))::text,
-                      HINT = 'Re-read the stream, decide again, and append with the version read.';
-        END IF;
-        v_versions := v_versions || v_version;
-    END LOOP;
-
-    -- 3. The events, in the order given, with contiguous versions; positions are drawn here.
-    v_event_versions := array_fill(0::bigint, ARRAY[v_event_count]);
-    FOR i IN 1..v_event_count LOOP
-        v_event_versions[i] := v_versions[p_event_streams[i]] - v_counts[p_event_streams[i]] + 1;
-        v_counts[p_event_streams[i]] := v_counts[p_event_streams[i]] - 1;
-    END LOOP;
-    WITH inserted AS (
-        INSERT INTO ledger.events (stream_id, stream_version, category, event_type, schema_version,
-                                   data, metadata, occurred_at)
-        SELECT p_streams[e.s], e.v, split_part(p_streams[e.s], '-', 1), e.t, e.sv, e.d, e.m, coalesce(e.o, now())
-        FROM unnest(p_event_streams, v_event_versions, p_types, p_schema_versions, p_data, p_metadata, p_occurred_at)
-             AS e(s, v, t, sv, d, m, o)
-        RETURNING global_position
-    )
-    SELECT array_agg(global_position ORDER BY global_position) INTO v_positions FROM inserted;
-
-    v_result := jsonb_build_object(
-        'commandId', p_command_id, 'streams', to_jsonb(p_streams), 'versions', to_jsonb(v_versions),
-        'eventStreams', to_jsonb(p_event_streams), 'eventVersions', to_jsonb(v_event_versions),
-        'positions', to_jsonb(v_positions));
-    INSERT INTO ledger.commands (command_id, result) VALUES (p_command_id, v_result);
-    RETURN v_result || '{"duplicate": false}'::jsonb;
-END;
-$$;
--- ledger.lock_streams: locks the rows of existing streams (in ascending order) for the rest of
--- the caller's transaction. A writer that lost a race calls it before reading, deciding and
--- appending, so no other append to those streams can slip in between: they wait, then conflict,
--- then queue here in turn. Streams that do not exist yet are skipped (nothing to lock).
-CREATE FUNCTION ledger.lock_streams(p_streams text[]) RETURNS void
-LANGUAGE sql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT NULL::void FROM (
-        SELECT 1 FROM ledger.streams WHERE stream_id = ANY(p_streams) ORDER BY stream_id COLLATE "C" FOR UPDATE
-    ) AS locked
-$$;
-
-COMMENT ON FUNCTION ledger.append IS 'Appends events to one or more streams atomically, with expected versions and an idempotent command id.';
-
--- Roles (cluster-wide, so created only if missing). The migrating role needs CREATEROLE.
-DO $$
-DECLARE r text;
-BEGIN
-    FOREACH r IN ARRAY ARRAY['gigledger_writer', 'gigledger_projector', 'gigledger_reader'] LOOP
-        BEGIN
-            EXECUTE format('CREATE ROLE %I NOLOGIN', r);
-        EXCEPTION WHEN duplicate_object OR unique_violation THEN
-            NULL; -- exists already (another database on this server, or a concurrent migration)
-        END;
-    END LOOP;
-END;
-$$;
-
-REVOKE ALL ON SCHEMA ledger FROM PUBLIC;
-REVOKE ALL ON ALL TABLES IN SCHEMA ledger FROM PUBLIC;
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA ledger FROM PUBLIC;
-REVOKE ALL ON FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION ledger.refuse_change() FROM PUBLIC;
-REVOKE ALL ON FUNCTION ledger.lock_streams(text[]) FROM PUBLIC;
-
--- Writer: appends (only through ledger.append) and reads streams to decide commands.
-GRANT USAGE ON SCHEMA ledger TO gigledger_writer, gigledger_projector;
-GRANT SELECT ON ledger.events, ledger.streams, ledger.commands TO gigledger_writer;
-GRANT EXECUTE ON FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) TO gigledger_writer;
-GRANT EXECUTE ON FUNCTION ledger.lock_streams(text[]) TO gigledger_writer;
--- Projector: reads the log, keeps its checkpoints (read-model grants come with the read schema).
-GRANT SELECT ON ledger.events, ledger.streams TO gigledger_projector;
-GRANT SELECT, INSERT, UPDATE ON ledger.subscription_checkpoints TO gigledger_projector;
-"""##),
-        Migration(version: 2, name: "0002_projections", sql: ##"""
--- 0002_projections: where projectors keep their place, and the schema of the read models.
---
--- ledger.projections   one row per projector and version: checkpoint (gap-safe pair), state,
---                      the event that stopped it, and a lease naming the one active instance.
--- read_models          the schema downstream services read (role gigledger_reader).
-
-CREATE TABLE ledger.projections (
-    name            text        NOT NULL,
-    version         integer     NOT NULL,
-    transaction_id  xid8        NOT NULL DEFAULT '0',
-    global_position bigint      NOT NULL DEFAULT 0,
-    state           text        NOT NULL DEFAULT 'idle',
-    last_error      text,
-    error_position  bigint,
-    error_stream    text,
-    error_type      text,
-    lease_owner     text,
-    lease_until     timestamptz,
-    events_applied  bigint      NOT NULL DEFAULT 0,
-    updated_at      timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT projections_pkey PRIMARY KEY (name, version),
-    CONSTRAINT projections_state_known CHECK (state IN ('idle', 'running', 'failed')),
-    CONSTRAINT projections_version_positive CHECK (version >= 1)
-);
-COMMENT ON TABLE ledger.projections IS 'Each projector''s checkpoint, state, last error and lease (one active instance).';
-
-CREATE SCHEMA read_models;
-COMMENT ON SCHEMA read_models IS 'GigLedger read models for downstream services (read with gigledger_reader).';
-
-GRANT USAGE ON SCHEMA read_models TO gigledger_reader, gigledger_projector;
-GRANT CREATE ON SCHEMA read_models TO gigledger_projector;
--- Read-model tables are created by whoever runs the projectors: the migrating role (locally) or
--- gigledger_projector (in production). Either way readers may read them and projectors write them.
-ALTER DEFAULT PRIVILEGES IN SCHEMA read_models GRANT SELECT ON TABLES TO gigledger_reader;
-ALTER DEFAULT PRIVILEGES IN SCHEMA read_models GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO gigledger_projector;
-ALTER DEFAULT PRIVILEGES FOR ROLE gigledger_projector IN SCHEMA read_models GRANT SELECT ON TABLES TO gigledger_reader;
-REVOKE ALL ON ledger.projections FROM PUBLIC;
-GRANT SELECT, INSERT, UPDATE ON ledger.projections TO gigledger_projector;
-
--- What each projector has done and how far behind the log it is.
-CREATE VIEW read_models.projection_status AS
-SELECT p.name, p.version, p.state, p.global_position AS checkpoint_position,
-       h.head_position,
-       (SELECT count(*) FROM ledger.events e
-        WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)) AS lag_events,
-       coalesce(extract(epoch FROM (
-           SELECT now() - min(e.recorded_at) FROM ledger.events e
-           WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position))), 0)::float8 AS lag_seconds,
-       p.last_error, p.error_position, p.error_stream, p.error_type, p.events_applied,
-       p.lease_owner, p.lease_until, p.updated_at
-FROM ledger.projections p
-CROSS JOIN (SELECT coalesce(max(global_position), 0) AS head_position FROM ledger.events) h;
-COMMENT ON VIEW read_models.projection_status IS 'Per projector: checkpoint, head of the log, lag in events and seconds, state, last error.';
-GRANT SELECT ON read_models.projection_status TO gigledger_reader, gigledger_projector;
-"""##),
-        Migration(version: 3, name: "0003_projection_builds", sql: ##"""
--- 0003_projection_builds: rebuilds and verifications of projections, built beside the live tables.
---
--- A rebuild builds a projector's tables from position 0 into a shadow schema while the live tables
--- keep serving, then swaps them in in one transaction. A verification builds them into a scratch
--- schema and compares. Each build keeps its own checkpoint here, in the same transaction as its
--- batch, so an interrupted build resumes where it stopped (or is abandoned, dropping its schema).
-
-CREATE TABLE ledger.projection_builds (
-    name            text        NOT NULL,
-    version         integer     NOT NULL,
-    purpose         text        NOT NULL,
-    schema_name     text        NOT NULL,
-    transaction_id  xid8        NOT NULL DEFAULT '0',
-    global_position bigint      NOT NULL DEFAULT 0,
-    events_applied  bigint      NOT NULL DEFAULT 0,
-    owner           text,
-    started_at      timestamptz NOT NULL DEFAULT now(),
-    updated_at      timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT projection_builds_pkey PRIMARY KEY (name, version, purpose),
-    CONSTRAINT projection_builds_schema_key UNIQUE (schema_name),
-    CONSTRAINT projection_builds_purpose_known CHECK (purpose IN ('rebuild', 'verify')),
-    CONSTRAINT projection_builds_schema_prefixed CHECK (schema_name LIKE 'gigledger\_build\_%')
-);
-COMMENT ON TABLE ledger.projection_builds IS
-    'Rebuilds and verifications in progress: the schema each builds into and its checkpoint.';
-
-REVOKE ALL ON ledger.projection_builds FROM PUBLIC;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ledger.projection_builds TO gigledger_projector;
-
--- Projectors create (and drop) their build schemas.
-DO $$
-BEGIN
-    EXECUTE format('GRANT CREATE ON DATABASE %I TO gigledger_projector', current_database());
-END;
-$$;
-"""##),
-        Migration(version: 4, name: "0004_projection_skips", sql: ##"""
--- 0004_projection_skips: an operator's decision that a projector skips one event it cannot handle.
---
--- The log is immutable, so an event no projector version can handle (malformed, or of a type the
--- read model should never have seen) is resolved by deciding, on the record, that this
--- projector skips it. Live runs, rebuilds, verifications and replays all honour the decision, so
--- a rebuild still equals the live tables. Recorded with who decided and why; never edited.
-
-CREATE TABLE ledger.projection_skips (
-    name            text        NOT NULL,
-    version         integer     NOT NULL,
-    global_position bigint      NOT NULL,
-    reason          text        NOT NULL,
-    skipped_by      text        NOT NULL DEFAULT current_user,
-    skipped_at      timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT projection_skips_pkey PRIMARY KEY (name, version, global_position),
-    CONSTRAINT projection_skips_reason_given CHECK (length(btrim(reason)) > 0)
-);
-COMMENT ON TABLE ledger.projection_skips IS
-    'Events a projector skips by an operator''s recorded decision (gigctl projections skip).';
-
-CREATE TRIGGER projection_skips_append_only BEFORE UPDATE OR DELETE ON ledger.projection_skips
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
-
-REVOKE ALL ON ledger.projection_skips FROM PUBLIC;
-GRANT SELECT ON ledger.projection_skips TO gigledger_projector;
-"""##),
-        Migration(version: 5, name: "0005_drop_subscription_checkpoints", sql: ##"""
--- 0005: retire ledger.subscription_checkpoints.
---
--- The table kept the checkpoints of EventStore.Subscription, which nothing outside its own tests
--- used. The log is now followed through one primitive (EventStore.follow / LogListener) whose
--- consumers own their checkpoints: the projection engine keeps them in ledger.projections,
--- moved in each batch's transaction; gigctl log tail and the HTTP event stream keep them in
--- memory or in the client's Last-Event-ID. Dropping the table drops its primary key, its comment
--- and the privileges granted on it to gigledger_projector.
---
--- Upgrade note: a deployment that stored checkpoints here through Subscription (none shipped)
--- must copy them out before migrating.
-
-DROP TABLE ledger.subscription_checkpoints;
-"""##),
-        Migration(version: 7, name: "0007_read_contract", sql: ##"""
--- 0007_read_contract: what the read contract (sql/READ_MODELS.md, docs/JSON.md) needs of the schema.
---
--- read_models.projection_checkpoints   each projector's checkpoint, readable by gigledger_reader
---                                      (ledger.projections is not), so every query result can say
---                                      which position of the log it reflects, read in the same
---                                      snapshot as its rows; a primary-key lookup, unlike
---                                      projection_status, which counts the lag.
---
--- One timestamp type: `week_start` was `timestamp` in price_weeks_v1 and `timestamptz` in
--- competition_skill_weeks_v1. The price views (owned by the price_trends projector, which
--- creates them) now say `timestamptz`, round percentiles to 1 decimal, and serve a trend row for
--- every (skill, currency) with prices; a view's column types cannot change in place, so the old
--- views are dropped here, in read_models and in any build schema, and the projector creates the
--- new ones when it next starts (`gigctl projections run`, or the daemon's start).
-
-CREATE VIEW read_models.projection_checkpoints AS
-SELECT p.name, p.version, p.global_position AS checkpoint_position, p.state
-FROM ledger.projections p;
-COMMENT ON VIEW read_models.projection_checkpoints IS 'Per projector and version: the global position of the last event applied, and its state.';
-GRANT SELECT ON read_models.projection_checkpoints TO gigledger_reader, gigledger_projector;
-
-DO $$
-DECLARE
-    s name;
-BEGIN
-    FOR s IN SELECT nspname FROM pg_namespace WHERE nspname = 'read_models' OR nspname LIKE 'gigledger\_build\_%' LOOP
-        EXECUTE format('DROP VIEW IF EXISTS %I.price_trends_v1', s);
-        EXECUTE format('DROP VIEW IF EXISTS %I.rate_guidance_v1', s);
-        EXECUTE format('DROP VIEW IF EXISTS %I.price_weeks_v1', s);
-    END LOOP;
-END
-$$;
-"""##),
-        Migration(version: 10, name: "0010_group_append", sql: ##"""
--- 0010_group_append: several commands' appends in one transaction and one round trip.
---
--- ledger.append_group runs ledger.append for each command in the order given, each in a
--- subtransaction of its own (a PL/pgSQL block with an exception handler), so a conflict, a
--- malformed append or a duplicate command id in one command never undoes or fails another: the
--- command's subtransaction is rolled back and its error returned in its row. The caller commits
--- once for all of them; nothing is acknowledged before that commit (the client resumes its callers
--- only after it). Every guarantee of ledger.append holds per command, because it is ledger.append
--- that runs: expectations before positions, streams locked in ascending order, idempotency (a
--- command id repeated later in the same group sees the first one's result), one transaction id for
--- the whole group (gap-safe readers see all of it or none of it).
---
---   p_command_ids        per command: its idempotency key
---   p_stream_counts      per command: how many of p_streams/p_expected are its
---   p_event_counts       per command: how many of the per-event arrays are its
---   p_streams, p_expected: the commands' stream arrays, concatenated in command order
---   p_event_streams      per event: 1-based index into its own command's streams
---   p_types, p_schema_versions, p_data, p_metadata, p_occurred_at: per event, concatenated
---
--- Returns one row per command, in order: `result` (what ledger.append returned) or the error
--- (`error_state` SQLSTATE, `error_message`, `error_detail`, `error_constraint`).
--- A group whose arrays do not add up raises GL422 and stores nothing.
-CREATE FUNCTION ledger.append_group(
-    p_command_ids     uuid[],
-    p_stream_counts   integer[],
-    p_event_counts    integer[],
-    p_streams         text[],
-    p_expected        bigint[],
-    p_event_streams   integer[],
-    p_types           text[],
-    p_schema_versions integer[],
-    p_data            jsonb[],
-    p_metadata        jsonb[],
-    p_occurred_at     timestamptz[]
-) RETURNS TABLE (result jsonb, error_state text, error_message text, error_detail text, error_constraint text)
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_count       integer := coalesce(cardinality(p_command_ids), 0);
-    v_stream_sum  bigint;
-    v_event_sum   bigint;
-    v_first_stream integer := 1;
-    v_first_event  integer := 1;
-    v_streams     integer;
-    v_events      integer;
-    i             integer;
-BEGIN
-    SELECT sum(n) INTO v_stream_sum FROM unnest(p_stream_counts) AS n;
-    SELECT sum(n) INTO v_event_sum FROM unnest(p_event_counts) AS n;
-    IF v_count = 0
-       OR coalesce(cardinality(p_stream_counts), 0) <> v_count
-       OR coalesce(cardinality(p_event_counts), 0) <> v_count
-       OR EXISTS (SELECT 1 FROM unnest(p_stream_counts || p_event_counts) AS n WHERE n IS NULL OR n < 1)
-       OR v_stream_sum <> coalesce(cardinality(p_streams), 0)
-       OR v_stream_sum <> coalesce(cardinality(p_expected), 0)
-       OR v_event_sum <> coalesce(cardinality(p_event_streams), 0)
-       OR v_event_sum <> coalesce(cardinality(p_types), 0)
-       OR v_event_sum <> coalesce(cardinality(p_schema_versions), 0)
-       OR v_event_sum <> coalesce(cardinality(p_data), 0)
-       OR v_event_sum <> coalesce(cardinality(p_metadata), 0)
-       OR v_event_sum <> coalesce(cardinality(p_occurred_at), 0) THEN
-        RAISE EXCEPTION 'append_group arrays do not add up: each command needs at least one stream and one event'
-            USING ERRCODE = 'GL422';
-    END IF;
-
-    FOR i IN 1..v_count LOOP
-        v_streams := p_stream_counts[i];
-        v_events := p_event_counts[i];
-        result := NULL;
-        error_state := NULL;
-        error_message := NULL;
-        error_detail := NULL;
-        error_constraint := NULL;
-        BEGIN
-            result := ledger.append(
-                p_command_ids[i],
-                p_streams[v_first_stream:v_first_stream + v_streams - 1],
-                p_expected[v_first_stream:v_first_stream + v_streams - 1],
-                p_event_streams[v_first_event:v_first_event + v_events - 1],
-                p_types[v_first_event:v_first_event + v_events - 1],
-                p_schema_versions[v_first_event:v_first_event + v_events - 1],
-                p_data[v_first_event:v_first_event + v_events - 1],
-                p_metadata[v_first_event:v_first_event + v_events - 1],
-                p_occurred_at[v_first_event:v_first_event + v_events - 1]);
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS
-                error_state = RETURNED_SQLSTATE,
-                error_message = MESSAGE_TEXT,
-                error_detail = PG_EXCEPTION_DETAIL,
-                error_constraint = CONSTRAINT_NAME;
-        END;
-        RETURN NEXT;
-        v_first_stream := v_first_stream + v_streams;
-        v_first_event := v_first_event + v_events;
-    END LOOP;
-END;
-$$;
-
-COMMENT ON FUNCTION ledger.append_group IS 'Runs ledger.append for several commands in one transaction, each in its own subtransaction; one result or error row per command.';
-
-REVOKE ALL ON FUNCTION ledger.append_group(uuid[], integer[], integer[], text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ledger.append_group(uuid[], integer[], integer[], text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) TO gigledger_writer;
-"""##),
-        Migration(version: 11, name: "0011_checkpoint_transactions", sql: ##"""
--- 0011: read_models.projection_checkpoints also gives each checkpoint's transaction id.
---
--- A checkpoint is a (transaction id, position) pair: the log's gap-safe order. With the pair in
--- the view, one query reads projector checkpoints for everyone: query results (the position they
--- reflect, read in the same snapshot as their rows) and readers waiting for their own write
--- (the HTTP service's minPosition compares pairs), as gigledger_reader, which cannot read
--- ledger.projections. A column added at the end: the view keeps its grants and its readers.
-
-CREATE OR REPLACE VIEW read_models.projection_checkpoints AS
-SELECT p.name, p.version, p.global_position AS checkpoint_position, p.state, p.transaction_id
-FROM ledger.projections p;
-COMMENT ON VIEW read_models.projection_checkpoints IS 'Per projector and version: the global position of the last event applied, its state, and the transaction id of that event (the checkpoint is the pair).';
-"""##),
-        Migration(version: 12, name: "0012_partitioned_log", sql: ##"""
--- 0012_partitioned_log: ledger.events partitioned by position range, partitions made ahead of
--- need, and the bookkeeping archival needs.
---
--- ledger.events              now PARTITION BY RANGE (global_position). The table as it was is
---                            renamed ledger.events_1 and attached as the first partition (no row
---                            is copied: the attach uses a CHECK added first instead of a second
---                            scan under the lock); an empty one is dropped.
--- ledger.event_partitioning  the settings: positions per new partition, partitions kept ahead.
--- ledger.event_partitions    one row per partition ever made: its range and, once archived, when,
---                            how many events and the SHA-256 of the archive file.
--- ledger.attach_event_partition() attaches a table for a range, with the index and trigger
---                            every partition carries (ledger.guard_event_partition).
--- ledger.prepare_partitions() makes partitions until `partitions_ahead` lie wholly above the
---                            head. Run by the migration, `gigctl log partitions prepare`, the
---                            projection daemon at start and hourly, and the nightly job.
---
--- Versions stay unique per stream without a unique constraint across partitions (a partitioned
--- table can only enforce uniqueness on columns that include the partition key): ledger.append
--- draws versions only from the stream's row in ledger.streams (unpartitioned, primary key
--- stream_id), with that row locked to commit, so two appends to one stream serialise and the
--- second continues from the first; no role but the owner can write ledger.events otherwise. Each
--- partition also has a unique index on (stream_id, stream_version): the second line of defence
--- inside a partition, and the index the stream-order read path uses.
---
--- Immutability: the row triggers refusing UPDATE and DELETE are on the parent, and PostgreSQL
--- clones them to every partition, present and future. A TRUNCATE trigger is not cloned, so each
--- partition gets its own (ledger.guard_event_partition, run for every partition attached).
--- DETACH PARTITION is not a change to a row and fires no trigger: only the owner can run it, and
--- that is archival.
---
--- Why not pg_partman: CREATE EXTENSION pg_partman needs a superuser and the package on every
--- server the migration runs on, its background worker needs shared_preload_libraries and a
--- restart, and what the log needs beyond "create the next range" (a unique index and a TRUNCATE
--- trigger per partition, the archive's checksum) it would not do. What is left is the loop below.
---
--- Upgrade note: the migration takes an ACCESS EXCLUSIVE lock on ledger.events for one CHECK scan
--- of the existing rows (seconds per ten million events); writers and readers wait, then resume.
-
-LOCK TABLE ledger.events IN ACCESS EXCLUSIVE MODE;
-
-CREATE TABLE ledger.event_partitioning (
-    singleton        boolean NOT NULL DEFAULT true,
-    partition_size   bigint  NOT NULL DEFAULT 10000000,
-    partitions_ahead integer NOT NULL DEFAULT 4,
-    CONSTRAINT event_partitioning_pkey PRIMARY KEY (singleton),
-    CONSTRAINT event_partitioning_singleton CHECK (singleton),
-    CONSTRAINT event_partitioning_size_positive CHECK (partition_size >= 1),
-    CONSTRAINT event_partitioning_ahead_positive CHECK (partitions_ahead >= 1)
-);
-COMMENT ON TABLE ledger.event_partitioning IS 'How ledger.prepare_partitions() makes partitions of ledger.events: positions per partition, partitions kept ahead of the head.';
-INSERT INTO ledger.event_partitioning DEFAULT VALUES;
-
-CREATE TABLE ledger.event_partitions (
-    partition_name  text        NOT NULL,
-    first_position  bigint      NOT NULL,
-    end_position    bigint      NOT NULL,
-    created_at      timestamptz NOT NULL DEFAULT now(),
-    archived_at     timestamptz,
-    archive_events  bigint,
-    archive_sha256  text,
-    CONSTRAINT event_partitions_pkey PRIMARY KEY (partition_name),
-    CONSTRAINT event_partitions_range CHECK (first_position < end_position),
-    CONSTRAINT event_partitions_archive_complete CHECK (
-        (archived_at IS NULL) = (archive_events IS NULL) AND (archived_at IS NULL) = (archive_sha256 IS NULL))
-);
-COMMENT ON TABLE ledger.event_partitions IS 'Every partition of ledger.events ever made: positions [first_position, end_position); once archived, when, how many events and the SHA-256 of the archive file.';
-
--- The unique index and the TRUNCATE trigger every partition carries.
-CREATE FUNCTION ledger.guard_event_partition(p_partition text) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    EXECUTE format('CREATE UNIQUE INDEX %I ON ledger.%I (stream_id, stream_version)',
-                   p_partition || '_stream_version_key', p_partition);
-    EXECUTE format('CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ledger.%I '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change()', p_partition);
-END;
-$$;
-
--- ledger.attach_event_partition: attaches the table ledger.<p_partition> (made LIKE
--- ledger.events) for positions [p_first, p_end), then guards it. A CHECK of the range is added
--- first, so ATTACH (SHARE UPDATE EXCLUSIVE on ledger.events: writers and readers go on) skips its
--- own scan, which would run under the lock. Used for new partitions and for archives restored for
--- a rebuild.
-CREATE FUNCTION ledger.attach_event_partition(p_partition text, p_first bigint, p_end bigint) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    EXECUTE format('ALTER TABLE ledger.%I ADD CONSTRAINT %I CHECK (global_position >= %s AND global_position < %s)',
-                   p_partition, p_partition || '_range', p_first, p_end);
-    EXECUTE format('ALTER TABLE ledger.events ATTACH PARTITION ledger.%I FOR VALUES FROM (%s) TO (%s)',
-                   p_partition, p_first, p_end);
-    EXECUTE format('ALTER TABLE ledger.%I DROP CONSTRAINT %I', p_partition, p_partition || '_range');
-    PERFORM ledger.guard_event_partition(p_partition);
-END;
-$$;
-
--- The table as it was becomes the first partition, under names that leave the parent's free.
-ALTER TABLE ledger.events RENAME TO events_1;
-ALTER TABLE ledger.events_1 RENAME CONSTRAINT events_pkey TO events_1_pkey;
-ALTER TABLE ledger.events_1 RENAME CONSTRAINT events_stream_version_key TO events_1_stream_version_key;
-ALTER INDEX ledger.events_log_order_idx RENAME TO events_1_log_order_idx;
--- The parent's row triggers are cloned onto it when attached.
-DROP TRIGGER events_append_only ON ledger.events_1;
-
-CREATE TABLE ledger.events (LIKE ledger.events_1 INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING COMMENTS)
-    PARTITION BY RANGE (global_position);
-ALTER TABLE ledger.events ADD CONSTRAINT events_pkey PRIMARY KEY (global_position);
-CREATE INDEX events_log_order_idx ON ledger.events (transaction_id, global_position);
-ALTER SEQUENCE ledger.events_position_seq OWNED BY ledger.events.global_position;
-COMMENT ON TABLE ledger.events IS 'Every event, in stream order (stream_id, stream_version) and log order (transaction_id, global_position); partitioned by position range (ledger.event_partitions).';
-
-CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON ledger.events
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ledger.events
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
-
--- The view bound to the old table's OID follows the rename; bind it to the parent again.
-CREATE OR REPLACE VIEW read_models.projection_status AS
-SELECT p.name, p.version, p.state, p.global_position AS checkpoint_position,
-       h.head_position,
-       (SELECT count(*) FROM ledger.events e
-        WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)) AS lag_events,
-       coalesce(extract(epoch FROM (
-           SELECT now() - min(e.recorded_at) FROM ledger.events e
-           WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position))), 0)::float8 AS lag_seconds,
-       p.last_error, p.error_position, p.error_stream, p.error_type, p.events_applied,
-       p.lease_owner, p.lease_until, p.updated_at
-FROM ledger.projections p
-CROSS JOIN (SELECT coalesce(max(global_position), 0) AS head_position FROM ledger.events) h;
-
-DO $$
-DECLARE
-    v_end bigint;
-BEGIN
-    -- Above every stored event and every position drawn (a rolled-back append leaves a gap).
-    SELECT greatest(coalesce((SELECT max(global_position) FROM ledger.events_1), 0),
-                    CASE WHEN s.is_called THEN s.last_value ELSE 0 END) + 1
-    INTO v_end FROM ledger.events_position_seq s;
-    IF v_end = 1 THEN
-        DROP TABLE ledger.events_1;
-    ELSE
-        EXECUTE format('ALTER TABLE ledger.events_1 ADD CONSTRAINT events_1_range CHECK (global_position >= 1 AND global_position < %s)', v_end);
-        EXECUTE format('ALTER TABLE ledger.events ATTACH PARTITION ledger.events_1 FOR VALUES FROM (1) TO (%s)', v_end);
-        ALTER TABLE ledger.events_1 DROP CONSTRAINT events_1_range;
-        INSERT INTO ledger.event_partitions (partition_name, first_position, end_position) VALUES ('events_1', 1, v_end);
-    END IF;
-END;
-$$;
-
--- ledger.prepare_partitions: makes partitions, each of partition_size positions after the last
--- one ever made, until partitions_ahead of them lie wholly above the head (the last position
--- drawn). Each is made as a table of its own and then attached, which takes only a SHARE UPDATE
--- EXCLUSIVE lock on ledger.events: writers and readers go on. Concurrent runs queue on the
--- settings row. Returns the names of the partitions made. SECURITY DEFINER, so the projection
--- daemon's role can run it: it makes empty ranges and nothing else.
-CREATE FUNCTION ledger.prepare_partitions() RETURNS SETOF text
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_size  bigint;
-    v_ahead integer;
-    v_head  bigint;
-    v_end   bigint;
-    v_have  integer;
-    v_name  text;
-BEGIN
-    SELECT partition_size, partitions_ahead INTO v_size, v_ahead FROM ledger.event_partitioning FOR UPDATE;
-    SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO v_head FROM ledger.events_position_seq s;
-    SELECT coalesce(max(end_position), 1) INTO v_end FROM ledger.event_partitions;
-    SELECT count(*) INTO v_have FROM ledger.event_partitions WHERE first_position > v_head;
-    WHILE v_have < v_ahead OR v_end <= v_head LOOP
-        v_name := 'events_' || v_end;
-        EXECUTE format('CREATE TABLE ledger.%I (LIKE ledger.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', v_name);
-        PERFORM ledger.attach_event_partition(v_name, v_end, v_end + v_size);
-        INSERT INTO ledger.event_partitions (partition_name, first_position, end_position)
-        VALUES (v_name, v_end, v_end + v_size);
-        IF v_end > v_head THEN
-            v_have := v_have + 1;
-        END IF;
-        v_end := v_end + v_size;
-        RETURN NEXT v_name;
-    END LOOP;
-END;
-$$;
-COMMENT ON FUNCTION ledger.prepare_partitions IS 'Makes partitions of ledger.events until partitions_ahead of them lie wholly above the head; returns their names.';
-
-SELECT count(*) FROM ledger.prepare_partitions();
-
-REVOKE ALL ON ledger.events, ledger.event_partitioning, ledger.event_partitions FROM PUBLIC;
-REVOKE ALL ON FUNCTION ledger.prepare_partitions() FROM PUBLIC;
-REVOKE ALL ON FUNCTION ledger.guard_event_partition(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION ledger.attach_event_partition(text, bigint, bigint) FROM PUBLIC;
-GRANT SELECT ON ledger.events TO gigledger_writer, gigledger_projector;
-GRANT SELECT ON ledger.event_partitions TO gigledger_projector;
-GRANT EXECUTE ON FUNCTION ledger.prepare_partitions() TO gigledger_projector;
-"""##),
-        Migration(version: 13, name: "0013_privacy", sql: ##"""
--- 0013_privacy: crypto-shredding. Personal fields of events are stored as AES-GCM ciphertext
--- under a data key per data subject (a freelancer or a client); forgetting a subject deletes its
--- key, so its personal fields can never be read again while the log stays append-only
--- (PRIVACY.md; the per-field envelope in Marketplace.docc/StorageFormat.md).
---
--- privacy.master_key     which master key wraps the data keys: an HMAC-derived id, never the
---                        key (the key comes from a file or an environment variable, never from
---                        the database). gigctl refuses to start with another key (exit 78).
--- privacy.subject_keys   one data key per subject, wrapped (AES-GCM) by the master key. The only
---                        rows of GigLedger that are ever deleted, and only by privacy.forget().
--- privacy.erasures       who was forgotten, when, why (a reason code) and at which position the
---                        PersonalDataErased event stands. No key is ever created again for them.
--- privacy.subject_key()  the writer's way to a data key: inserts the given wrapped key unless the
---                        subject has one (or was erased) and returns what is stored.
--- privacy.forget()       in one transaction: appends PersonalDataErased (through ledger.append),
---                        deletes the key, records the erasure. Idempotent.
-
-CREATE SCHEMA privacy;
-COMMENT ON SCHEMA privacy IS 'GigLedger data keys per data subject (crypto-shredding) and the erasures done.';
-
-CREATE TABLE privacy.master_key (
-    singleton      boolean     NOT NULL DEFAULT true,
-    key_id         text        NOT NULL,
-    registered_at  timestamptz NOT NULL DEFAULT now(),
-    rotated_at     timestamptz,
-    CONSTRAINT master_key_pkey PRIMARY KEY (singleton),
-    CONSTRAINT master_key_singleton CHECK (singleton),
-    CONSTRAINT master_key_id_format CHECK (key_id ~ '^mk-[0-9a-f]{16}$')
-);
-COMMENT ON TABLE privacy.master_key IS 'The id (HMAC-derived, not the key) of the master key that wraps every data key.';
-
-CREATE TABLE privacy.subject_keys (
-    subject        text        NOT NULL,
-    wrapped_key    bytea       NOT NULL,
-    master_key_id  text        NOT NULL,
-    created_at     timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT subject_keys_pkey PRIMARY KEY (subject),
-    CONSTRAINT subject_keys_subject_format CHECK (subject ~ '^(freelancer|client):[0-9a-f-]{36}$'),
-    CONSTRAINT subject_keys_wrapped_length CHECK (octet_length(wrapped_key) = 60)
-);
-COMMENT ON TABLE privacy.subject_keys IS 'Per data subject: its AES-256 data key, sealed by the master key (nonce + ciphertext + tag).';
-
-CREATE TABLE privacy.erasures (
-    subject        text        NOT NULL,
-    reason         text        NOT NULL,
-    erased_at      timestamptz NOT NULL DEFAULT now(),
-    global_position bigint,
-    CONSTRAINT erasures_pkey PRIMARY KEY (subject),
-    CONSTRAINT erasures_subject_format CHECK (subject ~ '^(freelancer|client):[0-9a-f-]{36}$'),
-    CONSTRAINT erasures_reason_format CHECK (reason ~ '^[a-z][a-z0-9-]{0,39}$')
-);
-COMMENT ON TABLE privacy.erasures IS 'Subjects forgotten (no personal data: subject id, reason code, time, the event position).';
-
--- Keys are deleted only by privacy.forget (which sets gigledger.forgetting for the row it
--- deletes); a subject never changes; nothing is truncated. Erasures are append-only.
-CREATE FUNCTION privacy.guard_subject_keys() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        IF current_setting('gigledger.forgetting', true) IS DISTINCT FROM OLD.subject THEN
-            RAISE EXCEPTION 'privacy.subject_keys rows are deleted only by privacy.forget()'
-                USING ERRCODE = 'GL403';
-        END IF;
-        RETURN OLD;
-    END IF;
-    IF NEW.subject IS DISTINCT FROM OLD.subject THEN
-        RAISE EXCEPTION 'the subject of a data key never changes' USING ERRCODE = 'GL403';
-    END IF;
-    RETURN NEW;
-END;
-$$;
-CREATE TRIGGER subject_keys_guard BEFORE UPDATE OR DELETE ON privacy.subject_keys
-    FOR EACH ROW EXECUTE FUNCTION privacy.guard_subject_keys();
-CREATE TRIGGER subject_keys_no_truncate BEFORE TRUNCATE ON privacy.subject_keys
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER erasures_append_only BEFORE UPDATE OR DELETE ON privacy.erasures
-    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
-CREATE TRIGGER erasures_no_truncate BEFORE TRUNCATE ON privacy.erasures
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
-
--- The master key in use: registers p_key_id when none is recorded, returns the recorded one
--- (the caller refuses to go on when they differ).
-CREATE FUNCTION privacy.register_master_key(p_key_id text) RETURNS text
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_key_id text;
-BEGIN
-    INSERT INTO privacy.master_key (key_id) VALUES (p_key_id) ON CONFLICT (singleton) DO NOTHING;
-    SELECT m.key_id INTO v_key_id FROM privacy.master_key m WHERE m.singleton;
-    RETURN v_key_id;
-END;
-$$;
-
--- A subject's data key: stores p_wrapped (sealed by the master key p_master_key_id) unless the
--- subject has a key already; returns the stored key, or no row when the subject was erased.
-CREATE FUNCTION privacy.subject_key(p_subject text, p_wrapped bytea, p_master_key_id text)
-RETURNS TABLE (wrapped_key bytea, master_key_id text)
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM privacy.erasures e WHERE e.subject = p_subject) THEN
-        INSERT INTO privacy.subject_keys (subject, wrapped_key, master_key_id)
-        VALUES (p_subject, p_wrapped, p_master_key_id)
-        ON CONFLICT (subject) DO NOTHING;
-    END IF;
-    RETURN QUERY SELECT k.wrapped_key, k.master_key_id FROM privacy.subject_keys k WHERE k.subject = p_subject;
-END;
-$$;
-
--- privacy.forget: forgets one subject in one transaction. p_subject is freelancer:<id> or
--- client:<id>, whose stream (freelancer-<id> / client-<id>) must exist (else SQLSTATE GL404);
--- p_data is the PersonalDataErased event's data, appended as the first and only event of
--- privacy-<id>; p_command_id is derived from the subject, so a repeat (or a re-application after
--- a restore) is recognised. Returns {"erased": true, "position": n} the first time and
--- {"erased": false, "position": n} for a subject already forgotten (no event; a data key that a
--- restore brought back is deleted).
-CREATE FUNCTION privacy.forget(
-    p_subject text, p_command_id uuid, p_data jsonb, p_metadata jsonb, p_reason text
-) RETURNS jsonb
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_position bigint;
-    v_result   jsonb;
-BEGIN
-    IF p_subject IS NULL OR p_subject !~ '^(freelancer|client):[0-9a-f-]{36}$' THEN
-        RAISE EXCEPTION 'forget needs a subject freelancer:<id> or client:<id>' USING ERRCODE = 'GL422';
-    END IF;
-    -- Two forgets of one subject take turns.
-    PERFORM pg_advisory_xact_lock(hashtextextended('gigledger.forget:' || p_subject, 0));
-    SELECT e.global_position INTO v_position FROM privacy.erasures e WHERE e.subject = p_subject;
-    IF FOUND THEN
-        -- Forgotten before; a key restored since (from a backup kept apart) is deleted again.
-        PERFORM set_config('gigledger.forgetting', p_subject, true);
-        DELETE FROM privacy.subject_keys k WHERE k.subject = p_subject;
-        PERFORM set_config('gigledger.forgetting', '', true);
-        RETURN jsonb_build_object('erased', false, 'position', v_position);
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM ledger.streams s WHERE s.stream_id = replace(p_subject, ':', '-')) THEN
-        RAISE EXCEPTION 'there is no %', p_subject USING ERRCODE = 'GL404';
-    END IF;
-    v_result := ledger.append(
-        p_command_id, ARRAY['privacy-' || split_part(p_subject, ':', 2)], ARRAY[0::bigint], ARRAY[1],
-        ARRAY['PersonalDataErased'], ARRAY[1], ARRAY[p_data], ARRAY[p_metadata], ARRAY[now()]);
-    v_position := (v_result -> 'positions' ->> 0)::bigint;
-    PERFORM set_config('gigledger.forgetting', p_subject, true);
-    DELETE FROM privacy.subject_keys k WHERE k.subject = p_subject;
-    PERFORM set_config('gigledger.forgetting', '', true);
-    INSERT INTO privacy.erasures (subject, reason, global_position) VALUES (p_subject, p_reason, v_position);
-    RETURN jsonb_build_object('erased', true, 'position', v_position);
-END;
-$$;
-
-REVOKE ALL ON SCHEMA privacy FROM PUBLIC;
-REVOKE ALL ON ALL TABLES IN SCHEMA privacy FROM PUBLIC;
-REVOKE ALL ON FUNCTION privacy.register_master_key(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION privacy.subject_key(text, bytea, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION privacy.forget(text, uuid, jsonb, jsonb, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION privacy.guard_subject_keys() FROM PUBLIC;
-
--- The writer (commands, the service) reads and creates data keys and may forget a subject
--- (the service's admin command); it never deletes or updates a key itself.
-GRANT USAGE ON SCHEMA privacy TO gigledger_writer;
-GRANT SELECT ON privacy.master_key, privacy.subject_keys, privacy.erasures TO gigledger_writer;
-GRANT EXECUTE ON FUNCTION privacy.register_master_key(text) TO gigledger_writer;
-GRANT EXECUTE ON FUNCTION privacy.subject_key(text, bytea, text) TO gigledger_writer;
-GRANT EXECUTE ON FUNCTION privacy.forget(text, uuid, jsonb, jsonb, text) TO gigledger_writer;
-"""##),
-        Migration(version: 14, name: "0014_subject_key_in_append", sql: ##"""
--- 0014_subject_key_in_append: a new subject's data key is stored in the transaction of the first
--- append sealed with it (a statement the append runs first, EventStore's AppendRequest.prerequisites),
--- not in a commit of its own before it: one WAL flush per registration instead of two, and no
--- durable event is ever sealed with a key that was not stored (nor a key stored for an append
--- that failed).
---
--- privacy.store_subject_key()  stores p_wrapped as p_subject's data key, or finds exactly that
---                              wrapped key stored (the same writer's retry, or another of its
---                              appends with the same new key). It raises, failing the whole
---                              append:
---                                GL410  the subject was forgotten (no key is made for it again);
---                                GL412  the subject has another data key (a concurrent writer's
---                                       won): the writer reads the stored key and decides again.
--- privacy.subject_key() is dropped: it stored the key in a transaction of its own.
-
-CREATE FUNCTION privacy.store_subject_key(p_subject text, p_wrapped bytea, p_master_key_id text)
-RETURNS void
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_wrapped bytea;
-BEGIN
-    -- Takes turns with privacy.forget() of the subject (which holds this lock exclusively), so a
-    -- forget either sees this key committed and deletes it, or commits first and is seen here.
-    PERFORM pg_advisory_xact_lock_shared(hashtextextended('gigledger.forget:' || p_subject, 0));
-    IF EXISTS (SELECT 1 FROM privacy.erasures e WHERE e.subject = p_subject) THEN
-        RAISE EXCEPTION '% was forgotten: no data key is made for it again', p_subject
-            USING ERRCODE = 'GL410', DETAIL = p_subject;
-    END IF;
-    -- A concurrent insert of the same subject waits here for the other transaction's outcome.
-    INSERT INTO privacy.subject_keys (subject, wrapped_key, master_key_id)
-    VALUES (p_subject, p_wrapped, p_master_key_id)
-    ON CONFLICT (subject) DO NOTHING;
-    IF FOUND THEN
-        RETURN;
-    END IF;
-    SELECT k.wrapped_key INTO v_wrapped FROM privacy.subject_keys k WHERE k.subject = p_subject;
-    IF v_wrapped IS DISTINCT FROM p_wrapped THEN
-        RAISE EXCEPTION '% has another data key already (a concurrent writer stored it)', p_subject
-            USING ERRCODE = 'GL412', DETAIL = p_subject;
-    END IF;
-END;
-$$;
-
-REVOKE ALL ON FUNCTION privacy.store_subject_key(text, bytea, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION privacy.store_subject_key(text, bytea, text) TO gigledger_writer;
-
-DROP FUNCTION privacy.subject_key(text, bytea, text);
-"""##),
-        Migration(version: 15, name: "0015_group_append_at_once", sql: ##"""
--- 0015_group_append_at_once: a group's commands decided and written together, a few statements
--- for the whole group instead of a subtransaction and a full ledger.append per command.
---
--- ledger.append_group_at_once() does what ledger.append_group did command by command, at once:
---   1. one statement locks the group's existing streams in ascending (byte) order, FOR UPDATE,
---      and reads the command ids already stored;
---   2. the commands are decided in order, in memory: a command id stored before, or accepted
---      earlier in the group, is answered with that first result ("duplicate": true); otherwise
---      every expectation of the command is checked against its streams' running versions (what
---      the commands before it in the group left them at) before any of it is applied, and the
---      first that fails is the command's GL409, worded and detailed as ledger.append words it;
---   3. one statement writes what was accepted: the events (positions drawn in the order given),
---      the streams' new versions (new streams created), the commands' results.
--- It raises, and so declines the group, whenever a command would not be accepted or refused
--- exactly as ledger.append would do it: malformed arguments (GL422), a constraint of the log
--- (an event type, a non-object payload), a stream created by another transaction since it was
--- read, a racing retry of a command id (commands_pkey), a deadlock. ledger.append_group then runs
--- ledger.append command by command in subtransactions, as before, and that path answers each
--- command exactly: nothing of the declined attempt remains (its subtransaction is rolled back).
---
--- Every guarantee holds on both paths: expectations checked before positions are drawn, a
--- command's streams all or nothing, idempotency (racing retries through the fallback), one
--- transaction id for the whole group (gap-safe readers see all of it or none), the log append-only.
--- The result per command is what ledger.append returns; the signature of ledger.append_group is
--- unchanged, so clients do not change.
---
--- All three functions (and ledger.append, altered at the end) run their statements with generic
--- plans (plan_cache_mode = force_generic_plan): planned once per session, not at every call.
-
-CREATE FUNCTION ledger.append_group_at_once(
-    p_command_ids     uuid[],
-    p_stream_counts   integer[],
-    p_event_counts    integer[],
-    p_streams         text[],
-    p_expected        bigint[],
-    p_event_streams   integer[],
-    p_types           text[],
-    p_schema_versions integer[],
-    p_data            jsonb[],
-    p_metadata        jsonb[],
-    p_occurred_at     timestamptz[],
-    OUT results       jsonb[],
-    OUT error_states  text[],
-    OUT error_messages text[],
-    OUT error_details text[]
-)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
-AS $$
-DECLARE
-    v_count        integer := cardinality(p_command_ids);
-    -- The group's streams that exist, ascending, and each one's running version (locked rows).
-    v_names        text[];
-    v_start        bigint[];
-    v_running      bigint[];
-    -- Streams the group creates, with their running versions.
-    v_new_names    text[] := '{}';
-    v_new_running  bigint[] := '{}';
-    -- Command ids stored before this group, and ids accepted in it (with their command's index).
-    v_stored_ids   uuid[];
-    v_stored       jsonb[];
-    v_group_ids    uuid[] := '{}';
-    v_group_index  integer[] := '{}';
-    v_duplicate_of integer[];
-    -- Per command: where its events start among the accepted ones (NULL: not accepted).
-    v_first_accepted integer[];
-    -- The accepted commands' events, in order.
-    e_streams      text[] := '{}';
-    e_versions     bigint[] := '{}';
-    e_types        text[] := '{}';
-    e_schema       integer[] := '{}';
-    e_data         jsonb[] := '{}';
-    e_metadata     jsonb[] := '{}';
-    e_occurred     timestamptz[] := '{}';
-    v_positions    bigint[];
-    -- One command's working values.
-    v_streams      integer;
-    v_events       integer;
-    v_first_stream integer := 1;
-    v_first_event  integer := 1;
-    v_counts       integer[];
-    v_after        bigint[];
-    v_event_versions bigint[];
-    v_left         integer[];
-    v_slot         integer;
-    v_current      bigint;
-    v_expected     bigint;
-    v_stream       text;
-    v_index        integer;
-    v_conflict     boolean;
-    v_holds        boolean;
-    v_rows         bigint;
-    v_written      bigint;
-    i              integer;
-    j              integer;
-BEGIN
-    -- The per-command counts must add up to the arrays (checked again after the loop, which
-    -- reads them); ledger.append_group words the error when it has declined.
-    IF v_count IS NULL OR v_count = 0
-       OR cardinality(p_stream_counts) IS DISTINCT FROM v_count
-       OR cardinality(p_event_counts) IS DISTINCT FROM v_count
-       OR cardinality(p_expected) IS DISTINCT FROM cardinality(p_streams)
-       OR cardinality(p_types) IS DISTINCT FROM cardinality(p_event_streams)
-       OR cardinality(p_schema_versions) IS DISTINCT FROM cardinality(p_event_streams)
-       OR cardinality(p_data) IS DISTINCT FROM cardinality(p_event_streams)
-       OR cardinality(p_metadata) IS DISTINCT FROM cardinality(p_event_streams)
-       OR cardinality(p_occurred_at) IS DISTINCT FROM cardinality(p_event_streams) THEN
-        RAISE EXCEPTION 'append_group arrays do not add up' USING ERRCODE = 'GL422';
-    END IF;
-    results := array_fill(NULL::jsonb, ARRAY[v_count]);
-    error_states := array_fill(NULL::text, ARRAY[v_count]);
-    error_messages := array_fill(NULL::text, ARRAY[v_count]);
-    error_details := array_fill(NULL::text, ARRAY[v_count]);
-    v_duplicate_of := array_fill(NULL::integer, ARRAY[v_count]);
-    v_first_accepted := array_fill(NULL::integer, ARRAY[v_count]);
-
-    -- 1. Lock what exists, ascending; read what was stored.
-    SELECT l.names, l.versions, c.ids, c.stored_results
-    INTO v_names, v_start, v_stored_ids, v_stored
-    FROM (SELECT coalesce(array_agg(k.stream_id ORDER BY k.stream_id COLLATE "C"), '{}') AS names,
-                 coalesce(array_agg(k.version ORDER BY k.stream_id COLLATE "C"), '{}') AS versions
-          FROM (SELECT s.stream_id, s.version FROM ledger.streams s
-                WHERE s.stream_id = ANY(p_streams) ORDER BY s.stream_id COLLATE "C" FOR UPDATE) AS k) AS l,
-         (SELECT coalesce(array_agg(d.command_id), '{}') AS ids, coalesce(array_agg(d.result), '{}') AS stored_results
-          FROM ledger.commands d WHERE d.command_id = ANY(p_command_ids)) AS c;
-    v_running := v_start;
-
-    -- 2. Each command in order, in memory.
-    FOR i IN 1..v_count LOOP
-        v_streams := p_stream_counts[i];
-        v_events := p_event_counts[i];
-        IF p_command_ids[i] IS NULL OR v_streams IS NULL OR v_streams < 1 OR v_events IS NULL OR v_events < 1 THEN
-            RAISE EXCEPTION 'command % has no id, no stream or no event', i USING ERRCODE = 'GL422';
-        END IF;
-        j := array_position(v_stored_ids, p_command_ids[i]);
-        IF j IS NOT NULL THEN
-            results[i] := v_stored[j] || '{"duplicate": true}'::jsonb;
-        ELSE
-            j := array_position(v_group_ids, p_command_ids[i]);
-            IF j IS NOT NULL THEN
-                v_duplicate_of[i] := v_group_index[j];
-            ELSE
-                -- Events per stream, each event's stream index checked.
-                v_counts := array_fill(0, ARRAY[v_streams]);
-                FOR j IN v_first_event..v_first_event + v_events - 1 LOOP
-                    v_index := p_event_streams[j];
-                    IF v_index IS NULL OR v_index < 1 OR v_index > v_streams THEN
-                        RAISE EXCEPTION 'command % names a stream outside its own', i USING ERRCODE = 'GL422';
+        Migration(
+            version: 1, name: "0001_event_log",
+            sql: ##"""
+                -- 0001_event_log: the append-only event log, GigLedger's only source of truth.
+                --
+                -- ledger.streams   one row per stream (aggregate instance): its category and current version.
+                -- ledger.events    every event ever appended; never updated, deleted or truncated.
+                -- ledger.commands  the result of every append, by command id, so a repeated command is answered
+                --                  with its first result and appends nothing.
+                -- ledger.append()  the only way in: checks expectations, then appends atomically (see below).
+                --
+                -- Gap-safe reading: each event stores the id of the transaction that wrote it. Readers order by
+                -- (transaction_id, global_position) and read only below pg_snapshot_xmin(pg_current_snapshot()),
+                -- the oldest transaction still running, so they never pass an event that an open transaction may
+                -- yet commit. A reader's checkpoint is that pair.
+
+                CREATE SCHEMA ledger;
+                COMMENT ON SCHEMA ledger IS 'GigLedger event log (append-only). Write only through ledger.append().';
+
+                CREATE TABLE ledger.streams (
+                    stream_id   text        NOT NULL,
+                    category    text        NOT NULL,
+                    version     bigint      NOT NULL,
+                    created_at  timestamptz NOT NULL DEFAULT now(),
+                    updated_at  timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT streams_pkey PRIMARY KEY (stream_id),
+                    CONSTRAINT streams_version_nonnegative CHECK (version >= 0),
+                    CONSTRAINT streams_category_matches CHECK (category = split_part(stream_id, '-', 1))
+                );
+                COMMENT ON TABLE ledger.streams IS 'One row per stream: category and current version (number of events).';
+
+                CREATE SEQUENCE ledger.events_position_seq AS bigint NO CYCLE;
+
+                CREATE TABLE ledger.events (
+                    global_position bigint      NOT NULL DEFAULT nextval('ledger.events_position_seq'),
+                    stream_id       text        NOT NULL,
+                    stream_version  bigint      NOT NULL,
+                    category        text        NOT NULL,
+                    event_type      text        NOT NULL,
+                    schema_version  integer     NOT NULL,
+                    data            jsonb       NOT NULL,
+                    metadata        jsonb       NOT NULL,
+                    occurred_at     timestamptz NOT NULL,
+                    recorded_at     timestamptz NOT NULL DEFAULT now(),
+                    transaction_id  xid8        NOT NULL DEFAULT pg_current_xact_id(),
+                    CONSTRAINT events_pkey PRIMARY KEY (global_position),
+                    CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version),
+                    CONSTRAINT events_stream_version_positive CHECK (stream_version >= 1),
+                    CONSTRAINT events_event_type_format CHECK (event_type ~ '^[A-Z][A-Za-z0-9]{0,99}$'),
+                    CONSTRAINT events_schema_version_positive CHECK (schema_version >= 1),
+                    CONSTRAINT events_data_is_object CHECK (jsonb_typeof(data) = 'object'),
+                    CONSTRAINT events_metadata_is_object CHECK (jsonb_typeof(metadata) = 'object')
+                );
+                ALTER SEQUENCE ledger.events_position_seq OWNED BY ledger.events.global_position;
+                COMMENT ON TABLE ledger.events IS 'Every event, in stream order (stream_id, stream_version) and log order (transaction_id, global_position).';
+                COMMENT ON COLUMN ledger.events.transaction_id IS 'Writing transaction (pg_current_xact_id()); gap-safe readers order by it.';
+                COMMENT ON COLUMN ledger.events.occurred_at IS 'Business time, supplied by the command (backfills, simulation); recorded_at is when it was stored.';
+
+                -- Read paths: a stream in order (events_stream_version_key), the whole log in gap-safe order
+                -- (below), a position (events_pkey: the head and lookups by position). Nothing more.
+                CREATE INDEX events_log_order_idx ON ledger.events (transaction_id, global_position);
+
+                CREATE TABLE ledger.commands (
+                    command_id  uuid        NOT NULL,
+                    result      jsonb       NOT NULL,
+                    recorded_at timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT commands_pkey PRIMARY KEY (command_id)
+                );
+                COMMENT ON TABLE ledger.commands IS 'The first result of every append, by command id (idempotency).';
+
+                CREATE TABLE ledger.subscription_checkpoints (
+                    subscription    text        NOT NULL,
+                    transaction_id  xid8        NOT NULL,
+                    global_position bigint      NOT NULL,
+                    updated_at      timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT subscription_checkpoints_pkey PRIMARY KEY (subscription)
+                );
+                COMMENT ON TABLE ledger.subscription_checkpoints IS 'Where each subscription has read to, written in the same transaction as its effects.';
+
+                -- Immutability, enforced by the database itself.
+                CREATE FUNCTION ledger.refuse_change() RETURNS trigger
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION 'ledger.% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
+                        USING ERRCODE = 'GL403',
+                              HINT = 'Events are facts: correct one by appending a compensating event.';
+                END;
+                $$;
+
+                CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON ledger.events
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ledger.events
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER commands_append_only BEFORE UPDATE OR DELETE ON ledger.commands
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER commands_no_truncate BEFORE TRUNCATE ON ledger.commands
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER streams_no_delete BEFORE DELETE ON ledger.streams
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER streams_no_truncate BEFORE TRUNCATE ON ledger.streams
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+
+                -- ledger.append: one round trip appends events to one or more streams atomically.
+                --
+                --   p_command_id       idempotency key: a repeat returns the first result (with "duplicate": true)
+                --   p_streams          the streams written, each once, in ascending order (rows are locked in
+                --                      this order, so concurrent multi-stream appends cannot deadlock)
+                --   p_expected         per stream: -1 any, -2 stream exists, 0 no stream, n > 0 exactly version n
+                --   p_event_streams    per event: 1-based index into p_streams
+                --   p_types, p_schema_versions, p_data, p_metadata, p_occurred_at: per event
+                --
+                -- Returns {"commandId", "streams": [name], "versions": [version after], "eventStreams": [index],
+                --          "eventVersions": [version], "positions": [position]} (per event, in the order given).
+                -- Errors: SQLSTATE GL409 wrong expected version (DETAIL is JSON {"stream","expected","actual"}),
+                --         GL422 malformed arguments. Every expectation is checked, each with the stream's row
+                --         locked, before any position is drawn. A retry racing its first attempt waits on the
+                --         stream row or the commands key and then fails (GL409 or 23505 on commands_pkey); the
+                --         client then answers with the stored first result.
+                CREATE FUNCTION ledger.append(
+                    p_command_id      uuid,
+                    p_streams         text[],
+                    p_expected        bigint[],
+                    p_event_streams   integer[],
+                    p_types           text[],
+                    p_schema_versions integer[],
+                    p_data            jsonb[],
+                    p_metadata        jsonb[],
+                    p_occurred_at     timestamptz[]
+                ) RETURNS jsonb
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                    v_stream_count integer := coalesce(cardinality(p_streams), 0);
+                    v_event_count  integer := coalesce(cardinality(p_types), 0);
+                    v_versions     bigint[] := '{}';
+                    v_counts       integer[];
+                    v_event_versions bigint[];
+                    v_positions    bigint[];
+                    v_version      bigint;
+                    v_expected     bigint;
+                    v_stream       text;
+                    v_result       jsonb;
+                    i              integer;
+                BEGIN
+                    IF p_command_id IS NULL OR v_stream_count = 0 OR v_event_count = 0 THEN
+                        RAISE EXCEPTION 'an append needs a command id, at least one stream and at least one event'
+                            USING ERRCODE = 'GL422';
                     END IF;
-                    v_counts[v_index] := v_counts[v_index] + 1;
-                END LOOP;
-                -- Every expectation, before anything of the command is applied.
-                v_conflict := false;
-                v_after := array_fill(0::bigint, ARRAY[v_streams]);
-                FOR j IN 1..v_streams LOOP
-                    v_stream := p_streams[v_first_stream + j - 1];
-                    v_expected := p_expected[v_first_stream + j - 1];
-                    IF v_stream IS NULL OR v_stream !~ '^[a-z][a-z0-9]{0,39}-[A-Za-z0-9._:-]{1,200}$'
-                       OR (j > 1 AND v_stream COLLATE "C" <= p_streams[v_first_stream + j - 2] COLLATE "C")
-                       OR v_expected IS NULL OR v_expected < -2 OR v_counts[j] = 0 THEN
-                        RAISE EXCEPTION 'command % has a malformed stream', i USING ERRCODE = 'GL422';
+                    IF coalesce(cardinality(p_expected), 0) <> v_stream_count
+                       OR coalesce(cardinality(p_event_streams), 0) <> v_event_count
+                       OR coalesce(cardinality(p_schema_versions), 0) <> v_event_count
+                       OR coalesce(cardinality(p_data), 0) <> v_event_count
+                       OR coalesce(cardinality(p_metadata), 0) <> v_event_count
+                       OR coalesce(cardinality(p_occurred_at), 0) <> v_event_count THEN
+                        RAISE EXCEPTION 'append arrays differ in length' USING ERRCODE = 'GL422';
                     END IF;
-                    v_slot := array_position(v_names, v_stream);
-                    IF v_slot IS NOT NULL THEN
-                        v_current := v_running[v_slot];
-                    ELSE
-                        v_slot := array_position(v_new_names, v_stream);
-                        v_current := CASE WHEN v_slot IS NULL THEN NULL ELSE v_new_running[v_slot] END;
+
+                    -- 1. Idempotency: a command id seen before gets its first result back.
+                    SELECT c.result INTO v_result FROM ledger.commands c WHERE c.command_id = p_command_id;
+                    IF FOUND THEN
+                        RETURN v_result || '{"duplicate": true}'::jsonb;
                     END IF;
-                    v_holds := CASE v_expected
-                                   WHEN -1 THEN true
-                                   WHEN 0 THEN v_current IS NULL
-                                   WHEN -2 THEN v_current IS NOT NULL
-                                   ELSE v_current IS NOT DISTINCT FROM v_expected
-                               END;
-                    IF v_holds THEN
-                        v_after[j] := coalesce(v_current, 0) + v_counts[j];
-                    ELSE
-                        error_states[i] := 'GL409';
-                        error_messages[i] := format('wrong expected version for stream %s', v_stream);
-                        error_details[i] := jsonb_build_object(
-                            'stream', v_stream, 'expected', v_expected, 'actual', coalesce(v_current, 0))::text;
-                        v_conflict := true;
-                        EXIT;
-                    END IF;
-                END LOOP;
-                IF NOT v_conflict THEN
-                    -- Applied: running versions move, the events join the group's.
-                    FOR j IN 1..v_streams LOOP
-                        v_stream := p_streams[v_first_stream + j - 1];
-                        v_slot := array_position(v_names, v_stream);
-                        IF v_slot IS NOT NULL THEN
-                            v_running[v_slot] := v_after[j];
+
+                    v_counts := array_fill(0, ARRAY[v_stream_count]);
+                    FOR i IN 1..v_event_count LOOP
+                        IF p_event_streams[i] IS NULL OR p_event_streams[i] < 1 OR p_event_streams[i] > v_stream_count THEN
+                            RAISE EXCEPTION 'event % names stream index %, outside 1..%', i, p_event_streams[i], v_stream_count
+                                USING ERRCODE = 'GL422';
+                        END IF;
+                        v_counts[p_event_streams[i]] := v_counts[p_event_streams[i]] + 1;
+                    END LOOP;
+
+                    -- 2. Expectations, stream by stream in ascending order, before any position is drawn. Each
+                    --    statement locks the stream's row and moves its version only if the expectation holds.
+                    FOR i IN 1..v_stream_count LOOP
+                        v_stream := p_streams[i];
+                        v_expected := p_expected[i];
+                        IF v_stream IS NULL OR v_stream !~ '^[a-z][a-z0-9]{0,39}-[A-Za-z0-9._:-]{1,200}$' THEN
+                            RAISE EXCEPTION 'stream name % is not of the form category-id', quote_nullable(v_stream)
+                                USING ERRCODE = 'GL422';
+                        END IF;
+                        -- Byte order (COLLATE "C"), as clients sort, whatever the database's collation.
+                        IF i > 1 AND v_stream COLLATE "C" <= p_streams[i - 1] COLLATE "C" THEN
+                            RAISE EXCEPTION 'streams must be distinct and in ascending order' USING ERRCODE = 'GL422';
+                        END IF;
+                        IF v_expected IS NULL OR v_expected < -2 THEN
+                            RAISE EXCEPTION 'expected version % is not valid', v_expected USING ERRCODE = 'GL422';
+                        END IF;
+                        IF v_counts[i] = 0 THEN
+                            RAISE EXCEPTION 'stream % has no events in this append', v_stream USING ERRCODE = 'GL422';
+                        END IF;
+
+                        v_version := NULL;
+                        IF v_expected = -1 THEN
+                            INSERT INTO ledger.streams AS s (stream_id, category, version)
+                            VALUES (v_stream, split_part(v_stream, '-', 1), v_counts[i])
+                            ON CONFLICT (stream_id) DO UPDATE SET version = s.version + v_counts[i], updated_at = now()
+                            RETURNING s.version INTO v_version;
+                        ELSIF v_expected = 0 THEN
+                            -- A concurrent creator makes this wait for it and then insert nothing: a conflict,
+                            -- never a silent merge.
+                            INSERT INTO ledger.streams (stream_id, category, version)
+                            VALUES (v_stream, split_part(v_stream, '-', 1), v_counts[i])
+                            ON CONFLICT (stream_id) DO NOTHING
+                            RETURNING version INTO v_version;
                         ELSE
-                            v_slot := array_position(v_new_names, v_stream);
-                            IF v_slot IS NULL THEN
-                                v_new_names := v_new_names || v_stream;
-                                v_new_running := v_new_running || v_after[j];
+                            UPDATE ledger.streams s SET version = s.version + v_counts[i], updated_at = now()
+                            WHERE s.stream_id = v_stream AND (v_expected = -2 OR s.version = v_expected)
+                            RETURNING s.version INTO v_version;
+                        END IF;
+                        IF v_version IS NULL THEN
+                            SELECT s.version INTO v_version FROM ledger.streams s WHERE s.stream_id = v_stream;
+                            RAISE EXCEPTION 'wrong expected version for stream %', v_stream
+                                USING ERRCODE = 'GL409',
+                                      DETAIL = jsonb_build_object('stream', v_stream, 'expected', v_expected, 'actual', coalesce(v_version, 0))::text,
+                                      HINT = 'Re-read the stream, decide again, and append with the version read.';
+                        END IF;
+                        v_versions := v_versions || v_version;
+                    END LOOP;
+
+                    -- 3. The events, in the order given, with contiguous versions; positions are drawn here.
+                    v_event_versions := array_fill(0::bigint, ARRAY[v_event_count]);
+                    FOR i IN 1..v_event_count LOOP
+                        v_event_versions[i] := v_versions[p_event_streams[i]] - v_counts[p_event_streams[i]] + 1;
+                        v_counts[p_event_streams[i]] := v_counts[p_event_streams[i]] - 1;
+                    END LOOP;
+                    WITH inserted AS (
+                        INSERT INTO ledger.events (stream_id, stream_version, category, event_type, schema_version,
+                                                   data, metadata, occurred_at)
+                        SELECT p_streams[e.s], e.v, split_part(p_streams[e.s], '-', 1), e.t, e.sv, e.d, e.m, coalesce(e.o, now())
+                        FROM unnest(p_event_streams, v_event_versions, p_types, p_schema_versions, p_data, p_metadata, p_occurred_at)
+                             AS e(s, v, t, sv, d, m, o)
+                        RETURNING global_position
+                    )
+                    SELECT array_agg(global_position ORDER BY global_position) INTO v_positions FROM inserted;
+
+                    v_result := jsonb_build_object(
+                        'commandId', p_command_id, 'streams', to_jsonb(p_streams), 'versions', to_jsonb(v_versions),
+                        'eventStreams', to_jsonb(p_event_streams), 'eventVersions', to_jsonb(v_event_versions),
+                        'positions', to_jsonb(v_positions));
+                    INSERT INTO ledger.commands (command_id, result) VALUES (p_command_id, v_result);
+                    RETURN v_result || '{"duplicate": false}'::jsonb;
+                END;
+                $$;
+                -- ledger.lock_streams: locks the rows of existing streams (in ascending order) for the rest of
+                -- the caller's transaction. A writer that lost a race calls it before reading, deciding and
+                -- appending, so no other append to those streams can slip in between: they wait, then conflict,
+                -- then queue here in turn. Streams that do not exist yet are skipped (nothing to lock).
+                CREATE FUNCTION ledger.lock_streams(p_streams text[]) RETURNS void
+                LANGUAGE sql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                    SELECT NULL::void FROM (
+                        SELECT 1 FROM ledger.streams WHERE stream_id = ANY(p_streams) ORDER BY stream_id COLLATE "C" FOR UPDATE
+                    ) AS locked
+                $$;
+
+                COMMENT ON FUNCTION ledger.append IS 'Appends events to one or more streams atomically, with expected versions and an idempotent command id.';
+
+                -- Roles (cluster-wide, so created only if missing). The migrating role needs CREATEROLE.
+                DO $$
+                DECLARE r text;
+                BEGIN
+                    FOREACH r IN ARRAY ARRAY['gigledger_writer', 'gigledger_projector', 'gigledger_reader'] LOOP
+                        BEGIN
+                            EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+                        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                            NULL; -- exists already (another database on this server, or a concurrent migration)
+                        END;
+                    END LOOP;
+                END;
+                $$;
+
+                REVOKE ALL ON SCHEMA ledger FROM PUBLIC;
+                REVOKE ALL ON ALL TABLES IN SCHEMA ledger FROM PUBLIC;
+                REVOKE ALL ON ALL SEQUENCES IN SCHEMA ledger FROM PUBLIC;
+                REVOKE ALL ON FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) FROM PUBLIC;
+                REVOKE ALL ON FUNCTION ledger.refuse_change() FROM PUBLIC;
+                REVOKE ALL ON FUNCTION ledger.lock_streams(text[]) FROM PUBLIC;
+
+                -- Writer: appends (only through ledger.append) and reads streams to decide commands.
+                GRANT USAGE ON SCHEMA ledger TO gigledger_writer, gigledger_projector;
+                GRANT SELECT ON ledger.events, ledger.streams, ledger.commands TO gigledger_writer;
+                GRANT EXECUTE ON FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) TO gigledger_writer;
+                GRANT EXECUTE ON FUNCTION ledger.lock_streams(text[]) TO gigledger_writer;
+                -- Projector: reads the log, keeps its checkpoints (read-model grants come with the read schema).
+                GRANT SELECT ON ledger.events, ledger.streams TO gigledger_projector;
+                GRANT SELECT, INSERT, UPDATE ON ledger.subscription_checkpoints TO gigledger_projector;
+                """##),
+        Migration(
+            version: 2, name: "0002_projections",
+            sql: ##"""
+                -- 0002_projections: where projectors keep their place, and the schema of the read models.
+                --
+                -- ledger.projections   one row per projector and version: checkpoint (gap-safe pair), state,
+                --                      the event that stopped it, and a lease naming the one active instance.
+                -- read_models          the schema downstream services read (role gigledger_reader).
+
+                CREATE TABLE ledger.projections (
+                    name            text        NOT NULL,
+                    version         integer     NOT NULL,
+                    transaction_id  xid8        NOT NULL DEFAULT '0',
+                    global_position bigint      NOT NULL DEFAULT 0,
+                    state           text        NOT NULL DEFAULT 'idle',
+                    last_error      text,
+                    error_position  bigint,
+                    error_stream    text,
+                    error_type      text,
+                    lease_owner     text,
+                    lease_until     timestamptz,
+                    events_applied  bigint      NOT NULL DEFAULT 0,
+                    updated_at      timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT projections_pkey PRIMARY KEY (name, version),
+                    CONSTRAINT projections_state_known CHECK (state IN ('idle', 'running', 'failed')),
+                    CONSTRAINT projections_version_positive CHECK (version >= 1)
+                );
+                COMMENT ON TABLE ledger.projections IS 'Each projector''s checkpoint, state, last error and lease (one active instance).';
+
+                CREATE SCHEMA read_models;
+                COMMENT ON SCHEMA read_models IS 'GigLedger read models for downstream services (read with gigledger_reader).';
+
+                GRANT USAGE ON SCHEMA read_models TO gigledger_reader, gigledger_projector;
+                GRANT CREATE ON SCHEMA read_models TO gigledger_projector;
+                -- Read-model tables are created by whoever runs the projectors: the migrating role (locally) or
+                -- gigledger_projector (in production). Either way readers may read them and projectors write them.
+                ALTER DEFAULT PRIVILEGES IN SCHEMA read_models GRANT SELECT ON TABLES TO gigledger_reader;
+                ALTER DEFAULT PRIVILEGES IN SCHEMA read_models GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO gigledger_projector;
+                ALTER DEFAULT PRIVILEGES FOR ROLE gigledger_projector IN SCHEMA read_models GRANT SELECT ON TABLES TO gigledger_reader;
+                REVOKE ALL ON ledger.projections FROM PUBLIC;
+                GRANT SELECT, INSERT, UPDATE ON ledger.projections TO gigledger_projector;
+
+                -- What each projector has done and how far behind the log it is.
+                CREATE VIEW read_models.projection_status AS
+                SELECT p.name, p.version, p.state, p.global_position AS checkpoint_position,
+                       h.head_position,
+                       (SELECT count(*) FROM ledger.events e
+                        WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)) AS lag_events,
+                       coalesce(extract(epoch FROM (
+                           SELECT now() - min(e.recorded_at) FROM ledger.events e
+                           WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position))), 0)::float8 AS lag_seconds,
+                       p.last_error, p.error_position, p.error_stream, p.error_type, p.events_applied,
+                       p.lease_owner, p.lease_until, p.updated_at
+                FROM ledger.projections p
+                CROSS JOIN (SELECT coalesce(max(global_position), 0) AS head_position FROM ledger.events) h;
+                COMMENT ON VIEW read_models.projection_status IS 'Per projector: checkpoint, head of the log, lag in events and seconds, state, last error.';
+                GRANT SELECT ON read_models.projection_status TO gigledger_reader, gigledger_projector;
+                """##),
+        Migration(
+            version: 3, name: "0003_projection_builds",
+            sql: ##"""
+                -- 0003_projection_builds: rebuilds and verifications of projections, built beside the live tables.
+                --
+                -- A rebuild builds a projector's tables from position 0 into a shadow schema while the live tables
+                -- keep serving, then swaps them in in one transaction. A verification builds them into a scratch
+                -- schema and compares. Each build keeps its own checkpoint here, in the same transaction as its
+                -- batch, so an interrupted build resumes where it stopped (or is abandoned, dropping its schema).
+
+                CREATE TABLE ledger.projection_builds (
+                    name            text        NOT NULL,
+                    version         integer     NOT NULL,
+                    purpose         text        NOT NULL,
+                    schema_name     text        NOT NULL,
+                    transaction_id  xid8        NOT NULL DEFAULT '0',
+                    global_position bigint      NOT NULL DEFAULT 0,
+                    events_applied  bigint      NOT NULL DEFAULT 0,
+                    owner           text,
+                    started_at      timestamptz NOT NULL DEFAULT now(),
+                    updated_at      timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT projection_builds_pkey PRIMARY KEY (name, version, purpose),
+                    CONSTRAINT projection_builds_schema_key UNIQUE (schema_name),
+                    CONSTRAINT projection_builds_purpose_known CHECK (purpose IN ('rebuild', 'verify')),
+                    CONSTRAINT projection_builds_schema_prefixed CHECK (schema_name LIKE 'gigledger\_build\_%')
+                );
+                COMMENT ON TABLE ledger.projection_builds IS
+                    'Rebuilds and verifications in progress: the schema each builds into and its checkpoint.';
+
+                REVOKE ALL ON ledger.projection_builds FROM PUBLIC;
+                GRANT SELECT, INSERT, UPDATE, DELETE ON ledger.projection_builds TO gigledger_projector;
+
+                -- Projectors create (and drop) their build schemas.
+                DO $$
+                BEGIN
+                    EXECUTE format('GRANT CREATE ON DATABASE %I TO gigledger_projector', current_database());
+                END;
+                $$;
+                """##),
+        Migration(
+            version: 4, name: "0004_projection_skips",
+            sql: ##"""
+                -- 0004_projection_skips: an operator's decision that a projector skips one event it cannot handle.
+                --
+                -- The log is immutable, so an event no projector version can handle (malformed, or of a type the
+                -- read model should never have seen) is resolved by deciding, on the record, that this
+                -- projector skips it. Live runs, rebuilds, verifications and replays all honour the decision, so
+                -- a rebuild still equals the live tables. Recorded with who decided and why; never edited.
+
+                CREATE TABLE ledger.projection_skips (
+                    name            text        NOT NULL,
+                    version         integer     NOT NULL,
+                    global_position bigint      NOT NULL,
+                    reason          text        NOT NULL,
+                    skipped_by      text        NOT NULL DEFAULT current_user,
+                    skipped_at      timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT projection_skips_pkey PRIMARY KEY (name, version, global_position),
+                    CONSTRAINT projection_skips_reason_given CHECK (length(btrim(reason)) > 0)
+                );
+                COMMENT ON TABLE ledger.projection_skips IS
+                    'Events a projector skips by an operator''s recorded decision (gigctl projections skip).';
+
+                CREATE TRIGGER projection_skips_append_only BEFORE UPDATE OR DELETE ON ledger.projection_skips
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+
+                REVOKE ALL ON ledger.projection_skips FROM PUBLIC;
+                GRANT SELECT ON ledger.projection_skips TO gigledger_projector;
+                """##),
+        Migration(
+            version: 5, name: "0005_drop_subscription_checkpoints",
+            sql: ##"""
+                -- 0005: retire ledger.subscription_checkpoints.
+                --
+                -- The table kept the checkpoints of EventStore.Subscription, which nothing outside its own tests
+                -- used. The log is now followed through one primitive (EventStore.follow / LogListener) whose
+                -- consumers own their checkpoints: the projection engine keeps them in ledger.projections,
+                -- moved in each batch's transaction; gigctl log tail and the HTTP event stream keep them in
+                -- memory or in the client's Last-Event-ID. Dropping the table drops its primary key, its comment
+                -- and the privileges granted on it to gigledger_projector.
+                --
+                -- Upgrade note: a deployment that stored checkpoints here through Subscription (none shipped)
+                -- must copy them out before migrating.
+
+                DROP TABLE ledger.subscription_checkpoints;
+                """##),
+        Migration(
+            version: 7, name: "0007_read_contract",
+            sql: ##"""
+                -- 0007_read_contract: what the read contract (sql/READ_MODELS.md, docs/JSON.md) needs of the schema.
+                --
+                -- read_models.projection_checkpoints   each projector's checkpoint, readable by gigledger_reader
+                --                                      (ledger.projections is not), so every query result can say
+                --                                      which position of the log it reflects, read in the same
+                --                                      snapshot as its rows; a primary-key lookup, unlike
+                --                                      projection_status, which counts the lag.
+                --
+                -- One timestamp type: `week_start` was `timestamp` in price_weeks_v1 and `timestamptz` in
+                -- competition_skill_weeks_v1. The price views (owned by the price_trends projector, which
+                -- creates them) now say `timestamptz`, round percentiles to 1 decimal, and serve a trend row for
+                -- every (skill, currency) with prices; a view's column types cannot change in place, so the old
+                -- views are dropped here, in read_models and in any build schema, and the projector creates the
+                -- new ones when it next starts (`gigctl projections run`, or the daemon's start).
+
+                CREATE VIEW read_models.projection_checkpoints AS
+                SELECT p.name, p.version, p.global_position AS checkpoint_position, p.state
+                FROM ledger.projections p;
+                COMMENT ON VIEW read_models.projection_checkpoints IS 'Per projector and version: the global position of the last event applied, and its state.';
+                GRANT SELECT ON read_models.projection_checkpoints TO gigledger_reader, gigledger_projector;
+
+                DO $$
+                DECLARE
+                    s name;
+                BEGIN
+                    FOR s IN SELECT nspname FROM pg_namespace WHERE nspname = 'read_models' OR nspname LIKE 'gigledger\_build\_%' LOOP
+                        EXECUTE format('DROP VIEW IF EXISTS %I.price_trends_v1', s);
+                        EXECUTE format('DROP VIEW IF EXISTS %I.rate_guidance_v1', s);
+                        EXECUTE format('DROP VIEW IF EXISTS %I.price_weeks_v1', s);
+                    END LOOP;
+                END
+                $$;
+                """##),
+        Migration(
+            version: 10, name: "0010_group_append",
+            sql: ##"""
+                -- 0010_group_append: several commands' appends in one transaction and one round trip.
+                --
+                -- ledger.append_group runs ledger.append for each command in the order given, each in a
+                -- subtransaction of its own (a PL/pgSQL block with an exception handler), so a conflict, a
+                -- malformed append or a duplicate command id in one command never undoes or fails another: the
+                -- command's subtransaction is rolled back and its error returned in its row. The caller commits
+                -- once for all of them; nothing is acknowledged before that commit (the client resumes its callers
+                -- only after it). Every guarantee of ledger.append holds per command, because it is ledger.append
+                -- that runs: expectations before positions, streams locked in ascending order, idempotency (a
+                -- command id repeated later in the same group sees the first one's result), one transaction id for
+                -- the whole group (gap-safe readers see all of it or none of it).
+                --
+                --   p_command_ids        per command: its idempotency key
+                --   p_stream_counts      per command: how many of p_streams/p_expected are its
+                --   p_event_counts       per command: how many of the per-event arrays are its
+                --   p_streams, p_expected: the commands' stream arrays, concatenated in command order
+                --   p_event_streams      per event: 1-based index into its own command's streams
+                --   p_types, p_schema_versions, p_data, p_metadata, p_occurred_at: per event, concatenated
+                --
+                -- Returns one row per command, in order: `result` (what ledger.append returned) or the error
+                -- (`error_state` SQLSTATE, `error_message`, `error_detail`, `error_constraint`).
+                -- A group whose arrays do not add up raises GL422 and stores nothing.
+                CREATE FUNCTION ledger.append_group(
+                    p_command_ids     uuid[],
+                    p_stream_counts   integer[],
+                    p_event_counts    integer[],
+                    p_streams         text[],
+                    p_expected        bigint[],
+                    p_event_streams   integer[],
+                    p_types           text[],
+                    p_schema_versions integer[],
+                    p_data            jsonb[],
+                    p_metadata        jsonb[],
+                    p_occurred_at     timestamptz[]
+                ) RETURNS TABLE (result jsonb, error_state text, error_message text, error_detail text, error_constraint text)
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                    v_count       integer := coalesce(cardinality(p_command_ids), 0);
+                    v_stream_sum  bigint;
+                    v_event_sum   bigint;
+                    v_first_stream integer := 1;
+                    v_first_event  integer := 1;
+                    v_streams     integer;
+                    v_events      integer;
+                    i             integer;
+                BEGIN
+                    SELECT sum(n) INTO v_stream_sum FROM unnest(p_stream_counts) AS n;
+                    SELECT sum(n) INTO v_event_sum FROM unnest(p_event_counts) AS n;
+                    IF v_count = 0
+                       OR coalesce(cardinality(p_stream_counts), 0) <> v_count
+                       OR coalesce(cardinality(p_event_counts), 0) <> v_count
+                       OR EXISTS (SELECT 1 FROM unnest(p_stream_counts || p_event_counts) AS n WHERE n IS NULL OR n < 1)
+                       OR v_stream_sum <> coalesce(cardinality(p_streams), 0)
+                       OR v_stream_sum <> coalesce(cardinality(p_expected), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_event_streams), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_types), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_schema_versions), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_data), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_metadata), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_occurred_at), 0) THEN
+                        RAISE EXCEPTION 'append_group arrays do not add up: each command needs at least one stream and one event'
+                            USING ERRCODE = 'GL422';
+                    END IF;
+
+                    FOR i IN 1..v_count LOOP
+                        v_streams := p_stream_counts[i];
+                        v_events := p_event_counts[i];
+                        result := NULL;
+                        error_state := NULL;
+                        error_message := NULL;
+                        error_detail := NULL;
+                        error_constraint := NULL;
+                        BEGIN
+                            result := ledger.append(
+                                p_command_ids[i],
+                                p_streams[v_first_stream:v_first_stream + v_streams - 1],
+                                p_expected[v_first_stream:v_first_stream + v_streams - 1],
+                                p_event_streams[v_first_event:v_first_event + v_events - 1],
+                                p_types[v_first_event:v_first_event + v_events - 1],
+                                p_schema_versions[v_first_event:v_first_event + v_events - 1],
+                                p_data[v_first_event:v_first_event + v_events - 1],
+                                p_metadata[v_first_event:v_first_event + v_events - 1],
+                                p_occurred_at[v_first_event:v_first_event + v_events - 1]);
+                        EXCEPTION WHEN OTHERS THEN
+                            GET STACKED DIAGNOSTICS
+                                error_state = RETURNED_SQLSTATE,
+                                error_message = MESSAGE_TEXT,
+                                error_detail = PG_EXCEPTION_DETAIL,
+                                error_constraint = CONSTRAINT_NAME;
+                        END;
+                        RETURN NEXT;
+                        v_first_stream := v_first_stream + v_streams;
+                        v_first_event := v_first_event + v_events;
+                    END LOOP;
+                END;
+                $$;
+
+                COMMENT ON FUNCTION ledger.append_group IS 'Runs ledger.append for several commands in one transaction, each in its own subtransaction; one result or error row per command.';
+
+                REVOKE ALL ON FUNCTION ledger.append_group(uuid[], integer[], integer[], text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) FROM PUBLIC;
+                GRANT EXECUTE ON FUNCTION ledger.append_group(uuid[], integer[], integer[], text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) TO gigledger_writer;
+                """##),
+        Migration(
+            version: 11, name: "0011_checkpoint_transactions",
+            sql: ##"""
+                -- 0011: read_models.projection_checkpoints also gives each checkpoint's transaction id.
+                --
+                -- A checkpoint is a (transaction id, position) pair: the log's gap-safe order. With the pair in
+                -- the view, one query reads projector checkpoints for everyone: query results (the position they
+                -- reflect, read in the same snapshot as their rows) and readers waiting for their own write
+                -- (the HTTP service's minPosition compares pairs), as gigledger_reader, which cannot read
+                -- ledger.projections. A column added at the end: the view keeps its grants and its readers.
+
+                CREATE OR REPLACE VIEW read_models.projection_checkpoints AS
+                SELECT p.name, p.version, p.global_position AS checkpoint_position, p.state, p.transaction_id
+                FROM ledger.projections p;
+                COMMENT ON VIEW read_models.projection_checkpoints IS 'Per projector and version: the global position of the last event applied, its state, and the transaction id of that event (the checkpoint is the pair).';
+                """##),
+        Migration(
+            version: 12, name: "0012_partitioned_log",
+            sql: ##"""
+                -- 0012_partitioned_log: ledger.events partitioned by position range, partitions made ahead of
+                -- need, and the bookkeeping archival needs.
+                --
+                -- ledger.events              now PARTITION BY RANGE (global_position). The table as it was is
+                --                            renamed ledger.events_1 and attached as the first partition (no row
+                --                            is copied: the attach uses a CHECK added first instead of a second
+                --                            scan under the lock); an empty one is dropped.
+                -- ledger.event_partitioning  the settings: positions per new partition, partitions kept ahead.
+                -- ledger.event_partitions    one row per partition ever made: its range and, once archived, when,
+                --                            how many events and the SHA-256 of the archive file.
+                -- ledger.attach_event_partition() attaches a table for a range, with the index and trigger
+                --                            every partition carries (ledger.guard_event_partition).
+                -- ledger.prepare_partitions() makes partitions until `partitions_ahead` lie wholly above the
+                --                            head. Run by the migration, `gigctl log partitions prepare`, the
+                --                            projection daemon at start and hourly, and the nightly job.
+                --
+                -- Versions stay unique per stream without a unique constraint across partitions (a partitioned
+                -- table can only enforce uniqueness on columns that include the partition key): ledger.append
+                -- draws versions only from the stream's row in ledger.streams (unpartitioned, primary key
+                -- stream_id), with that row locked to commit, so two appends to one stream serialise and the
+                -- second continues from the first; no role but the owner can write ledger.events otherwise. Each
+                -- partition also has a unique index on (stream_id, stream_version): the second line of defence
+                -- inside a partition, and the index the stream-order read path uses.
+                --
+                -- Immutability: the row triggers refusing UPDATE and DELETE are on the parent, and PostgreSQL
+                -- clones them to every partition, present and future. A TRUNCATE trigger is not cloned, so each
+                -- partition gets its own (ledger.guard_event_partition, run for every partition attached).
+                -- DETACH PARTITION is not a change to a row and fires no trigger: only the owner can run it, and
+                -- that is archival.
+                --
+                -- Why not pg_partman: CREATE EXTENSION pg_partman needs a superuser and the package on every
+                -- server the migration runs on, its background worker needs shared_preload_libraries and a
+                -- restart, and what the log needs beyond "create the next range" (a unique index and a TRUNCATE
+                -- trigger per partition, the archive's checksum) it would not do. What is left is the loop below.
+                --
+                -- Upgrade note: the migration takes an ACCESS EXCLUSIVE lock on ledger.events for one CHECK scan
+                -- of the existing rows (seconds per ten million events); writers and readers wait, then resume.
+
+                LOCK TABLE ledger.events IN ACCESS EXCLUSIVE MODE;
+
+                CREATE TABLE ledger.event_partitioning (
+                    singleton        boolean NOT NULL DEFAULT true,
+                    partition_size   bigint  NOT NULL DEFAULT 10000000,
+                    partitions_ahead integer NOT NULL DEFAULT 4,
+                    CONSTRAINT event_partitioning_pkey PRIMARY KEY (singleton),
+                    CONSTRAINT event_partitioning_singleton CHECK (singleton),
+                    CONSTRAINT event_partitioning_size_positive CHECK (partition_size >= 1),
+                    CONSTRAINT event_partitioning_ahead_positive CHECK (partitions_ahead >= 1)
+                );
+                COMMENT ON TABLE ledger.event_partitioning IS 'How ledger.prepare_partitions() makes partitions of ledger.events: positions per partition, partitions kept ahead of the head.';
+                INSERT INTO ledger.event_partitioning DEFAULT VALUES;
+
+                CREATE TABLE ledger.event_partitions (
+                    partition_name  text        NOT NULL,
+                    first_position  bigint      NOT NULL,
+                    end_position    bigint      NOT NULL,
+                    created_at      timestamptz NOT NULL DEFAULT now(),
+                    archived_at     timestamptz,
+                    archive_events  bigint,
+                    archive_sha256  text,
+                    CONSTRAINT event_partitions_pkey PRIMARY KEY (partition_name),
+                    CONSTRAINT event_partitions_range CHECK (first_position < end_position),
+                    CONSTRAINT event_partitions_archive_complete CHECK (
+                        (archived_at IS NULL) = (archive_events IS NULL) AND (archived_at IS NULL) = (archive_sha256 IS NULL))
+                );
+                COMMENT ON TABLE ledger.event_partitions IS 'Every partition of ledger.events ever made: positions [first_position, end_position); once archived, when, how many events and the SHA-256 of the archive file.';
+
+                -- The unique index and the TRUNCATE trigger every partition carries.
+                CREATE FUNCTION ledger.guard_event_partition(p_partition text) RETURNS void
+                LANGUAGE plpgsql
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                BEGIN
+                    EXECUTE format('CREATE UNIQUE INDEX %I ON ledger.%I (stream_id, stream_version)',
+                                   p_partition || '_stream_version_key', p_partition);
+                    EXECUTE format('CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ledger.%I '
+                                   'FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change()', p_partition);
+                END;
+                $$;
+
+                -- ledger.attach_event_partition: attaches the table ledger.<p_partition> (made LIKE
+                -- ledger.events) for positions [p_first, p_end), then guards it. A CHECK of the range is added
+                -- first, so ATTACH (SHARE UPDATE EXCLUSIVE on ledger.events: writers and readers go on) skips its
+                -- own scan, which would run under the lock. Used for new partitions and for archives restored for
+                -- a rebuild.
+                CREATE FUNCTION ledger.attach_event_partition(p_partition text, p_first bigint, p_end bigint) RETURNS void
+                LANGUAGE plpgsql
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                BEGIN
+                    EXECUTE format('ALTER TABLE ledger.%I ADD CONSTRAINT %I CHECK (global_position >= %s AND global_position < %s)',
+                                   p_partition, p_partition || '_range', p_first, p_end);
+                    EXECUTE format('ALTER TABLE ledger.events ATTACH PARTITION ledger.%I FOR VALUES FROM (%s) TO (%s)',
+                                   p_partition, p_first, p_end);
+                    EXECUTE format('ALTER TABLE ledger.%I DROP CONSTRAINT %I', p_partition, p_partition || '_range');
+                    PERFORM ledger.guard_event_partition(p_partition);
+                END;
+                $$;
+
+                -- The table as it was becomes the first partition, under names that leave the parent's free.
+                ALTER TABLE ledger.events RENAME TO events_1;
+                ALTER TABLE ledger.events_1 RENAME CONSTRAINT events_pkey TO events_1_pkey;
+                ALTER TABLE ledger.events_1 RENAME CONSTRAINT events_stream_version_key TO events_1_stream_version_key;
+                ALTER INDEX ledger.events_log_order_idx RENAME TO events_1_log_order_idx;
+                -- The parent's row triggers are cloned onto it when attached.
+                DROP TRIGGER events_append_only ON ledger.events_1;
+
+                CREATE TABLE ledger.events (LIKE ledger.events_1 INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING COMMENTS)
+                    PARTITION BY RANGE (global_position);
+                ALTER TABLE ledger.events ADD CONSTRAINT events_pkey PRIMARY KEY (global_position);
+                CREATE INDEX events_log_order_idx ON ledger.events (transaction_id, global_position);
+                ALTER SEQUENCE ledger.events_position_seq OWNED BY ledger.events.global_position;
+                COMMENT ON TABLE ledger.events IS 'Every event, in stream order (stream_id, stream_version) and log order (transaction_id, global_position); partitioned by position range (ledger.event_partitions).';
+
+                CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON ledger.events
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ledger.events
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+
+                -- The view bound to the old table's OID follows the rename; bind it to the parent again.
+                CREATE OR REPLACE VIEW read_models.projection_status AS
+                SELECT p.name, p.version, p.state, p.global_position AS checkpoint_position,
+                       h.head_position,
+                       (SELECT count(*) FROM ledger.events e
+                        WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)) AS lag_events,
+                       coalesce(extract(epoch FROM (
+                           SELECT now() - min(e.recorded_at) FROM ledger.events e
+                           WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position))), 0)::float8 AS lag_seconds,
+                       p.last_error, p.error_position, p.error_stream, p.error_type, p.events_applied,
+                       p.lease_owner, p.lease_until, p.updated_at
+                FROM ledger.projections p
+                CROSS JOIN (SELECT coalesce(max(global_position), 0) AS head_position FROM ledger.events) h;
+
+                DO $$
+                DECLARE
+                    v_end bigint;
+                BEGIN
+                    -- Above every stored event and every position drawn (a rolled-back append leaves a gap).
+                    SELECT greatest(coalesce((SELECT max(global_position) FROM ledger.events_1), 0),
+                                    CASE WHEN s.is_called THEN s.last_value ELSE 0 END) + 1
+                    INTO v_end FROM ledger.events_position_seq s;
+                    IF v_end = 1 THEN
+                        DROP TABLE ledger.events_1;
+                    ELSE
+                        EXECUTE format('ALTER TABLE ledger.events_1 ADD CONSTRAINT events_1_range CHECK (global_position >= 1 AND global_position < %s)', v_end);
+                        EXECUTE format('ALTER TABLE ledger.events ATTACH PARTITION ledger.events_1 FOR VALUES FROM (1) TO (%s)', v_end);
+                        ALTER TABLE ledger.events_1 DROP CONSTRAINT events_1_range;
+                        INSERT INTO ledger.event_partitions (partition_name, first_position, end_position) VALUES ('events_1', 1, v_end);
+                    END IF;
+                END;
+                $$;
+
+                -- ledger.prepare_partitions: makes partitions, each of partition_size positions after the last
+                -- one ever made, until partitions_ahead of them lie wholly above the head (the last position
+                -- drawn). Each is made as a table of its own and then attached, which takes only a SHARE UPDATE
+                -- EXCLUSIVE lock on ledger.events: writers and readers go on. Concurrent runs queue on the
+                -- settings row. Returns the names of the partitions made. SECURITY DEFINER, so the projection
+                -- daemon's role can run it: it makes empty ranges and nothing else.
+                CREATE FUNCTION ledger.prepare_partitions() RETURNS SETOF text
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                    v_size  bigint;
+                    v_ahead integer;
+                    v_head  bigint;
+                    v_end   bigint;
+                    v_have  integer;
+                    v_name  text;
+                BEGIN
+                    SELECT partition_size, partitions_ahead INTO v_size, v_ahead FROM ledger.event_partitioning FOR UPDATE;
+                    SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO v_head FROM ledger.events_position_seq s;
+                    SELECT coalesce(max(end_position), 1) INTO v_end FROM ledger.event_partitions;
+                    SELECT count(*) INTO v_have FROM ledger.event_partitions WHERE first_position > v_head;
+                    WHILE v_have < v_ahead OR v_end <= v_head LOOP
+                        v_name := 'events_' || v_end;
+                        EXECUTE format('CREATE TABLE ledger.%I (LIKE ledger.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', v_name);
+                        PERFORM ledger.attach_event_partition(v_name, v_end, v_end + v_size);
+                        INSERT INTO ledger.event_partitions (partition_name, first_position, end_position)
+                        VALUES (v_name, v_end, v_end + v_size);
+                        IF v_end > v_head THEN
+                            v_have := v_have + 1;
+                        END IF;
+                        v_end := v_end + v_size;
+                        RETURN NEXT v_name;
+                    END LOOP;
+                END;
+                $$;
+                COMMENT ON FUNCTION ledger.prepare_partitions IS 'Makes partitions of ledger.events until partitions_ahead of them lie wholly above the head; returns their names.';
+
+                SELECT count(*) FROM ledger.prepare_partitions();
+
+                REVOKE ALL ON ledger.events, ledger.event_partitioning, ledger.event_partitions FROM PUBLIC;
+                REVOKE ALL ON FUNCTION ledger.prepare_partitions() FROM PUBLIC;
+                REVOKE ALL ON FUNCTION ledger.guard_event_partition(text) FROM PUBLIC;
+                REVOKE ALL ON FUNCTION ledger.attach_event_partition(text, bigint, bigint) FROM PUBLIC;
+                GRANT SELECT ON ledger.events TO gigledger_writer, gigledger_projector;
+                GRANT SELECT ON ledger.event_partitions TO gigledger_projector;
+                GRANT EXECUTE ON FUNCTION ledger.prepare_partitions() TO gigledger_projector;
+                """##),
+        Migration(
+            version: 13, name: "0013_privacy",
+            sql: ##"""
+                -- 0013_privacy: crypto-shredding. Personal fields of events are stored as AES-GCM ciphertext
+                -- under a data key per data subject (a freelancer or a client); forgetting a subject deletes its
+                -- key, so its personal fields can never be read again while the log stays append-only
+                -- (PRIVACY.md; the per-field envelope in Marketplace.docc/StorageFormat.md).
+                --
+                -- privacy.master_key     which master key wraps the data keys: an HMAC-derived id, never the
+                --                        key (the key comes from a file or an environment variable, never from
+                --                        the database). gigctl refuses to start with another key (exit 78).
+                -- privacy.subject_keys   one data key per subject, wrapped (AES-GCM) by the master key. The only
+                --                        rows of GigLedger that are ever deleted, and only by privacy.forget().
+                -- privacy.erasures       who was forgotten, when, why (a reason code) and at which position the
+                --                        PersonalDataErased event stands. No key is ever created again for them.
+                -- privacy.subject_key()  the writer's way to a data key: inserts the given wrapped key unless the
+                --                        subject has one (or was erased) and returns what is stored.
+                -- privacy.forget()       in one transaction: appends PersonalDataErased (through ledger.append),
+                --                        deletes the key, records the erasure. Idempotent.
+
+                CREATE SCHEMA privacy;
+                COMMENT ON SCHEMA privacy IS 'GigLedger data keys per data subject (crypto-shredding) and the erasures done.';
+
+                CREATE TABLE privacy.master_key (
+                    singleton      boolean     NOT NULL DEFAULT true,
+                    key_id         text        NOT NULL,
+                    registered_at  timestamptz NOT NULL DEFAULT now(),
+                    rotated_at     timestamptz,
+                    CONSTRAINT master_key_pkey PRIMARY KEY (singleton),
+                    CONSTRAINT master_key_singleton CHECK (singleton),
+                    CONSTRAINT master_key_id_format CHECK (key_id ~ '^mk-[0-9a-f]{16}$')
+                );
+                COMMENT ON TABLE privacy.master_key IS 'The id (HMAC-derived, not the key) of the master key that wraps every data key.';
+
+                CREATE TABLE privacy.subject_keys (
+                    subject        text        NOT NULL,
+                    wrapped_key    bytea       NOT NULL,
+                    master_key_id  text        NOT NULL,
+                    created_at     timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT subject_keys_pkey PRIMARY KEY (subject),
+                    CONSTRAINT subject_keys_subject_format CHECK (subject ~ '^(freelancer|client):[0-9a-f-]{36}$'),
+                    CONSTRAINT subject_keys_wrapped_length CHECK (octet_length(wrapped_key) = 60)
+                );
+                COMMENT ON TABLE privacy.subject_keys IS 'Per data subject: its AES-256 data key, sealed by the master key (nonce + ciphertext + tag).';
+
+                CREATE TABLE privacy.erasures (
+                    subject        text        NOT NULL,
+                    reason         text        NOT NULL,
+                    erased_at      timestamptz NOT NULL DEFAULT now(),
+                    global_position bigint,
+                    CONSTRAINT erasures_pkey PRIMARY KEY (subject),
+                    CONSTRAINT erasures_subject_format CHECK (subject ~ '^(freelancer|client):[0-9a-f-]{36}$'),
+                    CONSTRAINT erasures_reason_format CHECK (reason ~ '^[a-z][a-z0-9-]{0,39}$')
+                );
+                COMMENT ON TABLE privacy.erasures IS 'Subjects forgotten (no personal data: subject id, reason code, time, the event position).';
+
+                -- Keys are deleted only by privacy.forget (which sets gigledger.forgetting for the row it
+                -- deletes); a subject never changes; nothing is truncated. Erasures are append-only.
+                CREATE FUNCTION privacy.guard_subject_keys() RETURNS trigger
+                LANGUAGE plpgsql
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                BEGIN
+                    IF TG_OP = 'DELETE' THEN
+                        IF current_setting('gigledger.forgetting', true) IS DISTINCT FROM OLD.subject THEN
+                            RAISE EXCEPTION 'privacy.subject_keys rows are deleted only by privacy.forget()'
+                                USING ERRCODE = 'GL403';
+                        END IF;
+                        RETURN OLD;
+                    END IF;
+                    IF NEW.subject IS DISTINCT FROM OLD.subject THEN
+                        RAISE EXCEPTION 'the subject of a data key never changes' USING ERRCODE = 'GL403';
+                    END IF;
+                    RETURN NEW;
+                END;
+                $$;
+                CREATE TRIGGER subject_keys_guard BEFORE UPDATE OR DELETE ON privacy.subject_keys
+                    FOR EACH ROW EXECUTE FUNCTION privacy.guard_subject_keys();
+                CREATE TRIGGER subject_keys_no_truncate BEFORE TRUNCATE ON privacy.subject_keys
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER erasures_append_only BEFORE UPDATE OR DELETE ON privacy.erasures
+                    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+                CREATE TRIGGER erasures_no_truncate BEFORE TRUNCATE ON privacy.erasures
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+
+                -- The master key in use: registers p_key_id when none is recorded, returns the recorded one
+                -- (the caller refuses to go on when they differ).
+                CREATE FUNCTION privacy.register_master_key(p_key_id text) RETURNS text
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                    v_key_id text;
+                BEGIN
+                    INSERT INTO privacy.master_key (key_id) VALUES (p_key_id) ON CONFLICT (singleton) DO NOTHING;
+                    SELECT m.key_id INTO v_key_id FROM privacy.master_key m WHERE m.singleton;
+                    RETURN v_key_id;
+                END;
+                $$;
+
+                -- A subject's data key: stores p_wrapped (sealed by the master key p_master_key_id) unless the
+                -- subject has a key already; returns the stored key, or no row when the subject was erased.
+                CREATE FUNCTION privacy.subject_key(p_subject text, p_wrapped bytea, p_master_key_id text)
+                RETURNS TABLE (wrapped_key bytea, master_key_id text)
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                BEGIN
+                    IF NOT EXISTS (SELECT 1 FROM privacy.erasures e WHERE e.subject = p_subject) THEN
+                        INSERT INTO privacy.subject_keys (subject, wrapped_key, master_key_id)
+                        VALUES (p_subject, p_wrapped, p_master_key_id)
+                        ON CONFLICT (subject) DO NOTHING;
+                    END IF;
+                    RETURN QUERY SELECT k.wrapped_key, k.master_key_id FROM privacy.subject_keys k WHERE k.subject = p_subject;
+                END;
+                $$;
+
+                -- privacy.forget: forgets one subject in one transaction. p_subject is freelancer:<id> or
+                -- client:<id>, whose stream (freelancer-<id> / client-<id>) must exist (else SQLSTATE GL404);
+                -- p_data is the PersonalDataErased event's data, appended as the first and only event of
+                -- privacy-<id>; p_command_id is derived from the subject, so a repeat (or a re-application after
+                -- a restore) is recognised. Returns {"erased": true, "position": n} the first time and
+                -- {"erased": false, "position": n} for a subject already forgotten (no event; a data key that a
+                -- restore brought back is deleted).
+                CREATE FUNCTION privacy.forget(
+                    p_subject text, p_command_id uuid, p_data jsonb, p_metadata jsonb, p_reason text
+                ) RETURNS jsonb
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                    v_position bigint;
+                    v_result   jsonb;
+                BEGIN
+                    IF p_subject IS NULL OR p_subject !~ '^(freelancer|client):[0-9a-f-]{36}$' THEN
+                        RAISE EXCEPTION 'forget needs a subject freelancer:<id> or client:<id>' USING ERRCODE = 'GL422';
+                    END IF;
+                    -- Two forgets of one subject take turns.
+                    PERFORM pg_advisory_xact_lock(hashtextextended('gigledger.forget:' || p_subject, 0));
+                    SELECT e.global_position INTO v_position FROM privacy.erasures e WHERE e.subject = p_subject;
+                    IF FOUND THEN
+                        -- Forgotten before; a key restored since (from a backup kept apart) is deleted again.
+                        PERFORM set_config('gigledger.forgetting', p_subject, true);
+                        DELETE FROM privacy.subject_keys k WHERE k.subject = p_subject;
+                        PERFORM set_config('gigledger.forgetting', '', true);
+                        RETURN jsonb_build_object('erased', false, 'position', v_position);
+                    END IF;
+                    IF NOT EXISTS (SELECT 1 FROM ledger.streams s WHERE s.stream_id = replace(p_subject, ':', '-')) THEN
+                        RAISE EXCEPTION 'there is no %', p_subject USING ERRCODE = 'GL404';
+                    END IF;
+                    v_result := ledger.append(
+                        p_command_id, ARRAY['privacy-' || split_part(p_subject, ':', 2)], ARRAY[0::bigint], ARRAY[1],
+                        ARRAY['PersonalDataErased'], ARRAY[1], ARRAY[p_data], ARRAY[p_metadata], ARRAY[now()]);
+                    v_position := (v_result -> 'positions' ->> 0)::bigint;
+                    PERFORM set_config('gigledger.forgetting', p_subject, true);
+                    DELETE FROM privacy.subject_keys k WHERE k.subject = p_subject;
+                    PERFORM set_config('gigledger.forgetting', '', true);
+                    INSERT INTO privacy.erasures (subject, reason, global_position) VALUES (p_subject, p_reason, v_position);
+                    RETURN jsonb_build_object('erased', true, 'position', v_position);
+                END;
+                $$;
+
+                REVOKE ALL ON SCHEMA privacy FROM PUBLIC;
+                REVOKE ALL ON ALL TABLES IN SCHEMA privacy FROM PUBLIC;
+                REVOKE ALL ON FUNCTION privacy.register_master_key(text) FROM PUBLIC;
+                REVOKE ALL ON FUNCTION privacy.subject_key(text, bytea, text) FROM PUBLIC;
+                REVOKE ALL ON FUNCTION privacy.forget(text, uuid, jsonb, jsonb, text) FROM PUBLIC;
+                REVOKE ALL ON FUNCTION privacy.guard_subject_keys() FROM PUBLIC;
+
+                -- The writer (commands, the service) reads and creates data keys and may forget a subject
+                -- (the service's admin command); it never deletes or updates a key itself.
+                GRANT USAGE ON SCHEMA privacy TO gigledger_writer;
+                GRANT SELECT ON privacy.master_key, privacy.subject_keys, privacy.erasures TO gigledger_writer;
+                GRANT EXECUTE ON FUNCTION privacy.register_master_key(text) TO gigledger_writer;
+                GRANT EXECUTE ON FUNCTION privacy.subject_key(text, bytea, text) TO gigledger_writer;
+                GRANT EXECUTE ON FUNCTION privacy.forget(text, uuid, jsonb, jsonb, text) TO gigledger_writer;
+                """##),
+        Migration(
+            version: 14, name: "0014_subject_key_in_append",
+            sql: ##"""
+                -- 0014_subject_key_in_append: a new subject's data key is stored in the transaction of the first
+                -- append sealed with it (a statement the append runs first, EventStore's AppendRequest.prerequisites),
+                -- not in a commit of its own before it: one WAL flush per registration instead of two, and no
+                -- durable event is ever sealed with a key that was not stored (nor a key stored for an append
+                -- that failed).
+                --
+                -- privacy.store_subject_key()  stores p_wrapped as p_subject's data key, or finds exactly that
+                --                              wrapped key stored (the same writer's retry, or another of its
+                --                              appends with the same new key). It raises, failing the whole
+                --                              append:
+                --                                GL410  the subject was forgotten (no key is made for it again);
+                --                                GL412  the subject has another data key (a concurrent writer's
+                --                                       won): the writer reads the stored key and decides again.
+                -- privacy.subject_key() is dropped: it stored the key in a transaction of its own.
+
+                CREATE FUNCTION privacy.store_subject_key(p_subject text, p_wrapped bytea, p_master_key_id text)
+                RETURNS void
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                AS $$
+                DECLARE
+                    v_wrapped bytea;
+                BEGIN
+                    -- Takes turns with privacy.forget() of the subject (which holds this lock exclusively), so a
+                    -- forget either sees this key committed and deletes it, or commits first and is seen here.
+                    PERFORM pg_advisory_xact_lock_shared(hashtextextended('gigledger.forget:' || p_subject, 0));
+                    IF EXISTS (SELECT 1 FROM privacy.erasures e WHERE e.subject = p_subject) THEN
+                        RAISE EXCEPTION '% was forgotten: no data key is made for it again', p_subject
+                            USING ERRCODE = 'GL410', DETAIL = p_subject;
+                    END IF;
+                    -- A concurrent insert of the same subject waits here for the other transaction's outcome.
+                    INSERT INTO privacy.subject_keys (subject, wrapped_key, master_key_id)
+                    VALUES (p_subject, p_wrapped, p_master_key_id)
+                    ON CONFLICT (subject) DO NOTHING;
+                    IF FOUND THEN
+                        RETURN;
+                    END IF;
+                    SELECT k.wrapped_key INTO v_wrapped FROM privacy.subject_keys k WHERE k.subject = p_subject;
+                    IF v_wrapped IS DISTINCT FROM p_wrapped THEN
+                        RAISE EXCEPTION '% has another data key already (a concurrent writer stored it)', p_subject
+                            USING ERRCODE = 'GL412', DETAIL = p_subject;
+                    END IF;
+                END;
+                $$;
+
+                REVOKE ALL ON FUNCTION privacy.store_subject_key(text, bytea, text) FROM PUBLIC;
+                GRANT EXECUTE ON FUNCTION privacy.store_subject_key(text, bytea, text) TO gigledger_writer;
+
+                DROP FUNCTION privacy.subject_key(text, bytea, text);
+                """##),
+        Migration(
+            version: 15, name: "0015_group_append_at_once",
+            sql: ##"""
+                -- 0015_group_append_at_once: a group's commands decided and written together, a few statements
+                -- for the whole group instead of a subtransaction and a full ledger.append per command.
+                --
+                -- ledger.append_group_at_once() does what ledger.append_group did command by command, at once:
+                --   1. one statement locks the group's existing streams in ascending (byte) order, FOR UPDATE,
+                --      and reads the command ids already stored;
+                --   2. the commands are decided in order, in memory: a command id stored before, or accepted
+                --      earlier in the group, is answered with that first result ("duplicate": true); otherwise
+                --      every expectation of the command is checked against its streams' running versions (what
+                --      the commands before it in the group left them at) before any of it is applied, and the
+                --      first that fails is the command's GL409, worded and detailed as ledger.append words it;
+                --   3. one statement writes what was accepted: the events (positions drawn in the order given),
+                --      the streams' new versions (new streams created), the commands' results.
+                -- It raises, and so declines the group, whenever a command would not be accepted or refused
+                -- exactly as ledger.append would do it: malformed arguments (GL422), a constraint of the log
+                -- (an event type, a non-object payload), a stream created by another transaction since it was
+                -- read, a racing retry of a command id (commands_pkey), a deadlock. ledger.append_group then runs
+                -- ledger.append command by command in subtransactions, as before, and that path answers each
+                -- command exactly: nothing of the declined attempt remains (its subtransaction is rolled back).
+                --
+                -- Every guarantee holds on both paths: expectations checked before positions are drawn, a
+                -- command's streams all or nothing, idempotency (racing retries through the fallback), one
+                -- transaction id for the whole group (gap-safe readers see all of it or none), the log append-only.
+                -- The result per command is what ledger.append returns; the signature of ledger.append_group is
+                -- unchanged, so clients do not change.
+                --
+                -- All three functions (and ledger.append, altered at the end) run their statements with generic
+                -- plans (plan_cache_mode = force_generic_plan): planned once per session, not at every call.
+
+                CREATE FUNCTION ledger.append_group_at_once(
+                    p_command_ids     uuid[],
+                    p_stream_counts   integer[],
+                    p_event_counts    integer[],
+                    p_streams         text[],
+                    p_expected        bigint[],
+                    p_event_streams   integer[],
+                    p_types           text[],
+                    p_schema_versions integer[],
+                    p_data            jsonb[],
+                    p_metadata        jsonb[],
+                    p_occurred_at     timestamptz[],
+                    OUT results       jsonb[],
+                    OUT error_states  text[],
+                    OUT error_messages text[],
+                    OUT error_details text[]
+                )
+                LANGUAGE plpgsql
+                SET search_path = pg_catalog, pg_temp
+                SET plan_cache_mode = force_generic_plan
+                AS $$
+                DECLARE
+                    v_count        integer := cardinality(p_command_ids);
+                    -- The group's streams that exist, ascending, and each one's running version (locked rows).
+                    v_names        text[];
+                    v_start        bigint[];
+                    v_running      bigint[];
+                    -- Streams the group creates, with their running versions.
+                    v_new_names    text[] := '{}';
+                    v_new_running  bigint[] := '{}';
+                    -- Command ids stored before this group, and ids accepted in it (with their command's index).
+                    v_stored_ids   uuid[];
+                    v_stored       jsonb[];
+                    v_group_ids    uuid[] := '{}';
+                    v_group_index  integer[] := '{}';
+                    v_duplicate_of integer[];
+                    -- Per command: where its events start among the accepted ones (NULL: not accepted).
+                    v_first_accepted integer[];
+                    -- The accepted commands' events, in order.
+                    e_streams      text[] := '{}';
+                    e_versions     bigint[] := '{}';
+                    e_types        text[] := '{}';
+                    e_schema       integer[] := '{}';
+                    e_data         jsonb[] := '{}';
+                    e_metadata     jsonb[] := '{}';
+                    e_occurred     timestamptz[] := '{}';
+                    v_positions    bigint[];
+                    -- One command's working values.
+                    v_streams      integer;
+                    v_events       integer;
+                    v_first_stream integer := 1;
+                    v_first_event  integer := 1;
+                    v_counts       integer[];
+                    v_after        bigint[];
+                    v_event_versions bigint[];
+                    v_left         integer[];
+                    v_slot         integer;
+                    v_current      bigint;
+                    v_expected     bigint;
+                    v_stream       text;
+                    v_index        integer;
+                    v_conflict     boolean;
+                    v_holds        boolean;
+                    v_rows         bigint;
+                    v_written      bigint;
+                    i              integer;
+                    j              integer;
+                BEGIN
+                    -- The per-command counts must add up to the arrays (checked again after the loop, which
+                    -- reads them); ledger.append_group words the error when it has declined.
+                    IF v_count IS NULL OR v_count = 0
+                       OR cardinality(p_stream_counts) IS DISTINCT FROM v_count
+                       OR cardinality(p_event_counts) IS DISTINCT FROM v_count
+                       OR cardinality(p_expected) IS DISTINCT FROM cardinality(p_streams)
+                       OR cardinality(p_types) IS DISTINCT FROM cardinality(p_event_streams)
+                       OR cardinality(p_schema_versions) IS DISTINCT FROM cardinality(p_event_streams)
+                       OR cardinality(p_data) IS DISTINCT FROM cardinality(p_event_streams)
+                       OR cardinality(p_metadata) IS DISTINCT FROM cardinality(p_event_streams)
+                       OR cardinality(p_occurred_at) IS DISTINCT FROM cardinality(p_event_streams) THEN
+                        RAISE EXCEPTION 'append_group arrays do not add up' USING ERRCODE = 'GL422';
+                    END IF;
+                    results := array_fill(NULL::jsonb, ARRAY[v_count]);
+                    error_states := array_fill(NULL::text, ARRAY[v_count]);
+                    error_messages := array_fill(NULL::text, ARRAY[v_count]);
+                    error_details := array_fill(NULL::text, ARRAY[v_count]);
+                    v_duplicate_of := array_fill(NULL::integer, ARRAY[v_count]);
+                    v_first_accepted := array_fill(NULL::integer, ARRAY[v_count]);
+
+                    -- 1. Lock what exists, ascending; read what was stored.
+                    SELECT l.names, l.versions, c.ids, c.stored_results
+                    INTO v_names, v_start, v_stored_ids, v_stored
+                    FROM (SELECT coalesce(array_agg(k.stream_id ORDER BY k.stream_id COLLATE "C"), '{}') AS names,
+                                 coalesce(array_agg(k.version ORDER BY k.stream_id COLLATE "C"), '{}') AS versions
+                          FROM (SELECT s.stream_id, s.version FROM ledger.streams s
+                                WHERE s.stream_id = ANY(p_streams) ORDER BY s.stream_id COLLATE "C" FOR UPDATE) AS k) AS l,
+                         (SELECT coalesce(array_agg(d.command_id), '{}') AS ids, coalesce(array_agg(d.result), '{}') AS stored_results
+                          FROM ledger.commands d WHERE d.command_id = ANY(p_command_ids)) AS c;
+                    v_running := v_start;
+
+                    -- 2. Each command in order, in memory.
+                    FOR i IN 1..v_count LOOP
+                        v_streams := p_stream_counts[i];
+                        v_events := p_event_counts[i];
+                        IF p_command_ids[i] IS NULL OR v_streams IS NULL OR v_streams < 1 OR v_events IS NULL OR v_events < 1 THEN
+                            RAISE EXCEPTION 'command % has no id, no stream or no event', i USING ERRCODE = 'GL422';
+                        END IF;
+                        j := array_position(v_stored_ids, p_command_ids[i]);
+                        IF j IS NOT NULL THEN
+                            results[i] := v_stored[j] || '{"duplicate": true}'::jsonb;
+                        ELSE
+                            j := array_position(v_group_ids, p_command_ids[i]);
+                            IF j IS NOT NULL THEN
+                                v_duplicate_of[i] := v_group_index[j];
                             ELSE
-                                v_new_running[v_slot] := v_after[j];
+                                -- Events per stream, each event's stream index checked.
+                                v_counts := array_fill(0, ARRAY[v_streams]);
+                                FOR j IN v_first_event..v_first_event + v_events - 1 LOOP
+                                    v_index := p_event_streams[j];
+                                    IF v_index IS NULL OR v_index < 1 OR v_index > v_streams THEN
+                                        RAISE EXCEPTION 'command % names a stream outside its own', i USING ERRCODE = 'GL422';
+                                    END IF;
+                                    v_counts[v_index] := v_counts[v_index] + 1;
+                                END LOOP;
+                                -- Every expectation, before anything of the command is applied.
+                                v_conflict := false;
+                                v_after := array_fill(0::bigint, ARRAY[v_streams]);
+                                FOR j IN 1..v_streams LOOP
+                                    v_stream := p_streams[v_first_stream + j - 1];
+                                    v_expected := p_expected[v_first_stream + j - 1];
+                                    IF v_stream IS NULL OR v_stream !~ '^[a-z][a-z0-9]{0,39}-[A-Za-z0-9._:-]{1,200}$'
+                                       OR (j > 1 AND v_stream COLLATE "C" <= p_streams[v_first_stream + j - 2] COLLATE "C")
+                                       OR v_expected IS NULL OR v_expected < -2 OR v_counts[j] = 0 THEN
+                                        RAISE EXCEPTION 'command % has a malformed stream', i USING ERRCODE = 'GL422';
+                                    END IF;
+                                    v_slot := array_position(v_names, v_stream);
+                                    IF v_slot IS NOT NULL THEN
+                                        v_current := v_running[v_slot];
+                                    ELSE
+                                        v_slot := array_position(v_new_names, v_stream);
+                                        v_current := CASE WHEN v_slot IS NULL THEN NULL ELSE v_new_running[v_slot] END;
+                                    END IF;
+                                    v_holds := CASE v_expected
+                                                   WHEN -1 THEN true
+                                                   WHEN 0 THEN v_current IS NULL
+                                                   WHEN -2 THEN v_current IS NOT NULL
+                                                   ELSE v_current IS NOT DISTINCT FROM v_expected
+                                               END;
+                                    IF v_holds THEN
+                                        v_after[j] := coalesce(v_current, 0) + v_counts[j];
+                                    ELSE
+                                        error_states[i] := 'GL409';
+                                        error_messages[i] := format('wrong expected version for stream %s', v_stream);
+                                        error_details[i] := jsonb_build_object(
+                                            'stream', v_stream, 'expected', v_expected, 'actual', coalesce(v_current, 0))::text;
+                                        v_conflict := true;
+                                        EXIT;
+                                    END IF;
+                                END LOOP;
+                                IF NOT v_conflict THEN
+                                    -- Applied: running versions move, the events join the group's.
+                                    FOR j IN 1..v_streams LOOP
+                                        v_stream := p_streams[v_first_stream + j - 1];
+                                        v_slot := array_position(v_names, v_stream);
+                                        IF v_slot IS NOT NULL THEN
+                                            v_running[v_slot] := v_after[j];
+                                        ELSE
+                                            v_slot := array_position(v_new_names, v_stream);
+                                            IF v_slot IS NULL THEN
+                                                v_new_names := v_new_names || v_stream;
+                                                v_new_running := v_new_running || v_after[j];
+                                            ELSE
+                                                v_new_running[v_slot] := v_after[j];
+                                            END IF;
+                                        END IF;
+                                    END LOOP;
+                                    v_left := v_counts;
+                                    v_event_versions := array_fill(0::bigint, ARRAY[v_events]);
+                                    v_first_accepted[i] := cardinality(e_streams) + 1;
+                                    FOR j IN 1..v_events LOOP
+                                        v_index := p_event_streams[v_first_event + j - 1];
+                                        v_event_versions[j] := v_after[v_index] - v_left[v_index] + 1;
+                                        v_left[v_index] := v_left[v_index] - 1;
+                                        e_streams := e_streams || p_streams[v_first_stream + v_index - 1];
+                                        e_versions := e_versions || v_event_versions[j];
+                                    END LOOP;
+                                    e_types := e_types || p_types[v_first_event:v_first_event + v_events - 1];
+                                    e_schema := e_schema || p_schema_versions[v_first_event:v_first_event + v_events - 1];
+                                    e_data := e_data || p_data[v_first_event:v_first_event + v_events - 1];
+                                    e_metadata := e_metadata || p_metadata[v_first_event:v_first_event + v_events - 1];
+                                    e_occurred := e_occurred || p_occurred_at[v_first_event:v_first_event + v_events - 1];
+                                    results[i] := jsonb_build_object(
+                                        'commandId', p_command_ids[i],
+                                        'streams', to_jsonb(p_streams[v_first_stream:v_first_stream + v_streams - 1]),
+                                        'versions', to_jsonb(v_after),
+                                        'eventStreams', to_jsonb(p_event_streams[v_first_event:v_first_event + v_events - 1]),
+                                        'eventVersions', to_jsonb(v_event_versions));
+                                    v_group_ids := v_group_ids || p_command_ids[i];
+                                    v_group_index := v_group_index || i;
+                                END IF;
                             END IF;
                         END IF;
+                        v_first_stream := v_first_stream + v_streams;
+                        v_first_event := v_first_event + v_events;
                     END LOOP;
-                    v_left := v_counts;
-                    v_event_versions := array_fill(0::bigint, ARRAY[v_events]);
-                    v_first_accepted[i] := cardinality(e_streams) + 1;
-                    FOR j IN 1..v_events LOOP
-                        v_index := p_event_streams[v_first_event + j - 1];
-                        v_event_versions[j] := v_after[v_index] - v_left[v_index] + 1;
-                        v_left[v_index] := v_left[v_index] - 1;
-                        e_streams := e_streams || p_streams[v_first_stream + v_index - 1];
-                        e_versions := e_versions || v_event_versions[j];
+
+                    IF v_first_stream - 1 <> cardinality(p_streams) OR v_first_event - 1 <> cardinality(p_event_streams) THEN
+                        RAISE EXCEPTION 'append_group arrays do not add up' USING ERRCODE = 'GL422';
+                    END IF;
+                    IF cardinality(e_streams) = 0 THEN
+                        RETURN; -- nothing to write: every command a stored duplicate or a conflict
+                    END IF;
+
+                    -- 3. One statement writes it all; positions are drawn in the order given.
+                    WITH drawn AS (
+                        INSERT INTO ledger.events (stream_id, stream_version, category, event_type, schema_version,
+                                                   data, metadata, occurred_at)
+                        SELECT e.s, e.v, split_part(e.s, '-', 1), e.t, e.sv, e.d, e.m, coalesce(e.o, now())
+                        FROM unnest(e_streams, e_versions, e_types, e_schema, e_data, e_metadata, e_occurred)
+                             AS e(s, v, t, sv, d, m, o)
+                        RETURNING global_position
+                    ), ordered AS (
+                        SELECT array_agg(d.global_position ORDER BY d.global_position) AS positions FROM drawn d
+                    ), moved AS (
+                        UPDATE ledger.streams s SET version = u.v, updated_at = now()
+                        FROM unnest(v_names, v_start, v_running) AS u(n, b, v)
+                        WHERE s.stream_id = u.n AND u.v <> u.b
+                        RETURNING 1
+                    ), created AS (
+                        -- A stream created meanwhile by another transaction inserts nothing here: declined below.
+                        INSERT INTO ledger.streams (stream_id, category, version)
+                        SELECT u.n, split_part(u.n, '-', 1), u.v FROM unnest(v_new_names, v_new_running) AS u(n, v)
+                        ORDER BY u.n COLLATE "C"
+                        ON CONFLICT (stream_id) DO NOTHING
+                        RETURNING 1
+                    ), recorded AS (
+                        INSERT INTO ledger.commands (command_id, result)
+                        SELECT v_group_ids[k], results[v_group_index[k]] || jsonb_build_object('positions', to_jsonb(
+                                   o.positions[v_first_accepted[v_group_index[k]]:
+                                               v_first_accepted[v_group_index[k]] + p_event_counts[v_group_index[k]] - 1]))
+                        FROM generate_subscripts(v_group_ids, 1) AS k, ordered o
+                        RETURNING 1
+                    )
+                    SELECT o.positions, (SELECT count(*) FROM created), (SELECT count(*) FROM moved) + (SELECT count(*) FROM recorded)
+                    INTO v_positions, v_rows, v_written
+                    FROM ordered o;
+                    IF v_rows <> cardinality(v_new_names) THEN
+                        RAISE EXCEPTION 'a stream of the group was created by another transaction meanwhile' USING ERRCODE = 'GL409';
+                    END IF;
+
+                    FOR i IN 1..v_count LOOP
+                        IF v_first_accepted[i] IS NOT NULL THEN
+                            results[i] := results[i] || jsonb_build_object('positions',
+                                to_jsonb(v_positions[v_first_accepted[i]:v_first_accepted[i] + p_event_counts[i] - 1]))
+                                || '{"duplicate": false}'::jsonb;
+                        ELSIF v_duplicate_of[i] IS NOT NULL THEN
+                            results[i] := (results[v_duplicate_of[i]] - 'duplicate') || '{"duplicate": true}'::jsonb;
+                        END IF;
                     END LOOP;
-                    e_types := e_types || p_types[v_first_event:v_first_event + v_events - 1];
-                    e_schema := e_schema || p_schema_versions[v_first_event:v_first_event + v_events - 1];
-                    e_data := e_data || p_data[v_first_event:v_first_event + v_events - 1];
-                    e_metadata := e_metadata || p_metadata[v_first_event:v_first_event + v_events - 1];
-                    e_occurred := e_occurred || p_occurred_at[v_first_event:v_first_event + v_events - 1];
-                    results[i] := jsonb_build_object(
-                        'commandId', p_command_ids[i],
-                        'streams', to_jsonb(p_streams[v_first_stream:v_first_stream + v_streams - 1]),
-                        'versions', to_jsonb(v_after),
-                        'eventStreams', to_jsonb(p_event_streams[v_first_event:v_first_event + v_events - 1]),
-                        'eventVersions', to_jsonb(v_event_versions));
-                    v_group_ids := v_group_ids || p_command_ids[i];
-                    v_group_index := v_group_index || i;
-                END IF;
-            END IF;
-        END IF;
-        v_first_stream := v_first_stream + v_streams;
-        v_first_event := v_first_event + v_events;
-    END LOOP;
+                END;
+                $$;
 
-    IF v_first_stream - 1 <> cardinality(p_streams) OR v_first_event - 1 <> cardinality(p_event_streams) THEN
-        RAISE EXCEPTION 'append_group arrays do not add up' USING ERRCODE = 'GL422';
-    END IF;
-    IF cardinality(e_streams) = 0 THEN
-        RETURN; -- nothing to write: every command a stored duplicate or a conflict
-    END IF;
+                COMMENT ON FUNCTION ledger.append_group_at_once IS 'A group''s commands decided in order and written together in a few statements; raises to decline (ledger.append_group then goes command by command).';
+                REVOKE ALL ON FUNCTION ledger.append_group_at_once(uuid[], integer[], integer[], text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) FROM PUBLIC;
 
-    -- 3. One statement writes it all; positions are drawn in the order given.
-    WITH drawn AS (
-        INSERT INTO ledger.events (stream_id, stream_version, category, event_type, schema_version,
-                                   data, metadata, occurred_at)
-        SELECT e.s, e.v, split_part(e.s, '-', 1), e.t, e.sv, e.d, e.m, coalesce(e.o, now())
-        FROM unnest(e_streams, e_versions, e_types, e_schema, e_data, e_metadata, e_occurred)
-             AS e(s, v, t, sv, d, m, o)
-        RETURNING global_position
-    ), ordered AS (
-        SELECT array_agg(d.global_position ORDER BY d.global_position) AS positions FROM drawn d
-    ), moved AS (
-        UPDATE ledger.streams s SET version = u.v, updated_at = now()
-        FROM unnest(v_names, v_start, v_running) AS u(n, b, v)
-        WHERE s.stream_id = u.n AND u.v <> u.b
-        RETURNING 1
-    ), created AS (
-        -- A stream created meanwhile by another transaction inserts nothing here: declined below.
-        INSERT INTO ledger.streams (stream_id, category, version)
-        SELECT u.n, split_part(u.n, '-', 1), u.v FROM unnest(v_new_names, v_new_running) AS u(n, v)
-        ORDER BY u.n COLLATE "C"
-        ON CONFLICT (stream_id) DO NOTHING
-        RETURNING 1
-    ), recorded AS (
-        INSERT INTO ledger.commands (command_id, result)
-        SELECT v_group_ids[k], results[v_group_index[k]] || jsonb_build_object('positions', to_jsonb(
-                   o.positions[v_first_accepted[v_group_index[k]]:
-                               v_first_accepted[v_group_index[k]] + p_event_counts[v_group_index[k]] - 1]))
-        FROM generate_subscripts(v_group_ids, 1) AS k, ordered o
-        RETURNING 1
-    )
-    SELECT o.positions, (SELECT count(*) FROM created), (SELECT count(*) FROM moved) + (SELECT count(*) FROM recorded)
-    INTO v_positions, v_rows, v_written
-    FROM ordered o;
-    IF v_rows <> cardinality(v_new_names) THEN
-        RAISE EXCEPTION 'a stream of the group was created by another transaction meanwhile' USING ERRCODE = 'GL409';
-    END IF;
+                -- ledger.append_group: at once when it can, command by command in subtransactions when declined.
+                -- The arguments and the rows returned are as in 0010_group_append.
+                CREATE OR REPLACE FUNCTION ledger.append_group(
+                    p_command_ids     uuid[],
+                    p_stream_counts   integer[],
+                    p_event_counts    integer[],
+                    p_streams         text[],
+                    p_expected        bigint[],
+                    p_event_streams   integer[],
+                    p_types           text[],
+                    p_schema_versions integer[],
+                    p_data            jsonb[],
+                    p_metadata        jsonb[],
+                    p_occurred_at     timestamptz[]
+                ) RETURNS TABLE (result jsonb, error_state text, error_message text, error_detail text, error_constraint text)
+                LANGUAGE plpgsql
+                SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp
+                SET plan_cache_mode = force_generic_plan
+                AS $$
+                DECLARE
+                    v_count       integer := coalesce(cardinality(p_command_ids), 0);
+                    v_stream_sum  bigint;
+                    v_event_sum   bigint;
+                    v_first_stream integer := 1;
+                    v_first_event  integer := 1;
+                    v_streams     integer;
+                    v_events      integer;
+                    v_results     jsonb[];
+                    v_states      text[];
+                    v_messages    text[];
+                    v_details     text[];
+                    v_at_once     boolean := false;
+                    i             integer;
+                BEGIN
+                    BEGIN
+                        SELECT a.results, a.error_states, a.error_messages, a.error_details
+                        INTO v_results, v_states, v_messages, v_details
+                        FROM ledger.append_group_at_once(
+                            p_command_ids, p_stream_counts, p_event_counts, p_streams, p_expected, p_event_streams,
+                            p_types, p_schema_versions, p_data, p_metadata, p_occurred_at) AS a;
+                        v_at_once := true;
+                    EXCEPTION WHEN OTHERS THEN
+                        v_at_once := false; -- declined: nothing of it remains; command by command below
+                    END;
+                    IF v_at_once THEN
+                        RETURN QUERY SELECT u.r, u.s, u.m, u.d, NULL::text
+                                     FROM unnest(v_results, v_states, v_messages, v_details) AS u(r, s, m, d);
+                        RETURN;
+                    END IF;
 
-    FOR i IN 1..v_count LOOP
-        IF v_first_accepted[i] IS NOT NULL THEN
-            results[i] := results[i] || jsonb_build_object('positions',
-                to_jsonb(v_positions[v_first_accepted[i]:v_first_accepted[i] + p_event_counts[i] - 1]))
-                || '{"duplicate": false}'::jsonb;
-        ELSIF v_duplicate_of[i] IS NOT NULL THEN
-            results[i] := (results[v_duplicate_of[i]] - 'duplicate') || '{"duplicate": true}'::jsonb;
-        END IF;
-    END LOOP;
-END;
-$$;
+                    SELECT sum(n) INTO v_stream_sum FROM unnest(p_stream_counts) AS n;
+                    SELECT sum(n) INTO v_event_sum FROM unnest(p_event_counts) AS n;
+                    IF v_count = 0
+                       OR coalesce(cardinality(p_stream_counts), 0) <> v_count
+                       OR coalesce(cardinality(p_event_counts), 0) <> v_count
+                       OR EXISTS (SELECT 1 FROM unnest(p_stream_counts || p_event_counts) AS n WHERE n IS NULL OR n < 1)
+                       OR v_stream_sum <> coalesce(cardinality(p_streams), 0)
+                       OR v_stream_sum <> coalesce(cardinality(p_expected), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_event_streams), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_types), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_schema_versions), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_data), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_metadata), 0)
+                       OR v_event_sum <> coalesce(cardinality(p_occurred_at), 0) THEN
+                        RAISE EXCEPTION 'append_group arrays do not add up: each command needs at least one stream and one event'
+                            USING ERRCODE = 'GL422';
+                    END IF;
 
-COMMENT ON FUNCTION ledger.append_group_at_once IS 'A group''s commands decided in order and written together in a few statements; raises to decline (ledger.append_group then goes command by command).';
-REVOKE ALL ON FUNCTION ledger.append_group_at_once(uuid[], integer[], integer[], text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[]) FROM PUBLIC;
+                    FOR i IN 1..v_count LOOP
+                        v_streams := p_stream_counts[i];
+                        v_events := p_event_counts[i];
+                        result := NULL;
+                        error_state := NULL;
+                        error_message := NULL;
+                        error_detail := NULL;
+                        error_constraint := NULL;
+                        BEGIN
+                            result := ledger.append(
+                                p_command_ids[i],
+                                p_streams[v_first_stream:v_first_stream + v_streams - 1],
+                                p_expected[v_first_stream:v_first_stream + v_streams - 1],
+                                p_event_streams[v_first_event:v_first_event + v_events - 1],
+                                p_types[v_first_event:v_first_event + v_events - 1],
+                                p_schema_versions[v_first_event:v_first_event + v_events - 1],
+                                p_data[v_first_event:v_first_event + v_events - 1],
+                                p_metadata[v_first_event:v_first_event + v_events - 1],
+                                p_occurred_at[v_first_event:v_first_event + v_events - 1]);
+                        EXCEPTION WHEN OTHERS THEN
+                            GET STACKED DIAGNOSTICS
+                                error_state = RETURNED_SQLSTATE,
+                                error_message = MESSAGE_TEXT,
+                                error_detail = PG_EXCEPTION_DETAIL,
+                                error_constraint = CONSTRAINT_NAME;
+                        END;
+                        RETURN NEXT;
+                        v_first_stream := v_first_stream + v_streams;
+                        v_first_event := v_first_event + v_events;
+                    END LOOP;
+                END;
+                $$;
 
--- ledger.append_group: at once when it can, command by command in subtransactions when declined.
--- The arguments and the rows returned are as in 0010_group_append.
-CREATE OR REPLACE FUNCTION ledger.append_group(
-    p_command_ids     uuid[],
-    p_stream_counts   integer[],
-    p_event_counts    integer[],
-    p_streams         text[],
-    p_expected        bigint[],
-    p_event_streams   integer[],
-    p_types           text[],
-    p_schema_versions integer[],
-    p_data            jsonb[],
-    p_metadata        jsonb[],
-    p_occurred_at     timestamptz[]
-) RETURNS TABLE (result jsonb, error_state text, error_message text, error_detail text, error_constraint text)
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
-AS $$
-DECLARE
-    v_count       integer := coalesce(cardinality(p_command_ids), 0);
-    v_stream_sum  bigint;
-    v_event_sum   bigint;
-    v_first_stream integer := 1;
-    v_first_event  integer := 1;
-    v_streams     integer;
-    v_events      integer;
-    v_results     jsonb[];
-    v_states      text[];
-    v_messages    text[];
-    v_details     text[];
-    v_at_once     boolean := false;
-    i             integer;
-BEGIN
-    BEGIN
-        SELECT a.results, a.error_states, a.error_messages, a.error_details
-        INTO v_results, v_states, v_messages, v_details
-        FROM ledger.append_group_at_once(
-            p_command_ids, p_stream_counts, p_event_counts, p_streams, p_expected, p_event_streams,
-            p_types, p_schema_versions, p_data, p_metadata, p_occurred_at) AS a;
-        v_at_once := true;
-    EXCEPTION WHEN OTHERS THEN
-        v_at_once := false; -- declined: nothing of it remains; command by command below
-    END;
-    IF v_at_once THEN
-        RETURN QUERY SELECT u.r, u.s, u.m, u.d, NULL::text
-                     FROM unnest(v_results, v_states, v_messages, v_details) AS u(r, s, m, d);
-        RETURN;
-    END IF;
+                COMMENT ON FUNCTION ledger.append_group IS 'Appends several commands in one transaction, each outcome its own: at once (ledger.append_group_at_once) when it can, else ledger.append per command in a subtransaction.';
 
-    SELECT sum(n) INTO v_stream_sum FROM unnest(p_stream_counts) AS n;
-    SELECT sum(n) INTO v_event_sum FROM unnest(p_event_counts) AS n;
-    IF v_count = 0
-       OR coalesce(cardinality(p_stream_counts), 0) <> v_count
-       OR coalesce(cardinality(p_event_counts), 0) <> v_count
-       OR EXISTS (SELECT 1 FROM unnest(p_stream_counts || p_event_counts) AS n WHERE n IS NULL OR n < 1)
-       OR v_stream_sum <> coalesce(cardinality(p_streams), 0)
-       OR v_stream_sum <> coalesce(cardinality(p_expected), 0)
-       OR v_event_sum <> coalesce(cardinality(p_event_streams), 0)
-       OR v_event_sum <> coalesce(cardinality(p_types), 0)
-       OR v_event_sum <> coalesce(cardinality(p_schema_versions), 0)
-       OR v_event_sum <> coalesce(cardinality(p_data), 0)
-       OR v_event_sum <> coalesce(cardinality(p_metadata), 0)
-       OR v_event_sum <> coalesce(cardinality(p_occurred_at), 0) THEN
-        RAISE EXCEPTION 'append_group arrays do not add up: each command needs at least one stream and one event'
-            USING ERRCODE = 'GL422';
-    END IF;
-
-    FOR i IN 1..v_count LOOP
-        v_streams := p_stream_counts[i];
-        v_events := p_event_counts[i];
-        result := NULL;
-        error_state := NULL;
-        error_message := NULL;
-        error_detail := NULL;
-        error_constraint := NULL;
-        BEGIN
-            result := ledger.append(
-                p_command_ids[i],
-                p_streams[v_first_stream:v_first_stream + v_streams - 1],
-                p_expected[v_first_stream:v_first_stream + v_streams - 1],
-                p_event_streams[v_first_event:v_first_event + v_events - 1],
-                p_types[v_first_event:v_first_event + v_events - 1],
-                p_schema_versions[v_first_event:v_first_event + v_events - 1],
-                p_data[v_first_event:v_first_event + v_events - 1],
-                p_metadata[v_first_event:v_first_event + v_events - 1],
-                p_occurred_at[v_first_event:v_first_event + v_events - 1]);
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS
-                error_state = RETURNED_SQLSTATE,
-                error_message = MESSAGE_TEXT,
-                error_detail = PG_EXCEPTION_DETAIL,
-                error_constraint = CONSTRAINT_NAME;
-        END;
-        RETURN NEXT;
-        v_first_stream := v_first_stream + v_streams;
-        v_first_event := v_first_event + v_events;
-    END LOOP;
-END;
-$$;
-
-COMMENT ON FUNCTION ledger.append_group IS 'Appends several commands in one transaction, each outcome its own: at once (ledger.append_group_at_once) when it can, else ledger.append per command in a subtransaction.';
-
--- ledger.append (0001) keeps its body; its statements are planned once per session instead of at
--- every call. PostgreSQL kept choosing custom plans for them (a custom plan of a statement over
--- unnest() of a parameter array looks cheaper than the generic one, which guesses ten elements),
--- so every append planned its statements again: ~45 % of a 1-event append's server CPU in a
--- single session (BENCHMARKS.md, "Group append at once"). The generic plans are the same index
--- lookups and scans of the arrays given.
-ALTER FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[])
-    SET plan_cache_mode = force_generic_plan;
-"""##),
+                -- ledger.append (0001) keeps its body; its statements are planned once per session instead of at
+                -- every call. PostgreSQL kept choosing custom plans for them (a custom plan of a statement over
+                -- unnest() of a parameter array looks cheaper than the generic one, which guesses ten elements),
+                -- so every append planned its statements again: ~45 % of a 1-event append's server CPU in a
+                -- single session (BENCHMARKS.md, "Group append at once"). The generic plans are the same index
+                -- lookups and scans of the arrays given.
+                ALTER FUNCTION ledger.append(uuid, text[], bigint[], integer[], text[], integer[], jsonb[], jsonb[], timestamptz[])
+                    SET plan_cache_mode = force_generic_plan;
+                """##),
     ]
 }
