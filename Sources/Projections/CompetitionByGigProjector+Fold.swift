@@ -19,28 +19,27 @@ extension CompetitionByGigProjector: LogFolding {
             INSERT INTO competition_bids_v1 (gig_id, bid_id, freelancer_id, amount_minor, placed_at, live)
             -- A bid is placed once (the domain's rule): a log that breaks it fails the primary key
             -- built after the fold, and the projector is then built in batches.
-            WITH placed AS MATERIALIZED (
-                SELECT (data->>'gigId')::uuid AS gig_id, (data->>'bidId')::uuid AS bid_id,
-                       (data->>'freelancerId')::uuid AS freelancer_id, (data->'amount'->>'minorUnits')::int8 AS amount, occurred_at
-                FROM pg_temp.fold_log WHERE event_type = \(GigEvent.BidPlaced.eventType)
-            ), revised AS MATERIALIZED (
-                SELECT DISTINCT ON (gig_id, bid_id) (data->>'gigId')::uuid AS gig_id, (data->>'bidId')::uuid AS bid_id,
-                       (data->'amount'->>'minorUnits')::int8 AS amount
+            -- The placements are read once and probe three small hash tables (the ids were cast
+            -- when the log was copied): no sort of the placements.
+            WITH revised AS (
+                SELECT DISTINCT ON (gig_id, bid_id) gig_id, bid_id,
+                       amount_minor AS amount
                 FROM pg_temp.fold_log WHERE event_type = \(GigEvent.BidRevised.eventType)
                 ORDER BY gig_id, bid_id, global_position DESC
-            ), dropped AS MATERIALIZED (
-                SELECT DISTINCT (data->>'gigId')::uuid AS gig_id, (data->>'bidId')::uuid AS bid_id
+            ), dropped AS (
+                SELECT DISTINCT gig_id, bid_id
                 FROM pg_temp.fold_log WHERE event_type IN (\(GigEvent.BidWithdrawn.eventType), \(GigEvent.BidDeclined.eventType))
-            ), ended AS MATERIALIZED (
-                SELECT DISTINCT (data->>'gigId')::uuid AS gig_id
+            ), ended AS (
+                SELECT DISTINCT gig_id
                 FROM pg_temp.fold_log WHERE event_type IN (\(GigEvent.BidAccepted.eventType), \(GigEvent.GigClosed.eventType))
             )
-            SELECT p.gig_id, p.bid_id, p.freelancer_id, coalesce(r.amount, p.amount), p.occurred_at,
+            SELECT p.gig_id, p.bid_id, p.freelancer_id, coalesce(r.amount, p.amount_minor), p.occurred_at,
                    d.bid_id IS NULL AND e.gig_id IS NULL
-            FROM placed p
+            FROM pg_temp.fold_log p
             LEFT JOIN revised r USING (gig_id, bid_id)
             LEFT JOIN dropped d USING (gig_id, bid_id)
             LEFT JOIN ended e USING (gig_id)
+            WHERE p.event_type = \(GigEvent.BidPlaced.eventType)
             """)
         try await connection.execute(
             """
@@ -49,14 +48,14 @@ extension CompetitionByGigProjector: LogFolding {
                  bids_total, bids_live, unique_bidders, first_bid_at, min_bid_minor, median_bid_minor, max_bid_minor,
                  median_to_budget_max, bucket)
             WITH posted AS (
-                SELECT DISTINCT ON (gig_id) (data->>'gigId')::uuid AS gig_id, (data->>'clientId')::uuid AS client_id,
+                SELECT DISTINCT ON (gig_id) gig_id, (data->>'clientId')::uuid AS client_id,
                        data->'budgetMax'->>'currency' AS currency, (data->'budgetMin'->>'minorUnits')::int8 AS budget_min,
                        (data->'budgetMax'->>'minorUnits')::int8 AS budget_max,
                        ARRAY(SELECT jsonb_array_elements_text(data->'skills')) AS skills, occurred_at
                 FROM pg_temp.fold_log WHERE event_type = \(GigEvent.GigPosted.eventType)
                 ORDER BY gig_id, global_position
             ), terminal AS (
-                SELECT DISTINCT ON (gig_id) (data->>'gigId')::uuid AS gig_id,
+                SELECT DISTINCT ON (gig_id) gig_id,
                        CASE event_type WHEN \(GigEvent.BidAccepted.eventType) THEN 'awarded' ELSE 'closed' END AS status
                 FROM pg_temp.fold_log WHERE event_type IN (\(GigEvent.BidAccepted.eventType), \(GigEvent.GigClosed.eventType))
                 ORDER BY gig_id, global_position

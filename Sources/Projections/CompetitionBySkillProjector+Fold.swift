@@ -18,7 +18,7 @@ extension CompetitionBySkillProjector: LogFolding {
             """
             INSERT INTO competition_freelancer_skills_v1 (freelancer_id, skill, since, until)
             WITH claims AS (
-                SELECT (data->>'freelancerId')::uuid AS freelancer_id, occurred_at AS at, global_position,
+                SELECT freelancer_id, occurred_at AS at, global_position,
                        ARRAY(SELECT DISTINCT s->>'skill' FROM jsonb_array_elements(data->'skills') AS s ORDER BY 1) AS skills
                 FROM pg_temp.fold_log
                 WHERE event_type IN (\(FreelancerEvent.FreelancerRegistered.eventType), \(FreelancerEvent.SkillsUpdated.eventType))

@@ -12,7 +12,11 @@ import PQ
 /// checks one implementation against the other: each keeps the other honest.
 ///
 /// A fold reads `pg_temp.fold_log` — `global_position`, `stream_version`, `event_type`,
-/// `schema_version`, `data` (jsonb), `occurred_at` — holding every event that the build covers,
+/// `schema_version`, `data` (jsonb), `occurred_at`, and the fields several folds read, extracted
+/// once: `gig_id`, `bid_id`, `freelancer_id`, `contract_id` (`data`'s `gigId`, … as uuid) and
+/// `amount_minor` (`amount.minorUnits` as int8), each NULL where `data` has no such field and
+/// an error where it has one that does not cast, as the same extraction from `data` would be —
+/// holding every event that the build covers,
 /// less the projector's recorded skips (`gigctl projections skip`); it is partitioned by
 /// `event_type`, so every statement must name the types it reads (only ``eventTypes``). It
 /// writes its empty, freshly prepared tables (on the search path) as the incremental projector
@@ -61,7 +65,8 @@ extension ProjectionEngine {
     /// Copies the events of `types` committed before every transaction still running
     /// (`pg_snapshot_xmin`, so no later commit can land below the checkpoint) into a
     /// ``FoldSource`` named `schema`: the table first, then the rows by two connections at once
-    /// (odd and even positions), then a light `ANALYZE`.
+    /// (odd and even positions), each counting what it copied by type and schema version, then a
+    /// light `ANALYZE` of the partitions, again on two connections.
     func makeFoldSource(types: Set<String>, schema: String) async throws -> FoldSource {
         let (horizon, checkpoint, events) = try await store.pool.withTransaction {
             conn -> (String, LogCheckpoint, Int64) in
@@ -87,7 +92,8 @@ extension ProjectionEngine {
                 """
                 CREATE UNLOGGED TABLE \(identifier: schema).log (
                     global_position bigint NOT NULL, stream_version bigint NOT NULL, event_type text NOT NULL,
-                    schema_version integer NOT NULL, data jsonb NOT NULL, occurred_at timestamptz NOT NULL
+                    schema_version integer NOT NULL, data jsonb NOT NULL, occurred_at timestamptz NOT NULL,
+                    gig_id uuid, bid_id uuid, freelancer_id uuid, contract_id uuid, amount_minor int8
                 ) PARTITION BY LIST (event_type)
                 """)
             for (n, type) in types.sorted().enumerated() {
@@ -105,36 +111,69 @@ extension ProjectionEngine {
             }
             return (horizon, checkpoint, events)
         }
-        try await withThrowingTaskGroup(of: Void.self) { copies in
+        let partitions = types.count
+        var found: [String: (count: Int64, versions: Set<Int>)] = [:]
+        try await withThrowingTaskGroup(of: [Row].self) { copies in
             for half in 0..<2 {
                 copies.addTask {
-                    try await self.store.pool.query(
-                        """
-                        INSERT INTO \(identifier: schema).log
-                        SELECT global_position, stream_version, event_type, schema_version, data, occurred_at
-                        FROM ledger.events
-                        WHERE transaction_id < \(horizon)::xid8 AND event_type = ANY(\(types.sorted())::text[])
-                          AND global_position % 2 = \(Int64(half))
-                        """)
+                    func copy(_ fields: SQL) async throws -> [Row] {
+                        try await self.store.pool.query(
+                            """
+                            WITH copied AS (
+                                INSERT INTO \(identifier: schema).log
+                                SELECT global_position, stream_version, event_type, schema_version, data, occurred_at, \(fields)
+                                FROM ledger.events
+                                WHERE transaction_id < \(horizon)::xid8 AND event_type = ANY(\(types.sorted())::text[])
+                                  AND global_position % 2 = \(Int64(half))
+                                RETURNING event_type, schema_version
+                            )
+                            SELECT event_type, schema_version, count(*) FROM copied GROUP BY 1, 2
+                            """
+                        ).rows
+                    }
+                    do {
+                        return
+                            try await copy(
+                                """
+                                (data->>'gigId')::uuid, (data->>'bidId')::uuid, (data->>'freelancerId')::uuid,
+                                (data->>'contractId')::uuid, (data->'amount'->>'minorUnits')::int8
+                                """)
+                    } catch let error as PQError where error.sqlState?.errorClass == "22" {
+                        // A field that does not cast (a data exception): this half is copied
+                        // without the extracted fields, which `fold_log` then takes from `data`
+                        // (a fold reading that event fails there, not every fold here).
+                        self.logger.info(
+                            "fold source: a field does not cast; extracting it in each fold instead",
+                            metadata: ["error": "\(error)"])
+                        return try await copy("NULL, NULL, NULL, NULL, NULL")
+                    }
                 }
             }
-            try await copies.waitForAll()
-        }
-        return try await store.pool.withTransaction { conn in
-            // Enough for the folds' plans (row counts, a few common values) at a tenth of the
-            // default sample.
-            try await conn.execute("SELECT set_config('default_statistics_target', '10', true)")
-            try await conn.execute("ANALYZE \(identifier: schema).log")
-            var found: [String: (count: Int64, versions: Set<Int>)] = [:]
-            for row in try await conn.query(
-                "SELECT event_type, schema_version, count(*) FROM \(identifier: schema).log GROUP BY 1, 2"
-            ).rows {
-                let type = try row.decode(String.self, at: 0)
-                found[type, default: (0, [])].count += try row.decode(Int64.self, at: 2)
-                found[type, default: (0, [])].versions.insert(try row.decode(Int.self, at: 1))
+            for try await rows in copies {
+                for row in rows {
+                    let type = try row.decode(String.self, at: 0)
+                    found[type, default: (0, [])].count += try row.decode(Int64.self, at: 2)
+                    found[type, default: (0, [])].versions.insert(try row.decode(Int.self, at: 1))
+                }
             }
-            return FoldSource(schema: schema, checkpoint: checkpoint, events: events, types: found)
         }
+        // The folds plan over the partitions (the parent's own statistics are not used).
+        try await withThrowingTaskGroup(of: Void.self) { analyses in
+            for half in 0..<2 {
+                analyses.addTask {
+                    try await self.store.pool.withTransaction { conn in
+                        // Enough for the folds' plans (row counts, a few common values) at a
+                        // tenth of the default sample.
+                        try await conn.execute("SELECT set_config('default_statistics_target', '10', true)")
+                        for n in stride(from: half, to: partitions, by: 2) {
+                            try await conn.execute("ANALYZE \(identifier: schema).\(identifier: "log_\(n)")")
+                        }
+                    }
+                }
+            }
+            try await analyses.waitForAll()
+        }
+        return FoldSource(schema: schema, checkpoint: checkpoint, events: events, types: found)
     }
 
     /// Folds a build that has not started (`position` 0, nothing applied) from `source` in one
@@ -179,9 +218,15 @@ extension ProjectionEngine {
                         SELECT count(*) FROM ledger.projection_skips WHERE name = \(projector.name) AND version = \(projector.version)
                         """
                     ).first?.decode(Int64.self, at: 0) ?? 0
+                // A field not extracted by the copy (NULL) is extracted here: NULL again where
+                // `data` has none, an error where it does not cast.
                 var view: SQL = """
                     CREATE TEMP VIEW fold_log AS
-                    SELECT global_position, stream_version, event_type, schema_version, data, occurred_at
+                    SELECT global_position, stream_version, event_type, schema_version, data, occurred_at,
+                           coalesce(gig_id, (data->>'gigId')::uuid) AS gig_id, coalesce(bid_id, (data->>'bidId')::uuid) AS bid_id,
+                           coalesce(freelancer_id, (data->>'freelancerId')::uuid) AS freelancer_id,
+                           coalesce(contract_id, (data->>'contractId')::uuid) AS contract_id,
+                           coalesce(amount_minor, (data->'amount'->>'minorUnits')::int8) AS amount_minor
                     FROM \(identifier: source.schema).log l
                     """
                 if skips > 0 {

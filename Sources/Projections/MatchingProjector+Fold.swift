@@ -26,19 +26,19 @@ extension MatchingProjector: LogFolding {
             INSERT INTO match_freelancers_v4 (freelancer_id, hourly_rate_minor, currency, hours_per_week, registered_at, country,
                                               min_budget_minor, min_budget_currency, accepted_currencies, wanted_skills, max_contracts)
             WITH registered AS (
-                SELECT DISTINCT ON (freelancer_id) (data->>'freelancerId')::uuid AS freelancer_id, data, occurred_at
+                SELECT DISTINCT ON (freelancer_id) freelancer_id, data, occurred_at
                 FROM pg_temp.fold_log WHERE event_type = \(F.FreelancerRegistered.eventType)
                 ORDER BY freelancer_id, global_position
             ), rate AS (
-                SELECT DISTINCT ON (freelancer_id) (data->>'freelancerId')::uuid AS freelancer_id, data->'hourlyRate' AS rate
+                SELECT DISTINCT ON (freelancer_id) freelancer_id, data->'hourlyRate' AS rate
                 FROM pg_temp.fold_log WHERE event_type = \(F.RateChanged.eventType)
                 ORDER BY freelancer_id, global_position DESC
             ), hours AS (
-                SELECT DISTINCT ON (freelancer_id) (data->>'freelancerId')::uuid AS freelancer_id, (data->>'hoursPerWeek')::int4 AS hours
+                SELECT DISTINCT ON (freelancer_id) freelancer_id, (data->>'hoursPerWeek')::int4 AS hours
                 FROM pg_temp.fold_log WHERE event_type = \(F.AvailabilityChanged.eventType)
                 ORDER BY freelancer_id, global_position DESC
             ), prefs AS (
-                SELECT DISTINCT ON (freelancer_id) (data->>'freelancerId')::uuid AS freelancer_id, data
+                SELECT DISTINCT ON (freelancer_id) freelancer_id, data
                 FROM pg_temp.fold_log WHERE event_type = \(F.PreferencesSet.eventType)
                 ORDER BY freelancer_id, global_position DESC
             )
@@ -63,12 +63,12 @@ extension MatchingProjector: LogFolding {
             INSERT INTO match_gigs_v4 (gig_id, client_id, currency, budget_min_minor, budget_max_minor, skills, skill_set, status, posted_at,
                                        experience, engagement_hours)
             WITH posted AS (
-                SELECT DISTINCT ON (gig_id) (data->>'gigId')::uuid AS gig_id, data, schema_version, occurred_at,
+                SELECT DISTINCT ON (gig_id) gig_id, data, schema_version, occurred_at,
                        ARRAY(SELECT jsonb_array_elements_text(data->'skills')) AS skills
                 FROM pg_temp.fold_log WHERE event_type = \(G.GigPosted.eventType)
                 ORDER BY gig_id, global_position
             ), ended AS (
-                SELECT DISTINCT (data->>'gigId')::uuid AS gig_id
+                SELECT DISTINCT gig_id
                 FROM pg_temp.fold_log WHERE event_type IN (\(G.BidAccepted.eventType), \(G.GigClosed.eventType))
             )
             SELECT p.gig_id, (p.data->>'clientId')::uuid, p.data->'budgetMax'->>'currency', (p.data->'budgetMin'->>'minorUnits')::int8,
@@ -87,17 +87,17 @@ extension MatchingProjector: LogFolding {
             """
             INSERT INTO match_contracts_v4 (contract_id, freelancer_id, gig_id, outcome, client_rating)
             WITH started AS (
-                SELECT DISTINCT ON (contract_id) (data->>'contractId')::uuid AS contract_id, (data->>'freelancerId')::uuid AS freelancer_id,
-                       (data->>'gigId')::uuid AS gig_id
+                SELECT DISTINCT ON (contract_id) contract_id, freelancer_id,
+                       gig_id
                 FROM pg_temp.fold_log WHERE event_type = \(C.ContractStarted.eventType)
                 ORDER BY contract_id, global_position
             ), ended AS (
-                SELECT DISTINCT ON (contract_id) (data->>'contractId')::uuid AS contract_id,
+                SELECT DISTINCT ON (contract_id) contract_id,
                        CASE event_type WHEN \(C.ContractCompleted.eventType) THEN 'completed' ELSE 'failed' END AS outcome
                 FROM pg_temp.fold_log WHERE event_type IN (\(C.ContractCompleted.eventType), \(C.ContractCancelled.eventType))
                 ORDER BY contract_id, global_position
             ), rated AS (
-                SELECT DISTINCT ON (contract_id) (data->>'contractId')::uuid AS contract_id, (data->>'rating')::int4 AS rating
+                SELECT DISTINCT ON (contract_id) contract_id, (data->>'rating')::int4 AS rating
                 FROM pg_temp.fold_log
                 WHERE event_type = \(C.ReviewSubmitted.eventType) AND data->>'authorSide' = \(ContractSide.client.rawValue)
                 ORDER BY contract_id, global_position DESC
@@ -109,7 +109,7 @@ extension MatchingProjector: LogFolding {
             """
             INSERT INTO match_bids_v4 (gig_id, bid_id, freelancer_id, placed_at)
             -- Placed once (the domain's rule; else the primary key fails and batches build it).
-            SELECT (data->>'gigId')::uuid, (data->>'bidId')::uuid, (data->>'freelancerId')::uuid, occurred_at
+            SELECT gig_id, bid_id, freelancer_id, occurred_at
             FROM pg_temp.fold_log WHERE event_type = \(G.BidPlaced.eventType)
             """)
         try await Self.recomputeReputation(of: nil, on: connection)
@@ -127,7 +127,7 @@ extension MatchingProjector: LogFolding {
             """
             CREATE TEMP TABLE fold_skills ON COMMIT DROP AS
             WITH latest AS (
-                SELECT DISTINCT ON (freelancer_id) (data->>'freelancerId')::uuid AS freelancer_id, data
+                SELECT DISTINCT ON (freelancer_id) freelancer_id, data
                 FROM pg_temp.fold_log WHERE event_type IN (\(F.FreelancerRegistered.eventType), \(F.SkillsUpdated.eventType))
                 ORDER BY freelancer_id, global_position DESC
             )

@@ -16,28 +16,28 @@ extension PriceTrendsProjector: LogFolding {
         try await connection.execute(
             """
             INSERT INTO price_observations_v1 (series, skill, currency, gig_id, at, amount_minor, budget_min_minor, budget_max_minor)
-            SELECT DISTINCT ON ((e.data->>'gigId')::uuid, s.skill)
-                   'budget', s.skill, e.data->'budgetMax'->>'currency', (e.data->>'gigId')::uuid, e.occurred_at,
+            SELECT DISTINCT ON (e.gig_id, s.skill)
+                   'budget', s.skill, e.data->'budgetMax'->>'currency', e.gig_id, e.occurred_at,
                    (e.data->'budgetMax'->>'minorUnits')::int8, (e.data->'budgetMin'->>'minorUnits')::int8,
                    (e.data->'budgetMax'->>'minorUnits')::int8
             FROM pg_temp.fold_log e, jsonb_array_elements_text(e.data->'skills') WITH ORDINALITY AS s(skill, n)
             WHERE e.event_type = \(GigEvent.GigPosted.eventType)
-            ORDER BY (e.data->>'gigId')::uuid, s.skill, e.global_position, s.n
+            ORDER BY e.gig_id, s.skill, e.global_position, s.n
             """)
         try await connection.execute(
             """
             INSERT INTO price_observations_v1 (series, skill, currency, gig_id, bid_id, at, amount_minor, budget_min_minor, budget_max_minor)
             WITH revised AS MATERIALIZED (
-                SELECT DISTINCT ON (gig_id, bid_id) (data->>'gigId')::uuid AS gig_id, (data->>'bidId')::uuid AS bid_id,
-                       (data->'amount'->>'minorUnits')::int8 AS amount
+                SELECT DISTINCT ON (gig_id, bid_id) gig_id, bid_id,
+                       amount_minor AS amount
                 FROM pg_temp.fold_log WHERE event_type = \(GigEvent.BidRevised.eventType)
                 ORDER BY gig_id, bid_id, global_position DESC
             ), offers AS MATERIALIZED (
                 -- The fields first: the joins then move narrow rows, not whole documents.
-                SELECT event_type = \(GigEvent.BidPlaced.eventType) AS placed, (data->>'gigId')::uuid AS gig_id,
-                       (data->>'bidId')::uuid AS bid_id, occurred_at AS at,
+                SELECT event_type = \(GigEvent.BidPlaced.eventType) AS placed, gig_id,
+                       bid_id, occurred_at AS at,
                        coalesce(data->'amount', data->'agreedAmount')->>'currency' AS currency,
-                       (coalesce(data->'amount', data->'agreedAmount')->>'minorUnits')::int8 AS amount
+                       CASE WHEN data ? 'amount' THEN amount_minor ELSE (data->'agreedAmount'->>'minorUnits')::int8 END AS amount
                 FROM pg_temp.fold_log WHERE event_type IN (\(GigEvent.BidPlaced.eventType), \(GigEvent.BidAccepted.eventType))
             )
             -- One row per key, as the domain guarantees (a bid is placed once, accepted once); a

@@ -34,18 +34,18 @@ extension TimersProjector: LogFolding {
         try await connection.execute(
             """
             INSERT INTO timers_v1 (kind, subject_id, delivery_id, due_at, review_window_days, review_ends_at, on_hold, stream_version)
-            SELECT DISTINCT ON ((data->>'gigId')::uuid) 'gig_expiry', (data->>'gigId')::uuid, NULL::uuid,
+            SELECT DISTINCT ON (gig_id) 'gig_expiry', gig_id, NULL::uuid,
                    CASE WHEN event_type = \(GigEvent.GigPosted.eventType) THEN (data->>'biddingClosesAt')::timestamptz END,
                    NULL::int, NULL::timestamptz, false, stream_version
             FROM pg_temp.fold_log
             WHERE event_type IN (\(GigEvent.GigPosted.eventType), \(GigEvent.BidAccepted.eventType), \(GigEvent.GigClosed.eventType))
-            ORDER BY (data->>'gigId')::uuid, stream_version DESC
+            ORDER BY gig_id, stream_version DESC
             """)
         try await connection.execute(
             """
             INSERT INTO timers_v1 (kind, subject_id, delivery_id, due_at, review_window_days, review_ends_at, on_hold, stream_version)
             WITH c AS (
-                SELECT (data->>'contractId')::uuid AS contract_id, event_type, data, stream_version
+                SELECT contract_id, event_type, data, stream_version
                 FROM pg_temp.fold_log WHERE event_type = ANY(\(Self.contractEvents.sorted())::text[])
             ), latest AS (
                 SELECT contract_id, max(stream_version) AS stream_version FROM c GROUP BY contract_id
