@@ -65,11 +65,12 @@ extension ProjectionEngine {
     /// Copies the events of `types` committed before every transaction still running
     /// (`pg_snapshot_xmin`, so no later commit can land below the checkpoint) into a
     /// ``FoldSource`` named `schema`: the table first, then the rows by two connections at once
-    /// (odd and even positions), each counting what it copied by type and schema version, then a
-    /// light `ANALYZE` of the partitions, again on two connections.
+    /// (each one half of the pages of each of the log's partitions), each counting what it copied
+    /// by type and schema version, then a light `ANALYZE` of the partitions, again on two
+    /// connections.
     func makeFoldSource(types: Set<String>, schema: String) async throws -> FoldSource {
-        let (horizon, checkpoint, events) = try await store.pool.withTransaction {
-            conn -> (String, LogCheckpoint, Int64) in
+        let (horizon, checkpoint, events, heaps) = try await store.pool.withTransaction {
+            conn -> (String, LogCheckpoint, Int64, [(schema: String, table: String, pages: Int64)]) in
             let horizon = String(
                 try await conn.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::int8").first?
                     .decode(Int64.self, at: 0) ?? 0)
@@ -87,6 +88,20 @@ extension ProjectionEngine {
             let events =
                 try await conn.query("SELECT count(*) FROM ledger.events WHERE transaction_id < \(horizon)::xid8")
                 .first?.decode(Int64.self, at: 0) ?? 0
+            // The log's partitions and their sizes, read after the horizon: every event below it
+            // was committed before, so it lies within these pages.
+            let heaps = try await conn.query(
+                """
+                SELECT n.nspname, c.relname, pg_relation_size(c.oid) / current_setting('block_size')::int8
+                FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE i.inhparent = 'ledger.events'::regclass ORDER BY c.relname
+                """
+            ).rows.map {
+                (
+                    schema: try $0.decode(String.self, at: 0), table: try $0.decode(String.self, at: 1),
+                    pages: try $0.decode(Int64.self, at: 2)
+                )
+            }.filter { $0.pages > 0 }
             try await conn.execute("CREATE SCHEMA \(identifier: schema)")
             try await conn.execute(
                 """
@@ -109,44 +124,50 @@ extension ProjectionEngine {
                     PARTITION OF \(identifier: schema).log FOR VALUES IN ('\(unsafeRaw: type)')
                     """)
             }
-            return (horizon, checkpoint, events)
+            return (horizon, checkpoint, events, heaps)
         }
         let partitions = types.count
         var found: [String: (count: Int64, versions: Set<Int>)] = [:]
+        // Two connections: each copies one half of the pages of each of the log's partitions (a
+        // range of tuple ids, so it reads only its half).
         try await withThrowingTaskGroup(of: [Row].self) { copies in
             for half in 0..<2 {
                 copies.addTask {
-                    func copy(_ fields: SQL) async throws -> [Row] {
-                        try await self.store.pool.query(
-                            """
-                            WITH copied AS (
-                                INSERT INTO \(identifier: schema).log
-                                SELECT global_position, stream_version, event_type, schema_version, data, occurred_at, \(fields)
-                                FROM ledger.events
-                                WHERE transaction_id < \(horizon)::xid8 AND event_type = ANY(\(types.sorted())::text[])
-                                  AND global_position % 2 = \(Int64(half))
-                                RETURNING event_type, schema_version
-                            )
-                            SELECT event_type, schema_version, count(*) FROM copied GROUP BY 1, 2
-                            """
-                        ).rows
-                    }
-                    do {
-                        return
-                            try await copy(
+                    var counted: [Row] = []
+                    for heap in heaps {
+                        let split = "(\(heap.pages / 2),0)"
+                        let pages: SQL = half == 0 ? "ctid < \(split)::tid" : "ctid >= \(split)::tid"
+                        func copy(_ fields: SQL) async throws -> [Row] {
+                            try await self.store.pool.query(
+                                """
+                                WITH copied AS (
+                                    INSERT INTO \(identifier: schema).log
+                                    SELECT global_position, stream_version, event_type, schema_version, data, occurred_at, \(fields)
+                                    FROM \(identifier: heap.schema).\(identifier: heap.table)
+                                    WHERE \(pages) AND transaction_id < \(horizon)::xid8 AND event_type = ANY(\(types.sorted())::text[])
+                                    RETURNING event_type, schema_version
+                                )
+                                SELECT event_type, schema_version, count(*) FROM copied GROUP BY 1, 2
+                                """
+                            ).rows
+                        }
+                        do {
+                            counted += try await copy(
                                 """
                                 (data->>'gigId')::uuid, (data->>'bidId')::uuid, (data->>'freelancerId')::uuid,
                                 (data->>'contractId')::uuid, (data->'amount'->>'minorUnits')::int8
                                 """)
-                    } catch let error as PQError where error.sqlState?.errorClass == "22" {
-                        // A field that does not cast (a data exception): this half is copied
-                        // without the extracted fields, which `fold_log` then takes from `data`
-                        // (a fold reading that event fails there, not every fold here).
-                        self.logger.info(
-                            "fold source: a field does not cast; extracting it in each fold instead",
-                            metadata: ["error": "\(error)"])
-                        return try await copy("NULL, NULL, NULL, NULL, NULL")
+                        } catch let error as PQError where error.sqlState?.errorClass == "22" {
+                            // A field that does not cast (a data exception): these pages are
+                            // copied without the extracted fields, which `fold_log` then takes
+                            // from `data` (a fold reading that event fails there, not every fold).
+                            self.logger.info(
+                                "fold source: a field does not cast; extracting it in each fold instead",
+                                metadata: ["error": "\(error)"])
+                            counted += try await copy("NULL, NULL, NULL, NULL, NULL")
+                        }
                     }
+                    return counted
                 }
             }
             for try await rows in copies {
