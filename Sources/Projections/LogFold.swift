@@ -111,6 +111,8 @@ extension ProjectionEngine {
                     gig_id uuid, bid_id uuid, freelancer_id uuid, contract_id uuid, amount_minor int8
                 ) PARTITION BY LIST (event_type)
                 """)
+            // Autovacuum stays away from the partitions: the copy's inserts would make it vacuum
+            // them while the folds run (two cores' work) and make the final DROP wait for it.
             for (n, type) in types.sorted().enumerated() {
                 // A partition bound is a literal (DDL takes no parameters): the type is one of
                 // the projectors' own constants, and checked against the log's own rule for
@@ -122,6 +124,7 @@ extension ProjectionEngine {
                     """
                     CREATE UNLOGGED TABLE \(identifier: schema).\(identifier: "log_\(n)")
                     PARTITION OF \(identifier: schema).log FOR VALUES IN ('\(unsafeRaw: type)')
+                    WITH (autovacuum_enabled = false)
                     """)
             }
             return (horizon, checkpoint, events, heaps)
