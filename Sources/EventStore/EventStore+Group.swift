@@ -153,6 +153,49 @@ extension EventStore {
         }
     }
 
+    /// Appends several commands inside the caller's transaction on `connection` (see
+    /// ``withStreamLock(_:_:)``) with one `ledger.append_group` call, and returns each command's
+    /// own outcome, in order: a conflict or a refusal of one never fails another. Commands with
+    /// ``AppendRequest/prerequisites`` are refused here (send them alone). The caller commits;
+    /// nothing is stored if it rolls back. A conflict is final here: a retry racing its first
+    /// attempt is the caller's to recognise, after its transaction.
+    public func append(together requests: [AppendRequest], within connection: Connection) async throws(EventStoreError)
+        -> [Result<AppendResult, EventStoreError>]
+    {
+        guard !requests.isEmpty else { return [] }
+        var group: [(commandId: UUID, arrays: AppendArrays)] = []
+        for request in requests {
+            guard request.prerequisites.isEmpty else {
+                throw EventStoreError(
+                    .invalidAppend,
+                    "Command \(request.commandId) has statements to run first; an append with prerequisites goes alone, not in a group."
+                )
+            }
+            group.append((request.commandId, try AppendArrays(request)))
+        }
+        let rows: [Row]
+        do { rows = try await connection.query(Self.groupStatement(group)).rows } catch {
+            throw Self.mapAppendError(error)
+        }
+        guard rows.count == requests.count else {
+            throw EventStoreError(
+                .database, "ledger.append_group returned \(rows.count) rows for \(requests.count) commands.")
+        }
+        return rows.map { row in
+            if let settled = Self.settledOutcome(row) { return settled }
+            let state = (try? row.decode(String?.self, at: 1)) ?? nil
+            let message = ((try? row.decode(String?.self, at: 2)) ?? nil) ?? "unknown error"
+            return .failure(
+                Self.mapAppendError(
+                    PQError(
+                        .server, "PostgreSQL rejected the append: \(message).",
+                        server: ServerErrorFields(
+                            sqlState: SQLState(state ?? ""), message: message,
+                            detail: (try? row.decode(String?.self, at: 3)) ?? nil,
+                            constraint: (try? row.decode(String?.self, at: 4)) ?? nil))))
+        }
+    }
+
     /// One command's outcome from its row of `ledger.append_group`.
     private func outcome(of request: AppendRequest, row: Row?) async -> Result<AppendResult, EventStoreError> {
         guard let row else { return await appendAlone(request) }

@@ -22,6 +22,8 @@ public final class MarketplaceService: Sendable {
     public let vault: PersonalDataVault
     let logger: Logger
     let cache: StateCache
+    /// Commands on hot gigs, decided in batches (``HotStreamBatches``).
+    let hotStreams = HotStreamBatches()
 
     /// `cachedStreams` bounds the in-memory cache of folded states (0 disables it).
     public init(
@@ -69,6 +71,15 @@ public final class MarketplaceService: Sendable {
         var attempt = 0
         while true {
             attempt += 1
+            if attempt == 1, case .gig(let gigCommand) = command, cache.isHot(command.stream.name) {
+                // A gig others are writing to just now: decided in the gig's next batch, with
+                // the commands that wait beside it, in one locked transaction.
+                switch await hotStreams.run(gigCommand, metadata: metadata, on: self) {
+                case .done(let outcome): return outcome
+                case .failed(let error): throw error
+                case .alone: break
+                }
+            }
             if attempt > 1 || cache.isHot(command.stream.name) {
                 // Lost a race before (or others did on this stream just now): take a turn on the
                 // stream's lock, then read, decide and append in that transaction, so a hot
@@ -152,17 +163,11 @@ public final class MarketplaceService: Sendable {
         do { stream = try StreamName(validating: command.stream.name) } catch { throw CommandError.store(error) }
         do throws(CommandError) {
             let (outcome, newKeys) = try await store.withStreamLock([stream]) {
-                connection throws(CommandError) -> (LockedOutcome, [String: Data]) in
+                connection throws(CommandError) -> (LockedOutcome?, [String: Data]) in
                 let plan = try await self.planned(command, on: connection)
-                if plan.streams.isEmpty {
-                    return (
-                        .done(
-                            try await self.firstResult(of: command, attempts: attempt)
-                                ?? CommandOutcome(
-                                    command: command.name, commandId: metadata.commandId, events: [],
-                                    duplicate: false, attempts: attempt)), [:]
-                    )
-                }
+                // Nothing to append: answered after the transaction (the lookup of a first
+                // result takes a connection of its own, which must not wait on this lock).
+                if plan.streams.isEmpty { return (nil, [:]) }
                 let result: AppendResult
                 do throws(EventStoreError) {
                     result = try await self.store.append(
@@ -182,6 +187,13 @@ public final class MarketplaceService: Sendable {
             }
             // Committed: the new keys are stored.
             vault.stored(newKeys)
+            guard let outcome else {
+                return .done(
+                    try await firstResult(of: command, attempts: attempt)
+                        ?? CommandOutcome(
+                            command: command.name, commandId: metadata.commandId, events: [], duplicate: false,
+                            attempts: attempt))
+            }
             return outcome
         } catch {
             if vault.refused(error) != nil, let refusal = error.cause as? EventStoreError {
@@ -209,7 +221,7 @@ public final class MarketplaceService: Sendable {
     }
 
     /// The stored result of `command`'s id, if it was appended before.
-    private func firstResult(of command: MarketplaceCommand, attempts: Int) async throws(CommandError)
+    func firstResult(of command: MarketplaceCommand, attempts: Int) async throws(CommandError)
         -> CommandOutcome?
     {
         let recorded: AppendResult?
@@ -293,37 +305,13 @@ public final class MarketplaceService: Sendable {
                 [StreamWrite(stream: command.stream, events: events, registry: registry)],
                 versions: [command.stream: loaded.version],
                 owners: [command.stream: [.client(command.clientID)]], at: command.context)
-        case .gig(var command):
-            // Facts from other aggregates, read just before deciding. Registrations are never
-            // undone, so reading them outside the gig's append is safe.
-            switch command {
-            case .postGig(var post):
-                post.clientRegistered = try await load(ClientDecider.self, post.clientID.stream, on: connection).state
-                    .isRegistered
-                command = .postGig(post)
-            case .placeBid(var bid):
-                if case .freelancer(let bidder) = bid.context.actor {
-                    bid.bidderRegistered = try await load(FreelancerDecider.self, bidder.stream, on: connection).state
-                        .isRegistered
-                }
-                command = .placeBid(bid)
-            case .acceptBid(var accept):
-                accept.terms = contractTerms
-                command = .acceptBid(accept)
-            default:
-                break
-            }
+        case .gig(let command):
+            let command = try await withFacts(command, on: connection)
             let loaded = try await load(GigDecider.self, command.stream, on: connection)
             let decision = try GigDecider.decide(command, loaded.state)
-            var owners: [MarketplaceStream: [DataSubject]] = [:]
-            if case .postGig(let post) = command {
-                owners[command.stream] = [.client(post.clientID)]
-            } else if let gig = loaded.state.gig {
-                owners[command.stream] = [.client(gig.clientID)]
-            }
             return try await plan(
-                try decision.writes(in: registry), versions: [command.stream: loaded.version], owners: owners,
-                at: command.context)
+                try decision.writes(in: registry), versions: [command.stream: loaded.version],
+                owners: Self.owners(of: command, in: loaded.state), at: command.context)
         case .contract(let command):
             let loaded = try await load(ContractDecider.self, command.stream, on: connection)
             let events = try ContractDecider.decide(command, loaded.state)
@@ -337,8 +325,37 @@ public final class MarketplaceService: Sendable {
         }
     }
 
+    /// `command` with the facts from other aggregates it is decided on, read just before
+    /// deciding. Registrations are never undone, so reading them outside the gig's append is safe.
+    func withFacts(_ command: GigCommand, on connection: Connection?) async throws -> GigCommand {
+        switch command {
+        case .postGig(var post):
+            post.clientRegistered = try await load(ClientDecider.self, post.clientID.stream, on: connection).state
+                .isRegistered
+            return .postGig(post)
+        case .placeBid(var bid):
+            if case .freelancer(let bidder) = bid.context.actor {
+                bid.bidderRegistered = try await load(FreelancerDecider.self, bidder.stream, on: connection).state
+                    .isRegistered
+            }
+            return .placeBid(bid)
+        case .acceptBid(var accept):
+            accept.terms = contractTerms
+            return .acceptBid(accept)
+        default:
+            return command
+        }
+    }
+
+    /// Whose personal fields a gig command's events carry: the gig's client.
+    static func owners(of command: GigCommand, in state: GigState) -> [MarketplaceStream: [DataSubject]] {
+        if case .postGig(let post) = command { return [command.stream: [.client(post.clientID)]] }
+        if let gig = state.gig { return [command.stream: [.client(gig.clientID)]] }
+        return [:]
+    }
+
     /// The append of `writes`, personal fields sealed for each stream's `owners`.
-    private func plan(
+    func plan(
         _ writes: [StreamWrite], versions: [MarketplaceStream: Int64], owners: [MarketplaceStream: [DataSubject]],
         at context: CommandContext
     ) async throws -> AppendPlan {

@@ -81,3 +81,83 @@ struct StaleCacheTests {
                 || events.last?.data.text.contains(bid.uuidString) == true)
     }
 }
+
+@Suite("Bids on a hot gig, decided together")
+struct HotGigBatchTests {
+    /// Twelve freelancers bid on a gig others are writing to, all at once: each sends two
+    /// different bids (the second one decided is refused by a rule: one live bid per freelancer)
+    /// and sends its first bid twice under the same command id. Decided in batches, each
+    /// command keeps its own outcome: one bid per freelancer in the log, the repeat answered
+    /// with the first result, the versions contiguous — and the bids shared transactions.
+    @Test func concurrentBidsOnAHotGigAreDecidedInBatchesEachWithItsOwnOutcome() async throws {
+        let market = try await Market.make("racehotgig", maxConnections: 10)
+        let client = try await market.registerClient()
+        let gig = try await market.postGig(client: client)
+        var freelancers: [UUID] = []
+        for _ in 0..<12 { freelancers.append(try await market.registerFreelancer()) }
+        let stream = "gig-\(gig.uuidString.lowercased())"
+        market.service.cache.markHot(stream, for: .seconds(120))
+
+        struct Sent: Sendable {
+            let freelancer: Int
+            let kind: String  // "a", "a again", "b"
+            let commandId: UUID
+            let bidId: UUID
+        }
+        var sent: [Sent] = []
+        for index in freelancers.indices {
+            let a = (UUID(), UUID())
+            sent.append(Sent(freelancer: index, kind: "a", commandId: a.0, bidId: a.1))
+            sent.append(Sent(freelancer: index, kind: "a again", commandId: a.0, bidId: a.1))
+            sent.append(Sent(freelancer: index, kind: "b", commandId: UUID(), bidId: UUID()))
+        }
+        let outcomes = await withTaskGroup(of: (Int, String).self) { group in
+            for (n, item) in sent.enumerated() {
+                let freelancer = freelancers[item.freelancer]
+                group.addTask {
+                    do {
+                        let outcome = try await market.run([
+                            "command": "PlaceBid", "commandId": .string(item.commandId.uuidString),
+                            "actor": .string("freelancer:\(freelancer.uuidString.lowercased())"),
+                            "gigId": .string(gig.uuidString), "bidId": .string(item.bidId.uuidString),
+                            "amount": money(200_000), "estimatedDays": 10,
+                        ])
+                        return (n, "placed \(outcome.events.map(\.position))")
+                    } catch let error as CommandError {
+                        return (n, error.code == .internalError ? "\(error)" : error.stableCode)
+                    } catch {
+                        return (n, "unexpected: \(error)")
+                    }
+                }
+            }
+            var outcomes = [String](repeating: "", count: sent.count)
+            for await (n, outcome) in group { outcomes[n] = outcome }
+            return outcomes
+        }
+
+        for index in freelancers.indices {
+            let mine = sent.indices.filter { sent[$0].freelancer == index }
+            let a = outcomes[mine[0]]
+            let again = outcomes[mine[1]]
+            let b = outcomes[mine[2]]
+            #expect(a == again, "freelancer \(index): the repeat of a command gets its first answer (\(a) / \(again))")
+            #expect(
+                [a, b].filter { $0.hasPrefix("placed") }.count == 1 && [a, b].contains("DUPLICATE_BID"),
+                "freelancer \(index): one live bid, the other refused (\(a) / \(b))")
+        }
+        let events = try await market.service.store.readStream(try StreamName(validating: stream))
+        let bids = events.filter { $0.type == "BidPlaced" }
+        #expect(bids.count == 12)
+        #expect(events.map(\.version) == Array(1...Int64(events.count)))
+        // The log holds exactly what was acknowledged.
+        let acknowledged = Set(outcomes.filter { $0.hasPrefix("placed") })
+        #expect(acknowledged.count == 12)
+        let rows = try await market.service.store.pool.query(
+            """
+            SELECT max(commands) FROM (
+                SELECT count(DISTINCT metadata->>'commandId') AS commands FROM ledger.events
+                WHERE stream_id = \(stream) AND event_type = 'BidPlaced' GROUP BY transaction_id) AS per_transaction
+            """)
+        #expect(try rows.scalar(Int.self) > 1, "bids on the hot gig shared a transaction")
+    }
+}
