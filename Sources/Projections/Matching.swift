@@ -227,10 +227,13 @@ public struct Matching: Sendable {
         return Snapshot(data: matches, checkpoints: checkpoints)
     }
 
+    /// Its three statements are prepared, and the first sets `plan_cache_mode` to
+    /// `force_generic_plan` for the rest of the read's transaction (as ``gigContext(_:_:)`` does
+    /// for the candidates search): planned once per connection, not at every call.
     private func feed(_ freelancer: UUID, k: Int, _ conn: Connection) async throws -> [Match] {
         let w = weights
         let rows = try await conn.query(
-            """
+            ("""
             SELECT f.freelancer_id, f.hourly_rate_minor, f.currency, f.hours_per_week, f.active_contracts, f.ratings_sum, f.ratings_n,
                    f.completed, f.failed, f.contracts_started, f.min_budget_minor, f.min_budget_currency, f.accepted_currencies,
                    f.wanted_skills, f.max_contracts,
@@ -243,8 +246,9 @@ public struct Matching: Sendable {
                    coalesce((SELECT p.freelancers FROM read_models.match_population_v4 p), 0) AS population,
                    ARRAY(SELECT d.skill FROM read_models.match_skill_df_v4 d ORDER BY d.skill) AS df_skills,
                    ARRAY(SELECT d.freelancers FROM read_models.match_skill_df_v4 d ORDER BY d.skill) AS df
-            FROM read_models.match_freelancers_v4 f WHERE f.freelancer_id = \(freelancer)
-            """
+            FROM (SELECT set_config('plan_cache_mode', 'force_generic_plan', true)) AS m(mode)
+            CROSS JOIN read_models.match_freelancers_v4 f WHERE f.freelancer_id = \(freelancer)
+            """ as SQL).prepared()
         ).rows
         guard let row = rows.first else { return [] }
         let me = try FreelancerFacts(row: row)
@@ -268,9 +272,9 @@ public struct Matching: Sendable {
         }
         var groups: [Group] = []
         for set in try await conn.query(
-            """
+            ("""
             SELECT skill_set, skills FROM read_models.match_open_skill_sets_v4 WHERE open_gigs > 0 AND skills && \(skills)::text[]
-            """
+            """ as SQL).prepared()
         ).rows {
             let gigSkills = try set.decode([String].self, at: 1)
             let idf = gigSkills.map { Self.idf(population: population, df: df[$0] ?? 0) }
@@ -296,7 +300,7 @@ public struct Matching: Sendable {
             let chunk = Array(groups[next..<min(groups.count, next + max(1, tuning.groupsPerRound))])
             next += chunk.count
             for gigRow in try await conn.query(
-                """
+                ("""
                 SELECT g.n::int AS n, x.gig_id, x.currency, x.budget_min_minor, x.budget_max_minor, x.experience, x.engagement_hours
                 FROM unnest(\(chunk.map(\.key))::text[], \(chunk.map(\.intermediate))::float8[], \(chunk.map(\.expert))::float8[])
                      WITH ORDINALITY AS g(skill_set, intermediate, expert, n)
@@ -320,7 +324,7 @@ public struct Matching: Sendable {
                     FROM read_models.match_gigs_v4 o WHERE o.skill_set = g.skill_set AND o.status = 'open'
                     ORDER BY gig_part DESC, o.gig_id LIMIT \(k)
                 ) x
-                """
+                """ as SQL).prepared()
             ).rows {
                 let group = chunk[try gigRow.decode(Int.self, "n") - 1]
                 let context = GigContext(

@@ -115,6 +115,21 @@ struct GroupAppendTests {
         return log
     }
 
+    /// The same outcome per command grouped as one by one (positions differ between the runs; a
+    /// repeated command id reports its original's positions), and a workload that has conflicts.
+    static func expectSameOutcomes(_ templates: [Template], grouped: [Outcome], oneByOne: [Outcome]) throws {
+        for (index, template) in templates.enumerated() {
+            #expect(
+                grouped[index].kind == oneByOne[index].kind,
+                "command \(index) (\(template.kind)): grouped \(grouped[index]), one by one \(oneByOne[index])")
+        }
+        for (index, template) in templates.enumerated() where template.kind == .duplicate {
+            let original = try #require(templates.firstIndex { $0.idSlot == template.idSlot })
+            #expect(grouped[index] == grouped[original], "a repeated id is answered with the first result")
+        }
+        #expect(oneByOne.contains { $0 == .failed(.wrongExpectedVersion) }, "the workload has conflicts")
+    }
+
     @Test(arguments: [1, 2, 3])
     func randomInterleavingsGiveTheOutcomesOfOneByOne(seed: UInt64) async throws {
         let pool = try await TestDatabase.pool(for: "esgroup", maxConnections: 10)
@@ -154,18 +169,7 @@ struct GroupAppendTests {
             logs.append(try await Self.log(pool, category: category))
         }
 
-        // Same outcome per command (positions differ between the runs; duplicates report their
-        // original's positions in both).
-        for (index, template) in templates.enumerated() {
-            #expect(
-                outcomes[0][index].kind == outcomes[1][index].kind,
-                "command \(index) (\(template.kind)): grouped \(outcomes[0][index]), one by one \(outcomes[1][index])")
-        }
-        for (index, template) in templates.enumerated() where template.kind == .duplicate {
-            let original = try #require(templates.firstIndex { $0.idSlot == template.idSlot })
-            #expect(outcomes[0][index] == outcomes[0][original], "a repeated id is answered with the first result")
-        }
-        #expect(outcomes[1].contains { $0 == .failed(.wrongExpectedVersion) }, "the workload has conflicts")
+        try Self.expectSameOutcomes(templates, grouped: outcomes[0], oneByOne: outcomes[1])
         #expect(outcomes[1].contains { $0 == .failed(.invalidAppend) }, "the workload has rejections")
 
         // Same log per stream, except the shared stream, whose order depends on the interleaving.
@@ -270,16 +274,7 @@ struct GroupAppendTests {
             outcomes.append(results)
             logs.append(try await Self.log(pool, category: category))
         }
-        for (index, template) in templates.enumerated() {
-            #expect(
-                outcomes[0][index].kind == outcomes[1][index].kind,
-                "command \(index) (\(template.kind)): at once \(outcomes[0][index]), one by one \(outcomes[1][index])")
-        }
-        for (index, template) in templates.enumerated() where template.kind == .duplicate {
-            let original = try #require(templates.firstIndex { $0.idSlot == template.idSlot })
-            #expect(outcomes[0][index] == outcomes[0][original], "a repeated id is answered with the first result")
-        }
-        #expect(outcomes[1].contains { $0 == .failed(.wrongExpectedVersion) }, "the workload has conflicts")
+        try Self.expectSameOutcomes(templates, grouped: outcomes[0], oneByOne: outcomes[1])
         #expect(logs[0] == logs[1])
         #expect(logs[0]["shared"]?.isEmpty == false)
     }
