@@ -14,6 +14,10 @@ public enum TestDatabase {
             nil, environment: environmentWithLocalURL, applicationName: "gigledger-tests")
         // Tests do not need durable commits; benchmarks keep them on.
         config.sessionSettings = [("synchronous_commit", "off")]
+        // The whole suite runs at once on two cores: a backend's start once took longer than the
+        // default 10 s there (CI, 2026-11-28, while the fold and audit tests ran), and a test
+        // must not fail because the machine was busy.
+        config.connectTimeoutSeconds = 60
         return config
     }
 
