@@ -128,6 +128,18 @@ extension EventStore {
         }
     }
 
+    /// The refusal a row of `ledger.append_group` reports (its SQLSTATE, message, detail and
+    /// constraint), as the error the same statement would have raised alone.
+    private static func rowError(_ row: Row) -> PQError {
+        let state = ((try? row.decode(String?.self, at: 1)) ?? nil) ?? ""
+        let message = ((try? row.decode(String?.self, at: 2)) ?? nil) ?? "unknown error"
+        return PQError(
+            .server, "PostgreSQL rejected the append: \(message).",
+            server: ServerErrorFields(
+                sqlState: SQLState(state), message: message, detail: (try? row.decode(String?.self, at: 3)) ?? nil,
+                constraint: (try? row.decode(String?.self, at: 4)) ?? nil))
+    }
+
     /// The outcome of a row that needs nothing more from the database: a stored command, or a
     /// refusal that cannot be a retry racing its first attempt (malformed, a constraint); nil
     /// for the others.
@@ -137,14 +149,7 @@ extension EventStore {
                 state != SQLState.uniqueViolation.rawValue,
                 state.hasPrefix("GL") || state.hasPrefix("22") || state.hasPrefix("23")
             else { return nil }
-            let message = (try? row.decode(String?.self, at: 2)) ?? "unknown error"
-            return .failure(
-                mapAppendError(
-                    PQError(
-                        .server, "PostgreSQL rejected the append: \(message).",
-                        server: ServerErrorFields(
-                            sqlState: SQLState(state), message: message, detail: try? row.decode(String?.self, at: 3),
-                            constraint: try? row.decode(String?.self, at: 4)))))
+            return .failure(mapAppendError(rowError(row)))
         }
         do {
             return .success(try AppendResult(json: stored))
@@ -182,17 +187,7 @@ extension EventStore {
                 .database, "ledger.append_group returned \(rows.count) rows for \(requests.count) commands.")
         }
         return rows.map { row in
-            if let settled = Self.settledOutcome(row) { return settled }
-            let state = (try? row.decode(String?.self, at: 1)) ?? nil
-            let message = ((try? row.decode(String?.self, at: 2)) ?? nil) ?? "unknown error"
-            return .failure(
-                Self.mapAppendError(
-                    PQError(
-                        .server, "PostgreSQL rejected the append: \(message).",
-                        server: ServerErrorFields(
-                            sqlState: SQLState(state ?? ""), message: message,
-                            detail: (try? row.decode(String?.self, at: 3)) ?? nil,
-                            constraint: (try? row.decode(String?.self, at: 4)) ?? nil))))
+            Self.settledOutcome(row) ?? .failure(Self.mapAppendError(Self.rowError(row)))
         }
     }
 
@@ -203,12 +198,8 @@ extension EventStore {
             if let stored = try row.decode(PGJSON?.self, at: 0) {
                 return .success(try AppendResult(json: stored))
             }
-            let state = try row.decode(String?.self, at: 1) ?? ""
-            let error = PQError(
-                .server, "PostgreSQL rejected the append: \(try row.decode(String?.self, at: 2) ?? "unknown error").",
-                server: ServerErrorFields(
-                    sqlState: SQLState(state), message: try row.decode(String?.self, at: 2) ?? "unknown error",
-                    detail: try row.decode(String?.self, at: 3), constraint: try row.decode(String?.self, at: 4)))
+            let error = Self.rowError(row)
+            let state = error.sqlState?.rawValue ?? ""
             let sqlState = SQLState(state)
             // A retry that raced its own first attempt: the stored first result is the answer.
             if sqlState == .appendConflict || (sqlState == .uniqueViolation && error.constraint == "commands_pkey") {
