@@ -268,6 +268,14 @@ extension ProjectionEngine {
                 let indexes = try await Self.dropIndexes(of: projector, in: schema, on: conn)
                 try await projector.fold(on: conn)
                 try await Self.recreate(indexes, on: conn)
+                // Statistics now, and no autovacuum until the swap: an autovacuum of the fresh rows
+                // would hold the tables the swap must lock, and it yields only after
+                // deadlock_timeout (1 s), longer than the swap waits for a lock.
+                for table in projector.tables {
+                    try await conn.execute(
+                        "ALTER TABLE \(identifier: schema).\(identifier: table) SET (autovacuum_enabled = false)")
+                    try await conn.execute("ANALYZE \(identifier: schema).\(identifier: table)")
+                }
                 // A temporary view lives as long as the session (a pooled connection): drop it.
                 try await conn.execute("DROP VIEW pg_temp.fold_log")
                 try await conn.execute(

@@ -439,6 +439,8 @@ extension ProjectionEngine {
                     )
                 }
                 try await conn.execute("ALTER TABLE \(identifier: schema).\(identifier: table) SET SCHEMA read_models")
+                // A fold turned autovacuum off for the build (LogFold); live tables have it.
+                try await conn.execute("ALTER TABLE read_models.\(identifier: table) RESET (autovacuum_enabled)")
                 try await conn.execute("GRANT SELECT ON read_models.\(identifier: table) TO gigledger_reader")
                 try await conn.execute(
                     "GRANT SELECT, INSERT, UPDATE, DELETE ON read_models.\(identifier: table) TO gigledger_projector")

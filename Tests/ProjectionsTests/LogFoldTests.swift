@@ -69,6 +69,22 @@ struct LogFoldTests {
             #expect(report.eventsFolded == Int64(events.count), "\(report.projector) was folded whole")
             #expect(report.eventsApplied == Int64(events.count))
         }
+        // The folds analysed their tables and kept autovacuum off only until the swap.
+        let tableSettings = try await pool.query(
+            """
+            SELECT c.relname, c.reloptions IS NULL, s.last_analyze IS NOT NULL
+            FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid
+            WHERE c.relnamespace = 'read_models'::regnamespace AND c.relname = ANY(\(Self.tables))
+            ORDER BY 1
+            """
+        ).rows.map {
+            (try $0.decode(String.self, at: 0), try $0.decode(Bool.self, at: 1), try $0.decode(Bool.self, at: 2))
+        }
+        #expect(tableSettings.map(\.0) == Self.tables.sorted())
+        for (table, autovacuumOn, analysed) in tableSettings {
+            #expect(autovacuumOn, "read_models.\(table) has autovacuum back after the swap")
+            #expect(analysed, "read_models.\(table) was analysed by its fold")
+        }
         let rebuilt = try await ReplayTests.snapshot(pool, schema: "read_models", Self.tables)
         ReplayTests.recordDifferences(rebuilt, live, Self.tables)
         let same = rebuilt == live
