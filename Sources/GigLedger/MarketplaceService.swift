@@ -330,13 +330,15 @@ public final class MarketplaceService: Sendable {
     func withFacts(_ command: GigCommand, on connection: Connection?) async throws -> GigCommand {
         switch command {
         case .postGig(var post):
-            post.clientRegistered = try await load(ClientDecider.self, post.clientID.stream, on: connection).state
-                .isRegistered
+            post.clientRegistered = try await registered(ClientDecider.self, post.clientID.stream, on: connection) {
+                $0.isRegistered
+            }
             return .postGig(post)
         case .placeBid(var bid):
             if case .freelancer(let bidder) = bid.context.actor {
-                bid.bidderRegistered = try await load(FreelancerDecider.self, bidder.stream, on: connection).state
-                    .isRegistered
+                bid.bidderRegistered = try await registered(FreelancerDecider.self, bidder.stream, on: connection) {
+                    $0.isRegistered
+                }
             }
             return .placeBid(bid)
         case .acceptBid(var accept):
@@ -345,6 +347,23 @@ public final class MarketplaceService: Sendable {
         default:
             return command
         }
+    }
+
+    /// Whether `stream` holds a registration. A cached state that has seen one answers without a
+    /// read: registrations are never undone, so it cannot be stale in that. Otherwise the stream
+    /// is read (a registration may have landed since the state was cached).
+    func registered<D: Decider>(
+        _ decider: D.Type, _ stream: MarketplaceStream, on connection: Connection?, _ isRegistered: (D.State) -> Bool
+    ) async throws -> Bool {
+        if let (state, _) = cache.get(Self.cacheKey(D.self, stream), as: D.State.self), isRegistered(state) {
+            return true
+        }
+        return isRegistered(try await load(D.self, stream, on: connection).state)
+    }
+
+    /// The key of `stream`'s state folded by `decider` in ``cache``.
+    static func cacheKey<D: Decider>(_ decider: D.Type, _ stream: MarketplaceStream) -> String {
+        "\(D.self)/\(stream.name)"
     }
 
     /// Whose personal fields a gig command's events carry: the gig's client.
@@ -397,7 +416,7 @@ public final class MarketplaceService: Sendable {
         async throws -> (state: D.State, version: Int64)
     {
         let name = try StreamName(validating: stream.name)
-        let key = "\(D.self)/\(stream.name)"
+        let key = Self.cacheKey(D.self, stream)
         var (state, version) = cache.get(key, as: D.State.self) ?? (D.initialState, 0)
         defer { cache.put(key, state, version: version) }
         while true {

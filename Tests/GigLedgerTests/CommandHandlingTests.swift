@@ -97,6 +97,34 @@ struct CommandHandlingTests {
         #expect(badBudget?.stableCode == "INVALID_BUDGET")
     }
 
+    /// The bidder's registration is a fact read from the freelancer's stream; a cached state
+    /// answers only when it has seen the registration (registrations are never undone).
+    @Test func aFreelancerRefusedAsUnregisteredCanBidOnceRegistered() async throws {
+        let market = try await Market.make("ledgerregistration")
+        let client = try await market.registerClient()
+        let gig = try await market.postGig(client: client)
+        let newcomer = UUID()
+        let refused = await #expect(throws: CommandError.self) {
+            try await market.placeBid(gig: gig, freelancer: newcomer)
+        }
+        #expect(refused?.stableCode == "FREELANCER_NOT_FOUND")
+        // The service has now cached the newcomer's stream without a registration.
+        try await market.run([
+            "command": "RegisterFreelancer", "actor": .string("freelancer:\(newcomer.uuidString.lowercased())"),
+            "freelancerId": .string(newcomer.uuidString), "name": "Grace",
+            "skills": [["skill": "nlp", "level": 2]], "hourlyRate": money(8_000), "hoursPerWeek": 20,
+        ])
+        _ = try await market.placeBid(gig: gig, freelancer: newcomer)
+        // And a second bid, on another gig, with the registration now cached.
+        let other = try await market.postGig(client: client)
+        _ = try await market.placeBid(gig: other, freelancer: newcomer)
+        for id in [gig, other] {
+            let version = try await market.service.store.streamVersion(
+                try StreamName(validating: "gig-\(id.uuidString.lowercased())"))
+            #expect(version == 2, "GigPosted and the newcomer's BidPlaced on gig \(id)")
+        }
+    }
+
     @Test func repeatingACommandIdReturnsTheFirstResult() async throws {
         let market = try await Market.make("ledgerrepeat")
         let client = try await market.registerClient()
