@@ -8,8 +8,9 @@ import PQ
 /// week it was placed) and `clearing` (accepted amounts, in the week of the award). Currencies
 /// never mix: every figure is per currency.
 ///
-/// The projector keeps the observations (`read_models.price_observations_v1`); the views
-/// compute, deterministically from them:
+/// The projector keeps the observations (`read_models.price_observations_v1`) and, from them,
+/// the weekly figures (`price_weeks_v1`, a table: each batch recomputes the weeks it touched, so
+/// a query reads a few rows per skill however long the log); the views compute from those:
 /// - `price_weeks_v1`: n, p10, p25, median, p75, p90, mean (minor units, 1 decimal), bid ÷
 ///   budget median and the lowball share (bids under half the gig's budget min), per series;
 /// - `price_trends_v1`: per skill and currency with any observation, the Theil–Sen slope of the
@@ -24,9 +25,9 @@ public struct PriceTrendsProjector: MarketplaceProjector {
     /// Read-model version 1: the `_v1` of its tables.
     public let version = 1
     /// The tables it writes (in `read_models`).
-    public let tables = ["price_observations_v1"]
+    public let tables = ["price_observations_v1", "price_weeks_v1"]
     /// The views ``prepare(on:)`` creates over its tables.
-    public let views = ["price_weeks_v1", "price_trends_v1", "rate_guidance_v1"]
+    public let views = ["price_trends_v1", "rate_guidance_v1"]
     /// The event types it reads (the domain's own constants); it ignores every other type.
     public let eventTypes: Set<String> = [
         GigEvent.GigPosted.eventType, GigEvent.BidPlaced.eventType, GigEvent.BidRevised.eventType,
@@ -62,28 +63,51 @@ public struct PriceTrendsProjector: MarketplaceProjector {
             """)
         try await connection.execute(
             """
-            CREATE OR REPLACE VIEW price_weeks_v1 AS
-            SELECT o.series, o.skill, o.currency,
-                   to_char(date_trunc('week', o.at AT TIME ZONE 'UTC'), 'IYYY-"W"IW') AS iso_week,
-                   date_trunc('week', o.at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS week_start,
-                   count(*)::int AS n,
-                   round((percentile_cont(0.10) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p10,
-                   round((percentile_cont(0.25) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p25,
-                   round((percentile_cont(0.50) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS median,
-                   round((percentile_cont(0.75) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p75,
-                   round((percentile_cont(0.90) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p90,
-                   round(avg(o.amount_minor), 1) AS mean,
-                   round((percentile_cont(0.5) WITHIN GROUP (ORDER BY o.amount_minor::float8 / o.budget_max_minor))::numeric, 4) AS to_budget_median,
-                   CASE WHEN o.series = 'bid' THEN round(avg((o.amount_minor * 2 < o.budget_min_minor)::int), 4) END AS lowball_share
-            FROM price_observations_v1 o
-            GROUP BY o.series, o.skill, o.currency, date_trunc('week', o.at AT TIME ZONE 'UTC')
+            CREATE INDEX IF NOT EXISTS price_observations_v1_week ON price_observations_v1 (skill, currency, series, at)
             """)
+        // Until 2026-11-29 the weekly figures were a view over every observation, recomputed on
+        // each query. A deployment that has it gets the table, filled from its observations.
+        let weeksWereAView =
+            try await connection.query(
+                """
+                SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'price_weeks_v1'
+                               AND relnamespace = current_schema()::regnamespace AND relkind = 'v')
+                """
+            ).first?.decode(Bool.self, at: 0) ?? false
+        if weeksWereAView {
+            try await connection.execute("DROP VIEW IF EXISTS price_trends_v1")
+            try await connection.execute("DROP VIEW price_weeks_v1")
+        }
+        try await connection.execute(
+            """
+            CREATE TABLE IF NOT EXISTS price_weeks_v1 (
+                series           text        NOT NULL,
+                skill            text        NOT NULL,
+                currency         text        NOT NULL,
+                iso_week         text        NOT NULL,
+                week_start       timestamptz NOT NULL,
+                n                integer     NOT NULL,
+                p10              numeric     NOT NULL,
+                p25              numeric     NOT NULL,
+                median           numeric     NOT NULL,
+                p75              numeric     NOT NULL,
+                p90              numeric     NOT NULL,
+                mean             numeric     NOT NULL,
+                to_budget_median numeric,
+                lowball_share    numeric,
+                CONSTRAINT price_weeks_v1_pkey PRIMARY KEY (skill, currency, week_start, series)
+            )
+            """)
+        if weeksWereAView {
+            try await connection.execute(
+                "INSERT INTO price_weeks_v1 SELECT \(Self.weekFigures) GROUP BY \(Self.weekGroup)")
+        }
         // Every (skill, currency) with an observation has a row; the slope needs 2 clearing weeks
         // with n ≥ 5, and the price-war conditions are tested on the published (rounded) values.
         try await connection.execute(
             """
             CREATE OR REPLACE VIEW price_trends_v1 AS
-            WITH pairs AS (SELECT DISTINCT skill, currency FROM price_observations_v1),
+            WITH pairs AS (SELECT DISTINCT skill, currency FROM price_weeks_v1),
             clearing AS (
                 SELECT skill, currency, week_start, median,
                        row_number() OVER (PARTITION BY skill, currency ORDER BY week_start DESC) AS recency
@@ -188,8 +212,9 @@ public struct PriceTrendsProjector: MarketplaceProjector {
                 continue
             }
         }
+        var touched = Set<WeekKey>()
         if !budgets.isEmpty {
-            try await connection.execute(
+            let rows = try await connection.query(
                 """
                 INSERT INTO price_observations_v1 (series, skill, currency, gig_id, at, amount_minor, budget_min_minor, budget_max_minor)
                 SELECT 'budget', b.skill, b.currency, b.gig_id, b.at, b.max, b.min, b.max
@@ -197,10 +222,13 @@ public struct PriceTrendsProjector: MarketplaceProjector {
                             \(budgets.map(\.at))::timestamptz[], \(budgets.map(\.min))::int8[], \(budgets.map(\.max))::int8[])
                      AS b(gig_id, skill, currency, at, min, max)
                 ON CONFLICT DO NOTHING
-                """)
+                RETURNING series, skill, currency, \(Self.weekStart)
+                """
+            ).rows
+            try touched.formUnion(rows.map(WeekKey.init))
         }
         if !offers.isEmpty {
-            try await connection.execute(
+            let rows = try await connection.query(
                 """
                 INSERT INTO price_observations_v1 (series, skill, currency, gig_id, bid_id, at, amount_minor, budget_min_minor, budget_max_minor)
                 SELECT o.series, b.skill, o.currency, o.gig_id, o.bid_id, o.at, o.amount, b.budget_min_minor, b.budget_max_minor
@@ -210,17 +238,85 @@ public struct PriceTrendsProjector: MarketplaceProjector {
                 JOIN price_observations_v1 b ON b.series = 'budget' AND b.gig_id = o.gig_id
                 ORDER BY o.n, b.skill
                 ON CONFLICT DO NOTHING
-                """)
+                RETURNING series, skill, currency, \(Self.weekStart)
+                """
+            ).rows
+            try touched.formUnion(rows.map(WeekKey.init))
         }
         if !revised.isEmpty {
             let entries = revised.entries
-            try await connection.execute(
+            let rows = try await connection.query(
                 """
                 UPDATE price_observations_v1 o SET amount_minor = r.amount
                 FROM unnest(\(entries.map { $0.key[0] })::uuid[], \(entries.map { $0.key[1] })::uuid[], \(entries.map(\.value))::int8[])
                      AS r(gig_id, bid_id, amount)
                 WHERE o.series = 'bid' AND o.gig_id = r.gig_id AND o.bid_id = r.bid_id AND o.amount_minor <> r.amount
-                """)
+                RETURNING o.series, o.skill, o.currency, \(Self.weekStart)
+                """
+            ).rows
+            try touched.formUnion(rows.map(WeekKey.init))
+        }
+        guard !touched.isEmpty else { return }
+        // The weeks this batch changed, each recomputed whole from its observations: a week's
+        // figures then equal the fold's (and the former view's) whatever the batches were.
+        let keys = touched.sorted()
+        try await connection.execute(
+            """
+            INSERT INTO price_weeks_v1
+            SELECT \(Self.weekFigures)
+            JOIN unnest(\(keys.map(\.series))::text[], \(keys.map(\.skill))::text[], \(keys.map(\.currency))::text[],
+                        \(keys.map(\.weekStart))::timestamptz[]) AS t(series, skill, currency, week_start)
+              ON o.series = t.series AND o.skill = t.skill AND o.currency = t.currency
+             AND o.at >= t.week_start AND o.at < t.week_start + interval '168 hours'
+            GROUP BY \(Self.weekGroup)
+            ON CONFLICT (skill, currency, week_start, series) DO UPDATE
+            SET iso_week = EXCLUDED.iso_week, n = EXCLUDED.n, p10 = EXCLUDED.p10, p25 = EXCLUDED.p25,
+                median = EXCLUDED.median, p75 = EXCLUDED.p75, p90 = EXCLUDED.p90, mean = EXCLUDED.mean,
+                to_budget_median = EXCLUDED.to_budget_median, lowball_share = EXCLUDED.lowball_share
+            """)
+    }
+
+    /// One week of one series, skill and currency: a row of `price_weeks_v1`.
+    struct WeekKey: Hashable, Comparable {
+        let series: String
+        let skill: String
+        let currency: String
+        let weekStart: Date
+
+        /// From a row of (series, skill, currency, week start).
+        init(_ row: Row) throws {
+            series = try row.decode(String.self, at: 0)
+            skill = try row.decode(String.self, at: 1)
+            currency = try row.decode(String.self, at: 2)
+            weekStart = try row.decode(Date.self, at: 3)
+        }
+
+        static func < (a: WeekKey, b: WeekKey) -> Bool {
+            (a.skill, a.currency, a.weekStart, a.series) < (b.skill, b.currency, b.weekStart, b.series)
         }
     }
+
+    /// Monday 00:00 UTC of the week an observation's `at` falls in.
+    static let weekStart: SQL = "date_trunc('week', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+
+    /// The columns of `price_weeks_v1` from the observations `o` (sql/READ_MODELS.md has the
+    /// formulas), then `FROM price_observations_v1 o`: for a `GROUP BY` ``weekGroup``.
+    static let weekFigures: SQL = """
+        o.series, o.skill, o.currency,
+        to_char(date_trunc('week', o.at AT TIME ZONE 'UTC'), 'IYYY-"W"IW') AS iso_week,
+        date_trunc('week', o.at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS week_start,
+        count(*)::int AS n,
+        round((percentile_cont(0.10) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p10,
+        round((percentile_cont(0.25) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p25,
+        round((percentile_cont(0.50) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS median,
+        round((percentile_cont(0.75) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p75,
+        round((percentile_cont(0.90) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p90,
+        round(avg(o.amount_minor), 1) AS mean,
+        round((percentile_cont(0.5) WITHIN GROUP (ORDER BY o.amount_minor::float8 / o.budget_max_minor))::numeric, 4) AS to_budget_median,
+        CASE WHEN o.series = 'bid' THEN round(avg((o.amount_minor * 2 < o.budget_min_minor)::int), 4) END AS lowball_share
+        FROM price_observations_v1 o
+        """
+
+    /// What ``weekFigures`` groups by: one row per series, skill, currency and week.
+    static let weekGroup: SQL = "o.series, o.skill, o.currency, date_trunc('week', o.at AT TIME ZONE 'UTC')"
 }

@@ -4,6 +4,7 @@ import GigLedger
 import Marketplace
 import PQ
 import Projections
+import Simulation
 import TestSupport
 import Testing
 
@@ -156,5 +157,67 @@ struct PriceTrendsTests {
         #expect(try band.decode(Int.self, "n") == 15)
         #expect(try band.decode(Double.self, "p25") == 82_500)
         #expect(try band.decode(Double.self, "p75") == 97_500)
+    }
+
+    /// The weekly figures as the former view computed them on each query, from every observation:
+    /// the oracle of the table the projector now keeps.
+    static let formerWeeksView: SQL = """
+        SELECT o.series, o.skill, o.currency,
+               to_char(date_trunc('week', o.at AT TIME ZONE 'UTC'), 'IYYY-"W"IW') AS iso_week,
+               date_trunc('week', o.at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS week_start,
+               count(*)::int AS n,
+               round((percentile_cont(0.10) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p10,
+               round((percentile_cont(0.25) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p25,
+               round((percentile_cont(0.50) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS median,
+               round((percentile_cont(0.75) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p75,
+               round((percentile_cont(0.90) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p90,
+               round(avg(o.amount_minor), 1) AS mean,
+               round((percentile_cont(0.5) WITHIN GROUP (ORDER BY o.amount_minor::float8 / o.budget_max_minor))::numeric, 4) AS to_budget_median,
+               CASE WHEN o.series = 'bid' THEN round(avg((o.amount_minor * 2 < o.budget_min_minor)::int), 4) END AS lowball_share
+        FROM read_models.price_observations_v1 o
+        GROUP BY o.series, o.skill, o.currency, date_trunc('week', o.at AT TIME ZONE 'UTC')
+        """
+
+    /// Batches of 37 events recompute the weeks they touch (bids and revisions land in weeks
+    /// other batches filled): the table equals the former view's figures over the same
+    /// observations, and a deployment that still has the view gets the table, filled, in place.
+    @Test func theWeeksTableEqualsTheFormerViewAndReplacesItInPlace() async throws {
+        let config = SimulationConfig(
+            freelancers: 40, clients: 8, weeks: 4, seed: 17, gigsPerClientPerWeek: 1.5, workers: 4)
+        let (pool, _) = try await ReplayTests.market("priceweeks", config: config)
+        let engine = ProjectionEngine(
+            store: EventStore(pool: pool), projectors: [PriceTrendsProjector()], owner: "weeks", batchSize: 37)
+        try await engine.prepare()
+        let total = try await pool.query("SELECT count(*) FROM ledger.events").scalar(Int.self)
+        _ = try await eventually { () async throws -> Bool? in
+            try await engine.catchUpAll()
+            return try await engine.status().allSatisfy { $0.eventsApplied >= Int64(total) } ? true : nil
+        }
+        func rows(_ relation: SQL) async throws -> [String] {
+            try await pool.query("SELECT t::text FROM (\(relation)) t ORDER BY 1").rows.map {
+                try $0.decode(String.self, at: 0)
+            }
+        }
+        let oracle = try await rows(Self.formerWeeksView)
+        let kept = try await rows("SELECT * FROM read_models.price_weeks_v1")
+        #expect(oracle.count > 20, "weeks with observations")
+        #expect(kept == oracle)
+        let trends = try await rows("SELECT * FROM read_models.price_trends_v1")
+        #expect(!trends.isEmpty)
+
+        // A deployment from before: the weeks a view, the trends over it.
+        try await pool.query("DROP VIEW read_models.price_trends_v1")
+        try await pool.query("DROP TABLE read_models.price_weeks_v1")
+        try await pool.query("CREATE VIEW read_models.price_weeks_v1 AS \(Self.formerWeeksView)")
+        try await engine.prepare()
+        let kind = try await pool.query(
+            "SELECT relkind::text FROM pg_class WHERE oid = 'read_models.price_weeks_v1'::regclass"
+        ).scalar(String.self)
+        #expect(kind == "r", "price_weeks_v1 is a table again")
+        #expect(try await rows("SELECT * FROM read_models.price_weeks_v1") == oracle)
+        #expect(try await rows("SELECT * FROM read_models.price_trends_v1") == trends)
+        // And the projector goes on keeping it: verify rebuilds it batch by batch and compares.
+        let report = try await engine.verify(PriceTrendsProjector())
+        #expect(report.identical, "\(report.differences.prefix(2))")
     }
 }
