@@ -162,15 +162,21 @@ public struct PriceTrendsProjector: MarketplaceProjector {
         try await connection.execute(
             """
             CREATE OR REPLACE VIEW rate_guidance_v1 AS
-            SELECT o.skill, o.currency, count(*)::int AS n,
-                   round((percentile_cont(0.25) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p25,
-                   round((percentile_cont(0.50) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS median,
-                   round((percentile_cont(0.75) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p75
-            FROM price_observations_v1 o
-            JOIN (SELECT skill, currency, max(at) AS last_at FROM price_observations_v1 WHERE series = 'clearing' GROUP BY 1, 2) m
-              USING (skill, currency)
-            WHERE o.series = 'clearing' AND o.at > m.last_at - interval '8 weeks'
-            GROUP BY o.skill, o.currency
+            SELECT p.skill, p.currency, g.n, g.p25, g.median, g.p75
+            FROM (SELECT DISTINCT skill, currency FROM price_weeks_v1 WHERE series = 'clearing') p
+            CROSS JOIN LATERAL (
+                SELECT max(at) AS last_at FROM price_observations_v1
+                WHERE skill = p.skill AND currency = p.currency AND series = 'clearing'
+            ) m
+            CROSS JOIN LATERAL (
+                SELECT count(*)::int AS n,
+                       round((percentile_cont(0.25) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p25,
+                       round((percentile_cont(0.50) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS median,
+                       round((percentile_cont(0.75) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p75
+                FROM price_observations_v1 o
+                WHERE o.skill = p.skill AND o.currency = p.currency AND o.series = 'clearing'
+                  AND o.at > m.last_at - interval '8 weeks'
+            ) g
             """)
     }
 

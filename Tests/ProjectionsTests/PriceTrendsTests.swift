@@ -178,6 +178,19 @@ struct PriceTrendsTests {
         GROUP BY o.series, o.skill, o.currency, date_trunc('week', o.at AT TIME ZONE 'UTC')
         """
 
+    /// The rate guidance as its former view computed it (one aggregate over all observations).
+    static let formerGuidanceView: SQL = """
+        SELECT o.skill, o.currency, count(*)::int AS n,
+               round((percentile_cont(0.25) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p25,
+               round((percentile_cont(0.50) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS median,
+               round((percentile_cont(0.75) WITHIN GROUP (ORDER BY o.amount_minor))::numeric, 1) AS p75
+        FROM read_models.price_observations_v1 o
+        JOIN (SELECT skill, currency, max(at) AS last_at FROM read_models.price_observations_v1
+              WHERE series = 'clearing' GROUP BY 1, 2) m USING (skill, currency)
+        WHERE o.series = 'clearing' AND o.at > m.last_at - interval '8 weeks'
+        GROUP BY o.skill, o.currency
+        """
+
     /// Batches of 37 events recompute the weeks they touch (bids and revisions land in weeks
     /// other batches filled): the table equals the former view's figures over the same
     /// observations, and a deployment that still has the view gets the table, filled, in place.
@@ -205,8 +218,12 @@ struct PriceTrendsTests {
         let trends = try await rows("SELECT * FROM read_models.price_trends_v1")
         #expect(!trends.isEmpty)
 
-        // A deployment from before: the weeks a view, the trends over it.
+        // A deployment from before: the weeks a view, the trends over it, the guidance over the
+        // observations alone.
+        let guidance = try await rows("SELECT * FROM read_models.rate_guidance_v1")
+        #expect(guidance == (try await rows(Self.formerGuidanceView)), "the guidance as its former view computed it")
         try await pool.query("DROP VIEW read_models.price_trends_v1")
+        try await pool.query("DROP VIEW read_models.rate_guidance_v1")
         try await pool.query("DROP TABLE read_models.price_weeks_v1")
         try await pool.query("CREATE VIEW read_models.price_weeks_v1 AS \(Self.formerWeeksView)")
         try await engine.prepare()
@@ -216,6 +233,8 @@ struct PriceTrendsTests {
         #expect(kind == "r", "price_weeks_v1 is a table again")
         #expect(try await rows("SELECT * FROM read_models.price_weeks_v1") == oracle)
         #expect(try await rows("SELECT * FROM read_models.price_trends_v1") == trends)
+        #expect(try await rows("SELECT * FROM read_models.rate_guidance_v1") == guidance)
+        #expect(!guidance.isEmpty)
         // And the projector goes on keeping it: verify rebuilds it batch by batch and compares.
         let report = try await engine.verify(PriceTrendsProjector())
         #expect(report.identical, "\(report.differences.prefix(2))")
