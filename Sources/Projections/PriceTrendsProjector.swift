@@ -65,7 +65,7 @@ public struct PriceTrendsProjector: MarketplaceProjector {
             """
             CREATE INDEX IF NOT EXISTS price_observations_v1_week ON price_observations_v1 (skill, currency, series, at)
             """)
-        // Until 2026-11-29 the weekly figures were a view over every observation, recomputed on
+        // Until 2026-11-28 the weekly figures were a view over every observation, recomputed on
         // each query. A deployment that has it gets the table, filled from its observations.
         let weeksWereAView =
             try await connection.query(
