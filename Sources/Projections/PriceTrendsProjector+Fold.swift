@@ -11,7 +11,7 @@ extension PriceTrendsProjector: LogFolding {
 
     /// The whole log at once (``LogFolding``): a budget observation per posted gig and skill; a
     /// bid observation per placed bid (at its latest revised amount) and a clearing one per
-    /// accepted bid, for each skill of a gig posted before it; then every week's figures from them.
+    /// accepted bid, for each skill of a gig posted before it; then the figures of every week before the newest from them.
     public func fold(on connection: Connection) async throws {
         try await connection.execute(
             """
@@ -50,7 +50,6 @@ extension PriceTrendsProjector: LogFolding {
             JOIN price_observations_v1 b ON b.series = 'budget' AND b.gig_id = o.gig_id
             LEFT JOIN revised r ON r.gig_id = o.gig_id AND r.bid_id = o.bid_id
             """)
-        try await connection.execute(
-            "INSERT INTO price_weeks_v1 SELECT \(Self.weekFigures) GROUP BY \(Self.weekGroup)")
+        try await connection.execute(Self.fillClosedWeeks)
     }
 }

@@ -25,9 +25,9 @@ public struct PriceTrendsProjector: MarketplaceProjector {
     /// Read-model version 1: the `_v1` of its tables.
     public let version = 1
     /// The tables it writes (in `read_models`).
-    public let tables = ["price_observations_v1", "price_weeks_v1"]
-    /// The views ``prepare(on:)`` creates over its tables.
-    public let views = ["price_trends_v1", "rate_guidance_v1"]
+    public let tables = ["price_observations_v1", "price_closed_weeks_v1"]
+    /// The views ``prepare(on:)`` creates over its tables, in dependency order.
+    public let views = ["price_weeks_v1", "price_trends_v1", "rate_guidance_v1"]
     /// The event types it reads (the domain's own constants); it ignores every other type.
     public let eventTypes: Set<String> = [
         GigEvent.GigPosted.eventType, GigEvent.BidPlaced.eventType, GigEvent.BidRevised.eventType,
@@ -65,22 +65,20 @@ public struct PriceTrendsProjector: MarketplaceProjector {
             """
             CREATE INDEX IF NOT EXISTS price_observations_v1_week ON price_observations_v1 (skill, currency, series, at)
             """)
-        // Until 2026-11-28 the weekly figures were a view over every observation, recomputed on
-        // each query. A deployment that has it gets the table, filled from its observations.
-        let weeksWereAView =
+        try await connection.execute(
+            "CREATE INDEX IF NOT EXISTS price_observations_v1_at ON price_observations_v1 (at)")
+        // The weeks before the newest are kept (closed weeks); a deployment from before they were
+        // gets them computed once from its observations.
+        let closedWeeksExisted =
             try await connection.query(
                 """
-                SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'price_weeks_v1'
-                               AND relnamespace = current_schema()::regnamespace AND relkind = 'v')
+                SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'price_closed_weeks_v1'
+                               AND relnamespace = current_schema()::regnamespace)
                 """
             ).first?.decode(Bool.self, at: 0) ?? false
-        if weeksWereAView {
-            try await connection.execute("DROP VIEW IF EXISTS price_trends_v1")
-            try await connection.execute("DROP VIEW price_weeks_v1")
-        }
         try await connection.execute(
             """
-            CREATE TABLE IF NOT EXISTS price_weeks_v1 (
+            CREATE TABLE IF NOT EXISTS price_closed_weeks_v1 (
                 series           text        NOT NULL,
                 skill            text        NOT NULL,
                 currency         text        NOT NULL,
@@ -95,69 +93,67 @@ public struct PriceTrendsProjector: MarketplaceProjector {
                 mean             numeric     NOT NULL,
                 to_budget_median numeric,
                 lowball_share    numeric,
-                CONSTRAINT price_weeks_v1_pkey PRIMARY KEY (skill, currency, week_start, series)
+                CONSTRAINT price_closed_weeks_v1_pkey PRIMARY KEY (skill, currency, week_start, series)
             )
             """)
-        if weeksWereAView {
-            try await connection.execute(
-                "INSERT INTO price_weeks_v1 SELECT \(Self.weekFigures) GROUP BY \(Self.weekGroup)")
-        }
+        if !closedWeeksExisted { try await connection.execute(Self.fillClosedWeeks) }
+        // The newest week as a function: the planner evaluates it when it estimates a scan (a
+        // subquery would be a parameter it guesses a third of the table for, and scan it all).
+        let schema = try await connection.query("SELECT current_schema()").scalar(String.self)
+        try await connection.execute(
+            """
+            CREATE OR REPLACE FUNCTION price_newest_week_v1() RETURNS timestamptz
+            LANGUAGE sql STABLE PARALLEL SAFE
+            AS $$ SELECT date_trunc('week', max(at) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' FROM \(identifier: schema).price_observations_v1 $$
+            """)
+        // The kept weeks, and the newest week computed from its observations on each query (by
+        // the index on at).
+        try await connection.execute(
+            """
+            CREATE OR REPLACE VIEW price_weeks_v1 AS
+            SELECT * FROM price_closed_weeks_v1
+            UNION ALL
+            SELECT \(Self.weekFigures) WHERE o.at >= price_newest_week_v1() GROUP BY \(Self.weekGroup)
+            """)
         // Every (skill, currency) with an observation has a row; the slope needs 2 clearing weeks
         // with n ≥ 5, and the price-war conditions are tested on the published (rounded) values.
+        // One pair at a time (LATERAL), so a skill filter reaches the newest week's index scan.
         try await connection.execute(
             """
             CREATE OR REPLACE VIEW price_trends_v1 AS
-            WITH pairs AS (SELECT DISTINCT skill, currency FROM price_weeks_v1),
-            clearing AS (
-                SELECT skill, currency, week_start, median,
-                       row_number() OVER (PARTITION BY skill, currency ORDER BY week_start DESC) AS recency
-                FROM price_weeks_v1 WHERE series = 'clearing' AND n >= 5
-            ), recent AS (SELECT * FROM clearing WHERE recency <= 8),
-            slopes AS (
-                SELECT a.skill, a.currency,
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY ((b.median - a.median) / (extract(epoch FROM b.week_start - a.week_start) / 604800))::float8) AS slope
-                FROM recent a JOIN recent b ON a.skill = b.skill AND a.currency = b.currency AND b.week_start > a.week_start
-                GROUP BY a.skill, a.currency
-            ), latest AS (SELECT skill, currency, median, week_start FROM recent WHERE recency = 1),
-            weeks_counted AS (SELECT skill, currency, count(*)::int AS weeks FROM recent GROUP BY 1, 2),
-            bid_ratio AS (
-                SELECT DISTINCT ON (skill, currency) skill, currency, to_budget_median
-                FROM price_weeks_v1 WHERE series = 'bid' ORDER BY skill, currency, week_start DESC
-            ),
-            crowding AS (
-                SELECT b.skill, b.currency, b.week_start, b.n::float8 / g.n AS bids_per_gig
-                FROM price_weeks_v1 b
-                JOIN price_weeks_v1 g ON g.series = 'budget' AND g.skill = b.skill AND g.currency = b.currency AND g.week_start = b.week_start
-                WHERE b.series = 'bid'
-            ), crowding_recent AS (
-                SELECT *, row_number() OVER (PARTITION BY skill, currency ORDER BY week_start DESC) AS recency FROM crowding
-            ), crowding_slope AS (
-                SELECT a.skill, a.currency,
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY (b.bids_per_gig - a.bids_per_gig) / (extract(epoch FROM b.week_start - a.week_start)::float8 / 604800)) AS slope
-                FROM crowding_recent a JOIN crowding_recent b ON a.skill = b.skill AND a.currency = b.currency AND b.week_start > a.week_start
-                WHERE a.recency <= 8 AND b.recency <= 8
-                GROUP BY a.skill, a.currency
-            ), published AS (
-                SELECT p.skill, p.currency, coalesce(w.weeks, 0) AS weeks_used, l.median AS latest_clearing_median,
-                       round((100 * s.slope / nullif(l.median, 0))::numeric, 2) AS slope_pct_per_week,
-                       r.to_budget_median AS bid_to_budget_median,
-                       round(c.slope::numeric, 3) AS bids_per_gig_slope
-                FROM pairs p
-                LEFT JOIN weeks_counted w USING (skill, currency)
-                LEFT JOIN latest l USING (skill, currency)
-                LEFT JOIN slopes s USING (skill, currency)
-                LEFT JOIN bid_ratio r USING (skill, currency)
-                LEFT JOIN crowding_slope c USING (skill, currency)
-            )
-            SELECT skill, currency, weeks_used, latest_clearing_median, slope_pct_per_week, bid_to_budget_median,
-                   bids_per_gig_slope,
-                   coalesce(slope_pct_per_week <= -2 AND bid_to_budget_median < 0.75 AND bids_per_gig_slope > 0, false) AS price_war,
+            SELECT p.skill, p.currency, t.weeks_used, t.latest_clearing_median, t.slope_pct_per_week,
+                   t.bid_to_budget_median, t.bids_per_gig_slope,
+                   coalesce(t.slope_pct_per_week <= -2 AND t.bid_to_budget_median < 0.75 AND t.bids_per_gig_slope > 0, false) AS price_war,
                    array_remove(ARRAY[
-                       CASE WHEN slope_pct_per_week <= -2 THEN 'clearing prices falling ' || round(slope_pct_per_week, 1) || ' %/week' END,
-                       CASE WHEN bid_to_budget_median < 0.75 THEN 'bids at ' || round(bid_to_budget_median * 100) || ' % of budget' END,
-                       CASE WHEN bids_per_gig_slope > 0 THEN 'bids per gig rising' END
+                       CASE WHEN t.slope_pct_per_week <= -2 THEN 'clearing prices falling ' || round(t.slope_pct_per_week, 1) || ' %/week' END,
+                       CASE WHEN t.bid_to_budget_median < 0.75 THEN 'bids at ' || round(t.bid_to_budget_median * 100) || ' % of budget' END,
+                       CASE WHEN t.bids_per_gig_slope > 0 THEN 'bids per gig rising' END
                    ], NULL) AS reasons
-            FROM published
+            FROM (SELECT DISTINCT skill, currency FROM price_weeks_v1) p
+            CROSS JOIN LATERAL (
+                WITH w AS MATERIALIZED (
+                    SELECT series, week_start, n, median, to_budget_median FROM price_weeks_v1
+                    WHERE skill = p.skill AND currency = p.currency
+                ), recent AS MATERIALIZED (
+                    SELECT week_start, median FROM w WHERE series = 'clearing' AND n >= 5 ORDER BY week_start DESC LIMIT 8
+                ), crowding AS MATERIALIZED (
+                    SELECT b.week_start, b.n::float8 / g.n AS bids_per_gig
+                    FROM w b JOIN w g ON g.series = 'budget' AND g.week_start = b.week_start
+                    WHERE b.series = 'bid' ORDER BY b.week_start DESC LIMIT 8
+                ), figures AS (
+                    SELECT (SELECT count(*)::int FROM recent) AS weeks_used,
+                           (SELECT median FROM recent ORDER BY week_start DESC LIMIT 1) AS latest,
+                           (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ((b.median - a.median) / (extract(epoch FROM b.week_start - a.week_start) / 604800))::float8)
+                            FROM recent a JOIN recent b ON b.week_start > a.week_start) AS slope,
+                           (SELECT to_budget_median FROM w WHERE series = 'bid' ORDER BY week_start DESC LIMIT 1) AS bid_to_budget_median,
+                           (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY (b.bids_per_gig - a.bids_per_gig) / (extract(epoch FROM b.week_start - a.week_start)::float8 / 604800))
+                            FROM crowding a JOIN crowding b ON b.week_start > a.week_start) AS crowding_slope
+                )
+                SELECT weeks_used, latest AS latest_clearing_median,
+                       round((100 * slope / nullif(latest, 0))::numeric, 2) AS slope_pct_per_week,
+                       bid_to_budget_median, round(crowding_slope::numeric, 3) AS bids_per_gig_slope
+                FROM figures
+            ) t
             """)
         try await connection.execute(
             """
@@ -218,6 +214,10 @@ public struct PriceTrendsProjector: MarketplaceProjector {
                 continue
             }
         }
+        guard !budgets.isEmpty || !offers.isEmpty || !revised.isEmpty else { return }
+        // The newest week before this batch: the weeks before it are kept, it is computed on read.
+        let newestBefore =
+            try await connection.query(Self.newestWeek).first?.decode(Date?.self, at: 0) ?? nil
         var touched = Set<WeekKey>()
         if !budgets.isEmpty {
             let rows = try await connection.query(
@@ -262,25 +262,55 @@ public struct PriceTrendsProjector: MarketplaceProjector {
             ).rows
             try touched.formUnion(rows.map(WeekKey.init))
         }
-        guard !touched.isEmpty else { return }
-        // The weeks this batch changed, each recomputed whole from its observations: a week's
-        // figures then equal the fold's (and the former view's) whatever the batches were.
-        let keys = touched.sorted()
-        try await connection.execute(
-            """
-            INSERT INTO price_weeks_v1
-            SELECT \(Self.weekFigures)
-            JOIN unnest(\(keys.map(\.series))::text[], \(keys.map(\.skill))::text[], \(keys.map(\.currency))::text[],
-                        \(keys.map(\.weekStart))::timestamptz[]) AS t(series, skill, currency, week_start)
-              ON o.series = t.series AND o.skill = t.skill AND o.currency = t.currency
-             AND o.at >= t.week_start AND o.at < t.week_start + interval '168 hours'
-            GROUP BY \(Self.weekGroup)
-            ON CONFLICT (skill, currency, week_start, series) DO UPDATE
-            SET iso_week = EXCLUDED.iso_week, n = EXCLUDED.n, p10 = EXCLUDED.p10, p25 = EXCLUDED.p25,
-                median = EXCLUDED.median, p75 = EXCLUDED.p75, p90 = EXCLUDED.p90, mean = EXCLUDED.mean,
-                to_budget_median = EXCLUDED.to_budget_median, lowball_share = EXCLUDED.lowball_share
-            """)
+        guard let newest = ([newestBefore].compactMap { $0 } + touched.map(\.weekStart)).max() else { return }
+        // Each kept week this batch changed, recomputed whole from its observations: its figures
+        // then equal the fold's (and the formulas') whatever the batches were. The newest week
+        // is computed on read, so the busiest week costs the writers nothing; when a batch starts
+        // a newer week, the one it closes is kept.
+        let keys = touched.filter { $0.weekStart < newest }.sorted()
+        if !keys.isEmpty {
+            try await connection.execute(
+                """
+                INSERT INTO price_closed_weeks_v1
+                SELECT \(Self.weekFigures)
+                JOIN unnest(\(keys.map(\.series))::text[], \(keys.map(\.skill))::text[], \(keys.map(\.currency))::text[],
+                            \(keys.map(\.weekStart))::timestamptz[]) AS t(series, skill, currency, week_start)
+                  ON o.series = t.series AND o.skill = t.skill AND o.currency = t.currency
+                 AND o.at >= t.week_start AND o.at < t.week_start + interval '168 hours'
+                GROUP BY \(Self.weekGroup)
+                \(Self.replaceWeek)
+                """)
+        }
+        if let closed = newestBefore, closed < newest {
+            try await connection.execute(
+                """
+                INSERT INTO price_closed_weeks_v1
+                SELECT \(Self.weekFigures)
+                WHERE o.at >= \(closed)::timestamptz AND o.at < \(closed)::timestamptz + interval '168 hours'
+                GROUP BY \(Self.weekGroup)
+                \(Self.replaceWeek)
+                """)
+        }
     }
+
+    /// A recomputed week replaces the kept one.
+    static let replaceWeek: SQL = """
+        ON CONFLICT (skill, currency, week_start, series) DO UPDATE
+        SET iso_week = EXCLUDED.iso_week, n = EXCLUDED.n, p10 = EXCLUDED.p10, p25 = EXCLUDED.p25,
+            median = EXCLUDED.median, p75 = EXCLUDED.p75, p90 = EXCLUDED.p90, mean = EXCLUDED.mean,
+            to_budget_median = EXCLUDED.to_budget_median, lowball_share = EXCLUDED.lowball_share
+        """
+
+    /// Monday 00:00 UTC of the newest week with an observation (NULL: none), by the index on `at`.
+    static let newestWeek: SQL = """
+        SELECT date_trunc('week', max(at) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' FROM price_observations_v1
+        """
+
+    /// Every week before the newest, from the observations (the fold; a deployment's first start).
+    static let fillClosedWeeks: SQL = """
+        INSERT INTO price_closed_weeks_v1
+        SELECT \(weekFigures) WHERE o.at < (\(newestWeek)) GROUP BY \(weekGroup)
+        """
 
     /// One week of one series, skill and currency: a row of `price_weeks_v1`.
     struct WeekKey: Hashable, Comparable {
