@@ -9,8 +9,9 @@ import PQ
 /// never mix: every figure is per currency.
 ///
 /// The projector keeps the observations (`read_models.price_observations_v1`) and, from them,
-/// the weekly figures (`price_weeks_v1`, a table: each batch recomputes the weeks it touched, so
-/// a query reads a few rows per skill however long the log); the views compute from those:
+/// the figures of every week before the newest (`price_closed_weeks_v1`: each batch recomputes
+/// the kept weeks it touched), so a query reads a few kept rows per skill plus the newest week's
+/// observations, however long the log; the views compute:
 /// - `price_weeks_v1`: n, p10, p25, median, p75, p90, mean (minor units, 1 decimal), bid ÷
 ///   budget median and the lowball share (bids under half the gig's budget min), per series;
 /// - `price_trends_v1`: per skill and currency with any observation, the Theil–Sen slope of the
