@@ -101,6 +101,10 @@ public struct PriceTrendsProjector: MarketplaceProjector {
         // The newest week as a function: the planner evaluates it when it estimates a scan (a
         // subquery would be a parameter it guesses a third of the table for, and scan it all).
         let schema = try await connection.query("SELECT current_schema()").scalar(String.self)
+        // Two daemons starting at once would replace the function together, and one would fail
+        // ("tuple concurrently updated"): a function, unlike a view, is not locked by its
+        // replacement. They take turns for the rest of their transactions.
+        try await connection.execute("SELECT pg_advisory_xact_lock(hashtext('gigledger.price_newest_week_v1'))")
         try await connection.execute(
             """
             CREATE OR REPLACE FUNCTION price_newest_week_v1() RETURNS timestamptz

@@ -258,7 +258,7 @@ struct ReadContractRecomputeTests {
     @Test func theJSONContractPagesAndOneTimestampType() async throws {
         let market = try await Self.market("jsoncontract")
         let pool = market.pool
-        // One timestamp type: week_start is timestamptz in both week views.
+        // One timestamp type: week_start is timestamptz in both week views and the kept weeks.
         let types = try await pool.query(
             """
             SELECT table_name::text, data_type::text FROM information_schema.columns
@@ -267,7 +267,8 @@ struct ReadContractRecomputeTests {
         ).rows.map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1))" }
         #expect(
             types == [
-                "competition_skill_weeks_v1 timestamp with time zone", "price_weeks_v1 timestamp with time zone",
+                "competition_skill_weeks_v1 timestamp with time zone",
+                "price_closed_weeks_v1 timestamp with time zone", "price_weeks_v1 timestamp with time zone",
             ])
 
         // Pages: walking a list with a small limit gives exactly the one-page list.
