@@ -4,7 +4,8 @@ import Marketplace
 /// Makes copy k of an exported market (`gigctl export` NDJSON) a market of its own rather than a
 /// twin of the source: what the match score and the price series depend on is varied,
 /// deterministically from (k, the entity's id in the source), and every event stays valid for its
-/// type. Copy 0 is the source unchanged.
+/// type. Copy 0 is the source unchanged. (Ids are not changed here: `gigbench scale` gives every
+/// copy, copy 0 included, UUIDs of its own after this.)
 ///
 /// What varies, per copy k:
 /// - per freelancer: the hourly rate (`FreelancerRegistered`, `RateChanged`) and the minimum budget

@@ -16,7 +16,7 @@ import Simulation
 /// - p50/p99 of matching candidates, competition of a gig, price trends and a stream read by id;
 /// - disk size of the database and the log.
 ///
-/// Copy 0 is the source as it is. Copy k > 0 is a market of its own: what the score and the price
+/// Copy 0 holds the source's values as they are. Copy k > 0 is a market of its own: what the score and the price
 /// series depend on (levels, rates, hours, budgets, bids, ratings) varied from (k, entity id) by
 /// `MarketCopies` (with `twins`, not: copies are the source's values, as before), then every
 /// UUID's first four hex digits replaced by k (so streams, ids and command ids are its own) and its
@@ -112,10 +112,9 @@ enum ScaleBench {
                 var rewriting = Duration.zero
                 for line in lines {
                     let start = ContinuousClock.now
-                    if k == 0 {
-                        chunk.append(contentsOf: line)
-                        chunk.append(0x0A)
-                    } else if let varied = try copies?.vary(line, copy: k) {
+                    // Copy 0 too has its UUIDs' first digits set (to 0000): kept as they are, a
+                    // source id that happens to start with k's digits would collide in copy k.
+                    if let varied = try copies?.vary(line, copy: k) {
                         rewrite(varied[...], copy: k, shift: shift, into: &chunk)
                     } else {
                         rewrite(line, copy: k, shift: shift, into: &chunk)
