@@ -132,7 +132,7 @@ struct MarketCopiesTests {
 
         // Copy 1 imports into a fresh log, which then holds its events.
         let target = EventStore(pool: try await TestDatabase.fresh("mccopy"))
-        let bytes = one.flatMap { $0 + [0x0A] }
+        let bytes: [UInt8] = one.flatMap { $0 + [UInt8(0x0A)] }
         let report = try await target.importLog { writer in
             try bytes.withUnsafeBytes { try writer.write($0) }
         }
