@@ -139,7 +139,7 @@ let package = Package(
         // Benchmark harness (scripts/bench): the log against raw INSERT baselines.
         .executableTarget(
             name: "gigbench",
-            dependencies: ["PQ", "EventStore", "GigLedger", "Marketplace", "Projections"],
+            dependencies: ["PQ", "EventStore", "GigLedger", "Marketplace", "Projections", "Simulation"],
             swiftSettings: strict
         ),
         // Test-only helpers: a database per suite, cloned from a migrated template.

@@ -2,6 +2,7 @@ import EventStore
 import Foundation
 import PQ
 import Projections
+import Simulation
 
 /// `gigbench scale`: one log grown to each of the given sizes (e.g. 1M, then 10M events) from
 /// copies of a simulated market (a `gigctl export` of `gigctl simulate`), and at each size, each
@@ -15,16 +16,21 @@ import Projections
 /// - p50/p99 of matching candidates, competition of a gig, price trends and a stream read by id;
 /// - disk size of the database and the log.
 ///
-/// Copy k of the market has every UUID's first four hex digits replaced by k (so streams, ids
-/// and command ids are its own) and its positions shifted by k × the source's head; each copy
-/// is loaded with `EventStore.importLog` (COPY, one transaction per copy).
+/// Copy 0 holds the source's values as they are. Copy k > 0 is a market of its own: what the score and the price
+/// series depend on (levels, rates, hours, budgets, bids, ratings) varied from (k, entity id) by
+/// `MarketCopies` (with `twins`, not: copies are the source's values, as before), then every
+/// UUID's first four hex digits replaced by k (so streams, ids and command ids are its own) and its
+/// positions shifted by k × the source's head; each copy is loaded with `EventStore.importLog`
+/// (COPY, one transaction per copy).
 enum ScaleBench {
     struct Source {
         let lines: [ArraySlice<UInt8>]
         let head: Int64
+        /// nil: copies are twins of the source (`--twins`).
+        let copies: MarketCopies?
     }
 
-    static func load(_ path: String) throws -> Source {
+    static func load(_ path: String, twins: Bool = false) throws -> Source {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw BenchError("cannot read \(path): make it with gigctl simulate, then gigctl export")
         }
@@ -32,20 +38,23 @@ enum ScaleBench {
         let lines = bytes.split(separator: UInt8(ascii: "\n")).filter { !$0.isEmpty }
         let head = lines.compactMap { position(in: $0) }.max() ?? 0
         guard head > 0 else { throw BenchError("\(path) holds no `gigctl export` lines") }
-        return Source(lines: lines, head: head)
+        return Source(lines: lines, head: head, copies: twins ? nil : MarketCopies(sourceLines: lines))
     }
 
-    static let positionKey = Array(#""position": "#.utf8)
+    static let positionKey = Array(#""position":"#.utf8)
 
-    /// The value of `"position": N` in an export line, and where its digits are.
+    /// The value of `"position": N` in an export line (or `"position":N`, as a line varied by
+    /// `MarketCopies` is written), and where its digits are.
     static func positionRange(in line: ArraySlice<UInt8>) -> Range<Int>? {
         let key = positionKey
         var i = line.startIndex
         while i + key.count < line.endIndex {
             if line[i] == key[0], line[i..<(i + key.count)].elementsEqual(key) {
-                var end = i + key.count
+                var start = i + key.count
+                while start < line.endIndex, line[start] == UInt8(ascii: " ") { start += 1 }
+                var end = start
                 while end < line.endIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(line[end]) { end += 1 }
-                return (i + key.count)..<end
+                return start..<end
             }
             i += 1
         }
@@ -87,6 +96,7 @@ enum ScaleBench {
     /// Grows the log to at least `size` events with copies of `source`, each with its UUIDs and
     /// positions made its own, imported with COPY; then `VACUUM ANALYZE`s it.
     static func grow(_ store: EventStore, source: Source, to size: Int) async throws {
+        let copies = source.copies
         let pool = store.pool
         while true {
             let head = try await pool.query("SELECT coalesce(max(global_position), 0)::int8 FROM ledger.events")
@@ -95,20 +105,40 @@ enum ScaleBench {
             let k = Int((head + source.head - 1) / source.head)
             let shift = Int64(k) * source.head
             let lines = source.lines
+            let importStart = ContinuousClock.now
             _ = try await store.importLog(allowNonEmpty: true) { writer in
                 var chunk: [UInt8] = []
                 chunk.reserveCapacity(1 << 21)
+                var rewriting = Duration.zero
                 for line in lines {
-                    rewrite(line, copy: k, shift: shift, into: &chunk)
+                    let start = ContinuousClock.now
+                    // Copy 0 too has its UUIDs' first digits set (to 0000): kept as they are, a
+                    // source id that happens to start with k's digits would collide in copy k.
+                    if let varied = try copies?.vary(line, copy: k) {
+                        rewrite(varied[...], copy: k, shift: shift, into: &chunk)
+                    } else {
+                        rewrite(line, copy: k, shift: shift, into: &chunk)
+                    }
+                    rewriting += start.duration(to: .now)
                     if chunk.count >= 1 << 20 {
                         try chunk.withUnsafeBytes { try writer.write($0) }
                         chunk.removeAll(keepingCapacity: true)
                     }
                 }
                 if !chunk.isEmpty { try chunk.withUnsafeBytes { try writer.write($0) } }
+                FileHandle.standardError.write(
+                    Data(
+                        String(
+                            format: "  copy %d rewritten at %.0f lines/s (%.1f s of its import)\n", k,
+                            Double(lines.count) / max(1e-9, secondsOf(rewriting)), secondsOf(rewriting)
+                        ).utf8))
             }
             FileHandle.standardError.write(
-                Data("  copy \(k) imported: head \(shift + source.head), load \(loadAverage())\n".utf8))
+                Data(
+                    (String(
+                        format: "  copy %d imported: head %lld, %.0f events/s, load ", k, shift + source.head,
+                        Double(lines.count) / max(1e-9, secondsOf(importStart.duration(to: .now)))
+                    ) + "\(loadAverage())\n").utf8))
         }
         try await pool.query("VACUUM ANALYZE ledger.events")
     }
@@ -119,9 +149,9 @@ enum ScaleBench {
 
     static func run(
         config base: ConnectionConfig, database: String, source path: String, sizes: [Int], seconds: Double,
-        rounds: Int, rebuild: Bool, fresh: Bool
+        rounds: Int, rebuild: Bool, fresh: Bool, twins: Bool = false, queries: Int = 200, querySeconds: Double = 60
     ) async throws {
-        let source = try load(path)
+        let source = try load(path, twins: twins)
         // Streams of this run's append rounds: a database grown by an earlier run already has theirs.
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         if fresh {
@@ -138,7 +168,7 @@ enum ScaleBench {
         )
         let version = try await pool.query("SELECT current_setting('server_version')").scalar(String.self)
         print(
-            "### gigbench scale — \(database), PostgreSQL \(version), source \(path) (\(source.lines.count) events, head \(source.head)), \(ISO8601DateFormatter().string(from: Date()))"
+            "### gigbench scale — \(database), PostgreSQL \(version), source \(path) (\(source.lines.count) events, head \(source.head)), copies \(twins ? "twins of it (--twins)" : "varied (MarketCopies)"), queries per kind: \(queries) or \(Int(querySeconds)) s, \(ISO8601DateFormatter().string(from: Date()))"
         )
         print("")
         print(
@@ -147,7 +177,7 @@ enum ScaleBench {
         print("|---:|---|---|---|---|---|---|---|---|---|")
         fflush(nil)
         for size in sizes {
-            // Grow the log to `size` with copies of the market.
+            // Grow the log to `size` with copies of the market (size 0: measure it as it is).
             let growStart = ContinuousClock.now
             try await grow(store, source: source, to: size)
             FileHandle.standardError.write(
@@ -249,30 +279,37 @@ enum ScaleBench {
             let competitionReads = Competition(pool: pool)
             let prices = Prices(pool: pool)
             func millis(_ since: ContinuousClock.Instant) -> Double { secondsOf(since.duration(to: .now)) * 1000 }
-            for n in 0..<200 {
-                if !gigs.isEmpty {
-                    var t = ContinuousClock.now
+            // Each kind of query on its own, up to `queries` of them or `querySeconds` (a slow kind
+            // must not hold the run for tens of minutes); the cells say how many ran.
+            func timed(_ query: (Int) async throws -> Void) async throws -> [Double] {
+                var times: [Double] = []
+                let start = ContinuousClock.now
+                for n in 0..<queries {
+                    if n > 0, secondsOf(start.duration(to: .now)) >= querySeconds { break }
+                    let t = ContinuousClock.now
+                    try await query(n)
+                    times.append(millis(t))
+                }
+                return times
+            }
+            if !gigs.isEmpty {
+                candidates = try await timed { n in
                     _ = try await matching.candidates(forGig: gigs[(n * 7919) % gigs.count], k: 10)
-                    candidates.append(millis(t))
-                    t = ContinuousClock.now
+                }
+                competition = try await timed { n in
                     _ = try await competitionReads.gig(gigs[(n * 104_729) % gigs.count])
-                    competition.append(millis(t))
                 }
-                var t = ContinuousClock.now
-                _ = try await prices.trends(skill: skills[n % skills.count])
-                trends.append(millis(t))
-                if !streams.isEmpty {
-                    t = ContinuousClock.now
-                    _ = try await store.readStream(streams[(n * 31) % streams.count])
-                    streamReads.append(millis(t))
-                }
+            }
+            trends = try await timed { n in _ = try await prices.trends(skill: skills[n % skills.count]) }
+            if !streams.isEmpty {
+                streamReads = try await timed { n in _ = try await store.readStream(streams[(n * 31) % streams.count]) }
             }
             func p(_ values: [Double]) -> String {
                 values.isEmpty
                     ? "–"
                     : String(
-                        format: "%.1f / %.1f", ProjectionBench.percentile(values, 0.5),
-                        ProjectionBench.percentile(values, 0.99))
+                        format: "%.1f / %.1f (%d)", ProjectionBench.percentile(values, 0.5),
+                        ProjectionBench.percentile(values, 0.99), values.count)
             }
             let sizes =
                 try await pool.query(

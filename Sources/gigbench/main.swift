@@ -40,7 +40,7 @@ struct Options {
                         + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S] [--reuse] [--database NAME (a market already built, e.g. scripts/bench-scale's)]\n"
                         + "       gigbench rebuild [--database NAME] [--batch-size N]   (engine rebuild of all projections vs COPY; a log of gigctl simulate --scale large)\n"
                         + "       gigbench partitions [--seconds S] [--writers N] [--partition-size N] [--rounds N] [--database-url URL]   (appends and gap-safe reads, partitioned vs unpartitioned log)\n"
-                        + "       gigbench scale --source EXPORT.ndjson [--database NAME] [--sizes 1000000,10000000] [--fresh] [--no-rebuild] [--seconds S] [--rounds N] [--database-url URL]   (scripts/bench-scale: one log grown to each size, every rate beside its baseline)\n"
+                        + "       gigbench scale --source EXPORT.ndjson [--database NAME] [--sizes 1000000,10000000 | head] [--fresh] [--no-rebuild] [--twins] [--queries N] [--query-seconds S] [--seconds S] [--rounds N] [--database-url URL]   (scripts/bench-scale: one log grown to each size, every rate beside its baseline)\n"
                         + "       gigbench apply [--batches 2000,5000] [--database-url URL]   (each projector applied from zero, on a log already there)\n"
                         + "       gigbench http-baseline [--clients N] [--pool-size N] [--seconds S] [--database-url URL]   (scripts/bench-http: the library side of the HTTP command figures)\n"
                         + "       gigbench sse --port P --token T [--subscribers N] [--rate R] [--seconds S] [--server-pid PID] [--database-url URL]   (scripts/bench-http: SSE fan-out latency)\n"
@@ -171,9 +171,14 @@ if CommandLine.arguments.dropFirst().first == "scale" {
         }
         try await ScaleBench.run(
             config: config, database: value("--database") ?? "gigledger_scale", source: source,
-            sizes: (value("--sizes") ?? "1000000,10000000").split(separator: ",").compactMap { Int($0) },
+            // `--sizes head`: measure the database as it is, without growing it.
+            sizes: (value("--sizes") ?? "1000000,10000000").split(separator: ",").compactMap {
+                $0 == "head" ? 0 : Int($0)
+            },
             seconds: Double(value("--seconds") ?? "") ?? 5, rounds: Int(value("--rounds") ?? "") ?? 2,
-            rebuild: !args.contains("--no-rebuild"), fresh: args.contains("--fresh"))
+            rebuild: !args.contains("--no-rebuild"), fresh: args.contains("--fresh") && value("--sizes") != "head",
+            twins: args.contains("--twins"), queries: Int(value("--queries") ?? "") ?? 200,
+            querySeconds: Double(value("--query-seconds") ?? "") ?? 60)
     } catch {
         FileHandle.standardError.write(Data("gigbench scale: \(error)\n".utf8))
         exit(1)
