@@ -97,9 +97,9 @@ public struct PriceTrendsProjector: MarketplaceProjector {
                 CONSTRAINT price_closed_weeks_v1_pkey PRIMARY KEY (skill, currency, week_start, series)
             )
             """)
-        if !closedWeeksExisted { try await connection.execute(Self.fillClosedWeeks) }
-        // The newest week as a function: the planner evaluates it when it estimates a scan (a
-        // subquery would be a parameter it guesses a third of the table for, and scan it all).
+        // The newest week, defined once, as a function: the batches, the fold and the view read
+        // it, and the planner evaluates it when it estimates a scan (a subquery would be a
+        // parameter it guesses a third of the table for, and scan it all).
         let schema = try await connection.query("SELECT current_schema()").scalar(String.self)
         // Two daemons starting at once would replace the function together, and one would fail
         // ("tuple concurrently updated"): a function, unlike a view, is not locked by its
@@ -111,14 +111,18 @@ public struct PriceTrendsProjector: MarketplaceProjector {
             LANGUAGE sql STABLE PARALLEL SAFE
             AS $$ SELECT date_trunc('week', max(at) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' FROM \(identifier: schema).price_observations_v1 $$
             """)
+        if !closedWeeksExisted { try await connection.execute(Self.fillClosedWeeks) }
         // The kept weeks, and the newest week computed from its observations on each query (by
-        // the index on at).
+        // the index on at). The bound twice: the call for the planner's estimate, the subquery
+        // (computed once) so that a scan that filters rows does not call the function per row.
         try await connection.execute(
             """
             CREATE OR REPLACE VIEW price_weeks_v1 AS
             SELECT * FROM price_closed_weeks_v1
             UNION ALL
-            SELECT \(Self.weekFigures) WHERE o.at >= price_newest_week_v1() GROUP BY \(Self.weekGroup)
+            SELECT \(Self.weekFigures)
+            WHERE o.at >= price_newest_week_v1() AND o.at >= (SELECT price_newest_week_v1())
+            GROUP BY \(Self.weekGroup)
             """)
         // Every (skill, currency) with an observation has a row; the slope needs 2 clearing weeks
         // with n ≥ 5, and the price-war conditions are tested on the published (rounded) values.
@@ -222,7 +226,7 @@ public struct PriceTrendsProjector: MarketplaceProjector {
         guard !budgets.isEmpty || !offers.isEmpty || !revised.isEmpty else { return }
         // The newest week before this batch: the weeks before it are kept, it is computed on read.
         let newestBefore =
-            try await connection.query(Self.newestWeek).first?.decode(Date?.self, at: 0) ?? nil
+            try await connection.query("SELECT price_newest_week_v1()").first?.decode(Date?.self, at: 0) ?? nil
         var touched = Set<WeekKey>()
         if !budgets.isEmpty {
             let rows = try await connection.query(
@@ -306,15 +310,10 @@ public struct PriceTrendsProjector: MarketplaceProjector {
             to_budget_median = EXCLUDED.to_budget_median, lowball_share = EXCLUDED.lowball_share
         """
 
-    /// Monday 00:00 UTC of the newest week with an observation (NULL: none), by the index on `at`.
-    static let newestWeek: SQL = """
-        SELECT date_trunc('week', max(at) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' FROM price_observations_v1
-        """
-
     /// Every week before the newest, from the observations (the fold; a deployment's first start).
     static let fillClosedWeeks: SQL = """
         INSERT INTO price_closed_weeks_v1
-        SELECT \(weekFigures) WHERE o.at < (\(newestWeek)) GROUP BY \(weekGroup)
+        SELECT \(weekFigures) WHERE o.at < (SELECT price_newest_week_v1()) GROUP BY \(weekGroup)
         """
 
     /// One week of one series, skill and currency: a row of `price_weeks_v1`.
