@@ -79,13 +79,17 @@ extension MarketplaceService {
         guard let first = batch.first, let stream = try? StreamName(validating: first.command.stream.name) else {
             return outcomes
         }
+        // The gig as the batch leaves it, when every append of the batch stored its events.
+        let after: (state: GigState, version: Int64)?
         do throws(CommandError) {
-            outcomes = try await store.withStreamLock([stream]) {
-                connection throws(CommandError) -> [HotStreamBatches.Outcome] in
+            (outcomes, after) = try await store.withStreamLock([stream]) {
+                connection throws(CommandError) -> ([HotStreamBatches.Outcome], (GigState, Int64)?) in
                 var outcomes = outcomes
                 var accepted: [(index: Int, request: AppendRequest, plan: AppendPlan)] = []
+                var state = GigDecider.initialState
+                var version: Int64 = 0
                 do {
-                    var (state, version) = try await self.load(GigDecider.self, first.command.stream, on: connection)
+                    (state, version) = try await self.load(GigDecider.self, first.command.stream, on: connection)
                     for (index, item) in batch.enumerated() {
                         let command = try await self.withFacts(item.command, on: connection)
                         let decision: GigDecision
@@ -136,7 +140,11 @@ extension MarketplaceService {
                             commandId: item.request.commandId,
                             events: item.plan.describe(stored), duplicate: stored.duplicate, attempts: 1))
                 }
-                return outcomes
+                let allStored = results.allSatisfy { (try? $0.get().duplicate) == false }
+                return (outcomes, allStored ? (state, version) : nil)
+            }
+            if let after {
+                cache.put(Self.cacheKey(GigDecider.self, first.command.stream), after.state, version: after.version)
             }
         } catch {
             // Nothing of the batch is known to be stored: each command goes on its own (its

@@ -6,6 +6,8 @@ import PQ
 
 /// Handles marketplace commands: load the stream, fold it, decide, append expecting the version
 /// read; on a version conflict re-read and decide again (bounded). Idempotent by command id.
+/// A stream's state as this service's last append left it is cached and trusted for the next
+/// command (its append's expected version catches a state that fell behind the log).
 public final class MarketplaceService: Sendable {
     /// The event store it reads streams from and appends to.
     public let store: EventStore
@@ -69,6 +71,11 @@ public final class MarketplaceService: Sendable {
             actor: context.actor.description, commandId: context.commandID.uuid,
             correlationId: correlationId, causationId: causationId)
         var attempt = 0
+        // Lost a race: later attempts take turns on the stream's lock.
+        var takeTurns = false
+        // The first decision trusts a cached state without reading the stream (the append's
+        // expected version catches one that fell behind); after such a miss it reads.
+        var trustCache = true
         while true {
             attempt += 1
             if attempt == 1, case .gig(let gigCommand) = command, cache.isHot(command.stream.name) {
@@ -80,7 +87,7 @@ public final class MarketplaceService: Sendable {
                 case .alone: break
                 }
             }
-            if attempt > 1 || cache.isHot(command.stream.name) {
+            if takeTurns || cache.isHot(command.stream.name) {
                 // Lost a race before (or others did on this stream just now): take a turn on the
                 // stream's lock, then read, decide and append in that transaction, so a hot
                 // stream serves its writers in order instead of letting them collide.
@@ -107,7 +114,7 @@ public final class MarketplaceService: Sendable {
             }
             let plan: AppendPlan
             do {
-                plan = try await planned(command)
+                plan = try await planned(command, trustingCache: trustCache)
             } catch {
                 // A repeat of a command that succeeded may now break a rule (its effect is there).
                 if !error.isStoreFailure, let earlier = try await firstResult(of: command, attempts: attempt) {
@@ -125,17 +132,26 @@ public final class MarketplaceService: Sendable {
                 let result = try await store.append(
                     AppendRequest(metadata: metadata, streams: plan.streams, prerequisites: plan.prerequisites))
                 vault.stored(plan.newKeys)
+                if !result.duplicate { plan.remember(in: cache) }
                 return CommandOutcome(
                     command: command.name, commandId: context.commandID.uuid,
                     events: plan.describe(result), duplicate: result.duplicate, attempts: attempt)
             } catch  where error.code == .wrongExpectedVersion && attempt < maxAttempts {
-                // Someone else appended since we read: decide again, now in turn (above).
                 forgetIfStale(error)
+                if plan.unverified && trustCache {
+                    // The cached state was behind the log (another process, or this one's locked
+                    // path, appended since): read the stream and decide again.
+                    trustCache = false
+                    continue
+                }
+                // Someone else appended since we read: decide again, now in turn (above).
                 cache.markHot(command.stream.name)
+                takeTurns = true
                 continue
             } catch  where attempt < maxAttempts && vault.refused(error) != nil {
                 // Another writer stored a different data key for a subject first (or the subject
                 // was forgotten): nothing was appended; decide again with what is stored.
+                takeTurns = true
                 continue
             } catch  where error.code == .wrongExpectedVersion {
                 throw CommandError(
@@ -162,12 +178,12 @@ public final class MarketplaceService: Sendable {
         let stream: StreamName
         do { stream = try StreamName(validating: command.stream.name) } catch { throw CommandError.store(error) }
         do throws(CommandError) {
-            let (outcome, newKeys) = try await store.withStreamLock([stream]) {
-                connection throws(CommandError) -> (LockedOutcome?, [String: Data]) in
+            let (outcome, plan) = try await store.withStreamLock([stream]) {
+                connection throws(CommandError) -> (LockedOutcome?, AppendPlan?) in
                 let plan = try await self.planned(command, on: connection)
                 // Nothing to append: answered after the transaction (the lookup of a first
                 // result takes a connection of its own, which must not wait on this lock).
-                if plan.streams.isEmpty { return (nil, [:]) }
+                if plan.streams.isEmpty { return (nil, nil) }
                 let result: AppendResult
                 do throws(EventStoreError) {
                     result = try await self.store.append(
@@ -182,11 +198,14 @@ public final class MarketplaceService: Sendable {
                         CommandOutcome(
                             command: command.name, commandId: metadata.commandId,
                             events: plan.describe(result), duplicate: result.duplicate, attempts: attempt)),
-                    plan.newKeys
+                    result.duplicate ? plan.forgettingState() : plan
                 )
             }
             // Committed: the new keys are stored.
-            vault.stored(newKeys)
+            if let plan {
+                vault.stored(plan.newKeys)
+                plan.remember(in: cache)
+            }
             guard let outcome else {
                 return .done(
                     try await firstResult(of: command, attempts: attempt)
@@ -255,6 +274,35 @@ public final class MarketplaceService: Sendable {
         var newKeys: [String: Data] = [:]
         /// Statements the append runs first (storing ``newKeys``).
         var prerequisites: [SQL] = []
+        /// Decided on a cached state that was not checked against the log (``planned(_:on:trustingCache:)``).
+        var unverified = false
+        /// The command's own stream as the append leaves it: cached once it commits, so the
+        /// stream's next command is decided without reading it back.
+        var after: (key: String, state: any Sendable, version: Int64)?
+
+        /// Caches ``after``; only for an append that stored this plan's events (not a duplicate).
+        func remember(in cache: StateCache) {
+            if let after { cache.put(after.key, after.state, version: after.version) }
+        }
+
+        /// This plan without ``after`` (its append was a repeat: the log holds other events).
+        func forgettingState() -> AppendPlan {
+            var plan = self
+            plan.after = nil
+            return plan
+        }
+
+        /// Sets ``after`` and ``unverified`` from the state `loaded` and the `events` appended to it.
+        mutating func folding<D: Decider>(
+            _ decider: D.Type, _ stream: MarketplaceStream, _ loaded: Loaded<D.State>, _ events: [D.Event]
+        ) {
+            unverified = !loaded.verified
+            after = (
+                MarketplaceService.cacheKey(D.self, stream), D.fold(events, from: loaded.state),
+                loaded.version + Int64(events.count)
+            )
+        }
+
         func describe(_ result: AppendResult) -> [CommandOutcome.Appended] {
             var types: [String: String] = [:]
             for group in streams {
@@ -274,9 +322,19 @@ public final class MarketplaceService: Sendable {
     /// ``decide(_:on:)`` with every failure as a ``CommandError``: a rule's refusal is
     /// ``CommandError/Code/rejected`` (or ``CommandError/Code/invalidCommand``), a store failure
     /// ``CommandError/store(_:)``.
-    func planned(_ command: MarketplaceCommand, on connection: Connection? = nil) async throws(CommandError)
-        -> AppendPlan
+    ///
+    /// `trustingCache` decides on a cached state without reading the stream first. Only an append
+    /// is taken from such a decision (its expected version is checked by the store); a refusal or
+    /// a decision to append nothing may come from a state that is behind, so those are decided
+    /// again on the log.
+    func planned(_ command: MarketplaceCommand, on connection: Connection? = nil, trustingCache: Bool = false)
+        async throws(CommandError) -> AppendPlan
     {
+        if trustingCache, let plan = try? await decide(command, on: connection, trustingCache: true),
+            !plan.streams.isEmpty
+        {
+            return plan
+        }
         do { return try await decide(command, on: connection) } catch {
             switch error {
             case let error as CommandError: throw error
@@ -289,40 +347,48 @@ public final class MarketplaceService: Sendable {
         }
     }
 
-    func decide(_ command: MarketplaceCommand, on connection: Connection? = nil) async throws -> AppendPlan {
+    func decide(_ command: MarketplaceCommand, on connection: Connection? = nil, trustingCache: Bool = false)
+        async throws -> AppendPlan
+    {
+        var appendPlan: AppendPlan
         switch command {
         case .freelancer(let command):
-            let loaded = try await load(FreelancerDecider.self, command.stream, on: connection)
+            let loaded = try await state(FreelancerDecider.self, command.stream, on: connection, trustingCache)
             let events = try FreelancerDecider.decide(command, loaded.state)
-            return try await plan(
+            appendPlan = try await plan(
                 [StreamWrite(stream: command.stream, events: events, registry: registry)],
                 versions: [command.stream: loaded.version],
                 owners: [command.stream: [.freelancer(command.freelancerID)]], at: command.context)
+            appendPlan.folding(FreelancerDecider.self, command.stream, loaded, events)
         case .client(let command):
-            let loaded = try await load(ClientDecider.self, command.stream, on: connection)
+            let loaded = try await state(ClientDecider.self, command.stream, on: connection, trustingCache)
             let events = try ClientDecider.decide(command, loaded.state)
-            return try await plan(
+            appendPlan = try await plan(
                 [StreamWrite(stream: command.stream, events: events, registry: registry)],
                 versions: [command.stream: loaded.version],
                 owners: [command.stream: [.client(command.clientID)]], at: command.context)
+            appendPlan.folding(ClientDecider.self, command.stream, loaded, events)
         case .gig(let command):
             let command = try await withFacts(command, on: connection)
-            let loaded = try await load(GigDecider.self, command.stream, on: connection)
+            let loaded = try await state(GigDecider.self, command.stream, on: connection, trustingCache)
             let decision = try GigDecider.decide(command, loaded.state)
-            return try await plan(
+            appendPlan = try await plan(
                 try decision.writes(in: registry), versions: [command.stream: loaded.version],
                 owners: Self.owners(of: command, in: loaded.state), at: command.context)
+            appendPlan.folding(GigDecider.self, command.stream, loaded, decision.gigEvents)
         case .contract(let command):
-            let loaded = try await load(ContractDecider.self, command.stream, on: connection)
+            let loaded = try await state(ContractDecider.self, command.stream, on: connection, trustingCache)
             let events = try ContractDecider.decide(command, loaded.state)
             // A contract's texts are about both parties: sealed for both (PersonalData.Field).
             let parties: [DataSubject] =
                 loaded.state.contract.map { [.client($0.clientID), .freelancer($0.freelancerID)] } ?? []
-            return try await plan(
+            appendPlan = try await plan(
                 [StreamWrite(stream: command.stream, events: events, registry: registry)],
                 versions: [command.stream: loaded.version],
                 owners: [command.stream: parties], at: command.context)
+            appendPlan.folding(ContractDecider.self, command.stream, loaded, events)
         }
+        return appendPlan
     }
 
     /// `command` with the facts from other aggregates it is decided on, read just before
@@ -364,6 +430,28 @@ public final class MarketplaceService: Sendable {
     /// The key of `stream`'s state folded by `decider` in ``cache``.
     static func cacheKey<D: Decider>(_ decider: D.Type, _ stream: MarketplaceStream) -> String {
         "\(D.self)/\(stream.name)"
+    }
+
+    /// A stream's folded state and the version it was folded to (0: no stream); `verified` when
+    /// the log was read up to that version just now.
+    struct Loaded<State> {
+        var state: State
+        var version: Int64
+        var verified: Bool
+    }
+
+    /// `stream`'s state: with `trustingCache`, a cached state as it is, without a read;
+    /// otherwise ``load(_:_:on:)``.
+    func state<D: Decider>(
+        _ decider: D.Type, _ stream: MarketplaceStream, on connection: Connection?, _ trustingCache: Bool
+    )
+        async throws -> Loaded<D.State>
+    {
+        if trustingCache, let (state, version) = cache.get(Self.cacheKey(D.self, stream), as: D.State.self) {
+            return Loaded(state: state, version: version, verified: false)
+        }
+        let (state, version) = try await load(D.self, stream, on: connection)
+        return Loaded(state: state, version: version, verified: true)
     }
 
     /// Whose personal fields a gig command's events carry: the gig's client.

@@ -1,9 +1,11 @@
 import Synchronization
 
 /// Folded aggregate states by stream, so loading a stream reads only the events appended since
-/// the cached version (a hot gig with thousands of bids is not re-read whole for every bid).
-/// States are values, so a cached one can never be changed behind the cache's back; a stale
-/// entry only means reading a few more events. Bounded: when full, the oldest half is dropped.
+/// the cached version (a hot gig with thousands of bids is not re-read whole for every bid), and
+/// a stream's next command is decided on the state its last append left, without a read.
+/// States are values, so a cached one can never be changed behind the cache's back; an entry
+/// behind the log costs one refused append and a read of the events since (``MarketplaceService``).
+/// Bounded: when full, the oldest half is dropped.
 final class StateCache: Sendable {
     private struct Entry {
         var state: any Sendable

@@ -161,3 +161,85 @@ struct HotGigBatchTests {
         #expect(try rows.scalar(Int.self) > 1, "bids on the hot gig shared a transaction")
     }
 }
+
+@Suite("A cached state behind the log")
+struct CachedStateBehindTheLogTests {
+    /// A second service on the same store (another process of the platform): the first one's
+    /// cached states fall behind the log when the second appends.
+    static func twoServices(_ suite: String) async throws -> (Market, other: MarketplaceService) {
+        let market = try await Market.make(suite)
+        return (market, MarketplaceService(store: market.service.store, masterKey: .forTests))
+    }
+
+    /// The service caches the state its append leaves, at the stream's new version, and decides
+    /// the stream's next command on it without reading the stream back.
+    @Test func anAppendLeavesItsStateCachedAtTheStreamsVersion() async throws {
+        let market = try await Market.make("cachedafter")
+        let client = try await market.registerClient()
+        let freelancer = try await market.registerFreelancer()
+        let gig = try await market.postGig(client: client)
+        _ = try await market.placeBid(gig: gig, freelancer: freelancer)
+        let stream = try MarketplaceStream(parsing: "gig-\(gig.uuidString.lowercased())")
+        let cached = try #require(
+            market.service.cache.get(MarketplaceService.cacheKey(GigDecider.self, stream), as: GigState.self))
+        let fresh = MarketplaceService(store: market.service.store, masterKey: .forTests, cachedStreams: 0)
+        let (state, version) = try await fresh.load(GigDecider.self, stream)
+        #expect(cached.1 == 2 && version == 2)
+        #expect(cached.0 == state)
+    }
+
+    /// The other service placed a bid this one has not seen. Accepting it on the cached state
+    /// would be refused ("no such bid"); a refusal on a state not checked against the log is
+    /// decided again on the log, so the bid is accepted, at the first attempt.
+    @Test func aRefusalOnACachedStateIsDecidedAgainOnTheLog() async throws {
+        let (market, other) = try await Self.twoServices("cachedrefusal")
+        let client = try await market.registerClient()
+        let freelancer = try await market.registerFreelancer()
+        let gig = try await market.postGig(client: client)
+        let bid = UUID()
+        try await other.execute(
+            try CommandInput(
+                fields: [
+                    "command": "PlaceBid", "actor": .string("freelancer:\(freelancer.uuidString.lowercased())"),
+                    "gigId": .string(gig.uuidString), "bidId": .string(bid.uuidString), "amount": money(150_000),
+                    "estimatedDays": 4,
+                ], now: market.start
+            ).command())
+        let accepted = try await market.run([
+            "command": "AcceptBid", "actor": .string("client:\(client.uuidString.lowercased())"),
+            "gigId": .string(gig.uuidString), "bidId": .string(bid.uuidString),
+            "contractId": .string(UUID().uuidString),
+        ])
+        #expect(accepted.attempts == 1)
+        #expect(accepted.events.map(\.type).contains("BidAccepted"))
+    }
+
+    /// The other service appended a bid; this one, deciding a second bid on its cached state,
+    /// appends expecting an older version: the store refuses it, the service reads the stream and
+    /// decides again — without marking the gig contended (its next commands are not made to take
+    /// turns on the stream's lock).
+    @Test func anAppendOnACachedStateBehindTheLogReadsAndDecidesAgain() async throws {
+        let (market, other) = try await Self.twoServices("cachedbehind")
+        let client = try await market.registerClient()
+        let first = try await market.registerFreelancer()
+        let second = try await market.registerFreelancer()
+        let gig = try await market.postGig(client: client)
+        try await other.execute(
+            try CommandInput(
+                fields: [
+                    "command": "PlaceBid", "actor": .string("freelancer:\(first.uuidString.lowercased())"),
+                    "gigId": .string(gig.uuidString), "amount": money(150_000), "estimatedDays": 4,
+                ], now: market.start
+            ).command())
+        let outcome = try await market.run([
+            "command": "PlaceBid", "actor": .string("freelancer:\(second.uuidString.lowercased())"),
+            "gigId": .string(gig.uuidString), "amount": money(160_000), "estimatedDays": 4,
+        ])
+        #expect(outcome.attempts == 2, "one append refused for its expected version, one that landed")
+        #expect(outcome.events.map(\.version) == [3])
+        let stream = "gig-\(gig.uuidString.lowercased())"
+        #expect(!market.service.cache.isHot(stream))
+        let types = try await market.service.store.readStream(try StreamName(validating: stream)).map(\.type)
+        #expect(types == ["GigPosted", "BidPlaced", "BidPlaced"])
+    }
+}

@@ -7,6 +7,8 @@ import Simulation
 import TestSupport
 import Testing
 
+@testable import GigLedger
+
 @Suite("The market simulator")
 struct SimulationTests {
     static let config = SimulationConfig(
@@ -16,15 +18,24 @@ struct SimulationTests {
     /// midnight of a Sunday two runs anchored at "now" could fall in two different weeks).
     static let fixedWeek = Date(timeIntervalSince1970: 1_768_176_000)  // Monday 2026-01-12
 
-    func simulate(_ label: String, _ config: SimulationConfig = Self.config, grouping: AppendGrouping? = nil)
-        async throws -> (EventStore, SimulationSummary)
-    {
+    func simulate(
+        _ label: String, _ config: SimulationConfig = Self.config, grouping: AppendGrouping? = nil,
+        cachedStreams: Int = 10_000
+    ) async throws -> (EventStore, SimulationSummary) {
+        let (store, summary, _) = try await simulateKeepingService(
+            label, config, grouping: grouping, cachedStreams: cachedStreams)
+        return (store, summary)
+    }
+
+    func simulateKeepingService(
+        _ label: String, _ config: SimulationConfig = Self.config, grouping: AppendGrouping? = nil,
+        cachedStreams: Int = 10_000
+    ) async throws -> (EventStore, SimulationSummary, MarketplaceService) {
         let pool = try await TestDatabase.fresh(label, maxConnections: config.workers + 2)
         let store = EventStore(pool: pool, grouping: grouping)
-        let summary = try await MarketSimulator(
-            service: MarketplaceService(store: store, masterKey: .forTests), config: config
-        ).run()
-        return (store, summary)
+        let service = MarketplaceService(store: store, masterKey: .forTests, cachedStreams: cachedStreams)
+        let summary = try await MarketSimulator(service: service, config: config).run()
+        return (store, summary, service)
     }
 
     /// Every stream's events as (type, data), by stream name, personal fields opened (they are
@@ -71,6 +82,51 @@ struct SimulationTests {
         #expect(a.expectedRejections == b.expectedRejections)
         let same = try await streams(single) == streams(grouped)
         #expect(same, "every stream holds the same events")
+    }
+
+    /// The service decides a stream's next command on the state its last append left in the
+    /// cache, without reading the stream back. Deciding so writes the same log, stream by stream,
+    /// as a service that reads every stream before every command.
+    @Test func decidingOnCachedStatesWritesTheSameLogAsReadingEveryStream() async throws {
+        var config = Self.config
+        config.workers = 16
+        let (reading, a) = try await simulate("simcache", config, cachedStreams: 0)
+        let (caching, b) = try await simulate("simcache", config, grouping: AppendGrouping())
+        #expect(b.unexpectedRejections == 0, "\(b.unexpectedMessages)")
+        #expect(a.eventsByType == b.eventsByType)
+        #expect(a.expectedRejections == b.expectedRejections)
+        let same = try await streams(reading) == streams(caching)
+        #expect(same, "every stream holds the same events")
+    }
+
+    /// Every state the service cached after its appends is the stream's fold from the log, at
+    /// the stream's version: folding the decided events in memory agrees with reading them back.
+    @Test func theStatesCachedAfterAppendsAreTheLogsFolds() async throws {
+        let (store, _, service) = try await simulateKeepingService("simcachefold")
+        let reader = MarketplaceService(store: store, masterKey: .forTests, cachedStreams: 0)
+        let names = try await store.pool.query("SELECT stream_id, version FROM ledger.streams").rows.map {
+            (try $0.decode(String.self, at: 0), try $0.decode(Int64.self, at: 1))
+        }
+        var compared = 0
+        func check<D: Decider>(_ decider: D.Type, _ stream: MarketplaceStream, _ version: Int64) async throws {
+            let key = MarketplaceService.cacheKey(D.self, stream)
+            guard let (cached, cachedVersion) = service.cache.get(key, as: D.State.self) else { return }
+            let (state, logVersion) = try await reader.load(D.self, stream)
+            #expect(cachedVersion == version && logVersion == version, "\(stream.name)")
+            #expect(cached == state, "\(stream.name): the cached state is not the log's fold")
+            compared += 1
+        }
+        for (name, version) in names {
+            let stream = try MarketplaceStream(parsing: name)
+            switch stream.category {
+            case .gig: try await check(GigDecider.self, stream, version)
+            case .contract: try await check(ContractDecider.self, stream, version)
+            case .freelancer: try await check(FreelancerDecider.self, stream, version)
+            case .client: try await check(ClientDecider.self, stream, version)
+            case .privacy: Issue.record("the simulator forgot someone: \(name)")
+            }
+        }
+        #expect(compared > names.count / 2, "most streams are cached (\(compared) of \(names.count))")
     }
 
     @Test func everyCommandSucceedsOrGetsTheRejectionItWasMeantToProvoke() async throws {
