@@ -233,8 +233,17 @@ extension ProjectionEngine {
                         }
                     }
                 }
-                try await conn.execute("SELECT set_config('work_mem', \(Self.foldWorkMemory), true)")
-                try await conn.execute("SELECT set_config('maintenance_work_mem', \(Self.foldWorkMemory), true)")
+                // Two folds already keep both cores busy: no parallel workers for their scans
+                // and index builds, and no JIT (compiling the folds' plans cost ~2 % of a
+                // rebuild's CPU and won nothing back; BENCHMARKS.md).
+                try await conn.execute(
+                    """
+                    SELECT set_config('work_mem', \(Self.foldWorkMemory), true),
+                        set_config('maintenance_work_mem', \(Self.foldWorkMemory), true),
+                        set_config('jit', 'off', true),
+                        set_config('max_parallel_maintenance_workers', '0', true),
+                        set_config('max_parallel_workers_per_gather', '0', true)
+                    """)
                 // The projector's view of the source: less its recorded skips, if it has any.
                 let skips =
                     try await conn.query(
