@@ -99,9 +99,12 @@ struct SimulateCommand: AsyncParsableCommand {
             let terminal = isatty(STDERR_FILENO) == 1
             let summary = try await global.withPool(maxConnections: workers + 1) { pool in
                 _ = try await pool.withConnection { try await Migrator(logger: global.logger).migrate(on: $0) }
-                let simulator = MarketSimulator(
-                    service: try await global.service(pool, grouping: groupAppends ? AppendGrouping() : nil),
-                    config: config)
+                // Room in the state cache for every party (each one's registration is checked
+                // by the commands that follow it) besides the gigs and contracts in flight.
+                let service = try await global.service(
+                    pool, cachedStreams: config.freelancers + config.clients + 10_000,
+                    grouping: groupAppends ? AppendGrouping() : nil)
+                let simulator = MarketSimulator(service: service, config: config)
                 if !json {
                     Output.error(
                         "Simulating \(config.freelancers) freelancers, \(config.clients) clients, \(config.weeks) weeks, \(simulator.plan.gigs.count) gigs (seed \(config.seed)) ..."
