@@ -36,6 +36,14 @@ enum ProjectionBench {
             // The market of an earlier run, or another market (`--database`, e.g. the log of
             // `scripts/bench-scale`), measured again; projector versions it lacks are built first.
             let pool = ConnectionPool(config: base.withDatabase(database), maxConnections: 10)
+            let events = try await pool.query(
+                "SELECT CASE WHEN to_regclass('ledger.events') IS NULL THEN 0 ELSE 1 END"
+            ).scalar(Int.self)
+            guard events == 1 else {
+                throw BenchError(
+                    "The database \(database) holds no event log: there is no market to measure. Build one first: gigbench projections without --reuse or --database (it builds gigledger_bench_projections), or scripts/bench-scale."
+                )
+            }
             // A market projected by an earlier projector version: this version's tables first.
             try await pool.query("UPDATE ledger.projections SET lease_owner = NULL, lease_until = NULL")
             try await catchUp(EventStore(pool: pool))
@@ -45,6 +53,11 @@ enum ProjectionBench {
             let gigIDs = try await pool.query(
                 "SELECT gig_id::text FROM read_models.match_gigs_v4 WHERE status = 'open' ORDER BY 1"
             ).rows.map { try $0.decode(String.self, at: 0) }
+            guard !freelancerIDs.isEmpty, !gigIDs.isEmpty else {
+                throw BenchError(
+                    "The database \(database) holds \(freelancerIDs.count) freelancers and \(gigIDs.count) open gigs: matching needs both to measure. Build such a market first: gigbench projections without --reuse or --database, or scripts/bench-scale."
+                )
+            }
             try await measure(pool: pool, freelancerIDs: freelancerIDs, gigIDs: gigIDs, rate: rate, seconds: seconds)
             return
         }

@@ -33,22 +33,6 @@ struct Options {
             case "--no-group": options.group = false
             case "--callers": options.callers = (args.popFirst() ?? "").split(separator: ",").compactMap { Int($0) }
             case "--groups-in-flight": options.groupsInFlight = Int(args.popFirst() ?? "") ?? options.groupsInFlight
-            case "-h", "--help":
-                print(
-                    "usage: gigbench [--seconds S] [--rounds N] [--events 1,10] [--connections 1,8] [--no-hot-gig]\n"
-                        + "                [--no-group] [--callers 8,64] [--groups-in-flight N] [--database-url URL]\n"
-                        + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S] [--reuse] [--database NAME (a market already built, e.g. scripts/bench-scale's)]\n"
-                        + "       gigbench rebuild [--database NAME] [--batch-size N]   (engine rebuild of all projections vs COPY; a log of gigctl simulate --scale large)\n"
-                        + "       gigbench partitions [--seconds S] [--writers N] [--partition-size N] [--rounds N] [--database-url URL]   (appends and gap-safe reads, partitioned vs unpartitioned log)\n"
-                        + "       gigbench scale --source EXPORT.ndjson [--database NAME] [--sizes 1000000,10000000 | head] [--fresh] [--no-rebuild] [--twins] [--queries N] [--query-seconds S] [--seconds S] [--rounds N] [--database-url URL]   (scripts/bench-scale: one log grown to each size, every rate beside its baseline)\n"
-                        + "       gigbench apply [--batches 2000,5000] [--database-url URL]   (each projector applied from zero, on a log already there)\n"
-                        + "       gigbench http-baseline [--clients N] [--pool-size N] [--seconds S] [--database-url URL]   (scripts/bench-http: the library side of the HTTP command figures)\n"
-                        + "       gigbench sse --port P --token T [--subscribers N] [--rate R] [--seconds S] [--server-pid PID] [--database-url URL]   (scripts/bench-http: SSE fan-out latency)\n"
-                        + "       gigbench privacy [--seconds S] [--writers N] [--rounds R]   (commands and projections with personal fields sealed vs plaintext)\n"
-                        + "Measures appends/s of EventStore.append against pgbench -M prepared of the same ledger.append call\n"
-                        + "and of a raw INSERT, side by side; group append from many callers; then bids on one hot gig against 8 gigs."
-                )
-                exit(0)
             default:
                 FileHandle.standardError.write(Data("unknown argument \(arg); see --help\n".utf8))
                 exit(64)
@@ -56,6 +40,30 @@ struct Options {
         }
         return options
     }
+
+    /// What `--help` prints, for every subcommand.
+    static func printUsage() {
+        print(
+            "usage: gigbench [--seconds S] [--rounds N] [--events 1,10] [--connections 1,8] [--no-hot-gig]\n"
+                + "                [--no-group] [--callers 8,64] [--groups-in-flight N] [--database-url URL]\n"
+                + "       gigbench projections [--freelancers N] [--gigs N] [--rate R] [--seconds S] [--reuse] [--database NAME (a market already built, e.g. scripts/bench-scale's)]\n"
+                + "       gigbench rebuild [--database NAME] [--batch-size N]   (engine rebuild of all projections vs COPY; a log of gigctl simulate --scale large)\n"
+                + "       gigbench partitions [--seconds S] [--writers N] [--partition-size N] [--rounds N] [--database-url URL]   (appends and gap-safe reads, partitioned vs unpartitioned log)\n"
+                + "       gigbench scale --source EXPORT.ndjson [--database NAME] [--sizes 1000000,10000000 | head] [--fresh] [--no-rebuild] [--twins] [--queries N] [--query-seconds S] [--seconds S] [--rounds N] [--database-url URL]   (scripts/bench-scale: one log grown to each size, every rate beside its baseline)\n"
+                + "       gigbench apply [--batches 2000,5000] [--database-url URL]   (each projector applied from zero, on a log already there)\n"
+                + "       gigbench http-baseline [--clients N] [--pool-size N] [--seconds S] [--database-url URL]   (scripts/bench-http: the library side of the HTTP command figures)\n"
+                + "       gigbench sse --port P --token T [--subscribers N] [--rate R] [--seconds S] [--server-pid PID] [--database-url URL]   (scripts/bench-http: SSE fan-out latency)\n"
+                + "       gigbench privacy [--seconds S] [--writers N] [--rounds R]   (commands and projections with personal fields sealed vs plaintext)\n"
+                + "Measures appends/s of EventStore.append against pgbench -M prepared of the same ledger.append call\n"
+                + "and of a raw INSERT, side by side; group append from many callers; then bids on one hot gig against 8 gigs."
+        )
+    }
+}
+
+// `--help` anywhere, before any subcommand connects to a database.
+if CommandLine.arguments.dropFirst().contains(where: { $0 == "-h" || $0 == "--help" }) {
+    Options.printUsage()
+    exit(0)
 }
 
 /// A ~300-byte event payload, like a BidPlaced.
@@ -108,12 +116,17 @@ if CommandLine.arguments.dropFirst().first == "projections" {
     }
     var config = ConnectionConfig.resolve(nil, applicationName: "gigbench")
     config.sessionSettings = [("synchronous_commit", "on")]
-    try await ProjectionBench.run(
-        config: config, freelancers: value("--freelancers", 100_000), gigs: value("--gigs", 10_000),
-        rate: value("--rate", 500), seconds: value("--seconds", 20),
-        reuse: args.contains("--reuse") || args.contains("--database"),
-        database: args.firstIndex(of: "--database").flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
-            ?? "gigledger_bench_projections")
+    do {
+        try await ProjectionBench.run(
+            config: config, freelancers: value("--freelancers", 100_000), gigs: value("--gigs", 10_000),
+            rate: value("--rate", 500), seconds: value("--seconds", 20),
+            reuse: args.contains("--reuse") || args.contains("--database"),
+            database: args.firstIndex(of: "--database").flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
+                ?? "gigledger_bench_projections")
+    } catch {
+        FileHandle.standardError.write(Data("gigbench projections: \(error)\n".utf8))
+        exit(1)
+    }
     exit(0)
 }
 
