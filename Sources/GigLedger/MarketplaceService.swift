@@ -53,6 +53,18 @@ public final class MarketplaceService: Sendable {
             contractTerms: contractTerms, cachedStreams: cachedStreams, registry: registry, logger: logger)
     }
 
+    /// Forgets `subject` (``PersonalDataVault/forget(_:reason:actor:at:)``) and then every state
+    /// this service has cached: they were folded with the subject's fields opened, and the next
+    /// command on each stream reads it again, the subject's fields as `"[erased]"`. (Other
+    /// processes keep theirs until they evict them or exit: PRIVACY.md, "Limits".)
+    public func forget(_ subject: DataSubject, reason: String, actor: ActorRef, at time: Date = Date())
+        async throws(PrivacyError) -> ErasureOutcome
+    {
+        let outcome = try await vault.forget(subject, reason: reason, actor: actor, at: time)
+        cache.removeAll()
+        return outcome
+    }
+
     /// Runs `command` to completion. Throws ``CommandError``; nothing is appended when it does.
     @discardableResult
     public func execute(_ command: MarketplaceCommand, correlationId: UUID? = nil, causationId: UUID? = nil)

@@ -52,6 +52,11 @@ final class StateCache: Sendable {
         }
     }
 
+    /// Forgets every cached state (after an erasure: the states hold opened personal fields).
+    func removeAll() {
+        storage.withLock { $0.entries.removeAll() }
+    }
+
     func get<State: Sendable>(_ key: String, as _: State.Type) -> (State, Int64)? {
         storage.withLock { storage in
             guard let entry = storage.entries[key], let state = entry.state as? State else { return nil }

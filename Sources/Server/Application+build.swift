@@ -62,7 +62,7 @@ package func buildApplication(configuration: ServerConfiguration) async throws -
     ).addRoutes(to: router)
     let v1 = router.group("v1").add(middleware: AuthMiddleware(authority: authority))
     CommandsController(service: service, metrics: metrics).addRoutes(to: v1)
-    PrivacyController(vault: vault).addRoutes(to: v1)
+    PrivacyController(service: service).addRoutes(to: v1)
     let reads = ReadResponder(store: store, watcher: watcher, limits: configuration.limits)
     ReadsController(
         service: service, matching: Matching(pool: readPool),

@@ -8,7 +8,8 @@ import Marketplace
 /// transaction. Admin tokens only. 201 the first time, 200 when the subject was forgotten
 /// before (nothing changes).
 struct PrivacyController: Sendable {
-    let vault: PersonalDataVault
+    /// Forgets through the command handler, so its cached states go with the key.
+    let service: MarketplaceService
 
     /// The request body.
     struct Body: Decodable {
@@ -43,7 +44,7 @@ struct PrivacyController: Sendable {
         do { subject = try DataSubject(parsing: body.subject) } catch {
             throw Problem(.badRequest, code: "INVALID_INPUT", detail: error.message, field: "subject")
         }
-        let outcome = try await vault.forget(subject, reason: body.reason, actor: .admin(name))
+        let outcome = try await service.forget(subject, reason: body.reason, actor: .admin(name))
         return try JSONBody.response(outcome, status: outcome.erased ? .created : .ok)
     }
 }

@@ -7,6 +7,8 @@ import Projections
 import TestSupport
 import Testing
 
+@testable import GigLedger
+
 /// Crypto-shredding end to end (issue 15): every personal field sealed on the way in and opened
 /// by readers; after `forget`, no table, column or dump holds the subject's strings, the log
 /// replays, the read models verify, time travel and export show the placeholder, money adds up.
@@ -439,6 +441,23 @@ struct PrivacyTests {
             for secret in theirs { #expect(!export.contains(secret), "the export shows a forgotten string") }
         }
         await scene.pool.close()
+    }
+
+    /// The service that forgets (the HTTP erasure goes through it) keeps no state folded with
+    /// the subject's fields opened: its cache is emptied, and the next fold reads the placeholder.
+    @Test func theServiceThatForgetsKeepsNoOpenedStateInMemory() async throws {
+        let scene = try await Self.scene("privacyforgetcache")
+        let service = scene.market.service
+        let stream = try MarketplaceStream(parsing: "freelancer-\(scene.freelancer.uuidString.lowercased())")
+        let key = MarketplaceService.cacheKey(FreelancerDecider.self, stream)
+        // Cached by the scene's commands, the name opened.
+        _ = try await service.load(FreelancerDecider.self, stream)
+        #expect(service.cache.get(key, as: FreelancerState.self)?.0.profile?.name == scene.secrets["freelancerName"])
+        let outcome = try await service.forget(scene.freelancerSubject, reason: "gdpr-art17", actor: .admin("dpo"))
+        #expect(outcome.erased)
+        #expect(service.cache.get(key, as: FreelancerState.self) == nil, "the opened state is still cached")
+        let (state, _) = try await service.load(FreelancerDecider.self, stream)
+        #expect(state.profile?.name == PersonalData.placeholder)
     }
 
     @Test func forgettingSomeoneUnknownIsNotFound() async throws {
