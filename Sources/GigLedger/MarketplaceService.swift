@@ -150,7 +150,7 @@ public final class MarketplaceService: Sendable {
                     events: plan.describe(result), duplicate: result.duplicate, attempts: attempt)
             } catch  where error.code == .wrongExpectedVersion && attempt < maxAttempts {
                 forgetIfStale(error)
-                if plan.unverified && trustCache {
+                if plan.unverified {
                     // The cached state was behind the log (another process, or this one's locked
                     // path, appended since): read the stream and decide again.
                     trustCache = false
@@ -210,13 +210,14 @@ public final class MarketplaceService: Sendable {
                         CommandOutcome(
                             command: command.name, commandId: metadata.commandId,
                             events: plan.describe(result), duplicate: result.duplicate, attempts: attempt)),
-                    result.duplicate ? plan.forgettingState() : plan
+                    plan
                 )
             }
-            // Committed: the new keys are stored.
+            // Committed: the new keys are stored, and the state the append left (unless it was a
+            // repeat, whose events the log holds from before).
             if let plan {
                 vault.stored(plan.newKeys)
-                plan.remember(in: cache)
+                if case .done(let done)? = outcome, !done.duplicate { plan.remember(in: cache) }
             }
             guard let outcome else {
                 return .done(
@@ -295,13 +296,6 @@ public final class MarketplaceService: Sendable {
         /// Caches ``after``; only for an append that stored this plan's events (not a duplicate).
         func remember(in cache: StateCache) {
             if let after { cache.put(after.key, after.state, version: after.version) }
-        }
-
-        /// This plan without ``after`` (its append was a repeat: the log holds other events).
-        func forgettingState() -> AppendPlan {
-            var plan = self
-            plan.after = nil
-            return plan
         }
 
         /// Sets ``after`` and ``unverified`` from the state `loaded` and the `events` appended to it.
